@@ -1,0 +1,203 @@
+# drydock --- one non-recursive Makefile for libdrydock, the tools and tests.
+#
+#   make                 build libdrydock and the tools in tree (gc/drydock-gc ...)
+#   make check           install test dependencies, then every test (plain,
+#                        ASan+UBSan, valgrind); what CI runs
+#   make check-quick     plain unit + integration tests only
+#   make demo            build a demo registry, run drydock-gc on it
+#   make bench           the benchmarks (tests/bench), not part of check
+#   make install         PREFIX=/usr/local DESTDIR=
+#   make VARIANT=asan    objects and binaries under build/asan/
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+DESTDIR ?=
+
+VERSION := 0.1.0
+SOVERSION := 0
+VARIANT ?= plain
+B := build/$(VARIANT)
+
+CC ?= cc
+PKGS := jansson libarchive sqlite3 libcrypto yaml-0.1
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -larchive -lsqlite3 -lcrypto -lyaml)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+
+WARN := -Wall -Wextra
+ifeq ($(DEVELOPER),1)
+WARN += -Werror -Wmissing-prototypes -Wstrict-prototypes \
+	-Wold-style-definition -Wpointer-arith -Wvla -Wwrite-strings \
+	-Wformat=2 -Wshadow -fno-common
+endif
+
+ifeq ($(VARIANT),asan)
+OPT := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+LDOPT := -fsanitize=address,undefined
+else
+OPT := -O2 -g
+LDOPT :=
+endif
+
+CPPFLAGS += -Iinclude -D_GNU_SOURCE
+ALL_CFLAGS = -std=c11 $(OPT) $(WARN) -fPIC -pthread $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(LDOPT) -pthread $(LDFLAGS)
+
+LIB_SRC := $(sort $(wildcard lib/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
+LIB_A := $(B)/libdrydock.a
+LIB_SO := $(B)/libdrydock.so.$(VERSION)
+
+TOOLS := gc fsck migrate
+define tool_vars
+$(1)_SRC := $$(sort $$(wildcard $(1)/*.c))
+$(1)_OBJ := $$($(1)_SRC:%.c=$$(B)/%.o)
+$(1)_BIN := $$(if $$($(1)_SRC),$$(B)/bin/drydock-$(1))
+endef
+$(foreach t,$(TOOLS),$(eval $(call tool_vars,$(t))))
+TOOL_BINS := $(foreach t,$(TOOLS),$($(t)_BIN))
+INTREE_BINS := $(foreach t,$(TOOLS),$(if $($(t)_SRC),$(t)/drydock-$(t)))
+
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%)
+TESTTOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+TESTTOOL_BIN := $(TESTTOOL_SRC:tests/tools/%.c=$(B)/tests/tools/%)
+BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
+BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(B)/tests/bench/%)
+
+.PHONY: all lib tools intree test-tools unit integration check check-quick \
+	deps demo bench install uninstall clean format format-check lint \
+	hdr-check valgrind fuzz
+
+all: lib tools test-tools $(if $(filter plain,$(VARIANT)),intree)
+
+lib: $(LIB_A) $(LIB_SO) $(B)/libdrydock.pc
+tools: $(TOOL_BINS)
+test-tools: $(TESTTOOL_BIN) $(BENCH_BIN)
+intree: $(INTREE_BINS)
+
+$(B)/%.o: %.c $(wildcard include/drydock/*.h) $(wildcard lib/*_int.h) $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB_A): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(LIB_SO): $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libdrydock.so.$(SOVERSION) $(ALL_LDFLAGS) \
+	    -o $@ $^ $(PKG_LIBS)
+
+$(B)/libdrydock.pc: Makefile
+	@mkdir -p $(dir $@)
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' \
+	    'includedir=$(INCLUDEDIR)' '' 'Name: libdrydock' \
+	    'Description: container registry storage library' \
+	    'Version: $(VERSION)' 'Requires.private: $(PKGS)' \
+	    'Libs: -L$${libdir} -ldrydock' 'Cflags: -I$${includedir}' > $@
+
+define tool_rules
+$$(B)/bin/drydock-$(1): $$($(1)_OBJ) $$(LIB_A)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$($(1)_OBJ) $$(LIB_A) $$(PKG_LIBS)
+$(1)/drydock-$(1): $$(B)/bin/drydock-$(1)
+	cp $$< $$@
+endef
+$(foreach t,$(TOOLS),$(if $($(t)_SRC),$(eval $(call tool_rules,$(t)))))
+
+$(B)/tests/unit/%: $(B)/tests/unit/%.o $(LIB_A)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(PKG_LIBS) $(CMOCKA_LIBS)
+$(B)/tests/tools/%: $(B)/tests/tools/%.o $(LIB_A)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(PKG_LIBS)
+$(B)/tests/bench/%: $(B)/tests/bench/%.o $(LIB_A)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(PKG_LIBS)
+
+# --- tests -----------------------------------------------------------------
+
+deps:
+	@tests/deps.sh
+
+unit: $(UNIT_BIN)
+	@tests/unit/run.sh $(B)/tests/unit
+
+integration: all
+	@DRYDOCK_BIN=$(CURDIR)/$(B)/bin DRYDOCK_TOOLS=$(CURDIR)/$(B)/tests/tools \
+	    tests/integration/run.sh
+
+valgrind: all $(UNIT_BIN)
+	@VALGRIND=1 tests/unit/run.sh $(B)/tests/unit
+	@DRYDOCK_BIN=$(CURDIR)/$(B)/bin DRYDOCK_TOOLS=$(CURDIR)/$(B)/tests/tools \
+	    VALGRIND=1 tests/integration/run.sh $(VALGRIND_TESTS)
+
+hdr-check:
+	@for h in include/drydock/*.h; do \
+	    echo "#include <drydock/$$(basename $$h)>" | \
+	    $(CC) $(CPPFLAGS) -std=c11 -Wall -Wextra -Werror -fsyntax-only \
+	        $(PKG_CFLAGS) -x c - || { echo "hdr-check: $$h"; exit 1; }; \
+	done; echo "hdr-check: every public header compiles on its own"
+
+check-quick: deps
+	$(MAKE) DEVELOPER=1 all
+	$(MAKE) DEVELOPER=1 unit
+	$(MAKE) DEVELOPER=1 integration
+
+# What CI runs (.ci/run): plain, then ASan+UBSan, then valgrind.
+check: deps
+	$(MAKE) hdr-check
+	$(MAKE) DEVELOPER=1 all
+	$(MAKE) DEVELOPER=1 unit
+	$(MAKE) DEVELOPER=1 VARIANT=asan all
+	$(MAKE) DEVELOPER=1 VARIANT=asan unit
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    $(MAKE) DEVELOPER=1 VARIANT=asan integration
+	$(MAKE) DEVELOPER=1 valgrind VALGRIND_TESTS="t1000-gc-basic.sh"
+	@echo "make check: all suites passed"
+
+demo: deps all
+	tests/demo.sh
+
+bench: all
+	tests/bench/run.sh
+
+fuzz:
+	$(MAKE) -f tests/fuzz/Makefile
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+lint:
+	cppcheck --std=c11 --enable=warning,performance,portability \
+	    --inline-suppr --error-exitcode=1 -q -Iinclude lib gc fsck migrate
+
+# --- install -----------------------------------------------------------------
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
+	    $(DESTDIR)$(INCLUDEDIR)/drydock $(DESTDIR)$(MANDIR)/man8
+	install -m 755 $(TOOL_BINS) $(DESTDIR)$(BINDIR)/
+	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf libdrydock.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libdrydock.so.$(SOVERSION)
+	ln -sf libdrydock.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libdrydock.so
+	install -m 644 $(B)/libdrydock.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	install -m 644 include/drydock/*.h $(DESTDIR)$(INCLUDEDIR)/drydock/
+	for t in $(TOOLS); do \
+	    for m in $$t/*.8; do [ -f "$$m" ] && \
+	        install -m 644 $$m $(DESTDIR)$(MANDIR)/man8/ ; done; \
+	done; true
+
+uninstall:
+	rm -f $(foreach t,$(TOOLS),$(DESTDIR)$(BINDIR)/drydock-$(t) $(DESTDIR)$(MANDIR)/man8/drydock-$(t).8)
+	rm -f $(DESTDIR)$(LIBDIR)/libdrydock.* $(DESTDIR)$(LIBDIR)/pkgconfig/libdrydock.pc
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/drydock
+
+clean:
+	rm -rf build $(foreach t,$(TOOLS),$(t)/drydock-$(t))

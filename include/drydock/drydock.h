@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/* drydock.h --- the whole public API of libdrydock. */
+#ifndef DRYDOCK_H
+#define DRYDOCK_H
+
+#define DRYDOCK_VERSION "0.1.0"
+
+#include <drydock/errors.h>
+#include <drydock/exit.h>
+#include <drydock/digest.h>
+#include <drydock/digestmap.h>
+#include <drydock/duration.h>
+#include <drydock/journal.h>
+#include <drydock/link.h>
+#include <drydock/manifest.h>
+#include <drydock/regconfig.h>
+#include <drydock/store.h>
+#include <drydock/walk.h>
+
+/* The library's version string. */
+const char *drydock_version(void);
+
+#endif

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * walk.h --- visit what a distribution store holds: repositories, tags,
+ * tag history, revisions, layer links, uploads and blobs.
+ *
+ * Push style: each foreach calls cb for every item.  cb returns 0 to go on,
+ * DRYDOCK_WALK_SKIP to skip an item's children (repositories), anything
+ * else stops the walk and comes back unchanged.  Anomalies (symlinks,
+ * names that are not digests, unreadable directories, stray files) are
+ * reported through the store's problem callback and skipped: a walk never
+ * stops because of one bad entry.  Items come in directory order; sort if
+ * order matters.  All strings and fds in an info are borrowed for the call.
+ */
+#ifndef DRYDOCK_WALK_H
+#define DRYDOCK_WALK_H
+
+#include <stdint.h>
+
+#include <drydock/digest.h>
+
+struct drydock_store;
+
+#define DRYDOCK_WALK_SKIP 1
+
+enum drydock_walk_flags {
+	/* read and parse each link file's content (else target is unset) */
+	DRYDOCK_WALK_READ = 1 << 0,
+	/* lstat each link file / blob data for size and mtime */
+	DRYDOCK_WALK_STAT = 1 << 1,
+	/* report stray files the registry never writes as problems */
+	DRYDOCK_WALK_CRUFT = 1 << 2
+};
+
+enum drydock_repo_has {
+	DRYDOCK_REPO_MANIFESTS = 1 << 0, /* has _manifests (3.x marker) */
+	DRYDOCK_REPO_LAYERS = 1 << 1,    /* has _layers (2.8 marker) */
+	DRYDOCK_REPO_UPLOADS = 1 << 2    /* has _uploads */
+};
+
+struct drydock_repo_info {
+	const char *name; /* "library/ubuntu" */
+	const char *path; /* "repositories/library/ubuntu" (relative to $V2) */
+	int fd;           /* the repository directory */
+	unsigned has;     /* enum drydock_repo_has */
+};
+
+/*
+ * A link file: a revision, a layer link, a tag's current or a tag history
+ * entry.  For directory-per-digest links (<alg>/<hex>/link), digest comes
+ * from the path; for current/link it is unset (alg NONE).
+ */
+struct drydock_link_info {
+	const char *path;             /* the link file, relative to $V2 */
+	const char *dir_path;         /* its <alg>/<hex> directory */
+	struct drydock_digest digest; /* from the path */
+	struct drydock_digest target; /* the content (DRYDOCK_WALK_READ) */
+	int status;     /* 0; ENOTFOUND: dir without link; ECORRUPT: bad content */
+	int64_t mtime_ns; /* DRYDOCK_WALK_STAT, else 0; of the link file, or of
+			     the directory when the link is missing */
+};
+
+struct drydock_tag_info {
+	const char *name;               /* the tag */
+	const char *path;               /* ".../_manifests/tags/<tag>" */
+	struct drydock_link_info current; /* current/link, always read */
+};
+
+struct drydock_upload_info {
+	const char *id;     /* directory name (a UUID normally) */
+	const char *path;   /* ".../_uploads/<id>" */
+	int64_t startedat;  /* unix seconds from startedat, or -1 if missing
+			       or unparsable */
+	int64_t mtime_ns;   /* the upload directory's mtime */
+	uint64_t size;      /* size of data so far, 0 if none */
+};
+
+struct drydock_blob_info {
+	const char *path;             /* "blobs/<alg>/<hh>/<hex>" directory */
+	struct drydock_digest digest; /* from the path */
+	int has_data;                 /* data is a regular file */
+	uint64_t size;                /* DRYDOCK_WALK_STAT */
+	int64_t mtime_ns;             /* DRYDOCK_WALK_STAT: data's, or the
+					 directory's when data is missing */
+};
+
+typedef int (*drydock_repo_cb)(const struct drydock_repo_info *repo,
+    void *payload);
+typedef int (*drydock_link_cb)(const struct drydock_repo_info *repo,
+    const struct drydock_link_info *link, void *payload);
+typedef int (*drydock_tag_cb)(const struct drydock_repo_info *repo,
+    const struct drydock_tag_info *tag, void *payload);
+typedef int (*drydock_upload_cb)(const struct drydock_repo_info *repo,
+    const struct drydock_upload_info *up, void *payload);
+typedef int (*drydock_blob_cb)(const struct drydock_blob_info *blob,
+    void *payload);
+
+/*
+ * Every repository: a directory below repositories/ holding _manifests or
+ * _layers (so both 3.x and 2.8 trees work).  Repositories nest; entries
+ * starting with '_' are never descended into.  Depth-first, parents
+ * before children.
+ */
+int drydock_repo_foreach(struct drydock_store *st, unsigned flags,
+    drydock_repo_cb cb, void *payload);
+
+/* Open one repository by name (for re-checks). Fill info; close info->fd. */
+int drydock_repo_open(struct drydock_repo_info *info_out, char **path_out,
+    struct drydock_store *st, const char *name);
+
+/* _manifests/tags/<tag>: current/link is read and stat'ed always. */
+int drydock_tag_foreach(struct drydock_store *st,
+    const struct drydock_repo_info *repo, unsigned flags, drydock_tag_cb cb,
+    void *payload);
+
+/* _manifests/tags/<tag>/index/<alg>/<hex>/link: a tag's history. */
+int drydock_tag_history_foreach(struct drydock_store *st,
+    const struct drydock_repo_info *repo, const char *tag, unsigned flags,
+    drydock_link_cb cb, void *payload);
+
+/* _manifests/revisions/<alg>/<hex>/link */
+int drydock_revision_foreach(struct drydock_store *st,
+    const struct drydock_repo_info *repo, unsigned flags, drydock_link_cb cb,
+    void *payload);
+
+/* _layers/<alg>/<hex>/link */
+int drydock_layer_foreach(struct drydock_store *st,
+    const struct drydock_repo_info *repo, unsigned flags, drydock_link_cb cb,
+    void *payload);
+
+/* _uploads/<id>/ */
+int drydock_upload_foreach(struct drydock_store *st,
+    const struct drydock_repo_info *repo, unsigned flags,
+    drydock_upload_cb cb, void *payload);
+
+/* blobs/<alg>/<hh>/<hex>/ for sha256 and sha512. */
+int drydock_blob_foreach(struct drydock_store *st, unsigned flags,
+    drydock_blob_cb cb, void *payload);
+
+#endif
