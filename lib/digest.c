@@ -155,9 +155,8 @@ drydock_digest_parse(struct drydock_digest *out, const char *s, size_t len)
 	return drydock_digest_from_hex(out, alg, colon + 1, len - alen - 1);
 }
 
-char *
-drydock_digest_hex(char buf[DRYDOCK_DIGEST_STRMAX],
-    const struct drydock_digest *d)
+static void
+hex_into(char *buf, const struct drydock_digest *d)
 {
 	static const char xd[] = "0123456789abcdef";
 	size_t size = drydock_digest_alg_size(d->alg), i;
@@ -167,6 +166,13 @@ drydock_digest_hex(char buf[DRYDOCK_DIGEST_STRMAX],
 		buf[2 * i + 1] = xd[d->raw[i] & 15];
 	}
 	buf[2 * size] = '\0';
+}
+
+char *
+drydock_digest_hex(char buf[DRYDOCK_DIGEST_STRMAX],
+    const struct drydock_digest *d)
+{
+	hex_into(buf, d);
 	return buf;
 }
 
@@ -182,7 +188,7 @@ drydock_digest_format(char buf[DRYDOCK_DIGEST_STRMAX],
 	}
 	memcpy(buf, name, 6);
 	buf[6] = ':';
-	drydock_digest_hex(buf + 7, d);
+	hex_into(buf + 7, d);
 	return buf;
 }
 
