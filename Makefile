@@ -34,7 +34,8 @@ WARN += -Werror -Wmissing-prototypes -Wstrict-prototypes \
 	-Wformat=2 -Wshadow -fno-common
 endif
 
-ifeq ($(VARIANT),asan)
+# any VARIANT named asan* builds with AddressSanitizer and UBSan
+ifneq ($(filter asan%,$(VARIANT)),)
 OPT := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 LDOPT := -fsanitize=address,undefined
