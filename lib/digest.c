@@ -123,6 +123,26 @@ alg_grammar_ok(const char *s, size_t len)
 	return !prev_sep;
 }
 
+/* The loose grammar of an encoded part: [a-zA-Z0-9=_-]+ */
+static int
+encoded_grammar_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0)
+		return 0;
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9'))
+			continue;
+		if (c != '=' && c != '_' && c != '-')
+			return 0;
+	}
+	return 1;
+}
+
 int
 drydock_digest_parse(struct drydock_digest *out, const char *s, size_t len)
 {
@@ -147,6 +167,14 @@ drydock_digest_parse(struct drydock_digest *out, const char *s, size_t len)
 		return DRYDOCK_ECORRUPT;
 	}
 	alg = drydock_digest_alg_lookup(s, alen);
+	if (alg == DRYDOCK_DIGEST_NONE &&
+	    !encoded_grammar_ok(colon + 1, len - alen - 1)) {
+		/* go-digest: "invalid format" before "unsupported". */
+		drydock_error_set(DRYDOCK_ERRCLASS_DIGEST,
+		    "invalid digest: bad characters after '%.*s:'", (int)alen,
+		    s);
+		return DRYDOCK_ECORRUPT;
+	}
 	if (alg == DRYDOCK_DIGEST_NONE) {
 		drydock_error_set(DRYDOCK_ERRCLASS_DIGEST,
 		    "unsupported digest algorithm '%.*s'", (int)alen, s);
