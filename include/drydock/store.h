@@ -134,6 +134,15 @@ int drydock_store_prune_parents(struct drydock_store *st, const char *relpath,
     const char *stop);
 
 /*
+ * Remove relpath and every directory below it, but only directories: the
+ * tree is emptied bottom-up with rmdir(2), so a file anywhere (a push that
+ * just arrived) stops it.  @return 0 when relpath is gone; DRYDOCK_EEXISTS
+ * when something non-empty remained (what could go is gone);
+ * DRYDOCK_ENOTFOUND when relpath did not exist.  (lib/prune.c)
+ */
+int drydock_store_prune_empty(struct drydock_store *st, const char *relpath);
+
+/*
  * Move relpath (file or directory) out of the store to dst_dirfd/dst_name
  * (rename(2); copies then removes across filesystems).  Used by quarantine.
  */

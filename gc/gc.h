@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gc.h --- drydock-gc's internal interfaces: options, the run's state, and
+ * its phases (mark.c, plan.c, recheck.c, sweep.c, report.c, restore.c).
+ */
+#ifndef DRYDOCK_GC_H
+#define DRYDOCK_GC_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <drydock/drydock.h>
+
+struct gc_opts {
+	const char *root; /* storage root (argument or config) */
+	const char *config; /* --config */
+	const char *json; /* --json FILE|- */
+	const char *quarantine; /* --quarantine DIR */
+	const char *restore; /* --restore DIR */
+	const char *metrics; /* --metrics FILE */
+	int64_t grace; /* seconds */
+	int64_t uploads_age; /* seconds */
+	int delete_untagged; /* -m */
+	int dry_run; /* -n */
+	int verbose; /* -v, repeatable */
+	int quiet; /* -q */
+	int progress; /* -1 auto (TTY), 0, 1 */
+	int cache_warning; /* config names a blob-descriptor cache */
+};
+
+/* Bits kept per interned digest. */
+enum gc_id_flags {
+	GC_MARKED = 1 << 0, /* a live image needs it */
+	GC_PRESENT = 1 << 1, /* blobs/.../data exists */
+	GC_YOUNG = 1 << 2, /* protected by grace (blob, or a young link) */
+	GC_SWEEP = 1 << 3, /* planned for removal */
+	GC_LOADED = 1 << 4, /* manifest load attempted (see mf) */
+	GC_NEWMARK = 1 << 5 /* marked by the re-check: a racing push */
+};
+
+/* A parsed manifest, reduced to what marking needs. */
+enum gc_mf_state { GC_MF_OK = 0, GC_MF_MISSING, GC_MF_CORRUPT };
+struct gc_manifest {
+	uint32_t refs; /* first index into gc_run.refs */
+	uint32_t nrefs; /* config, layers, children */
+	uint32_t subject; /* digest id of the subject, or UINT32_MAX */
+	uint8_t state; /* enum gc_mf_state */
+	uint8_t is_index;
+};
+
+/* A link seen in a repository, kept for the plan. */
+struct gc_link {
+	uint32_t repo; /* index into gc_run.repos */
+	uint32_t id; /* digest id (from the path) */
+	uint32_t target; /* digest id of the content; == id unless alias */
+	int8_t status; /* 0, DRYDOCK_ENOTFOUND (no link file), <0 bad */
+	uint8_t kind; /* enum gc_link_kind */
+	int64_t mtime_ns;
+};
+
+enum gc_link_kind { GC_LINK_LAYER = 0, GC_LINK_REVISION, GC_LINK_HISTORY };
+
+struct gc_repo {
+	char *name;
+	unsigned has; /* DRYDOCK_REPO_* */
+	int tainted; /* a bad manifest or link: keep all it links */
+	int tags; /* tags with a readable current link */
+	int bad_tags; /* tags whose current link is missing or bad */
+	int uploads; /* uploads left after the plan */
+	int kept_revisions; /* revisions kept */
+	int64_t layers_mtime_ns; /* _layers/sha256 directory at walk time */
+	int64_t revs_mtime_ns; /* _manifests/revisions/sha256 at walk time */
+};
+
+/* One planned removal; the report lists these. */
+enum gc_kind {
+	GC_KIND_BLOB = 0,
+	GC_KIND_LAYER_LINK,
+	GC_KIND_REVISION,
+	GC_KIND_TAG_HISTORY,
+	GC_KIND_UPLOAD,
+	GC_KIND_REPOSITORY,
+	GC_KIND_MAX
+};
+
+struct gc_item {
+	uint8_t kind; /* enum gc_kind */
+	uint8_t cancelled; /* the re-check found it is needed after all */
+	uint8_t done; /* removed (or moved) */
+	uint32_t repo; /* index into repos, or UINT32_MAX */
+	uint32_t id; /* digest id, or UINT32_MAX */
+	uint32_t id2; /* layer links: the blob the link names */
+	char *path; /* relative to $V2: what is removed */
+	char *tag; /* tag-history entries */
+	const char *reason;
+	uint64_t size;
+};
+
+struct gc_problem {
+	char *path;
+	int code;
+	char *message;
+};
+
+struct gc_run {
+	const struct gc_opts *opts;
+	struct drydock_store *st;
+	int64_t start_ns; /* when the mark began (wall clock) */
+	int64_t cutoff_ns; /* older than this is past the grace period */
+	int64_t upload_cutoff; /* unix seconds */
+	int64_t race_ns; /* changed after this: written during the run */
+	int rechecking; /* marks now come from the re-check */
+
+	/* interned digests */
+	struct drydock_digestmap *idmap;
+	struct drydock_digest *ids;
+	uint8_t *flags;
+	uint32_t *mf; /* id -> index into manifests, or UINT32_MAX */
+	uint32_t *kept_in; /* id -> 1 + repo that keeps this manifest */
+	uint32_t *rev_in; /* id -> 1 + repo that has it as revision */
+	uint32_t *stack; /* marking work list */
+	size_t nstack, capstack;
+	size_t nids, capids;
+
+	struct gc_manifest *manifests;
+	size_t nmanifests, capmanifests;
+	uint32_t *refs;
+	size_t nrefs, caprefs;
+
+	struct gc_repo *repos;
+	size_t nrepos, caprepos;
+	struct gc_link *links;
+	size_t nlinks, caplinks;
+
+	struct gc_item *items;
+	size_t nitems, capitems;
+
+	struct gc_problem *problems;
+	size_t nproblems, capproblems;
+
+	/* counts for the report */
+	uint64_t nblobs, nmarked, kept_by_grace, nrevisions;
+	uint64_t removed[GC_KIND_MAX], removed_bytes, cancelled;
+	int interrupted;
+	int exit_code;
+	double seconds;
+};
+
+extern volatile sig_atomic_t gc_stop;
+
+/* run.c */
+int gc_run_init(
+    struct gc_run *run, const struct gc_opts *opts, struct drydock_store *st);
+void gc_run_release(struct gc_run *run);
+int gc_id(uint32_t *out, struct gc_run *run, const struct drydock_digest *d);
+int gc_id_lookup(
+    const struct gc_run *run, const struct drydock_digest *d, uint32_t *out);
+int gc__grow(void **arr, size_t *cap, size_t need, size_t elem);
+int gc_add_item(struct gc_run *run, int kind, uint32_t repo, uint32_t id,
+    const char *path, const char *tag, const char *reason, uint64_t size);
+void gc_problem(const char *path, int code, const char *message, void *payload);
+int64_t gc_now_ns(void);
+
+/* mark.c */
+int gc_mark(struct gc_run *run);
+int gc_mark_from(struct gc_run *run, uint32_t repo, int repo_fd, uint32_t root);
+
+/* plan.c */
+int gc_plan(struct gc_run *run);
+
+/* recheck.c */
+int gc_recheck(struct gc_run *run);
+
+/* sweep.c */
+int gc_sweep(struct gc_run *run);
+
+/* restore.c */
+int gc_restore(const struct gc_opts *opts, struct drydock_store *st);
+
+/* report.c */
+void gc_progress(
+    struct gc_run *run, const char *phase, size_t done, size_t total);
+void gc_progress_end(struct gc_run *run);
+int gc_report(struct gc_run *run);
+int gc_metrics(struct gc_run *run);
+const char *gc_kind_name(int kind);
+
+#endif

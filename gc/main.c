@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * main.c --- drydock-gc: parse options, open the store, run the phases
+ * (mark, plan, re-check, sweep), report, and turn the result into an
+ * fsck(8)-style exit code.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gc.h"
+
+static const char synopsis[] =
+    "usage: drydock-gc [-mnqv] [--grace DUR] [--uploads-older-than DUR]\n"
+    "                  [--json FILE|-] [--quarantine DIR] [--metrics FILE]\n"
+    "                  ROOT | --config FILE\n"
+    "       drydock-gc --restore DIR ROOT | --config FILE\n";
+
+static void
+usage(void)
+{
+	fputs(synopsis, stderr);
+	fputs("Try 'drydock-gc --help' for more.\n", stderr);
+	exit(DRYDOCK_EXIT_USAGE);
+}
+
+static void
+help(void)
+{
+	fputs(synopsis, stdout);
+	fputs("\n"
+	      "Reclaim the disk of a CNCF distribution registry "
+	      "(registry:2, docker-registry):\n"
+	      "mark every blob a live image needs, sweep the rest, purge "
+	      "stale uploads.\n"
+	      "Safe beside a running registry.\n\n"
+	      "  ROOT                        the registry's "
+	      "storage.filesystem.rootdirectory\n"
+	      "      --config FILE           read ROOT from the registry's "
+	      "config.yml\n"
+	      "  -m, --delete-untagged       also remove manifests no tag "
+	      "reaches (children\n"
+	      "                              of kept indexes and referrers of "
+	      "kept manifests stay)\n"
+	      "  -n, --dry-run               change nothing; report what "
+	      "would go\n"
+	      "      --grace DUR             never remove anything younger "
+	      "(default 1h)\n"
+	      "      --uploads-older-than DUR  purge uploads older than this "
+	      "(default 168h)\n"
+	      "      --json FILE|-           write a JSON report\n"
+	      "      --quarantine DIR        move instead of delete; journal "
+	      "in DIR\n"
+	      "      --restore DIR           put back what a quarantine run "
+	      "moved\n"
+	      "      --metrics FILE          write a Prometheus "
+	      "textfile-collector file\n"
+	      "      --progress, --no-progress  progress line (default: on a "
+	      "terminal)\n"
+	      "  -q, --quiet                 only problems\n"
+	      "  -v, --verbose               list every item removed\n"
+	      "  -h, --help                  this help\n"
+	      "  -V, --version               the version\n\n"
+	      "Durations: 90s, 30m, 24h, 7d, 1h30m, 0.\n"
+	      "Exit status: 0 done; 4 problems found and left (reported, "
+	      "their blobs kept);\n"
+	      "8 operational error; 16 usage error; 32 interrupted.\n"
+	      "See drydock-gc(8).\n",
+	    stdout);
+	exit(0);
+}
+
+enum {
+	OPT_GRACE = 256,
+	OPT_UPLOADS,
+	OPT_JSON,
+	OPT_QUARANTINE,
+	OPT_RESTORE,
+	OPT_METRICS,
+	OPT_CONFIG,
+	OPT_PROGRESS,
+	OPT_NO_PROGRESS
+};
+
+static const struct option longopts[] = {
+    {"config", required_argument, NULL, OPT_CONFIG},
+    {"delete-untagged", no_argument, NULL, 'm'},
+    {"dry-run", no_argument, NULL, 'n'},
+    {"grace", required_argument, NULL, OPT_GRACE},
+    {"help", no_argument, NULL, 'h'},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"metrics", required_argument, NULL, OPT_METRICS},
+    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+    {"progress", no_argument, NULL, OPT_PROGRESS},
+    {"quarantine", required_argument, NULL, OPT_QUARANTINE},
+    {"quiet", no_argument, NULL, 'q'},
+    {"restore", required_argument, NULL, OPT_RESTORE},
+    {"uploads-older-than", required_argument, NULL, OPT_UPLOADS},
+    {"verbose", no_argument, NULL, 'v'}, {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0}};
+
+static void
+duration_opt(int64_t *out, const char *name, const char *arg)
+{
+	if (drydock_duration_parse(out, arg) < 0) {
+		fprintf(stderr, "drydock-gc: %s: %s\n", name,
+		    drydock_error_message());
+		usage();
+	}
+}
+
+static void
+parse_options(struct gc_opts *o, int argc, char **argv)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->grace = 3600;
+	o->uploads_age = 168 * 3600;
+	o->progress = -1;
+	while ((c = getopt_long(argc, argv, "hmnqvV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			help();
+			break;
+		case 'm':
+			o->delete_untagged = 1;
+			break;
+		case 'n':
+			o->dry_run = 1;
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case 'V':
+			printf("drydock-gc (drydock) %s\n", DRYDOCK_VERSION);
+			exit(0);
+		case OPT_CONFIG:
+			o->config = optarg;
+			break;
+		case OPT_GRACE:
+			duration_opt(&o->grace, "--grace", optarg);
+			break;
+		case OPT_JSON:
+			o->json = optarg;
+			break;
+		case OPT_METRICS:
+			o->metrics = optarg;
+			break;
+		case OPT_NO_PROGRESS:
+			o->progress = 0;
+			break;
+		case OPT_PROGRESS:
+			o->progress = 1;
+			break;
+		case OPT_QUARANTINE:
+			o->quarantine = optarg;
+			break;
+		case OPT_RESTORE:
+			o->restore = optarg;
+			break;
+		case OPT_UPLOADS:
+			duration_opt(
+			    &o->uploads_age, "--uploads-older-than", optarg);
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 1 || (argc == 1 && o->config) || (argc == 0 && !o->config)) {
+		fputs(argc == 0 ? "drydock-gc: no storage root given\n"
+		                : "drydock-gc: give either ROOT or --config, "
+		                  "once\n",
+		    stderr);
+		usage();
+	}
+	if (o->restore && (o->quarantine || o->dry_run)) {
+		fputs("drydock-gc: --restore goes alone\n", stderr);
+		usage();
+	}
+	if (argc == 1)
+		o->root = argv[0];
+	if (o->progress < 0)
+		o->progress = isatty(STDERR_FILENO);
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	gc_stop = 1;
+}
+
+static int
+exit_for(int error)
+{
+	switch (error) {
+	case 0:
+		return 0;
+	case DRYDOCK_EINTR:
+		return DRYDOCK_EXIT_INTERRUPTED;
+	default:
+		return DRYDOCK_EXIT_OPERATIONAL;
+	}
+}
+
+static int
+run_gc(struct gc_opts *o, struct drydock_store *st)
+{
+	struct gc_run run;
+	int64_t t0 = gc_now_ns();
+	int error;
+
+	if ((error = gc_run_init(&run, o, st)) < 0)
+		return exit_for(error);
+	drydock_store_set_problem_cb(st, gc_problem, &run);
+	if ((error = gc_mark(&run)) < 0)
+		goto out;
+	if ((error = gc_plan(&run)) < 0)
+		goto out;
+	if (!o->dry_run && (error = gc_recheck(&run)) < 0)
+		goto out;
+	error = gc_sweep(&run);
+out:
+	drydock_store_set_problem_cb(st, NULL, NULL);
+	if (error == DRYDOCK_EINTR)
+		run.interrupted = 1;
+	if (error < 0 && error != DRYDOCK_EINTR)
+		fprintf(stderr, "drydock-gc: %s\n", drydock_error_message());
+	run.seconds = (double)(gc_now_ns() - t0) / 1e9;
+	if (run.interrupted)
+		run.exit_code = DRYDOCK_EXIT_INTERRUPTED;
+	else if (error < 0)
+		run.exit_code = DRYDOCK_EXIT_OPERATIONAL;
+	else if (run.nproblems)
+		run.exit_code = DRYDOCK_EXIT_PROBLEMS;
+	if (error == 0 || error == DRYDOCK_EINTR) {
+		if (gc_report(&run) < 0 && run.exit_code == 0) {
+			fprintf(stderr, "drydock-gc: %s\n",
+			    drydock_error_message());
+			run.exit_code = DRYDOCK_EXIT_OPERATIONAL;
+		}
+	}
+	if (o->metrics && gc_metrics(&run) < 0) {
+		fprintf(stderr, "drydock-gc: %s\n", drydock_error_message());
+		run.exit_code |= DRYDOCK_EXIT_OPERATIONAL;
+	}
+	error = run.exit_code;
+	gc_run_release(&run);
+	return error;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct gc_opts o;
+	struct drydock_regconfig cfg;
+	struct drydock_store *st = NULL;
+	struct sigaction sa;
+	char *abs = NULL;
+	int rc, error;
+
+	memset(&cfg, 0, sizeof(cfg));
+	parse_options(&o, argc, argv);
+	if (o.config) {
+		if ((error = drydock_regconfig_read(&cfg, o.config)) < 0) {
+			fprintf(stderr, "drydock-gc: %s: %s\n", o.config,
+			    drydock_error_message());
+			return DRYDOCK_EXIT_OPERATIONAL;
+		}
+		o.root = cfg.rootdirectory;
+		o.cache_warning =
+		    cfg.blobdescriptor != NULL && *cfg.blobdescriptor != '\0';
+	}
+	if ((abs = realpath(o.root, NULL)) == NULL) {
+		fprintf(stderr,
+		    "drydock-gc: cannot open storage root '%s': %s\n", o.root,
+		    strerror(errno));
+		rc = DRYDOCK_EXIT_OPERATIONAL;
+		goto out;
+	}
+	error =
+	    drydock_store_open(&st, abs, o.dry_run ? DRYDOCK_STORE_RDONLY : 0);
+	if (error < 0) {
+		fprintf(stderr, "drydock-gc: %s\n", drydock_error_message());
+		rc = DRYDOCK_EXIT_OPERATIONAL;
+		goto out;
+	}
+	/* a dry run leaves nothing behind, not even a lock */
+	if (!o.dry_run && (error = drydock_store_lock(st)) < 0) {
+		fprintf(stderr, "drydock-gc: %s\n", drydock_error_message());
+		rc = DRYDOCK_EXIT_OPERATIONAL;
+		goto out;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	if (o.restore) {
+		error = gc_restore(&o, st);
+		if (error < 0 && error != DRYDOCK_EINTR)
+			fprintf(stderr, "drydock-gc: %s\n",
+			    drydock_error_message());
+		rc = exit_for(error);
+	} else {
+		rc = run_gc(&o, st);
+	}
+out:
+	drydock_store_close(st);
+	drydock_regconfig_release(&cfg);
+	free(abs);
+	return rc;
+}

@@ -1,0 +1,552 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mark.c --- the mark phase: walk every repository once, find its roots
+ * (tags; every revision unless --delete-untagged; anything younger than the
+ * grace period), follow manifests to their config, layers and index
+ * children, keep referrers of kept manifests, and decide which of the
+ * repository's revisions and tag-history entries go.
+ *
+ * Blob data is global and marked globally; links are per repository, so a
+ * revision is kept only when its own repository reaches it.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gc.h"
+
+/* Manifests larger than this are not even read; the registry caps at 4 MiB. */
+#define GC_MANIFEST_READ_MAX (64u << 20)
+
+struct mark_ctx {
+	struct gc_run *run;
+	uint32_t repo;
+	const struct drydock_repo_info *ri;
+	size_t links_start; /* this repository's first entry in run->links */
+	char **tags; /* tag names, for the history walk */
+	size_t ntags, captags;
+	uint32_t *roots;
+	size_t nroots, caproots;
+	int error;
+};
+
+static int
+push_u32(uint32_t **arr, size_t *n, size_t *cap, uint32_t v)
+{
+	if (gc__grow((void **)arr, cap, *n + 1, sizeof(**arr)) < 0)
+		return DRYDOCK_ERROR;
+	(*arr)[(*n)++] = v;
+	return 0;
+}
+
+static int
+add_link(struct gc_run *run, uint32_t repo, int kind,
+    const struct drydock_link_info *li, uint32_t id, uint32_t target)
+{
+	struct gc_link *l;
+
+	if (gc__grow((void **)&run->links, &run->caplinks, run->nlinks + 1,
+	        sizeof(*run->links)) < 0)
+		return DRYDOCK_ERROR;
+	l = &run->links[run->nlinks++];
+	l->repo = repo;
+	l->id = id;
+	l->target = target;
+	l->status = (int8_t)(li->status < -127 ? -127 : li->status);
+	l->kind = (uint8_t)kind;
+	l->mtime_ns = li->mtime_ns;
+	return 0;
+}
+
+static int
+is_young(const struct gc_run *run, int64_t mtime_ns)
+{
+	return mtime_ns >= run->cutoff_ns;
+}
+
+/*
+ * Load a manifest once for the whole run and keep only its references.
+ * A missing or unparsable manifest is remembered as such.
+ */
+static int
+load_manifest(struct gc_run *run, uint32_t id)
+{
+	struct drydock_manifest *m = NULL;
+	struct gc_manifest gm;
+	struct drydock_digest d = run->ids[id];
+	char *buf = NULL, dstr[DRYDOCK_DIGEST_STRMAX], path[256];
+	size_t len = 0, i, n;
+	uint32_t rid;
+	int error = 0, r;
+
+	if (run->flags[id] & GC_LOADED)
+		return 0;
+	run->flags[id] |= GC_LOADED;
+	memset(&gm, 0, sizeof(gm));
+	gm.subject = UINT32_MAX;
+	gm.refs = (uint32_t)run->nrefs;
+	drydock_digest_format(dstr, &d);
+	drydock_store_blob_path(path, sizeof(path), &d);
+
+	r = drydock_store_blob_read(
+	    &buf, &len, run->st, &d, GC_MANIFEST_READ_MAX);
+	if (r == DRYDOCK_ENOTFOUND) {
+		gm.state = GC_MF_MISSING;
+		goto store;
+	}
+	if (r < 0) {
+		drydock_store_problem(run->st, path, r,
+		    "cannot read manifest %s: %s", dstr,
+		    drydock_error_message());
+		gm.state = GC_MF_CORRUPT;
+		goto store;
+	}
+	if ((r = drydock_manifest_parse(&m, buf, len)) < 0) {
+		drydock_store_problem(run->st, path, r,
+		    "cannot parse manifest %s: %s", dstr,
+		    drydock_error_message());
+		gm.state = GC_MF_CORRUPT;
+		goto store;
+	}
+	gm.is_index = (uint8_t)drydock_manifest_is_index(m);
+	n = drydock_manifest_ref_count(m);
+	for (i = 0; i < n; i++) {
+		const struct drydock_descriptor *desc =
+		    drydock_manifest_ref(m, i);
+
+		if ((error = gc_id(&rid, run, &desc->digest)) < 0)
+			goto out;
+		if (desc->role == DRYDOCK_REF_SUBJECT) {
+			gm.subject = rid;
+			continue;
+		}
+		if ((error = push_u32(
+		         &run->refs, &run->nrefs, &run->caprefs, rid)) < 0)
+			goto out;
+		gm.nrefs++;
+	}
+store:
+	if ((error = gc__grow((void **)&run->manifests, &run->capmanifests,
+	         run->nmanifests + 1, sizeof(*run->manifests))) < 0)
+		goto out;
+	run->manifests[run->nmanifests] = gm;
+	run->mf[id] = (uint32_t)run->nmanifests++;
+out:
+	drydock_manifest_free(m);
+	free(buf);
+	return error;
+}
+
+static const struct gc_manifest *
+manifest_of(const struct gc_run *run, uint32_t id)
+{
+	if (run->mf[id] == UINT32_MAX)
+		return NULL;
+	return &run->manifests[run->mf[id]];
+}
+
+/*
+ * A blob referenced by a non-canonical digest (sha512) has its data under
+ * the sha256 the registry computed; the repository's layer link says which.
+ */
+static int
+mark_alias(struct gc_run *run, int repo_fd, uint32_t id)
+{
+	struct drydock_digest d = run->ids[id], t;
+	char hex[DRYDOCK_DIGEST_STRMAX], rel[300];
+	uint32_t tid;
+	int r;
+
+	snprintf(rel, sizeof(rel), "_layers/%s/%s/link",
+	    drydock_digest_alg_name(d.alg), drydock_digest_hex(hex, &d));
+	r = drydock_link_read(&t, run->st, repo_fd, rel);
+	if (r < 0 || drydock_digest_equal(&t, &d))
+		return 0;
+	if ((r = gc_id(&tid, run, &t)) < 0)
+		return r;
+	run->flags[tid] |= GC_MARKED;
+	return 0;
+}
+
+/*
+ * Keep manifest root in repository repo, and everything it reaches:
+ * config and layers, and for an index its children, recursively.
+ * Returns 1 in *tainted when a manifest on the way could not be parsed.
+ */
+int
+gc_mark_from(struct gc_run *run, uint32_t repo, int repo_fd, uint32_t root)
+{
+	const uint32_t stamp = repo + 1;
+	int error;
+
+	run->nstack = 0;
+	if ((error = push_u32(
+	         &run->stack, &run->nstack, &run->capstack, root)) < 0)
+		return error;
+	while (run->nstack > 0) {
+		uint32_t id = run->stack[--run->nstack];
+		const struct gc_manifest *m;
+		uint32_t i;
+
+		if (run->kept_in[id] == stamp)
+			continue;
+		run->kept_in[id] = stamp;
+		run->flags[id] |= GC_MARKED;
+		if (run->rechecking)
+			run->flags[id] |= GC_NEWMARK;
+		if ((error = load_manifest(run, id)) < 0)
+			return error;
+		if ((m = manifest_of(run, id)) == NULL)
+			continue;
+		if (m->state == GC_MF_CORRUPT) {
+			run->repos[repo].tainted = 1;
+			continue;
+		}
+		for (i = 0; i < m->nrefs; i++) {
+			/* re-read: load_manifest may move run->manifests */
+			uint32_t r = run->refs[manifest_of(run, id)->refs + i];
+
+			if (manifest_of(run, id)->is_index) {
+				if ((error = push_u32(&run->stack, &run->nstack,
+				         &run->capstack, r)) < 0)
+					return error;
+				continue;
+			}
+			run->flags[r] |= GC_MARKED;
+			if (run->rechecking)
+				run->flags[r] |= GC_NEWMARK;
+			if (run->ids[r].alg != DRYDOCK_DIGEST_SHA256 &&
+			    (error = mark_alias(run, repo_fd, r)) < 0)
+				return error;
+		}
+	}
+	return 0;
+}
+
+static int
+tag_cb(const struct drydock_repo_info *ri, const struct drydock_tag_info *tag,
+    void *payload)
+{
+	struct mark_ctx *c = payload;
+	struct gc_run *run = c->run;
+	uint32_t id;
+	char *name;
+
+	(void)ri;
+	if (tag->current.status == DRYDOCK_ENOTFOUND) {
+		run->repos[c->repo].bad_tags++;
+		return 0;
+	}
+	if (tag->current.status < 0) {
+		/* Which revision the tag means is unknown: keep them all. */
+		run->repos[c->repo].tainted = 1;
+		run->repos[c->repo].bad_tags++;
+		return 0;
+	}
+	run->repos[c->repo].tags++;
+	if ((name = strdup(tag->name)) == NULL ||
+	    gc__grow((void **)&c->tags, &c->captags, c->ntags + 1,
+	        sizeof(*c->tags)) < 0) {
+		free(name);
+		drydock_error_set_os("out of memory");
+		return DRYDOCK_ERROR;
+	}
+	c->tags[c->ntags++] = name;
+	if (gc_id(&id, run, &tag->current.target) < 0)
+		return DRYDOCK_ERROR;
+	return push_u32(&c->roots, &c->nroots, &c->caproots, id);
+}
+
+static int
+revision_cb(const struct drydock_repo_info *ri,
+    const struct drydock_link_info *li, void *payload)
+{
+	struct mark_ctx *c = payload;
+	struct gc_run *run = c->run;
+	uint32_t id;
+
+	(void)ri;
+	if (gc_id(&id, run, &li->digest) < 0)
+		return DRYDOCK_ERROR;
+	if (add_link(run, c->repo, GC_LINK_REVISION, li, id, id) < 0)
+		return DRYDOCK_ERROR;
+	if (li->status == DRYDOCK_ENOTFOUND)
+		return 0; /* an empty directory an API delete left */
+	run->nrevisions++;
+	if (li->status < 0) {
+		run->repos[c->repo].tainted = 1;
+		return push_u32(&c->roots, &c->nroots, &c->caproots, id);
+	}
+	run->rev_in[id] = c->repo + 1;
+	if (!run->opts->delete_untagged || is_young(run, li->mtime_ns))
+		return push_u32(&c->roots, &c->nroots, &c->caproots, id);
+	return 0;
+}
+
+static int
+layer_cb(const struct drydock_repo_info *ri, const struct drydock_link_info *li,
+    void *payload)
+{
+	struct mark_ctx *c = payload;
+	struct gc_run *run = c->run;
+	struct drydock_digest t;
+	uint32_t id, tid;
+	int r;
+
+	if (gc_id(&id, run, &li->digest) < 0)
+		return DRYDOCK_ERROR;
+	tid = id;
+	if (li->status == 0 && li->digest.alg != DRYDOCK_DIGEST_SHA256) {
+		/* an alias link: its content names the canonical blob */
+		char rel[300], hex[DRYDOCK_DIGEST_STRMAX];
+
+		snprintf(rel, sizeof(rel), "_layers/%s/%s/link",
+		    drydock_digest_alg_name(li->digest.alg),
+		    drydock_digest_hex(hex, &li->digest));
+		r = drydock_link_read(&t, run->st, ri->fd, rel);
+		if (r == 0 && gc_id(&tid, run, &t) < 0)
+			return DRYDOCK_ERROR;
+	} else if (li->status == 0 && li->target.alg != DRYDOCK_DIGEST_NONE) {
+		if (gc_id(&tid, run, &li->target) < 0)
+			return DRYDOCK_ERROR;
+	}
+	if (li->status < 0 && li->status != DRYDOCK_ENOTFOUND)
+		run->repos[c->repo].tainted = 1;
+	if (li->status == 0 && is_young(run, li->mtime_ns)) {
+		/* a push in progress may need it: never sweep its blob */
+		run->flags[id] |= GC_YOUNG;
+		run->flags[tid] |= GC_YOUNG;
+	}
+	return add_link(run, c->repo, GC_LINK_LAYER, li, id, tid);
+}
+
+static int
+upload_cb(const struct drydock_repo_info *ri,
+    const struct drydock_upload_info *up, void *payload)
+{
+	struct mark_ctx *c = payload;
+	struct gc_run *run = c->run;
+	int stale;
+
+	(void)ri;
+	if (up->startedat >= 0)
+		stale = up->startedat < run->upload_cutoff;
+	else
+		stale = up->mtime_ns / 1000000000 < run->upload_cutoff;
+	if (!stale) {
+		run->repos[c->repo].uploads++;
+		return 0;
+	}
+	return gc_add_item(run, GC_KIND_UPLOAD, c->repo, UINT32_MAX, up->path,
+	    NULL, "stale-upload", up->size);
+}
+
+struct history_ctx {
+	struct mark_ctx *c;
+	const char *tag;
+};
+
+static int
+history_cb(const struct drydock_repo_info *ri,
+    const struct drydock_link_info *li, void *payload)
+{
+	struct history_ctx *h = payload;
+	struct gc_run *run = h->c->run;
+	const uint32_t stamp = h->c->repo + 1;
+	const char *reason = "dangling-history";
+	uint32_t id = UINT32_MAX;
+
+	(void)ri;
+	if (is_young(run, li->mtime_ns) || li->status == DRYDOCK_EUNSAFE)
+		return 0;
+	if (gc_id_lookup(run, &li->digest, &id)) {
+		if (run->kept_in[id] == stamp)
+			return 0;
+		if (run->rev_in[id] == stamp) {
+			if (!(run->flags[id] & GC_SWEEP))
+				return 0;
+			reason = "untagged";
+		}
+	}
+	return gc_add_item(run, GC_KIND_TAG_HISTORY, h->c->repo, id,
+	    li->dir_path, h->tag, reason, 0);
+}
+
+/* After marking: which of this repository's revisions go. */
+static int
+plan_revisions(struct mark_ctx *c)
+{
+	struct gc_run *run = c->run;
+	struct gc_repo *repo = &run->repos[c->repo];
+	size_t i;
+	char hex[DRYDOCK_DIGEST_STRMAX], rel[1024];
+	int error;
+
+	for (i = c->links_start; i < run->nlinks; i++) {
+		struct gc_link *l = &run->links[i];
+		const char *reason = NULL;
+
+		if (l->kind != GC_LINK_REVISION)
+			continue;
+		if (l->status == DRYDOCK_ENOTFOUND) {
+			if (!is_young(run, l->mtime_ns))
+				reason = "empty-revision-dir";
+		} else if (l->status == 0 && !repo->tainted &&
+		    run->kept_in[l->id] != c->repo + 1 &&
+		    !is_young(run, l->mtime_ns)) {
+			reason = "untagged";
+			run->flags[l->id] |= GC_SWEEP;
+		}
+		if (reason == NULL) {
+			if (l->status != DRYDOCK_ENOTFOUND)
+				repo->kept_revisions++;
+			continue;
+		}
+		snprintf(rel, sizeof(rel), "%s/_manifests/revisions/%s/%s",
+		    c->ri->path, drydock_digest_alg_name(run->ids[l->id].alg),
+		    drydock_digest_hex(hex, &run->ids[l->id]));
+		if ((error = gc_add_item(run, GC_KIND_REVISION, c->repo, l->id,
+		         rel, NULL, reason, 0)) < 0)
+			return error;
+	}
+	/* tag history goes only with -m, and never from a suspect repo */
+	for (i = 0;
+	     run->opts->delete_untagged && !repo->tainted && i < c->ntags;
+	     i++) {
+		struct history_ctx h = {c, c->tags[i]};
+
+		if ((error = drydock_tag_history_foreach(run->st, c->ri,
+		         c->tags[i], DRYDOCK_WALK_STAT, history_cb, &h)) < 0)
+			return error;
+	}
+	/* the flag only meant "goes from this repository" */
+	for (i = c->links_start; i < run->nlinks; i++)
+		if (run->links[i].kind == GC_LINK_REVISION)
+			run->flags[run->links[i].id] &= (uint8_t)~GC_SWEEP;
+	return 0;
+}
+
+/* Referrers: revisions whose subject this repository keeps are kept too. */
+static int
+mark_referrers(struct mark_ctx *c)
+{
+	struct gc_run *run = c->run;
+	const uint32_t stamp = c->repo + 1;
+	int changed = 1, error;
+	size_t i;
+
+	while (changed) {
+		changed = 0;
+		for (i = c->links_start; i < run->nlinks; i++) {
+			const struct gc_link *l = &run->links[i];
+			const struct gc_manifest *m;
+
+			if (l->kind != GC_LINK_REVISION || l->status != 0 ||
+			    run->kept_in[l->id] == stamp)
+				continue;
+			if ((error = load_manifest(run, l->id)) < 0)
+				return error;
+			m = manifest_of(run, l->id);
+			if (m == NULL || m->subject == UINT32_MAX ||
+			    run->kept_in[m->subject] != stamp)
+				continue;
+			if ((error = gc_mark_from(
+			         run, c->repo, c->ri->fd, l->id)) < 0)
+				return error;
+			changed = 1;
+		}
+	}
+	return 0;
+}
+
+/* A repository with a bad manifest or link keeps everything it links. */
+static int
+keep_all(struct mark_ctx *c)
+{
+	struct gc_run *run = c->run;
+	size_t i;
+	int error;
+
+	for (i = c->links_start; i < run->nlinks; i++) {
+		struct gc_link *l = &run->links[i];
+
+		run->flags[l->id] |= GC_MARKED;
+		run->flags[l->target] |= GC_MARKED;
+		if (l->kind == GC_LINK_REVISION && l->status == 0 &&
+		    (error = gc_mark_from(run, c->repo, c->ri->fd, l->id)) < 0)
+			return error;
+	}
+	return 0;
+}
+
+static int
+mark_repo(const struct drydock_repo_info *ri, void *payload)
+{
+	struct gc_run *run = payload;
+	struct mark_ctx c;
+	struct gc_repo *repo;
+	size_t i;
+	int error;
+
+	if (gc_stop)
+		return DRYDOCK_EINTR;
+	if ((error = gc__grow((void **)&run->repos, &run->caprepos,
+	         run->nrepos + 1, sizeof(*run->repos))) < 0)
+		return error;
+	repo = &run->repos[run->nrepos];
+	memset(repo, 0, sizeof(*repo));
+	if ((repo->name = strdup(ri->name)) == NULL) {
+		drydock_error_set_os("out of memory");
+		return DRYDOCK_ERROR;
+	}
+	repo->has = ri->has;
+	memset(&c, 0, sizeof(c));
+	c.run = run;
+	c.repo = (uint32_t)run->nrepos++;
+	c.ri = ri;
+	c.links_start = run->nlinks;
+	gc_progress(run, "marking", run->nrepos, 0);
+
+	drydock_store_stat(run->st, ri->fd, "_layers/sha256", NULL,
+	    &repo->layers_mtime_ns, NULL);
+	drydock_store_stat(run->st, ri->fd, "_manifests/revisions/sha256", NULL,
+	    &repo->revs_mtime_ns, NULL);
+
+	if ((error = drydock_tag_foreach(
+	         run->st, ri, DRYDOCK_WALK_STAT, tag_cb, &c)) < 0)
+		goto out;
+	if ((error = drydock_revision_foreach(run->st, ri,
+	         DRYDOCK_WALK_READ | DRYDOCK_WALK_STAT, revision_cb, &c)) < 0)
+		goto out;
+	for (i = 0; i < c.nroots; i++)
+		if ((error = gc_mark_from(run, c.repo, ri->fd, c.roots[i])) < 0)
+			goto out;
+	if ((error = mark_referrers(&c)) < 0)
+		goto out;
+	if ((error = drydock_layer_foreach(run->st, ri,
+	         DRYDOCK_WALK_STAT |
+	             (run->repos[c.repo].tainted ? DRYDOCK_WALK_READ : 0),
+	         layer_cb, &c)) < 0)
+		goto out;
+	if (run->repos[c.repo].tainted && (error = keep_all(&c)) < 0)
+		goto out;
+	if ((error = plan_revisions(&c)) < 0)
+		goto out;
+	error = drydock_upload_foreach(
+	    run->st, ri, DRYDOCK_WALK_STAT, upload_cb, &c);
+out:
+	for (i = 0; i < c.ntags; i++)
+		free(c.tags[i]);
+	free(c.tags);
+	free(c.roots);
+	return error;
+}
+
+int
+gc_mark(struct gc_run *run)
+{
+	int error = drydock_repo_foreach(run->st, 0, mark_repo, run);
+
+	gc_progress_end(run);
+	return error;
+}

@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * report.c --- what a gc run tells: a progress line on a TTY, the human
+ * summary, the --json report and the --metrics textfile.  All built from
+ * the same struct gc_run, never from each other's text.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "gc.h"
+
+static int progress_shown;
+
+void
+gc_progress(struct gc_run *run, const char *phase, size_t done, size_t total)
+{
+	static int64_t last;
+	int64_t now;
+
+	if (!run->opts->progress || run->opts->quiet)
+		return;
+	now = gc_now_ns();
+	if (now - last < 200000000 && done != total)
+		return;
+	last = now;
+	if (total)
+		fprintf(stderr, "\r\033[Kdrydock-gc: %s %zu/%zu", phase, done,
+		    total);
+	else
+		fprintf(stderr, "\r\033[Kdrydock-gc: %s %zu", phase, done);
+	progress_shown = 1;
+}
+
+void
+gc_progress_end(struct gc_run *run)
+{
+	if (progress_shown && run->opts->progress)
+		fputs("\r\033[K", stderr);
+	progress_shown = 0;
+}
+
+static json_t *
+item_json(const struct gc_run *run, const struct gc_item *it)
+{
+	json_t *o = json_object();
+	char dstr[DRYDOCK_DIGEST_STRMAX];
+
+	json_object_set_new(o, "kind", json_string(gc_kind_name(it->kind)));
+	if (it->repo != UINT32_MAX)
+		json_object_set_new(
+		    o, "repository", json_string(run->repos[it->repo].name));
+	if (it->tag)
+		json_object_set_new(o, "tag", json_string(it->tag));
+	json_object_set_new(o, "path", json_string(it->path));
+	if (it->id != UINT32_MAX)
+		json_object_set_new(o, "digest",
+		    json_string(
+		        drydock_digest_format(dstr, &run->ids[it->id])));
+	if (it->kind == GC_KIND_BLOB || it->kind == GC_KIND_UPLOAD)
+		json_object_set_new(
+		    o, "size", json_integer((json_int_t)it->size));
+	json_object_set_new(o, "reason", json_string(it->reason));
+	return o;
+}
+
+static json_t *
+report_json(const struct gc_run *run)
+{
+	const struct gc_opts *o = run->opts;
+	json_t *root = json_object(), *sum = json_object(),
+	       *rem = json_object();
+	json_t *items = json_array(), *probs = json_array();
+	size_t i;
+	int k;
+
+	json_object_set_new(root, "schema_version", json_integer(1));
+	json_object_set_new(root, "tool", json_string("drydock-gc"));
+	json_object_set_new(root, "version", json_string(DRYDOCK_VERSION));
+	json_object_set_new(
+	    root, "root", json_string(drydock_store_root(run->st)));
+	json_object_set_new(root, "dry_run", json_boolean(o->dry_run));
+	json_object_set_new(
+	    root, "delete_untagged", json_boolean(o->delete_untagged));
+	json_object_set_new(root, "grace_seconds", json_integer(o->grace));
+	json_object_set_new(
+	    root, "uploads_older_than_seconds", json_integer(o->uploads_age));
+	if (o->quarantine)
+		json_object_set_new(
+		    root, "quarantine", json_string(o->quarantine));
+	json_object_set_new(
+	    sum, "repositories", json_integer((json_int_t)run->nrepos));
+	json_object_set_new(
+	    sum, "manifests", json_integer((json_int_t)run->nrevisions));
+	json_object_set_new(
+	    sum, "blobs", json_integer((json_int_t)run->nblobs));
+	json_object_set_new(
+	    sum, "marked", json_integer((json_int_t)run->nmarked));
+	for (k = 0; k < GC_KIND_MAX; k++)
+		json_object_set_new(rem, gc_kind_name(k),
+		    json_integer((json_int_t)run->removed[k]));
+	json_object_set_new(sum, "removed", rem);
+	json_object_set_new(
+	    sum, "removed_bytes", json_integer((json_int_t)run->removed_bytes));
+	json_object_set_new(
+	    sum, "kept_by_grace", json_integer((json_int_t)run->kept_by_grace));
+	json_object_set_new(sum, "cancelled_by_recheck",
+	    json_integer((json_int_t)run->cancelled));
+	json_object_set_new(
+	    sum, "problems", json_integer((json_int_t)run->nproblems));
+	json_object_set_new(sum, "seconds", json_real(run->seconds));
+	json_object_set_new(root, "summary", sum);
+	for (i = 0; i < run->nitems; i++)
+		if (run->items[i].done)
+			json_array_append_new(
+			    items, item_json(run, &run->items[i]));
+	json_object_set_new(root, "removed", items);
+	for (i = 0; i < run->nproblems; i++) {
+		json_t *p = json_object();
+
+		json_object_set_new(
+		    p, "path", json_string(run->problems[i].path));
+		json_object_set_new(p, "code",
+		    json_string(
+		        drydock_error_code_name(run->problems[i].code)));
+		json_object_set_new(
+		    p, "message", json_string(run->problems[i].message));
+		json_array_append_new(probs, p);
+	}
+	json_object_set_new(root, "problems", probs);
+	json_object_set_new(
+	    root, "interrupted", json_boolean(run->interrupted));
+	json_object_set_new(root, "exit_code", json_integer(run->exit_code));
+	return root;
+}
+
+static int
+write_json(const struct gc_run *run, const char *dest)
+{
+	json_t *j = report_json(run);
+	int r;
+
+	if (strcmp(dest, "-") == 0) {
+		r = json_dumpf(j, stdout, JSON_INDENT(1) | JSON_SORT_KEYS);
+		fputc('\n', stdout);
+		fflush(stdout);
+	} else {
+		r = json_dump_file(j, dest, JSON_INDENT(1) | JSON_SORT_KEYS);
+	}
+	json_decref(j);
+	if (r != 0) {
+		drydock_error_set_os("cannot write report '%s'", dest);
+		return DRYDOCK_ERROR;
+	}
+	return 0;
+}
+
+static void
+summary(const struct gc_run *run, FILE *f)
+{
+	const struct gc_opts *o = run->opts;
+	const char *verb = o->dry_run ? "would remove" : "removed";
+	char b[64];
+	size_t i;
+
+	if (o->verbose)
+		for (i = 0; i < run->nitems; i++) {
+			const struct gc_item *it = &run->items[i];
+
+			if (!it->done)
+				continue;
+			fprintf(f, "%s %s %s (%s", verb, gc_kind_name(it->kind),
+			    it->path, it->reason);
+			if (it->size)
+				fprintf(f, ", %s",
+				    drydock_bytes_format(
+				        b, sizeof(b), it->size));
+			fputs(")\n", f);
+		}
+	if (o->quiet)
+		return;
+	fprintf(f,
+	    "drydock-gc: %s: %zu repositories, %llu manifests, %llu blobs "
+	    "(%llu in use)\n",
+	    drydock_store_root(run->st), run->nrepos,
+	    (unsigned long long)run->nrevisions,
+	    (unsigned long long)run->nblobs, (unsigned long long)run->nmarked);
+	fprintf(f,
+	    "drydock-gc: %s %llu blobs (%s), %llu layer links, %llu "
+	    "revisions, %llu tag-history entries, %llu uploads, %llu "
+	    "repositories%s%s\n",
+	    verb, (unsigned long long)run->removed[GC_KIND_BLOB],
+	    drydock_bytes_format(b, sizeof(b), run->removed_bytes),
+	    (unsigned long long)run->removed[GC_KIND_LAYER_LINK],
+	    (unsigned long long)run->removed[GC_KIND_REVISION],
+	    (unsigned long long)run->removed[GC_KIND_TAG_HISTORY],
+	    (unsigned long long)run->removed[GC_KIND_UPLOAD],
+	    (unsigned long long)run->removed[GC_KIND_REPOSITORY],
+	    o->quarantine && !o->dry_run ? " into quarantine " : "",
+	    o->quarantine && !o->dry_run ? o->quarantine : "");
+	if (run->kept_by_grace || run->cancelled)
+		fprintf(f,
+		    "drydock-gc: kept %llu younger than the grace period, "
+		    "%llu needed by pushes during the run\n",
+		    (unsigned long long)run->kept_by_grace,
+		    (unsigned long long)run->cancelled);
+	if (run->nproblems)
+		fprintf(f,
+		    "drydock-gc: %zu problems (listed above); everything they "
+		    "might need was kept\n",
+		    run->nproblems);
+	if (run->interrupted)
+		fputs("drydock-gc: interrupted; run again to finish\n", f);
+	if (!o->dry_run && run->removed[GC_KIND_BLOB] > 0)
+		fprintf(f, "drydock-gc: %s\n",
+		    o->cache_warning
+		        ? "this registry's config enables a blob-descriptor "
+		          "cache: restart the registry now, or pushes of "
+		          "removed blobs will silently fail"
+		        : "if the registry uses a blob-descriptor cache "
+		          "(storage.cache.blobdescriptor), restart it now");
+}
+
+int
+gc_report(struct gc_run *run)
+{
+	const struct gc_opts *o = run->opts;
+	FILE *f = o->json && strcmp(o->json, "-") == 0 ? stderr : stdout;
+	int error = 0;
+
+	summary(run, f);
+	fflush(f);
+	if (o->json)
+		error = write_json(run, o->json);
+	return error;
+}
+
+int
+gc_metrics(struct gc_run *run)
+{
+	const char *path = run->opts->metrics;
+	char tmp[4096];
+	FILE *f;
+	int k;
+
+	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+	if ((f = fopen(tmp, "w")) == NULL) {
+		drydock_error_set_os("cannot write metrics '%s'", tmp);
+		return DRYDOCK_ERROR;
+	}
+	fprintf(f,
+	    "# HELP drydock_gc_last_run_timestamp_seconds When the last gc "
+	    "run ended.\n"
+	    "# TYPE drydock_gc_last_run_timestamp_seconds gauge\n"
+	    "drydock_gc_last_run_timestamp_seconds %lld\n",
+	    (long long)time(NULL));
+	fprintf(f,
+	    "# HELP drydock_gc_duration_seconds How long the last run took.\n"
+	    "# TYPE drydock_gc_duration_seconds gauge\n"
+	    "drydock_gc_duration_seconds %.3f\n",
+	    run->seconds);
+	fprintf(f,
+	    "# HELP drydock_gc_exit_code Exit code of the last run.\n"
+	    "# TYPE drydock_gc_exit_code gauge\n"
+	    "drydock_gc_exit_code %d\n",
+	    run->exit_code);
+	fprintf(f,
+	    "# HELP drydock_gc_dry_run 1 when the last run was a dry run.\n"
+	    "# TYPE drydock_gc_dry_run gauge\n"
+	    "drydock_gc_dry_run %d\n",
+	    run->opts->dry_run);
+	fputs("# HELP drydock_gc_removed Items removed (or that a dry run "
+	      "would remove), by kind.\n"
+	      "# TYPE drydock_gc_removed gauge\n",
+	    f);
+	for (k = 0; k < GC_KIND_MAX; k++)
+		fprintf(f, "drydock_gc_removed{kind=\"%s\"} %llu\n",
+		    gc_kind_name(k), (unsigned long long)run->removed[k]);
+	fprintf(f,
+	    "# HELP drydock_gc_removed_bytes Bytes of blob and upload data "
+	    "reclaimed.\n"
+	    "# TYPE drydock_gc_removed_bytes gauge\n"
+	    "drydock_gc_removed_bytes %llu\n",
+	    (unsigned long long)run->removed_bytes);
+	fprintf(f,
+	    "# HELP drydock_gc_store_objects Objects seen in the store.\n"
+	    "# TYPE drydock_gc_store_objects gauge\n"
+	    "drydock_gc_store_objects{kind=\"repository\"} %zu\n"
+	    "drydock_gc_store_objects{kind=\"manifest\"} %llu\n"
+	    "drydock_gc_store_objects{kind=\"blob\"} %llu\n"
+	    "drydock_gc_store_objects{kind=\"blob_in_use\"} %llu\n",
+	    run->nrepos, (unsigned long long)run->nrevisions,
+	    (unsigned long long)run->nblobs, (unsigned long long)run->nmarked);
+	fprintf(f,
+	    "# HELP drydock_gc_problems Problems found (bad manifests, "
+	    "links, symlinks).\n"
+	    "# TYPE drydock_gc_problems gauge\n"
+	    "drydock_gc_problems %zu\n",
+	    run->nproblems);
+	if (fclose(f) != 0 || rename(tmp, path) < 0) {
+		drydock_error_set_os("cannot write metrics '%s'", path);
+		unlink(tmp);
+		return DRYDOCK_ERROR;
+	}
+	return 0;
+}

@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * run.c --- the state of one gc run: interned digests with their flags,
+ * the planned removals and the problems met.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gc.h"
+
+volatile sig_atomic_t gc_stop;
+
+int64_t
+gc_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Grow *arr (of elem-sized items) to hold at least need items. */
+static int
+grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+	size_t ncap;
+	void *p;
+
+	if (need <= *cap)
+		return 0;
+	ncap = *cap ? *cap : 64;
+	while (ncap < need)
+		ncap *= 2;
+	if ((p = realloc(*arr, ncap * elem)) == NULL) {
+		drydock_error_set_os("out of memory");
+		return DRYDOCK_ERROR;
+	}
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+int
+gc_run_init(
+    struct gc_run *run, const struct gc_opts *opts, struct drydock_store *st)
+{
+	memset(run, 0, sizeof(*run));
+	run->opts = opts;
+	run->st = st;
+	run->start_ns = gc_now_ns();
+	/*
+	 * Anything modified after the mark began is young whatever the grace:
+	 * a push racing with this run.  Two seconds of slack cover filesystems
+	 * with coarse timestamps.
+	 */
+	run->cutoff_ns = run->start_ns - opts->grace * 1000000000LL;
+	if (run->cutoff_ns > run->start_ns - 2000000000LL)
+		run->cutoff_ns = run->start_ns - 2000000000LL;
+	run->race_ns = run->start_ns - 2000000000LL;
+	run->upload_cutoff = run->start_ns / 1000000000 - opts->uploads_age;
+	return drydock_digestmap_new(&run->idmap, 1 << 16);
+}
+
+void
+gc_run_release(struct gc_run *run)
+{
+	size_t i;
+
+	drydock_digestmap_free(run->idmap);
+	free(run->ids);
+	free(run->flags);
+	free(run->mf);
+	free(run->kept_in);
+	free(run->rev_in);
+	free(run->stack);
+	free(run->manifests);
+	free(run->refs);
+	for (i = 0; i < run->nrepos; i++)
+		free(run->repos[i].name);
+	free(run->repos);
+	free(run->links);
+	for (i = 0; i < run->nitems; i++) {
+		free(run->items[i].path);
+		free(run->items[i].tag);
+	}
+	free(run->items);
+	for (i = 0; i < run->nproblems; i++) {
+		free(run->problems[i].path);
+		free(run->problems[i].message);
+	}
+	free(run->problems);
+	memset(run, 0, sizeof(*run));
+}
+
+/* Intern a digest: the same digest always gets the same small id. */
+int
+gc_id(uint32_t *out, struct gc_run *run, const struct drydock_digest *d)
+{
+	uint32_t id = (uint32_t)run->nids;
+	int r;
+
+	r = drydock_digestmap_add(run->idmap, d, id, out);
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return 0;
+	if (run->nids == run->capids) {
+		size_t cap = run->capids ? run->capids * 2 : 4096;
+		void *a = realloc(run->ids, cap * sizeof(*run->ids));
+		void *b, *c;
+
+		if (a == NULL)
+			goto oom;
+		run->ids = a;
+		if ((b = realloc(run->flags, cap)) == NULL)
+			goto oom;
+		run->flags = b;
+		if ((c = realloc(run->mf, cap * sizeof(*run->mf))) == NULL)
+			goto oom;
+		run->mf = c;
+		if ((c = realloc(run->kept_in, cap * sizeof(uint32_t))) == NULL)
+			goto oom;
+		run->kept_in = c;
+		if ((c = realloc(run->rev_in, cap * sizeof(uint32_t))) == NULL)
+			goto oom;
+		run->rev_in = c;
+		run->capids = cap;
+	}
+	run->ids[id] = *d;
+	run->flags[id] = 0;
+	run->mf[id] = UINT32_MAX;
+	run->kept_in[id] = 0;
+	run->rev_in[id] = 0;
+	run->nids++;
+	*out = id;
+	return 0;
+oom:
+	drydock_digestmap_del(run->idmap, d);
+	drydock_error_set_os("out of memory");
+	return DRYDOCK_ERROR;
+}
+
+int
+gc_id_lookup(
+    const struct gc_run *run, const struct drydock_digest *d, uint32_t *out)
+{
+	return drydock_digestmap_get(run->idmap, d, out);
+}
+
+int
+gc_add_item(struct gc_run *run, int kind, uint32_t repo, uint32_t id,
+    const char *path, const char *tag, const char *reason, uint64_t size)
+{
+	struct gc_item *it;
+
+	if (grow((void **)&run->items, &run->capitems, run->nitems + 1,
+	        sizeof(*run->items)) < 0)
+		return DRYDOCK_ERROR;
+	it = &run->items[run->nitems];
+	memset(it, 0, sizeof(*it));
+	it->kind = (uint8_t)kind;
+	it->repo = repo;
+	it->id = id;
+	it->id2 = id;
+	it->reason = reason;
+	it->size = size;
+	if ((it->path = strdup(path)) == NULL ||
+	    (tag != NULL && (it->tag = strdup(tag)) == NULL)) {
+		free(it->path);
+		drydock_error_set_os("out of memory");
+		return DRYDOCK_ERROR;
+	}
+	run->nitems++;
+	return 0;
+}
+
+/* The store's problem callback: keep every problem for the report. */
+void
+gc_problem(const char *path, int code, const char *message, void *payload)
+{
+	struct gc_run *run = payload;
+	struct gc_problem *p;
+
+	if (grow((void **)&run->problems, &run->capproblems, run->nproblems + 1,
+	        sizeof(*run->problems)) < 0)
+		return;
+	p = &run->problems[run->nproblems];
+	p->path = strdup(path ? path : "");
+	p->code = code;
+	p->message = strdup(message ? message : "");
+	if (p->path == NULL || p->message == NULL) {
+		free(p->path);
+		free(p->message);
+		return;
+	}
+	run->nproblems++;
+	if (!run->opts->quiet)
+		fprintf(stderr, "drydock-gc: %s: %s\n", p->path, p->message);
+}
+
+int
+gc__grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+	return grow(arr, cap, need, elem);
+}
