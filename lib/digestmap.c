@@ -200,15 +200,18 @@ table_resize(struct table *t, size_t newcap)
 	return 0;
 }
 
-/* Capacity whose limit holds n entries. */
+/* The smallest capacity whose limit holds n entries. */
 static size_t
 cap_for(size_t n)
 {
-	size_t cap = MIN_CAP;
+	size_t cap;
 
-	while (table_limit(cap) < n && cap < MAX_CAP)
-		cap = cap > MAX_CAP - cap / 2 ? MAX_CAP : cap + cap / 2;
-	return cap;
+	if (n >= MAX_CAP / 8 * 7)
+		return MAX_CAP;
+	cap = n + n / 7 + 1;
+	while (table_limit(cap) < n)
+		cap++;
+	return cap < MIN_CAP ? MIN_CAP : cap;
 }
 
 /* Make room for one more entry. */
