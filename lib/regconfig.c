@@ -49,11 +49,22 @@ yaml_error(const yaml_parser_t *p, const char *path)
 		    p->problem != NULL ? p->problem : "unreadable input");
 		return DRYDOCK_ECORRUPT;
 	}
+	if (p->context != NULL) {
+		/*
+		 * Where the construct began often says more than where
+		 * the parser gave up on it.
+		 */
+		drydock_error_set(DRYDOCK_ERRCLASS_CONFIG,
+		    "cannot parse '%s' at %zu:%zu: %s (%s at %zu:%zu)", path,
+		    m->line + 1, m->column + 1,
+		    p->problem != NULL ? p->problem : "syntax error",
+		    p->context, p->context_mark.line + 1,
+		    p->context_mark.column + 1);
+		return DRYDOCK_ECORRUPT;
+	}
 	drydock_error_set(DRYDOCK_ERRCLASS_CONFIG,
-	    "cannot parse '%s' at %zu:%zu: %s%s%s", path, m->line + 1,
-	    m->column + 1, p->problem != NULL ? p->problem : "syntax error",
-	    p->context != NULL ? " " : "",
-	    p->context != NULL ? p->context : "");
+	    "cannot parse '%s' at %zu:%zu: %s", path, m->line + 1,
+	    m->column + 1, p->problem != NULL ? p->problem : "syntax error");
 	return DRYDOCK_ECORRUPT;
 }
 
