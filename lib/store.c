@@ -1,0 +1,1339 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store.c --- confined access to a distribution storage root: open, lock,
+ * read, stat, remove, write and move, never following a symlink below the
+ * root (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, or O_NOFOLLOW walks).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#if defined(SYS_openat2) && defined(__has_include)
+#if __has_include(<linux/openat2.h>)
+#include <linux/openat2.h>
+#define HAVE_OPENAT2 1
+#endif
+#endif
+
+#include <drydock/digest.h>
+#include <drydock/errors.h>
+#include <drydock/store.h>
+
+#include "store_int.h"
+
+/* Deepest tree remove_tree and the cross-filesystem copy descend into. */
+#define TREE_DEPTH_MAX 128
+
+static atomic_int openat2_broken; /* openat2 refused (seccomp, old kernel) */
+static atomic_int fallback_forced;
+
+/* --- handle checks ------------------------------------------------------ */
+
+int
+drydock_store__check(const struct drydock_store *st, const char *fn)
+{
+	if (st == NULL || st->magic != DRYDOCK_STORE_MAGIC) {
+		drydock_error_set(DRYDOCK_ERRCLASS_INVALID,
+		    "%s: invalid or closed store handle", fn);
+		return DRYDOCK_ERROR;
+	}
+	return 0;
+}
+
+int
+drydock_store__check_writable(const struct drydock_store *st, const char *fn)
+{
+	int error;
+
+	if ((error = drydock_store__check(st, fn)) < 0)
+		return error;
+	if (st->flags & DRYDOCK_STORE_RDONLY) {
+		drydock_error_set(DRYDOCK_ERRCLASS_INVALID,
+		    "%s: the store '%s' is open read-only", fn, st->root);
+		return DRYDOCK_ERROR;
+	}
+	return 0;
+}
+
+int64_t
+drydock_store__mtime_ns(const struct stat *sb)
+{
+	return (int64_t)sb->st_mtim.tv_sec * 1000000000 +
+	    (int64_t)sb->st_mtim.tv_nsec;
+}
+
+void
+drydock_store__force_fallback(int on)
+{
+	atomic_store(&fallback_forced, on != 0);
+}
+
+/* --- the confined open -------------------------------------------------- */
+
+static int
+is_symlink_at(int dirfd, const char *name)
+{
+	struct stat sb;
+
+	return fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(sb.st_mode);
+}
+
+/*
+ * The fallback: one component at a time, each directory opened O_PATH with
+ * O_NOFOLLOW beneath the previous one.  relpath has no "", "." or "..".
+ */
+static int
+open_walk(int dirfd, const char *relpath, int flags, mode_t mode)
+{
+	char comp[NAME_MAX + 1];
+	const char *p = relpath, *slash;
+	int cur = dirfd, fd, error;
+	size_t len;
+
+	while ((slash = strchr(p, '/')) != NULL) {
+		len = (size_t)(slash - p);
+		if (len > NAME_MAX) {
+			error = -ENAMETOOLONG;
+			goto out;
+		}
+		memcpy(comp, p, len);
+		comp[len] = '\0';
+		fd = openat(
+		    cur, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			error = -errno;
+			if (error == -ENOTDIR && is_symlink_at(cur, comp))
+				error = -ELOOP;
+			goto out;
+		}
+		if (cur != dirfd)
+			close(cur);
+		cur = fd;
+		p = slash + 1;
+	}
+	fd = openat(cur, p, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0) {
+		error = -errno;
+		if (error == -ENOTDIR && is_symlink_at(cur, p))
+			error = -ELOOP;
+		goto out;
+	}
+	error = fd;
+out:
+	if (cur != dirfd)
+		close(cur);
+	return error;
+}
+
+#ifdef HAVE_OPENAT2
+static int
+open_beneath(int dirfd, const char *relpath, int flags, mode_t mode)
+{
+	struct open_how how;
+	long fd;
+
+	memset(&how, 0, sizeof(how));
+	how.flags = (uint64_t)(unsigned)(flags | O_NOFOLLOW | O_CLOEXEC);
+	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE)
+		how.mode = mode;
+	how.resolve =
+	    RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+	fd = syscall(SYS_openat2, dirfd, relpath, &how, sizeof(how));
+	return fd < 0 ? -errno : (int)fd;
+}
+#endif
+
+int
+drydock_store__open_raw(struct drydock_store *st, int dirfd,
+    const char *relpath, int flags, mode_t mode, struct stat *sb)
+{
+	struct stat tmp;
+	int base = dirfd == -1 ? st->v2fd : dirfd;
+	int fd, error;
+
+#ifdef HAVE_OPENAT2
+	if (!atomic_load_explicit(&fallback_forced, memory_order_relaxed) &&
+	    !atomic_load_explicit(&openat2_broken, memory_order_relaxed)) {
+		fd = open_beneath(base, relpath, flags, mode);
+		if (fd == -ENOSYS || fd == -E2BIG) {
+			atomic_store(&openat2_broken, 1);
+			fd = open_walk(base, relpath, flags, mode);
+		} else if (fd == -EPERM || fd == -EINVAL) {
+			/* seccomp filters say EPERM; so may the file */
+			error = fd;
+			fd = open_walk(base, relpath, flags, mode);
+			if (fd != error)
+				atomic_store(&openat2_broken, 1);
+		}
+	} else
+		fd = open_walk(base, relpath, flags, mode);
+#else
+	fd = open_walk(base, relpath, flags, mode);
+#endif
+	if (fd < 0)
+		return fd;
+	if (sb != NULL || (flags & O_PATH)) {
+		if (sb == NULL)
+			sb = &tmp;
+		if (fstat(fd, sb) < 0) {
+			error = -errno;
+			close(fd);
+			return error;
+		}
+		/* O_PATH|O_NOFOLLOW opens a final symlink itself */
+		if (S_ISLNK(sb->st_mode)) {
+			close(fd);
+			return -ELOOP;
+		}
+	}
+	return fd;
+}
+
+void
+drydock_store__which_symlink(struct drydock_store *st, int dirfd,
+    const char *relpath, char *buf, size_t bufsz)
+{
+	char comp[NAME_MAX + 1];
+	const char *p = relpath, *slash;
+	int base = dirfd == -1 ? st->v2fd : dirfd, cur = base, fd;
+	size_t len;
+
+	snprintf(buf, bufsz, "%s", relpath);
+	for (;;) {
+		slash = strchr(p, '/');
+		len = slash != NULL ? (size_t)(slash - p) : strlen(p);
+		if (len > NAME_MAX)
+			break;
+		memcpy(comp, p, len);
+		comp[len] = '\0';
+		if (is_symlink_at(cur, comp)) {
+			snprintf(buf, bufsz, "%.*s", (int)(p - relpath + len),
+			    relpath);
+			break;
+		}
+		if (slash == NULL)
+			break;
+		fd = openat(
+		    cur, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			break;
+		if (cur != base)
+			close(cur);
+		cur = fd;
+		p = slash + 1;
+	}
+	if (cur != base)
+		close(cur);
+}
+
+int
+drydock_store__open_error(
+    struct drydock_store *st, int dirfd, const char *relpath, int neg_errno)
+{
+	char culprit[PATH_MAX];
+
+	switch (-neg_errno) {
+	case ENOENT:
+	case ENOTDIR:
+		errno = -neg_errno;
+		drydock_error_set_os("cannot open '%s'", relpath);
+		return DRYDOCK_ENOTFOUND;
+	case ELOOP:
+		drydock_store__which_symlink(
+		    st, dirfd, relpath, culprit, sizeof(culprit));
+		if (strcmp(culprit, relpath) == 0)
+			drydock_error_set(DRYDOCK_ERRCLASS_STORE,
+			    "'%s' is a symlink; refusing to follow it",
+			    relpath);
+		else
+			drydock_error_set(DRYDOCK_ERRCLASS_STORE,
+			    "cannot open '%s': '%s' is a symlink; refusing to "
+			    "follow it",
+			    relpath, culprit);
+		return DRYDOCK_EUNSAFE;
+	case EXDEV:
+		drydock_error_set(DRYDOCK_ERRCLASS_STORE,
+		    "'%s' resolves outside the storage root", relpath);
+		return DRYDOCK_EUNSAFE;
+	case EEXIST:
+		drydock_error_set(
+		    DRYDOCK_ERRCLASS_STORE, "'%s' exists already", relpath);
+		return DRYDOCK_EEXISTS;
+	default:
+		errno = -neg_errno;
+		drydock_error_set_os("cannot open '%s'", relpath);
+		return DRYDOCK_ERROR;
+	}
+}
+
+int
+drydock_store_path_check(const char *relpath)
+{
+	const char *p, *slash;
+	size_t len;
+
+	if (relpath == NULL || *relpath == '\0') {
+		drydock_error_set(
+		    DRYDOCK_ERRCLASS_INVALID, "empty path refused");
+		return DRYDOCK_EUNSAFE;
+	}
+	if (*relpath == '/') {
+		drydock_error_set(DRYDOCK_ERRCLASS_INVALID,
+		    "absolute path '%s' refused", relpath);
+		return DRYDOCK_EUNSAFE;
+	}
+	if (strlen(relpath) >= PATH_MAX) {
+		drydock_error_set(DRYDOCK_ERRCLASS_INVALID,
+		    "path '%.64s...' too long", relpath);
+		return DRYDOCK_EUNSAFE;
+	}
+	for (p = relpath;; p = slash + 1) {
+		slash = strchr(p, '/');
+		len = slash != NULL ? (size_t)(slash - p) : strlen(p);
+		if (len == 0 || len > NAME_MAX ||
+		    (p[0] == '.' && (len == 1 || (len == 2 && p[1] == '.')))) {
+			drydock_error_set(DRYDOCK_ERRCLASS_INVALID,
+			    "path '%s' refused: %s", relpath,
+			    len == 0             ? "empty component"
+			        : len > NAME_MAX ? "component too long"
+			                         : "'.' or '..' component");
+			return DRYDOCK_EUNSAFE;
+		}
+		if (slash == NULL)
+			break;
+	}
+	return 0;
+}
+
+/* --- open, close, lock, problems ---------------------------------------- */
+
+int
+drydock_store_open(
+    struct drydock_store **out, const char *rootdirectory, unsigned flags)
+{
+	struct drydock_store *st = NULL;
+	char culprit[PATH_MAX];
+	int fd, error = 0;
+
+	if (rootdirectory == NULL || *rootdirectory == '\0') {
+		drydock_error_set(DRYDOCK_ERRCLASS_INVALID,
+		    "no storage root directory given");
+		return DRYDOCK_ERROR;
+	}
+	if ((st = calloc(1, sizeof(*st))) == NULL ||
+	    (st->root = strdup(rootdirectory)) == NULL) {
+		drydock_error_set_os("out of memory");
+		error = DRYDOCK_ERROR;
+		goto out;
+	}
+	st->magic = DRYDOCK_STORE_MAGIC;
+	st->flags = flags;
+	st->v2fd = -1;
+	/* the root itself may be a symlink: the operator chose it */
+	st->rootfd = open(rootdirectory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (st->rootfd < 0) {
+		error = errno == ENOENT || errno == ENOTDIR ? DRYDOCK_ENOTFOUND
+		                                            : DRYDOCK_ERROR;
+		drydock_error_set_os(
+		    "cannot open storage root '%s'", rootdirectory);
+		goto out;
+	}
+	fd = drydock_store__open_raw(st, st->rootfd, "docker/registry/v2",
+	    O_RDONLY | O_DIRECTORY, 0, NULL);
+	if (fd == -ENOENT) {
+		drydock_error_set(DRYDOCK_ERRCLASS_STORE,
+		    "no registry storage below '%s': docker/registry/v2 is "
+		    "missing",
+		    rootdirectory);
+		error = DRYDOCK_ENOTFOUND;
+		goto out;
+	} else if (fd == -ELOOP) {
+		drydock_store__which_symlink(st, st->rootfd,
+		    "docker/registry/v2", culprit, sizeof(culprit));
+		drydock_error_set(DRYDOCK_ERRCLASS_STORE,
+		    "'%s/%s' is a symlink; refusing to follow it",
+		    rootdirectory, culprit);
+		error = DRYDOCK_EUNSAFE;
+		goto out;
+	} else if (fd < 0) {
+		errno = -fd;
+		drydock_error_set_os(
+		    "cannot open '%s/docker/registry/v2'", rootdirectory);
+		error = DRYDOCK_ERROR;
+		goto out;
+	}
+	st->v2fd = fd;
+	*out = st;
+	st = NULL;
+out:
+	drydock_store_close(st);
+	return error;
+}
+
+void
+drydock_store_close(struct drydock_store *st)
+{
+	if (st == NULL || st->magic != DRYDOCK_STORE_MAGIC)
+		return;
+	if (st->v2fd >= 0)
+		close(st->v2fd);
+	if (st->rootfd >= 0)
+		close(st->rootfd); /* drops the flock with the description */
+	st->magic = DRYDOCK_STORE_DEAD;
+	free(st->root);
+	free(st);
+}
+
+const char *
+drydock_store_root(const struct drydock_store *st)
+{
+	return drydock_store__check(st, __func__) < 0 ? NULL : st->root;
+}
+
+int
+drydock_store_v2fd(const struct drydock_store *st)
+{
+	return drydock_store__check(st, __func__) < 0 ? -1 : st->v2fd;
+}
+
+void
+drydock_store_set_problem_cb(
+    struct drydock_store *st, drydock_problem_cb cb, void *payload)
+{
+	if (drydock_store__check(st, __func__) < 0)
+		return;
+	st->problem_cb = cb;
+	st->problem_payload = payload;
+}
+
+void
+drydock_store_problem(
+    struct drydock_store *st, const char *path, int code, const char *fmt, ...)
+{
+	char msg[DRYDOCK_ERROR_MSGMAX];
+	va_list ap;
+
+	if (st == NULL || st->magic != DRYDOCK_STORE_MAGIC ||
+	    st->problem_cb == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	st->problem_cb(path, code, msg, st->problem_payload);
+}
+
+int
+drydock_store_lock(struct drydock_store *st)
+{
+	int error;
+
+	if ((error = drydock_store__check(st, __func__)) < 0)
+		return error;
+	if (st->locked)
+		return 0;
+	while (flock(st->rootfd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno == EWOULDBLOCK) {
+			drydock_error_set(DRYDOCK_ERRCLASS_STORE,
+			    "another drydock run holds the lock on '%s'",
+			    st->root);
+			return DRYDOCK_ELOCKED;
+		}
+		drydock_error_set_os("cannot lock '%s'", st->root);
+		return DRYDOCK_ERROR;
+	}
+	st->locked = 1;
+	return 0;
+}
+
+/* --- reading ------------------------------------------------------------ */
+
+int
+drydock_store_openat(struct drydock_store *st, int dirfd, const char *relpath,
+    int flags, mode_t mode)
+{
+	int fd, error;
+
+	if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC)))
+		error = drydock_store__check_writable(st, __func__);
+	else
+		error = drydock_store__check(st, __func__);
+	if (error < 0 || (error = drydock_store_path_check(relpath)) < 0)
+		return error;
+	fd = drydock_store__open_raw(st, dirfd, relpath, flags, mode, NULL);
+	if (fd < 0)
+		return drydock_store__open_error(st, dirfd, relpath, fd);
+	return fd;
+}
+
+int
+drydock_store__read_fd(
+    char **buf_out, size_t *len_out, int fd, size_t hint, size_t max)
+{
+	char *buf = NULL, *nbuf;
+	size_t cap, len = 0;
+	ssize_t n;
+	int error = 0;
+
+	cap = (hint < max ? hint : max) + 1;
+	if (cap < 64)
+		cap = 64;
+	if ((buf = malloc(cap + 1)) == NULL)
+		return -ENOMEM;
+	for (;;) {
+		if (len == cap) {
+			if (len > max)
+				break;
+			cap = cap > max / 2 ? max + 1 : cap * 2;
+			if ((nbuf = realloc(buf, cap + 1)) == NULL) {
+				error = -ENOMEM;
+				goto out;
+			}
+			buf = nbuf;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			error = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > max) {
+		error = -EFBIG;
+		goto out;
+	}
+	buf[len] = '\0';
+	*buf_out = buf;
+	*len_out = len;
+	buf = NULL;
+out:
+	free(buf);
+	return error;
+}
+
+static int
+not_regular(const char *relpath, const struct stat *sb)
+{
+	drydock_error_set(DRYDOCK_ERRCLASS_STORE,
+	    "'%s' is not a regular file but a %s", relpath,
+	    S_ISDIR(sb->st_mode)        ? "directory"
+	        : S_ISFIFO(sb->st_mode) ? "fifo"
+	        : S_ISSOCK(sb->st_mode) ? "socket"
+	        : S_ISLNK(sb->st_mode)  ? "symlink"
+	                                : "device");
+	return DRYDOCK_EUNSAFE;
+}
+
+int
+drydock_store_read_file(char **buf_out, size_t *len_out,
+    struct drydock_store *st, int dirfd, const char *relpath, size_t max)
+{
+	struct stat sb;
+	int fd = -1, error;
+
+	if ((error = drydock_store__check(st, __func__)) < 0 ||
+	    (error = drydock_store_path_check(relpath)) < 0)
+		return error;
+	fd = drydock_store__open_raw(
+	    st, dirfd, relpath, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, &sb);
+	if (fd < 0)
+		return drydock_store__open_error(st, dirfd, relpath, fd);
+	if (!S_ISREG(sb.st_mode)) {
+		error = not_regular(relpath, &sb);
+		goto out;
+	}
+	if ((uint64_t)sb.st_size > max)
+		error = -EFBIG;
+	else
+		error = drydock_store__read_fd(
+		    buf_out, len_out, fd, (size_t)sb.st_size, max);
+	if (error == -EFBIG) {
+		drydock_error_set(DRYDOCK_ERRCLASS_STORE,
+		    "'%s' is larger than %zu bytes", relpath, max);
+		error = DRYDOCK_ECORRUPT;
+	} else if (error < 0) {
+		errno = -error;
+		drydock_error_set_os("cannot read '%s'", relpath);
+		error = DRYDOCK_ERROR;
+	}
+out:
+	close(fd);
+	return error;
+}
+
+int
+drydock_store_stat(struct drydock_store *st, int dirfd, const char *relpath,
+    uint64_t *size_out, int64_t *mtime_ns_out, int *is_dir_out)
+{
+	struct stat sb;
+	int fd, error;
+
+	if ((error = drydock_store__check(st, __func__)) < 0 ||
+	    (error = drydock_store_path_check(relpath)) < 0)
+		return error;
+	fd = drydock_store__open_raw(st, dirfd, relpath, O_PATH, 0, &sb);
+	if (fd < 0)
+		return drydock_store__open_error(st, dirfd, relpath, fd);
+	close(fd);
+	if (!S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode)) {
+		drydock_error_set(DRYDOCK_ERRCLASS_STORE,
+		    "'%s' is neither a regular file nor a directory", relpath);
+		return DRYDOCK_EUNSAFE;
+	}
+	if (size_out != NULL)
+		*size_out = (uint64_t)sb.st_size;
+	if (mtime_ns_out != NULL)
+		*mtime_ns_out = drydock_store__mtime_ns(&sb);
+	if (is_dir_out != NULL)
+		*is_dir_out = S_ISDIR(sb.st_mode);
+	return 0;
+}
+
+/* --- blobs -------------------------------------------------------------- */
+
+int
+drydock_store_blob_path(char *buf, size_t bufsz, const struct drydock_digest *d)
+{
+	char hex[DRYDOCK_DIGEST_STRMAX];
+	const char *alg = d != NULL ? drydock_digest_alg_name(d->alg) : NULL;
+	int n;
+
+	if (alg == NULL) {
+		drydock_error_set(DRYDOCK_ERRCLASS_INVALID,
+		    "blob path of a digest without algorithm");
+		return DRYDOCK_ERROR;
+	}
+	drydock_digest_hex(hex, d);
+	n = snprintf(buf, bufsz, "blobs/%s/%.2s/%s/data", alg, hex, hex);
+	if (n < 0 || (size_t)n >= bufsz) {
+		drydock_error_set(DRYDOCK_ERRCLASS_INVALID,
+		    "buffer of %zu bytes too small for a blob path", bufsz);
+		return DRYDOCK_ERROR;
+	}
+	return 0;
+}
+
+int
+drydock_store_blob_open(
+    struct drydock_store *st, const struct drydock_digest *d)
+{
+	char path[DRYDOCK_DIGEST_STRMAX + 32];
+	struct stat sb;
+	int fd, error, fl;
+
+	if ((error = drydock_store__check(st, __func__)) < 0 ||
+	    (error = drydock_store_blob_path(path, sizeof(path), d)) < 0)
+		return error;
+	fd = drydock_store__open_raw(
+	    st, -1, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, &sb);
+	if (fd < 0)
+		return drydock_store__open_error(st, -1, path, fd);
+	if (!S_ISREG(sb.st_mode)) {
+		close(fd);
+		return not_regular(path, &sb);
+	}
+	if ((fl = fcntl(fd, F_GETFL)) >= 0)
+		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	return fd;
+}
+
+int
+drydock_store_blob_read(char **buf_out, size_t *len_out,
+    struct drydock_store *st, const struct drydock_digest *d, size_t max)
+{
+	char path[DRYDOCK_DIGEST_STRMAX + 32];
+	int error;
+
+	if ((error = drydock_store__check(st, __func__)) < 0 ||
+	    (error = drydock_store_blob_path(path, sizeof(path), d)) < 0)
+		return error;
+	return drydock_store_read_file(buf_out, len_out, st, -1, path, max);
+}
+
+int
+drydock_store_blob_stat(struct drydock_store *st,
+    const struct drydock_digest *d, uint64_t *size_out, int64_t *mtime_ns_out)
+{
+	char path[DRYDOCK_DIGEST_STRMAX + 32];
+	int error, is_dir = 0;
+
+	if ((error = drydock_store__check(st, __func__)) < 0 ||
+	    (error = drydock_store_blob_path(path, sizeof(path), d)) < 0)
+		return error;
+	error =
+	    drydock_store_stat(st, -1, path, size_out, mtime_ns_out, &is_dir);
+	if (error == 0 && is_dir) {
+		drydock_error_set(DRYDOCK_ERRCLASS_STORE,
+		    "'%s' is a directory, not a regular file", path);
+		error = DRYDOCK_EUNSAFE;
+	}
+	return error;
+}
+
+/* --- removing ----------------------------------------------------------- */
+
+/*
+ * Open relpath's parent directory confined (O_RDONLY, so it can be
+ * fsync'ed) and point *base_out at the last component.
+ */
+static int
+open_parent(
+    struct drydock_store *st, const char *relpath, const char **base_out)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(relpath, '/');
+	size_t len;
+	int fd;
+
+	if (slash == NULL) {
+		*base_out = relpath;
+		fd = fcntl(st->v2fd, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0) {
+			drydock_error_set_os("cannot duplicate a descriptor");
+			return DRYDOCK_ERROR;
+		}
+		return fd;
+	}
+	len = (size_t)(slash - relpath);
+	memcpy(dir, relpath, len);
+	dir[len] = '\0';
+	*base_out = slash + 1;
+	fd = drydock_store__open_raw(
+	    st, -1, dir, O_RDONLY | O_DIRECTORY, 0, NULL);
+	if (fd < 0)
+		return drydock_store__open_error(st, -1, dir, fd);
+	return fd;
+}
+
+int
+drydock_store_unlink(struct drydock_store *st, const char *relpath)
+{
+	const char *base;
+	int pfd, error = 0;
+
+	if ((error = drydock_store__check_writable(st, __func__)) < 0 ||
+	    (error = drydock_store_path_check(relpath)) < 0)
+		return error;
+	if ((pfd = open_parent(st, relpath, &base)) < 0)
+		return pfd;
+	if (unlinkat(pfd, base, 0) < 0) {
+		if (errno == ENOENT)
+			error = DRYDOCK_ENOTFOUND;
+		else
+			error = DRYDOCK_ERROR;
+		drydock_error_set_os("cannot remove '%s'", relpath);
+	}
+	close(pfd);
+	return error;
+}
+
+int
+drydock_store_rmdir(struct drydock_store *st, const char *relpath)
+{
+	const char *base;
+	int pfd, error = 0;
+
+	if ((error = drydock_store__check_writable(st, __func__)) < 0 ||
+	    (error = drydock_store_path_check(relpath)) < 0)
+		return error;
+	if ((pfd = open_parent(st, relpath, &base)) < 0)
+		return pfd;
+	if (unlinkat(pfd, base, AT_REMOVEDIR) < 0) {
+		if (errno == ENOENT)
+			error = DRYDOCK_ENOTFOUND;
+		else if (errno == ENOTEMPTY || errno == EEXIST)
+			error = DRYDOCK_EEXISTS;
+		else
+			error = DRYDOCK_ERROR;
+		drydock_error_set_os("cannot remove directory '%s'", relpath);
+	}
+	close(pfd);
+	return error;
+}
+
+static int remove_at(int dirfd, const char *name, int is_dir, int depth);
+
+/* Remove every entry of the directory fd (consumed). */
+static int
+empty_dir(int fd, int depth)
+{
+	struct dirent *de;
+	DIR *d;
+	int error = 0;
+
+	if ((d = fdopendir(fd)) == NULL) {
+		error = -errno;
+		close(fd);
+		return error;
+	}
+	for (;;) {
+		errno = 0;
+		if ((de = readdir(d)) == NULL) {
+			error = -errno;
+			break;
+		}
+		if (de->d_name[0] == '.' &&
+		    (de->d_name[1] == '\0' ||
+		        (de->d_name[1] == '.' && de->d_name[2] == '\0')))
+			continue;
+		error = remove_at(
+		    dirfd(d), de->d_name, de->d_type == DT_DIR, depth + 1);
+		if (error < 0 && error != -ENOENT)
+			break;
+		error = 0;
+	}
+	closedir(d);
+	return error;
+}
+
+/*
+ * Remove dirfd/name, a file, a symlink (itself) or a whole tree, never
+ * following a symlink.  Returns 0 or -errno.
+ */
+static int
+remove_at(int dirfd, const char *name, int is_dir, int depth)
+{
+	int fd, error, tries;
+
+	if (depth > TREE_DEPTH_MAX)
+		return -ELOOP;
+	if (!is_dir) {
+		if (unlinkat(dirfd, name, 0) == 0)
+			return 0;
+		if (errno != EISDIR && errno != EPERM)
+			return -errno;
+	}
+	for (tries = 0; tries < 4; tries++) {
+		fd = openat(dirfd, name,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 && (errno == ENOTDIR || errno == ELOOP)) {
+			/* not (or no longer) a directory: remove the entry */
+			return unlinkat(dirfd, name, 0) == 0 ? 0 : -errno;
+		}
+		if (fd < 0)
+			return -errno;
+		if ((error = empty_dir(fd, depth)) < 0)
+			return error;
+		if (unlinkat(dirfd, name, AT_REMOVEDIR) == 0)
+			return 0;
+		if (errno != ENOTEMPTY && errno != EEXIST)
+			return -errno;
+		/* something appeared meanwhile: go again */
+	}
+	return -ENOTEMPTY;
+}
+
+static int
+remove_error(const char *what, int neg_errno)
+{
+	if (neg_errno == -ELOOP) {
+		drydock_error_set(DRYDOCK_ERRCLASS_STORE,
+		    "cannot remove '%s': tree nested deeper than %d", what,
+		    TREE_DEPTH_MAX);
+		return DRYDOCK_ERROR;
+	}
+	errno = -neg_errno;
+	drydock_error_set_os("cannot remove '%s'", what);
+	return neg_errno == -ENOENT ? DRYDOCK_ENOTFOUND : DRYDOCK_ERROR;
+}
+
+int
+drydock_store_remove_tree(struct drydock_store *st, const char *relpath)
+{
+	const char *base;
+	int pfd, error;
+
+	if ((error = drydock_store__check_writable(st, __func__)) < 0 ||
+	    (error = drydock_store_path_check(relpath)) < 0)
+		return error;
+	if ((pfd = open_parent(st, relpath, &base)) < 0)
+		return pfd;
+	if ((error = remove_at(pfd, base, 0, 0)) < 0)
+		error = remove_error(relpath, error);
+	close(pfd);
+	return error;
+}
+
+int
+drydock_store_prune_parents(
+    struct drydock_store *st, const char *relpath, const char *stop)
+{
+	char buf[PATH_MAX];
+	const char *base;
+	char *slash;
+	size_t stoplen = stop != NULL ? strlen(stop) : 0;
+	int pfd, error, rc;
+
+	if ((error = drydock_store__check_writable(st, __func__)) < 0 ||
+	    (error = drydock_store_path_check(relpath)) < 0)
+		return error;
+	if (stoplen > 0 &&
+	    (strncmp(relpath, stop, stoplen) != 0 || relpath[stoplen] != '/')) {
+		drydock_error_set(DRYDOCK_ERRCLASS_INVALID,
+		    "'%s' is not a parent directory of '%s'", stop, relpath);
+		return DRYDOCK_ERROR;
+	}
+	snprintf(buf, sizeof(buf), "%s", relpath);
+	while ((slash = strrchr(buf, '/')) != NULL) {
+		*slash = '\0';
+		if (strlen(buf) <= stoplen)
+			break;
+		if ((pfd = open_parent(st, buf, &base)) < 0) {
+			if (pfd == DRYDOCK_ENOTFOUND)
+				continue;
+			return pfd;
+		}
+		rc = unlinkat(pfd, base, AT_REMOVEDIR);
+		error = errno;
+		close(pfd);
+		if (rc == 0 || error == ENOENT)
+			continue;
+		if (error == ENOTEMPTY || error == EEXIST)
+			break;
+		errno = error;
+		drydock_error_set_os("cannot remove directory '%s'", buf);
+		return DRYDOCK_ERROR;
+	}
+	drydock_error_clear();
+	return 0;
+}
+
+/* --- writing ------------------------------------------------------------ */
+
+/*
+ * Open relpath's parent directory, creating missing components (0777 less
+ * umask, as the registry) confined and without following symlinks.
+ */
+static int
+make_parents(
+    struct drydock_store *st, const char *relpath, const char **base_out)
+{
+	char comp[NAME_MAX + 1];
+	const char *p = relpath, *slash;
+	int cur, fd, tries;
+	size_t len;
+
+	if ((cur = fcntl(st->v2fd, F_DUPFD_CLOEXEC, 0)) < 0) {
+		drydock_error_set_os("cannot duplicate a descriptor");
+		return DRYDOCK_ERROR;
+	}
+	while ((slash = strchr(p, '/')) != NULL) {
+		len = (size_t)(slash - p);
+		memcpy(comp, p, len);
+		comp[len] = '\0';
+		for (tries = 0; tries < 3; tries++) {
+			fd = openat(cur, comp,
+			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd >= 0 || errno != ENOENT)
+				break;
+			if (mkdirat(cur, comp, 0777) == 0)
+				(void)fsync(cur);
+			else if (errno != EEXIST)
+				break;
+		}
+		if (fd < 0) {
+			int e = errno;
+
+			if (e == ELOOP ||
+			    (e == ENOTDIR && is_symlink_at(cur, comp))) {
+				drydock_error_set(DRYDOCK_ERRCLASS_STORE,
+				    "'%.*s' is a symlink; refusing to follow "
+				    "it",
+				    (int)(slash - relpath), relpath);
+				close(cur);
+				return DRYDOCK_EUNSAFE;
+			}
+			errno = e;
+			drydock_error_set_os("cannot create directory '%.*s'",
+			    (int)(slash - relpath), relpath);
+			close(cur);
+			return DRYDOCK_ERROR;
+		}
+		close(cur);
+		cur = fd;
+		p = slash + 1;
+	}
+	*base_out = p;
+	return cur;
+}
+
+static int
+write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static uint32_t
+random32(void)
+{
+	static atomic_uint counter;
+	uint32_t r;
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
+		r = (uint32_t)time(NULL) ^ (uint32_t)getpid() * 2654435761u;
+	return r ^ atomic_fetch_add(&counter, 1);
+}
+
+/* Create a new temp file beside base in pfd. */
+static int
+create_temp(char *tmp, size_t tmpsz, int pfd, const char *base)
+{
+	int fd, tries, n;
+
+	for (tries = 0; tries < 16; tries++) {
+		n = snprintf(tmp, tmpsz, ".%s.drydock-%ld-%08x.tmp", base,
+		    (long)getpid(), random32());
+		if (n < 0 || (size_t)n >= tmpsz || n > NAME_MAX)
+			snprintf(tmp, tmpsz, ".drydock-%ld-%08x.tmp",
+			    (long)getpid(), random32());
+		fd = openat(pfd, tmp,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	return -1;
+}
+
+int
+drydock_store_write_file(
+    struct drydock_store *st, const char *relpath, const void *buf, size_t len)
+{
+	char tmp[NAME_MAX + 64];
+	const char *base;
+	int pfd = -1, fd = -1, error, rc;
+
+	if ((error = drydock_store__check_writable(st, __func__)) < 0 ||
+	    (error = drydock_store_path_check(relpath)) < 0)
+		return error;
+	if ((pfd = make_parents(st, relpath, &base)) < 0)
+		return pfd;
+	if ((fd = create_temp(tmp, sizeof(tmp), pfd, base)) < 0) {
+		drydock_error_set_os(
+		    "cannot create a temporary file for '%s'", relpath);
+		error = DRYDOCK_ERROR;
+		goto out;
+	}
+	if ((rc = write_all(fd, buf, len)) < 0 || fsync(fd) < 0) {
+		errno = rc < 0 ? -rc : errno;
+		drydock_error_set_os("cannot write '%s'", relpath);
+		error = DRYDOCK_ERROR;
+		goto unlink_tmp;
+	}
+	rc = close(fd);
+	fd = -1;
+	if (rc < 0) {
+		drydock_error_set_os("cannot write '%s'", relpath);
+		error = DRYDOCK_ERROR;
+		goto unlink_tmp;
+	}
+	if (renameat(pfd, tmp, pfd, base) < 0) {
+		drydock_error_set_os(
+		    "cannot rename a temporary file to '%s'", relpath);
+		error = DRYDOCK_ERROR;
+		goto unlink_tmp;
+	}
+	if (fsync(pfd) < 0) {
+		drydock_error_set_os(
+		    "cannot sync the directory of '%s'", relpath);
+		error = DRYDOCK_ERROR;
+	}
+	goto out;
+unlink_tmp:
+	(void)unlinkat(pfd, tmp, 0);
+out:
+	if (fd >= 0)
+		close(fd);
+	close(pfd);
+	return error;
+}
+
+/* --- moving ------------------------------------------------------------- */
+
+static int
+rename_noreplace(int odir, const char *oname, int ndir, const char *nname)
+{
+	struct stat sb;
+
+	if (renameat2(odir, oname, ndir, nname, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -errno;
+	/* a filesystem without RENAME_NOREPLACE: check, then rename */
+	if (fstatat(ndir, nname, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+		return -EEXIST;
+	return renameat(odir, oname, ndir, nname) == 0 ? 0 : -errno;
+}
+
+static int
+copy_data(int sfd, int dfd)
+{
+	char buf[65536];
+	ssize_t n;
+	int error;
+
+	for (;;) {
+		n = copy_file_range(sfd, NULL, dfd, NULL, 1 << 30, 0);
+		if (n == 0)
+			return 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+	}
+	if (errno != EXDEV && errno != ENOSYS && errno != EINVAL &&
+	    errno != EOPNOTSUPP)
+		return -errno;
+	for (;;) {
+		n = read(sfd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return 0;
+		if ((error = write_all(dfd, buf, (size_t)n)) < 0)
+			return error;
+	}
+}
+
+static int
+copy_file(int sdir, const char *sname, int ddir, const char *dname,
+    const struct stat *sb)
+{
+	struct timespec ts[2] = {sb->st_atim, sb->st_mtim};
+	int sfd, dfd = -1, error = 0;
+
+	sfd = openat(sdir, sname,
+	    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (sfd < 0)
+		return -errno;
+	dfd = openat(ddir, dname,
+	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    sb->st_mode & 0777);
+	if (dfd < 0) {
+		error = -errno;
+		goto out;
+	}
+	if ((error = copy_data(sfd, dfd)) < 0)
+		goto out;
+	if (fchmod(dfd, sb->st_mode & 07777) < 0 || futimens(dfd, ts) < 0 ||
+	    fsync(dfd) < 0)
+		error = -errno;
+out:
+	if (dfd >= 0 && close(dfd) < 0 && error == 0)
+		error = -errno;
+	close(sfd);
+	return error;
+}
+
+static int copy_tree(
+    int sdir, const char *sname, int ddir, const char *dname, int depth);
+
+static int
+copy_dir(int sdir, const char *sname, int ddir, const char *dname,
+    const struct stat *sb, int depth)
+{
+	struct timespec ts[2] = {sb->st_atim, sb->st_mtim};
+	struct dirent *de;
+	DIR *d = NULL;
+	int sfd, dfd = -1, error = 0;
+
+	if (mkdirat(ddir, dname, 0700) < 0)
+		return -errno;
+	sfd = openat(
+	    sdir, sname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sfd < 0)
+		return -errno;
+	if ((d = fdopendir(sfd)) == NULL) {
+		error = -errno;
+		close(sfd);
+		return error;
+	}
+	dfd = openat(
+	    ddir, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
+		error = -errno;
+		goto out;
+	}
+	for (;;) {
+		errno = 0;
+		if ((de = readdir(d)) == NULL) {
+			error = -errno;
+			break;
+		}
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		error =
+		    copy_tree(dirfd(d), de->d_name, dfd, de->d_name, depth + 1);
+		if (error < 0)
+			break;
+	}
+	if (error == 0 &&
+	    (fchmod(dfd, sb->st_mode & 07777) < 0 || futimens(dfd, ts) < 0 ||
+	        fsync(dfd) < 0))
+		error = -errno;
+out:
+	if (dfd >= 0)
+		close(dfd);
+	closedir(d);
+	return error;
+}
+
+/* Copy sdir/sname to ddir/dname (which must not exist), keeping mtimes. */
+static int
+copy_tree(int sdir, const char *sname, int ddir, const char *dname, int depth)
+{
+	char target[PATH_MAX];
+	struct timespec ts[2];
+	struct stat sb;
+	ssize_t n;
+
+	if (depth > TREE_DEPTH_MAX)
+		return -ELOOP;
+	if (fstatat(sdir, sname, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (S_ISREG(sb.st_mode))
+		return copy_file(sdir, sname, ddir, dname, &sb);
+	if (S_ISDIR(sb.st_mode))
+		return copy_dir(sdir, sname, ddir, dname, &sb, depth);
+	if (S_ISLNK(sb.st_mode)) {
+		/* a symlink is copied as itself, never followed */
+		n = readlinkat(sdir, sname, target, sizeof(target) - 1);
+		if (n < 0)
+			return -errno;
+		target[n] = '\0';
+		if (symlinkat(target, ddir, dname) < 0)
+			return -errno;
+		ts[0] = sb.st_atim;
+		ts[1] = sb.st_mtim;
+		(void)utimensat(ddir, dname, ts, AT_SYMLINK_NOFOLLOW);
+		return 0;
+	}
+	return -EOPNOTSUPP; /* fifos, sockets, devices */
+}
+
+/*
+ * Move across filesystems: copy, then remove the source.  A failed copy is
+ * removed again and the source left alone.
+ */
+static int
+move_by_copy(
+    int sdir, const char *sname, int ddir, const char *dname, const char *what)
+{
+	struct stat sb;
+	int error;
+
+	if (fstatat(ddir, dname, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+		drydock_error_set(DRYDOCK_ERRCLASS_STORE,
+		    "cannot move '%s': '%s' exists already", what, dname);
+		return DRYDOCK_EEXISTS;
+	}
+	if ((error = copy_tree(sdir, sname, ddir, dname, 0)) < 0) {
+		/* dname did not exist: what is there now is our copy */
+		(void)remove_at(ddir, dname, 0, 0);
+		errno = -error;
+		drydock_error_set_os(
+		    "cannot copy '%s' across filesystems", what);
+		return DRYDOCK_ERROR;
+	}
+	(void)fsync(ddir);
+	if ((error = remove_at(sdir, sname, 0, 0)) < 0)
+		return remove_error(what, error);
+	return 0;
+}
+
+int
+drydock_store_move_out(struct drydock_store *st, const char *relpath,
+    int dst_dirfd, const char *dst_name)
+{
+	const char *base;
+	int pfd, error = 0, rc;
+
+	if ((error = drydock_store__check_writable(st, __func__)) < 0 ||
+	    (error = drydock_store_path_check(relpath)) < 0)
+		return error;
+	if ((pfd = open_parent(st, relpath, &base)) < 0)
+		return pfd;
+	rc = rename_noreplace(pfd, base, dst_dirfd, dst_name);
+	if (rc == -EXDEV)
+		error = move_by_copy(pfd, base, dst_dirfd, dst_name, relpath);
+	else if (rc < 0) {
+		errno = -rc;
+		drydock_error_set_os(
+		    "cannot move '%s' to '%s'", relpath, dst_name);
+		error = rc == -ENOENT ? DRYDOCK_ENOTFOUND
+		    : rc == -EEXIST   ? DRYDOCK_EEXISTS
+		                      : DRYDOCK_ERROR;
+	} else
+		(void)fsync(dst_dirfd);
+	if (error == 0)
+		(void)fsync(pfd);
+	close(pfd);
+	return error;
+}
+
+int
+drydock_store_move_in(struct drydock_store *st, int src_dirfd,
+    const char *src_name, const char *relpath)
+{
+	const char *base;
+	int pfd, error = 0, rc;
+
+	if ((error = drydock_store__check_writable(st, __func__)) < 0 ||
+	    (error = drydock_store_path_check(relpath)) < 0)
+		return error;
+	if ((pfd = make_parents(st, relpath, &base)) < 0)
+		return pfd;
+	rc = rename_noreplace(src_dirfd, src_name, pfd, base);
+	if (rc == -EXDEV)
+		error = move_by_copy(src_dirfd, src_name, pfd, base, relpath);
+	else if (rc == -EEXIST) {
+		drydock_error_set(DRYDOCK_ERRCLASS_STORE,
+		    "cannot move '%s' into the store: '%s' exists already",
+		    src_name, relpath);
+		error = DRYDOCK_EEXISTS;
+	} else if (rc < 0 && rc != -EXDEV) {
+		errno = -rc;
+		drydock_error_set_os(
+		    "cannot move '%s' to '%s'", src_name, relpath);
+		error = rc == -ENOENT ? DRYDOCK_ENOTFOUND : DRYDOCK_ERROR;
+	}
+	if (error == 0) {
+		(void)fsync(pfd);
+		(void)fsync(src_dirfd);
+	}
+	close(pfd);
+	return error;
+}

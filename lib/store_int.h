@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_int.h --- private parts of the store shared by store.c, link.c and
+ * walk.c: the handle itself and the confined open primitives.
+ */
+#ifndef DRYDOCK_STORE_INT_H
+#define DRYDOCK_STORE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <drydock/store.h>
+
+struct drydock_digest;
+
+#define DRYDOCK_STORE_MAGIC 0x64727964u /* "dryd" */
+#define DRYDOCK_STORE_DEAD 0xdeadd0c5u
+
+struct drydock_store {
+	unsigned magic; /* DRYDOCK_STORE_MAGIC while open */
+	unsigned flags; /* enum drydock_store_open_flags */
+	char *root; /* as given */
+	int rootfd; /* the root directory, flock()ed by _lock */
+	int v2fd; /* $V2 */
+	int locked; /* 1 once _lock succeeded */
+	drydock_problem_cb problem_cb;
+	void *problem_payload;
+};
+
+/*
+ * Check a handle on entry (cheap, like archive_check_magic).  0 or
+ * DRYDOCK_ERROR with a message naming fn.
+ */
+int drydock_store__check(const struct drydock_store *st, const char *fn);
+
+/* As _check, and the store must be writable. */
+int drydock_store__check_writable(
+    const struct drydock_store *st, const char *fn);
+
+/*
+ * The confined open, without error messages: relpath (already checked with
+ * drydock_store_path_check) beneath dirfd (-1: $V2), no symlink followed
+ * anywhere.  O_NOFOLLOW and O_CLOEXEC are added.  When sb is not NULL the
+ * new fd is fstat'ed into it.  An O_PATH open that lands on a symlink is
+ * refused as well.
+ *
+ * @return an fd, or -errno: -ELOOP for a symlink met, -ENOENT, -ENOTDIR...
+ */
+int drydock_store__open_raw(struct drydock_store *st, int dirfd,
+    const char *relpath, int flags, mode_t mode, struct stat *sb);
+
+/*
+ * After -ELOOP from _open_raw: find which component of relpath is the
+ * symlink (without following anything) and write its path (relpath's
+ * prefix) into buf.  Falls back to relpath itself.
+ */
+void drydock_store__which_symlink(struct drydock_store *st, int dirfd,
+    const char *relpath, char *buf, size_t bufsz);
+
+/*
+ * Turn a -errno from _open_raw into a drydock code with a message naming
+ * relpath ("'x' is a symlink", "cannot open 'x': ...").
+ */
+int drydock_store__open_error(
+    struct drydock_store *st, int dirfd, const char *relpath, int neg_errno);
+
+/* Use the component-by-component fallback even where openat2 works. */
+void drydock_store__force_fallback(int on);
+
+/*
+ * Read and parse a link file from fd (opened, known to be regular): at most
+ * DRYDOCK_LINK_MAX plus a little is read.  0, DRYDOCK_ECORRUPT,
+ * DRYDOCK_EUNSUPPORTED or DRYDOCK_ERROR, with a message without the path.
+ */
+int drydock_store__read_link_fd(struct drydock_digest *out, int fd);
+
+/* Read at most max bytes of fd (NUL-terminated); -EFBIG when larger. */
+int drydock_store__read_fd(
+    char **buf_out, size_t *len_out, int fd, size_t hint, size_t max);
+
+/* st_mtim as nanoseconds. */
+int64_t drydock_store__mtime_ns(const struct stat *sb);
+
+#endif

@@ -1,0 +1,1210 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * walk.c --- visit repositories, tags, tag history, revisions, layer links,
+ * uploads and blobs.  Only dirfd-relative calls (readdir, openat, fstatat
+ * with AT_SYMLINK_NOFOLLOW), d_type instead of stat where it suffices, and
+ * one reusable path buffer per walk for the paths handed to callbacks.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <drydock/digest.h>
+#include <drydock/errors.h>
+#include <drydock/link.h>
+#include <drydock/store.h>
+#include <drydock/walk.h>
+
+#include "store_int.h"
+
+#define WALK_PATHMAX 4096
+#define WALK_SUFFIXMAX 32 /* room for "/current/link" and the like */
+#define REPO_DEPTH_MAX 64
+#define REPOS_DIR "repositories"
+#define REPOS_PREFIX_LEN (sizeof(REPOS_DIR)) /* "repositories/" */
+#define STARTEDAT_MAX 64
+
+struct walk {
+	struct drydock_store *st;
+	unsigned flags;
+	size_t len;
+	char path[WALK_PATHMAX];
+	char aux[WALK_PATHMAX + WALK_SUFFIXMAX]; /* path + a suffix */
+	char aux2[WALK_PATHMAX + WALK_SUFFIXMAX]; /* another one */
+};
+
+/* --- walk state and reporting ------------------------------------------- */
+
+static struct walk *
+walk_new(struct drydock_store *st, unsigned flags, const char *base)
+{
+	struct walk *w;
+	size_t n = strlen(base);
+
+	if (n >= WALK_PATHMAX) {
+		drydock_error_set(DRYDOCK_ERRCLASS_INVALID,
+		    "walk path '%.64s...' too long", base);
+		return NULL;
+	}
+	if ((w = malloc(sizeof(*w))) == NULL) {
+		drydock_error_set_os("out of memory");
+		return NULL;
+	}
+	w->st = st;
+	w->flags = flags;
+	w->len = n;
+	memcpy(w->path, base, n + 1);
+	return w;
+}
+
+/* Append "/name"; returns the length to pop back to, or -1 (reported). */
+static int
+push(struct walk *w, const char *name)
+{
+	size_t n = strlen(name), old = w->len;
+
+	if (old + 1 + n >= WALK_PATHMAX) {
+		drydock_store_problem(w->st, w->path, DRYDOCK_ERROR,
+		    "entry '%.64s...' makes the path too long; skipped", name);
+		return -1;
+	}
+	w->path[old] = '/';
+	memcpy(w->path + old + 1, name, n + 1);
+	w->len = old + 1 + n;
+	return (int)old;
+}
+
+static void
+pop(struct walk *w, int old)
+{
+	w->len = (size_t)old;
+	w->path[old] = '\0';
+}
+
+/* The current path plus a short suffix, in buf (aux or aux2). */
+static const char *
+with_suffix(char *buf, const struct walk *w, const char *suffix)
+{
+	size_t n = strlen(suffix);
+
+	memcpy(buf, w->path, w->len);
+	memcpy(buf + w->len, suffix, n + 1);
+	return buf;
+}
+
+static const char *
+type_name(int type)
+{
+	switch (type) {
+	case DT_REG:
+		return "file";
+	case DT_DIR:
+		return "directory";
+	case DT_LNK:
+		return "symlink";
+	case DT_FIFO:
+		return "fifo";
+	case DT_SOCK:
+		return "socket";
+	case DT_CHR:
+	case DT_BLK:
+		return "device";
+	default:
+		return "entry";
+	}
+}
+
+static void
+symlink_problem(struct walk *w, const char *path)
+{
+	drydock_store_problem(
+	    w->st, path, DRYDOCK_EUNSAFE, "is a symlink; not followed");
+}
+
+static void
+cruft(struct walk *w, int type)
+{
+	if (w->flags & DRYDOCK_WALK_CRUFT)
+		drydock_store_problem(w->st, w->path, DRYDOCK_ECORRUPT,
+		    "unexpected %s", type_name(type));
+}
+
+static void
+not_digest(struct walk *w)
+{
+	drydock_store_problem(
+	    w->st, w->path, DRYDOCK_ECORRUPT, "not a digest path");
+}
+
+/* The entry's type from d_type, or from fstatat where d_type is unknown. */
+static int
+entry_type(DIR *d, const struct dirent *de)
+{
+	struct stat sb;
+
+	if (de->d_type != DT_UNKNOWN)
+		return de->d_type;
+	if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+		return DT_UNKNOWN;
+	return IFTODT(sb.st_mode);
+}
+
+/* Next entry but "." and ".."; a read error is reported (w->path: d). */
+static struct dirent *
+next_entry(struct walk *w, DIR *d)
+{
+	struct dirent *de;
+
+	for (;;) {
+		errno = 0;
+		if ((de = readdir(d)) == NULL) {
+			if (errno != 0)
+				drydock_store_problem(w->st, w->path,
+				    DRYDOCK_ERROR, "cannot read directory: %s",
+				    strerror(errno));
+			return NULL;
+		}
+		if (de->d_name[0] == '.' &&
+		    (de->d_name[1] == '\0' ||
+		        (de->d_name[1] == '.' && de->d_name[2] == '\0')))
+			continue;
+		return de;
+	}
+}
+
+/* Report why opening the directory entry w->path failed. */
+static void
+open_problem(struct walk *w, int err)
+{
+	if (err == ELOOP)
+		symlink_problem(w, w->path);
+	else if (err == ENOTDIR)
+		drydock_store_problem(
+		    w->st, w->path, DRYDOCK_ECORRUPT, "is not a directory");
+	else if (err != ENOENT) /* gone meanwhile: nothing to report */
+		drydock_store_problem(w->st, w->path, DRYDOCK_ERROR,
+		    "cannot open directory: %s", strerror(err));
+}
+
+/* Open the subdirectory name of d (w->path names it) without following. */
+static int
+open_subdir(struct walk *w, DIR *d, const char *name, int flags)
+{
+	int fd;
+
+	fd = openat(
+	    dirfd(d), name, flags | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		open_problem(w, errno);
+	return fd;
+}
+
+static DIR *
+opendir_sub(struct walk *w, DIR *d, const char *name)
+{
+	DIR *sub;
+	int fd;
+
+	if ((fd = open_subdir(w, d, name, O_RDONLY)) < 0)
+		return NULL;
+	if ((sub = fdopendir(fd)) == NULL) {
+		open_problem(w, errno);
+		close(fd);
+	}
+	return sub;
+}
+
+/*
+ * Open the directory a walk starts from: rel beneath dirfd (-1: $V2), w->path
+ * naming it already.  NULL with *error 0 when it does not exist (nothing to
+ * visit); NULL with an error code and message when it cannot be walked: a
+ * walk that cannot start is an error, not a problem to skip.
+ */
+static DIR *
+open_root(struct walk *w, int dirfd, const char *rel, int *error)
+{
+	char culprit[PATH_MAX];
+	size_t prefix = w->len - strlen(rel);
+	DIR *d;
+	int fd;
+
+	*error = 0;
+	fd = drydock_store__open_raw(
+	    w->st, dirfd, rel, O_RDONLY | O_DIRECTORY, 0, NULL);
+	if (fd == -ENOENT)
+		return NULL;
+	if (fd == -ELOOP) {
+		drydock_store__which_symlink(
+		    w->st, dirfd, rel, culprit, sizeof(culprit));
+		drydock_error_set(DRYDOCK_ERRCLASS_STORE,
+		    "'%.*s%s' is a symlink; refusing to follow it", (int)prefix,
+		    w->path, culprit);
+		*error = DRYDOCK_EUNSAFE;
+		return NULL;
+	}
+	if (fd < 0) {
+		errno = -fd;
+		drydock_error_set_os("cannot open directory '%s'", w->path);
+		*error = fd == -ENOTDIR ? DRYDOCK_ECORRUPT : DRYDOCK_ERROR;
+		return NULL;
+	}
+	if ((d = fdopendir(fd)) == NULL) {
+		drydock_error_set_os("cannot open directory '%s'", w->path);
+		*error = DRYDOCK_ERROR;
+		close(fd);
+	}
+	return d;
+}
+
+/* A callback's result: 0 goes on, anything else but SKIP stops. */
+static int
+cb_result(int rc)
+{
+	if (rc == DRYDOCK_WALK_SKIP)
+		return 0;
+	if (rc < 0 && drydock_error_last()->message[0] == '\0')
+		drydock_error_set(
+		    DRYDOCK_ERRCLASS_CALLBACK, "walk callback returned %d", rc);
+	return rc;
+}
+
+/* --- link files --------------------------------------------------------- */
+
+/*
+ * Fill li's status, mtime and target from the link file <dirname>/link
+ * beneath dfd; li->path and li->dir_path name them in problems.  When the
+ * link is missing, mtime is dirname's, or dfd's if dirname is missing too
+ * and parent_mtime is set (a tag directory without current/).
+ */
+static void
+link_fill(struct walk *w, int dfd, const char *dirname,
+    struct drydock_link_info *li, unsigned flags, int parent_mtime)
+{
+	char rel[NAME_MAX + 8], culprit[NAME_MAX + 8];
+	struct stat sb;
+	int fd, error;
+
+	snprintf(rel, sizeof(rel), "%s/link", dirname);
+	fd = drydock_store__open_raw(w->st, dfd, rel,
+	    flags & DRYDOCK_WALK_READ ? O_RDONLY | O_NONBLOCK | O_NOCTTY
+	                              : O_PATH,
+	    0, &sb);
+	if (fd >= 0) {
+		if (!S_ISREG(sb.st_mode)) {
+			li->status = DRYDOCK_EUNSAFE;
+			drydock_store_problem(w->st, li->path, DRYDOCK_EUNSAFE,
+			    "is not a regular file");
+		} else {
+			if (flags & DRYDOCK_WALK_STAT)
+				li->mtime_ns = drydock_store__mtime_ns(&sb);
+			if ((flags & DRYDOCK_WALK_READ) &&
+			    (error = drydock_store__read_link_fd(
+			         &li->target, fd)) < 0) {
+				li->status = error == DRYDOCK_ERROR
+				    ? DRYDOCK_ERROR
+				    : DRYDOCK_ECORRUPT;
+				memset(&li->target, 0, sizeof(li->target));
+				drydock_store_problem(w->st, li->path,
+				    li->status, "%s", drydock_error_message());
+			}
+		}
+		close(fd);
+		return;
+	}
+	switch (-fd) {
+	case ENOENT:
+		li->status = DRYDOCK_ENOTFOUND;
+		if (!(flags & DRYDOCK_WALK_STAT))
+			break;
+		if (fstatat(dfd, dirname, &sb, AT_SYMLINK_NOFOLLOW) == 0 ||
+		    (parent_mtime && fstat(dfd, &sb) == 0))
+			li->mtime_ns = drydock_store__mtime_ns(&sb);
+		break;
+	case ELOOP:
+		li->status = DRYDOCK_EUNSAFE;
+		drydock_store__which_symlink(
+		    w->st, dfd, rel, culprit, sizeof(culprit));
+		symlink_problem(
+		    w, strcmp(culprit, dirname) == 0 ? li->dir_path : li->path);
+		break;
+	case ENOTDIR:
+		li->status = DRYDOCK_ECORRUPT;
+		drydock_store_problem(w->st, li->dir_path, DRYDOCK_ECORRUPT,
+		    "is not a directory");
+		break;
+	default:
+		li->status = DRYDOCK_ERROR;
+		drydock_store_problem(w->st, li->path, DRYDOCK_ERROR,
+		    "cannot open: %s", strerror(-fd));
+	}
+}
+
+/* With DRYDOCK_WALK_CRUFT: report what an <alg>/<hex>/ holds besides link */
+static void
+link_dir_cruft(struct walk *w, DIR *algdir, const char *hex)
+{
+	struct dirent *de;
+	DIR *d;
+	int old;
+
+	if ((d = opendir_sub(w, algdir, hex)) == NULL)
+		return;
+	while ((de = next_entry(w, d)) != NULL) {
+		if (strcmp(de->d_name, "link") == 0)
+			continue;
+		if ((old = push(w, de->d_name)) < 0)
+			continue;
+		cruft(w, entry_type(d, de));
+		pop(w, old);
+	}
+	closedir(d);
+}
+
+struct link_walk {
+	struct walk *w;
+	const struct drydock_repo_info *repo;
+	drydock_link_cb cb;
+	void *payload;
+};
+
+/* One <alg>/<hex>/ directory; w->path names it. */
+static int
+link_hex(struct link_walk *lw, DIR *algdir, const char *hex, int alg)
+{
+	struct drydock_link_info li;
+	struct walk *w = lw->w;
+
+	memset(&li, 0, sizeof(li));
+	if (drydock_digest_from_hex(&li.digest, alg, hex, strlen(hex)) < 0) {
+		not_digest(w);
+		return 0;
+	}
+	li.dir_path = w->path;
+	li.path = with_suffix(w->aux, w, "/link");
+	link_fill(w, dirfd(algdir), hex, &li, w->flags, 0);
+	if (w->flags & DRYDOCK_WALK_CRUFT)
+		link_dir_cruft(w, algdir, hex);
+	drydock_error_clear();
+	return cb_result(lw->cb(lw->repo, &li, lw->payload));
+}
+
+static int
+link_alg(struct link_walk *lw, DIR *d, int alg)
+{
+	struct walk *w = lw->w;
+	struct dirent *de;
+	int type, old, rc = 0;
+
+	while (rc == 0 && (de = next_entry(w, d)) != NULL) {
+		if ((old = push(w, de->d_name)) < 0)
+			continue;
+		type = entry_type(d, de);
+		if (type == DT_LNK)
+			symlink_problem(w, w->path);
+		else if (type != DT_DIR)
+			cruft(w, type);
+		else
+			rc = link_hex(lw, d, de->d_name, alg);
+		pop(w, old);
+	}
+	return rc;
+}
+
+/* <repo>/<sub>/<alg>/<hex>/link */
+static int
+link_walk(struct drydock_store *st, const struct drydock_repo_info *repo,
+    const char *sub, unsigned flags, drydock_link_cb cb, void *payload)
+{
+	struct link_walk lw = {NULL, repo, cb, payload};
+	struct dirent *de;
+	DIR *d = NULL, *ad;
+	int type, old, alg, rc = 0;
+
+	if ((lw.w = walk_new(st, flags, repo->path)) == NULL)
+		return DRYDOCK_ERROR;
+	if (push(lw.w, sub) < 0) {
+		rc = DRYDOCK_ERROR;
+		drydock_error_set(DRYDOCK_ERRCLASS_INVALID, "path too long");
+		goto out;
+	}
+	if ((d = open_root(lw.w, repo->fd, sub, &rc)) == NULL)
+		goto out;
+	while (rc == 0 && (de = next_entry(lw.w, d)) != NULL) {
+		if ((old = push(lw.w, de->d_name)) < 0)
+			continue;
+		type = entry_type(d, de);
+		alg = drydock_digest_alg_lookup(de->d_name, strlen(de->d_name));
+		if (type == DT_LNK)
+			symlink_problem(lw.w, lw.w->path);
+		else if (type != DT_DIR)
+			cruft(lw.w, type);
+		else if (alg == DRYDOCK_DIGEST_NONE)
+			not_digest(lw.w);
+		else if ((ad = opendir_sub(lw.w, d, de->d_name)) != NULL) {
+			rc = link_alg(&lw, ad, alg);
+			closedir(ad);
+		}
+		pop(lw.w, old);
+	}
+out:
+	if (d != NULL)
+		closedir(d);
+	free(lw.w);
+	return rc;
+}
+
+static int
+check_repo(struct drydock_store *st, const struct drydock_repo_info *repo,
+    const char *fn)
+{
+	int error;
+
+	if ((error = drydock_store__check(st, fn)) < 0)
+		return error;
+	if (repo == NULL || repo->path == NULL || repo->fd < 0) {
+		drydock_error_set(
+		    DRYDOCK_ERRCLASS_INVALID, "%s: no repository", fn);
+		return DRYDOCK_ERROR;
+	}
+	return 0;
+}
+
+int
+drydock_revision_foreach(struct drydock_store *st,
+    const struct drydock_repo_info *repo, unsigned flags, drydock_link_cb cb,
+    void *payload)
+{
+	int error;
+
+	if ((error = check_repo(st, repo, __func__)) < 0)
+		return error;
+	return link_walk(st, repo, "_manifests/revisions", flags, cb, payload);
+}
+
+int
+drydock_layer_foreach(struct drydock_store *st,
+    const struct drydock_repo_info *repo, unsigned flags, drydock_link_cb cb,
+    void *payload)
+{
+	int error;
+
+	if ((error = check_repo(st, repo, __func__)) < 0)
+		return error;
+	return link_walk(st, repo, "_layers", flags, cb, payload);
+}
+
+/* --- tags --------------------------------------------------------------- */
+
+/* [A-Za-z0-9_][A-Za-z0-9_.-]{0,127} */
+static int
+tag_name_ok(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		char c = s[i];
+
+		if (i >= 128)
+			return 0;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_')
+			continue;
+		if (i > 0 && (c == '.' || c == '-'))
+			continue;
+		return 0;
+	}
+	return i > 0;
+}
+
+int
+drydock_tag_history_foreach(struct drydock_store *st,
+    const struct drydock_repo_info *repo, const char *tag, unsigned flags,
+    drydock_link_cb cb, void *payload)
+{
+	char sub[sizeof("_manifests/tags//index") + 128];
+	int error;
+
+	if ((error = check_repo(st, repo, __func__)) < 0)
+		return error;
+	if (tag == NULL || !tag_name_ok(tag)) {
+		drydock_error_set(DRYDOCK_ERRCLASS_INVALID,
+		    "invalid tag name '%.128s'", tag != NULL ? tag : "");
+		return DRYDOCK_ERROR;
+	}
+	snprintf(sub, sizeof(sub), "_manifests/tags/%s/index", tag);
+	return link_walk(st, repo, sub, flags, cb, payload);
+}
+
+/* One tags/<tag>/ directory; w->path names it. */
+static int
+tag_one(struct walk *w, const struct drydock_repo_info *repo, DIR *d,
+    const char *tag, drydock_tag_cb cb, void *payload)
+{
+	struct drydock_tag_info ti;
+	int fd;
+
+	if ((fd = open_subdir(w, d, tag, O_PATH)) < 0)
+		return 0;
+	memset(&ti, 0, sizeof(ti));
+	ti.name = tag;
+	ti.path = w->path;
+	ti.current.dir_path = with_suffix(w->aux, w, "/current");
+	ti.current.path = with_suffix(w->aux2, w, "/current/link");
+	link_fill(w, fd, "current", &ti.current,
+	    DRYDOCK_WALK_READ | DRYDOCK_WALK_STAT, 1);
+	close(fd);
+	drydock_error_clear();
+	return cb_result(cb(repo, &ti, payload));
+}
+
+int
+drydock_tag_foreach(struct drydock_store *st,
+    const struct drydock_repo_info *repo, unsigned flags, drydock_tag_cb cb,
+    void *payload)
+{
+	static const char sub[] = "_manifests/tags";
+	struct dirent *de;
+	struct walk *w;
+	DIR *d = NULL;
+	int type, old, rc = 0;
+
+	if ((rc = check_repo(st, repo, __func__)) < 0)
+		return rc;
+	if ((w = walk_new(st, flags, repo->path)) == NULL)
+		return DRYDOCK_ERROR;
+	if (push(w, sub) < 0) {
+		rc = DRYDOCK_ERROR;
+		drydock_error_set(DRYDOCK_ERRCLASS_INVALID, "path too long");
+		goto out;
+	}
+	if ((d = open_root(w, repo->fd, sub, &rc)) == NULL)
+		goto out;
+	while (rc == 0 && (de = next_entry(w, d)) != NULL) {
+		if ((old = push(w, de->d_name)) < 0)
+			continue;
+		type = entry_type(d, de);
+		if (type == DT_LNK)
+			symlink_problem(w, w->path);
+		else if (type != DT_DIR)
+			cruft(w, type);
+		else if (!tag_name_ok(de->d_name))
+			drydock_store_problem(
+			    st, w->path, DRYDOCK_ECORRUPT, "invalid tag name");
+		else
+			rc = tag_one(w, repo, d, de->d_name, cb, payload);
+		pop(w, old);
+	}
+out:
+	if (d != NULL)
+		closedir(d);
+	free(w);
+	return rc;
+}
+
+/* --- uploads ------------------------------------------------------------ */
+
+static int
+digits(const char *s, int n)
+{
+	int v = 0, i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+static int
+days_in_month(int year, int mon)
+{
+	static const int days[] = {
+	    31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+	if (mon == 2 && year % 4 == 0 && (year % 100 != 0 || year % 400 == 0))
+		return 29;
+	return days[mon - 1];
+}
+
+/*
+ * Go's time.Parse(time.RFC3339, s): "2006-01-02T15:04:05Z07:00", with
+ * optional fractional seconds.  Unix seconds, or -1 when s does not parse.
+ */
+static int64_t
+parse_rfc3339(const char *s, size_t len)
+{
+	struct tm tm;
+	int year, mon, day, hh, mm, ss, oh = 0, om = 0, sign = 1;
+	size_t i = 19;
+
+	if (len < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+	    s[13] != ':' || s[16] != ':')
+		return -1;
+	year = digits(s, 4);
+	mon = digits(s + 5, 2);
+	day = digits(s + 8, 2);
+	hh = digits(s + 11, 2);
+	mm = digits(s + 14, 2);
+	ss = digits(s + 17, 2);
+	if (year < 0 || mon < 1 || mon > 12 || day < 1 ||
+	    day > days_in_month(year, mon) || hh < 0 || hh > 23 || mm < 0 ||
+	    mm > 59 || ss < 0 || ss > 59)
+		return -1;
+	if (s[i] == '.' || s[i] == ',') {
+		for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+			;
+		if (i == 20)
+			return -1;
+	}
+	if (i + 1 == len && s[i] == 'Z')
+		;
+	else if (i + 6 == len && (s[i] == '+' || s[i] == '-') &&
+	    s[i + 3] == ':') {
+		sign = s[i] == '-' ? -1 : 1;
+		oh = digits(s + i + 1, 2);
+		om = digits(s + i + 4, 2);
+		if (oh < 0 || oh > 23 || om < 0 || om > 59)
+			return -1;
+	} else
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = year - 1900;
+	tm.tm_mon = mon - 1;
+	tm.tm_mday = day;
+	tm.tm_hour = hh;
+	tm.tm_min = mm;
+	tm.tm_sec = ss;
+	return (int64_t)timegm(&tm) - sign * (int64_t)(oh * 3600 + om * 60);
+}
+
+static int64_t
+read_startedat(struct walk *w, int ufd)
+{
+	char buf[STARTEDAT_MAX + 1];
+	struct stat sb;
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	fd = drydock_store__open_raw(
+	    w->st, ufd, "startedat", O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, &sb);
+	if (fd < 0) {
+		if (fd == -ELOOP)
+			symlink_problem(
+			    w, with_suffix(w->aux, w, "/startedat"));
+		return -1;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		drydock_store_problem(w->st,
+		    with_suffix(w->aux, w, "/startedat"), DRYDOCK_EUNSAFE,
+		    "is not a regular file");
+		close(fd);
+		return -1;
+	}
+	while (len < sizeof(buf)) {
+		n = read(fd, buf + len, sizeof(buf) - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	return len > STARTEDAT_MAX ? -1 : parse_rfc3339(buf, len);
+}
+
+/* One _uploads/<id>/; w->path names it. */
+static int
+upload_one(struct walk *w, const struct drydock_repo_info *repo, DIR *d,
+    const char *id, drydock_upload_cb cb, void *payload)
+{
+	struct drydock_upload_info ui;
+	struct stat sb;
+	int fd;
+
+	if ((fd = open_subdir(w, d, id, O_PATH)) < 0)
+		return 0;
+	memset(&ui, 0, sizeof(ui));
+	ui.id = id;
+	ui.path = w->path;
+	if (fstat(fd, &sb) == 0)
+		ui.mtime_ns = drydock_store__mtime_ns(&sb);
+	ui.startedat = read_startedat(w, fd);
+	if (fstatat(fd, "data", &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (S_ISREG(sb.st_mode))
+			ui.size = (uint64_t)sb.st_size;
+		else if (S_ISLNK(sb.st_mode))
+			symlink_problem(w, with_suffix(w->aux, w, "/data"));
+		else
+			drydock_store_problem(w->st,
+			    with_suffix(w->aux, w, "/data"), DRYDOCK_EUNSAFE,
+			    "is not a regular file");
+	}
+	close(fd);
+	drydock_error_clear();
+	return cb_result(cb(repo, &ui, payload));
+}
+
+int
+drydock_upload_foreach(struct drydock_store *st,
+    const struct drydock_repo_info *repo, unsigned flags, drydock_upload_cb cb,
+    void *payload)
+{
+	static const char sub[] = "_uploads";
+	struct dirent *de;
+	struct walk *w;
+	DIR *d = NULL;
+	int type, old, rc = 0;
+
+	if ((rc = check_repo(st, repo, __func__)) < 0)
+		return rc;
+	if ((w = walk_new(st, flags, repo->path)) == NULL)
+		return DRYDOCK_ERROR;
+	if (push(w, sub) < 0) {
+		rc = DRYDOCK_ERROR;
+		drydock_error_set(DRYDOCK_ERRCLASS_INVALID, "path too long");
+		goto out;
+	}
+	if ((d = open_root(w, repo->fd, sub, &rc)) == NULL)
+		goto out;
+	while (rc == 0 && (de = next_entry(w, d)) != NULL) {
+		if ((old = push(w, de->d_name)) < 0)
+			continue;
+		type = entry_type(d, de);
+		if (type == DT_LNK)
+			symlink_problem(w, w->path);
+		else if (type != DT_DIR)
+			cruft(w, type);
+		else
+			rc = upload_one(w, repo, d, de->d_name, cb, payload);
+		pop(w, old);
+	}
+out:
+	if (d != NULL)
+		closedir(d);
+	free(w);
+	return rc;
+}
+
+/* --- repositories ------------------------------------------------------- */
+
+static unsigned
+marker_bit(const char *name)
+{
+	if (strcmp(name, "_manifests") == 0)
+		return DRYDOCK_REPO_MANIFESTS;
+	if (strcmp(name, "_layers") == 0)
+		return DRYDOCK_REPO_LAYERS;
+	if (strcmp(name, "_uploads") == 0)
+		return DRYDOCK_REPO_UPLOADS;
+	return 0;
+}
+
+struct repo_walk {
+	struct walk *w;
+	drydock_repo_cb cb;
+	void *payload;
+};
+
+/* The '_' entries of a directory: which markers it has. */
+static unsigned
+repo_markers(struct walk *w, DIR *d)
+{
+	struct dirent *de;
+	unsigned has = 0, bit;
+	int type, old;
+
+	while ((de = next_entry(w, d)) != NULL) {
+		if (de->d_name[0] != '_' || (old = push(w, de->d_name)) < 0)
+			continue;
+		bit = marker_bit(de->d_name);
+		type = entry_type(d, de);
+		if (bit == 0)
+			cruft(w, type);
+		else if (type == DT_DIR)
+			has |= bit;
+		else if (type == DT_LNK)
+			symlink_problem(w, w->path);
+		else
+			drydock_store_problem(w->st, w->path, DRYDOCK_ECORRUPT,
+			    "is not a directory");
+		pop(w, old);
+	}
+	rewinddir(d);
+	return has;
+}
+
+/*
+ * A directory below repositories/ (w->path), depth components deep: call
+ * back if it is a repository, then descend into its non-'_' directories.
+ */
+static int
+repo_dir(struct repo_walk *rw, DIR *d, int depth)
+{
+	struct drydock_repo_info info;
+	struct walk *w = rw->w;
+	struct dirent *de;
+	DIR *sub;
+	unsigned has;
+	int type, old, rc = 0;
+
+	if (depth > 0) {
+		has = repo_markers(w, d);
+		if (has & (DRYDOCK_REPO_MANIFESTS | DRYDOCK_REPO_LAYERS)) {
+			info.name = w->path + REPOS_PREFIX_LEN;
+			info.path = w->path;
+			info.fd = dirfd(d);
+			info.has = has;
+			drydock_error_clear();
+			rc = rw->cb(&info, rw->payload);
+			if (rc == DRYDOCK_WALK_SKIP)
+				return 0;
+			if (rc != 0)
+				return cb_result(rc);
+		} else if (has != 0 && (w->flags & DRYDOCK_WALK_CRUFT))
+			drydock_store_problem(w->st, w->path, DRYDOCK_ECORRUPT,
+			    "has _uploads but neither _manifests nor _layers");
+	}
+	while (rc == 0 && (de = next_entry(w, d)) != NULL) {
+		if (de->d_name[0] == '_' && depth > 0)
+			continue; /* metadata, seen by repo_markers */
+		if ((old = push(w, de->d_name)) < 0)
+			continue;
+		type = entry_type(d, de);
+		if (type == DT_LNK)
+			symlink_problem(w, w->path);
+		else if (type != DT_DIR || de->d_name[0] == '_')
+			cruft(w, type);
+		else if (depth + 1 > REPO_DEPTH_MAX)
+			drydock_store_problem(w->st, w->path,
+			    DRYDOCK_EUNSUPPORTED,
+			    "nested more than %d levels deep; not descended",
+			    REPO_DEPTH_MAX);
+		else if ((sub = opendir_sub(w, d, de->d_name)) != NULL) {
+			rc = repo_dir(rw, sub, depth + 1);
+			closedir(sub);
+		}
+		pop(w, old);
+	}
+	return rc;
+}
+
+int
+drydock_repo_foreach(
+    struct drydock_store *st, unsigned flags, drydock_repo_cb cb, void *payload)
+{
+	struct repo_walk rw = {NULL, cb, payload};
+	DIR *d;
+	int rc;
+
+	if ((rc = drydock_store__check(st, __func__)) < 0)
+		return rc;
+	if ((rw.w = walk_new(st, flags, REPOS_DIR)) == NULL)
+		return DRYDOCK_ERROR;
+	if ((d = open_root(rw.w, -1, REPOS_DIR, &rc)) != NULL) {
+		rc = repo_dir(&rw, d, 0);
+		closedir(d);
+	}
+	free(rw.w);
+	return rc;
+}
+
+int
+drydock_repo_open(struct drydock_repo_info *info_out, char **path_out,
+    struct drydock_store *st, const char *name)
+{
+	static const char *const markers[] = {
+	    "_manifests", "_layers", "_uploads"};
+	struct stat sb;
+	const char *p;
+	char *path = NULL;
+	size_t i, n;
+	unsigned has = 0;
+	int fd = -1, error;
+
+	if ((error = drydock_store__check(st, __func__)) < 0 ||
+	    (error = drydock_store_path_check(name)) < 0)
+		return error;
+	for (p = name; p != NULL; p = strchr(p, '/')) {
+		p += *p == '/';
+		if (*p == '_') {
+			drydock_error_set(DRYDOCK_ERRCLASS_INVALID,
+			    "'%s' is not a repository name", name);
+			return DRYDOCK_ERROR;
+		}
+	}
+	n = REPOS_PREFIX_LEN + strlen(name) + 1;
+	if ((path = malloc(n)) == NULL) {
+		drydock_error_set_os("out of memory");
+		return DRYDOCK_ERROR;
+	}
+	snprintf(path, n, "%s/%s", REPOS_DIR, name);
+	fd = drydock_store__open_raw(
+	    st, -1, path, O_RDONLY | O_DIRECTORY, 0, NULL);
+	if (fd < 0) {
+		error = drydock_store__open_error(st, -1, path, fd);
+		goto out;
+	}
+	for (i = 0; i < sizeof(markers) / sizeof(markers[0]); i++)
+		if (fstatat(fd, markers[i], &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISDIR(sb.st_mode))
+			has |= marker_bit(markers[i]);
+	if (!(has & (DRYDOCK_REPO_MANIFESTS | DRYDOCK_REPO_LAYERS))) {
+		drydock_error_set(DRYDOCK_ERRCLASS_STORE,
+		    "'%s' is not a repository: no _manifests or _layers", path);
+		error = DRYDOCK_ENOTFOUND;
+		goto out;
+	}
+	info_out->name = path + REPOS_PREFIX_LEN;
+	info_out->path = path;
+	info_out->fd = fd;
+	info_out->has = has;
+	*path_out = path;
+	path = NULL;
+	fd = -1;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	return error;
+}
+
+/* --- blobs -------------------------------------------------------------- */
+
+struct blob_walk {
+	struct walk *w;
+	drydock_blob_cb cb;
+	void *payload;
+};
+
+/* has_data etc. by listing the blob directory: sees strays (CRUFT) */
+static void
+blob_scan(
+    struct walk *w, DIR *hhdir, const char *hex, struct drydock_blob_info *bi)
+{
+	struct dirent *de;
+	struct stat sb;
+	size_t n;
+	DIR *d;
+	int type, old;
+
+	if ((d = opendir_sub(w, hhdir, hex)) == NULL)
+		return;
+	while ((de = next_entry(w, d)) != NULL) {
+		if ((old = push(w, de->d_name)) < 0)
+			continue;
+		type = entry_type(d, de);
+		n = strlen(de->d_name);
+		if (strcmp(de->d_name, "data") != 0) {
+			if (strncmp(de->d_name, "data.", 5) == 0 && n > 9 &&
+			    strcmp(de->d_name + n - 4, ".tmp") == 0)
+				drydock_store_problem(w->st, w->path,
+				    DRYDOCK_ECORRUPT,
+				    "leftover temporary file");
+			else
+				cruft(w, type);
+		} else if (type == DT_LNK)
+			symlink_problem(w, w->path);
+		else if (type != DT_REG)
+			drydock_store_problem(w->st, w->path, DRYDOCK_EUNSAFE,
+			    "is not a regular file");
+		else if (!(w->flags & DRYDOCK_WALK_STAT))
+			bi->has_data = 1;
+		else if (fstatat(dirfd(d), "data", &sb, AT_SYMLINK_NOFOLLOW) ==
+		        0 &&
+		    S_ISREG(sb.st_mode)) {
+			bi->has_data = 1;
+			bi->size = (uint64_t)sb.st_size;
+			bi->mtime_ns = drydock_store__mtime_ns(&sb);
+		}
+		pop(w, old);
+	}
+	closedir(d);
+}
+
+/* has_data etc. from <hex>/data alone: one confined open and an fstat */
+static void
+blob_probe(
+    struct walk *w, DIR *hhdir, const char *hex, struct drydock_blob_info *bi)
+{
+	char rel[NAME_MAX + 8], culprit[NAME_MAX + 8];
+	const char *dpath = with_suffix(w->aux, w, "/data");
+	struct stat sb;
+	int fd;
+
+	snprintf(rel, sizeof(rel), "%s/data", hex);
+	fd = drydock_store__open_raw(w->st, dirfd(hhdir), rel, O_PATH, 0, &sb);
+	if (fd >= 0) {
+		close(fd);
+		if (!S_ISREG(sb.st_mode)) {
+			drydock_store_problem(w->st, dpath, DRYDOCK_EUNSAFE,
+			    "is not a regular file");
+			return;
+		}
+		bi->has_data = 1;
+		if (w->flags & DRYDOCK_WALK_STAT) {
+			bi->size = (uint64_t)sb.st_size;
+			bi->mtime_ns = drydock_store__mtime_ns(&sb);
+		}
+		return;
+	}
+	switch (-fd) {
+	case ENOENT:
+		break;
+	case ELOOP:
+		drydock_store__which_symlink(
+		    w->st, dirfd(hhdir), rel, culprit, sizeof(culprit));
+		symlink_problem(w, strcmp(culprit, hex) == 0 ? w->path : dpath);
+		break;
+	case ENOTDIR:
+		drydock_store_problem(
+		    w->st, w->path, DRYDOCK_ECORRUPT, "is not a directory");
+		break;
+	default:
+		drydock_store_problem(w->st, dpath, DRYDOCK_ERROR,
+		    "cannot open: %s", strerror(-fd));
+	}
+}
+
+/* One blobs/<alg>/<hh>/<hex>/; w->path names it. */
+static int
+blob_hex(
+    struct blob_walk *bw, DIR *hhdir, const char *hh, const char *hex, int alg)
+{
+	struct drydock_blob_info bi;
+	struct walk *w = bw->w;
+	struct stat sb;
+
+	memset(&bi, 0, sizeof(bi));
+	if (drydock_digest_from_hex(&bi.digest, alg, hex, strlen(hex)) < 0) {
+		not_digest(w);
+		return 0;
+	}
+	if (hex[0] != hh[0] || hex[1] != hh[1]) {
+		drydock_store_problem(w->st, w->path, DRYDOCK_ECORRUPT,
+		    "not a digest path: blob directory under '%s/'", hh);
+		return 0;
+	}
+	bi.path = w->path;
+	if (w->flags & DRYDOCK_WALK_CRUFT)
+		blob_scan(w, hhdir, hex, &bi);
+	else
+		blob_probe(w, hhdir, hex, &bi);
+	if ((w->flags & DRYDOCK_WALK_STAT) && !bi.has_data &&
+	    fstatat(dirfd(hhdir), hex, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+		bi.mtime_ns = drydock_store__mtime_ns(&sb);
+	drydock_error_clear();
+	return cb_result(bw->cb(&bi, bw->payload));
+}
+
+static int
+is_hh(const char *s)
+{
+	return ((s[0] >= '0' && s[0] <= '9') || (s[0] >= 'a' && s[0] <= 'f')) &&
+	    ((s[1] >= '0' && s[1] <= '9') || (s[1] >= 'a' && s[1] <= 'f')) &&
+	    s[2] == '\0';
+}
+
+/*
+ * Entries of a blobs/ level: calls fn on each directory whose name passes
+ * ok (others: problems or cruft).
+ */
+static int
+blob_level(struct blob_walk *bw, DIR *d, int (*ok)(const char *),
+    int (*fn)(struct blob_walk *, DIR *, const char *, void *), void *arg)
+{
+	struct walk *w = bw->w;
+	struct dirent *de;
+	int type, old, rc = 0;
+
+	while (rc == 0 && (de = next_entry(w, d)) != NULL) {
+		if ((old = push(w, de->d_name)) < 0)
+			continue;
+		type = entry_type(d, de);
+		if (type == DT_LNK)
+			symlink_problem(w, w->path);
+		else if (type != DT_DIR)
+			cruft(w, type);
+		else if (ok != NULL && !ok(de->d_name))
+			not_digest(w);
+		else
+			rc = fn(bw, d, de->d_name, arg);
+		pop(w, old);
+	}
+	return rc;
+}
+
+struct hh_arg {
+	int alg;
+	const char *hh;
+};
+
+static int
+hex_fn(struct blob_walk *bw, DIR *hhdir, const char *hex, void *arg)
+{
+	const struct hh_arg *ha = arg;
+
+	return blob_hex(bw, hhdir, ha->hh, hex, ha->alg);
+}
+
+static int
+hh_fn(struct blob_walk *bw, DIR *algdir, const char *hh, void *arg)
+{
+	struct hh_arg ha = {*(int *)arg, hh};
+	DIR *d;
+	int rc;
+
+	if ((d = opendir_sub(bw->w, algdir, hh)) == NULL)
+		return 0;
+	rc = blob_level(bw, d, NULL, hex_fn, &ha);
+	closedir(d);
+	return rc;
+}
+
+static int
+is_alg(const char *s)
+{
+	return drydock_digest_alg_lookup(s, strlen(s)) != DRYDOCK_DIGEST_NONE;
+}
+
+static int
+alg_fn(struct blob_walk *bw, DIR *blobs, const char *name, void *arg)
+{
+	int alg = drydock_digest_alg_lookup(name, strlen(name)), rc;
+	DIR *d;
+
+	(void)arg;
+	if ((d = opendir_sub(bw->w, blobs, name)) == NULL)
+		return 0;
+	rc = blob_level(bw, d, is_hh, hh_fn, &alg);
+	closedir(d);
+	return rc;
+}
+
+int
+drydock_blob_foreach(
+    struct drydock_store *st, unsigned flags, drydock_blob_cb cb, void *payload)
+{
+	struct blob_walk bw = {NULL, cb, payload};
+	DIR *d;
+	int rc;
+
+	if ((rc = drydock_store__check(st, __func__)) < 0)
+		return rc;
+	if ((bw.w = walk_new(st, flags, "blobs")) == NULL)
+		return DRYDOCK_ERROR;
+	if ((d = open_root(bw.w, -1, "blobs", &rc)) != NULL) {
+		rc = blob_level(&bw, d, is_alg, alg_fn, NULL);
+		closedir(d);
+	}
+	free(bw.w);
+	return rc;
+}
