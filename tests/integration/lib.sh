@@ -1,0 +1,737 @@
+# lib.sh --- shared helpers of the integration tests: the real docker-registry
+# (CNCF distribution 2.8.2) on 127.0.0.1, skopeo pushes and pulls, storage
+# inspection, a drydock-gc runner and TAP-ish assertions.
+#
+# A test script does:
+#     . "$(dirname "$0")/lib.sh"
+#     start_registry "$T/root"
+#     ...assertions...
+#     finish
+#
+# Environment:
+#   DRYDOCK_BIN     directory holding drydock-gc (set by the Makefile)
+#   DRYDOCK_TOOLS   directory of compiled test tools (set by the Makefile)
+#   VALGRIND=1      run drydock-gc under valgrind (leaks and errors fail)
+#   DRYDOCK_IT_CACHE  directory where fixtures are built once and shared by
+#                   the scripts of one run.sh (optional)
+#   KEEP=1          keep the temp dir of the test (also kept when it fails)
+# shellcheck shell=bash disable=SC2034
+
+set -u
+set -o pipefail
+
+IT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SRC_DIR=$(cd "$IT_DIR/../.." && pwd)
+MKIMAGE="$SRC_DIR/tests/tools/mkimage.sh"
+: "${DRYDOCK_BIN:=$SRC_DIR/build/plain/bin}"
+: "${DRYDOCK_TOOLS:=$SRC_DIR/build/plain/tests/tools}"
+GC="$DRYDOCK_BIN/drydock-gc"
+TEST_NAME=$(basename "$0" .sh)
+
+MT_OCI_MANIFEST=application/vnd.oci.image.manifest.v1+json
+MT_OCI_INDEX=application/vnd.oci.image.index.v1+json
+MT_D_MANIFEST=application/vnd.docker.distribution.manifest.v2+json
+MT_D_LIST=application/vnd.docker.distribution.manifest.list.v2+json
+ACCEPT="Accept: $MT_OCI_MANIFEST, $MT_OCI_INDEX, $MT_D_MANIFEST, $MT_D_LIST"
+EMPTY_JSON_DIGEST=sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/drydock-it.$TEST_NAME.XXXXXX")
+T=$(cd "$T" && pwd -P)
+REG_PID=""
+REG_PORT=""
+REG=""
+REG_ROOT=""
+BG_PIDS=()
+_n=0
+_failed=0
+_finished=0
+
+# --- TAP-ish output -------------------------------------------------------------
+
+diag() { printf '# %s\n' "$*"; }
+
+pass() {
+	_n=$((_n + 1))
+	printf 'ok %d - %s\n' "$_n" "$*"
+}
+
+fail() {
+	_n=$((_n + 1))
+	_failed=$((_failed + 1))
+	printf 'not ok %d - %s\n' "$_n" "$*"
+}
+
+# bail MESSAGE: the test cannot go on (setup failed)
+bail() {
+	printf 'Bail out! %s\n' "$*"
+	_failed=$((_failed + 1))
+	exit 1
+}
+
+# finish: print the plan, exit 0 when every assertion passed
+finish() {
+	_finished=1
+	printf '1..%d\n' "$_n"
+	if [ "$_failed" -ne 0 ]; then
+		diag "$_failed of $_n failed; files kept in $T"
+		exit 1
+	fi
+	exit 0
+}
+
+_cleanup() {
+	local rc=$? p
+	for p in "${BG_PIDS[@]}"; do
+		kill -9 "$p" 2>/dev/null
+	done
+	stop_registry
+	if [ "$_finished" = 0 ] && [ "$rc" -eq 0 ]; then
+		echo "Bail out! script ended without finish"
+		rc=1
+	fi
+	if [ "$rc" -ne 0 ] || [ "$_failed" -ne 0 ] || [ "${KEEP:-0}" = 1 ]; then
+		echo "# kept $T" >&2
+	else
+		chmod -R u+rwX "$T" 2>/dev/null
+		rm -rf "$T"
+	fi
+	exit "$rc"
+}
+trap _cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- assertions -----------------------------------------------------------------
+
+assert_eq() { # EXPECTED ACTUAL MESSAGE
+	if [ "$1" = "$2" ]; then
+		pass "$3"
+	else
+		fail "$3"
+		diag "expected: $1"
+		diag "     got: $2"
+	fi
+}
+
+assert_ne() { # UNEXPECTED ACTUAL MESSAGE
+	if [ "$1" != "$2" ]; then
+		pass "$3"
+	else
+		fail "$3"
+		diag "did not expect: $1"
+	fi
+}
+
+assert_true() { # MESSAGE COMMAND...
+	local m=$1
+	shift
+	if "$@"; then pass "$m"; else fail "$m"; diag "false: $*"; fi
+}
+
+assert_false() { # MESSAGE COMMAND...
+	local m=$1
+	shift
+	if "$@"; then fail "$m"; diag "true: $*"; else pass "$m"; fi
+}
+
+assert_file_present() { # PATH [MESSAGE]
+	if [ -e "$1" ] || [ -L "$1" ]; then
+		pass "${2:-present: ${1#"$T"/}}"
+	else
+		fail "${2:-present: ${1#"$T"/}}"
+		diag "missing: $1"
+	fi
+}
+
+assert_file_absent() { # PATH [MESSAGE]
+	if [ -e "$1" ] || [ -L "$1" ]; then
+		fail "${2:-absent: ${1#"$T"/}}"
+		diag "still there: $1"
+	else
+		pass "${2:-absent: ${1#"$T"/}}"
+	fi
+}
+
+# assert_same_lines EXPECTED_FILE ACTUAL_FILE MESSAGE: same sorted lines
+assert_same_lines() {
+	local d
+	if d=$(diff <(sort -u "$1") <(sort -u "$2")); then
+		pass "$3"
+	else
+		fail "$3"
+		printf '%s\n' "$d" | head -n 20 | sed 's/^/#   /'
+	fi
+}
+
+# assert_rc EXPECTED MESSAGE: compare with $GC_RC of the last run_gc
+assert_rc() {
+	if [ "$GC_RC" = "$1" ]; then
+		pass "$2 (exit $GC_RC)"
+	else
+		fail "$2"
+		diag "expected exit $1, got $GC_RC; stderr:"
+		head -n 20 "$T/gc.err" | sed 's/^/#   /'
+	fi
+}
+
+# assert_jq FILE FILTER EXPECTED MESSAGE: jq -c output of FILTER equals
+assert_jq() {
+	local got
+	got=$(jq -c "$2" "$1" 2>&1)
+	assert_eq "$3" "$got" "$4"
+}
+
+# --- registry ---------------------------------------------------------------------
+
+_port_busy() {
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# start_registry ROOT: run docker-registry on ROOT (created if missing) on a
+# free loopback port kept for the whole test; sets REG=127.0.0.1:PORT.
+# REG_CACHE=inmemory turns on the blob descriptor cache.
+start_registry() {
+	local root=$1 try i
+	mkdir -p "$root"
+	root=$(cd "$root" && pwd -P)
+	[ -z "$REG_PID" ] || stop_registry
+	for try in 1 2 3 4 5 6 7 8; do
+		if [ -z "$REG_PORT" ] || [ "$try" -gt 1 ]; then
+			REG_PORT=$((20000 + (RANDOM * 32768 + RANDOM + $$) % 40000))
+			_port_busy "$REG_PORT" && continue
+		fi
+		{
+			echo "version: 0.1"
+			echo "log: {level: info, formatter: text, accesslog: {disabled: true}}"
+			echo "storage:"
+			echo "  filesystem: {rootdirectory: $root}"
+			echo "  delete: {enabled: true}"
+			echo "  maintenance:"
+			echo "    uploadpurging: {enabled: false}"
+			[ -n "${REG_CACHE:-}" ] &&
+				echo "  cache: {blobdescriptor: $REG_CACHE}"
+			echo "http:"
+			echo "  addr: 127.0.0.1:$REG_PORT"
+			echo "  secret: drydock-integration-tests"
+			echo "health: {storagedriver: {enabled: false}}"
+		} >"$T/registry.yml"
+		echo "=== serve $root on $REG_PORT" >>"$T/registry.log"
+		: >"$T/registry.cur.log"
+		docker-registry serve "$T/registry.yml" >"$T/registry.cur.log" 2>&1 &
+		REG_PID=$!
+		for ((i = 0; i < 200; i++)); do
+			if ! kill -0 "$REG_PID" 2>/dev/null; then
+				break
+			fi
+			if grep -q 'listening on' "$T/registry.cur.log" &&
+			    [ "$(curl -s "http://127.0.0.1:$REG_PORT/v2/")" = "{}" ]; then
+				REG="127.0.0.1:$REG_PORT"
+				REG_ROOT=$root
+				return 0
+			fi
+			sleep 0.05
+		done
+		cat "$T/registry.cur.log" >>"$T/registry.log"
+		kill -9 "$REG_PID" 2>/dev/null
+		wait "$REG_PID" 2>/dev/null
+		REG_PID=""
+		grep -q 'address already in use' "$T/registry.cur.log" || break
+	done
+	REG_ROOT=$root
+	diag "registry log tail:"
+	tail -n 5 "$T/registry.log" | cut -c1-300 | sed 's/^/#   /'
+	bail "docker-registry did not start on $root"
+}
+
+stop_registry() {
+	if [ -n "$REG_PID" ]; then
+		kill "$REG_PID" 2>/dev/null
+		wait "$REG_PID" 2>/dev/null
+		cat "$T/registry.cur.log" >>"$T/registry.log" 2>/dev/null
+		REG_PID=""
+	fi
+	REG=""
+}
+
+restart_registry() { # [ROOT] (default: the current one)
+	local root=${1:-$REG_ROOT}
+	stop_registry
+	start_registry "$root"
+}
+
+# write_registry_config FILE ROOT: a config.yml as an operator would have it
+write_registry_config() {
+	cat >"$1" <<EOF
+version: 0.1
+log:
+  level: info
+storage:
+  filesystem:
+    rootdirectory: $2
+  delete:
+    enabled: true
+  maintenance:
+    uploadpurging:
+      enabled: false
+http:
+  addr: 127.0.0.1:5000
+EOF
+}
+
+# --- building and pushing images --------------------------------------------------
+
+# mkimage ARGS...: tests/tools/mkimage.sh, bails on failure, prints the digest
+mkimage() {
+	"$MKIMAGE" "$@" || bail "mkimage $* failed"
+}
+
+_skopeo_push() {
+	if ! skopeo copy -q --retry-times 2 --dest-tls-verify=false "$@" \
+	    >>"$T/skopeo.log" 2>&1; then
+		tail -n 5 "$T/skopeo.log" | sed 's/^/#   /'
+		return 1
+	fi
+}
+
+# push_oci LAYOUT REF REPO:TAG: push with skopeo, OCI media types kept
+push_oci() {
+	_skopeo_push --all "oci:$1:$2" "docker://$REG/$3" ||
+		bail "skopeo push of $1:$2 to $3 failed"
+}
+
+# push_docker LAYOUT REF REPO:TAG: push with skopeo, converted to Docker
+# schema2 (an index becomes a Docker manifest list)
+push_docker() {
+	_skopeo_push --all --format v2s2 "oci:$1:$2" "docker://$REG/$3" ||
+		bail "skopeo push (v2s2) of $1:$2 to $3 failed"
+}
+
+# push_blob REPO FILE: monolithic upload with curl; prints the digest
+push_blob() {
+	local d loc code
+	d="sha256:$(sha256sum "$2" | cut -d' ' -f1)"
+	loc=$(curl -s -o /dev/null -D - -X POST \
+	    "http://$REG/v2/$1/blobs/uploads/" |
+		tr -d '\r' | sed -n 's/^[Ll]ocation: //p')
+	[ -n "$loc" ] || bail "blob upload POST to $1 failed"
+	case "$loc" in http*) ;; *) loc="http://$REG$loc" ;; esac
+	case "$loc" in *\?*) loc="$loc&digest=$d" ;; *) loc="$loc?digest=$d" ;; esac
+	code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT \
+	    -H 'Content-Type: application/octet-stream' \
+	    --data-binary "@$2" "$loc")
+	[ "$code" = 201 ] || bail "blob upload PUT of $d to $1 answered $code"
+	echo "$d"
+}
+
+# push_manifest REPO REF FILE MEDIATYPE: PUT a manifest (REF a tag or digest)
+push_manifest() {
+	local code
+	code=$(curl -s -o "$T/put.out" -w '%{http_code}' -X PUT \
+	    -H "Content-Type: $4" --data-binary "@$3" \
+	    "http://$REG/v2/$1/manifests/$2")
+	[ "$code" = 201 ] ||
+		bail "manifest PUT $1:$2 answered $code: $(head -c 300 "$T/put.out")"
+}
+
+# push_layout_curl LAYOUT REF REPO [TAG]: push an entry of an OCI layout with
+# curl only (blobs, children, then the manifest by digest, then the tag).
+# Used for artifacts with a subject, which must go by digest.
+push_layout_curl() {
+	local layout=$1 ref=$2 repo=$3 tag=${4:-} d t
+	d=$("$MKIMAGE" --digest "$layout" "$ref") || bail "no $ref in $layout"
+	t=$(jq -r --arg d "$d" '.manifests[] | select(.digest == $d)
+	    | .mediaType' "$layout/index.json" | head -n 1)
+	_push_tree "$layout" "$d" "$t" "$repo"
+	[ -z "$tag" ] || push_manifest "$repo" "$tag" \
+	    "$layout/blobs/sha256/${d#sha256:}" "$t"
+}
+
+_push_tree() { # LAYOUT DIGEST MEDIATYPE REPO
+	local f=$1/blobs/sha256/${2#sha256:} c ct b
+	if jq -e '.manifests' "$f" >/dev/null; then
+		while read -r c ct; do
+			_push_tree "$1" "$c" "$ct" "$4"
+		done < <(jq -r '.manifests[] | "\(.digest) \(.mediaType)"' "$f")
+	else
+		for b in $(jq -r '.config.digest, .layers[].digest' "$f"); do
+			push_blob "$4" "$1/blobs/sha256/${b#sha256:}" >/dev/null
+		done
+	fi
+	push_manifest "$4" "$2" "$f" "$3"
+}
+
+# --- registry API -----------------------------------------------------------------
+
+# manifest_digest REPO REF: Docker-Content-Digest of a tag or digest
+manifest_digest() {
+	curl -s -I -H "$ACCEPT" "http://$REG/v2/$1/manifests/$2" |
+		tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p'
+}
+
+# manifest_desc REPO REF: MEDIATYPE@DIGEST@SIZE (for mkimage --subject)
+manifest_desc() {
+	curl -s -o "$T/desc.body" -D "$T/desc.hdr" -H "$ACCEPT" \
+	    "http://$REG/v2/$1/manifests/$2" || bail "GET manifest $1:$2"
+	printf '%s@%s@%s\n' \
+	    "$(tr -d '\r' <"$T/desc.hdr" | sed -n 's/^[Cc]ontent-[Tt]ype: //p')" \
+	    "$(tr -d '\r' <"$T/desc.hdr" |
+		sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p')" \
+	    "$(stat -c %s "$T/desc.body")"
+}
+
+# image_blobs REPO REF: every digest the image needs, from the registry
+# (the manifest, children of an index, configs, layers), sorted
+image_blobs() {
+	_image_blobs "$1" "$2" | sort -u
+}
+
+_image_blobs() {
+	local body c
+	body=$(curl -sf -H "$ACCEPT" "http://$REG/v2/$1/manifests/$2") ||
+		bail "GET manifest $1:$2 failed"
+	case "$2" in
+	sha256:*) echo "$2" ;;
+	*) manifest_digest "$1" "$2" ;;
+	esac
+	if jq -e '.manifests' >/dev/null <<<"$body"; then
+		for c in $(jq -r '.manifests[].digest' <<<"$body"); do
+			_image_blobs "$1" "$c"
+		done
+	else
+		jq -r '.config.digest, .layers[].digest' <<<"$body"
+	fi
+}
+
+# api_delete_manifest REPO DIGEST
+api_delete_manifest() {
+	local code
+	code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE -H "$ACCEPT" \
+	    "http://$REG/v2/$1/manifests/$2")
+	[ "$code" = 202 ] || bail "DELETE $1@$2 answered $code"
+}
+
+# start_upload REPO [BYTES]: POST + one PATCH, never finished; prints the
+# upload id
+start_upload() {
+	local loc id code
+	loc=$(curl -s -o /dev/null -D - -X POST \
+	    "http://$REG/v2/$1/blobs/uploads/" | tr -d '\r' |
+		sed -n 's/^[Ll]ocation: //p')
+	[ -n "$loc" ] || bail "upload POST to $1 failed"
+	case "$loc" in http*) ;; *) loc="http://$REG$loc" ;; esac
+	id=${loc##*/uploads/}
+	id=${id%%\?*}
+	head -c "${2:-1000}" /dev/zero | tr '\0' 'x' >"$T/upload.part"
+	code=$(curl -s -o /dev/null -w '%{http_code}' -X PATCH \
+	    -H 'Content-Type: application/octet-stream' \
+	    --data-binary "@$T/upload.part" "$loc")
+	[ "$code" = 202 ] || bail "upload PATCH to $1 answered $code"
+	echo "$id"
+}
+
+# age_upload ROOT REPO ID [WHEN]: make an upload look started long ago
+age_upload() {
+	local d when=${4:-2000-01-02T03:04:05Z}
+	d=$(v2 "$1")/repositories/$2/_uploads/$3
+	[ -d "$d" ] || bail "no upload $3 in $2"
+	printf '%s' "$when" >"$d/startedat"
+	find "$d" -exec touch -h -d "$when" {} +
+}
+
+# --- pulling ---------------------------------------------------------------------
+
+# pull REF: skopeo copy --all of REPO:TAG or REPO@DIGEST into a throwaway
+# dir: (no conversion); every digest is verified, any missing blob fails
+pull() {
+	local dst
+	dst=$(mktemp -d "$T/pull.XXXXXX")
+	skopeo copy -q --all --src-tls-verify=false "docker://$REG/$1" \
+	    "dir:$dst" >"$dst.log" 2>&1
+	local rc=$?
+	rm -rf "$dst"
+	return $rc
+}
+
+pull_ok() { # REF [MESSAGE]
+	if pull "$1"; then
+		pass "${2:-pulls: $1}"
+	else
+		fail "${2:-pulls: $1}"
+		tail -n 3 "$T"/pull.*.log 2>/dev/null | grep -v '^$' | tail -n 3 |
+			sed 's/^/#   /'
+	fi
+	rm -f "$T"/pull.*.log
+}
+
+pull_fails() { # REF [MESSAGE]
+	if pull "$1"; then
+		fail "${2:-does not pull: $1}"
+	else
+		pass "${2:-does not pull: $1}"
+	fi
+	rm -f "$T"/pull.*.log
+}
+
+# --- the storage ------------------------------------------------------------------
+
+v2() { printf '%s/docker/registry/v2\n' "$1"; }
+
+blob_dir() { # ROOT DIGEST
+	local h=${2#sha256:}
+	printf '%s/blobs/sha256/%s/%s\n' "$(v2 "$1")" "${h:0:2}" "$h"
+}
+
+blob_exists() { # ROOT DIGEST
+	[ -f "$(blob_dir "$1" "$2")/data" ]
+}
+
+count_blobs() { # ROOT
+	find "$(v2 "$1")/blobs" -name data -type f 2>/dev/null | wc -l
+}
+
+# list_blobs ROOT: every blob digest on disk
+list_blobs() {
+	find "$(v2 "$1")/blobs" -name data -type f 2>/dev/null |
+		sed -n 's|.*/blobs/sha256/../\([0-9a-f]\{64\}\)/data$|sha256:\1|p' |
+		sort
+}
+
+# layer_links ROOT: "repo digest" of every _layers link
+layer_links() {
+	local v
+	v=$(v2 "$1")
+	find "$v/repositories" -path '*/_layers/sha256/*/link' 2>/dev/null |
+		sed -n "s|^$v/repositories/\(.*\)/_layers/sha256/\([0-9a-f]*\)/link\$|\1 sha256:\2|p" |
+		sort
+}
+
+# snapshot ROOT FILE: names, sizes, mtimes, modes and content hashes of the
+# whole tree (for "nothing changed")
+snapshot() {
+	(
+		cd "$1" || exit 1
+		find . -printf '%p %s %T@ %m %y\n' | LC_ALL=C sort
+		find . -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum
+		find . -type l -printf '%p -> %l\n' | LC_ALL=C sort
+	) >"$2"
+}
+
+# content_snapshot ROOT FILE: names, types and content, no times (for "same
+# final tree"); files_snapshot ROOT FILE: the same without directories
+content_snapshot() {
+	(
+		cd "$1" || exit 1
+		find . -printf '%p %y\n' | LC_ALL=C sort
+		find . -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum
+	) >"$2"
+}
+
+files_snapshot() {
+	(
+		cd "$1" || exit 1
+		find . ! -type d -printf '%p %y\n' | LC_ALL=C sort
+		find . -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum
+	) >"$2"
+}
+
+# age_tree ROOT WHEN: set every mtime in the tree to WHEN (e.g. "2 hours ago")
+age_tree() {
+	find "$1" -exec touch -h -d "$2" {} +
+}
+
+# --- drydock-gc --------------------------------------------------------------------
+
+# run_gc ARGS...: drydock-gc, stdout in $T/gc.out, stderr in $T/gc.err, exit
+# code in GC_RC; under VALGRIND=1 inside valgrind (an error or a definite
+# leak exits 99)
+run_gc() {
+	[ -x "$GC" ] || bail "no drydock-gc at $GC (build it: make all)"
+	if [ "${VALGRIND:-0}" = 1 ]; then
+		valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
+		    --error-exitcode=99 --suppressions="$SRC_DIR/tests/valgrind.supp" \
+		    "$GC" "$@" >"$T/gc.out" 2>"$T/gc.err"
+	else
+		"$GC" "$@" >"$T/gc.out" 2>"$T/gc.err"
+	fi
+	GC_RC=$?
+	cat "$T/gc.err" >>"$T/gc.all.err"
+	return 0
+}
+
+# removed_of REPORT KIND: the "removed" entries of one kind, one JSON a line
+removed_of() {
+	jq -c --arg k "$2" '.removed[] | select(.kind == $k)' "$1"
+}
+
+# report_blobs REPORT: digests of removed blobs, sorted
+report_blobs() {
+	jq -r '.removed[] | select(.kind == "blob") | .digest' "$1" | sort
+}
+
+# report_items REPORT: "kind path reason" of every removed item, sorted
+report_items() {
+	jq -r '.removed[] | "\(.kind) \(.path) \(.reason)"' "$1" | sort
+}
+
+# check_report_consistent REPORT LABEL: summary counts match the list, each
+# item appears once, paths are relative
+check_report_consistent() {
+	local r=$1 l=$2 k
+	assert_jq "$r" '.schema_version' 1 "$l: schema_version 1"
+	assert_jq "$r" '.tool' '"drydock-gc"' "$l: tool"
+	for k in blob layer-link revision tag-history upload repository; do
+		assert_eq "$(removed_of "$r" "$k" | wc -l)" \
+		    "$(jq --arg k "$k" '.summary.removed[$k]' "$r")" \
+		    "$l: summary.removed.$k matches the list"
+	done
+	assert_jq "$r" '[.removed[].path] | length == (unique | length)' true \
+	    "$l: every removed path appears once"
+	assert_jq "$r" '[.removed[].path | select(startswith("/")
+	    or startswith("docker/") or contains(".."))] | length' 0 \
+	    "$l: paths are relative to docker/registry/v2"
+	assert_jq "$r" '.summary.problems == (.problems | length)' true \
+	    "$l: summary.problems matches the list"
+	assert_jq "$r" '.summary.removed_bytes ==
+	    ([.removed[] | select(.kind == "blob") | .size] | add // 0)
+	    or .summary.removed_bytes >=
+	    ([.removed[] | select(.kind == "blob") | .size] | add // 0)' true \
+	    "$l: removed_bytes covers the removed blobs"
+}
+
+# --- fixtures ---------------------------------------------------------------------
+
+# use_fixture NAME DEST: copy the fixture NAME (built by build_fixture_NAME
+# DIR, once per run.sh when DRYDOCK_IT_CACHE is set) to DEST
+use_fixture() {
+	local name=$1 dest=$2 dir
+	if [ -n "${DRYDOCK_IT_CACHE:-}" ]; then
+		dir=$DRYDOCK_IT_CACHE/$name
+		(
+			flock 9
+			if [ ! -f "$dir/.done" ]; then
+				rm -rf "$dir"
+				mkdir -p "$dir"
+				"build_fixture_$name" "$dir" >&2 || exit 1
+				touch "$dir/.done"
+			fi
+		) 9>"$DRYDOCK_IT_CACHE/$name.lock" || bail "fixture $name"
+	else
+		dir=$T/fixture-$name
+		if [ ! -f "$dir/.done" ]; then
+			mkdir -p "$dir"
+			"build_fixture_$name" "$dir" || bail "fixture $name"
+			touch "$dir/.done"
+		fi
+	fi
+	rm -rf "$dest"
+	cp -a "$dir" "$dest" || bail "copy of fixture $name"
+	rm -f "$dest/.done"
+}
+
+
+# build_fixture_zoo DIR: the registry state most gc tests start from, built
+# with the real registry and skopeo.  DIR/root is the storage, DIR/expect.sh
+# names what is in it, DIR/*.blobs are digest sets:
+#   library/oci:1.0        OCI image, shared base layer B1
+#   library/docker:1.0     the same kind of image pushed as Docker schema2
+#   team/app:1.0, :latest  OCI, B1; referrer R1 (artifact, subject = 1.0)
+#   team/app:2.0           overwritten: APP2_OLD is now untagged, APP2_NEW
+#   team/app:tmp           pushed with referrer R2, then deleted by digest
+#                          (R2 stays, untagged, its subject gone)
+#   team/app               a stray blob (uploaded, never used), an upload
+#                          abandoned in 2000 (UP_OLD) and a fresh one in
+#                          library/oci (UP_NEW)
+#   team/app/sub:1.0       nested repository, B1
+#   team/multi:1.0         OCI index, 2 platforms, untagged children, base B2
+#   team/dmulti:1.0        Docker manifest list (skopeo --format v2s2 --all)
+#   team/gone              one image, deleted by digest: nothing of it is
+#                          shared, so the whole repository is garbage
+#   library/oci            a dangling _layers link (DANGLING, no blob)
+# Blob sets: keep.blobs (needed by tags and R1: always kept), untagged.blobs
+# (only APP2_OLD and R2 need them: kept without -m, removed with -m),
+# orphan.blobs (removed in every mode).
+build_fixture_zoo() {
+	local F=$1 L=$1/layouts root=$1/root r
+	mkdir -p "$F"
+	start_registry "$root"
+	mkimage -s oci1 -b B1 -r oci1 "$L" >/dev/null
+	mkimage -s dock1 -b B1 -r dock1 "$L" >/dev/null
+	mkimage -s app1 -b B1 -r app1 "$L" >/dev/null
+	mkimage -s app2old -b B1 -r app2old "$L" >/dev/null
+	mkimage -s app2new -b B1 -r app2new "$L" >/dev/null
+	mkimage -s sub1 -b B1 -l 1 -r sub1 "$L" >/dev/null
+	mkimage -s multi -b B2 -p linux/amd64 -p linux/arm64/v8 -r multi \
+	    "$L" >/dev/null
+	mkimage -s dmulti -p linux/amd64 -p linux/arm/v7 -r dmulti "$L" >/dev/null
+	mkimage -s gone -l 3 -r gone "$L" >/dev/null
+	mkimage -s tmp -b B1 -r tmp "$L" >/dev/null
+
+	push_oci "$L" oci1 library/oci:1.0
+	push_docker "$L" dock1 library/docker:1.0
+	push_oci "$L" app1 team/app:1.0
+	push_oci "$L" app1 team/app:latest
+	push_oci "$L" app2old team/app:2.0
+	local app2old gone tmp r1 r2 stray up_old up_new dangling
+	app2old=$(manifest_digest team/app 2.0)
+	image_blobs team/app 2.0 >"$F/app2old.img"
+	push_oci "$L" app2new team/app:2.0
+	push_oci "$L" sub1 team/app/sub:1.0
+	push_oci "$L" multi team/multi:1.0
+	push_docker "$L" dmulti team/dmulti:1.0
+	push_oci "$L" gone team/gone:1.0
+	push_oci "$L" tmp team/app:tmp
+	gone=$(manifest_digest team/gone 1.0)
+	tmp=$(manifest_digest team/app tmp)
+	image_blobs team/gone 1.0 >"$F/gone.img"
+	image_blobs team/app tmp >"$F/tmp.img"
+
+	r1=$(mkimage -s r1 --subject "$(manifest_desc team/app 1.0)" -r r1 "$L")
+	push_layout_curl "$L" r1 team/app
+	r2=$(mkimage -s r2 --subject "$(manifest_desc team/app tmp)" -r r2 "$L")
+	push_layout_curl "$L" r2 team/app
+	image_blobs team/app "$r2" >"$F/r2.img"
+
+	api_delete_manifest team/gone "$gone"
+	api_delete_manifest team/app "$tmp"
+	printf 'a blob nobody references\n' >"$F/stray.txt"
+	stray=$(push_blob team/app "$F/stray.txt")
+	up_old=$(start_upload team/app 3000)
+	up_new=$(start_upload library/oci 500)
+
+	: >"$F/keep.img"
+	for r in library/oci:1.0 library/docker:1.0 team/app:1.0 team/app:2.0 \
+	    team/app:latest team/app/sub:1.0 team/multi:1.0 team/dmulti:1.0; do
+		image_blobs "${r%:*}" "${r##*:}" >>"$F/keep.img"
+	done
+	image_blobs team/app "$r1" >>"$F/keep.img"
+	stop_registry
+
+	age_upload "$root" team/app "$up_old"
+	dangling=sha256:$(printf 'no such blob\n' | sha256sum | cut -d' ' -f1)
+	mkdir -p "$(v2 "$root")/repositories/library/oci/_layers/sha256/${dangling#sha256:}"
+	printf '%s' "$dangling" >"$(v2 "$root")/repositories/library/oci/_layers/sha256/${dangling#sha256:}/link"
+
+	sort -u "$F/keep.img" >"$F/keep.blobs"
+	sort -u "$F/app2old.img" "$F/r2.img" | comm -23 - "$F/keep.blobs" \
+	    >"$F/untagged.blobs"
+	{ cat "$F/gone.img" "$F/tmp.img"; echo "$stray"; } | sort -u |
+		comm -23 - "$F/keep.blobs" | comm -23 - "$F/untagged.blobs" \
+	    >"$F/orphan.blobs"
+	cat >"$F/expect.sh" <<EOT
+APP2_OLD=$app2old
+APP2_NEW=$(cd "$F" && "$MKIMAGE" --digest layouts app2new)
+GONE=$gone
+TMP=$tmp
+R1=$r1
+R2=$r2
+STRAY=$stray
+UP_OLD=$up_old
+UP_NEW=$up_new
+DANGLING=$dangling
+KEEP_TAGS="library/oci:1.0 library/docker:1.0 team/app:1.0 team/app:latest team/app:2.0 team/app/sub:1.0 team/multi:1.0 team/dmulti:1.0"
+EOT
+	# sanity: the sets are what the tests expect them to be
+	[ "$(wc -l <"$F/orphan.blobs")" -eq 10 ] || return 1
+	[ "$(wc -l <"$F/untagged.blobs")" -eq 6 ] || return 1
+	grep -qx "$stray" "$F/orphan.blobs" || return 1
+	grep -qx "$EMPTY_JSON_DIGEST" "$F/keep.blobs" || return 1
+}

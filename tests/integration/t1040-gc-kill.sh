@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# t1040-gc-kill --- drydock-gc --grace 0 -m killed with SIGKILL at many
+# points (after k removals through DRYDOCK_GC_TEST_ABORT_AFTER, and after
+# random delays), on copies of the zoo fixture.  After each kill the real
+# registry must still serve every kept image, and a rerun must converge to
+# the very tree an uninterrupted run leaves.  A killed --quarantine run,
+# resumed and then restored, must give back the original tree.
+. "$(dirname "$0")/lib.sh"
+
+use_fixture zoo "$T/zoo"
+F=$T/zoo
+. "$F/expect.sh"
+
+# reference: one uninterrupted run
+cp -a "$F/root" "$T/ref"
+run_gc --grace 0 -m --json "$T/ref.json" "$T/ref"
+assert_rc 0 "uninterrupted run"
+content_snapshot "$T/ref" "$T/ref.snap"
+items=$(jq '.removed | length' "$T/ref.json")
+diag "an uninterrupted run removes $items items"
+assert_true "the uninterrupted run has enough to remove ($items)" \
+    test "${items:-0}" -ge 20
+
+# after_kill LABEL ROOT PULL: registry check (PULL=1), rerun, compare
+after_kill() {
+	local label=$1 root=$2 ref
+	if [ "$3" = 1 ]; then
+		start_registry "$root"
+		for ref in $KEEP_TAGS "team/app@$R1"; do
+			pull_ok "$ref" "$label: pulls $ref after the kill"
+		done
+		stop_registry
+	fi
+	run_gc --grace 0 -m --json "$T/$label.rerun.json" "$root"
+	assert_rc 0 "$label: rerun"
+	content_snapshot "$root" "$T/$label.snap"
+	if cmp -s "$T/ref.snap" "$T/$label.snap"; then
+		pass "$label: the rerun converged to the uninterrupted run's tree"
+	else
+		fail "$label: the rerun converged to the uninterrupted run's tree"
+		diff "$T/ref.snap" "$T/$label.snap" | head -n 10 | sed 's/^/#   /'
+	fi
+}
+
+# 1. deterministic kill points
+for k in 0 1 2 5 9 14 $((items / 2)) $((items - 2)) $((items - 1)); do
+	[ "$k" -ge 0 ] || continue
+	root=$T/k$k
+	cp -a "$F/root" "$root"
+	DRYDOCK_GC_TEST_ABORT_AFTER=$k run_gc --grace 0 -m "$root"
+	assert_eq 137 "$GC_RC" "abort after $k removals: killed by SIGKILL"
+	# pulling after every point is slow; check a spread of them
+	case $k in 0 | 5 | $((items / 2)) | $((items - 1))) p=1 ;; *) p=0 ;; esac
+	after_kill "k$k" "$root" "$p"
+done
+
+# 2. kills at random instants (whatever phase the run is in then)
+for i in 1 2 3 4 5; do
+	root=$T/rand$i
+	cp -a "$F/root" "$root"
+	"$GC" --grace 0 -m "$root" >/dev/null 2>&1 &
+	pid=$!
+	sleep "0.00$((RANDOM % 10))$((RANDOM % 10))"
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	after_kill "rand$i" "$root" "$([ "$i" = 1 ] && echo 1 || echo 0)"
+done
+
+# 3. quarantine: killed, resumed into the same quarantine, restored
+root=$T/quar
+cp -a "$F/root" "$root"
+files_snapshot "$root" "$T/orig.snap"
+DRYDOCK_GC_TEST_ABORT_AFTER=7 run_gc --grace 0 -m --quarantine "$T/q" "$root"
+assert_eq 137 "$GC_RC" "quarantine run killed after 7 moves"
+run_gc --grace 0 -m --quarantine "$T/q" --json "$T/quar.json" "$root"
+assert_rc 0 "quarantine run resumed"
+content_snapshot "$root" "$T/quar.snap"
+if cmp -s "$T/ref.snap" "$T/quar.snap"; then
+	pass "killed and resumed quarantine run: same tree as a plain run"
+else
+	fail "killed and resumed quarantine run: same tree as a plain run"
+	diff "$T/ref.snap" "$T/quar.snap" | head -n 10 | sed 's/^/#   /'
+fi
+run_gc --restore "$T/q" "$root"
+assert_rc 0 "restore after the killed and resumed run"
+files_snapshot "$root" "$T/restored.snap"
+if cmp -s "$T/orig.snap" "$T/restored.snap"; then
+	pass "restore gave back every file of the original tree"
+else
+	fail "restore gave back every file of the original tree"
+	diff "$T/orig.snap" "$T/restored.snap" | head -n 10 | sed 's/^/#   /'
+fi
+start_registry "$root"
+pull_ok "team/app@$APP2_OLD" "restored: old 2.0 pulls by digest"
+pull_ok "team/app@$R2" "restored: orphan referrer pulls by digest"
+pull_ok team/multi:1.0 "restored: team/multi:1.0 pulls"
+finish
