@@ -201,7 +201,7 @@ str_is(const json_t *v, const char *s, size_t len)
 	    memcmp(json_string_value(v), s, len) == 0;
 }
 
-/* Up to max bytes of s for a message, non-printable bytes as '?'. */
+/* s, cut to fit buf, for a message: non-printable bytes become '?'. */
 static const char *
 printable(char *buf, size_t bufsize, const char *s, size_t len)
 {
@@ -230,7 +230,11 @@ field_path(char *buf, size_t size, const struct field *f, const char *sub)
 }
 
 /* Record "<field>[.<sub>]: <message>" and return code. */
-static int __attribute__((format(printf, 4, 5))) field_error(
+static int field_error(int code, const struct field *f, const char *sub,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int
+field_error(
     int code, const struct field *f, const char *sub, const char *fmt, ...)
 {
 	char path[128], msg[256];
@@ -369,8 +373,10 @@ parse_descriptor(
 	    (error = parse_urls(&has_urls, v[D_URLS], f)) < 0)
 		return error;
 	/*
-	 * distribution 2.8 checks no presence for any config or layer that
-	 * carries urls, nor for Docker foreign layers.
+	 * The registry holds no data for these: distribution 2.8 checks no
+	 * presence for a config or layer carrying urls, nor for a Docker
+	 * foreign layer, and OCI non-distributable layers are not to be
+	 * pushed at all.
 	 */
 	d->foreign =
 	    (role == DRYDOCK_REF_CONFIG || role == DRYDOCK_REF_LAYER) &&

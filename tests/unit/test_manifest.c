@@ -287,6 +287,16 @@ static const char go_keys[] =
     "'mediaType':'x','MEDIATYPE':null}],"
     "'subject':{'digest':'sha256:" H_SUBJECT "'},'Subject':null}";
 
+/* Docker's structs have no subject or artifactType: Go ignores them. */
+static const char docker_subject[] =
+    "{'schemaVersion':2,'mediaType':'" DRYDOCK_MT_DOCKER_V2 "',"
+    "'artifactType':5,'config':" DESC(MT_DCFG, 5,
+        H_CONFIG) ","
+                  "'subject':" DESC(DRYDOCK_MT_DOCKER_V2, 9, H_SUBJECT) "}";
+static const char list_subject[] =
+    "{'schemaVersion':2,'mediaType':'" DRYDOCK_MT_DOCKER_LIST "',"
+    "'artifactType':'x','subject':'junk','manifests':[]}";
+
 static const char empty_index[] =
     "{'schemaVersion':2,'mediaType':'" DRYDOCK_MT_OCI_INDEX "',"
     "'layers':5,'config':'x'}";
@@ -384,6 +394,11 @@ static const struct good_case good_cases[] = {
         {R(CONFIG, S256(H_CONFIG), 5, NULL, 0),
             R(LAYER, S256(H_LAYER1), -1, NULL, 0),
             R(LAYER, S256(H_LAYER2), -1, "x", 0)}},
+    {"docker-v2-subject", docker_subject, DRYDOCK_MANIFEST_DOCKER_V2,
+        DRYDOCK_MT_DOCKER_V2, NULL, 0, 1,
+        {R(CONFIG, S256(H_CONFIG), 5, MT_DCFG, 0)}},
+    {"docker-list-subject", list_subject, DRYDOCK_MANIFEST_DOCKER_LIST,
+        DRYDOCK_MT_DOCKER_LIST, NULL, 0, 0, {R(CONFIG, NULL, 0, NULL, 0)}},
     {"empty-index", empty_index, DRYDOCK_MANIFEST_OCI_INDEX,
         DRYDOCK_MT_OCI_INDEX, NULL, 0, 0, {R(CONFIG, NULL, 0, NULL, 0)}},
 };
