@@ -415,11 +415,13 @@ drydock_journal_commit(struct drydock_journal *j)
 }
 
 /*
- * foreach reads a batch of rows, ends the statement, and only then calls
- * the callback for each of them: no statement is active while callbacks
- * run, so that a callback's drydock_journal_set_state() commits at once
- * (SQLite defers the commit of an implicit transaction while another
- * statement of the connection is still reading).
+ * foreach reads a batch of rows by id (keyset pagination), ends the
+ * statement, and only then calls the callback for each row.  No read
+ * transaction stays open while callbacks run, so a long restore that
+ * calls drydock_journal_set_state() on every entry lets WAL checkpoints
+ * proceed and the -wal file stay small; and rows updated by a callback
+ * cannot come back in a later step, as they may while a statement is
+ * stepping through the index they change.
  */
 struct row {
 	struct drydock_journal_entry e;
