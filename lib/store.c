@@ -178,6 +178,12 @@ drydock_store__open_raw(struct drydock_store *st, int dirfd,
 			fd = open_walk(base, relpath, flags, mode);
 			if (fd != error)
 				atomic_store(&openat2_broken, 1);
+		} else if (fd == -ENOTDIR) {
+			/*
+			 * O_DIRECTORY on a final symlink says ENOTDIR, not
+			 * ELOOP: let the walk tell the two apart.
+			 */
+			fd = open_walk(base, relpath, flags, mode);
 		}
 	} else
 		fd = open_walk(base, relpath, flags, mode);

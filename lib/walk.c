@@ -197,12 +197,20 @@ open_problem(struct walk *w, int err)
 static int
 open_subdir(struct walk *w, DIR *d, const char *name, int flags)
 {
-	int fd;
+	struct stat sb;
+	int fd, err;
 
 	fd = openat(
 	    dirfd(d), name, flags | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		open_problem(w, errno);
+	if (fd < 0) {
+		/* O_DIRECTORY|O_NOFOLLOW on a symlink says ENOTDIR */
+		err = errno;
+		if (err == ENOTDIR &&
+		    fstatat(dirfd(d), name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(sb.st_mode))
+			err = ELOOP;
+		open_problem(w, err);
+	}
 	return fd;
 }
 
