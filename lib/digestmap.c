@@ -228,9 +228,10 @@ table_reserve(struct table *t)
 		drydock_error_set(DRYDOCK_ERRCLASS_INVALID,
 		    "digest map is full (%zu entries)", t->count);
 		return DRYDOCK_ERROR;
-	} else
-		newcap = t->cap > MAX_CAP - t->cap / 2 ? MAX_CAP
-		                                       : t->cap + t->cap / 2;
+	} else if (t->cap > MAX_CAP - t->cap / 2)
+		newcap = MAX_CAP;
+	else
+		newcap = t->cap + t->cap / 2;
 	return table_resize(t, newcap);
 }
 
