@@ -102,8 +102,8 @@ check_mode() {
 	    >"$T/$label.rlinks"
 	assert_same_lines "$T/$label.links.gone" "$T/$label.rlinks" \
 	    "$label: _layers links of removed and missing blobs are removed"
-	assert_jq "$r" '[.removed[] | select(.kind == "layer-link") |
-	    select((.path | startswith("repositories/\(.repository)/_layers/sha256/\(.digest[7:])")) | not)]
+	assert_jq "$r" '[.removed[] | select(.kind == "layer-link") | . as $i |
+	    select($i.path | startswith("repositories/\($i.repository)/_layers/sha256/\($i.digest[7:])") | not)]
 	    | length' 0 "$label: layer-link paths"
 	layer_links "$root" | awk '{print $1, $2}' >"$T/$label.links.after"
 	awk '{print $1, $2}' "$T/$label.links.gone" |
@@ -143,14 +143,15 @@ check_mode() {
 
 	# revisions and tag history
 	if [ "$m" = 1 ]; then
-		assert_jq "$r" '[.removed[] | select(.kind == "revision") |
+		assert_jq "$r" '[.removed[] | select(.kind == "revision" and
+		    .reason != "empty-revision-dir") |
 		    [.repository, .digest, .reason]] | sort' \
 		    "$(jq -cn --arg a "$APP2_OLD" --arg b "$R2" \
 		    '[["team/app", $a, "untagged"], ["team/app", $b,
 		    "untagged"]] | sort')" \
 		    "$label: -m removes the untagged revisions (old 2.0, orphan referrer), not index children nor the live referrer"
 		assert_jq "$r" '[.removed[] | select(.kind == "revision") |
-		    select((.path | startswith("repositories/\(.repository)/_manifests/revisions/sha256/\(.digest[7:])")) | not)]
+		    . as $i | select($i.path | startswith("repositories/\($i.repository)/_manifests/revisions/sha256/\($i.digest[7:])") | not)]
 		    | length' 0 "$label: revision paths"
 		assert_jq "$r" '[.removed[] | select(.kind == "tag-history") |
 		    [.repository, .tag, .digest, .reason]]' \
@@ -161,12 +162,20 @@ check_mode() {
 		done
 		assert_file_absent "$V/repositories/team/app/_manifests/tags/2.0/index/sha256/${APP2_OLD#sha256:}"
 	else
-		assert_jq "$r" '[.removed[] | select(.kind == "revision" or
-		    .kind == "tag-history")] | length' 0 \
+		assert_jq "$r" '[.removed[] | select((.kind == "revision" and
+		    .reason != "empty-revision-dir") or .kind == "tag-history")]
+		    | length' 0 \
 		    "$label: no revision or tag history removed without -m"
 		assert_file_present "$V/repositories/team/app/_manifests/revisions/sha256/${APP2_OLD#sha256:}/link"
 		assert_file_present "$V/repositories/team/app/_manifests/revisions/sha256/${R2#sha256:}/link"
 	fi
+	# the API deletes left empty revision directories (no link): they go
+	assert_jq "$r" '[.removed[] | select(.reason == "empty-revision-dir") |
+	    [.kind, .repository, .digest]] | sort' \
+	    "$(jq -cn --arg t "$TMP" --arg g "$GONE" '[["revision", "team/app",
+	    $t], ["revision", "team/gone", $g]] | sort')" \
+	    "$label: the empty revision dirs of the API-deleted manifests go"
+	assert_file_absent "$V/repositories/team/app/_manifests/revisions/sha256/${TMP#sha256:}"
 	assert_file_present "$V/repositories/team/app/_manifests/tags/2.0/index/sha256/${APP2_NEW#sha256:}/link"
 	assert_file_present "$V/repositories/team/app/_manifests/revisions/sha256/${R1#sha256:}/link" \
 	    "$label: the live image's referrer revision is kept"
