@@ -111,6 +111,11 @@ struct gc_run {
 	int64_t upload_cutoff; /* unix seconds */
 	int64_t race_ns; /* changed after this: written during the run */
 	int rechecking; /* marks now come from the re-check */
+	uint32_t cur_repo; /* repository being marked, or UINT32_MAX */
+	int marking; /* in the mark phase */
+	char *blind; /* first unreadable place under repositories/:
+	                what it hides is unknown, so no blob goes */
+	uint64_t failures; /* removals that failed */
 
 	/* interned digests */
 	struct drydock_digestmap *idmap;
@@ -165,6 +170,8 @@ int64_t gc_now_ns(void);
 /* mark.c */
 int gc_mark(struct gc_run *run);
 int gc_mark_from(struct gc_run *run, uint32_t repo, int repo_fd, uint32_t root);
+
+int gc_repo_name_ok(const char *name);
 
 /* plan.c */
 int gc_plan(struct gc_run *run);

@@ -201,6 +201,24 @@ on_signal(int sig)
 	gc_stop = 1;
 }
 
+/*
+ * Fail fast when another run holds the root, but ride out a probe that
+ * holds the lock for an instant (a monitoring check running flock(1)).
+ */
+static int
+lock_store(struct drydock_store *st)
+{
+	int i, error = 0;
+
+	for (i = 0; i < 20; i++) {
+		error = drydock_store_lock(st);
+		if (error != DRYDOCK_ELOCKED)
+			return error;
+		usleep(100000);
+	}
+	return error;
+}
+
 static int
 exit_for(int error)
 {
@@ -242,13 +260,15 @@ out:
 		run.exit_code = DRYDOCK_EXIT_INTERRUPTED;
 	else if (error < 0)
 		run.exit_code = DRYDOCK_EXIT_OPERATIONAL;
+	else if (run.failures)
+		run.exit_code = DRYDOCK_EXIT_OPERATIONAL;
 	else if (run.nproblems)
 		run.exit_code = DRYDOCK_EXIT_PROBLEMS;
 	if (error == 0 || error == DRYDOCK_EINTR) {
-		if (gc_report(&run) < 0 && run.exit_code == 0) {
+		if (gc_report(&run) < 0) {
 			fprintf(stderr, "drydock-gc: %s\n",
 			    drydock_error_message());
-			run.exit_code = DRYDOCK_EXIT_OPERATIONAL;
+			run.exit_code |= DRYDOCK_EXIT_OPERATIONAL;
 		}
 	}
 	if (o->metrics && gc_metrics(&run) < 0) {
@@ -297,7 +317,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	/* a dry run leaves nothing behind, not even a lock */
-	if (!o.dry_run && (error = drydock_store_lock(st)) < 0) {
+	if (!o.dry_run && (error = lock_store(st)) < 0) {
 		fprintf(stderr, "drydock-gc: %s\n", drydock_error_message());
 		rc = DRYDOCK_EXIT_OPERATIONAL;
 		goto out;

@@ -359,7 +359,9 @@ history_cb(const struct drydock_repo_info *ri,
 	(void)ri;
 	if (is_young(run, li->mtime_ns) || li->status == DRYDOCK_EUNSAFE)
 		return 0;
-	if (gc_id_lookup(run, &li->digest, &id)) {
+	if (gc_id(&id, run, &li->digest) < 0)
+		return DRYDOCK_ERROR;
+	{
 		if (run->kept_in[id] == stamp)
 			return 0;
 		if (run->rev_in[id] == stamp) {
@@ -447,6 +449,8 @@ mark_referrers(struct mark_ctx *c)
 			if ((error = load_manifest(run, l->id)) < 0)
 				return error;
 			m = manifest_of(run, l->id);
+			if (m != NULL && m->state == GC_MF_CORRUPT)
+				run->repos[c->repo].tainted = 1;
 			if (m == NULL || m->subject == UINT32_MAX ||
 			    run->kept_in[m->subject] != stamp)
 				continue;
@@ -505,7 +509,16 @@ mark_repo(const struct drydock_repo_info *ri, void *payload)
 	c.repo = (uint32_t)run->nrepos++;
 	c.ri = ri;
 	c.links_start = run->nlinks;
+	run->cur_repo = c.repo;
 	gc_progress(run, "marking", run->nrepos, 0);
+	if (!gc_repo_name_ok(ri->name)) {
+		/* the registry cannot serve it, but who knows what reads it */
+		repo->tainted = 2;
+		drydock_store_problem(run->st, ri->path, DRYDOCK_ECORRUPT,
+		    "'%s' is not a valid repository name; nothing in it is "
+		    "removed",
+		    ri->name);
+	}
 
 	drydock_store_stat(run->st, ri->fd, "_layers/sha256", NULL,
 	    &repo->layers_mtime_ns, NULL);
@@ -523,18 +536,21 @@ mark_repo(const struct drydock_repo_info *ri, void *payload)
 			goto out;
 	if ((error = mark_referrers(&c)) < 0)
 		goto out;
+	/* read every link: a malformed one is reported, never guessed at */
 	if ((error = drydock_layer_foreach(run->st, ri,
-	         DRYDOCK_WALK_STAT |
-	             (run->repos[c.repo].tainted ? DRYDOCK_WALK_READ : 0),
-	         layer_cb, &c)) < 0)
+		 DRYDOCK_WALK_STAT | DRYDOCK_WALK_READ, layer_cb, &c)) < 0)
 		goto out;
 	if (run->repos[c.repo].tainted && (error = keep_all(&c)) < 0)
 		goto out;
 	if ((error = plan_revisions(&c)) < 0)
 		goto out;
-	error = drydock_upload_foreach(
-	    run->st, ri, DRYDOCK_WALK_STAT, upload_cb, &c);
+	if (run->repos[c.repo].tainted != 2)
+		error = drydock_upload_foreach(
+		    run->st, ri, DRYDOCK_WALK_STAT, upload_cb, &c);
+	else
+		run->repos[c.repo].uploads++;
 out:
+	run->cur_repo = UINT32_MAX;
 	for (i = 0; i < c.ntags; i++)
 		free(c.tags[i]);
 	free(c.tags);
@@ -542,11 +558,99 @@ out:
 	return error;
 }
 
+/*
+ * distribution's repository name grammar (reference.NameRegexp): path
+ * components of [a-z0-9]+ joined by '.', '_', '__' or runs of '-'; the
+ * first may be a registry host with an optional port.
+ */
+static int
+component_ok(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		size_t start = i;
+
+		while (i < n &&
+		    ((s[i] >= 'a' && s[i] <= 'z') ||
+		        (s[i] >= '0' && s[i] <= '9')))
+			i++;
+		if (i == start)
+			return 0;
+		if (i == n)
+			return 1;
+		if (s[i] == '.')
+			i++;
+		else if (s[i] == '_')
+			i += (i + 1 < n && s[i + 1] == '_') ? 2 : 1;
+		else if (s[i] == '-')
+			while (i < n && s[i] == '-')
+				i++;
+		else
+			return 0;
+		if (i >= n)
+			return 0;
+	}
+	return 0;
+}
+
+static int
+host_ok(const char *s, size_t n)
+{
+	const char *colon = memchr(s, ':', n);
+	size_t hn = colon ? (size_t)(colon - s) : n, i;
+
+	if (hn == 0 || s[0] == '-' || s[0] == '.' || s[hn - 1] == '-' ||
+	    s[hn - 1] == '.')
+		return 0;
+	for (i = 0; i < hn; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		        (c >= '0' && c <= '9') || c == '-' || c == '.'))
+			return 0;
+		if (c == '.' && i + 1 < hn && s[i + 1] == '.')
+			return 0;
+	}
+	if (colon == NULL)
+		return 1;
+	if (hn + 1 == n)
+		return 0;
+	for (i = hn + 1; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+int
+gc_repo_name_ok(const char *name)
+{
+	const char *p = name;
+	int first = 1;
+
+	if (strlen(name) > 255)
+		return 0;
+	for (;;) {
+		const char *slash = strchr(p, '/');
+		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+
+		if (!component_ok(p, n) && !(first && slash && host_ok(p, n)))
+			return 0;
+		if (slash == NULL)
+			return 1;
+		p = slash + 1;
+		first = 0;
+	}
+}
+
 int
 gc_mark(struct gc_run *run)
 {
-	int error = drydock_repo_foreach(run->st, 0, mark_repo, run);
+	int error;
 
+	run->marking = 1;
+	error = drydock_repo_foreach(run->st, 0, mark_repo, run);
+	run->marking = 0;
 	gc_progress_end(run);
 	return error;
 }

@@ -50,6 +50,8 @@ blob_cb(const struct drydock_blob_info *bi, void *payload)
 		    run->st, bi->path, r, "%s", drydock_error_message());
 		return 0;
 	}
+	if (run->blind != NULL)
+		return 0; /* see gc_problem(): nothing is provably unneeded */
 	if (mtime >= run->cutoff_ns) {
 		run->flags[id] |= GC_YOUNG;
 		run->kept_by_grace++;

@@ -133,6 +133,9 @@ report_json(const struct gc_run *run)
 		json_array_append_new(probs, p);
 	}
 	json_object_set_new(root, "problems", probs);
+	if (run->blind)
+		json_object_set_new(
+		    root, "blob_sweep_skipped", json_string(run->blind));
 	json_object_set_new(
 	    root, "interrupted", json_boolean(run->interrupted));
 	json_object_set_new(root, "exit_code", json_integer(run->exit_code));
@@ -214,6 +217,11 @@ summary(const struct gc_run *run, FILE *f)
 		    "drydock-gc: %zu problems (listed above); everything they "
 		    "might need was kept\n",
 		    run->nproblems);
+	if (run->blind)
+		fprintf(f,
+		    "drydock-gc: no blob was removed: '%s' could not be read, "
+		    "and what it hides may need them; fix it and run again\n",
+		    run->blind);
 	if (run->interrupted)
 		fputs("drydock-gc: interrupted; run again to finish\n", f);
 	if (!o->dry_run && run->removed[GC_KIND_BLOB] > 0)

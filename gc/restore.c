@@ -34,6 +34,11 @@ restore_cb(const struct drydock_journal_entry *e, void *payload)
 		return 0;
 	}
 	snprintf(qname, sizeof(qname), "%lld", (long long)e->id);
+	if (e->state == DRYDOCK_JOURNAL_PLANNED &&
+	    faccessat(c->qfd, qname, F_OK, AT_SYMLINK_NOFOLLOW) != 0)
+		/* never moved: the store still has it */
+		return drydock_journal_set_state(
+		    c->j, e->id, DRYDOCK_JOURNAL_RESTORED);
 	r = drydock_store_move_in(c->st, c->qfd, qname, e->path);
 	if (r == DRYDOCK_EEXISTS) {
 		/* re-pushed since: the store's copy wins, ours stays put */

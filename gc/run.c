@@ -59,6 +59,7 @@ gc_run_init(
 	if (run->cutoff_ns > run->start_ns - 2000000000LL)
 		run->cutoff_ns = run->start_ns - 2000000000LL;
 	run->race_ns = run->start_ns - 2000000000LL;
+	run->cur_repo = UINT32_MAX;
 	run->upload_cutoff = run->start_ns / 1000000000 - opts->uploads_age;
 	return drydock_digestmap_new(&run->idmap, 1 << 16);
 }
@@ -91,6 +92,7 @@ gc_run_release(struct gc_run *run)
 		free(run->problems[i].message);
 	}
 	free(run->problems);
+	free(run->blind);
 	memset(run, 0, sizeof(*run));
 }
 
@@ -183,8 +185,18 @@ gc_problem(const char *path, int code, const char *message, void *payload)
 	struct gc_run *run = payload;
 	struct gc_problem *p;
 
-	if (grow((void **)&run->problems, &run->capproblems, run->nproblems + 1,
-	        sizeof(*run->problems)) < 0)
+	if (run->rechecking) {
+		size_t i;
+
+		/* the re-check walks again what the mark walked: once is enough */
+		for (i = 0; i < run->nproblems; i++)
+			if (strcmp(run->problems[i].path, path ? path : "") == 0 &&
+			    strcmp(run->problems[i].message,
+				message ? message : "") == 0)
+				return;
+	}
+	if (grow((void **)&run->problems, &run->capproblems,
+		run->nproblems + 1, sizeof(*run->problems)) < 0)
 		return;
 	p = &run->problems[run->nproblems];
 	p->path = strdup(path ? path : "");
@@ -196,8 +208,22 @@ gc_problem(const char *path, int code, const char *message, void *payload)
 		return;
 	}
 	run->nproblems++;
-	if (!run->opts->quiet)
-		fprintf(stderr, "drydock-gc: %s: %s\n", p->path, p->message);
+	fprintf(stderr, "drydock-gc: %s: %s\n", p->path, p->message);
+	if (!run->marking)
+		return;
+	/*
+	 * While marking, a problem means references we could not read.  Bad
+	 * content (an unparsable manifest or link) is confined to its
+	 * repository, which then keeps everything it links.  A place we could
+	 * not enter at all (a symlink the registry would follow, an unreadable
+	 * directory) may hide whole repositories: then no blob can be proven
+	 * unneeded, and none is swept.
+	 */
+	if (run->cur_repo != UINT32_MAX && !run->repos[run->cur_repo].tainted)
+		run->repos[run->cur_repo].tainted = 1;
+	if (code != DRYDOCK_ECORRUPT && path != NULL &&
+	    strncmp(path, "repositories/", 13) == 0 && run->blind == NULL)
+		run->blind = strdup(path);
 }
 
 int

@@ -36,6 +36,9 @@ gc_kind_name(int kind)
 static int
 remove_item(struct gc_run *run, struct gc_item *it)
 {
+	static const char *const subs[] = {
+	    "_manifests", "_layers", "_uploads", NULL};
+	const char *const *sub;
 	char rel[1100];
 	int r;
 
@@ -56,9 +59,19 @@ remove_item(struct gc_run *run, struct gc_item *it)
 		r = drydock_store_rmdir(run->st, it->path);
 		return r == DRYDOCK_EEXISTS || r == DRYDOCK_ENOTFOUND ? 0 : r;
 	case GC_KIND_REPOSITORY:
-		r = drydock_store_prune_empty(run->st, it->path);
+		/*
+		 * Only its own metadata, with rmdir alone: a nested repository
+		 * below it, or a file a push just wrote, stops the removal.
+		 */
+		for (sub = subs; *sub != NULL; sub++) {
+			snprintf(rel, sizeof(rel), "%s/%s", it->path, *sub);
+			r = drydock_store_prune_empty(run->st, rel);
+			if (r < 0 && r != DRYDOCK_ENOTFOUND)
+				return r;
+		}
+		r = drydock_store_rmdir(run->st, it->path);
 		if (r == DRYDOCK_EEXISTS)
-			return r; /* a child repository or a new push: stays */
+			return 0; /* it holds nested repositories */
 		if (r < 0 && r != DRYDOCK_ENOTFOUND)
 			return r;
 		return drydock_store_prune_parents(
@@ -69,38 +82,64 @@ remove_item(struct gc_run *run, struct gc_item *it)
 	}
 }
 
-/* Move one item into the quarantine directory, journal first. */
+/*
+ * Journal a batch of planned moves in one transaction: durable before any
+ * of them moves, so a crash leaves entries --restore can act on.
+ */
 static int
-quarantine_item(struct sweep_ctx *c, struct gc_item *it)
+journal_batch(
+    struct sweep_ctx *c, struct gc_item **batch, int64_t *jid, size_t n)
 {
 	struct gc_run *run = c->run;
-	struct drydock_journal_entry e;
-	char dstr[DRYDOCK_DIGEST_STRMAX], qname[64];
-	int64_t id = 0;
+	char dstr[DRYDOCK_DIGEST_STRMAX];
+	size_t i;
 	int r;
 
-	if (it->kind == GC_KIND_REPOSITORY)
-		return remove_item(run, it); /* only empty directories */
-	memset(&e, 0, sizeof(e));
-	e.root = drydock_store_root(run->st);
-	e.kind = gc_kind_name(it->kind);
-	e.path = it->path;
-	e.digest = it->id == UINT32_MAX
-	    ? NULL
-	    : drydock_digest_format(dstr, &run->ids[it->id]);
-	e.size = (int64_t)it->size;
-	e.reason = it->reason;
-	e.qname = "";
-	if ((r = drydock_journal_plan(c->journal, c->journal_run, &e, &id)) < 0)
+	if ((r = drydock_journal_begin(c->journal)) < 0)
 		return r;
-	snprintf(qname, sizeof(qname), "%lld", (long long)id);
-	r = drydock_store_move_out(run->st, it->path, c->qfd, qname);
-	if (r == DRYDOCK_ENOTFOUND)
-		return drydock_journal_set_state(
-		    c->journal, id, DRYDOCK_JOURNAL_RESTORED);
-	if (r < 0)
-		return r;
-	return drydock_journal_set_state(c->journal, id, DRYDOCK_JOURNAL_MOVED);
+	for (i = 0; i < n; i++) {
+		struct drydock_journal_entry e;
+		const struct gc_item *it = batch[i];
+
+		jid[i] = -1;
+		if (it->kind == GC_KIND_REPOSITORY)
+			continue; /* only empty directories: nothing to keep */
+		memset(&e, 0, sizeof(e));
+		e.root = drydock_store_root(run->st);
+		e.kind = gc_kind_name(it->kind);
+		e.path = it->path;
+		e.digest = it->id == UINT32_MAX
+		    ? NULL
+		    : drydock_digest_format(dstr, &run->ids[it->id]);
+		e.size = (int64_t)it->size;
+		e.reason = it->reason;
+		e.qname = "";
+		if ((r = drydock_journal_plan(
+		         c->journal, c->journal_run, &e, &jid[i])) < 0)
+			return r;
+	}
+	return drydock_journal_commit(c->journal);
+}
+
+/* Move one journaled item into the quarantine directory. */
+static int
+quarantine_item(
+    struct sweep_ctx *c, struct gc_item *it, int64_t jid, int *state)
+{
+	char qname[32];
+	int r;
+
+	if (jid < 0)
+		return remove_item(c->run, it);
+	snprintf(qname, sizeof(qname), "%lld", (long long)jid);
+	r = drydock_store_move_out(c->run->st, it->path, c->qfd, qname);
+	if (r == DRYDOCK_ENOTFOUND) {
+		*state = DRYDOCK_JOURNAL_RESTORED; /* nothing moved */
+		return 0;
+	}
+	if (r == 0)
+		*state = DRYDOCK_JOURNAL_MOVED;
+	return r;
 }
 
 /* The blob may have been re-pushed since the plan: look once more. */
@@ -145,13 +184,95 @@ open_quarantine(struct sweep_ctx *c, const char *dir)
 	    c->journal, drydock_store_root(c->run->st), 0, &c->journal_run);
 }
 
+#define SWEEP_BATCH 256
+
+/* Remove (or move) one item; account for it in the run. */
+static void
+sweep_one(struct sweep_ctx *c, struct gc_item *it, int64_t jid, int *state)
+{
+	struct gc_run *run = c->run;
+	int r;
+
+	if (c->abort_after >= 0 && c->count++ >= c->abort_after)
+		raise(SIGKILL);
+	r = c->journal ? quarantine_item(c, it, jid, state)
+	               : remove_item(run, it);
+	if (r == DRYDOCK_EEXISTS && it->kind == GC_KIND_REPOSITORY) {
+		it->cancelled = 1; /* a push arrived: it stays */
+		run->cancelled++;
+		return;
+	}
+	if (r < 0) {
+		drydock_store_problem(run->st, it->path, r, "cannot remove: %s",
+		    drydock_error_message());
+		run->failures++;
+		return;
+	}
+	it->done = 1;
+	run->removed[it->kind]++;
+	run->removed_bytes += it->size;
+}
+
+/* One batch of items: re-check, journal, act, record. */
+static int
+sweep_batch(struct sweep_ctx *c, size_t from, size_t to)
+{
+	struct gc_run *run = c->run;
+	struct gc_item *batch[SWEEP_BATCH];
+	int64_t jid[SWEEP_BATCH];
+	int state[SWEEP_BATCH];
+	size_t i, n = 0;
+	int error;
+
+	for (i = from; i < to; i++) {
+		struct gc_item *it = &run->items[i];
+
+		if (it->cancelled)
+			continue;
+		if (run->opts->dry_run) {
+			it->done = 1;
+			run->removed[it->kind]++;
+			run->removed_bytes += it->size;
+			continue;
+		}
+		if (!still_garbage(run, it)) {
+			it->cancelled = 1;
+			run->cancelled++;
+			continue;
+		}
+		batch[n++] = it;
+	}
+	if (n == 0)
+		return 0;
+	if (c->journal && (error = journal_batch(c, batch, jid, n)) < 0)
+		return error;
+	for (i = 0; i < n; i++) {
+		state[i] = -1;
+		if (gc_stop) {
+			run->interrupted = 1;
+			break;
+		}
+		sweep_one(c, batch[i], jid[i], &state[i]);
+	}
+	if (c->journal == NULL)
+		return 0;
+	if ((error = drydock_journal_begin(c->journal)) < 0)
+		return error;
+	for (i = 0; i < n; i++)
+		if (jid[i] >= 0 && state[i] >= 0 &&
+		    (error = drydock_journal_set_state(
+		         c->journal, jid[i], state[i])) < 0)
+			return error;
+	return drydock_journal_commit(c->journal);
+}
+
 int
 gc_sweep(struct gc_run *run)
 {
 	struct sweep_ctx c;
 	const char *hook = getenv("DRYDOCK_GC_TEST_ABORT_AFTER");
 	size_t i;
-	int error = 0, r;
+	int error = 0;
 
 	memset(&c, 0, sizeof(c));
 	c.run = run;
@@ -160,43 +281,17 @@ gc_sweep(struct gc_run *run)
 	if (!run->opts->dry_run && run->opts->quarantine &&
 	    (error = open_quarantine(&c, run->opts->quarantine)) < 0)
 		goto out;
-	for (i = 0; i < run->nitems; i++) {
-		struct gc_item *it = &run->items[i];
+	for (i = 0; i < run->nitems && !run->interrupted; i += SWEEP_BATCH) {
+		size_t to = i + SWEEP_BATCH < run->nitems ? i + SWEEP_BATCH
+		                                          : run->nitems;
 
 		if (gc_stop) {
 			run->interrupted = 1;
 			break;
 		}
-		if (it->cancelled)
-			continue;
-		if ((i & 255) == 0)
-			gc_progress(run, "removing", i, run->nitems);
-		if (!run->opts->dry_run) {
-			if (!still_garbage(run, it)) {
-				it->cancelled = 1;
-				run->cancelled++;
-				continue;
-			}
-			if (c.abort_after >= 0 && c.count++ >= c.abort_after)
-				raise(SIGKILL);
-			r = c.journal ? quarantine_item(&c, it)
-			              : remove_item(run, it);
-			if (r == DRYDOCK_EEXISTS &&
-			    it->kind == GC_KIND_REPOSITORY) {
-				it->cancelled = 1;
-				run->cancelled++;
-				continue;
-			}
-			if (r < 0) {
-				drydock_store_problem(run->st, it->path, r,
-				    "cannot remove: %s",
-				    drydock_error_message());
-				continue;
-			}
-		}
-		it->done = 1;
-		run->removed[it->kind]++;
-		run->removed_bytes += it->size;
+		gc_progress(run, "removing", i, run->nitems);
+		if ((error = sweep_batch(&c, i, to)) < 0)
+			goto out;
 	}
 	gc_progress_end(run);
 out:

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <drydock/digest.h>
@@ -97,8 +98,46 @@ drydock_link_parse_lenient(
 	return 0;
 }
 
+/*
+ * Up to v3.0 the registry rewrites a link in place (truncate, then write),
+ * so a live registry can show us an empty or half-written link for a few
+ * microseconds.  A bad link modified in the last seconds is read again
+ * after a pause before it is called corrupt.
+ */
+#define LINK_RETRIES 3
+#define LINK_RETRY_US 20000
+#define LINK_FRESH_NS 5000000000LL
+
+static int
+link_is_fresh(int fd)
+{
+	struct timespec now;
+	struct stat sb;
+	int64_t m, t;
+
+	if (fstat(fd, &sb) < 0 || clock_gettime(CLOCK_REALTIME, &now) < 0)
+		return 0;
+	m = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+	t = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	return t - m < LINK_FRESH_NS;
+}
+
+static int read_link_once(struct drydock_digest *out, int fd);
+
 int
 drydock_store__read_link_fd(struct drydock_digest *out, int fd)
+{
+	int error, tries = 0;
+
+	while ((error = read_link_once(out, fd)) == DRYDOCK_ECORRUPT &&
+	    tries++ < LINK_RETRIES && link_is_fresh(fd) &&
+	    lseek(fd, 0, SEEK_SET) == 0)
+		usleep(LINK_RETRY_US);
+	return error;
+}
+
+static int
+read_link_once(struct drydock_digest *out, int fd)
 {
 	char buf[LINK_READ_MAX + 1];
 	size_t len = 0;
