@@ -83,8 +83,15 @@ gc_restore(const struct gc_opts *opts, struct drydock_store *st)
 		error = DRYDOCK_ERROR;
 		goto out;
 	}
+	/*
+	 * A crash between journaling and moving leaves entries "planned":
+	 * those whose object made it into quarantine are restored too.
+	 */
 	error = drydock_journal_foreach(
-	    c.j, DRYDOCK_JOURNAL_MOVED, 1, restore_cb, &c);
+	    c.j, DRYDOCK_JOURNAL_PLANNED, 1, restore_cb, &c);
+	if (error == 0)
+		error = drydock_journal_foreach(
+		    c.j, DRYDOCK_JOURNAL_MOVED, 1, restore_cb, &c);
 	if (!opts->quiet)
 		printf("drydock-gc: restored %ld items from %s into %s"
 		       "%s%ld already present, %ld failed, %ld from other "
