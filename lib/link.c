@@ -122,22 +122,29 @@ link_is_fresh(int fd)
 	return t - m < LINK_FRESH_NS;
 }
 
-static int read_link_once(struct drydock_digest *out, int fd);
+static int read_link_once(struct drydock_digest *out, int fd, int64_t size);
 
 int
-drydock_store__read_link_fd(struct drydock_digest *out, int fd)
+drydock_store__read_link_fd(struct drydock_digest *out, int fd, int64_t size)
 {
 	int error, tries = 0;
 
-	while ((error = read_link_once(out, fd)) == DRYDOCK_ECORRUPT &&
+	while ((error = read_link_once(out, fd, size)) == DRYDOCK_ECORRUPT &&
 	    tries++ < LINK_RETRIES && link_is_fresh(fd) &&
-	    lseek(fd, 0, SEEK_SET) == 0)
+	    lseek(fd, 0, SEEK_SET) == 0) {
 		usleep(LINK_RETRY_US);
+		size = -1; /* rewritten meanwhile, perhaps */
+	}
 	return error;
 }
 
+/*
+ * One read of the whole link.  A short read that ends at the size fstat
+ * saw is the end of a regular file: that saves the read that returns 0,
+ * a quarter of the syscalls of a link walk.
+ */
 static int
-read_link_once(struct drydock_digest *out, int fd)
+read_link_once(struct drydock_digest *out, int fd, int64_t size)
 {
 	char buf[LINK_READ_MAX + 1];
 	size_t len = 0;
@@ -154,6 +161,8 @@ read_link_once(struct drydock_digest *out, int fd)
 		if (n == 0)
 			break;
 		len += (size_t)n;
+		if (size >= 0 && (int64_t)len == size && len < sizeof(buf))
+			break;
 	}
 	if (len > LINK_READ_MAX)
 		return corrupt("link file too large");
@@ -179,7 +188,8 @@ drydock_link_read(struct drydock_digest *out, struct drydock_store *st,
 		drydock_error_set(DRYDOCK_ERRCLASS_STORE,
 		    "link file '%s' is not a regular file", relpath);
 		error = DRYDOCK_EUNSAFE;
-	} else if ((error = drydock_store__read_link_fd(out, fd)) < 0) {
+	} else if ((error = drydock_store__read_link_fd(
+	                out, fd, (int64_t)sb.st_size)) < 0) {
 		snprintf(why, sizeof(why), "%s", drydock_error_message());
 		drydock_error_set(
 		    drydock_error_last()->klass, "'%s': %s", relpath, why);

@@ -71,10 +71,12 @@ void drydock_store__force_fallback(int on);
 
 /*
  * Read and parse a link file from fd (opened, known to be regular): at most
- * DRYDOCK_LINK_MAX plus a little is read.  0, DRYDOCK_ECORRUPT,
+ * DRYDOCK_LINK_MAX plus a little is read.  size is st_size from the fstat
+ * just done (saves a read), or -1.  0, DRYDOCK_ECORRUPT,
  * DRYDOCK_EUNSUPPORTED or DRYDOCK_ERROR, with a message without the path.
  */
-int drydock_store__read_link_fd(struct drydock_digest *out, int fd);
+int drydock_store__read_link_fd(
+    struct drydock_digest *out, int fd, int64_t size);
 
 /* Read at most max bytes of fd (NUL-terminated); -EFBIG when larger. */
 int drydock_store__read_fd(

@@ -99,6 +99,16 @@ with_suffix(char *buf, const struct walk *w, const char *suffix)
 	return buf;
 }
 
+/* name (a directory entry, at most NAME_MAX) and a short suffix into buf */
+static void
+join2(char buf[NAME_MAX + 8], const char *name, const char *suffix)
+{
+	size_t n = strlen(name);
+
+	memcpy(buf, name, n);
+	memcpy(buf + n, suffix, strlen(suffix) + 1);
+}
+
 static const char *
 type_name(int type)
 {
@@ -299,7 +309,7 @@ link_fill(struct walk *w, int dfd, const char *dirname,
 	struct stat sb;
 	int fd, error;
 
-	snprintf(rel, sizeof(rel), "%s/link", dirname);
+	join2(rel, dirname, "/link");
 	fd = drydock_store__open_raw(w->st, dfd, rel,
 	    flags & DRYDOCK_WALK_READ ? O_RDONLY | O_NONBLOCK | O_NOCTTY
 	                              : O_PATH,
@@ -314,7 +324,7 @@ link_fill(struct walk *w, int dfd, const char *dirname,
 				li->mtime_ns = drydock_store__mtime_ns(&sb);
 			if ((flags & DRYDOCK_WALK_READ) &&
 			    (error = drydock_store__read_link_fd(
-			         &li->target, fd)) < 0) {
+			         &li->target, fd, (int64_t)sb.st_size)) < 0) {
 				li->status = error == DRYDOCK_ERROR
 				    ? DRYDOCK_ERROR
 				    : DRYDOCK_ECORRUPT;
@@ -1044,16 +1054,16 @@ blob_probe(
     struct walk *w, DIR *hhdir, const char *hex, struct drydock_blob_info *bi)
 {
 	char rel[NAME_MAX + 8], culprit[NAME_MAX + 8];
-	const char *dpath = with_suffix(w->aux, w, "/data");
 	struct stat sb;
 	int fd;
 
-	snprintf(rel, sizeof(rel), "%s/data", hex);
+	join2(rel, hex, "/data");
 	fd = drydock_store__open_raw(w->st, dirfd(hhdir), rel, O_PATH, 0, &sb);
 	if (fd >= 0) {
 		close(fd);
 		if (!S_ISREG(sb.st_mode)) {
-			drydock_store_problem(w->st, dpath, DRYDOCK_EUNSAFE,
+			drydock_store_problem(w->st,
+			    with_suffix(w->aux, w, "/data"), DRYDOCK_EUNSAFE,
 			    "is not a regular file");
 			return;
 		}
@@ -1070,15 +1080,18 @@ blob_probe(
 	case ELOOP:
 		drydock_store__which_symlink(
 		    w->st, dirfd(hhdir), rel, culprit, sizeof(culprit));
-		symlink_problem(w, strcmp(culprit, hex) == 0 ? w->path : dpath);
+		symlink_problem(w,
+		    strcmp(culprit, hex) == 0
+		        ? w->path
+		        : with_suffix(w->aux, w, "/data"));
 		break;
 	case ENOTDIR:
 		drydock_store_problem(
 		    w->st, w->path, DRYDOCK_ECORRUPT, "is not a directory");
 		break;
 	default:
-		drydock_store_problem(w->st, dpath, DRYDOCK_ERROR,
-		    "cannot open: %s", strerror(-fd));
+		drydock_store_problem(w->st, with_suffix(w->aux, w, "/data"),
+		    DRYDOCK_ERROR, "cannot open: %s", strerror(-fd));
 	}
 }
 
