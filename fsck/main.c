@@ -1,0 +1,518 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * main.c --- drydock-fsck: parse options, open the store (read-only unless
+ * --repair), run the phases (walk, structure, content, impact, repair),
+ * report, and turn the result into an fsck(8) exit code.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fsck.h"
+
+volatile sig_atomic_t fsck_stop;
+
+static const char synopsis[] =
+    "usage: drydock-fsck [-npqv] [-j N] [--strict] [--verify MODE] "
+    "[--slice K/N]\n"
+    "                    [--state FILE] [--max-duration DUR] "
+    "[--quarantine DIR]\n"
+    "                    [--json FILE|-] [--metrics FILE] "
+    "[--ignore ID] [--error ID]\n"
+    "                    ROOT | --config FILE\n"
+    "       drydock-fsck --list-findings\n";
+
+static void
+usage(void)
+{
+	fputs(synopsis, stderr);
+	fputs("Try 'drydock-fsck --help' for more.\n", stderr);
+	exit(DRYDOCK_EXIT_USAGE);
+}
+
+static void
+help(void)
+{
+	fputs(synopsis, stdout);
+	fputs("\n"
+	      "Prove that a CNCF distribution registry's storage is intact: "
+	      "every blob\n"
+	      "matches its digest, every image is complete; or say which "
+	      "images are broken.\n"
+	      "Read-only unless -p.\n\n"
+	      "  ROOT                      the registry's "
+	      "storage.filesystem.rootdirectory\n"
+	      "      --config FILE         read ROOT from the registry's "
+	      "config.yml\n"
+	      "  -n, --dry-run             change nothing (the default)\n"
+	      "  -p, --repair              make the safe repairs, each logged\n"
+	      "      --quarantine DIR      where -p moves bad data and links\n"
+	      "                            (default ROOT/drydock-fsck-"
+	      "quarantine)\n"
+	      "  -j, --jobs N              hashing threads (default: the "
+	      "cores)\n"
+	      "      --verify MODE         all (default), changed, slice, or "
+	      "none (structure\n"
+	      "                            only); changed and slice need "
+	      "--state\n"
+	      "      --slice K/N           with slice: also re-hash the least "
+	      "recently\n"
+	      "                            verified K/N of the store "
+	      "(default 1/7)\n"
+	      "      --state FILE          SQLite file of what was verified "
+	      "and when\n"
+	      "      --max-duration DUR    stop hashing after DUR; the next "
+	      "run goes on\n"
+	      "      --uploads-older-than DUR  uploads older than this are "
+	      "stale (default 168h)\n"
+	      "      --strict              warnings count as problems for the "
+	      "exit code\n"
+	      "      --ignore ID           do not report finding ID "
+	      "(repeatable)\n"
+	      "      --error ID            treat finding ID as a problem "
+	      "(repeatable)\n"
+	      "      --max-findings N      list at most N findings (default "
+	      "1000, 0: all)\n"
+	      "      --json FILE|-         write a JSON report\n"
+	      "      --metrics FILE        write a Prometheus textfile-"
+	      "collector file\n"
+	      "      --progress, --no-progress  progress line (default: on "
+	      "a terminal)\n"
+	      "      --list-findings       list every finding ID and exit\n"
+	      "  -q, --quiet               only problems\n"
+	      "  -v, --verbose             also list notes (info findings)\n"
+	      "  -h, --help                this help\n"
+	      "  -V, --version             the version\n\n"
+	      "Exit status (bits ORed, as fsck(8)): 0 clean; 1 problems "
+	      "repaired; 4 problems\n"
+	      "left; 8 operational error; 16 usage error; 32 interrupted.\n"
+	      "See drydock-fsck(8).\n",
+	    stdout);
+	exit(0);
+}
+
+enum {
+	OPT_CONFIG = 256,
+	OPT_ERROR,
+	OPT_IGNORE,
+	OPT_JSON,
+	OPT_LIST,
+	OPT_MAX_DURATION,
+	OPT_MAX_FINDINGS,
+	OPT_METRICS,
+	OPT_NO_PROGRESS,
+	OPT_PROGRESS,
+	OPT_QUARANTINE,
+	OPT_SLICE,
+	OPT_STATE,
+	OPT_STRICT,
+	OPT_UPLOADS,
+	OPT_VERIFY
+};
+
+static const struct option longopts[] = {{"config", required_argument, NULL,
+                                             OPT_CONFIG},
+    {"dry-run", no_argument, NULL, 'n'},
+    {"error", required_argument, NULL, OPT_ERROR},
+    {"help", no_argument, NULL, 'h'},
+    {"ignore", required_argument, NULL, OPT_IGNORE},
+    {"jobs", required_argument, NULL, 'j'},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"list-findings", no_argument, NULL, OPT_LIST},
+    {"max-duration", required_argument, NULL, OPT_MAX_DURATION},
+    {"max-findings", required_argument, NULL, OPT_MAX_FINDINGS},
+    {"metrics", required_argument, NULL, OPT_METRICS},
+    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+    {"progress", no_argument, NULL, OPT_PROGRESS},
+    {"quarantine", required_argument, NULL, OPT_QUARANTINE},
+    {"quiet", no_argument, NULL, 'q'},
+    {"repair", no_argument, NULL, 'p'},
+    {"slice", required_argument, NULL, OPT_SLICE},
+    {"state", required_argument, NULL, OPT_STATE},
+    {"strict", no_argument, NULL, OPT_STRICT},
+    {"uploads-older-than", required_argument, NULL, OPT_UPLOADS},
+    {"verbose", no_argument, NULL, 'v'},
+    {"verify", required_argument, NULL, OPT_VERIFY},
+    {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
+
+static void
+bad(const char *name, const char *why)
+{
+	fprintf(stderr, "drydock-fsck: %s: %s\n", name, why);
+	usage();
+}
+
+static void
+duration_opt(int64_t *out, const char *name, const char *arg)
+{
+	if (drydock_duration_parse(out, arg) < 0)
+		bad(name, drydock_error_message());
+}
+
+static long
+number_opt(const char *name, const char *arg, long lo, long hi)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || v < lo || v > hi) {
+		fprintf(stderr, "drydock-fsck: %s: want a number from %ld to "
+		                "%ld, not '%s'\n",
+		    name, lo, hi, arg);
+		usage();
+	}
+	return v;
+}
+
+static void
+severity_opt(struct fsck_opts *o, const char *name, const char *arg,
+    int sev)
+{
+	int id = fsck_finding_lookup(arg);
+
+	if (id < 0) {
+		fprintf(stderr,
+		    "drydock-fsck: %s: no finding '%s' (see "
+		    "--list-findings)\n",
+		    name, arg);
+		usage();
+	}
+	o->sev[id] = (signed char)sev;
+}
+
+static int
+verify_mode(const char *arg)
+{
+	if (strcmp(arg, "all") == 0)
+		return FSCK_VERIFY_ALL;
+	if (strcmp(arg, "changed") == 0)
+		return FSCK_VERIFY_CHANGED;
+	if (strcmp(arg, "slice") == 0)
+		return FSCK_VERIFY_SLICE;
+	if (strcmp(arg, "none") == 0)
+		return FSCK_VERIFY_NONE;
+	bad("--verify", "want all, changed, slice or none");
+	return -1;
+}
+
+static void
+parse_options(struct fsck_opts *o, int argc, char **argv)
+{
+	int c, i, dry_run = 0, verify_set = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->progress = -1;
+	o->verify = FSCK_VERIFY_ALL;
+	o->uploads_age = 168 * 3600;
+	o->max_findings = 1000;
+	for (i = 0; i < FSCK_FINDING_MAX; i++)
+		o->sev[i] = (signed char)fsck_finding_defs[i].severity;
+	while ((c = getopt_long(argc, argv, "hj:npqvV", longopts, NULL)) !=
+	    -1) {
+		switch (c) {
+		case 'h':
+			help();
+			break;
+		case 'j':
+			o->jobs = (int)number_opt("--jobs", optarg, 1, 1024);
+			break;
+		case 'n':
+			dry_run = 1;
+			break;
+		case 'p':
+			o->repair = 1;
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case 'V':
+			printf("drydock-fsck (drydock) %s\n", DRYDOCK_VERSION);
+			exit(0);
+		case OPT_CONFIG:
+			o->config = optarg;
+			break;
+		case OPT_ERROR:
+			severity_opt(o, "--error", optarg, FSCK_SEV_PROBLEM);
+			break;
+		case OPT_IGNORE:
+			severity_opt(o, "--ignore", optarg, FSCK_SEV_IGNORE);
+			break;
+		case OPT_JSON:
+			o->json = optarg;
+			break;
+		case OPT_LIST:
+			fsck_list_findings();
+			exit(0);
+		case OPT_MAX_DURATION:
+			duration_opt(&o->max_duration, "--max-duration", optarg);
+			if (o->max_duration <= 0)
+				bad("--max-duration", "must be more than 0");
+			break;
+		case OPT_MAX_FINDINGS:
+			o->max_findings = (size_t)number_opt(
+			    "--max-findings", optarg, 0, 100000000);
+			break;
+		case OPT_METRICS:
+			o->metrics = optarg;
+			break;
+		case OPT_NO_PROGRESS:
+			o->progress = 0;
+			break;
+		case OPT_PROGRESS:
+			o->progress = 1;
+			break;
+		case OPT_QUARANTINE:
+			o->quarantine = optarg;
+			break;
+		case OPT_SLICE:
+			if (drydock_state_slice_parse(
+			        &o->slice_k, &o->slice_n, optarg) < 0)
+				bad("--slice", drydock_error_message());
+			break;
+		case OPT_STATE:
+			o->state = optarg;
+			break;
+		case OPT_STRICT:
+			o->strict = 1;
+			break;
+		case OPT_UPLOADS:
+			duration_opt(
+			    &o->uploads_age, "--uploads-older-than", optarg);
+			break;
+		case OPT_VERIFY:
+			o->verify = verify_mode(optarg);
+			verify_set = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 1 || (argc == 1 && o->config) || (argc == 0 && !o->config))
+		bad(argc == 0 ? "ROOT" : "arguments",
+		    argc == 0 ? "no storage root given"
+		              : "give either ROOT or --config, once");
+	if (dry_run && o->repair)
+		bad("-n", "-n and -p exclude each other");
+	if (o->quarantine != NULL && !o->repair)
+		bad("--quarantine", "only -p moves anything into quarantine");
+	if (o->slice_n != 0 && !verify_set)
+		o->verify = FSCK_VERIFY_SLICE;
+	if (o->slice_n != 0 && o->verify != FSCK_VERIFY_SLICE)
+		bad("--slice", "goes with --verify slice");
+	if (o->verify == FSCK_VERIFY_SLICE && o->slice_n == 0) {
+		o->slice_k = 1;
+		o->slice_n = 7;
+	}
+	if ((o->verify == FSCK_VERIFY_CHANGED ||
+	        o->verify == FSCK_VERIFY_SLICE) &&
+	    o->state == NULL)
+		bad("--verify", "changed and slice need --state FILE");
+	if (argc == 1)
+		o->root = argv[0];
+	if (o->progress < 0)
+		o->progress = isatty(STDERR_FILENO);
+}
+
+/* The absolute form of path, which need not exist (its parent must). */
+static char *
+absolute(const char *path)
+{
+	char *dup = NULL, *dir, *abs = NULL, *out = NULL;
+
+	if ((abs = realpath(path, NULL)) != NULL)
+		return abs;
+	if ((dup = strdup(path)) == NULL)
+		return NULL;
+	dir = dirname(dup);
+	if ((abs = realpath(dir, NULL)) != NULL) {
+		char *base = strdup(path);
+
+		if (base != NULL &&
+		    asprintf(&out, "%s/%s", abs, basename(base)) < 0)
+			out = NULL;
+		free(base);
+	}
+	free(abs);
+	free(dup);
+	return out;
+}
+
+/* 1 when path is inside the registry's own tree, ROOT/docker/registry/v2. */
+static int
+inside_v2(const char *root, const char *path)
+{
+	char *abs = absolute(path), v2[PATH_MAX + 32];
+	size_t n;
+	int in;
+
+	if (abs == NULL)
+		return 0;
+	n = (size_t)snprintf(v2, sizeof(v2), "%s/docker/registry/v2", root);
+	in = strncmp(abs, v2, n) == 0 && (abs[n] == '\0' || abs[n] == '/');
+	free(abs);
+	return in;
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	fsck_stop = 1;
+}
+
+static int
+open_state(struct fsck_run *run, const struct fsck_opts *o, const char *root)
+{
+	int error;
+
+	if (o->state == NULL)
+		return 0;
+	if ((error = drydock_state_open(&run->state, o->state, 1)) < 0)
+		return error;
+	return drydock_state_bind_root(run->state, root, &run->state_reset);
+}
+
+static int
+phases(struct fsck_run *run)
+{
+	const struct fsck_opts *o = run->opts;
+	int error;
+
+	if ((error = fsck_walk(run)) < 0 ||
+	    (error = fsck_problems_to_findings(run)) < 0 ||
+	    (error = fsck_check_structure(run)) < 0 ||
+	    (error = fsck_check_blobs(run)) < 0 ||
+	    (error = fsck_content(run)) < 0 ||
+	    (error = fsck_content_findings(run)) < 0 ||
+	    (error = fsck_impact(run)) < 0)
+		return error;
+	if (o->repair && !run->interrupted && !fsck_stop)
+		error = fsck_repair(run);
+	return error;
+}
+
+static int
+run_fsck(const struct fsck_opts *o, struct drydock_store *st, const char *root)
+{
+	struct fsck_run run;
+	int error, rc;
+
+	if ((error = fsck_run_init(&run, o, st)) < 0 ||
+	    (error = open_state(&run, o, root)) < 0) {
+		fprintf(stderr, "drydock-fsck: %s\n", drydock_error_message());
+		drydock_state_close(run.state);
+		fsck_run_release(&run);
+		return DRYDOCK_EXIT_OPERATIONAL;
+	}
+	if (run.state_reset)
+		fprintf(stderr,
+		    "drydock-fsck: %s belonged to another root; starting it "
+		    "afresh\n",
+		    o->state);
+	drydock_store_set_problem_cb(st, fsck_problem_cb, &run);
+	error = phases(&run);
+	drydock_store_set_problem_cb(st, NULL, NULL);
+	fsck_progress_end(&run);
+	if (error == DRYDOCK_EINTR || fsck_stop)
+		run.interrupted = 1;
+	else if (error < 0) {
+		fprintf(stderr, "drydock-fsck: %s\n", drydock_error_message());
+		run.operational = 1;
+	}
+	fsck_finish(&run);
+	if ((error == 0 || error == DRYDOCK_EINTR) && fsck_output(&run) < 0) {
+		fprintf(stderr, "drydock-fsck: %s\n", drydock_error_message());
+		run.exit_code |= DRYDOCK_EXIT_OPERATIONAL;
+	}
+	if (o->metrics != NULL && fsck_metrics(&run) < 0) {
+		fprintf(stderr, "drydock-fsck: %s\n", drydock_error_message());
+		run.exit_code |= DRYDOCK_EXIT_OPERATIONAL;
+	}
+	rc = run.exit_code;
+	drydock_state_close(run.state);
+	fsck_run_release(&run);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct fsck_opts o;
+	struct drydock_regconfig cfg;
+	struct drydock_store *st = NULL;
+	struct sigaction sa;
+	char *abs = NULL, *qdefault = NULL;
+	int rc, error;
+
+	memset(&cfg, 0, sizeof(cfg));
+	parse_options(&o, argc, argv);
+	if (o.config) {
+		if ((error = drydock_regconfig_read(&cfg, o.config)) < 0) {
+			fprintf(stderr, "drydock-fsck: %s: %s\n", o.config,
+			    drydock_error_message());
+			return DRYDOCK_EXIT_OPERATIONAL;
+		}
+		o.root = cfg.rootdirectory;
+	}
+	if ((abs = realpath(o.root, NULL)) == NULL) {
+		fprintf(stderr,
+		    "drydock-fsck: cannot open storage root '%s': %s\n", o.root,
+		    strerror(errno));
+		rc = DRYDOCK_EXIT_OPERATIONAL;
+		goto out;
+	}
+	if (o.repair && o.quarantine == NULL) {
+		if (asprintf(&qdefault, "%s/drydock-fsck-quarantine", abs) < 0) {
+			qdefault = NULL;
+			rc = DRYDOCK_EXIT_OPERATIONAL;
+			goto out;
+		}
+		o.quarantine = qdefault;
+	}
+	if ((o.state != NULL && inside_v2(abs, o.state)) ||
+	    (o.quarantine != NULL && inside_v2(abs, o.quarantine))) {
+		fprintf(stderr, "drydock-fsck: --state and --quarantine must "
+		                "be outside %s/docker/registry/v2\n",
+		    abs);
+		rc = DRYDOCK_EXIT_USAGE;
+		goto out;
+	}
+	error =
+	    drydock_store_open(&st, abs, o.repair ? 0 : DRYDOCK_STORE_RDONLY);
+	if (error < 0) {
+		fprintf(stderr, "drydock-fsck: %s\n", drydock_error_message());
+		rc = DRYDOCK_EXIT_OPERATIONAL;
+		goto out;
+	}
+	/* a read-only check leaves nothing behind, not even a lock */
+	if (o.repair && (error = drydock_store_lock(st)) < 0) {
+		fprintf(stderr, "drydock-fsck: %s\n", drydock_error_message());
+		rc = DRYDOCK_EXIT_OPERATIONAL;
+		goto out;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	rc = run_fsck(&o, st, abs);
+out:
+	drydock_store_close(st);
+	drydock_regconfig_release(&cfg);
+	free(qdefault);
+	free(abs);
+	return rc;
+}

@@ -1,0 +1,594 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * report.c --- findings and what a run tells about them: every finding
+ * goes through fsck_report(); at the end the findings are sorted and
+ * counted, the exit code decided, and the human summary, the --json report
+ * and the --metrics textfile are all built from the same struct fsck_run.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "fsck.h"
+
+#define FSCK_DEF_(id, sev, msg) {#id, FSCK_SEV_##sev, msg},
+const struct fsck_finding_def fsck_finding_defs[FSCK_FINDING_MAX] = {
+    FSCK_FINDINGS(FSCK_DEF_)};
+#undef FSCK_DEF_
+
+static int progress_shown;
+
+int
+fsck_finding_lookup(const char *name)
+{
+	int i;
+
+	for (i = 0; i < FSCK_FINDING_MAX; i++)
+		if (strcmp(fsck_finding_defs[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+fsck_severity_name(int severity)
+{
+	switch (severity) {
+	case FSCK_SEV_PROBLEM:
+		return "problem";
+	case FSCK_SEV_WARNING:
+		return "warning";
+	case FSCK_SEV_INFO:
+		return "info";
+	default:
+		return "ignored";
+	}
+}
+
+void
+fsck_list_findings(void)
+{
+	int i;
+
+	for (i = 0; i < FSCK_FINDING_MAX; i++)
+		printf("%-26s %-8s %s\n", fsck_finding_defs[i].name,
+		    fsck_severity_name(fsck_finding_defs[i].severity),
+		    fsck_finding_defs[i].message);
+}
+
+int
+fsck_report(struct fsck_run *run, int id, const struct fsck_ctx *ctx,
+    const char *fmt, ...)
+{
+	struct fsck_finding *f;
+	int sev = run->opts->sev[id];
+	va_list ap;
+	int n;
+
+	if (sev == FSCK_SEV_IGNORE)
+		return 0;
+	if (fsck__grow((void **)&run->findings, &run->capfindings,
+	        run->nfindings + 1, sizeof(*run->findings)) < 0)
+		return DRYDOCK_ERROR;
+	f = &run->findings[run->nfindings];
+	memset(f, 0, sizeof(*f));
+	f->id = id;
+	f->severity = sev;
+	f->digest = ctx->digest;
+	f->repo = ctx->repo;
+	f->impact = (uint8_t)ctx->impact;
+	f->impact_id = ctx->impact_id;
+	f->action = (uint8_t)ctx->action;
+	if ((ctx->path != NULL && (f->path = fsck_strdup(ctx->path)) == NULL) ||
+	    (ctx->tag != NULL && (f->tag = fsck_strdup(ctx->tag)) == NULL))
+		goto oom;
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		n = vasprintf(&f->detail, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			f->detail = NULL;
+			goto oom;
+		}
+	}
+	run->nfindings++;
+	return 0;
+oom:
+	free(f->path);
+	free(f->tag);
+	drydock_error_set_os("out of memory");
+	return DRYDOCK_ERROR;
+}
+
+/* --- progress ------------------------------------------------------------ */
+
+void
+fsck_progress(struct fsck_run *run, const char *phase, uint64_t done,
+    uint64_t total, uint64_t bytes, uint64_t bytes_total)
+{
+	static int64_t last;
+	char b1[32], b2[32];
+	int64_t now;
+	double secs;
+
+	if (!run->opts->progress || run->opts->quiet)
+		return;
+	now = fsck_now_ns();
+	if (now - last < 200000000 && done != total)
+		return;
+	last = now;
+	if (bytes_total > 0) {
+		secs = (double)(now - run->start_ns) / 1e9;
+		fprintf(stderr,
+		    "\r\033[Kdrydock-fsck: %s %llu/%llu blobs, %s of %s "
+		    "(%.0f%%)",
+		    phase, (unsigned long long)done, (unsigned long long)total,
+		    drydock_bytes_format(b1, sizeof(b1), bytes),
+		    drydock_bytes_format(b2, sizeof(b2), bytes_total),
+		    100.0 * (double)bytes / (double)bytes_total);
+		(void)secs;
+	} else if (total) {
+		fprintf(stderr, "\r\033[Kdrydock-fsck: %s %llu/%llu", phase,
+		    (unsigned long long)done, (unsigned long long)total);
+	} else {
+		fprintf(stderr, "\r\033[Kdrydock-fsck: %s %llu", phase,
+		    (unsigned long long)done);
+	}
+	progress_shown = 1;
+}
+
+void
+fsck_progress_end(struct fsck_run *run)
+{
+	if (progress_shown && run->opts->progress)
+		fputs("\r\033[K", stderr);
+	progress_shown = 0;
+}
+
+/* --- the end of a run: order, counts, exit code ----------------------------- */
+
+static int
+finding_cmp(const void *a, const void *b)
+{
+	const struct fsck_finding *x = a, *y = b;
+	int c;
+
+	if (x->severity != y->severity)
+		return y->severity - x->severity;
+	if (x->id != y->id)
+		return x->id - y->id;
+	if ((c = strcmp(x->path != NULL ? x->path : "",
+	         y->path != NULL ? y->path : "")) != 0)
+		return c;
+	return strcmp(x->tag != NULL ? x->tag : "", y->tag != NULL ? y->tag : "");
+}
+
+/* 1 when the finding counts against the exit code. */
+static int
+counts(const struct fsck_run *run, const struct fsck_finding *f)
+{
+	return f->severity == FSCK_SEV_PROBLEM ||
+	    (run->opts->strict && f->severity == FSCK_SEV_WARNING);
+}
+
+void
+fsck_finish(struct fsck_run *run)
+{
+	size_t i;
+	int left = 0;
+
+	qsort(run->findings, run->nfindings, sizeof(*run->findings),
+	    finding_cmp);
+	memset(run->by_sev, 0, sizeof(run->by_sev));
+	memset(run->by_id, 0, sizeof(run->by_id));
+	for (i = 0; i < run->nfindings; i++) {
+		const struct fsck_finding *f = &run->findings[i];
+
+		if (f->severity >= 0 && f->severity <= FSCK_SEV_PROBLEM)
+			run->by_sev[f->severity]++;
+		run->by_id[f->id]++;
+		if (counts(run, f) && !f->fixed)
+			left = 1;
+	}
+	run->exit_code = 0;
+	if (run->acted)
+		run->exit_code |= DRYDOCK_EXIT_FIXED;
+	if (left)
+		run->exit_code |= DRYDOCK_EXIT_PROBLEMS;
+	if (run->operational)
+		run->exit_code |= DRYDOCK_EXIT_OPERATIONAL;
+	if (run->interrupted)
+		run->exit_code |= DRYDOCK_EXIT_INTERRUPTED;
+	run->seconds = (double)(fsck_now_ns() - run->start_ns) / 1e9;
+}
+
+/* --- the human summary ------------------------------------------------------ */
+
+static const char *
+sev_label(int severity)
+{
+	switch (severity) {
+	case FSCK_SEV_PROBLEM:
+		return "PROBLEM";
+	case FSCK_SEV_WARNING:
+		return "WARNING";
+	default:
+		return "INFO";
+	}
+}
+
+static void
+print_finding(const struct fsck_run *run, const struct fsck_finding *f,
+    FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "%s %s %s\n", sev_label(f->severity),
+	    fsck_finding_defs[f->id].name, f->path != NULL ? f->path : "-");
+	fprintf(out, "    %s%s%s\n", fsck_finding_defs[f->id].message,
+	    f->detail != NULL ? ": " : "", f->detail != NULL ? f->detail : "");
+	if (f->nimages > 0) {
+		fputs("    breaks:", out);
+		for (i = 0; i < f->nimages; i++)
+			fprintf(out, "%s %s", i ? "," : "", f->images[i].ref);
+		fputc('\n', out);
+	}
+	if (f->repair_note != NULL)
+		fprintf(out, "    %s: %s\n", run->opts->repair ? "repair" : "-p",
+		    f->repair_note);
+	else if (!run->opts->repair && f->action != FSCK_ACT_NONE)
+		fprintf(out, "    -p would %s\n", fsck_action_name(f->action));
+}
+
+static void
+summary(const struct fsck_run *run, FILE *out)
+{
+	const struct fsck_opts *o = run->opts;
+	size_t i, shown = 0, hidden = 0;
+	char b1[32], b2[32];
+
+	for (i = 0; i < run->nfindings; i++) {
+		const struct fsck_finding *f = &run->findings[i];
+
+		if (f->severity == FSCK_SEV_INFO && !o->verbose)
+			continue;
+		if (f->severity == FSCK_SEV_WARNING && o->quiet)
+			continue;
+		if (o->max_findings && shown >= o->max_findings) {
+			hidden++;
+			continue;
+		}
+		print_finding(run, f, out);
+		shown++;
+	}
+	if (hidden)
+		fprintf(out, "drydock-fsck: %zu more findings not listed "
+		             "(--max-findings)\n",
+		    hidden);
+	if (o->quiet && run->exit_code == 0)
+		return;
+	fprintf(out,
+	    "drydock-fsck: %s: %zu repositories, %llu tags, %llu revisions, "
+	    "%llu manifests, %llu blobs (%s)\n",
+	    drydock_store_root(run->st), run->nrepos,
+	    (unsigned long long)run->ntags,
+	    (unsigned long long)run->nrevisions,
+	    (unsigned long long)run->nmanifests,
+	    (unsigned long long)run->ndata,
+	    drydock_bytes_format(b1, sizeof(b1), run->blob_bytes));
+	fprintf(out,
+	    "drydock-fsck: hashed %llu blobs (%s) in %.1fs, %s/s; %llu "
+	    "unchanged since verified, %llu deferred, %llu not due\n",
+	    (unsigned long long)run->hashed,
+	    drydock_bytes_format(b1, sizeof(b1), run->hashed_bytes),
+	    run->hash_seconds,
+	    drydock_bytes_format(b2, sizeof(b2),
+	        run->hash_seconds > 0
+	            ? (uint64_t)((double)run->hashed_bytes / run->hash_seconds)
+	            : 0),
+	    (unsigned long long)run->unchanged,
+	    (unsigned long long)run->deferred,
+	    (unsigned long long)run->not_hashed);
+	if (run->deadline_hit)
+		fputs("drydock-fsck: --max-duration reached; the next run "
+		      "continues with what was not verified\n",
+		    out);
+	if (run->interrupted)
+		fputs("drydock-fsck: interrupted; the check is incomplete\n",
+		    out);
+	if (o->repair)
+		fprintf(out,
+		    "drydock-fsck: repaired: %llu changes, %llu findings "
+		    "fixed, %llu failed%s%s\n",
+		    (unsigned long long)run->acted,
+		    (unsigned long long)run->fixed,
+		    (unsigned long long)run->repair_failed,
+		    o->quarantine != NULL ? "; quarantine " : "",
+		    o->quarantine != NULL ? o->quarantine : "");
+	fprintf(out,
+	    "drydock-fsck: %llu problems, %llu warnings, %llu notes%s; "
+	    "exit %d\n",
+	    (unsigned long long)run->by_sev[FSCK_SEV_PROBLEM],
+	    (unsigned long long)run->by_sev[FSCK_SEV_WARNING],
+	    (unsigned long long)run->by_sev[FSCK_SEV_INFO],
+	    run->by_sev[FSCK_SEV_INFO] && !o->verbose ? " (-v lists notes)"
+	                                              : "",
+	    run->exit_code);
+}
+
+/* --- JSON --------------------------------------------------------------------- */
+
+static const char *
+verify_name(int v)
+{
+	static const char *const names[] = {"none", "all", "changed", "slice"};
+
+	return v >= 0 && v <= FSCK_VERIFY_SLICE ? names[v] : "?";
+}
+
+static json_t *
+finding_json(const struct fsck_run *run, const struct fsck_finding *f)
+{
+	json_t *o = json_object(), *imgs = json_array();
+	char dstr[DRYDOCK_DIGEST_STRMAX];
+	size_t i;
+
+	json_object_set_new(o, "id", json_string(fsck_finding_defs[f->id].name));
+	json_object_set_new(
+	    o, "severity", json_string(fsck_severity_name(f->severity)));
+	json_object_set_new(
+	    o, "message", json_string(fsck_finding_defs[f->id].message));
+	json_object_set_new(o, "detail",
+	    f->detail != NULL ? json_string(f->detail) : json_null());
+	json_object_set_new(
+	    o, "path", f->path != NULL ? json_string(f->path) : json_null());
+	json_object_set_new(o, "digest",
+	    f->digest != FSCK_NONE
+	        ? json_string(drydock_digest_format(dstr, &run->ids[f->digest]))
+	        : json_null());
+	json_object_set_new(o, "repository",
+	    f->repo != FSCK_NONE ? json_string(run->repos[f->repo].name)
+	                         : json_null());
+	json_object_set_new(
+	    o, "tag", f->tag != NULL ? json_string(f->tag) : json_null());
+	for (i = 0; i < f->nimages; i++) {
+		const struct fsck_image *img = &f->images[i];
+		json_t *j = json_object();
+
+		json_object_set_new(j, "ref", json_string(img->ref));
+		json_object_set_new(j, "repository",
+		    json_string(run->repos[img->repo].name));
+		json_object_set_new(j, "tag",
+		    img->tag != NULL ? json_string(img->tag) : json_null());
+		json_object_set_new(j, "digest",
+		    img->digest != FSCK_NONE
+		        ? json_string(drydock_digest_format(
+		              dstr, &run->ids[img->digest]))
+		        : json_null());
+		json_object_set_new(j, "platform",
+		    img->platform != NULL ? json_string(img->platform)
+		                          : json_null());
+		json_array_append_new(imgs, j);
+	}
+	json_object_set_new(o, "images", imgs);
+	json_object_set_new(o, "repair",
+	    f->action != FSCK_ACT_NONE
+	        ? json_string(fsck_action_name(f->action))
+	        : json_null());
+	json_object_set_new(o, "repaired", json_boolean(f->fixed));
+	json_object_set_new(o, "repair_note",
+	    f->repair_note != NULL ? json_string(f->repair_note) : json_null());
+	return o;
+}
+
+static json_t *
+report_json(const struct fsck_run *run)
+{
+	const struct fsck_opts *o = run->opts;
+	json_t *root = json_object(), *sum = json_object(), *cnt = json_object();
+	json_t *sev = json_object(), *list = json_array();
+	size_t i;
+	int k;
+
+	json_object_set_new(root, "schema_version", json_integer(1));
+	json_object_set_new(root, "tool", json_string("drydock-fsck"));
+	json_object_set_new(root, "version", json_string(DRYDOCK_VERSION));
+	json_object_set_new(
+	    root, "root", json_string(drydock_store_root(run->st)));
+	json_object_set_new(root, "repair", json_boolean(o->repair));
+	json_object_set_new(root, "strict", json_boolean(o->strict));
+	json_object_set_new(root, "verify", json_string(verify_name(o->verify)));
+	if (o->quarantine != NULL)
+		json_object_set_new(
+		    root, "quarantine", json_string(o->quarantine));
+	json_object_set_new(
+	    sum, "repositories", json_integer((json_int_t)run->nrepos));
+	json_object_set_new(sum, "tags", json_integer((json_int_t)run->ntags));
+	json_object_set_new(
+	    sum, "revisions", json_integer((json_int_t)run->nrevisions));
+	json_object_set_new(
+	    sum, "manifests", json_integer((json_int_t)run->nmanifests));
+	json_object_set_new(
+	    sum, "layer_links", json_integer((json_int_t)run->nlayers));
+	json_object_set_new(
+	    sum, "uploads", json_integer((json_int_t)run->nuploads));
+	json_object_set_new(sum, "blobs", json_integer((json_int_t)run->ndata));
+	json_object_set_new(
+	    sum, "blob_bytes", json_integer((json_int_t)run->blob_bytes));
+	json_object_set_new(
+	    sum, "blobs_hashed", json_integer((json_int_t)run->hashed));
+	json_object_set_new(
+	    sum, "bytes_hashed", json_integer((json_int_t)run->hashed_bytes));
+	json_object_set_new(
+	    sum, "blobs_unchanged", json_integer((json_int_t)run->unchanged));
+	json_object_set_new(
+	    sum, "blobs_deferred", json_integer((json_int_t)run->deferred));
+	json_object_set_new(
+	    sum, "blobs_not_due", json_integer((json_int_t)run->not_hashed));
+	json_object_set_new(sum, "repair_changes",
+	    json_integer((json_int_t)run->acted));
+	json_object_set_new(sum, "repaired_findings",
+	    json_integer((json_int_t)run->fixed));
+	json_object_set_new(sum, "repair_failures",
+	    json_integer((json_int_t)run->repair_failed));
+	json_object_set_new(sum, "seconds", json_real(run->seconds));
+	json_object_set_new(sum, "hash_seconds", json_real(run->hash_seconds));
+	for (k = FSCK_SEV_PROBLEM; k >= FSCK_SEV_INFO; k--)
+		json_object_set_new(sev, fsck_severity_name(k),
+		    json_integer((json_int_t)run->by_sev[k]));
+	json_object_set_new(sum, "findings", sev);
+	json_object_set_new(root, "summary", sum);
+	for (k = 0; k < FSCK_FINDING_MAX; k++)
+		json_object_set_new(cnt, fsck_finding_defs[k].name,
+		    json_integer((json_int_t)run->by_id[k]));
+	json_object_set_new(root, "counts", cnt);
+	for (i = 0; i < run->nfindings; i++) {
+		if (o->max_findings && i >= o->max_findings)
+			break;
+		json_array_append_new(list, finding_json(run, &run->findings[i]));
+	}
+	json_object_set_new(root, "findings", list);
+	json_object_set_new(root, "findings_truncated",
+	    json_boolean(o->max_findings && run->nfindings > o->max_findings));
+	json_object_set_new(root, "complete",
+	    json_boolean(!run->interrupted && !run->deadline_hit &&
+	        !run->operational));
+	json_object_set_new(
+	    root, "interrupted", json_boolean(run->interrupted));
+	json_object_set_new(root, "exit_code", json_integer(run->exit_code));
+	return root;
+}
+
+static int
+write_json(const struct fsck_run *run, const char *dest)
+{
+	json_t *j = report_json(run);
+	int r;
+
+	if (strcmp(dest, "-") == 0) {
+		r = json_dumpf(j, stdout, JSON_INDENT(1) | JSON_SORT_KEYS);
+		fputc('\n', stdout);
+		if (fflush(stdout) != 0)
+			r = -1;
+	} else {
+		r = json_dump_file(j, dest, JSON_INDENT(1) | JSON_SORT_KEYS);
+	}
+	json_decref(j);
+	if (r != 0) {
+		drydock_error_set_os("cannot write report '%s'", dest);
+		return DRYDOCK_ERROR;
+	}
+	return 0;
+}
+
+int
+fsck_output(struct fsck_run *run)
+{
+	const struct fsck_opts *o = run->opts;
+	FILE *f = o->json && strcmp(o->json, "-") == 0 ? stderr : stdout;
+
+	summary(run, f);
+	fflush(f);
+	if (o->json)
+		return write_json(run, o->json);
+	return 0;
+}
+
+/* --- metrics ----------------------------------------------------------------- */
+
+int
+fsck_metrics(struct fsck_run *run)
+{
+	const char *path = run->opts->metrics;
+	char tmp[4096];
+	FILE *f;
+	int k;
+
+	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+	if ((f = fopen(tmp, "w")) == NULL) {
+		drydock_error_set_os("cannot write metrics '%s'", tmp);
+		return DRYDOCK_ERROR;
+	}
+	fprintf(f,
+	    "# HELP drydock_fsck_last_run_timestamp_seconds When the last "
+	    "fsck run ended.\n"
+	    "# TYPE drydock_fsck_last_run_timestamp_seconds gauge\n"
+	    "drydock_fsck_last_run_timestamp_seconds %lld\n"
+	    "# HELP drydock_fsck_duration_seconds How long the last run "
+	    "took.\n"
+	    "# TYPE drydock_fsck_duration_seconds gauge\n"
+	    "drydock_fsck_duration_seconds %.3f\n"
+	    "# HELP drydock_fsck_exit_code Exit code of the last run "
+	    "(fsck(8) bits).\n"
+	    "# TYPE drydock_fsck_exit_code gauge\n"
+	    "drydock_fsck_exit_code %d\n"
+	    "# HELP drydock_fsck_complete 1 when the last run checked "
+	    "everything it was due to.\n"
+	    "# TYPE drydock_fsck_complete gauge\n"
+	    "drydock_fsck_complete %d\n",
+	    (long long)time(NULL), run->seconds, run->exit_code,
+	    !run->interrupted && !run->deadline_hit && !run->operational);
+	fprintf(f,
+	    "# HELP drydock_fsck_blobs_hashed Blobs whose data was hashed.\n"
+	    "# TYPE drydock_fsck_blobs_hashed gauge\n"
+	    "drydock_fsck_blobs_hashed %llu\n"
+	    "# HELP drydock_fsck_bytes_hashed Bytes of blob data hashed.\n"
+	    "# TYPE drydock_fsck_bytes_hashed gauge\n"
+	    "drydock_fsck_bytes_hashed %llu\n"
+	    "# HELP drydock_fsck_blobs_unchanged Blobs not re-hashed: "
+	    "unchanged since verified (--state).\n"
+	    "# TYPE drydock_fsck_blobs_unchanged gauge\n"
+	    "drydock_fsck_blobs_unchanged %llu\n"
+	    "# HELP drydock_fsck_blobs_deferred Blobs left for the next run "
+	    "(--max-duration).\n"
+	    "# TYPE drydock_fsck_blobs_deferred gauge\n"
+	    "drydock_fsck_blobs_deferred %llu\n",
+	    (unsigned long long)run->hashed,
+	    (unsigned long long)run->hashed_bytes,
+	    (unsigned long long)run->unchanged,
+	    (unsigned long long)run->deferred);
+	fprintf(f,
+	    "# HELP drydock_fsck_store_objects Objects seen in the store.\n"
+	    "# TYPE drydock_fsck_store_objects gauge\n"
+	    "drydock_fsck_store_objects{kind=\"repository\"} %zu\n"
+	    "drydock_fsck_store_objects{kind=\"tag\"} %llu\n"
+	    "drydock_fsck_store_objects{kind=\"revision\"} %llu\n"
+	    "drydock_fsck_store_objects{kind=\"blob\"} %llu\n"
+	    "# HELP drydock_fsck_store_bytes Bytes of blob data in the "
+	    "store.\n"
+	    "# TYPE drydock_fsck_store_bytes gauge\n"
+	    "drydock_fsck_store_bytes %llu\n",
+	    run->nrepos, (unsigned long long)run->ntags,
+	    (unsigned long long)run->nrevisions, (unsigned long long)run->ndata,
+	    (unsigned long long)run->blob_bytes);
+	fputs("# HELP drydock_fsck_findings Findings of the last run, by "
+	      "severity.\n"
+	      "# TYPE drydock_fsck_findings gauge\n",
+	    f);
+	for (k = FSCK_SEV_PROBLEM; k >= FSCK_SEV_INFO; k--)
+		fprintf(f, "drydock_fsck_findings{severity=\"%s\"} %llu\n",
+		    fsck_severity_name(k), (unsigned long long)run->by_sev[k]);
+	fputs("# HELP drydock_fsck_findings_by_id Findings of the last run, "
+	      "by kind.\n"
+	      "# TYPE drydock_fsck_findings_by_id gauge\n",
+	    f);
+	for (k = 0; k < FSCK_FINDING_MAX; k++)
+		fprintf(f, "drydock_fsck_findings_by_id{id=\"%s\"} %llu\n",
+		    fsck_finding_defs[k].name,
+		    (unsigned long long)run->by_id[k]);
+	fprintf(f,
+	    "# HELP drydock_fsck_repairs Changes made by --repair.\n"
+	    "# TYPE drydock_fsck_repairs gauge\n"
+	    "drydock_fsck_repairs %llu\n",
+	    (unsigned long long)run->acted);
+	if (fclose(f) != 0 || rename(tmp, path) < 0) {
+		drydock_error_set_os("cannot write metrics '%s'", path);
+		unlink(tmp);
+		return DRYDOCK_ERROR;
+	}
+	return 0;
+}
