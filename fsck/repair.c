@@ -269,8 +269,10 @@ repair_link(struct repair_ctx *c, struct fsck_finding *f)
 	r = drydock_link_parse_lenient(&d, &junk, buf, len);
 	free(buf);
 	if (f->action == FSCK_ACT_REWRITE && r == 0) {
-		if ((r = drydock_store_write_file(run->st, f->path,
-		         drydock_digest_format(dstr, &d), strlen(dstr))) < 0) {
+		/* format first: argument evaluation order is unspecified */
+		drydock_digest_format(dstr, &d);
+		if ((r = drydock_store_write_file(
+		         run->st, f->path, dstr, strlen(dstr))) < 0) {
 			failed(c, f, "rewrite");
 			return;
 		}
