@@ -30,16 +30,16 @@ struct pool {
 	struct fsck_run *run;
 	uint32_t *order; /* blob indices, in the order to hash them */
 	size_t n;
-	size_t next;     /* guarded by mu */
-	uint32_t *done;  /* finished blob indices, guarded by mu */
+	size_t next; /* guarded by mu */
+	uint32_t *done; /* finished blob indices, guarded by mu */
 	size_t ndone;
-	int nrunning;    /* guarded by mu */
+	int nrunning; /* guarded by mu */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int64_t deadline_ns; /* CLOCK_MONOTONIC; 0: none */
-	atomic_int stop;     /* 1 deadline, 2 signal */
+	atomic_int stop; /* 1 deadline, 2 signal */
 	atomic_uint_fast64_t bytes;
-	atomic_int failed;   /* a worker could not start */
+	atomic_int failed; /* a worker could not start */
 };
 
 int64_t
@@ -81,14 +81,14 @@ unchanged(const struct fsck_blob *b)
 	rec.mtime_ns = b->rec_mtime;
 	rec.inode = b->rec_ino;
 	rec.verified = b->rec_verified;
-	return drydock_state_is_unchanged(&rec, b->seen_size, b->seen_mtime,
-	    b->seen_ino);
+	return drydock_state_is_unchanged(
+	    &rec, b->seen_size, b->seen_mtime, b->seen_ino);
 }
 
 /* Hash the data of b into h; the result goes into b. */
 static void
-hash_data(struct pool *p, struct fsck_blob *b, int fd,
-    struct drydock_hasher *h, unsigned char *buf)
+hash_data(struct pool *p, struct fsck_blob *b, int fd, struct drydock_hasher *h,
+    unsigned char *buf)
 {
 	const struct drydock_digest *want = &p->run->ids[b->id];
 	struct drydock_digest got;
@@ -103,8 +103,8 @@ hash_data(struct pool *p, struct fsck_blob *b, int fd,
 	}
 	for (;;) {
 		if ((s = stop_reason(p)) != 0) {
-			b->result = s == 1 ? FSCK_H_DEFERRED
-			                   : FSCK_H_INTERRUPTED;
+			b->result =
+			    s == 1 ? FSCK_H_DEFERRED : FSCK_H_INTERRUPTED;
 			return;
 		}
 		n = read(fd, buf, READ_SIZE);
@@ -158,8 +158,8 @@ hash_one(struct pool *p, struct fsck_blob *b, struct drydock_hasher *hs[3],
 		goto out;
 	}
 	b->seen_size = (uint64_t)sb.st_size;
-	b->seen_mtime = (int64_t)sb.st_mtim.tv_sec * 1000000000 +
-	    sb.st_mtim.tv_nsec;
+	b->seen_mtime =
+	    (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
 	b->seen_ino = (uint64_t)sb.st_ino;
 	if (b->mode == FSCK_HASH_IF_CHANGED && unchanged(b)) {
 		b->result = FSCK_H_UNCHANGED;
@@ -192,10 +192,10 @@ worker(void *arg)
 	uint32_t bi;
 
 	if (buf == NULL ||
-	    drydock_hasher_new(&hs[DRYDOCK_DIGEST_SHA256],
-	        DRYDOCK_DIGEST_SHA256) < 0 ||
-	    drydock_hasher_new(&hs[DRYDOCK_DIGEST_SHA512],
-	        DRYDOCK_DIGEST_SHA512) < 0)
+	    drydock_hasher_new(
+	        &hs[DRYDOCK_DIGEST_SHA256], DRYDOCK_DIGEST_SHA256) < 0 ||
+	    drydock_hasher_new(
+	        &hs[DRYDOCK_DIGEST_SHA512], DRYDOCK_DIGEST_SHA512) < 0)
 		atomic_store(&p->failed, 1);
 	for (;;) {
 		pthread_mutex_lock(&p->mu);
@@ -271,8 +271,8 @@ select_slice(struct fsck_run *run)
 		c[n].index = (uint32_t)i;
 		n++;
 	}
-	drydock_state_slice_select(c, n, run->opts->slice_k,
-	    run->opts->slice_n);
+	drydock_state_slice_select(
+	    c, n, run->opts->slice_k, run->opts->slice_n);
 	for (i = 0; i < n; i++)
 		if (c[i].selected)
 			run->blobs[c[i].index].mode = FSCK_HASH_ALWAYS;
@@ -354,7 +354,8 @@ prepare(struct fsck_run *run, uint32_t **order_out, size_t *n_out)
 	return 0;
 }
 
-/* --- the main thread: results, state, progress ------------------------------- */
+/* --- the main thread: results, state, progress -------------------------------
+ */
 
 struct monitor {
 	int in_tx;
@@ -410,8 +411,8 @@ take_result(struct fsck_run *run, struct monitor *m, struct fsck_blob *b)
 			run->hashed++, run->hashed_bytes += b->seen_size;
 		if (run->state != NULL && b->has_rec &&
 		    (error = state_tx(run, m)) == 0)
-			error = drydock_state_forget(
-			    run->state, &run->ids[b->id]);
+			error =
+			    drydock_state_forget(run->state, &run->ids[b->id]);
 		break;
 	default:
 		break;
@@ -502,8 +503,8 @@ prune_cb(const struct drydock_state_blob *rec, void *payload)
 	    c->run->objs[id].blob != FSCK_NONE &&
 	    c->run->blobs[c->run->objs[id].blob].has_data)
 		return 0;
-	if (fsck__grow((void **)&c->gone, &c->cap, c->n + 1,
-	        sizeof(*c->gone)) < 0)
+	if (fsck__grow((void **)&c->gone, &c->cap, c->n + 1, sizeof(*c->gone)) <
+	    0)
 		return DRYDOCK_ERROR;
 	c->gone[c->n++] = rec->digest;
 	return 0;
@@ -552,8 +553,8 @@ fsck_content(struct fsck_run *run)
 	}
 	p.run = run;
 	if (run->opts->max_duration > 0)
-		p.deadline_ns = run->start_ns + run->opts->max_duration *
-		    1000000000LL;
+		p.deadline_ns =
+		    run->start_ns + run->opts->max_duration * 1000000000LL;
 	if (p.n > 0) {
 		jobs = jobs_for(run, p.n);
 		if ((p.done = calloc(p.n, sizeof(*p.done))) == NULL ||
@@ -596,7 +597,8 @@ fsck_content(struct fsck_run *run)
 	for (k = 0; k < p.n; k++) {
 		struct fsck_blob *b = &run->blobs[p.order[k]];
 
-		if (b->result != FSCK_H_QUEUED && b->result != FSCK_H_DEFERRED &&
+		if (b->result != FSCK_H_QUEUED &&
+		    b->result != FSCK_H_DEFERRED &&
 		    b->result != FSCK_H_INTERRUPTED)
 			continue;
 		b->result = atomic_load(&p.stop) == 2 ? FSCK_H_INTERRUPTED
@@ -624,7 +626,8 @@ out:
 	return error;
 }
 
-/* --- findings from the hashes ------------------------------------------------ */
+/* --- findings from the hashes ------------------------------------------------
+ */
 
 static int
 content_finding(struct fsck_run *run, const struct fsck_blob *b)

@@ -21,68 +21,69 @@
 
 enum fsck_verify {
 	FSCK_VERIFY_NONE = 0, /* structure only */
-	FSCK_VERIFY_ALL,      /* hash every blob */
-	FSCK_VERIFY_CHANGED,  /* new or changed since the state's record */
-	FSCK_VERIFY_SLICE     /* changed, plus the least recently verified */
+	FSCK_VERIFY_ALL, /* hash every blob */
+	FSCK_VERIFY_CHANGED, /* new or changed since the state's record */
+	FSCK_VERIFY_SLICE /* changed, plus the least recently verified */
 };
 
 struct fsck_opts {
-	const char *root;       /* storage root (argument or config) */
-	const char *config;     /* --config */
-	const char *json;       /* --json FILE|- */
-	const char *metrics;    /* --metrics FILE */
-	const char *state;      /* --state FILE */
+	const char *root; /* storage root (argument or config) */
+	const char *config; /* --config */
+	const char *json; /* --json FILE|- */
+	const char *metrics; /* --metrics FILE */
+	const char *state; /* --state FILE */
 	const char *quarantine; /* --quarantine DIR (set by main when -p) */
-	int repair;             /* -p */
-	int strict;             /* --strict: warnings count */
-	int verbose;            /* -v */
-	int quiet;              /* -q */
-	int progress;           /* -1 auto, 0, 1 */
-	int jobs;               /* --jobs */
-	int verify;             /* enum fsck_verify */
+	int repair; /* -p */
+	int strict; /* --strict: warnings count */
+	int verbose; /* -v */
+	int quiet; /* -q */
+	int progress; /* -1 auto, 0, 1 */
+	int jobs; /* --jobs */
+	int verify; /* enum fsck_verify */
 	unsigned slice_k, slice_n; /* --slice K/N */
-	int64_t max_duration;   /* seconds; 0: none */
-	int64_t uploads_age;    /* seconds */
-	size_t max_findings;    /* listed in reports; 0: all */
-	signed char sev[FSCK_FINDING_MAX]; /* severity, after --ignore/--error */
+	int64_t max_duration; /* seconds; 0: none */
+	int64_t uploads_age; /* seconds */
+	size_t max_findings; /* listed in reports; 0: all */
+	signed char
+	    sev[FSCK_FINDING_MAX]; /* severity, after --ignore/--error */
 };
 
 /* Bits kept per interned digest (struct fsck_obj.flags). */
 enum fsck_obj_flags {
-	FSCK_O_BLOBDIR = 1 << 0,    /* blobs/<alg>/<hh>/<hex>/ exists */
-	FSCK_O_DATA = 1 << 1,       /* its data is a regular file */
-	FSCK_O_UNSAFE = 1 << 2,     /* its data is a symlink or special file */
+	FSCK_O_BLOBDIR = 1 << 0, /* blobs/<alg>/<hh>/<hex>/ exists */
+	FSCK_O_DATA = 1 << 1, /* its data is a regular file */
+	FSCK_O_UNSAFE = 1 << 2, /* its data is a symlink or special file */
 	FSCK_O_REFERENCED = 1 << 3, /* a manifest or layer link names it */
-	FSCK_O_MANIFEST = 1 << 4,   /* a revision, tag or index names it */
-	FSCK_O_BAD = 1 << 5,        /* its data does not match its digest */
-	FSCK_O_MISSING = 1 << 6,    /* BLOB/MANIFEST_MISSING reported */
-	FSCK_O_LOADED = 1 << 7,     /* manifest load attempted */
+	FSCK_O_MANIFEST = 1 << 4, /* a revision, tag or index names it */
+	FSCK_O_BAD = 1 << 5, /* its data does not match its digest */
+	FSCK_O_MISSING = 1 << 6, /* BLOB/MANIFEST_MISSING reported */
+	FSCK_O_LOADED = 1 << 7, /* manifest load attempted */
 	FSCK_O_QUARANTINED = 1 << 8, /* moved into quarantine by repair */
-	FSCK_O_FOREIGN = 1 << 9,    /* FOREIGN_LAYER_EXTERNAL reported */
-	FSCK_O_SIZECHECK = 1 << 10  /* a descriptor disagrees on its size */
+	FSCK_O_FOREIGN = 1 << 9, /* FOREIGN_LAYER_EXTERNAL reported */
+	FSCK_O_SIZECHECK = 1 << 10 /* a descriptor disagrees on its size */
 };
 
 struct fsck_obj {
 	uint32_t flags; /* enum fsck_obj_flags */
-	uint32_t blob;  /* index into run->blobs, or FSCK_NONE */
-	uint32_t mf;    /* index into run->mfs, or FSCK_NONE */
-	uint32_t stamp;  /* 1 + repository whose work list holds it */
+	uint32_t blob; /* index into run->blobs, or FSCK_NONE */
+	uint32_t mf; /* index into run->mfs, or FSCK_NONE */
+	uint32_t stamp; /* 1 + repository whose work list holds it */
 	uint32_t lstamp; /* 1 + repository that reported its layer link */
 };
 
 /* What hashing found (struct fsck_blob.result). */
 enum fsck_hash_result {
 	FSCK_H_NOTQUEUED = 0, /* not hashed this run */
-	FSCK_H_QUEUED,        /* waiting for a worker */
-	FSCK_H_OK,            /* hashed, matches */
-	FSCK_H_UNCHANGED,     /* the state says verified and unchanged */
-	FSCK_H_MISMATCH,      /* hashed, does not match */
-	FSCK_H_EMPTY,         /* zero length, not the empty digest */
-	FSCK_H_IOERR,         /* open or read failed (err) */
-	FSCK_H_UNSAFE,        /* became a symlink or special file */
-	FSCK_H_GONE,          /* removed since the walk */
-	FSCK_H_DEFERRED,      /* --max-duration reached first */
-	FSCK_H_INTERRUPTED    /* a signal came first */
+	FSCK_H_QUEUED, /* waiting for a worker */
+	FSCK_H_OK, /* hashed, matches */
+	FSCK_H_UNCHANGED, /* the state says verified and unchanged */
+	FSCK_H_MISMATCH, /* hashed, does not match */
+	FSCK_H_EMPTY, /* zero length, not the empty digest */
+	FSCK_H_IOERR, /* open or read failed (err) */
+	FSCK_H_UNSAFE, /* became a symlink or special file */
+	FSCK_H_GONE, /* removed since the walk */
+	FSCK_H_DEFERRED, /* --max-duration reached first */
+	FSCK_H_INTERRUPTED /* a signal came first */
 };
 
 enum fsck_hash_mode {
@@ -94,29 +95,29 @@ enum fsck_hash_mode {
 struct fsck_blob {
 	uint32_t id;
 	uint8_t has_data;
-	uint8_t mode;      /* enum fsck_hash_mode */
-	uint8_t result;    /* enum fsck_hash_result */
-	uint8_t has_rec;   /* the state has a record */
-	uint64_t size;     /* from the walk */
-	int64_t mtime_ns;  /* from the walk */
-	uint64_t want;     /* a descriptor's size, or UINT64_MAX */
+	uint8_t mode; /* enum fsck_hash_mode */
+	uint8_t result; /* enum fsck_hash_result */
+	uint8_t has_rec; /* the state has a record */
+	uint64_t size; /* from the walk */
+	int64_t mtime_ns; /* from the walk */
+	uint64_t want; /* a descriptor's size, or UINT64_MAX */
 	uint64_t rec_size, rec_ino;
 	int64_t rec_mtime, rec_verified;
 	uint64_t seen_size, seen_ino; /* what the worker saw */
 	int64_t seen_mtime;
-	int err;                  /* errno of an I/O error */
+	int err; /* errno of an I/O error */
 	struct drydock_digest *got; /* a mismatch: what the data hashes to */
 };
 
 enum fsck_ref_flags { FSCK_REF_FOREIGN = 1 << 0 };
 
 struct fsck_ref {
-	uint32_t id;     /* digest id */
-	uint32_t owner;  /* digest id of the manifest holding it */
-	uint8_t role;    /* enum drydock_ref_role */
-	uint8_t flags;   /* enum fsck_ref_flags */
-	int64_t size;    /* -1 when absent */
-	char *platform;  /* children: "linux/arm64/v8", or NULL */
+	uint32_t id; /* digest id */
+	uint32_t owner; /* digest id of the manifest holding it */
+	uint8_t role; /* enum drydock_ref_role */
+	uint8_t flags; /* enum fsck_ref_flags */
+	int64_t size; /* -1 when absent */
+	char *platform; /* children: "linux/arm64/v8", or NULL */
 };
 
 enum fsck_mf_state {
@@ -130,30 +131,30 @@ enum fsck_mf_state {
 
 struct fsck_manifest {
 	uint32_t id;
-	uint8_t state;    /* enum fsck_mf_state */
+	uint8_t state; /* enum fsck_mf_state */
 	uint8_t is_index;
-	uint32_t first;   /* index into run->refs */
+	uint32_t first; /* index into run->refs */
 	uint32_t nrefs;
 };
 
 /* Links kept per repository, sorted by id after the walk. */
 struct fsck_link {
-	uint32_t id;     /* digest from the path */
+	uint32_t id; /* digest from the path */
 	uint32_t target; /* digest id of the content, or FSCK_NONE */
-	int status;      /* 0 good; DRYDOCK_ENOTFOUND, _ECORRUPT, ... */
+	int status; /* 0 good; DRYDOCK_ENOTFOUND, _ECORRUPT, ... */
 };
 
 struct fsck_tag {
 	char *name;
 	uint32_t target; /* digest id, or FSCK_NONE */
-	int status;      /* of current/link */
+	int status; /* of current/link */
 };
 
 /* A tag history entry: tags/<tag>/index/<alg>/<hex>/link. */
 struct fsck_hist {
 	uint32_t tag; /* index into the repository's tags */
 	struct fsck_link l;
-	char *path;   /* the entry's directory */
+	char *path; /* the entry's directory */
 };
 
 struct fsck_repo {
@@ -175,39 +176,39 @@ struct fsck_repo {
 /* What a finding breaks. */
 enum fsck_impact {
 	FSCK_IMPACT_NONE = 0,
-	FSCK_IMPACT_ALL,  /* every image needing digest, in any repository */
+	FSCK_IMPACT_ALL, /* every image needing digest, in any repository */
 	FSCK_IMPACT_REPO, /* images of repo needing digest */
-	FSCK_IMPACT_TAG   /* repo:tag */
+	FSCK_IMPACT_TAG /* repo:tag */
 };
 
 enum fsck_action {
 	FSCK_ACT_NONE = 0,
-	FSCK_ACT_REWRITE,    /* rewrite a link without its whitespace */
-	FSCK_ACT_RELINK,     /* create a missing link */
+	FSCK_ACT_REWRITE, /* rewrite a link without its whitespace */
+	FSCK_ACT_RELINK, /* create a missing link */
 	FSCK_ACT_QUARANTINE, /* move into the quarantine directory */
 	FSCK_ACT_QUARANTINE_RELINK /* quarantine a bad link, write a good one */
 };
 
 struct fsck_image {
-	char *ref;        /* "repo:tag [platform]" or "repo@digest" */
+	char *ref; /* "repo:tag [platform]" or "repo@digest" */
 	uint32_t repo;
-	char *tag;        /* or NULL */
-	uint32_t digest;  /* the manifest the tag or revision names */
-	char *platform;   /* or NULL */
+	char *tag; /* or NULL */
+	uint32_t digest; /* the manifest the tag or revision names */
+	char *platform; /* or NULL */
 };
 
 struct fsck_finding {
-	int id;           /* enum fsck_finding_id */
-	int severity;     /* enum fsck_severity, after escalation */
-	char *path;       /* relative to $V2 */
-	char *detail;     /* the particulars, or NULL */
-	char *tag;        /* or NULL */
-	uint32_t digest;  /* digest id, or FSCK_NONE */
-	uint32_t repo;    /* repository index, or FSCK_NONE */
-	uint8_t impact;   /* enum fsck_impact */
-	uint8_t action;   /* enum fsck_action that -p takes */
-	uint8_t acted;    /* -p changed something */
-	uint8_t fixed;    /* -p left nothing of it */
+	int id; /* enum fsck_finding_id */
+	int severity; /* enum fsck_severity, after escalation */
+	char *path; /* relative to $V2 */
+	char *detail; /* the particulars, or NULL */
+	char *tag; /* or NULL */
+	uint32_t digest; /* digest id, or FSCK_NONE */
+	uint32_t repo; /* repository index, or FSCK_NONE */
+	uint8_t impact; /* enum fsck_impact */
+	uint8_t action; /* enum fsck_action that -p takes */
+	uint8_t acted; /* -p changed something */
+	uint8_t fixed; /* -p left nothing of it */
 	uint32_t impact_id; /* digest id impact is computed for */
 	struct fsck_image *images;
 	size_t nimages;
@@ -220,9 +221,9 @@ struct fsck_ctx {
 	uint32_t digest;
 	uint32_t repo;
 	const char *tag;
-	int impact;        /* enum fsck_impact */
+	int impact; /* enum fsck_impact */
 	uint32_t impact_id; /* FSCK_NONE: digest */
-	int action;        /* enum fsck_action */
+	int action; /* enum fsck_action */
 };
 
 struct fsck_problem {
@@ -236,16 +237,16 @@ struct fsck_problem {
 struct fsck_sizecheck {
 	uint32_t repo;
 	uint32_t manifest; /* digest id */
-	uint32_t blob;     /* digest id */
-	int64_t size;      /* the descriptor's */
+	uint32_t blob; /* digest id */
+	int64_t size; /* the descriptor's */
 };
 
 struct fsck_run {
 	const struct fsck_opts *opts;
 	struct drydock_store *st;
 	struct drydock_state *state;
-	int64_t start_ns;  /* CLOCK_MONOTONIC */
-	int64_t now;       /* unix seconds at the start */
+	int64_t start_ns; /* CLOCK_MONOTONIC */
+	int64_t now; /* unix seconds at the start */
 	struct drydock_digest empty256, empty512;
 
 	/* interned digests */
@@ -280,9 +281,9 @@ struct fsck_run {
 	uint64_t by_id[FSCK_FINDING_MAX];
 	uint64_t acted, fixed, repair_failed;
 	int state_reset;
-	int interrupted;  /* a signal stopped the run */
+	int interrupted; /* a signal stopped the run */
 	int deadline_hit; /* --max-duration stopped hashing */
-	int operational;  /* an operational error happened (exit 8) */
+	int operational; /* an operational error happened (exit 8) */
 	int exit_code;
 	double seconds, hash_seconds;
 };
@@ -293,21 +294,21 @@ extern volatile sig_atomic_t fsck_stop;
 int fsck_run_init(struct fsck_run *run, const struct fsck_opts *opts,
     struct drydock_store *st);
 void fsck_run_release(struct fsck_run *run);
-int fsck_id(uint32_t *out, struct fsck_run *run,
-    const struct drydock_digest *d);
+int fsck_id(
+    uint32_t *out, struct fsck_run *run, const struct drydock_digest *d);
 int fsck__grow(void **arr, size_t *cap, size_t need, size_t elem);
 char *fsck_strdup(const char *s);
-void fsck_problem_cb(const char *path, int code, const char *message,
-    void *payload);
+void fsck_problem_cb(
+    const char *path, int code, const char *message, void *payload);
 int fsck_walk(struct fsck_run *run);
 int fsck_check_structure(struct fsck_run *run);
 int fsck_check_blobs(struct fsck_run *run);
 int fsck_problems_to_findings(struct fsck_run *run);
 int fsck_is_revision(const struct fsck_repo *repo, uint32_t id);
-const struct fsck_link *fsck_layer_link(const struct fsck_repo *repo,
-    uint32_t id);
-int fsck_blob_path(char *buf, size_t sz, const struct fsck_run *run,
-    uint32_t id);
+const struct fsck_link *fsck_layer_link(
+    const struct fsck_repo *repo, uint32_t id);
+int fsck_blob_path(
+    char *buf, size_t sz, const struct fsck_run *run, uint32_t id);
 
 /* content.c */
 int64_t fsck_now_ns(void);

@@ -17,10 +17,10 @@
 
 struct impact {
 	struct fsck_run *run;
-	uint32_t *rstart;  /* repositories having id as a revision: */
-	uint32_t *rlist;   /* rlist[rstart[id] .. rstart[id + 1]] */
-	uint32_t *seen;    /* per id: stamp of the closure walk */
-	uint32_t *rseen;   /* per repository: stamp */
+	uint32_t *rstart; /* repositories having id as a revision: */
+	uint32_t *rlist; /* rlist[rstart[id] .. rstart[id + 1]] */
+	uint32_t *seen; /* per id: stamp of the closure walk */
+	uint32_t *rseen; /* per repository: stamp */
 	uint32_t *queue;
 	uint32_t stamp;
 	struct fsck_finding *f;
@@ -77,8 +77,8 @@ release(struct impact *im)
 }
 
 static int
-add_image(struct impact *im, const char *tag, uint32_t digest,
-    const char *platform)
+add_image(
+    struct impact *im, const char *tag, uint32_t digest, const char *platform)
 {
 	struct fsck_run *run = im->run;
 	const struct fsck_repo *repo = &run->repos[im->repo];
@@ -115,8 +115,8 @@ add_image(struct impact *im, const char *tag, uint32_t digest,
 
 /* Tags of the current repository naming x: [lo, hi) in tag_order. */
 static void
-tags_naming(const struct fsck_repo *repo, uint32_t x, size_t *lo_out,
-    size_t *hi_out)
+tags_naming(
+    const struct fsck_repo *repo, uint32_t x, size_t *lo_out, size_t *hi_out)
 {
 	size_t lo = 0, hi = repo->ntags, mid;
 
@@ -272,7 +272,8 @@ sort_unique(struct fsck_finding *f)
 		return;
 	qsort(f->images, f->nimages, sizeof(*f->images), image_cmp);
 	for (i = 0; i < f->nimages; i++) {
-		if (n > 0 && strcmp(f->images[n - 1].ref, f->images[i].ref) == 0) {
+		if (n > 0 &&
+		    strcmp(f->images[n - 1].ref, f->images[i].ref) == 0) {
 			free(f->images[i].ref);
 			free(f->images[i].tag);
 			free(f->images[i].platform);

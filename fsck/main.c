@@ -116,8 +116,8 @@ enum {
 	OPT_VERIFY
 };
 
-static const struct option longopts[] = {{"config", required_argument, NULL,
-                                             OPT_CONFIG},
+static const struct option longopts[] = {
+    {"config", required_argument, NULL, OPT_CONFIG},
     {"dry-run", no_argument, NULL, 'n'},
     {"error", required_argument, NULL, OPT_ERROR},
     {"help", no_argument, NULL, 'h'},
@@ -131,8 +131,7 @@ static const struct option longopts[] = {{"config", required_argument, NULL,
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"quarantine", required_argument, NULL, OPT_QUARANTINE},
-    {"quiet", no_argument, NULL, 'q'},
-    {"repair", no_argument, NULL, 'p'},
+    {"quiet", no_argument, NULL, 'q'}, {"repair", no_argument, NULL, 'p'},
     {"slice", required_argument, NULL, OPT_SLICE},
     {"state", required_argument, NULL, OPT_STATE},
     {"strict", no_argument, NULL, OPT_STRICT},
@@ -164,8 +163,9 @@ number_opt(const char *name, const char *arg, long lo, long hi)
 	errno = 0;
 	v = strtol(arg, &end, 10);
 	if (errno != 0 || end == arg || *end != '\0' || v < lo || v > hi) {
-		fprintf(stderr, "drydock-fsck: %s: want a number from %ld to "
-		                "%ld, not '%s'\n",
+		fprintf(stderr,
+		    "drydock-fsck: %s: want a number from %ld to "
+		    "%ld, not '%s'\n",
 		    name, lo, hi, arg);
 		usage();
 	}
@@ -173,8 +173,7 @@ number_opt(const char *name, const char *arg, long lo, long hi)
 }
 
 static void
-severity_opt(struct fsck_opts *o, const char *name, const char *arg,
-    int sev)
+severity_opt(struct fsck_opts *o, const char *name, const char *arg, int sev)
 {
 	int id = fsck_finding_lookup(arg);
 
@@ -215,8 +214,8 @@ parse_options(struct fsck_opts *o, int argc, char **argv)
 	o->max_findings = 1000;
 	for (i = 0; i < FSCK_FINDING_MAX; i++)
 		o->sev[i] = (signed char)fsck_finding_defs[i].severity;
-	while ((c = getopt_long(argc, argv, "hj:npqvV", longopts, NULL)) !=
-	    -1) {
+	while (
+	    (c = getopt_long(argc, argv, "hj:npqvV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			help();
@@ -255,7 +254,8 @@ parse_options(struct fsck_opts *o, int argc, char **argv)
 			fsck_list_findings();
 			exit(0);
 		case OPT_MAX_DURATION:
-			duration_opt(&o->max_duration, "--max-duration", optarg);
+			duration_opt(
+			    &o->max_duration, "--max-duration", optarg);
 			if (o->max_duration <= 0)
 				bad("--max-duration", "must be more than 0");
 			break;
@@ -475,7 +475,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (o.repair && o.quarantine == NULL) {
-		if (asprintf(&qdefault, "%s/drydock-fsck-quarantine", abs) < 0) {
+		if (asprintf(&qdefault, "%s/drydock-fsck-quarantine", abs) <
+		    0) {
 			qdefault = NULL;
 			rc = DRYDOCK_EXIT_OPERATIONAL;
 			goto out;
@@ -484,8 +485,9 @@ main(int argc, char **argv)
 	}
 	if ((o.state != NULL && inside_v2(abs, o.state)) ||
 	    (o.quarantine != NULL && inside_v2(abs, o.quarantine))) {
-		fprintf(stderr, "drydock-fsck: --state and --quarantine must "
-		                "be outside %s/docker/registry/v2\n",
+		fprintf(stderr,
+		    "drydock-fsck: --state and --quarantine must "
+		    "be outside %s/docker/registry/v2\n",
 		    abs);
 		rc = DRYDOCK_EXIT_USAGE;
 		goto out;

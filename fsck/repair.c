@@ -49,14 +49,14 @@ fsck_action_name(int action)
 	case FSCK_ACT_QUARANTINE:
 		return "move it into quarantine";
 	case FSCK_ACT_QUARANTINE_RELINK:
-		return "move the link into quarantine and write it from its path";
+		return "move the link into quarantine and write it from its "
+		       "path";
 	default:
 		return "nothing";
 	}
 }
 
-static void
-note(struct fsck_finding *f, const char *fmt, ...)
+static void note(struct fsck_finding *f, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
@@ -100,16 +100,16 @@ open_quarantine(struct repair_ctx *c)
 		drydock_error_set_os("cannot create '%s'", path);
 		return DRYDOCK_ERROR;
 	}
-	if ((c->qfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	                 O_CLOEXEC)) < 0) {
+	if ((c->qfd = open(
+	         path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		drydock_error_set_os("cannot open '%s'", path);
 		return DRYDOCK_ERROR;
 	}
 	snprintf(path, sizeof(path), "%s/journal.sqlite", dir);
 	if ((error = drydock_journal_open(&c->journal, path, 1)) < 0)
 		return error;
-	return drydock_journal_begin_run(c->journal,
-	    drydock_store_root(c->run->st), 0, &c->jrun);
+	return drydock_journal_begin_run(
+	    c->journal, drydock_store_root(c->run->st), 0, &c->jrun);
 }
 
 /* Move relpath into quarantine, journal first; *qid gets its name. */
@@ -182,7 +182,8 @@ repair_blob(struct repair_ctx *c, struct fsck_finding *f)
 	int64_t mtime = 0, qid = 0;
 	int r;
 
-	r = drydock_store_blob_stat(run->st, &run->ids[f->digest], &size, &mtime);
+	r = drydock_store_blob_stat(
+	    run->st, &run->ids[f->digest], &size, &mtime);
 	if (r < 0 || size != b->seen_size || mtime != b->seen_mtime) {
 		note(f, "left alone: the data changed since it was hashed");
 		return;
@@ -200,8 +201,9 @@ repair_blob(struct repair_ctx *c, struct fsck_finding *f)
 	f->acted = 1;
 	f->fixed = f->nimages == 0;
 	if (f->nimages > 0)
-		note(f, "moved into quarantine as %lld; push the images "
-		        "again to heal them",
+		note(f,
+		    "moved into quarantine as %lld; push the images "
+		    "again to heal them",
 		    (long long)qid);
 	else
 		note(f, "moved into quarantine as %lld", (long long)qid);
@@ -252,8 +254,8 @@ repair_link(struct repair_ctx *c, struct fsck_finding *f)
 	int64_t qid = 0;
 	int junk = 0, r;
 
-	r = drydock_store_read_file(&buf, &len, run->st, -1, f->path,
-	    LINK_READ_MAX);
+	r = drydock_store_read_file(
+	    &buf, &len, run->st, -1, f->path, LINK_READ_MAX);
 	if (r < 0) {
 		note(f, "left alone: %s", drydock_error_message());
 		return;

@@ -149,7 +149,8 @@ fsck_progress_end(struct fsck_run *run)
 	progress_shown = 0;
 }
 
-/* --- the end of a run: order, counts, exit code ----------------------------- */
+/* --- the end of a run: order, counts, exit code -----------------------------
+ */
 
 static int
 finding_cmp(const void *a, const void *b)
@@ -164,7 +165,8 @@ finding_cmp(const void *a, const void *b)
 	if ((c = strcmp(x->path != NULL ? x->path : "",
 	         y->path != NULL ? y->path : "")) != 0)
 		return c;
-	return strcmp(x->tag != NULL ? x->tag : "", y->tag != NULL ? y->tag : "");
+	return strcmp(
+	    x->tag != NULL ? x->tag : "", y->tag != NULL ? y->tag : "");
 }
 
 /* 1 when the finding counts against the exit code. */
@@ -181,8 +183,8 @@ fsck_finish(struct fsck_run *run)
 	size_t i;
 	int left = 0;
 
-	qsort(run->findings, run->nfindings, sizeof(*run->findings),
-	    finding_cmp);
+	qsort(
+	    run->findings, run->nfindings, sizeof(*run->findings), finding_cmp);
 	memset(run->by_sev, 0, sizeof(run->by_sev));
 	memset(run->by_id, 0, sizeof(run->by_id));
 	for (i = 0; i < run->nfindings; i++) {
@@ -206,7 +208,8 @@ fsck_finish(struct fsck_run *run)
 	run->seconds = (double)(fsck_now_ns() - run->start_ns) / 1e9;
 }
 
-/* --- the human summary ------------------------------------------------------ */
+/* --- the human summary ------------------------------------------------------
+ */
 
 static const char *
 sev_label(int severity)
@@ -222,8 +225,8 @@ sev_label(int severity)
 }
 
 static void
-print_finding(const struct fsck_run *run, const struct fsck_finding *f,
-    FILE *out)
+print_finding(
+    const struct fsck_run *run, const struct fsck_finding *f, FILE *out)
 {
 	size_t i;
 
@@ -238,8 +241,8 @@ print_finding(const struct fsck_run *run, const struct fsck_finding *f,
 		fputc('\n', out);
 	}
 	if (f->repair_note != NULL)
-		fprintf(out, "    %s: %s\n", run->opts->repair ? "repair" : "-p",
-		    f->repair_note);
+		fprintf(out, "    %s: %s\n",
+		    run->opts->repair ? "repair" : "-p", f->repair_note);
 	else if (!run->opts->repair && f->action != FSCK_ACT_NONE)
 		fprintf(out, "    -p would %s\n", fsck_action_name(f->action));
 }
@@ -266,8 +269,9 @@ summary(const struct fsck_run *run, FILE *out)
 		shown++;
 	}
 	if (hidden)
-		fprintf(out, "drydock-fsck: %zu more findings not listed "
-		             "(--max-findings)\n",
+		fprintf(out,
+		    "drydock-fsck: %zu more findings not listed "
+		    "(--max-findings)\n",
 		    hidden);
 	if (o->quiet && run->exit_code == 0)
 		return;
@@ -275,10 +279,8 @@ summary(const struct fsck_run *run, FILE *out)
 	    "drydock-fsck: %s: %zu repositories, %llu tags, %llu revisions, "
 	    "%llu manifests, %llu blobs (%s)\n",
 	    drydock_store_root(run->st), run->nrepos,
-	    (unsigned long long)run->ntags,
-	    (unsigned long long)run->nrevisions,
-	    (unsigned long long)run->nmanifests,
-	    (unsigned long long)run->ndata,
+	    (unsigned long long)run->ntags, (unsigned long long)run->nrevisions,
+	    (unsigned long long)run->nmanifests, (unsigned long long)run->ndata,
 	    drydock_bytes_format(b1, sizeof(b1), run->blob_bytes));
 	fprintf(out,
 	    "drydock-fsck: hashed %llu blobs (%s) in %.1fs, %s/s; %llu "
@@ -320,7 +322,8 @@ summary(const struct fsck_run *run, FILE *out)
 	    run->exit_code);
 }
 
-/* --- JSON --------------------------------------------------------------------- */
+/* --- JSON
+ * --------------------------------------------------------------------- */
 
 static const char *
 verify_name(int v)
@@ -337,7 +340,8 @@ finding_json(const struct fsck_run *run, const struct fsck_finding *f)
 	char dstr[DRYDOCK_DIGEST_STRMAX];
 	size_t i;
 
-	json_object_set_new(o, "id", json_string(fsck_finding_defs[f->id].name));
+	json_object_set_new(
+	    o, "id", json_string(fsck_finding_defs[f->id].name));
 	json_object_set_new(
 	    o, "severity", json_string(fsck_severity_name(f->severity)));
 	json_object_set_new(
@@ -360,8 +364,8 @@ finding_json(const struct fsck_run *run, const struct fsck_finding *f)
 		json_t *j = json_object();
 
 		json_object_set_new(j, "ref", json_string(img->ref));
-		json_object_set_new(j, "repository",
-		    json_string(run->repos[img->repo].name));
+		json_object_set_new(
+		    j, "repository", json_string(run->repos[img->repo].name));
 		json_object_set_new(j, "tag",
 		    img->tag != NULL ? json_string(img->tag) : json_null());
 		json_object_set_new(j, "digest",
@@ -389,7 +393,8 @@ static json_t *
 report_json(const struct fsck_run *run)
 {
 	const struct fsck_opts *o = run->opts;
-	json_t *root = json_object(), *sum = json_object(), *cnt = json_object();
+	json_t *root = json_object(), *sum = json_object(),
+	       *cnt = json_object();
 	json_t *sev = json_object(), *list = json_array();
 	size_t i;
 	int k;
@@ -401,7 +406,8 @@ report_json(const struct fsck_run *run)
 	    root, "root", json_string(drydock_store_root(run->st)));
 	json_object_set_new(root, "repair", json_boolean(o->repair));
 	json_object_set_new(root, "strict", json_boolean(o->strict));
-	json_object_set_new(root, "verify", json_string(verify_name(o->verify)));
+	json_object_set_new(
+	    root, "verify", json_string(verify_name(o->verify)));
 	if (o->quarantine != NULL)
 		json_object_set_new(
 		    root, "quarantine", json_string(o->quarantine));
@@ -429,10 +435,10 @@ report_json(const struct fsck_run *run)
 	    sum, "blobs_deferred", json_integer((json_int_t)run->deferred));
 	json_object_set_new(
 	    sum, "blobs_not_due", json_integer((json_int_t)run->not_hashed));
-	json_object_set_new(sum, "repair_changes",
-	    json_integer((json_int_t)run->acted));
-	json_object_set_new(sum, "repaired_findings",
-	    json_integer((json_int_t)run->fixed));
+	json_object_set_new(
+	    sum, "repair_changes", json_integer((json_int_t)run->acted));
+	json_object_set_new(
+	    sum, "repaired_findings", json_integer((json_int_t)run->fixed));
 	json_object_set_new(sum, "repair_failures",
 	    json_integer((json_int_t)run->repair_failed));
 	json_object_set_new(sum, "seconds", json_real(run->seconds));
@@ -449,14 +455,15 @@ report_json(const struct fsck_run *run)
 	for (i = 0; i < run->nfindings; i++) {
 		if (o->max_findings && i >= o->max_findings)
 			break;
-		json_array_append_new(list, finding_json(run, &run->findings[i]));
+		json_array_append_new(
+		    list, finding_json(run, &run->findings[i]));
 	}
 	json_object_set_new(root, "findings", list);
 	json_object_set_new(root, "findings_truncated",
 	    json_boolean(o->max_findings && run->nfindings > o->max_findings));
 	json_object_set_new(root, "complete",
-	    json_boolean(!run->interrupted && !run->deadline_hit &&
-	        !run->operational));
+	    json_boolean(
+	        !run->interrupted && !run->deadline_hit && !run->operational));
 	json_object_set_new(
 	    root, "interrupted", json_boolean(run->interrupted));
 	json_object_set_new(root, "exit_code", json_integer(run->exit_code));
@@ -498,7 +505,8 @@ fsck_output(struct fsck_run *run)
 	return 0;
 }
 
-/* --- metrics ----------------------------------------------------------------- */
+/* --- metrics -----------------------------------------------------------------
+ */
 
 int
 fsck_metrics(struct fsck_run *run)

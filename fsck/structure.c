@@ -260,8 +260,8 @@ repo_by_name(const struct fsck_run *run, const char *name, size_t len)
 
 /* "<alg>/<hex>" at p (ending at '/' or NUL): intern it into *id. */
 static int
-path_digest(struct fsck_run *run, const char *p, uint32_t *id,
-    const char **rest)
+path_digest(
+    struct fsck_run *run, const char *p, uint32_t *id, const char **rest)
 {
 	const char *slash = strchr(p, '/'), *hex, *end;
 	struct drydock_digest d;
@@ -397,7 +397,8 @@ fsck_problems_to_findings(struct fsck_run *run)
 	return error;
 }
 
-/* --- walking --------------------------------------------------------------- */
+/* --- walking ---------------------------------------------------------------
+ */
 
 static int
 blob_cb(const struct drydock_blob_info *bi, void *payload)
@@ -440,8 +441,8 @@ struct repo_ctx {
 	struct fsck_run *run;
 	uint32_t repo;
 	const struct drydock_repo_info *ri;
-	uint32_t tag;   /* history walks: the tag */
-	int error;      /* set when our own callback failed */
+	uint32_t tag; /* history walks: the tag */
+	int error; /* set when our own callback failed */
 };
 
 static const char *
@@ -489,8 +490,9 @@ link_finding(struct repo_ctx *c, int kind, const struct drydock_link_info *li,
 	why = consume_problem(run, li->path);
 	if (drydock_link_parse_lenient(&d, &junk, buf, len) == 0) {
 		drydock_digest_format(dstr, &d);
-		if (per_digest && !(kind == LK_LAYER &&
-		                      li->digest.alg != DRYDOCK_DIGEST_SHA256) &&
+		if (per_digest &&
+		    !(kind == LK_LAYER &&
+		        li->digest.alg != DRYDOCK_DIGEST_SHA256) &&
 		    !drydock_digest_equal(&d, &li->digest)) {
 			id = FSCK_LINK_WRONG_TARGET;
 			ctx.action = FSCK_ACT_QUARANTINE_RELINK;
@@ -620,8 +622,8 @@ static int
 subwalk_result(struct repo_ctx *c, int r, const char *sub)
 {
 	struct fsck_run *run = c->run;
-	struct fsck_ctx ctx = {NULL, FSCK_NONE, c->repo, NULL,
-	    FSCK_IMPACT_NONE, FSCK_NONE, FSCK_ACT_NONE};
+	struct fsck_ctx ctx = {NULL, FSCK_NONE, c->repo, NULL, FSCK_IMPACT_NONE,
+	    FSCK_NONE, FSCK_ACT_NONE};
 	char path[4200], msg[DRYDOCK_ERROR_MSGMAX];
 	int id;
 
@@ -669,8 +671,7 @@ tag_cb(const struct drydock_repo_info *ri, const struct drydock_tag_info *ti,
 		goto fail;
 	repo->ntags++;
 	run->ntags++;
-	if (t->status == 0 &&
-	    fsck_id(&t->target, run, &ti->current.target) < 0)
+	if (t->status == 0 && fsck_id(&t->target, run, &ti->current.target) < 0)
 		goto fail;
 	if (t->status == DRYDOCK_ECORRUPT &&
 	    link_finding(c, LK_CURRENT, &ti->current, ti->name) < 0)
@@ -714,8 +715,8 @@ fail:
 }
 
 static int
-layer_cb(const struct drydock_repo_info *ri,
-    const struct drydock_link_info *li, void *payload)
+layer_cb(const struct drydock_repo_info *ri, const struct drydock_link_info *li,
+    void *payload)
 {
 	struct repo_ctx *c = payload;
 	struct fsck_repo *repo = &c->run->repos[c->repo];
@@ -843,8 +844,8 @@ repo_cb(const struct drydock_repo_info *ri, void *payload)
 	c.repo = (uint32_t)run->nrepos++;
 	c.ri = ri;
 	fsck_progress(run, "walking repositories", run->nrepos, 0, 0, 0);
-	r = drydock_tag_foreach(run->st, ri,
-	    DRYDOCK_WALK_STAT | DRYDOCK_WALK_CRUFT, tag_cb, &c);
+	r = drydock_tag_foreach(
+	    run->st, ri, DRYDOCK_WALK_STAT | DRYDOCK_WALK_CRUFT, tag_cb, &c);
 	if ((r = subwalk_result(&c, r, "_manifests/tags")) < 0)
 		return r;
 	r = drydock_revision_foreach(run->st, ri,
@@ -857,8 +858,8 @@ repo_cb(const struct drydock_repo_info *ri, void *payload)
 	    layer_cb, &c);
 	if ((r = subwalk_result(&c, r, "_layers")) < 0)
 		return r;
-	r = drydock_upload_foreach(run->st, ri,
-	    DRYDOCK_WALK_STAT | DRYDOCK_WALK_CRUFT, upload_cb, &c);
+	r = drydock_upload_foreach(
+	    run->st, ri, DRYDOCK_WALK_STAT | DRYDOCK_WALK_CRUFT, upload_cb, &c);
 	if ((r = subwalk_result(&c, r, "_uploads")) < 0)
 		return r;
 	return sort_repo_tables(&run->repos[c.repo]);
@@ -885,8 +886,8 @@ fsck_walk(struct fsck_run *run)
 {
 	int error;
 
-	error = drydock_blob_foreach(run->st,
-	    DRYDOCK_WALK_STAT | DRYDOCK_WALK_CRUFT, blob_cb, run);
+	error = drydock_blob_foreach(
+	    run->st, DRYDOCK_WALK_STAT | DRYDOCK_WALK_CRUFT, blob_cb, run);
 	fsck_progress_end(run);
 	if ((error = top_walk_result(run, error, "blobs")) < 0)
 		return error;
@@ -895,7 +896,8 @@ fsck_walk(struct fsck_run *run)
 	return top_walk_result(run, error, "repositories");
 }
 
-/* --- manifests --------------------------------------------------------------- */
+/* --- manifests ---------------------------------------------------------------
+ */
 
 static char *
 platform_string(const struct drydock_platform *p)
@@ -934,7 +936,8 @@ keep_refs(struct fsck_run *run, struct fsck_manifest *mf,
 		r->size = d->size;
 		if (d->role == DRYDOCK_REF_CHILD &&
 		    (r->platform = platform_string(&d->platform)) == NULL &&
-		    (d->platform.os != NULL || d->platform.architecture != NULL))
+		    (d->platform.os != NULL ||
+		        d->platform.architecture != NULL))
 			return DRYDOCK_ERROR;
 		run->nrefs++;
 		mf->nrefs++;
@@ -944,8 +947,7 @@ keep_refs(struct fsck_run *run, struct fsck_manifest *mf,
 
 /* Findings about a manifest itself: once per digest, every image. */
 static int
-manifest_finding(struct fsck_run *run, uint32_t id, int fid,
-    const char *detail)
+manifest_finding(struct fsck_run *run, uint32_t id, int fid, const char *detail)
 {
 	struct fsck_ctx ctx = {NULL, id, FSCK_NONE, NULL, FSCK_IMPACT_ALL,
 	    FSCK_NONE, FSCK_ACT_NONE};
@@ -973,8 +975,8 @@ parse_manifest(struct fsck_run *run, struct fsck_manifest *mf)
 	    &buf, &len, run->st, &run->ids[mf->id], DRYDOCK_MANIFEST_MAX);
 	if (r == DRYDOCK_ENOTFOUND) {
 		mf->state = FSCK_MF_MISSING;
-		return manifest_finding(
-		    run, mf->id, FSCK_MANIFEST_MISSING, "removed during the run");
+		return manifest_finding(run, mf->id, FSCK_MANIFEST_MISSING,
+		    "removed during the run");
 	}
 	if (r < 0) {
 		snprintf(msg, sizeof(msg), "cannot read it: %s",
@@ -1004,7 +1006,8 @@ out:
 
 /* Read and parse manifest id once for the run; its state tells the rest. */
 static int
-load_manifest(struct fsck_run *run, uint32_t id, const struct fsck_manifest **out)
+load_manifest(
+    struct fsck_run *run, uint32_t id, const struct fsck_manifest **out)
 {
 	struct fsck_obj *o = &run->objs[id];
 	struct fsck_manifest *mf;
@@ -1027,7 +1030,8 @@ load_manifest(struct fsck_run *run, uint32_t id, const struct fsck_manifest **ou
 	run->objs[id].mf = (uint32_t)run->nmfs++;
 	run->nmanifests++;
 	if (o->flags & FSCK_O_UNSAFE) {
-		mf->state = FSCK_MF_UNSAFE; /* SYMLINK or SPECIAL_FILE says it */
+		mf->state =
+		    FSCK_MF_UNSAFE; /* SYMLINK or SPECIAL_FILE says it */
 	} else if (!(o->flags & FSCK_O_DATA)) {
 		mf->state = FSCK_MF_MISSING;
 		error = manifest_finding(run, id, FSCK_MANIFEST_MISSING, NULL);
@@ -1042,7 +1046,8 @@ load_manifest(struct fsck_run *run, uint32_t id, const struct fsck_manifest **ou
 	return error;
 }
 
-/* --- references ---------------------------------------------------------------- */
+/* --- references
+ * ---------------------------------------------------------------- */
 
 struct check_ctx {
 	struct fsck_run *run;
@@ -1150,7 +1155,8 @@ check_blob_ref(struct check_ctx *c, uint32_t mid, const struct fsck_ref *r)
 		if (fsck_blob_path(path, sizeof(path), run, r->id) < 0)
 			return DRYDOCK_ERROR;
 		ctx.path = path;
-		return fsck_report(run, FSCK_FOREIGN_LAYER_EXTERNAL, &ctx, NULL);
+		return fsck_report(
+		    run, FSCK_FOREIGN_LAYER_EXTERNAL, &ctx, NULL);
 	}
 	if (!(run->objs[data].flags & FSCK_O_DATA))
 		return blob_missing(run, data, mid);
@@ -1269,8 +1275,8 @@ check_tags(struct check_ctx *c)
 		snprintf(path, sizeof(path), "%s/_manifests/tags/%s/current",
 		    repo->path, t->name);
 		if (t->status == DRYDOCK_ENOTFOUND) {
-			error = fsck_report(
-			    run, FSCK_TAG_NO_CURRENT, &ctx, NULL);
+			error =
+			    fsck_report(run, FSCK_TAG_NO_CURRENT, &ctx, NULL);
 			continue;
 		}
 		if (t->status != 0)
@@ -1401,8 +1407,8 @@ fsck_check_structure(struct fsck_run *run)
 	for (i = 0; i < run->nrepos; i++) {
 		if (fsck_stop)
 			return DRYDOCK_EINTR;
-		fsck_progress(run, "checking repositories", i + 1, run->nrepos,
-		    0, 0);
+		fsck_progress(
+		    run, "checking repositories", i + 1, run->nrepos, 0, 0);
 		if ((error = check_repo(run, (uint32_t)i)) < 0)
 			return error;
 	}
