@@ -333,15 +333,50 @@ verify_name(int v)
 	return v >= 0 && v <= FSCK_VERIFY_SLICE ? names[v] : "?";
 }
 
+/*
+ * A finding's key: the same fault at the same place gets the same key on
+ * every run, so monitoring can tell a new finding from an old one.  It is
+ * the first 16 hex digits of the sha256 of the ID, path, digest,
+ * repository and tag.
+ */
+static void
+finding_key(
+    char key[17], const struct fsck_run *run, const struct fsck_finding *f)
+{
+	char buf[8192], dstr[DRYDOCK_DIGEST_STRMAX], hex[DRYDOCK_DIGEST_STRMAX];
+	struct drydock_digest d;
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "%s%c%s%c%s%c%s%c%s",
+	    fsck_finding_defs[f->id].name, 0, f->path != NULL ? f->path : "", 0,
+	    f->digest != FSCK_NONE
+	        ? drydock_digest_format(dstr, &run->ids[f->digest])
+	        : "",
+	    0, f->repo != FSCK_NONE ? run->repos[f->repo].name : "", 0,
+	    f->tag != NULL ? f->tag : "");
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		n = (int)sizeof(buf) - 1;
+	if (drydock_digest_buffer(&d, DRYDOCK_DIGEST_SHA256, buf, (size_t)n) <
+	    0) {
+		memset(key, '0', 16);
+	} else {
+		drydock_digest_hex(hex, &d);
+		memcpy(key, hex, 16);
+	}
+	key[16] = '\0';
+}
+
 static json_t *
 finding_json(const struct fsck_run *run, const struct fsck_finding *f)
 {
 	json_t *o = json_object(), *imgs = json_array();
-	char dstr[DRYDOCK_DIGEST_STRMAX];
+	char dstr[DRYDOCK_DIGEST_STRMAX], key[17];
 	size_t i;
 
+	finding_key(key, run, f);
 	json_object_set_new(
 	    o, "id", json_string(fsck_finding_defs[f->id].name));
+	json_object_set_new(o, "key", json_string(key));
 	json_object_set_new(
 	    o, "severity", json_string(fsck_severity_name(f->severity)));
 	json_object_set_new(

@@ -742,3 +742,72 @@ EOT
 	grep -qx "$stray" "$F/orphan.blobs" || return 1
 	grep -qx "$EMPTY_JSON_DIGEST" "$F/keep.blobs" || return 1
 }
+
+# --- drydock-fsck ------------------------------------------------------------------
+
+FSCK="$DRYDOCK_BIN/drydock-fsck"
+
+# run_fsck ARGS...: drydock-fsck, stdout in $T/fsck.out, stderr in
+# $T/fsck.err, exit code in FSCK_RC; under VALGRIND=1 inside valgrind (an
+# error or a definite leak exits 99)
+run_fsck() {
+	[ -x "$FSCK" ] || bail "no drydock-fsck at $FSCK (build it: make all)"
+	if [ "${VALGRIND:-0}" = 1 ]; then
+		valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
+		    --error-exitcode=99 --suppressions="$SRC_DIR/tests/valgrind.supp" \
+		    "$FSCK" "$@" >"$T/fsck.out" 2>"$T/fsck.err"
+	else
+		"$FSCK" "$@" >"$T/fsck.out" 2>"$T/fsck.err"
+	fi
+	FSCK_RC=$?
+	cat "$T/fsck.err" >>"$T/fsck.all.err"
+	return 0
+}
+
+# assert_fsck_rc EXPECTED MESSAGE: compare with $FSCK_RC of the last run_fsck
+assert_fsck_rc() {
+	if [ "$FSCK_RC" = "$1" ]; then
+		pass "$2 (exit $FSCK_RC)"
+	else
+		fail "$2"
+		diag "expected exit $1, got $FSCK_RC; output:"
+		head -n 30 "$T/fsck.out" "$T/fsck.err" | sed 's/^/#   /'
+	fi
+}
+
+# fsck_findings REPORT [SEVERITY]: "ID path" of every finding (of SEVERITY),
+# sorted
+fsck_findings() {
+	jq -r --arg s "${2:-}" '.findings[] | select($s == "" or .severity == $s)
+	    | "\(.id) \(.path)"' "$1" | LC_ALL=C sort
+}
+
+# fsck_images REPORT ID [PATH]: the images the findings ID (at PATH) break,
+# one ref a line, sorted and unique
+fsck_images() {
+	jq -r --arg id "$2" --arg p "${3:-}" '.findings[] | select(.id == $id)
+	    | select($p == "" or .path == $p) | .images[].ref' "$1" |
+		LC_ALL=C sort -u
+}
+
+# check_fsck_report REPORT LABEL: the report is consistent with itself
+check_fsck_report() {
+	local r=$1 l=$2
+	assert_jq "$r" '[.schema_version, .tool]' '[1,"drydock-fsck"]' \
+	    "$l: schema_version 1, tool"
+	assert_jq "$r" '.summary.findings.problem + .summary.findings.warning
+	    + .summary.findings.info == (.findings | length)' true \
+	    "$l: summary.findings matches the list"
+	assert_jq "$r" '([.counts[]] | add) == (.findings | length)' true \
+	    "$l: counts by id match the list"
+	assert_jq "$r" '[.findings[] | select(.path != null) | .path
+	    | select(startswith("/") or startswith("docker/") or
+	    (split("/") | any(. == ".." or . == "." or . == "")))] | length' 0 \
+	    "$l: paths are relative to docker/registry/v2"
+	assert_jq "$r" '[.findings[] | select((.images | length) > 0
+	    and .severity != "problem")] | length' 0 \
+	    "$l: a finding that breaks an image is a problem"
+	assert_jq "$r" '(.findings | map(.key) | length) ==
+	    (.findings | map(.key) | unique | length)' true \
+	    "$l: finding keys are unique"
+}
