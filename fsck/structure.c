@@ -8,11 +8,14 @@
  * the repository, descriptor sizes that match.  Anomalies the walkers skip
  * (symlinks, strays) become findings here too.
  */
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "fsck.h"
 
@@ -648,6 +651,67 @@ subwalk_result(struct repo_ctx *c, int r, const char *sub)
 	return fsck_report(run, id, &ctx, "%s", msg);
 }
 
+/*
+ * Entries the walkers do not look at: the levels of the tree that hold
+ * only fixed names ($V2 itself, _manifests/, a tag's directory and its
+ * current/).  Anything else there is a stray; a symlink is reported as
+ * one, never followed.  A directory that cannot be opened is left to the
+ * walkers, which report it.
+ */
+static int
+scan_fixed(struct fsck_run *run, uint32_t repo, const char *rel,
+    const char *const *names)
+{
+	struct fsck_ctx ctx = {NULL, FSCK_NONE, repo, NULL, FSCK_IMPACT_NONE,
+	    FSCK_NONE, FSCK_ACT_NONE};
+	char path[4200];
+	struct dirent *de;
+	DIR *d;
+	size_t i;
+	int fd, error = 0;
+
+	if (rel[0] == '\0')
+		fd = openat(drydock_store_v2fd(run->st), ".",
+		    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	else
+		fd = drydock_store_openat(
+		    run->st, -1, rel, O_RDONLY | O_DIRECTORY, 0);
+	if (fd < 0)
+		return 0;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return 0;
+	}
+	while (error == 0 && (de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		for (i = 0; names[i] != NULL; i++)
+			if (strcmp(de->d_name, names[i]) == 0)
+				break;
+		if (names[i] != NULL)
+			continue;
+		if (rel[0] != '\0')
+			snprintf(path, sizeof(path), "%s/%s", rel, de->d_name);
+		else
+			snprintf(path, sizeof(path), "%s", de->d_name);
+		ctx.path = path;
+		if (de->d_type == DT_LNK)
+			error = fsck_report(run, FSCK_SYMLINK, &ctx,
+			    "is a symlink; not followed");
+		else
+			error = fsck_report(run, FSCK_STRAY_FILE, &ctx,
+			    "not written by the registry");
+	}
+	closedir(d);
+	return error;
+}
+
+static const char *const tag_names[] = {"current", "index", NULL};
+static const char *const current_names[] = {"link", NULL};
+static const char *const manifests_names[] = {"revisions", "tags", NULL};
+static const char *const v2_names[] = {"blobs", "repositories", NULL};
+
 static int
 tag_cb(const struct drydock_repo_info *ri, const struct drydock_tag_info *ti,
     void *payload)
@@ -656,7 +720,7 @@ tag_cb(const struct drydock_repo_info *ri, const struct drydock_tag_info *ti,
 	struct fsck_run *run = c->run;
 	struct fsck_repo *repo = &run->repos[c->repo];
 	struct fsck_tag *t;
-	char sub[200];
+	char sub[4200];
 	int r;
 
 	if (fsck_stop)
@@ -677,6 +741,10 @@ tag_cb(const struct drydock_repo_info *ri, const struct drydock_tag_info *ti,
 	    link_finding(c, LK_CURRENT, &ti->current, ti->name) < 0)
 		goto fail;
 	c->tag = (uint32_t)(repo->ntags - 1);
+	snprintf(sub, sizeof(sub), "%s/current", ti->path);
+	if (scan_fixed(run, c->repo, ti->path, tag_names) < 0 ||
+	    scan_fixed(run, c->repo, sub, current_names) < 0)
+		goto fail;
 	r = drydock_tag_history_foreach(run->st, ri, ti->name,
 	    DRYDOCK_WALK_READ | DRYDOCK_WALK_CRUFT, hist_cb, c);
 	snprintf(sub, sizeof(sub), "_manifests/tags/%s/index", ti->name);
@@ -844,6 +912,13 @@ repo_cb(const struct drydock_repo_info *ri, void *payload)
 	c.repo = (uint32_t)run->nrepos++;
 	c.ri = ri;
 	fsck_progress(run, "walking repositories", run->nrepos, 0, 0, 0);
+	if (ri->has & DRYDOCK_REPO_MANIFESTS) {
+		char sub[4200];
+
+		snprintf(sub, sizeof(sub), "%s/_manifests", ri->path);
+		if ((r = scan_fixed(run, c.repo, sub, manifests_names)) < 0)
+			return r;
+	}
 	r = drydock_tag_foreach(
 	    run->st, ri, DRYDOCK_WALK_STAT | DRYDOCK_WALK_CRUFT, tag_cb, &c);
 	if ((r = subwalk_result(&c, r, "_manifests/tags")) < 0)
@@ -886,6 +961,8 @@ fsck_walk(struct fsck_run *run)
 {
 	int error;
 
+	if ((error = scan_fixed(run, FSCK_NONE, "", v2_names)) < 0)
+		return error;
 	error = drydock_blob_foreach(
 	    run->st, DRYDOCK_WALK_STAT | DRYDOCK_WALK_CRUFT, blob_cb, run);
 	fsck_progress_end(run);
