@@ -327,6 +327,62 @@ drydock_store_path_check(const char *relpath)
 
 /* --- open, close, lock, problems ---------------------------------------- */
 
+/* mkdir -p of the root itself (symlinks in it are the operator's choice). */
+static int
+make_root(const char *path)
+{
+	char *p, *s, c;
+	int error = 0;
+
+	if ((p = strdup(path)) == NULL) {
+		drydock_error_set_os("out of memory");
+		return DRYDOCK_ERROR;
+	}
+	for (s = p + 1; error == 0; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		c = *s;
+		*s = '\0';
+		if (mkdir(p, 0777) < 0 && errno != EEXIST) {
+			drydock_error_set_os("cannot create directory '%s'", p);
+			error = DRYDOCK_ERROR;
+		}
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	free(p);
+	return error;
+}
+
+/* Create docker/registry/v2 beneath rootfd, no symlink followed. */
+static int
+make_v2(int rootfd)
+{
+	static const char *const comps[] = {"docker", "registry", "v2"};
+	int cur = rootfd, fd;
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		if (mkdirat(cur, comps[i], 0777) < 0 && errno != EEXIST) {
+			fd = -errno;
+			if (cur != rootfd)
+				close(cur);
+			return fd;
+		}
+		fd = openat(cur, comps[i],
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			fd = -errno;
+		if (cur != rootfd)
+			close(cur);
+		if (fd < 0)
+			return fd;
+		cur = fd;
+	}
+	return cur;
+}
+
 int
 drydock_store_open(
     struct drydock_store **out, const char *rootdirectory, unsigned flags)
@@ -349,6 +405,9 @@ drydock_store_open(
 	st->magic = DRYDOCK_STORE_MAGIC;
 	st->flags = flags;
 	st->v2fd = -1;
+	if ((flags & DRYDOCK_STORE_CREATE) &&
+	    (error = make_root(rootdirectory)) < 0)
+		goto out;
 	/* the root itself may be a symlink: the operator chose it */
 	st->rootfd = open(rootdirectory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (st->rootfd < 0) {
@@ -360,6 +419,8 @@ drydock_store_open(
 	}
 	fd = drydock_store__open_raw(st, st->rootfd, "docker/registry/v2",
 	    O_RDONLY | O_DIRECTORY, 0, NULL);
+	if (fd == -ENOENT && (flags & DRYDOCK_STORE_CREATE))
+		fd = make_v2(st->rootfd);
 	if (fd == -ENOENT) {
 		drydock_error_set(DRYDOCK_ERRCLASS_STORE,
 		    "no registry storage below '%s': docker/registry/v2 is "
@@ -1035,6 +1096,47 @@ int
 drydock_store_write_file(
     struct drydock_store *st, const char *relpath, const void *buf, size_t len)
 {
+	return drydock_store_write_file_flags(st, relpath, buf, len, 0);
+}
+
+int
+drydock_store_mkdir_open(struct drydock_store *st, const char *relpath)
+{
+	char path[PATH_MAX + 2];
+	const char *base;
+	int error, n;
+
+	if ((error = drydock_store__check_writable(st, __func__)) < 0 ||
+	    (error = drydock_store_path_check(relpath)) < 0)
+		return error;
+	n = snprintf(path, sizeof(path), "%s/", relpath);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		drydock_error_set(DRYDOCK_ERRCLASS_INVALID,
+		    "path '%.64s...' too long", relpath);
+		return DRYDOCK_EUNSAFE;
+	}
+	return make_parents(st, path, &base);
+}
+
+int
+drydock_store_sync(struct drydock_store *st)
+{
+	int error;
+
+	if ((error = drydock_store__check(st, __func__)) < 0)
+		return error;
+	if (syncfs(st->v2fd) < 0) {
+		drydock_error_set_os("cannot sync '%s'", st->root);
+		return DRYDOCK_ERROR;
+	}
+	return 0;
+}
+
+int
+drydock_store_write_file_flags(struct drydock_store *st, const char *relpath,
+    const void *buf, size_t len, unsigned flags)
+{
+	int nosync = (flags & DRYDOCK_STORE_WRITE_NOSYNC) != 0;
 	char tmp[NAME_MAX + 64];
 	const char *base;
 	int pfd = -1, fd = -1, error, rc;
@@ -1050,7 +1152,7 @@ drydock_store_write_file(
 		error = DRYDOCK_ERROR;
 		goto out;
 	}
-	if ((rc = write_all(fd, buf, len)) < 0 || fsync(fd) < 0) {
+	if ((rc = write_all(fd, buf, len)) < 0 || (!nosync && fsync(fd) < 0)) {
 		errno = rc < 0 ? -rc : errno;
 		drydock_error_set_os("cannot write '%s'", relpath);
 		error = DRYDOCK_ERROR;
@@ -1069,7 +1171,7 @@ drydock_store_write_file(
 		error = DRYDOCK_ERROR;
 		goto unlink_tmp;
 	}
-	if (fsync(pfd) < 0) {
+	if (!nosync && fsync(pfd) < 0) {
 		drydock_error_set_os(
 		    "cannot sync the directory of '%s'", relpath);
 		error = DRYDOCK_ERROR;

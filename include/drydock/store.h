@@ -29,7 +29,20 @@ typedef void (*drydock_problem_cb)(const char *path, int code,
 
 enum drydock_store_open_flags {
 	/* open read-only: every mutating call fails with DRYDOCK_ERROR */
-	DRYDOCK_STORE_RDONLY = 1 << 0
+	DRYDOCK_STORE_RDONLY = 1 << 0,
+	/*
+	 * create rootdirectory and docker/registry/v2 below it when missing
+	 * (0777 less umask, as the registry); an import into an empty root
+	 */
+	DRYDOCK_STORE_CREATE = 1 << 1
+};
+
+enum drydock_store_write_flags {
+	/*
+	 * no fsync of the file and its directory: the caller makes a batch
+	 * durable at once with drydock_store_sync()
+	 */
+	DRYDOCK_STORE_WRITE_NOSYNC = 1 << 0
 };
 
 /*
@@ -163,5 +176,22 @@ int drydock_store_move_in(struct drydock_store *st, int src_dirfd,
  */
 int drydock_store_write_file(struct drydock_store *st, const char *relpath,
     const void *buf, size_t len);
+
+/*
+ * As drydock_store_write_file(), with enum drydock_store_write_flags.
+ * The rename is atomic either way; NOSYNC only drops the fsyncs.
+ */
+int drydock_store_write_file_flags(struct drydock_store *st,
+    const char *relpath, const void *buf, size_t len, unsigned flags);
+
+/*
+ * Open the directory relpath, creating it and its missing parents (0777
+ * less umask) confined, without following symlinks.
+ * @return a new fd (close it) or DRYDOCK_EUNSAFE / DRYDOCK_ERROR.
+ */
+int drydock_store_mkdir_open(struct drydock_store *st, const char *relpath);
+
+/* Make everything written to the store's filesystem durable (syncfs). */
+int drydock_store_sync(struct drydock_store *st);
 
 #endif

@@ -811,3 +811,144 @@ check_fsck_report() {
 	    (.findings | map(.key) | unique | length)' true \
 	    "$l: finding keys are unique"
 }
+
+# --- drydock-migrate -----------------------------------------------------------------
+
+MIGRATE="$DRYDOCK_BIN/drydock-migrate"
+
+# run_migrate ARGS...: drydock-migrate, stdout in $T/mig.out, stderr in
+# $T/mig.err, exit code in MIG_RC; under VALGRIND=1 inside valgrind (an
+# error or a definite leak exits 99)
+run_migrate() {
+	[ -x "$MIGRATE" ] || bail "no drydock-migrate at $MIGRATE (make all)"
+	if [ "${VALGRIND:-0}" = 1 ]; then
+		valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
+		    --error-exitcode=99 --suppressions="$SRC_DIR/tests/valgrind.supp" \
+		    "$MIGRATE" "$@" >"$T/mig.out" 2>"$T/mig.err"
+	else
+		"$MIGRATE" "$@" >"$T/mig.out" 2>"$T/mig.err"
+	fi
+	MIG_RC=$?
+	cat "$T/mig.err" >>"$T/mig.all.err"
+	return 0
+}
+
+# assert_mig_rc EXPECTED MESSAGE: compare with $MIG_RC of the last run_migrate
+assert_mig_rc() {
+	if [ "$MIG_RC" = "$1" ]; then
+		pass "$2 (exit $MIG_RC)"
+	else
+		fail "$2"
+		diag "expected exit $1, got $MIG_RC; stderr:"
+		head -n 20 "$T/mig.err" | sed 's/^/#   /'
+	fi
+}
+
+# oci_entry LAYOUT NAME: "mediaType digest" of the index.json entry whose
+# ref.name is NAME
+oci_entry() {
+	jq -r --arg n "$2" '.manifests[] |
+	    select(.annotations["org.opencontainers.image.ref.name"] == $n)
+	    | "\(.mediaType) \(.digest)"' "$1/index.json"
+}
+
+# skopeo_oci_digest LAYOUT REF: sha256 of the manifest skopeo reads as
+# oci:LAYOUT:REF (empty when skopeo cannot read it)
+skopeo_oci_digest() {
+	local raw
+	raw=$(mktemp "$T/raw.XXXXXX")
+	if skopeo inspect --raw "oci:$1:$2" >"$raw" 2>>"$T/skopeo.log"; then
+		echo "sha256:$(sha256sum "$raw" | cut -d' ' -f1)"
+	fi
+	rm -f "$raw"
+}
+
+# skopeo_copy_ok SRCREF MESSAGE: skopeo copy --all SRCREF into a throwaway
+# dir: (every digest verified by skopeo)
+skopeo_copy_ok() {
+	local dst
+	dst=$(mktemp -d "$T/scopy.XXXXXX")
+	if skopeo copy -q --all "$1" "dir:$dst" >>"$T/skopeo.log" 2>&1; then
+		pass "$2"
+	else
+		fail "$2"
+		tail -n 3 "$T/skopeo.log" | sed 's/^/#   /'
+	fi
+	rm -rf "$dst"
+}
+
+# tag_links ROOT: "repo tag digest" of every tag's current link
+tag_links() {
+	local v f r
+	v=$(v2 "$1")
+	find "$v/repositories" -path '*/_manifests/tags/*/current/link' 2>/dev/null |
+		while read -r f; do
+			r=${f#"$v/repositories/"}
+			r=${r%/current/link}
+			printf '%s %s %s\n' "${r%/_manifests/tags/*}" "${r##*/}" "$(cat "$f")"
+		done | sort
+}
+
+# revision_links ROOT: "repo digest" of every revision link
+revision_links() {
+	local v
+	v=$(v2 "$1")
+	find "$v/repositories" -path '*/_manifests/revisions/sha256/*/link' 2>/dev/null |
+		sed -n "s|^$v/repositories/\(.*\)/_manifests/revisions/sha256/\([0-9a-f]*\)/link\$|\1 sha256:\2|p" |
+		sort
+}
+
+# build_fixture_migzoo DIR: a varied registry for the migrate tests, built
+# with the real registry and skopeo.  DIR/root is the storage, DIR/tags
+# lists "repo:tag digest mediatype" of every tag, DIR/expect.sh names:
+#   library/single:1.0   OCI image, base layer B1 shared with the others
+#   library/docker:1.0   Docker schema2 image (skopeo --format v2s2), B1
+#   team/multi:1.0       OCI index, linux/amd64 + linux/arm64/v8
+#   team/dmulti:1.0      Docker manifest list, linux/amd64 + linux/arm/v7
+#   team/app:1.0         OCI, B1; referrer R1 (subject 1.0) and R2 (subject
+#                        R1), both untagged
+#   team/app:2.0         overwritten: APP2_OLD is untagged now
+#   team/app/sub:1.0     nested repository, B1
+build_fixture_migzoo() {
+	local F=$1 L=$1/layouts root=$1/root r1 r2 old t
+	mkdir -p "$F"
+	start_registry "$root"
+	mkimage -s m-single -b B1 -r single "$L" >/dev/null
+	mkimage -s m-docker -b B1 -r docker "$L" >/dev/null
+	mkimage -s m-multi -b B2 -p linux/amd64 -p linux/arm64/v8 -r multi \
+	    "$L" >/dev/null
+	mkimage -s m-dmulti -p linux/amd64 -p linux/arm/v7 -r dmulti \
+	    "$L" >/dev/null
+	mkimage -s m-app1 -b B1 -r app1 "$L" >/dev/null
+	mkimage -s m-app2old -b B1 -r app2old "$L" >/dev/null
+	mkimage -s m-app2new -b B1 -r app2new "$L" >/dev/null
+	mkimage -s m-sub -b B1 -l 1 -r sub "$L" >/dev/null
+	push_oci "$L" single library/single:1.0
+	push_docker "$L" docker library/docker:1.0
+	push_oci "$L" multi team/multi:1.0
+	push_docker "$L" dmulti team/dmulti:1.0
+	push_oci "$L" app1 team/app:1.0
+	push_oci "$L" app2old team/app:2.0
+	old=$(manifest_digest team/app 2.0)
+	push_oci "$L" app2new team/app:2.0
+	push_oci "$L" sub team/app/sub:1.0
+	r1=$(mkimage -s m-r1 --subject "$(manifest_desc team/app 1.0)" -r r1 "$L")
+	push_layout_curl "$L" r1 team/app
+	r2=$(mkimage -s m-r2 --subject "$(manifest_desc team/app "$r1")" \
+	    --artifact-type application/vnd.drydock.test.sig.v1 -r r2 "$L")
+	push_layout_curl "$L" r2 team/app
+	: >"$F/tags"
+	for t in library/single:1.0 library/docker:1.0 team/multi:1.0 \
+	    team/dmulti:1.0 team/app:1.0 team/app:2.0 team/app/sub:1.0; do
+		printf '%s %s\n' "$t" "$(manifest_desc "${t%:*}" "${t##*:}" |
+		    awk -F@ '{print $2, $1}')" >>"$F/tags"
+	done
+	stop_registry
+	cat >"$F/expect.sh" <<EOT
+R1=$r1
+R2=$r2
+APP2_OLD=$old
+EOT
+	[ "$(wc -l <"$F/tags")" -eq 7 ] || return 1
+	grep -q "$MT_D_LIST" "$F/tags" || return 1
+}

@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * regwrite.c --- write blobs, layer links, revisions and tags into a
+ * distribution storage root as the registry writes them on a push.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <drydock/blobcopy.h>
+#include <drydock/digest.h>
+#include <drydock/errors.h>
+#include <drydock/link.h>
+#include <drydock/regwrite.h>
+#include <drydock/store.h>
+
+#define REPO_NAME_MAX 255
+#define TAG_MAX 128
+
+static int
+is_lower_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* component = [a-z0-9]+ ( ([._] | __ | -+) [a-z0-9]+ )* */
+static int
+check_component(const char *p, size_t len)
+{
+	size_t i = 0, sep;
+
+	if (len == 0 || !is_lower_alnum(p[0]))
+		return -1;
+	while (i < len) {
+		while (i < len && is_lower_alnum(p[i]))
+			i++;
+		if (i == len)
+			return 0;
+		sep = i;
+		if (p[i] == '.' || p[i] == '_') {
+			i++;
+			if (p[sep] == '_' && i < len && p[i] == '_')
+				i++;
+		} else if (p[i] == '-') {
+			while (i < len && p[i] == '-')
+				i++;
+		} else {
+			return -1;
+		}
+		if (i == len || !is_lower_alnum(p[i]))
+			return -1;
+	}
+	return 0;
+}
+
+int
+drydock_regwrite_check_repo(const char *name)
+{
+	const char *p, *slash;
+	size_t len;
+
+	if (name == NULL || *name == '\0') {
+		drydock_error_set(
+		    DRYDOCK_ERRCLASS_INVALID, "empty repository name");
+		return DRYDOCK_ECORRUPT;
+	}
+	if (strlen(name) > REPO_NAME_MAX) {
+		drydock_error_set(DRYDOCK_ERRCLASS_INVALID,
+		    "repository name '%.64s...' is longer than %d characters",
+		    name, REPO_NAME_MAX);
+		return DRYDOCK_ECORRUPT;
+	}
+	for (p = name;; p = slash + 1) {
+		slash = strchr(p, '/');
+		len = slash != NULL ? (size_t)(slash - p) : strlen(p);
+		if (check_component(p, len) < 0) {
+			drydock_error_set(DRYDOCK_ERRCLASS_INVALID,
+			    "invalid repository name '%s' (lower-case "
+			    "components of [a-z0-9] joined by '.', '_', '__' "
+			    "or '-', separated by '/')",
+			    name);
+			return DRYDOCK_ECORRUPT;
+		}
+		if (slash == NULL)
+			return 0;
+	}
+}
+
+int
+drydock_regwrite_check_tag(const char *tag)
+{
+	size_t i, len = tag != NULL ? strlen(tag) : 0;
+	char c;
+
+	if (len == 0 || len > TAG_MAX)
+		goto bad;
+	for (i = 0; i < len; i++) {
+		c = tag[i];
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_')
+			continue;
+		if (i > 0 && (c == '.' || c == '-'))
+			continue;
+		goto bad;
+	}
+	return 0;
+bad:
+	drydock_error_set(DRYDOCK_ERRCLASS_INVALID,
+	    "invalid tag '%s' ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})",
+	    tag != NULL ? tag : "");
+	return DRYDOCK_ECORRUPT;
+}
+
+static int
+digest_dir(char *buf, size_t bufsz, const char *prefix,
+    const struct drydock_digest *d, const char *suffix)
+{
+	char hex[DRYDOCK_DIGEST_STRMAX];
+	const char *alg = drydock_digest_alg_name(d->alg);
+	int n;
+
+	if (alg == NULL) {
+		drydock_error_set(
+		    DRYDOCK_ERRCLASS_DIGEST, "a digest without algorithm");
+		return DRYDOCK_ERROR;
+	}
+	drydock_digest_hex(hex, d);
+	n = snprintf(buf, bufsz, "%s%s/%s%s", prefix, alg, hex, suffix);
+	if (n < 0 || (size_t)n >= bufsz) {
+		drydock_error_set(
+		    DRYDOCK_ERRCLASS_INVALID, "path of '%s' too long", prefix);
+		return DRYDOCK_ERROR;
+	}
+	return 0;
+}
+
+int
+drydock_regwrite_blob_dir(
+    struct drydock_store *st, const struct drydock_digest *d)
+{
+	char path[DRYDOCK_DIGEST_STRMAX + 32], hex[DRYDOCK_DIGEST_STRMAX];
+	const char *alg = drydock_digest_alg_name(d->alg);
+
+	if (alg == NULL) {
+		drydock_error_set(
+		    DRYDOCK_ERRCLASS_DIGEST, "a digest without algorithm");
+		return DRYDOCK_ERROR;
+	}
+	drydock_digest_hex(hex, d);
+	snprintf(path, sizeof(path), "blobs/%s/%.2s/%s", alg, hex, hex);
+	return drydock_store_mkdir_open(st, path);
+}
+
+int
+drydock_regwrite_blob(int *how_out, struct drydock_blobcopy *bc,
+    struct drydock_store *st, int src_fd, const struct drydock_digest *d,
+    int64_t size)
+{
+	int dfd, error;
+
+	if ((dfd = drydock_regwrite_blob_dir(st, d)) < 0)
+		return dfd;
+	error =
+	    drydock_blobcopy_file(bc, how_out, src_fd, dfd, "data", d, size);
+	close(dfd);
+	return error;
+}
+
+int
+drydock_regwrite_blob_buffer(int *how_out, struct drydock_blobcopy *bc,
+    struct drydock_store *st, const void *buf, size_t len,
+    const struct drydock_digest *d)
+{
+	char e[DRYDOCK_DIGEST_STRMAX], g[DRYDOCK_DIGEST_STRMAX];
+	struct drydock_digest got;
+	int dfd, error;
+
+	if ((error = drydock_digest_buffer(&got, d->alg, buf, len)) < 0)
+		return error;
+	if (!drydock_digest_equal(&got, d)) {
+		drydock_error_set(DRYDOCK_ERRCLASS_DIGEST,
+		    "digest mismatch: expected '%s', got '%s'",
+		    drydock_digest_format(e, d),
+		    drydock_digest_format(g, &got));
+		return DRYDOCK_ECORRUPT;
+	}
+	if ((dfd = drydock_regwrite_blob_dir(st, d)) < 0)
+		return dfd;
+	error = drydock_blobcopy_buffer(bc, how_out, buf, len, dfd, "data");
+	close(dfd);
+	return error;
+}
+
+int
+drydock_regwrite_link(int *written_out, struct drydock_store *st,
+    const char *relpath, const struct drydock_digest *d, unsigned flags)
+{
+	char s[DRYDOCK_DIGEST_STRMAX];
+	struct drydock_digest cur;
+	int error;
+
+	if (written_out != NULL)
+		*written_out = 0;
+	error = drydock_link_read(&cur, st, -1, relpath);
+	if (error == 0 && drydock_digest_equal(&cur, d))
+		return 0;
+	if (error == DRYDOCK_EUNSAFE ||
+	    (error < 0 && error != DRYDOCK_ENOTFOUND &&
+	        error != DRYDOCK_ECORRUPT && error != DRYDOCK_EUNSUPPORTED))
+		return error;
+	drydock_error_clear();
+	drydock_digest_format(s, d);
+	if ((error = drydock_store_write_file_flags(
+	         st, relpath, s, strlen(s), flags)) < 0)
+		return error;
+	if (written_out != NULL)
+		*written_out = 1;
+	return 0;
+}
+
+static int
+repo_link(int *written_out, struct drydock_store *st, const char *repo,
+    const char *middle, const struct drydock_digest *d, unsigned flags)
+{
+	char prefix[PATH_MAX], path[PATH_MAX];
+	int error, n;
+
+	if ((error = drydock_regwrite_check_repo(repo)) < 0)
+		return error;
+	n = snprintf(
+	    prefix, sizeof(prefix), "repositories/%s/%s", repo, middle);
+	if (n < 0 || (size_t)n >= sizeof(prefix)) {
+		drydock_error_set(DRYDOCK_ERRCLASS_INVALID,
+		    "repository name '%.64s...' too long", repo);
+		return DRYDOCK_ERROR;
+	}
+	if ((error = digest_dir(path, sizeof(path), prefix, d, "/link")) < 0)
+		return error;
+	return drydock_regwrite_link(written_out, st, path, d, flags);
+}
+
+int
+drydock_regwrite_layer_link(int *written_out, struct drydock_store *st,
+    const char *repo, const struct drydock_digest *d, unsigned flags)
+{
+	return repo_link(written_out, st, repo, "_layers/", d, flags);
+}
+
+int
+drydock_regwrite_revision(int *written_out, struct drydock_store *st,
+    const char *repo, const struct drydock_digest *d, unsigned flags)
+{
+	return repo_link(
+	    written_out, st, repo, "_manifests/revisions/", d, flags);
+}
+
+int
+drydock_regwrite_tag(int *written_out, struct drydock_store *st,
+    const char *repo, const char *tag, const struct drydock_digest *d,
+    unsigned flags)
+{
+	char middle[TAG_MAX + 64], path[PATH_MAX];
+	int error, w1 = 0, w2 = 0, n;
+
+	if ((error = drydock_regwrite_check_tag(tag)) < 0)
+		return error;
+	snprintf(middle, sizeof(middle), "_manifests/tags/%s/index/", tag);
+	if ((error = repo_link(&w1, st, repo, middle, d, flags)) < 0)
+		return error;
+	n = snprintf(path, sizeof(path),
+	    "repositories/%s/_manifests/tags/%s/current/link", repo, tag);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		drydock_error_set(DRYDOCK_ERRCLASS_INVALID,
+		    "repository name '%.64s...' too long", repo);
+		return DRYDOCK_ERROR;
+	}
+	if ((error = drydock_regwrite_link(&w2, st, path, d, flags)) < 0)
+		return error;
+	if (written_out != NULL)
+		*written_out = w1 || w2;
+	return 0;
+}

@@ -1,0 +1,536 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * copy.c --- choose the images to carry (tags by --repo/--image, the
+ * referrers of everything chosen, untagged manifests with --untagged) and
+ * copy each one depth first: layers and configs, children, then the
+ * manifest itself, then (queued) its links and its name.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "migrate.h"
+
+/* --- selection ----------------------------------------------------------- */
+
+/* Split "NAME:TAG" / "NAME@DIGEST" / "NAME" into its parts (new). */
+static int
+split_image(char **name_out, char **tag_out, struct drydock_digest *d,
+    int *has_digest, const char *spec)
+{
+	const char *at = strchr(spec, '@'), *colon = strrchr(spec, ':');
+	const char *slash = strrchr(spec, '/');
+
+	*tag_out = NULL;
+	*has_digest = 0;
+	if (at != NULL) {
+		if (drydock_digest_parse(d, at + 1, strlen(at + 1)) < 0)
+			return DRYDOCK_ERROR;
+		*has_digest = 1;
+		*name_out = strndup(spec, (size_t)(at - spec));
+	} else if (colon != NULL && (slash == NULL || slash < colon)) {
+		*name_out = strndup(spec, (size_t)(colon - spec));
+		*tag_out = mig_strdup(colon + 1);
+		if (*tag_out == NULL)
+			return mig_oom();
+	} else {
+		*name_out = mig_strdup(spec);
+	}
+	return *name_out == NULL ? mig_oom() : 0;
+}
+
+static int
+add_root(struct mig_run *run, struct mig_entry *e, int why)
+{
+	struct mig_root *r;
+	size_t i;
+
+	for (i = 0; i < run->nroots; i++)
+		if (run->roots[i].e == e)
+			return 0;
+	if (run->nroots == run->caproots) {
+		size_t cap = run->caproots ? run->caproots * 2 : 64;
+		struct mig_root *nr = realloc(run->roots, cap * sizeof(*nr));
+
+		if (nr == NULL)
+			return mig_oom();
+		run->roots = nr;
+		run->caproots = cap;
+	}
+	r = &run->roots[run->nroots++];
+	memset(r, 0, sizeof(*r));
+	r->e = e;
+	r->why = why;
+	r->size = e->size;
+	r->dest_digest = e->digest;
+	return 0;
+}
+
+static int
+tag_selected(const struct mig_opts *o, const struct mig_entry *e, char **names,
+    char **tags)
+{
+	size_t i;
+
+	if (o->nrepos == 0 && o->nimages == 0)
+		return 1;
+	for (i = 0; i < o->nrepos; i++)
+		if (strcmp(o->repos[i], e->repo) == 0)
+			return 1;
+	for (i = 0; i < o->nimages; i++) {
+		if (names[i] == NULL || strcmp(names[i], e->repo) != 0)
+			continue;
+		if (o->all_tags ||
+		    (tags[i] != NULL && strcmp(tags[i], e->tag) == 0))
+			return 1;
+	}
+	return 0;
+}
+
+/* The manifests reachable from d through index children, into set. */
+static int
+closure_add(struct mig_run *run, struct drydock_digestmap *set,
+    const struct drydock_digest *d, int depth)
+{
+	struct drydock_manifest *m = NULL;
+	char *buf = NULL;
+	size_t len, i;
+	int error;
+
+	if (depth > 16 || drydock_digestmap_get(set, d, NULL))
+		return 0;
+	if (drydock_digestmap_put(set, d, 0) < 0)
+		return mig_oom();
+	if (mig_source_manifest_read(&buf, &len, &run->src, d) < 0 ||
+	    drydock_manifest_parse(&m, buf, len) < 0) {
+		drydock_error_clear(); /* the copy will say what is wrong */
+		free(buf);
+		return 0;
+	}
+	error = 0;
+	for (i = 0; i < drydock_manifest_ref_count(m) && error == 0; i++) {
+		const struct drydock_descriptor *r = drydock_manifest_ref(m, i);
+
+		if (r->role == DRYDOCK_REF_CHILD)
+			error = closure_add(run, set, &r->digest, depth + 1);
+	}
+	drydock_manifest_free(m);
+	free(buf);
+	return error;
+}
+
+/* Read an untagged entry's subject once. */
+static void
+load_subject(struct mig_run *run, struct mig_entry *e)
+{
+	struct drydock_manifest *m = NULL;
+	const struct drydock_descriptor *s;
+	char *buf = NULL;
+	size_t len;
+
+	if (e->subject_state != 0)
+		return;
+	e->subject_state = 2;
+	if (mig_source_manifest_read(&buf, &len, &run->src, &e->digest) == 0 &&
+	    drydock_manifest_parse(&m, buf, len) == 0 &&
+	    (s = drydock_manifest_subject(m)) != NULL) {
+		e->subject_state = 1;
+		e->subject = s->digest;
+	}
+	drydock_error_clear();
+	drydock_manifest_free(m);
+	free(buf);
+}
+
+static int
+copy_into(const struct drydock_digest *d, uint32_t value, void *payload)
+{
+	(void)value;
+	return drydock_digestmap_put(payload, d, 0) < 0 ? mig_oom() : 0;
+}
+
+/*
+ * In one repository (entries [lo, hi) of the catalogue): the referrers of
+ * everything chosen, to a fixed point, and with --untagged every manifest
+ * no chosen image reaches (children of another untagged index excepted).
+ */
+static int
+select_in_repo(struct mig_run *run, size_t lo, size_t hi)
+{
+	struct drydock_digestmap *c = NULL, *kids = NULL, *one = NULL;
+	const char *repo = run->src.entries[lo].repo;
+	struct mig_entry *e;
+	size_t i;
+	int error, changed, any_subject = 0;
+
+	for (i = lo; i < hi; i++) {
+		if (run->src.entries[i].tag != NULL)
+			continue;
+		load_subject(run, &run->src.entries[i]);
+		any_subject |= run->src.entries[i].subject_state == 1;
+	}
+	if (!any_subject && !run->o->untagged)
+		return 0;
+	if ((error = drydock_digestmap_new(&c, 64)) < 0 ||
+	    (error = drydock_digestmap_new(&kids, 64)) < 0)
+		goto out;
+	for (i = 0; i < run->nroots; i++)
+		if (strcmp(run->roots[i].e->repo, repo) == 0 &&
+		    (error = closure_add(run, c, &run->roots[i].e->digest, 0)) <
+		        0)
+			goto out;
+	do {
+		changed = 0;
+		for (i = lo; i < hi; i++) {
+			e = &run->src.entries[i];
+			if (e->tag != NULL || e->subject_state != 1 ||
+			    drydock_digestmap_get(c, &e->digest, NULL) ||
+			    !drydock_digestmap_get(c, &e->subject, NULL))
+				continue;
+			if ((error = add_root(run, e, MIG_WHY_REFERRER)) < 0 ||
+			    (error = closure_add(run, c, &e->digest, 0)) < 0)
+				goto out;
+			changed = 1;
+		}
+	} while (changed);
+	if (!run->o->untagged)
+		goto out;
+	/* children of an untagged index go with it, not on their own */
+	for (i = lo; i < hi; i++) {
+		e = &run->src.entries[i];
+		if (e->tag != NULL ||
+		    drydock_digestmap_get(c, &e->digest, NULL))
+			continue;
+		if ((error = drydock_digestmap_new(&one, 8)) < 0 ||
+		    (error = closure_add(run, one, &e->digest, 0)) < 0)
+			goto out;
+		drydock_digestmap_del(one, &e->digest);
+		if ((error = drydock_digestmap_foreach(one, copy_into, kids)) <
+		    0)
+			goto out;
+		drydock_digestmap_free(one);
+		one = NULL;
+	}
+	for (i = lo; i < hi; i++) {
+		e = &run->src.entries[i];
+		if (e->tag != NULL ||
+		    drydock_digestmap_get(c, &e->digest, NULL) ||
+		    drydock_digestmap_get(kids, &e->digest, NULL))
+			continue;
+		if ((error = add_root(run, e, MIG_WHY_UNTAGGED)) < 0)
+			goto out;
+	}
+out:
+	drydock_digestmap_free(one);
+	drydock_digestmap_free(c);
+	drydock_digestmap_free(kids);
+	return error;
+}
+
+int
+mig_select(struct mig_run *run)
+{
+	const struct mig_opts *o = run->o;
+	struct mig_source *src = &run->src;
+	char **names = NULL, **tags = NULL;
+	struct drydock_digest d;
+	struct mig_entry *e;
+	size_t i, j, lo, roots_lo;
+	int in_repo;
+	int error = 0, has_digest, found;
+
+	if (o->nimages &&
+	    ((names = calloc(o->nimages, sizeof(*names))) == NULL ||
+	        (tags = calloc(o->nimages, sizeof(*tags))) == NULL)) {
+		error = mig_oom();
+		goto out;
+	}
+	for (i = 0; i < o->nimages; i++) {
+		if (split_image(&names[i], &tags[i], &d, &has_digest,
+		        o->images[i]) < 0) {
+			error = DRYDOCK_ERROR;
+			goto out;
+		}
+		if (has_digest) {
+			e = mig_source_lookup(src, names[i], NULL, &d);
+			if (e == NULL) {
+				mig_problem(run, "--image %s: no such manifest",
+				    o->images[i]);
+				run->failures++;
+				continue;
+			}
+			if ((error = add_root(run, e, MIG_WHY_UNTAGGED)) < 0)
+				goto out;
+		} else if (tags[i] == NULL && !o->all_tags) {
+			if ((tags[i] = mig_strdup("latest")) == NULL) {
+				error = mig_oom();
+				goto out;
+			}
+		}
+	}
+	for (lo = 0; lo < src->n; lo = j) {
+		roots_lo = run->nroots;
+		for (j = lo; j < src->n &&
+		     strcmp(src->entries[j].repo, src->entries[lo].repo) == 0;
+		     j++) {
+			e = &src->entries[j];
+			if (e->tag != NULL && tag_selected(o, e, names, tags) &&
+			    (error = add_root(run, e, MIG_WHY_TAG)) < 0)
+				goto out;
+		}
+		for (in_repo = run->nroots > roots_lo, i = 0;
+		     i < roots_lo && !in_repo; i++)
+			in_repo = strcmp(run->roots[i].e->repo,
+			              src->entries[lo].repo) == 0;
+		if ((in_repo ||
+		        (run->o->untagged && o->nimages == 0 &&
+		            o->nrepos == 0)) &&
+		    (error = select_in_repo(run, lo, j)) < 0)
+			goto out;
+		if (mig_stop) {
+			error = DRYDOCK_EINTR;
+			goto out;
+		}
+	}
+	/* a name given and matched by nothing is worth saying */
+	for (i = 0; i < o->nrepos; i++) {
+		for (found = 0, j = 0; j < run->nroots && !found; j++)
+			found = strcmp(run->roots[j].e->repo, o->repos[i]) == 0;
+		if (!found) {
+			mig_problem(
+			    run, "--repo %s: no tag found", o->repos[i]);
+			run->failures++;
+		}
+	}
+	for (i = 0; i < o->nimages; i++) {
+		if (names[i] == NULL || strchr(o->images[i], '@') != NULL)
+			continue;
+		for (found = 0, j = 0; j < run->nroots && !found; j++)
+			found = strcmp(run->roots[j].e->repo, names[i]) == 0 &&
+			    (tags[i] == NULL || o->all_tags ||
+			        (run->roots[j].e->tag != NULL &&
+			            strcmp(run->roots[j].e->tag, tags[i]) ==
+			                0));
+		if (!found) {
+			mig_problem(
+			    run, "--image %s: no such tag", o->images[i]);
+			run->failures++;
+		}
+	}
+out:
+	for (i = 0; i < o->nimages && names != NULL; i++) {
+		free(names[i]);
+		free(tags[i]);
+	}
+	free(names);
+	free(tags);
+	return error;
+}
+
+/* --- copying ------------------------------------------------------------- */
+
+static int
+root_fail(struct mig_root *r, const char *what)
+{
+	char buf[DRYDOCK_ERROR_MSGMAX + 128];
+
+	snprintf(buf, sizeof(buf), "%s%s%s", what != NULL ? what : "",
+	    what != NULL ? ": " : "", drydock_error_message());
+	free(r->error);
+	r->error = mig_strdup(buf);
+	r->status = MIG_FAILED;
+	return 0;
+}
+
+static int
+copy_blob(struct mig_run *run, struct mig_root *r, const char *repo,
+    const struct drydock_descriptor *desc)
+{
+	struct drydock_digest key;
+	int fd, how, error;
+
+	if (!drydock_digestmap_get(run->placed, &desc->digest, NULL)) {
+		fd = mig_source_blob_open(&run->src, &desc->digest);
+		if (fd == DRYDOCK_ENOTFOUND && desc->foreign) {
+			/* foreign: the descriptor stays, the data is elsewhere
+			 */
+			drydock_error_clear();
+			run->foreign_skipped++;
+			return 0;
+		}
+		if (fd < 0)
+			return fd;
+		error =
+		    mig_dest_put_blob(run, &how, fd, &desc->digest, desc->size);
+		close(fd);
+		if (error < 0)
+			return error;
+		if (drydock_digestmap_put(run->placed, &desc->digest, 0) < 0)
+			return mig_oom();
+	}
+	r->nblobs++;
+	if (desc->size > 0)
+		r->bytes += (uint64_t)desc->size;
+	mig_repo_key(&key, repo, &desc->digest);
+	if (drydock_digestmap_add(run->repo_linked, &key, 0, NULL) == 1)
+		return mig_dest_queue(
+		    run, MIG_PEND_LAYER, repo, NULL, &desc->digest, NULL, -1);
+	return 0;
+}
+
+/*
+ * Copy the manifest d of repo and everything under it.  *dest_out gets
+ * the digest it has at the destination (another one after a conversion),
+ * *mt_out (borrowed from the change list or NULL: unchanged) its type.
+ */
+static int
+copy_manifest(struct mig_run *run, struct mig_root *r, const char *repo,
+    const struct drydock_digest *d, int depth, struct drydock_digest *dest_out,
+    int64_t *size_out, char **mt_out)
+{
+	struct drydock_manifest *m = NULL;
+	struct drydock_digest key, nd;
+	char *buf = NULL, *nbuf = NULL;
+	const char *out;
+	size_t len, nlen, i;
+	uint32_t ci;
+	int error, how, kind;
+
+	*dest_out = *d;
+	if (depth > 16) {
+		drydock_error_set(DRYDOCK_ERRCLASS_MANIFEST,
+		    "indexes nested more than 16 deep");
+		return DRYDOCK_ECORRUPT;
+	}
+	if ((error = mig_source_manifest_read(&buf, &len, &run->src, d)) < 0)
+		return error;
+	*size_out = (int64_t)len;
+	if ((error = drydock_manifest_parse(&m, buf, len)) < 0)
+		goto out;
+	if (mt_out != NULL &&
+	    (*mt_out = mig_strdup(drydock_manifest_media_type(m))) == NULL) {
+		error = mig_oom();
+		goto out;
+	}
+	mig_repo_key(&key, repo, d);
+	if (drydock_digestmap_get(run->repo_done, &key, NULL)) {
+		/* done in this run: its destination digest is known */
+		if (drydock_digestmap_get(run->conv, d, &ci)) {
+			*dest_out = run->changes[ci].to;
+			if (mt_out != NULL) {
+				free(*mt_out);
+				*mt_out = mig_strdup(run->changes[ci].to_type);
+			}
+		}
+		goto out;
+	}
+	for (i = 0; i < drydock_manifest_ref_count(m); i++) {
+		const struct drydock_descriptor *ref =
+		    drydock_manifest_ref(m, i);
+		struct drydock_digest cd;
+		int64_t csz;
+
+		if (mig_stop) {
+			error = DRYDOCK_EINTR;
+			goto out;
+		}
+		if (ref->role == DRYDOCK_REF_CONFIG ||
+		    ref->role == DRYDOCK_REF_LAYER)
+			error = copy_blob(run, r, repo, ref);
+		else if (ref->role == DRYDOCK_REF_CHILD)
+			error = copy_manifest(run, r, repo, &ref->digest,
+			    depth + 1, &cd, &csz, NULL);
+		if (error < 0)
+			goto out;
+	}
+	out = buf;
+	nlen = len;
+	nd = *d;
+	kind = drydock_manifest_kind(m);
+	if (run->o->to_oci_types &&
+	    (kind == DRYDOCK_MANIFEST_DOCKER_V2 ||
+	        kind == DRYDOCK_MANIFEST_DOCKER_LIST)) {
+		if ((error = mig_convert_to_oci(
+		         run, &nbuf, &nlen, &nd, buf, len, repo)) < 0)
+			goto out;
+		out = nbuf;
+		if (drydock_digestmap_get(run->conv, d, &ci) &&
+		    mt_out != NULL) {
+			free(*mt_out);
+			*mt_out = mig_strdup(run->changes[ci].to_type);
+		}
+	}
+	if ((error = mig_dest_put_buffer(run, &how, out, nlen, &nd)) < 0)
+		goto out;
+	if ((error = mig_dest_queue(
+	         run, MIG_PEND_REVISION, repo, NULL, &nd, NULL, -1)) < 0)
+		goto out;
+	if (drydock_digestmap_put(run->repo_done, &key, 0) < 0) {
+		error = mig_oom();
+		goto out;
+	}
+	r->nblobs++;
+	r->bytes += nlen;
+	*dest_out = nd;
+	*size_out = (int64_t)nlen;
+out:
+	drydock_manifest_free(m);
+	free(buf);
+	free(nbuf);
+	return error;
+}
+
+static int
+copy_root(struct mig_run *run, struct mig_root *r)
+{
+	const struct mig_entry *e = r->e;
+	int64_t size = -1;
+	char *mt = NULL;
+	int error;
+
+	error = copy_manifest(
+	    run, r, e->repo, &e->digest, 0, &r->dest_digest, &size, &mt);
+	if (error == DRYDOCK_EINTR) {
+		free(mt);
+		return error;
+	}
+	if (error < 0 && run->dst.type == MIG_LOC_OCI_ARCHIVE &&
+	    run->failures) {
+		free(mt);
+		return error; /* the archive took bad bytes: give up */
+	}
+	if (error < 0) {
+		free(mt);
+		return root_fail(r, NULL);
+	}
+	r->size = size;
+	r->media_type = mt;
+	mt = NULL;
+	if (!drydock_digest_equal(&r->dest_digest, &e->digest)) {
+		uint32_t ci;
+
+		if (drydock_digestmap_get(run->conv, &e->digest, &ci))
+			r->dest_media_type =
+			    mig_strdup(run->changes[ci].to_type);
+	}
+	return mig_dest_queue(run, MIG_PEND_ROOT, e->repo, e->tag,
+	    &r->dest_digest,
+	    r->dest_media_type != NULL ? r->dest_media_type : r->media_type,
+	    size);
+}
+
+int
+mig_copy(struct mig_run *run)
+{
+	size_t i;
+	int error;
+
+	for (i = 0; i < run->nroots; i++) {
+		if (mig_stop)
+			return DRYDOCK_EINTR;
+		if ((error = copy_root(run, &run->roots[i])) < 0)
+			return error;
+	}
+	return mig_dest_finish(run);
+}

@@ -1,0 +1,424 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dest.c --- where images go: a registry root (blob data, then _layers and
+ * revision links, then tags), an OCI layout (blobs, then index.json) or an
+ * oci-archive (a tar streamed to a temporary file renamed into place).
+ * Metadata is queued while blobs are placed and written by
+ * mig_dest_finish(), after the blobs it names are durable.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "migrate.h"
+
+#define LAYOUT_CONTENT "{\"imageLayoutVersion\":\"1.0.0\"}"
+
+static int
+archive_start(struct mig_dest *dst, const char *path, int compression)
+{
+	size_t n = strlen(path) + 48;
+	int error;
+
+	if ((dst->atmp = malloc(n)) == NULL)
+		return mig_oom();
+	snprintf(dst->atmp, n, "%s.drydock-%ld.tmp", path, (long)getpid());
+	dst->afd = open(dst->atmp,
+	    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
+	if (dst->afd < 0) {
+		drydock_error_set_os("cannot create '%s'", dst->atmp);
+		free(dst->atmp);
+		dst->atmp = NULL;
+		return DRYDOCK_ERROR;
+	}
+	if ((error = drydock_archive_writer_open(
+	         &dst->aw, dst->afd, compression)) < 0)
+		return error;
+	return drydock_digestmap_new(&dst->written, 256);
+}
+
+int
+mig_dest_open(
+    struct mig_dest *dst, const struct mig_loc *loc, struct mig_run *run)
+{
+	int error;
+
+	(void)run;
+	memset(dst, 0, sizeof(*dst));
+	dst->type = loc->type;
+	dst->path = loc->path;
+	dst->afd = -1;
+	switch (loc->type) {
+	case MIG_LOC_REGISTRY:
+		if ((error = drydock_store_open(
+		         &dst->st, loc->path, DRYDOCK_STORE_CREATE)) < 0)
+			return error;
+		return drydock_store_lock(dst->st);
+	case MIG_LOC_OCI:
+		if ((error = drydock_ocilayout_open(
+		         &dst->lay, loc->path, DRYDOCK_OCILAYOUT_CREATE)) < 0)
+			return error;
+		if ((error = drydock_ocilayout_lock(dst->lay)) < 0)
+			return error;
+		if ((error = drydock_ocilayout_blob_dir(
+		         dst->lay, DRYDOCK_DIGEST_SHA256, 1)) < 0)
+			return error;
+		/* leftovers of a killed run: never ours to keep */
+		(void)drydock_blobcopy_sweep_temps(error);
+		return 0;
+	case MIG_LOC_OCI_ARCHIVE:
+		if ((error = archive_start(dst, loc->path,
+		         drydock_archive_compression_for(loc->path))) < 0)
+			return error;
+		if ((error = drydock_archive_writer_file(dst->aw, "oci-layout",
+		         LAYOUT_CONTENT, strlen(LAYOUT_CONTENT))) < 0 ||
+		    (error = drydock_archive_writer_dir(dst->aw, "blobs")) < 0)
+			return error;
+		return drydock_archive_writer_dir(dst->aw, "blobs/sha256");
+	default:
+		drydock_error_set(DRYDOCK_ERRCLASS_INVALID,
+		    "cannot write to '%s' here", loc->spec);
+		return DRYDOCK_ERROR;
+	}
+}
+
+void
+mig_dest_release(struct mig_dest *dst)
+{
+	size_t i;
+
+	for (i = 0; i < dst->npend; i++) {
+		free(dst->pend[i].repo);
+		free(dst->pend[i].tag);
+		free(dst->pend[i].media_type);
+	}
+	free(dst->pend);
+	dst->pend = NULL;
+	dst->npend = dst->cappend = 0;
+	drydock_archive_writer_free(dst->aw);
+	dst->aw = NULL;
+	if (dst->afd >= 0)
+		close(dst->afd);
+	dst->afd = -1;
+	if (dst->atmp != NULL)
+		(void)unlink(dst->atmp); /* not renamed: the run failed */
+	free(dst->atmp);
+	dst->atmp = NULL;
+	drydock_digestmap_free(dst->written);
+	dst->written = NULL;
+	drydock_store_close(dst->st);
+	dst->st = NULL;
+	drydock_ocilayout_close(dst->lay);
+	dst->lay = NULL;
+}
+
+/* --- blobs ------------------------------------------------------------- */
+
+static void
+oci_blob_name(char *buf, const struct drydock_digest *d)
+{
+	drydock_digest_hex(buf, d);
+}
+
+static int
+archive_blob_path(char *buf, size_t sz, const struct drydock_digest *d)
+{
+	char hex[DRYDOCK_DIGEST_STRMAX];
+
+	snprintf(buf, sz, "blobs/%s/%s", drydock_digest_alg_name(d->alg),
+	    drydock_digest_hex(hex, d));
+	return 0;
+}
+
+static int
+archive_cb(const void *buf, size_t len, void *payload)
+{
+	return drydock_archive_writer_data(payload, buf, len);
+}
+
+int
+mig_dest_has_blob(
+    struct mig_run *run, const struct drydock_digest *d, int64_t size)
+{
+	struct mig_dest *dst = &run->dst;
+	uint64_t got;
+	int error;
+
+	switch (dst->type) {
+	case MIG_LOC_REGISTRY:
+		error = drydock_store_blob_stat(dst->st, d, &got, NULL);
+		break;
+	case MIG_LOC_OCI:
+		error = drydock_ocilayout_blob_stat(dst->lay, d, &got);
+		break;
+	default:
+		return drydock_digestmap_get(dst->written, d, NULL);
+	}
+	drydock_error_clear();
+	return error == 0 && (size < 0 || got == (uint64_t)size);
+}
+
+int
+mig_dest_put_blob(struct mig_run *run, int *how_out, int src_fd,
+    const struct drydock_digest *d, int64_t size)
+{
+	struct mig_dest *dst = &run->dst;
+	char name[DRYDOCK_DIGEST_STRMAX + 16];
+	struct stat sb;
+	int dfd, error;
+
+	switch (dst->type) {
+	case MIG_LOC_REGISTRY:
+		return drydock_regwrite_blob(
+		    how_out, run->bc, dst->st, src_fd, d, size);
+	case MIG_LOC_OCI:
+		if ((dfd = drydock_ocilayout_blob_dir(dst->lay, d->alg, 1)) < 0)
+			return dfd;
+		oci_blob_name(name, d);
+		return drydock_blobcopy_file(
+		    run->bc, how_out, src_fd, dfd, name, d, size);
+	default:
+		break;
+	}
+	/* an archive: the entry's size must be known before its bytes */
+	if (drydock_digestmap_get(dst->written, d, NULL)) {
+		*how_out = DRYDOCK_BLOBCOPY_PRESENT;
+		return 0;
+	}
+	if (fstat(src_fd, &sb) < 0) {
+		drydock_error_set_os("cannot stat a blob");
+		return DRYDOCK_ERROR;
+	}
+	if (size >= 0 && (uint64_t)sb.st_size != (uint64_t)size) {
+		char ds[DRYDOCK_DIGEST_STRMAX];
+
+		drydock_error_set(DRYDOCK_ERRCLASS_DIGEST,
+		    "%s: size mismatch: expected %lld bytes, got %lld",
+		    drydock_digest_format(ds, d), (long long)size,
+		    (long long)sb.st_size);
+		return DRYDOCK_ECORRUPT;
+	}
+	archive_blob_path(name, sizeof(name), d);
+	if ((error = drydock_archive_writer_begin(
+	         dst->aw, name, (int64_t)sb.st_size)) < 0)
+		return error;
+	/*
+	 * A digest mismatch here has already sent bytes into the archive:
+	 * the run fails and the temporary archive is removed.
+	 */
+	if ((error = drydock_blobcopy_stream(run->bc, src_fd, d,
+	         (int64_t)sb.st_size, archive_cb, dst->aw)) < 0) {
+		run->failures++;
+		return error;
+	}
+	*how_out = DRYDOCK_BLOBCOPY_COPIED;
+	return drydock_digestmap_put(dst->written, d, 0) < 0 ? mig_oom() : 0;
+}
+
+int
+mig_dest_put_buffer(struct mig_run *run, int *how_out, const char *buf,
+    size_t len, const struct drydock_digest *d)
+{
+	struct mig_dest *dst = &run->dst;
+	char name[DRYDOCK_DIGEST_STRMAX + 16];
+	int dfd, error;
+
+	switch (dst->type) {
+	case MIG_LOC_REGISTRY:
+		return drydock_regwrite_blob_buffer(
+		    how_out, run->bc, dst->st, buf, len, d);
+	case MIG_LOC_OCI:
+		if ((dfd = drydock_ocilayout_blob_dir(dst->lay, d->alg, 1)) < 0)
+			return dfd;
+		oci_blob_name(name, d);
+		return drydock_blobcopy_buffer(
+		    run->bc, how_out, buf, len, dfd, name);
+	default:
+		break;
+	}
+	if (drydock_digestmap_get(dst->written, d, NULL)) {
+		*how_out = DRYDOCK_BLOBCOPY_PRESENT;
+		return 0;
+	}
+	archive_blob_path(name, sizeof(name), d);
+	if ((error = drydock_archive_writer_file(dst->aw, name, buf, len)) < 0)
+		return error;
+	*how_out = DRYDOCK_BLOBCOPY_COPIED;
+	return drydock_digestmap_put(dst->written, d, 0) < 0 ? mig_oom() : 0;
+}
+
+/* --- metadata ------------------------------------------------------------ */
+
+int
+mig_dest_queue(struct mig_run *run, int kind, const char *repo, const char *tag,
+    const struct drydock_digest *d, const char *media_type, int64_t size)
+{
+	struct mig_dest *dst = &run->dst;
+	struct mig_pending *p;
+
+	if (dst->type != MIG_LOC_REGISTRY &&
+	    (kind == MIG_PEND_LAYER || kind == MIG_PEND_REVISION))
+		return 0;
+	if (dst->npend == dst->cappend) {
+		size_t cap = dst->cappend ? dst->cappend * 2 : 256;
+		struct mig_pending *np = realloc(dst->pend, cap * sizeof(*np));
+
+		if (np == NULL)
+			return mig_oom();
+		dst->pend = np;
+		dst->cappend = cap;
+	}
+	p = &dst->pend[dst->npend];
+	memset(p, 0, sizeof(*p));
+	p->kind = kind;
+	p->digest = *d;
+	p->size = size;
+	if ((p->repo = mig_strdup(repo)) == NULL ||
+	    (tag != NULL && (p->tag = mig_strdup(tag)) == NULL) ||
+	    (media_type != NULL &&
+	        (p->media_type = mig_strdup(media_type)) == NULL)) {
+		free(p->repo);
+		free(p->tag);
+		return mig_oom();
+	}
+	dst->npend++;
+	return 0;
+}
+
+static int
+registry_finish(struct mig_run *run)
+{
+	struct mig_dest *dst = &run->dst;
+	const unsigned fl = DRYDOCK_STORE_WRITE_NOSYNC;
+	size_t i;
+	int error, pass;
+
+	/* blobs, then links, then tags: each batch durable before the next */
+	if ((error = drydock_store_sync(dst->st)) < 0)
+		return error;
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < dst->npend; i++) {
+			struct mig_pending *p = &dst->pend[i];
+
+			if (mig_stop)
+				return DRYDOCK_EINTR;
+			if (pass == 0 && p->kind == MIG_PEND_LAYER)
+				error = drydock_regwrite_layer_link(
+				    NULL, dst->st, p->repo, &p->digest, fl);
+			else if (pass == 0 && p->kind == MIG_PEND_REVISION)
+				error = drydock_regwrite_revision(
+				    NULL, dst->st, p->repo, &p->digest, fl);
+			else if (pass == 1 && p->kind == MIG_PEND_ROOT &&
+			    p->tag != NULL)
+				error = drydock_regwrite_tag(NULL, dst->st,
+				    p->repo, p->tag, &p->digest, fl);
+			else
+				continue;
+			if (error < 0)
+				return error;
+		}
+		if ((error = drydock_store_sync(dst->st)) < 0)
+			return error;
+	}
+	return 0;
+}
+
+static int
+layout_put_roots(struct mig_run *run, struct drydock_ocilayout_index *idx)
+{
+	struct mig_dest *dst = &run->dst;
+	char name[PATH_MAX + DRYDOCK_DIGEST_STRMAX];
+	char ds[DRYDOCK_DIGEST_STRMAX];
+	const char *ann[5];
+	size_t i;
+	int error;
+
+	for (i = 0; i < dst->npend; i++) {
+		struct mig_pending *p = &dst->pend[i];
+
+		if (p->kind != MIG_PEND_ROOT)
+			continue;
+		if (p->tag != NULL) {
+			snprintf(name, sizeof(name), "%s:%s", p->repo, p->tag);
+			ann[0] = DRYDOCK_OCI_REF_NAME;
+			ann[1] = name;
+			ann[2] = DRYDOCK_OCI_IMAGE_NAME;
+			ann[3] = name;
+			ann[4] = NULL;
+		} else {
+			snprintf(name, sizeof(name), "%s@%s", p->repo,
+			    drydock_digest_format(ds, &p->digest));
+			ann[0] = DRYDOCK_OCI_IMAGE_NAME;
+			ann[1] = name;
+			ann[2] = NULL;
+		}
+		if ((error = drydock_ocilayout_index_put(
+		         idx, p->media_type, &p->digest, p->size, ann)) < 0)
+			return error;
+	}
+	return 0;
+}
+
+static int
+archive_finish(struct mig_run *run)
+{
+	struct mig_dest *dst = &run->dst;
+	struct drydock_ocilayout_index *idx = NULL;
+	char *buf = NULL;
+	size_t len;
+	int error;
+
+	if (dst->type == MIG_LOC_OCI_ARCHIVE) {
+		if ((error = drydock_ocilayout_index_new(&idx)) < 0)
+			return error;
+		if ((error = layout_put_roots(run, idx)) == 0)
+			error = drydock_ocilayout_index_format(&buf, &len, idx);
+		drydock_ocilayout_index_free(idx);
+		if (error == 0)
+			error = drydock_archive_writer_file(
+			    dst->aw, "index.json", buf, len);
+		free(buf);
+		if (error < 0)
+			return error;
+	}
+	if ((error = drydock_archive_writer_close(dst->aw)) < 0)
+		return error;
+	if (fsync(dst->afd) < 0 || close(dst->afd) < 0) {
+		dst->afd = -1;
+		drydock_error_set_os("cannot write '%s'", dst->atmp);
+		return DRYDOCK_ERROR;
+	}
+	dst->afd = -1;
+	if (rename(dst->atmp, dst->path) < 0) {
+		drydock_error_set_os(
+		    "cannot rename '%s' to '%s'", dst->atmp, dst->path);
+		return DRYDOCK_ERROR;
+	}
+	free(dst->atmp);
+	dst->atmp = NULL;
+	return 0;
+}
+
+int
+mig_dest_finish(struct mig_run *run)
+{
+	struct mig_dest *dst = &run->dst;
+	int error;
+
+	switch (dst->type) {
+	case MIG_LOC_REGISTRY:
+		return registry_finish(run);
+	case MIG_LOC_OCI:
+		if ((error = layout_put_roots(
+		         run, drydock_ocilayout_index(dst->lay))) < 0)
+			return error;
+		return drydock_ocilayout_write_index(dst->lay);
+	default:
+		return archive_finish(run);
+	}
+}

@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * main.c --- drydock-migrate: parse options and locations, open the
+ * source and the destination, select, copy, verify, report, and turn the
+ * result into an fsck(8)-style exit code.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "migrate.h"
+
+static const char synopsis[] =
+    "usage: drydock-migrate [-qv] [--repo NAME]... [--image NAME:TAG]...\n"
+    "                       [--all-tags] [--untagged] [--to-oci-types]\n"
+    "                       [--platform OS/ARCH] [--compress]\n"
+    "                       [--link auto|hard|reflink|copy] [--verify]\n"
+    "                       [--json FILE|-] SRC DEST\n"
+    "       drydock-migrate verify [--repo NAME]... [--image NAME:TAG]...\n"
+    "                       [--json FILE|-] SRC DEST\n";
+
+static void
+usage(void)
+{
+	fputs(synopsis, stderr);
+	fputs("Try 'drydock-migrate --help' for more.\n", stderr);
+	exit(DRYDOCK_EXIT_USAGE);
+}
+
+static void
+help(void)
+{
+	fputs(synopsis, stdout);
+	fputs("\n"
+	      "Move images between a CNCF distribution registry's storage "
+	      "and export formats,\nor between registry roots, keeping "
+	      "every byte and digest where the format can.\n\n"
+	      "Locations:\n"
+	      "  registry:DIR          a storage root (DIR holds "
+	      "docker/registry/v2)\n"
+	      "  oci:DIR               an OCI image layout; tags are "
+	      "index.json entries named\n"
+	      "                        REPO:TAG (skopeo reads "
+	      "oci:DIR:REPO:TAG)\n"
+	      "  oci-archive:FILE      the same layout as a tar (.gz, .zst: "
+	      "compressed)\n"
+	      "  docker-archive:FILE   docker save format (lossy: one "
+	      "platform, new manifest)\n\n"
+	      "Options:\n"
+	      "      --repo NAME         every tag of NAME (repeatable)\n"
+	      "      --image NAME:TAG    one tag, or NAME@DIGEST one manifest "
+	      "(repeatable)\n"
+	      "      --all-tags          every tag of each --image's "
+	      "repository\n"
+	      "      --untagged          also manifests no tag names\n"
+	      "                          (referrers of carried images always "
+	      "go along)\n"
+	      "      --to-oci-types      convert Docker manifests to OCI "
+	      "(digests change; reported)\n"
+	      "      --platform OS/ARCH  docker-archive export: the platform "
+	      "(default: this host)\n"
+	      "      --compress          docker-archive import: gzip layers "
+	      "(default: stored as is)\n"
+	      "      --link MODE         auto (reflink, else hard link, else "
+	      "copy), hard, reflink,\n"
+	      "                          copy (default auto)\n"
+	      "      --verify            afterwards, prove every tag and blob "
+	      "at DEST\n"
+	      "      --json FILE|-       write the inventory as JSON\n"
+	      "  -q, --quiet             only problems\n"
+	      "  -v, --verbose           one line per image\n"
+	      "  -h, --help              this help\n"
+	      "  -V, --version           the version\n\n"
+	      "Exit status: 0 done; 4 some images failed or did not verify, "
+	      "or input refused;\n8 operational error; 16 usage error; 32 "
+	      "interrupted.\nSee drydock-migrate(8).\n",
+	    stdout);
+	exit(0);
+}
+
+enum {
+	OPT_ALL_TAGS = 256,
+	OPT_COMPRESS,
+	OPT_IMAGE,
+	OPT_JSON,
+	OPT_LINK,
+	OPT_PLATFORM,
+	OPT_REPO,
+	OPT_TO_OCI,
+	OPT_UNTAGGED,
+	OPT_VERIFY
+};
+
+static const struct option longopts[] = {
+    {"all-tags", no_argument, NULL, OPT_ALL_TAGS},
+    {"compress", no_argument, NULL, OPT_COMPRESS},
+    {"help", no_argument, NULL, 'h'},
+    {"image", required_argument, NULL, OPT_IMAGE},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"link", required_argument, NULL, OPT_LINK},
+    {"platform", required_argument, NULL, OPT_PLATFORM},
+    {"quiet", no_argument, NULL, 'q'},
+    {"repo", required_argument, NULL, OPT_REPO},
+    {"to-oci-types", no_argument, NULL, OPT_TO_OCI},
+    {"untagged", no_argument, NULL, OPT_UNTAGGED},
+    {"verbose", no_argument, NULL, 'v'},
+    {"verify", no_argument, NULL, OPT_VERIFY},
+    {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
+
+static int
+parse_loc(struct mig_loc *loc, const char *arg)
+{
+	static const struct {
+		const char *prefix;
+		int type;
+	} kinds[] = {{"registry:", MIG_LOC_REGISTRY}, {"oci:", MIG_LOC_OCI},
+	    {"oci-archive:", MIG_LOC_OCI_ARCHIVE},
+	    {"docker-archive:", MIG_LOC_DOCKER_ARCHIVE}};
+	size_t i, n;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		n = strlen(kinds[i].prefix);
+		if (strncmp(arg, kinds[i].prefix, n) == 0 && arg[n] != '\0') {
+			loc->type = kinds[i].type;
+			loc->path = arg + n;
+			loc->spec = arg;
+			return 0;
+		}
+	}
+	fprintf(stderr,
+	    "%s: '%s': not a location (registry:DIR, oci:DIR, "
+	    "oci-archive:FILE, docker-archive:FILE)\n",
+	    MIG_NAME, arg);
+	return -1;
+}
+
+static void
+push_arg(const char ***v, size_t *n, const char *arg)
+{
+	const char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
+
+	if (nv == NULL) {
+		fprintf(stderr, "%s: out of memory\n", MIG_NAME);
+		exit(DRYDOCK_EXIT_OPERATIONAL);
+	}
+	nv[(*n)++] = arg;
+	*v = nv;
+}
+
+static int
+direction_ok(const struct mig_opts *o)
+{
+	int s = o->src.type, d = o->dst.type;
+
+	if (o->verify_only)
+		return s != MIG_LOC_DOCKER_ARCHIVE &&
+		    d != MIG_LOC_DOCKER_ARCHIVE;
+	if (s == MIG_LOC_DOCKER_ARCHIVE)
+		return d == MIG_LOC_REGISTRY || d == MIG_LOC_OCI;
+	if (d == MIG_LOC_DOCKER_ARCHIVE)
+		return s == MIG_LOC_REGISTRY || s == MIG_LOC_OCI;
+	if (s == MIG_LOC_OCI_ARCHIVE)
+		return d == MIG_LOC_REGISTRY || d == MIG_LOC_OCI;
+	return 1;
+}
+
+static void
+parse_options(struct mig_opts *o, int argc, char **argv)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	if (argc > 1 && strcmp(argv[1], "verify") == 0) {
+		o->verify_only = o->verify = 1;
+		argv++;
+		argc--;
+	}
+	while ((c = getopt_long(argc, argv, "hqvV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			help();
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case 'V':
+			printf(
+			    "drydock-migrate (drydock) %s\n", DRYDOCK_VERSION);
+			exit(0);
+		case OPT_ALL_TAGS:
+			o->all_tags = 1;
+			break;
+		case OPT_COMPRESS:
+			o->compress = 1;
+			break;
+		case OPT_IMAGE:
+			push_arg(&o->images, &o->nimages, optarg);
+			break;
+		case OPT_JSON:
+			o->json = optarg;
+			break;
+		case OPT_LINK:
+			if (drydock_blobcopy_mode_parse(&o->link_mode, optarg) <
+			    0) {
+				fprintf(stderr, "%s: --link: %s\n", MIG_NAME,
+				    drydock_error_message());
+				usage();
+			}
+			break;
+		case OPT_PLATFORM:
+			o->platform = optarg;
+			break;
+		case OPT_REPO:
+			push_arg(&o->repos, &o->nrepos, optarg);
+			break;
+		case OPT_TO_OCI:
+			o->to_oci_types = 1;
+			break;
+		case OPT_UNTAGGED:
+			o->untagged = 1;
+			break;
+		case OPT_VERIFY:
+			o->verify = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 2) {
+		fprintf(
+		    stderr, "%s: give a source and a destination\n", MIG_NAME);
+		usage();
+	}
+	if (parse_loc(&o->src, argv[0]) < 0 || parse_loc(&o->dst, argv[1]) < 0)
+		usage();
+	if (!direction_ok(o)) {
+		fprintf(stderr, "%s: cannot %s %s to %s\n", MIG_NAME,
+		    o->verify_only ? "verify" : "migrate", o->src.spec,
+		    o->dst.spec);
+		usage();
+	}
+	if (o->verify_only && o->to_oci_types) {
+		fprintf(stderr,
+		    "%s: verify compares digests as they are; "
+		    "--to-oci-types goes with a migration\n",
+		    MIG_NAME);
+		usage();
+	}
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	mig_stop = 1;
+}
+
+/* The same path on both sides would read what it writes. */
+static int
+same_place(const struct mig_opts *o)
+{
+	char a[PATH_MAX], b[PATH_MAX];
+
+	if (realpath(o->src.path, a) == NULL ||
+	    realpath(o->dst.path, b) == NULL)
+		return 0;
+	return strcmp(a, b) == 0;
+}
+
+static int
+exit_for(struct mig_run *run, int error)
+{
+	size_t i;
+	int rc = 0;
+
+	if (error == DRYDOCK_EINTR || run->interrupted || mig_stop)
+		return DRYDOCK_EXIT_INTERRUPTED;
+	if (error == DRYDOCK_EUNSAFE || error == DRYDOCK_ECORRUPT)
+		rc |= DRYDOCK_EXIT_PROBLEMS; /* input refused */
+	else if (error < 0)
+		rc |= DRYDOCK_EXIT_OPERATIONAL;
+	for (i = 0; i < run->nroots; i++)
+		if (run->roots[i].status == MIG_FAILED ||
+		    run->roots[i].verified < 0)
+			rc |= DRYDOCK_EXIT_PROBLEMS;
+	if (run->failures || run->verify_failures)
+		rc |= DRYDOCK_EXIT_PROBLEMS;
+	return rc;
+}
+
+static int
+migrate(struct mig_run *run)
+{
+	const struct mig_opts *o = run->o;
+	int error;
+
+	if (o->src.type == MIG_LOC_DOCKER_ARCHIVE)
+		return mig_docker_import(run);
+	if (o->src.type == MIG_LOC_OCI_ARCHIVE) {
+		/* streams the blobs into the destination, opened there */
+		if ((error = mig_archive_import(run)) < 0)
+			return error;
+	} else {
+		if ((error = mig_source_open(
+		         &run->src, o->src.type, o->src.path, run)) < 0)
+			return error;
+		run->src_owned = 1;
+	}
+	if ((error = mig_select(run)) < 0)
+		return error;
+	if (o->verify_only)
+		return mig_verify(run);
+	if (o->dst.type == MIG_LOC_DOCKER_ARCHIVE)
+		return mig_docker_export(run);
+	if (o->src.type != MIG_LOC_OCI_ARCHIVE &&
+	    (error = mig_dest_open(&run->dst, &o->dst, run)) < 0)
+		return error;
+	if ((error = mig_copy(run)) < 0)
+		return error;
+	return o->verify ? mig_verify(run) : 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct mig_opts o;
+	struct mig_run run;
+	struct sigaction sa;
+	int64_t t0 = mig_now_ns();
+	int error, rc;
+
+	parse_options(&o, argc, argv);
+	if (same_place(&o)) {
+		fprintf(stderr, "%s: source and destination are the same\n",
+		    MIG_NAME);
+		return DRYDOCK_EXIT_USAGE;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	if ((error = mig_run_init(&run, &o)) < 0) {
+		fprintf(stderr, "%s: %s\n", MIG_NAME, drydock_error_message());
+		return DRYDOCK_EXIT_OPERATIONAL;
+	}
+	error = migrate(&run);
+	if (error < 0 && error != DRYDOCK_EINTR)
+		fprintf(stderr, "%s: %s\n", MIG_NAME, drydock_error_message());
+	run.seconds = (double)(mig_now_ns() - t0) / 1e9;
+	run.exit_code = rc = exit_for(&run, error);
+	if (mig_report(&run) < 0) {
+		fprintf(stderr, "%s: %s\n", MIG_NAME, drydock_error_message());
+		rc |= DRYDOCK_EXIT_OPERATIONAL;
+	}
+	mig_run_release(&run);
+	free(o.repos);
+	free(o.images);
+	return rc;
+}

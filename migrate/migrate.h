@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * migrate.h --- drydock-migrate's internal interfaces: options, locations,
+ * the source catalogue (source.c), the destination writers (dest.c), the
+ * selection and copy of images (copy.c), conversions (convert.c), archives
+ * (archive.c, dockerarchive.c), verification (verify.c) and the report
+ * (report.c).
+ */
+#ifndef DRYDOCK_MIGRATE_H
+#define DRYDOCK_MIGRATE_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <drydock/archive.h>
+#include <drydock/blobcopy.h>
+#include <drydock/drydock.h>
+#include <drydock/ocilayout.h>
+#include <drydock/regwrite.h>
+
+#define MIG_NAME "drydock-migrate"
+
+struct mig_run;
+
+enum mig_loc_type {
+	MIG_LOC_REGISTRY = 0,
+	MIG_LOC_OCI,
+	MIG_LOC_OCI_ARCHIVE,
+	MIG_LOC_DOCKER_ARCHIVE
+};
+
+struct mig_loc {
+	int type; /* enum mig_loc_type */
+	const char *path; /* after the "type:" prefix (borrowed from argv) */
+	const char *spec; /* the whole argument */
+};
+
+struct mig_opts {
+	struct mig_loc src, dst;
+	const char **repos; /* --repo, repeatable */
+	size_t nrepos;
+	const char **images; /* --image NAME:TAG or NAME@DIGEST */
+	size_t nimages;
+	const char *json; /* --json FILE|- */
+	const char *platform; /* --platform os/arch[/variant] */
+	int all_tags; /* --all-tags */
+	int untagged; /* --untagged */
+	int to_oci_types; /* --to-oci-types */
+	int compress; /* --compress (docker-archive import) */
+	int verify; /* --verify, or the verify subcommand */
+	int verify_only; /* the verify subcommand */
+	int link_mode; /* enum drydock_blobcopy_mode */
+	int quiet, verbose;
+};
+
+/* --- the source: a catalogue of names ------------------------------------ */
+
+/* A name the source holds: a tag, or a manifest no tag names. */
+struct mig_entry {
+	char *repo;
+	char *tag; /* NULL: untagged (a revision, or an unnamed entry) */
+	struct drydock_digest digest;
+	int64_t size; /* from index.json, -1 when unknown */
+	/* referrer search, filled on demand */
+	int subject_state; /* 0 unread, 1 has subject, 2 none or unreadable */
+	struct drydock_digest subject;
+};
+
+struct mig_source {
+	int type; /* enum mig_loc_type (archives are read into a directory
+	             type before they become a source) */
+	struct drydock_store *st;
+	struct drydock_ocilayout *lay;
+	struct mig_entry *entries; /* sorted by repo, tag (untagged last) */
+	size_t n, cap;
+};
+
+int mig_source_open(
+    struct mig_source *src, int type, const char *path, struct mig_run *run);
+/* A source over a store or layout opened elsewhere (borrowed). */
+int mig_source_from_store(
+    struct mig_source *src, struct drydock_store *st, struct mig_run *run);
+int mig_source_from_layout(
+    struct mig_source *src, struct drydock_ocilayout *lay, struct mig_run *run);
+/*
+ * A catalogue from an index.json (borrowed) whose blobs are read from st
+ * when not NULL, else from lay: an archive streamed into a destination.
+ */
+int mig_source_from_index(struct mig_source *src,
+    struct drydock_ocilayout_index *idx, struct drydock_store *st,
+    struct drydock_ocilayout *lay, struct mig_run *run);
+void mig_source_release(struct mig_source *src, int owned);
+
+/* fd of a blob (close it), DRYDOCK_ENOTFOUND, ... */
+int mig_source_blob_open(
+    struct mig_source *src, const struct drydock_digest *d);
+/* A manifest: read (at most 4 MiB) and its digest checked. */
+int mig_source_manifest_read(char **buf_out, size_t *len_out,
+    struct mig_source *src, const struct drydock_digest *d);
+/* The entry of repo:tag (tag NULL: the untagged entry of digest d). */
+struct mig_entry *mig_source_lookup(struct mig_source *src, const char *repo,
+    const char *tag, const struct drydock_digest *d);
+
+/* --- the destination ------------------------------------------------------ */
+
+struct mig_pending {
+	char *repo;
+	char *tag; /* tags only */
+	struct drydock_digest digest;
+	int kind; /* MIG_PEND_* */
+	char *media_type; /* index entries */
+	int64_t size;
+};
+
+enum { MIG_PEND_LAYER = 0, MIG_PEND_REVISION, MIG_PEND_TAG, MIG_PEND_ROOT };
+
+struct mig_dest {
+	int type; /* enum mig_loc_type */
+	const char *path;
+	struct drydock_store *st;
+	struct drydock_ocilayout *lay;
+	/* archives: the tar being written to a temp file beside path */
+	struct drydock_archive_writer *aw;
+	int afd;
+	char *atmp;
+	struct drydock_digestmap *written; /* blobs in the archive */
+	/* metadata written after every blob, at finish */
+	struct mig_pending *pend;
+	size_t npend, cappend;
+};
+
+int mig_dest_open(
+    struct mig_dest *dst, const struct mig_loc *loc, struct mig_run *run);
+/* Place a blob read from src_fd.  how_out: enum drydock_blobcopy_how. */
+int mig_dest_put_blob(struct mig_run *run, int *how_out, int src_fd,
+    const struct drydock_digest *d, int64_t size);
+/* Place a manifest (or any blob held in memory). */
+int mig_dest_put_buffer(struct mig_run *run, int *how_out, const char *buf,
+    size_t len, const struct drydock_digest *d);
+/* 1 when the destination holds the blob already (size checked). */
+int mig_dest_has_blob(
+    struct mig_run *run, const struct drydock_digest *d, int64_t size);
+int mig_dest_queue(struct mig_run *run, int kind, const char *repo,
+    const char *tag, const struct drydock_digest *d, const char *media_type,
+    int64_t size);
+/* Write the queued metadata (links, tags, index.json); close archives. */
+int mig_dest_finish(struct mig_run *run);
+void mig_dest_release(struct mig_dest *dst);
+
+/* --- the run ----------------------------------------------------------- */
+
+enum mig_root_why { MIG_WHY_TAG = 0, MIG_WHY_REFERRER, MIG_WHY_UNTAGGED };
+enum mig_root_status { MIG_OK = 0, MIG_FAILED, MIG_SKIPPED };
+
+/* One image carried: a tag, a referrer or an untagged manifest. */
+struct mig_root {
+	struct mig_entry *e; /* borrowed from the source catalogue */
+	int why; /* enum mig_root_why */
+	int status; /* enum mig_root_status */
+	char *error;
+	char *media_type; /* of the top manifest (as stored) */
+	int64_t size;
+	struct drydock_digest dest_digest; /* differs after a conversion */
+	char *dest_media_type;
+	int lossy; /* docker-archive */
+	char *note; /* what a lossy conversion changed */
+	uint64_t nblobs, bytes;
+	int verified; /* 1 ok, -1 failed, 0 not checked */
+	char *verify_error;
+};
+
+/* A manifest digest that a conversion changed. */
+struct mig_change {
+	struct drydock_digest from, to;
+	int64_t size; /* of the converted manifest */
+	char *from_type, *to_type;
+};
+
+struct mig_run {
+	struct mig_opts *o;
+	struct mig_source src;
+	int src_owned; /* src's store or layout is closed with the run */
+	struct mig_dest dst;
+	struct drydock_blobcopy *bc;
+	struct mig_root *roots;
+	size_t nroots, caproots;
+	/* keys: sha256 of "repo\0digest" (per repository), or the digest */
+	struct drydock_digestmap *placed; /* blobs placed at the destination */
+	struct drydock_digestmap *repo_done; /* (repo, manifest) copied */
+	struct drydock_digestmap *repo_linked; /* (repo, blob) link queued */
+	struct drydock_digestmap *conv; /* from -> index into changes */
+	struct mig_change *changes;
+	size_t nchanges, capchanges;
+	char **problems;
+	size_t nproblems, capproblems;
+	uint64_t foreign_skipped;
+	int failures; /* operational errors (exit 8) */
+	int verify_failures;
+	int verify_ran;
+	int interrupted;
+	double seconds, verify_seconds;
+	int exit_code;
+	/* oci-archive import: its index.json, the catalogue's origin */
+	struct drydock_ocilayout_index *src_index;
+};
+
+extern volatile sig_atomic_t mig_stop;
+
+int mig_run_init(struct mig_run *run, struct mig_opts *o);
+void mig_run_release(struct mig_run *run);
+void mig_problem(struct mig_run *run, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* A per-repository key for the digestmaps above. */
+void mig_repo_key(struct drydock_digest *out, const char *repo,
+    const struct drydock_digest *d);
+char *mig_strdup(const char *s);
+int mig_oom(void);
+int64_t mig_now_ns(void);
+
+/* copy.c */
+int mig_select(struct mig_run *run);
+int mig_copy(struct mig_run *run);
+
+/* convert.c: Docker schema2 / list -> OCI, as skopeo converts */
+int mig_convert_to_oci(struct mig_run *run, char **buf_out, size_t *len_out,
+    struct drydock_digest *d_out, const char *buf, size_t len,
+    const char *repo);
+
+/* archive.c: oci-archive in and out */
+/*
+ * Open the destination and stream an oci-archive's blobs into it (each
+ * one checked against its name); run->src becomes the archive's
+ * index.json over the destination's blobs.
+ */
+int mig_archive_import(struct mig_run *run);
+/* verify against an oci-archive destination (streamed) */
+int mig_oci_archive_verify(struct mig_run *run);
+
+/* dockerarchive.c */
+int mig_docker_export(struct mig_run *run);
+int mig_docker_import(struct mig_run *run);
+
+/* verify.c */
+int mig_verify(struct mig_run *run);
+
+/* report.c */
+int mig_report(struct mig_run *run);
+
+#endif

@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * report.c --- what a migration tells: the human summary (stderr, or
+ * stdout unless --json - takes it) and the --json inventory, both built
+ * from the same struct mig_run.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "migrate.h"
+
+static const char *const why_names[] = {"tag", "referrer", "untagged"};
+static const char *const status_names[] = {"ok", "failed", "skipped"};
+
+static json_t *
+jdigest(const struct drydock_digest *d)
+{
+	char ds[DRYDOCK_DIGEST_STRMAX];
+
+	return json_string(drydock_digest_format(ds, d));
+}
+
+static json_t *
+root_json(const struct mig_root *r)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "repository", json_string(r->e->repo));
+	json_object_set_new(
+	    o, "tag", r->e->tag != NULL ? json_string(r->e->tag) : json_null());
+	json_object_set_new(o, "kind", json_string(why_names[r->why]));
+	json_object_set_new(o, "digest", jdigest(&r->e->digest));
+	json_object_set_new(o, "dest_digest", jdigest(&r->dest_digest));
+	json_object_set_new(o, "digest_changed",
+	    json_boolean(
+	        !drydock_digest_equal(&r->e->digest, &r->dest_digest)));
+	if (r->media_type != NULL)
+		json_object_set_new(
+		    o, "media_type", json_string(r->media_type));
+	if (r->dest_media_type != NULL)
+		json_object_set_new(
+		    o, "dest_media_type", json_string(r->dest_media_type));
+	json_object_set_new(o, "status", json_string(status_names[r->status]));
+	if (r->error != NULL)
+		json_object_set_new(o, "error", json_string(r->error));
+	json_object_set_new(o, "lossy", json_boolean(r->lossy));
+	if (r->note != NULL)
+		json_object_set_new(o, "note", json_string(r->note));
+	json_object_set_new(o, "blobs", json_integer((json_int_t)r->nblobs));
+	json_object_set_new(o, "bytes", json_integer((json_int_t)r->bytes));
+	if (r->verified != 0)
+		json_object_set_new(
+		    o, "verified", json_boolean(r->verified > 0));
+	if (r->verify_error != NULL)
+		json_object_set_new(
+		    o, "verify_error", json_string(r->verify_error));
+	return o;
+}
+
+static json_t *
+blobs_json(const struct mig_run *run)
+{
+	const struct drydock_blobcopy_stats *s =
+	    drydock_blobcopy_stats(run->bc);
+	json_t *o = json_object(), *bytes = json_object();
+	int h;
+
+	for (h = 0; h < DRYDOCK_BLOBCOPY_HOW_MAX; h++) {
+		json_object_set_new(o, drydock_blobcopy_how_name(h),
+		    json_integer((json_int_t)s->count[h]));
+		json_object_set_new(bytes, drydock_blobcopy_how_name(h),
+		    json_integer((json_int_t)s->bytes[h]));
+	}
+	json_object_set_new(o, "bytes", bytes);
+	json_object_set_new(o, "hashed", json_integer((json_int_t)s->hashed));
+	json_object_set_new(o, "foreign_skipped",
+	    json_integer((json_int_t)run->foreign_skipped));
+	return o;
+}
+
+static json_t *
+report_json(const struct mig_run *run)
+{
+	json_t *j = json_object(), *a = json_array(), *c = json_array(),
+	       *p = json_array(), *sum = json_object();
+	size_t i, n[3] = {0, 0, 0}, failed = 0, lossy = 0, vfail = 0, vok = 0;
+
+	json_object_set_new(j, "schema_version", json_integer(1));
+	json_object_set_new(j, "tool", json_string(MIG_NAME));
+	json_object_set_new(j, "version", json_string(DRYDOCK_VERSION));
+	json_object_set_new(
+	    j, "mode", json_string(run->o->verify_only ? "verify" : "migrate"));
+	json_object_set_new(j, "source", json_string(run->o->src.spec));
+	json_object_set_new(j, "destination", json_string(run->o->dst.spec));
+	json_object_set_new(j, "link",
+	    json_string(drydock_blobcopy_mode_name(run->o->link_mode)));
+	for (i = 0; i < run->nroots; i++) {
+		const struct mig_root *r = &run->roots[i];
+
+		json_array_append_new(a, root_json(r));
+		n[r->why]++;
+		failed += r->status == MIG_FAILED;
+		lossy += r->lossy;
+		vok += r->verified > 0;
+		vfail += r->verified < 0;
+	}
+	json_object_set_new(j, "images", a);
+	for (i = 0; i < run->nchanges; i++) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "from", jdigest(&run->changes[i].from));
+		json_object_set_new(o, "to", jdigest(&run->changes[i].to));
+		json_object_set_new(o, "from_media_type",
+		    json_string(run->changes[i].from_type));
+		json_object_set_new(
+		    o, "to_media_type", json_string(run->changes[i].to_type));
+		json_array_append_new(c, o);
+	}
+	json_object_set_new(j, "digest_changes", c);
+	json_object_set_new(j, "blobs", blobs_json(run));
+	for (i = 0; i < run->nproblems; i++)
+		json_array_append_new(p, json_string(run->problems[i]));
+	json_object_set_new(j, "problems", p);
+	json_object_set_new(
+	    sum, "images", json_integer((json_int_t)run->nroots));
+	json_object_set_new(sum, "tags", json_integer((json_int_t)n[0]));
+	json_object_set_new(sum, "referrers", json_integer((json_int_t)n[1]));
+	json_object_set_new(sum, "untagged", json_integer((json_int_t)n[2]));
+	json_object_set_new(sum, "failed", json_integer((json_int_t)failed));
+	json_object_set_new(sum, "lossy", json_integer((json_int_t)lossy));
+	json_object_set_new(
+	    sum, "digests_changed", json_integer((json_int_t)run->nchanges));
+	json_object_set_new(j, "summary", sum);
+	if (run->verify_ran) {
+		json_t *v = json_object();
+
+		json_object_set_new(
+		    v, "checked", json_integer((json_int_t)(vok + vfail)));
+		json_object_set_new(
+		    v, "failed", json_integer((json_int_t)vfail));
+		json_object_set_new(v, "ok",
+		    json_boolean(vfail == 0 && run->verify_failures == 0));
+		json_object_set_new(
+		    v, "seconds", json_real(run->verify_seconds));
+		json_object_set_new(j, "verify", v);
+	}
+	json_object_set_new(j, "seconds", json_real(run->seconds));
+	json_object_set_new(j, "exit_code", json_integer(run->exit_code));
+	return j;
+}
+
+static void
+summary(const struct mig_run *run, FILE *f)
+{
+	const struct drydock_blobcopy_stats *s =
+	    drydock_blobcopy_stats(run->bc);
+	size_t i, failed = 0, lossy = 0, vfail = 0, vok = 0;
+	char ds[DRYDOCK_DIGEST_STRMAX], dd[DRYDOCK_DIGEST_STRMAX];
+
+	for (i = 0; i < run->nproblems; i++)
+		fprintf(
+		    stderr, "%s: warning: %s\n", MIG_NAME, run->problems[i]);
+	for (i = 0; i < run->nroots; i++) {
+		const struct mig_root *r = &run->roots[i];
+		const char *sep = r->e->tag != NULL ? ":" : "@";
+		const char *name = r->e->tag != NULL
+		    ? r->e->tag
+		    : drydock_digest_format(ds, &r->e->digest);
+
+		failed += r->status == MIG_FAILED;
+		lossy += r->lossy;
+		vok += r->verified > 0;
+		vfail += r->verified < 0;
+		if (r->status == MIG_FAILED)
+			fprintf(stderr, "%s: %s%s%s: FAILED: %s\n", MIG_NAME,
+			    r->e->repo, sep, name, r->error);
+		if (r->verified < 0)
+			fprintf(stderr, "%s: %s%s%s: does not verify: %s\n",
+			    MIG_NAME, r->e->repo, sep, name, r->verify_error);
+		if (r->lossy && !run->o->quiet)
+			fprintf(f, "%s: %s%s%s: lossy: %s\n", MIG_NAME,
+			    r->e->repo, sep, name, r->note);
+		if (run->o->verbose && !run->o->quiet)
+			fprintf(f, "%s: %s %s%s%s %s -> %s\n", MIG_NAME,
+			    why_names[r->why], r->e->repo, sep, name,
+			    drydock_digest_format(ds, &r->e->digest),
+			    drydock_digest_format(dd, &r->dest_digest));
+	}
+	if (run->o->quiet)
+		return;
+	fprintf(f,
+	    "%s: %zu image(s) %s %s to %s, %zu failed; blobs: %llu present, "
+	    "%llu hard-linked, %llu reflinked, %llu copied (%llu bytes), "
+	    "%zu digest(s) changed, %.2fs\n",
+	    MIG_NAME, run->nroots,
+	    run->o->verify_only ? "checked from" : "from", run->o->src.spec,
+	    run->o->dst.spec, failed,
+	    (unsigned long long)s->count[DRYDOCK_BLOBCOPY_PRESENT],
+	    (unsigned long long)s->count[DRYDOCK_BLOBCOPY_HARDLINKED],
+	    (unsigned long long)s->count[DRYDOCK_BLOBCOPY_REFLINKED],
+	    (unsigned long long)s->count[DRYDOCK_BLOBCOPY_COPIED],
+	    (unsigned long long)s->bytes[DRYDOCK_BLOBCOPY_COPIED],
+	    run->nchanges, run->seconds);
+	if (run->verify_ran)
+		fprintf(f, "%s: verify: %zu ok, %zu failed\n", MIG_NAME, vok,
+		    vfail);
+}
+
+int
+mig_report(struct mig_run *run)
+{
+	const char *dest = run->o->json;
+	json_t *j;
+	int r = 0;
+
+	summary(run, dest != NULL && strcmp(dest, "-") == 0 ? stderr : stdout);
+	if (dest == NULL)
+		return 0;
+	if ((j = report_json(run)) == NULL)
+		return mig_oom();
+	if (strcmp(dest, "-") == 0) {
+		r = json_dumpf(j, stdout, JSON_INDENT(1));
+		fputc('\n', stdout);
+	} else {
+		r = json_dump_file(j, dest, JSON_INDENT(1));
+	}
+	json_decref(j);
+	if (r < 0) {
+		drydock_error_set_os("cannot write the report '%s'", dest);
+		return DRYDOCK_ERROR;
+	}
+	return 0;
+}

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * run.c --- the state of one drydock-migrate run and small helpers.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "migrate.h"
+
+volatile sig_atomic_t mig_stop;
+
+int
+mig_oom(void)
+{
+	drydock_error_set_os("out of memory");
+	return DRYDOCK_ERROR;
+}
+
+char *
+mig_strdup(const char *s)
+{
+	return s != NULL ? strdup(s) : NULL;
+}
+
+int64_t
+mig_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void
+mig_repo_key(struct drydock_digest *out, const char *repo,
+    const struct drydock_digest *d)
+{
+	unsigned char buf[512 + 1 + sizeof(*d)];
+	size_t n = strlen(repo);
+
+	if (n > 512)
+		n = 512;
+	memcpy(buf, repo, n);
+	buf[n] = '\0';
+	memcpy(buf + n + 1, d, sizeof(*d));
+	if (drydock_digest_buffer(
+	        out, DRYDOCK_DIGEST_SHA256, buf, n + 1 + sizeof(*d)) < 0)
+		memset(out, 0, sizeof(*out));
+}
+
+void
+mig_problem(struct mig_run *run, const char *fmt, ...)
+{
+	char buf[DRYDOCK_ERROR_MSGMAX + 256], **np;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (run->nproblems == run->capproblems) {
+		size_t cap = run->capproblems ? run->capproblems * 2 : 16;
+
+		if ((np = realloc(run->problems, cap * sizeof(*np))) == NULL)
+			return;
+		run->problems = np;
+		run->capproblems = cap;
+	}
+	if ((run->problems[run->nproblems] = strdup(buf)) != NULL)
+		run->nproblems++;
+}
+
+int
+mig_run_init(struct mig_run *run, struct mig_opts *o)
+{
+	int error;
+
+	memset(run, 0, sizeof(*run));
+	run->o = o;
+	run->dst.afd = -1;
+	if ((error = drydock_blobcopy_new(&run->bc, o->link_mode, 0)) < 0 ||
+	    (error = drydock_digestmap_new(&run->placed, 1024)) < 0 ||
+	    (error = drydock_digestmap_new(&run->repo_done, 256)) < 0 ||
+	    (error = drydock_digestmap_new(&run->repo_linked, 1024)) < 0 ||
+	    (error = drydock_digestmap_new(&run->conv, 16)) < 0)
+		return error;
+	drydock_blobcopy_set_cancel(run->bc, &mig_stop);
+	return 0;
+}
+
+void
+mig_run_release(struct mig_run *run)
+{
+	size_t i;
+
+	for (i = 0; i < run->nroots; i++) {
+		free(run->roots[i].error);
+		free(run->roots[i].media_type);
+		free(run->roots[i].dest_media_type);
+		free(run->roots[i].note);
+		free(run->roots[i].verify_error);
+	}
+	free(run->roots);
+	for (i = 0; i < run->nchanges; i++) {
+		free(run->changes[i].from_type);
+		free(run->changes[i].to_type);
+	}
+	free(run->changes);
+	for (i = 0; i < run->nproblems; i++)
+		free(run->problems[i]);
+	free(run->problems);
+	drydock_digestmap_free(run->placed);
+	drydock_digestmap_free(run->repo_done);
+	drydock_digestmap_free(run->repo_linked);
+	drydock_digestmap_free(run->conv);
+	drydock_blobcopy_free(run->bc);
+	mig_dest_release(&run->dst);
+	mig_source_release(&run->src, run->src_owned);
+	drydock_ocilayout_index_free(run->src_index);
+	memset(run, 0, sizeof(*run));
+}

@@ -1,0 +1,374 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * source.c --- what a source holds, as a catalogue of names: every tag and
+ * every untagged manifest of a registry root (revision links), or every
+ * named entry of an OCI layout's index.json; and reading its blobs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "migrate.h"
+
+static int
+add_entry(struct mig_source *src, const char *repo, const char *tag,
+    const struct drydock_digest *d, int64_t size)
+{
+	struct mig_entry *e;
+
+	if (src->n == src->cap) {
+		size_t cap = src->cap ? src->cap * 2 : 64;
+		struct mig_entry *ne = realloc(src->entries, cap * sizeof(*ne));
+
+		if (ne == NULL)
+			return mig_oom();
+		src->entries = ne;
+		src->cap = cap;
+	}
+	e = &src->entries[src->n];
+	memset(e, 0, sizeof(*e));
+	e->repo = mig_strdup(repo);
+	e->tag = tag != NULL ? mig_strdup(tag) : NULL;
+	if (e->repo == NULL || (tag != NULL && e->tag == NULL)) {
+		free(e->repo);
+		free(e->tag);
+		return mig_oom();
+	}
+	e->digest = *d;
+	e->size = size;
+	src->n++;
+	return 0;
+}
+
+static int
+cmp_key(const char *repo, const char *tag, const struct drydock_digest *d,
+    const struct mig_entry *e)
+{
+	int c = strcmp(repo, e->repo);
+
+	if (c != 0)
+		return c;
+	if (tag != NULL && e->tag != NULL)
+		return strcmp(tag, e->tag);
+	if (tag != NULL || e->tag != NULL)
+		return tag != NULL ? -1 : 1; /* tags first */
+	return memcmp(d, &e->digest, sizeof(*d));
+}
+
+static int
+cmp_entry(const void *a, const void *b)
+{
+	const struct mig_entry *x = a, *y = b;
+
+	return cmp_key(x->repo, x->tag, &x->digest, y);
+}
+
+/* Sort, and drop untagged duplicates (a registry revision is one name). */
+static void
+sort_entries(struct mig_source *src)
+{
+	size_t i, j = 0;
+
+	if (src->n == 0)
+		return;
+	qsort(src->entries, src->n, sizeof(*src->entries), cmp_entry);
+	for (i = 1; i < src->n; i++) {
+		if (cmp_entry(&src->entries[j], &src->entries[i]) == 0) {
+			free(src->entries[i].repo);
+			free(src->entries[i].tag);
+			continue;
+		}
+		src->entries[++j] = src->entries[i];
+	}
+	src->n = j + 1;
+}
+
+struct mig_entry *
+mig_source_lookup(struct mig_source *src, const char *repo, const char *tag,
+    const struct drydock_digest *d)
+{
+	struct drydock_digest zero;
+	size_t lo = 0, hi = src->n, mid;
+	int c;
+
+	if (d == NULL) {
+		memset(&zero, 0, sizeof(zero));
+		d = &zero;
+	}
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = cmp_key(repo, tag, d, &src->entries[mid]);
+		if (c == 0)
+			return &src->entries[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+/* --- registry --------------------------------------------------------- */
+
+struct reg_walk {
+	struct mig_source *src;
+	struct mig_run *run;
+};
+
+static int
+reg_tag(const struct drydock_repo_info *ri, const struct drydock_tag_info *ti,
+    void *payload)
+{
+	struct reg_walk *w = payload;
+
+	if (ti->current.status != 0) {
+		mig_problem(w->run,
+		    "%s:%s: tag without a readable current "
+		    "link (%s); skipped",
+		    ri->name, ti->name,
+		    drydock_error_code_name(ti->current.status));
+		return 0;
+	}
+	return add_entry(w->src, ri->name, ti->name, &ti->current.target, -1);
+}
+
+static int
+reg_revision(const struct drydock_repo_info *ri,
+    const struct drydock_link_info *li, void *payload)
+{
+	struct reg_walk *w = payload;
+
+	if (li->status != 0)
+		return 0; /* debris: a revision directory without link */
+	return add_entry(w->src, ri->name, NULL, &li->digest, -1);
+}
+
+static int
+reg_repo(const struct drydock_repo_info *ri, void *payload)
+{
+	struct reg_walk *w = payload;
+	int error;
+
+	if (mig_stop)
+		return DRYDOCK_EINTR;
+	if (!(ri->has & DRYDOCK_REPO_MANIFESTS))
+		return 0;
+	if ((error = drydock_tag_foreach(w->src->st, ri, 0, reg_tag, w)) < 0)
+		return error;
+	return drydock_revision_foreach(
+	    w->src->st, ri, DRYDOCK_WALK_READ, reg_revision, w);
+}
+
+static void
+store_problem(const char *path, int code, const char *message, void *payload)
+{
+	(void)code;
+	mig_problem(payload, "%s: %s", path, message);
+}
+
+int
+mig_source_from_store(
+    struct mig_source *src, struct drydock_store *st, struct mig_run *run)
+{
+	struct reg_walk w = {src, run};
+	int error;
+
+	memset(src, 0, sizeof(*src));
+	src->type = MIG_LOC_REGISTRY;
+	src->st = st;
+	drydock_store_set_problem_cb(st, store_problem, run);
+	error = drydock_repo_foreach(st, 0, reg_repo, &w);
+	drydock_store_set_problem_cb(st, NULL, NULL);
+	if (error < 0)
+		return error;
+	sort_entries(src);
+	return 0;
+}
+
+/* --- OCI layout ---------------------------------------------------------- */
+
+/*
+ * The repository and tag an index.json entry names: ref.name "REPO:TAG"
+ * (drydock, skopeo with a full reference), io.containerd.image.name
+ * "REPO:TAG" or "REPO@DIGEST" (Docker, containerd, drydock's untagged
+ * entries) with ref.name the tag alone.  0 and *repo_out (new), *tag_out
+ * (new or NULL), or 1 when the entry names no repository.
+ */
+static int
+oci_names(char **repo_out, char **tag_out, const char *ref, const char *img)
+{
+	const char *name = NULL, *at, *colon, *slash;
+
+	*repo_out = *tag_out = NULL;
+	if (ref != NULL && (colon = strrchr(ref, ':')) != NULL &&
+	    ((slash = strrchr(ref, '/')) == NULL || slash < colon))
+		name = ref;
+	else if (img != NULL)
+		name = img;
+	if (name == NULL)
+		return 1;
+	if ((at = strchr(name, '@')) != NULL) {
+		*repo_out = strndup(name, (size_t)(at - name));
+		return *repo_out == NULL ? mig_oom() : 0;
+	}
+	colon = strrchr(name, ':');
+	slash = strrchr(name, '/');
+	if (colon == NULL || (slash != NULL && slash > colon))
+		return 1;
+	*repo_out = strndup(name, (size_t)(colon - name));
+	/* Docker's ref.name is the tag alone, image name the reference */
+	*tag_out = mig_strdup(
+	    name == img && ref != NULL && strchr(ref, ':') == NULL ? ref
+	                                                           : colon + 1);
+	if (*repo_out == NULL || *tag_out == NULL) {
+		free(*repo_out);
+		free(*tag_out);
+		return mig_oom();
+	}
+	return 0;
+}
+
+int
+mig_source_from_index(struct mig_source *src,
+    struct drydock_ocilayout_index *idx, struct drydock_store *st,
+    struct drydock_ocilayout *lay, struct mig_run *run)
+{
+	struct drydock_ocilayout_entry e;
+	char *repo, *tag;
+	size_t i, n = drydock_ocilayout_index_count(idx);
+	int error;
+
+	memset(src, 0, sizeof(*src));
+	src->type = MIG_LOC_OCI;
+	src->st = st;
+	src->lay = lay;
+	for (i = 0; i < n; i++) {
+		if ((error = drydock_ocilayout_index_entry(&e, idx, i)) < 0)
+			return error;
+		if ((error = oci_names(&repo, &tag, e.ref_name, e.image_name)) <
+		    0)
+			return error;
+		if (error == 1) {
+			if (e.ref_name != NULL)
+				mig_problem(run,
+				    "index.json entry %zu ('%s') names no "
+				    "repository; skipped",
+				    i, e.ref_name);
+			continue;
+		}
+		error = add_entry(src, repo, tag, &e.digest, e.size);
+		free(repo);
+		free(tag);
+		if (error < 0)
+			return error;
+	}
+	sort_entries(src);
+	return 0;
+}
+
+int
+mig_source_from_layout(
+    struct mig_source *src, struct drydock_ocilayout *lay, struct mig_run *run)
+{
+	return mig_source_from_index(
+	    src, drydock_ocilayout_index(lay), NULL, lay, run);
+}
+
+int
+mig_source_open(
+    struct mig_source *src, int type, const char *path, struct mig_run *run)
+{
+	struct drydock_store *st = NULL;
+	struct drydock_ocilayout *lay = NULL;
+	int error;
+
+	memset(src, 0, sizeof(*src));
+	if (type == MIG_LOC_REGISTRY) {
+		if ((error = drydock_store_open(
+		         &st, path, DRYDOCK_STORE_RDONLY)) < 0)
+			return error;
+		if ((error = mig_source_from_store(src, st, run)) < 0) {
+			mig_source_release(src, 0);
+			drydock_store_close(st);
+			src->st = NULL;
+		}
+		return error;
+	}
+	if ((error = drydock_ocilayout_open(
+	         &lay, path, DRYDOCK_OCILAYOUT_RDONLY)) < 0)
+		return error;
+	if ((error = mig_source_from_layout(src, lay, run)) < 0) {
+		mig_source_release(src, 0);
+		drydock_ocilayout_close(lay);
+		src->lay = NULL;
+	}
+	return error;
+}
+
+void
+mig_source_release(struct mig_source *src, int owned)
+{
+	size_t i;
+
+	for (i = 0; i < src->n; i++) {
+		free(src->entries[i].repo);
+		free(src->entries[i].tag);
+	}
+	free(src->entries);
+	src->entries = NULL;
+	src->n = src->cap = 0;
+	if (owned) {
+		drydock_store_close(src->st);
+		drydock_ocilayout_close(src->lay);
+		src->st = NULL;
+		src->lay = NULL;
+	}
+}
+
+/* --- blobs ------------------------------------------------------------- */
+
+int
+mig_source_blob_open(struct mig_source *src, const struct drydock_digest *d)
+{
+	if (src->st != NULL)
+		return drydock_store_blob_open(src->st, d);
+	return drydock_ocilayout_blob_open(src->lay, d);
+}
+
+int
+mig_source_manifest_read(char **buf_out, size_t *len_out,
+    struct mig_source *src, const struct drydock_digest *d)
+{
+	char e[DRYDOCK_DIGEST_STRMAX], g[DRYDOCK_DIGEST_STRMAX];
+	struct drydock_digest got;
+	int error;
+
+	*buf_out = NULL;
+	if (src->st != NULL)
+		error = drydock_store_blob_read(
+		    buf_out, len_out, src->st, d, DRYDOCK_MANIFEST_MAX);
+	else
+		error = drydock_ocilayout_blob_read(
+		    buf_out, len_out, src->lay, d, DRYDOCK_MANIFEST_MAX);
+	if (error < 0)
+		return error;
+	if ((error = drydock_digest_buffer(&got, d->alg, *buf_out, *len_out)) <
+	    0)
+		goto fail;
+	if (!drydock_digest_equal(&got, d)) {
+		drydock_error_set(DRYDOCK_ERRCLASS_DIGEST,
+		    "manifest '%s': digest mismatch: content hashes to '%s'",
+		    drydock_digest_format(e, d),
+		    drydock_digest_format(g, &got));
+		error = DRYDOCK_ECORRUPT;
+		goto fail;
+	}
+	return 0;
+fail:
+	free(*buf_out);
+	*buf_out = NULL;
+	return error;
+}

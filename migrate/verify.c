@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * verify.c --- --verify and `drydock-migrate verify`: the destination is
+ * read back as a source of its own, and every selected image must resolve
+ * there to the expected manifest digest, every manifest and blob under it
+ * must exist and hash to its digest, and at a registry root every
+ * _layers and revision link the registry needs to serve it must be there.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "migrate.h"
+
+struct vctx {
+	struct mig_run *run;
+	struct mig_source dv; /* the destination, read back */
+	struct drydock_digestmap *blob_ok; /* digest */
+	struct drydock_digestmap *link_ok; /* (repo, digest) */
+	struct drydock_digestmap *mf_ok; /* (repo, manifest) */
+	char why[DRYDOCK_ERROR_MSGMAX + 256];
+};
+
+/* "<what> '<digest>': <last error>" as the reason; returns 1 */
+static int
+vfail(struct vctx *v, const char *what, const struct drydock_digest *d)
+{
+	char ds[DRYDOCK_DIGEST_STRMAX];
+
+	snprintf(v->why, sizeof(v->why), "%s '%s': %s", what,
+	    drydock_digest_format(ds, d), drydock_error_message());
+	return 1;
+}
+
+/* A registry link of repo: 0 present and right, else 1 with v->why. */
+static int
+check_link(struct vctx *v, const char *repo, const char *middle,
+    const struct drydock_digest *d)
+{
+	char path[PATH_MAX], hex[DRYDOCK_DIGEST_STRMAX];
+	struct drydock_digest key, got;
+
+	if (v->dv.type != MIG_LOC_REGISTRY)
+		return 0;
+	mig_repo_key(&key, middle, d);
+	mig_repo_key(&key, repo, &key);
+	if (drydock_digestmap_get(v->link_ok, &key, NULL))
+		return 0;
+	snprintf(path, sizeof(path), "repositories/%s/%s/%s/%s/link", repo,
+	    middle, drydock_digest_alg_name(d->alg),
+	    drydock_digest_hex(hex, d));
+	if (drydock_link_read(&got, v->dv.st, -1, path) < 0 ||
+	    !drydock_digest_equal(&got, d)) {
+		snprintf(v->why, sizeof(v->why),
+		    "'%.300s' missing or wrong: %.900s", path,
+		    drydock_error_message());
+		return 1;
+	}
+	return drydock_digestmap_put(v->link_ok, &key, 0) < 0 ? mig_oom() : 0;
+}
+
+static int
+check_blob(
+    struct vctx *v, const char *repo, const struct drydock_descriptor *desc)
+{
+	int fd, error;
+
+	if (!drydock_digestmap_get(v->blob_ok, &desc->digest, NULL)) {
+		fd = mig_source_blob_open(&v->dv, &desc->digest);
+		if (fd == DRYDOCK_ENOTFOUND && desc->foreign)
+			return 0;
+		if (fd < 0)
+			return vfail(v, "missing blob", &desc->digest);
+		error = drydock_blobcopy_verify_fd(
+		    v->run->bc, fd, &desc->digest, desc->size);
+		close(fd);
+		if (error == DRYDOCK_EINTR)
+			return error;
+		if (error < 0)
+			return vfail(v, "blob", &desc->digest);
+		if (drydock_digestmap_put(v->blob_ok, &desc->digest, 0) < 0)
+			return mig_oom();
+	}
+	return check_link(v, repo, "_layers", &desc->digest);
+}
+
+static int
+check_manifest(
+    struct vctx *v, const char *repo, const struct drydock_digest *d, int depth)
+{
+	struct drydock_manifest *m = NULL;
+	struct drydock_digest key;
+	char *buf = NULL;
+	size_t len, i;
+	int error;
+
+	mig_repo_key(&key, repo, d);
+	if (drydock_digestmap_get(v->mf_ok, &key, NULL))
+		return 0;
+	if (depth > 16) {
+		drydock_error_set(DRYDOCK_ERRCLASS_MANIFEST, "nested too deep");
+		return vfail(v, "index", d);
+	}
+	if (mig_source_manifest_read(&buf, &len, &v->dv, d) < 0)
+		return vfail(v, "manifest", d);
+	if (drydock_manifest_parse(&m, buf, len) < 0) {
+		free(buf);
+		return vfail(v, "manifest", d);
+	}
+	error = check_link(v, repo, "_manifests/revisions", d);
+	for (i = 0; error == 0 && i < drydock_manifest_ref_count(m); i++) {
+		const struct drydock_descriptor *r = drydock_manifest_ref(m, i);
+
+		if (r->role == DRYDOCK_REF_CONFIG ||
+		    r->role == DRYDOCK_REF_LAYER)
+			error = check_blob(v, repo, r);
+		else if (r->role == DRYDOCK_REF_CHILD)
+			error = check_manifest(v, repo, &r->digest, depth + 1);
+	}
+	drydock_manifest_free(m);
+	free(buf);
+	if (error == 0 && drydock_digestmap_put(v->mf_ok, &key, 0) < 0)
+		return mig_oom();
+	return error;
+}
+
+static int
+check_root(struct vctx *v, struct mig_root *r)
+{
+	char ds[DRYDOCK_DIGEST_STRMAX], es[DRYDOCK_DIGEST_STRMAX];
+	const struct mig_entry *e = r->e;
+	struct mig_entry *got;
+
+	got = mig_source_lookup(&v->dv, e->repo, e->tag, &r->dest_digest);
+	if (got == NULL) {
+		snprintf(
+		    v->why, sizeof(v->why), "not found at the destination");
+		return 1;
+	}
+	if (!drydock_digest_equal(&got->digest, &r->dest_digest)) {
+		snprintf(v->why, sizeof(v->why),
+		    "resolves to '%s' at the destination, expected '%s'",
+		    drydock_digest_format(ds, &got->digest),
+		    drydock_digest_format(es, &r->dest_digest));
+		return 1;
+	}
+	return check_manifest(v, e->repo, &r->dest_digest, 0);
+}
+
+int
+mig_verify(struct mig_run *run)
+{
+	const struct mig_loc *dl = &run->o->dst;
+	struct vctx v;
+	size_t i;
+	int64_t t0 = mig_now_ns();
+	int error;
+
+	if (dl->type == MIG_LOC_OCI_ARCHIVE)
+		return mig_oci_archive_verify(run);
+	memset(&v, 0, sizeof(v));
+	v.run = run;
+	if ((error = drydock_digestmap_new(&v.blob_ok, 1024)) < 0 ||
+	    (error = drydock_digestmap_new(&v.link_ok, 1024)) < 0 ||
+	    (error = drydock_digestmap_new(&v.mf_ok, 256)) < 0)
+		goto out;
+	if ((error = mig_source_open(&v.dv, dl->type, dl->path, run)) < 0)
+		goto out;
+	for (i = 0; i < run->nroots; i++) {
+		struct mig_root *r = &run->roots[i];
+
+		if (r->status != MIG_OK)
+			continue;
+		v.why[0] = '\0';
+		if ((error = check_root(&v, r)) < 0)
+			goto out;
+		r->verified = error == 0 ? 1 : -1;
+		if (error > 0) {
+			run->verify_failures++;
+			free(r->verify_error);
+			r->verify_error = mig_strdup(v.why);
+		}
+		error = 0;
+	}
+out:
+	mig_source_release(&v.dv, 1);
+	drydock_digestmap_free(v.blob_ok);
+	drydock_digestmap_free(v.link_ok);
+	drydock_digestmap_free(v.mf_ok);
+	run->verify_seconds = (double)(mig_now_ns() - t0) / 1e9;
+	run->verify_ran = 1;
+	return error;
+}
