@@ -103,8 +103,70 @@ struct gc_problem {
 	char *message;
 };
 
+/* What scan.c records of one repository for the mark to replay. */
+struct gc_scan_problems {
+	struct gc_problem *v;
+	size_t n, cap;
+};
+
+struct gc_scan_link {
+	struct drydock_digest digest, target;
+	int64_t mtime_ns;
+	int status;
+};
+
+struct gc_scan_hist {
+	struct drydock_link_info link; /* dir_path points at dir_path */
+	char *dir_path;
+};
+
+struct gc_scan_tag {
+	char *name, *path;
+	struct drydock_link_info current; /* no paths */
+	struct gc_scan_hist *hist; /* with -m: its history */
+	size_t nhist, caphist;
+	struct gc_scan_problems hist_problems;
+	int hist_done, hist_error, hist_errclass;
+	char *hist_errmsg;
+};
+
+struct gc_scan_upload {
+	struct drydock_upload_info info; /* strings point at id, path */
+	char *id, *path;
+};
+
+struct gc_scan_mf {
+	struct drydock_digest digest;
+	char *buf;
+	size_t len;
+	int rc; /* 0 or DRYDOCK_ENOTFOUND */
+	int taken;
+};
+
+struct gc_scan {
+	char *name, *path; /* from the listing */
+	unsigned has;
+	struct drydock_repo_info ri; /* opened by the worker */
+	char *ri_path;
+	int opened, ready;
+	int error, errclass; /* the walk failed: the run fails here */
+	char *errmsg;
+	int64_t layers_mtime_ns, revs_mtime_ns;
+	struct gc_scan_tag *tags;
+	size_t ntags, captags;
+	struct gc_scan_link *revs, *layers;
+	size_t nrevs, caprevs, nlayers, caplayers;
+	struct gc_scan_upload *uploads;
+	size_t nuploads, capuploads;
+	struct gc_scan_mf *mfs; /* sorted by digest */
+	size_t nmfs, capmfs;
+	struct gc_scan_problems problems; /* before the plan */
+	struct gc_scan_problems upload_problems; /* after it, as a walk */
+};
+
 struct gc_run {
 	const struct gc_opts *opts;
+	struct gc_scan *scan_cur; /* repository being replayed, or NULL */
 	struct drydock_store *st;
 	int64_t start_ns; /* when the mark began (wall clock) */
 	int64_t cutoff_ns; /* older than this is past the grace period */
@@ -172,6 +234,19 @@ int gc_mark(struct gc_run *run);
 int gc_mark_from(struct gc_run *run, uint32_t repo, int repo_fd, uint32_t root);
 
 int gc_repo_name_ok(const char *name);
+
+/* scan.c */
+typedef int (*gc_scan_cb)(struct gc_run *run, struct gc_scan *scan);
+/* Every repository, scanned by worker threads, handed to cb in order. */
+int gc_scan_foreach(struct gc_run *run, gc_scan_cb cb);
+/* A manifest read ahead for the repository being replayed: 1 if taken. */
+int gc_scan_take_manifest(struct gc_run *run, const struct drydock_digest *d,
+    char **buf_out, size_t *len_out, int *rc_out);
+void gc_scan_release(struct gc_scan *scan);
+/* Set in worker threads: the store's problems go there. */
+extern _Thread_local struct gc_scan_problems *gc_scan_sink;
+void gc_scan_record_problem(struct gc_scan_problems *sink, const char *path,
+    int code, const char *message);
 
 /* plan.c */
 int gc_plan(struct gc_run *run);

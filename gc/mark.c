@@ -22,6 +22,7 @@ struct mark_ctx {
 	struct gc_run *run;
 	uint32_t repo;
 	const struct drydock_repo_info *ri;
+	struct gc_scan *scan; /* what the scan recorded (scan.c) */
 	size_t links_start; /* this repository's first entry in run->links */
 	char **tags; /* tag names, for the history walk */
 	size_t ntags, captags;
@@ -88,8 +89,9 @@ load_manifest(struct gc_run *run, uint32_t id)
 	drydock_digest_format(dstr, &d);
 	drydock_store_blob_path(path, sizeof(path), &d);
 
-	r = drydock_store_blob_read(
-	    &buf, &len, run->st, &d, GC_MANIFEST_READ_MAX);
+	if (!gc_scan_take_manifest(run, &d, &buf, &len, &r))
+		r = drydock_store_blob_read(
+		    &buf, &len, run->st, &d, GC_MANIFEST_READ_MAX);
 	if (r == DRYDOCK_ENOTFOUND) {
 		gm.state = GC_MF_MISSING;
 		goto store;
@@ -374,6 +376,42 @@ history_cb(const struct drydock_repo_info *ri,
 	    li->dir_path, h->tag, reason, 0);
 }
 
+/*
+ * Tag i's history: what the scan recorded, with the problems it met, or a
+ * walk now when there is no record (the tag was not in the scan).
+ */
+static int
+history_replay(struct mark_ctx *c, struct history_ctx *h, size_t i)
+{
+	struct gc_scan *s = c->scan;
+	struct gc_scan_tag *t = NULL;
+	size_t j;
+	int error;
+
+	if (s != NULL)
+		for (j = 0; j < s->ntags && t == NULL; j++)
+			if (s->tags[j].hist_done &&
+			    strcmp(s->tags[j].name, c->tags[i]) == 0)
+				t = &s->tags[j];
+	if (t == NULL)
+		return drydock_tag_history_foreach(c->run->st, c->ri,
+		    c->tags[i], DRYDOCK_WALK_STAT, history_cb, h);
+	for (j = 0; j < t->hist_problems.n; j++)
+		gc_problem(t->hist_problems.v[j].path,
+		    t->hist_problems.v[j].code, t->hist_problems.v[j].message,
+		    c->run);
+	if (t->hist_error < 0) {
+		drydock_error_set(t->hist_errclass, "%s",
+		    t->hist_errmsg ? t->hist_errmsg
+		                   : "cannot walk tag history");
+		return t->hist_error;
+	}
+	for (j = 0; j < t->nhist; j++)
+		if ((error = history_cb(c->ri, &t->hist[j].link, h)) != 0)
+			return error;
+	return 0;
+}
+
 /* After marking: which of this repository's revisions go. */
 static int
 plan_revisions(struct mark_ctx *c)
@@ -417,8 +455,7 @@ plan_revisions(struct mark_ctx *c)
 	     i++) {
 		struct history_ctx h = {c, c->tags[i]};
 
-		if ((error = drydock_tag_history_foreach(run->st, c->ri,
-		         c->tags[i], DRYDOCK_WALK_STAT, history_cb, &h)) < 0)
+		if ((error = history_replay(c, &h, i)) < 0)
 			return error;
 	}
 	/* the flag only meant "goes from this repository" */
@@ -483,10 +520,57 @@ keep_all(struct mark_ctx *c)
 	return 0;
 }
 
+/* Replay what the scan recorded through the walk callbacks. */
 static int
-mark_repo(const struct drydock_repo_info *ri, void *payload)
+replay_walks(struct mark_ctx *c, struct gc_scan *s)
 {
-	struct gc_run *run = payload;
+	struct drydock_link_info li;
+	size_t i;
+	int error;
+
+	for (i = 0; i < s->ntags; i++) {
+		struct drydock_tag_info ti;
+
+		ti.name = s->tags[i].name;
+		ti.path = s->tags[i].path;
+		ti.current = s->tags[i].current;
+		if ((error = tag_cb(c->ri, &ti, c)) != 0)
+			return error;
+	}
+	memset(&li, 0, sizeof(li));
+	for (i = 0; i < s->nrevs; i++) {
+		li.digest = s->revs[i].digest;
+		li.target = s->revs[i].target;
+		li.status = s->revs[i].status;
+		li.mtime_ns = s->revs[i].mtime_ns;
+		if ((error = revision_cb(c->ri, &li, c)) != 0)
+			return error;
+	}
+	return 0;
+}
+
+static int
+replay_layers(struct mark_ctx *c, struct gc_scan *s)
+{
+	struct drydock_link_info li;
+	size_t i;
+	int error;
+
+	memset(&li, 0, sizeof(li));
+	for (i = 0; i < s->nlayers; i++) {
+		li.digest = s->layers[i].digest;
+		li.target = s->layers[i].target;
+		li.status = s->layers[i].status;
+		li.mtime_ns = s->layers[i].mtime_ns;
+		if ((error = layer_cb(c->ri, &li, c)) != 0)
+			return error;
+	}
+	return 0;
+}
+
+static int
+mark_repo(struct gc_run *run, struct gc_scan *s)
+{
 	struct mark_ctx c;
 	struct gc_repo *repo;
 	size_t i;
@@ -499,56 +583,64 @@ mark_repo(const struct drydock_repo_info *ri, void *payload)
 		return error;
 	repo = &run->repos[run->nrepos];
 	memset(repo, 0, sizeof(*repo));
-	if ((repo->name = strdup(ri->name)) == NULL) {
+	if ((repo->name = strdup(s->name)) == NULL) {
 		drydock_error_set_os("out of memory");
 		return DRYDOCK_ERROR;
 	}
-	repo->has = ri->has;
+	repo->has = s->has;
 	memset(&c, 0, sizeof(c));
 	c.run = run;
 	c.repo = (uint32_t)run->nrepos++;
-	c.ri = ri;
+	c.ri = &s->ri;
+	c.scan = s;
 	c.links_start = run->nlinks;
 	run->cur_repo = c.repo;
 	gc_progress(run, "marking", run->nrepos, 0);
-	if (!gc_repo_name_ok(ri->name)) {
+	if (!gc_repo_name_ok(s->name)) {
 		/* the registry cannot serve it, but who knows what reads it */
 		repo->tainted = 2;
-		drydock_store_problem(run->st, ri->path, DRYDOCK_ECORRUPT,
+		drydock_store_problem(run->st, s->path, DRYDOCK_ECORRUPT,
 		    "'%s' is not a valid repository name; nothing in it is "
 		    "removed",
-		    ri->name);
+		    s->name);
 	}
-
-	drydock_store_stat(run->st, ri->fd, "_layers/sha256", NULL,
-	    &repo->layers_mtime_ns, NULL);
-	drydock_store_stat(run->st, ri->fd, "_manifests/revisions/sha256", NULL,
-	    &repo->revs_mtime_ns, NULL);
-
-	if ((error = drydock_tag_foreach(
-	         run->st, ri, DRYDOCK_WALK_STAT, tag_cb, &c)) < 0)
+	for (i = 0; i < s->problems.n; i++)
+		gc_problem(s->problems.v[i].path, s->problems.v[i].code,
+		    s->problems.v[i].message, run);
+	if (!s->opened) {
+		/* could not be entered: what it links is unknown */
+		repo->tainted = 2;
 		goto out;
-	if ((error = drydock_revision_foreach(run->st, ri,
-	         DRYDOCK_WALK_READ | DRYDOCK_WALK_STAT, revision_cb, &c)) < 0)
+	}
+	repo->layers_mtime_ns = s->layers_mtime_ns;
+	repo->revs_mtime_ns = s->revs_mtime_ns;
+
+	if ((error = replay_walks(&c, s)) < 0)
 		goto out;
 	for (i = 0; i < c.nroots; i++)
-		if ((error = gc_mark_from(run, c.repo, ri->fd, c.roots[i])) < 0)
+		if ((error = gc_mark_from(run, c.repo, s->ri.fd, c.roots[i])) <
+		    0)
 			goto out;
 	if ((error = mark_referrers(&c)) < 0)
 		goto out;
-	/* read every link: a malformed one is reported, never guessed at */
-	if ((error = drydock_layer_foreach(run->st, ri,
-		 DRYDOCK_WALK_STAT | DRYDOCK_WALK_READ, layer_cb, &c)) < 0)
+	/* every link was read: a malformed one is reported, never guessed at */
+	if ((error = replay_layers(&c, s)) < 0)
 		goto out;
 	if (run->repos[c.repo].tainted && (error = keep_all(&c)) < 0)
 		goto out;
 	if ((error = plan_revisions(&c)) < 0)
 		goto out;
-	if (run->repos[c.repo].tainted != 2)
-		error = drydock_upload_foreach(
-		    run->st, ri, DRYDOCK_WALK_STAT, upload_cb, &c);
-	else
+	/* an upload's problems come after the plan, as in a plain walk */
+	for (i = 0; i < s->upload_problems.n; i++)
+		gc_problem(s->upload_problems.v[i].path,
+		    s->upload_problems.v[i].code,
+		    s->upload_problems.v[i].message, run);
+	if (run->repos[c.repo].tainted != 2) {
+		for (i = 0; i < s->nuploads && error == 0; i++)
+			error = upload_cb(c.ri, &s->uploads[i].info, &c);
+	} else {
 		run->repos[c.repo].uploads++;
+	}
 out:
 	run->cur_repo = UINT32_MAX;
 	for (i = 0; i < c.ntags; i++)
@@ -649,7 +741,7 @@ gc_mark(struct gc_run *run)
 	int error;
 
 	run->marking = 1;
-	error = drydock_repo_foreach(run->st, 0, mark_repo, run);
+	error = gc_scan_foreach(run, mark_repo);
 	run->marking = 0;
 	gc_progress_end(run);
 	return error;

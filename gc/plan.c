@@ -9,12 +9,18 @@
 
 #include "gc.h"
 
+/*
+ * One blob directory (a lazy walk: nothing inside it looked at yet).  Only
+ * an unmarked blob is probed: a marked one is kept whatever its state,
+ * which is four of five blobs of a typical store and as many syscalls.
+ */
 static int
 blob_cb(const struct drydock_blob_info *bi, void *payload)
 {
 	struct gc_run *run = payload;
 	uint64_t size = 0;
 	int64_t mtime = 0;
+	int has_data = 1;
 	uint32_t id;
 	int r;
 
@@ -25,8 +31,6 @@ blob_cb(const struct drydock_blob_info *bi, void *payload)
 		return r;
 	if ((run->nblobs & 1023) == 0)
 		gc_progress(run, "sweeping", run->nblobs, 0);
-	if (bi->has_data)
-		run->flags[id] |= GC_PRESENT;
 	if (run->flags[id] & GC_MARKED) {
 		run->nmarked++;
 		return 0;
@@ -35,10 +39,10 @@ blob_cb(const struct drydock_blob_info *bi, void *payload)
 		run->kept_by_grace++;
 		return 0;
 	}
-	if (bi->has_data) {
-		r = drydock_store_blob_stat(
-		    run->st, &bi->digest, &size, &mtime);
-	} else {
+	r = drydock_store_blob_stat(run->st, &bi->digest, &size, &mtime);
+	if (r == DRYDOCK_ENOTFOUND) {
+		/* no data: an empty blob directory, or gone meanwhile */
+		has_data = 0;
 		r = drydock_store_stat(
 		    run->st, -1, bi->path, NULL, &mtime, NULL);
 	}
@@ -50,6 +54,8 @@ blob_cb(const struct drydock_blob_info *bi, void *payload)
 		    run->st, bi->path, r, "%s", drydock_error_message());
 		return 0;
 	}
+	if (has_data)
+		run->flags[id] |= GC_PRESENT;
 	if (run->blind != NULL)
 		return 0; /* see gc_problem(): nothing is provably unneeded */
 	if (mtime >= run->cutoff_ns) {
@@ -59,7 +65,7 @@ blob_cb(const struct drydock_blob_info *bi, void *payload)
 	}
 	run->flags[id] |= GC_SWEEP;
 	return gc_add_item(run, GC_KIND_BLOB, UINT32_MAX, id, bi->path, NULL,
-	    bi->has_data ? "unreferenced" : "empty-blob-dir", size);
+	    has_data ? "unreferenced" : "empty-blob-dir", size);
 }
 
 static void
@@ -173,7 +179,8 @@ gc_plan(struct gc_run *run)
 	uint32_t *kept_links = NULL;
 	int error;
 
-	if ((error = drydock_blob_foreach(run->st, 0, blob_cb, run)) < 0)
+	if ((error = drydock_blob_foreach(
+	         run->st, DRYDOCK_WALK_LAZY, blob_cb, run)) < 0)
 		goto out;
 	gc_progress_end(run);
 	if ((kept_links = calloc(run->nrepos + 1, sizeof(*kept_links))) ==
@@ -186,7 +193,8 @@ gc_plan(struct gc_run *run)
 		goto out;
 	if ((error = plan_repos(run, kept_links)) < 0)
 		goto out;
-	qsort(run->items, run->nitems, sizeof(*run->items), item_cmp);
+	if (run->nitems > 1)
+		qsort(run->items, run->nitems, sizeof(*run->items), item_cmp);
 out:
 	free(kept_links);
 	return error;

@@ -185,6 +185,11 @@ gc_problem(const char *path, int code, const char *message, void *payload)
 	struct gc_run *run = payload;
 	struct gc_problem *p;
 
+	if (gc_scan_sink != NULL) {
+		/* a scanning thread: replayed with its repository (scan.c) */
+		gc_scan_record_problem(gc_scan_sink, path, code, message);
+		return;
+	}
 	if (run->rechecking) {
 		size_t i;
 

@@ -1115,10 +1115,14 @@ blob_hex(
 		return 0;
 	}
 	bi.path = w->path;
-	if (w->flags & DRYDOCK_WALK_CRUFT)
+	if (w->flags & DRYDOCK_WALK_CRUFT) {
 		blob_scan(w, hhdir, hex, &bi);
-	else
+	} else if (w->flags & DRYDOCK_WALK_LAZY) {
+		bi.has_data = -1;
+		return cb_result(bw->cb(&bi, bw->payload));
+	} else {
 		blob_probe(w, hhdir, hex, &bi);
+	}
 	if ((w->flags & DRYDOCK_WALK_STAT) && !bi.has_data &&
 	    fstatat(dirfd(hhdir), hex, &sb, AT_SYMLINK_NOFOLLOW) == 0)
 		bi.mtime_ns = drydock_store__mtime_ns(&sb);

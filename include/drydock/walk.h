@@ -28,7 +28,13 @@ enum drydock_walk_flags {
 	/* lstat each link file / blob data for size and mtime */
 	DRYDOCK_WALK_STAT = 1 << 1,
 	/* report stray files the registry never writes as problems */
-	DRYDOCK_WALK_CRUFT = 1 << 2
+	DRYDOCK_WALK_CRUFT = 1 << 2,
+	/*
+	 * blobs: do not look inside blob directories (has_data is -1, size
+	 * and mtime 0); the caller probes the few it cares about with
+	 * drydock_store_blob_stat().  Ignored with DRYDOCK_WALK_CRUFT.
+	 */
+	DRYDOCK_WALK_LAZY = 1 << 3
 };
 
 enum drydock_repo_has {
@@ -77,7 +83,8 @@ struct drydock_upload_info {
 struct drydock_blob_info {
 	const char *path;             /* "blobs/<alg>/<hh>/<hex>" directory */
 	struct drydock_digest digest; /* from the path */
-	int has_data;                 /* data is a regular file */
+	int has_data;                 /* data is a regular file; -1: not
+					 looked at (DRYDOCK_WALK_LAZY) */
 	uint64_t size;                /* DRYDOCK_WALK_STAT */
 	int64_t mtime_ns;             /* DRYDOCK_WALK_STAT: data's, or the
 					 directory's when data is missing */

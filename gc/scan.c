@@ -1,0 +1,497 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * scan.c --- read ahead of the mark: worker threads walk the next
+ * repositories (tags, revisions, layer links, uploads, tag history with
+ * -m) and read their manifests, and the mark (mark.c) replays what they
+ * recorded, one repository after the other, through the very callbacks a
+ * plain walk would call.
+ *
+ * Why: a mark is a few hundred thousand small opens, stats and reads,
+ * nearly all of it system time; one thread leaves the other cores idle
+ * and, on a cold cache, keeps a single request in flight.  Marking itself
+ * stays single-threaded (the digest table, the links and the plan are not
+ * shared), so the result is the same as a sequential walk's: the workers
+ * only record, and every problem they meet is recorded with the
+ * repository it belongs to and replayed where the walk would have met it.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gc.h"
+
+/* Repositories scanned ahead of the mark at most (bounds memory). */
+#define SCAN_WINDOW 64
+/* Manifest bytes read ahead per repository at most. */
+#define SCAN_MF_BUDGET (8u << 20)
+/* Largest manifest read ahead; larger ones the mark reads itself. */
+#define SCAN_MF_MAX (4u << 20)
+#define SCAN_MAX_WORKERS 8
+
+_Thread_local struct gc_scan_problems *gc_scan_sink;
+
+struct scan_pool {
+	struct gc_run *run;
+	struct gc_scan *scans;
+	size_t n;
+	size_t next; /* next repository a worker takes */
+	size_t consumed; /* repositories the mark is done with */
+	int stop;
+	pthread_mutex_t mu;
+	pthread_cond_t done_cv, space_cv;
+};
+
+static int
+oom(void)
+{
+	drydock_error_set_os("out of memory");
+	return DRYDOCK_ERROR;
+}
+
+/* The store's problem callback sends a worker's problems here. */
+void
+gc_scan_record_problem(struct gc_scan_problems *sink, const char *path,
+    int code, const char *message)
+{
+	struct gc_problem *p;
+
+	if (gc__grow((void **)&sink->v, &sink->cap, sink->n + 1,
+	        sizeof(*sink->v)) < 0)
+		return;
+	p = &sink->v[sink->n];
+	p->code = code;
+	p->path = strdup(path ? path : "");
+	p->message = strdup(message ? message : "");
+	if (p->path == NULL || p->message == NULL) {
+		free(p->path);
+		free(p->message);
+		return;
+	}
+	sink->n++;
+}
+
+static void
+problems_release(struct gc_scan_problems *ps)
+{
+	size_t i;
+
+	for (i = 0; i < ps->n; i++) {
+		free(ps->v[i].path);
+		free(ps->v[i].message);
+	}
+	free(ps->v);
+	memset(ps, 0, sizeof(*ps));
+}
+
+/* --- recording (worker threads) ------------------------------------------ */
+
+static int
+rec_tag(const struct drydock_repo_info *ri, const struct drydock_tag_info *tag,
+    void *payload)
+{
+	struct gc_scan *s = payload;
+	struct gc_scan_tag *t;
+
+	(void)ri;
+	if (gc__grow((void **)&s->tags, &s->captags, s->ntags + 1,
+	        sizeof(*s->tags)) < 0)
+		return DRYDOCK_ERROR;
+	t = &s->tags[s->ntags];
+	memset(t, 0, sizeof(*t));
+	if ((t->name = strdup(tag->name)) == NULL ||
+	    (t->path = strdup(tag->path)) == NULL) {
+		free(t->name);
+		return oom();
+	}
+	t->current = tag->current;
+	t->current.path = NULL;
+	t->current.dir_path = NULL;
+	s->ntags++;
+	return 0;
+}
+
+static int
+rec_link(struct gc_scan_link **arr, size_t *n, size_t *cap,
+    const struct drydock_link_info *li)
+{
+	struct gc_scan_link *l;
+
+	if (gc__grow((void **)arr, cap, *n + 1, sizeof(**arr)) < 0)
+		return DRYDOCK_ERROR;
+	l = &(*arr)[(*n)++];
+	l->digest = li->digest;
+	l->target = li->target;
+	l->status = li->status;
+	l->mtime_ns = li->mtime_ns;
+	return 0;
+}
+
+static int
+rec_revision(const struct drydock_repo_info *ri,
+    const struct drydock_link_info *li, void *payload)
+{
+	struct gc_scan *s = payload;
+
+	(void)ri;
+	return rec_link(&s->revs, &s->nrevs, &s->caprevs, li);
+}
+
+static int
+rec_layer(const struct drydock_repo_info *ri,
+    const struct drydock_link_info *li, void *payload)
+{
+	struct gc_scan *s = payload;
+
+	(void)ri;
+	return rec_link(&s->layers, &s->nlayers, &s->caplayers, li);
+}
+
+static int
+rec_upload(const struct drydock_repo_info *ri,
+    const struct drydock_upload_info *up, void *payload)
+{
+	struct gc_scan *s = payload;
+	struct gc_scan_upload *u;
+
+	(void)ri;
+	if (gc__grow((void **)&s->uploads, &s->capuploads, s->nuploads + 1,
+	        sizeof(*s->uploads)) < 0)
+		return DRYDOCK_ERROR;
+	u = &s->uploads[s->nuploads];
+	u->info = *up;
+	if ((u->id = strdup(up->id)) == NULL ||
+	    (u->path = strdup(up->path)) == NULL) {
+		free(u->id);
+		return oom();
+	}
+	u->info.id = u->id;
+	u->info.path = u->path;
+	s->nuploads++;
+	return 0;
+}
+
+static int
+rec_history(const struct drydock_repo_info *ri,
+    const struct drydock_link_info *li, void *payload)
+{
+	struct gc_scan_tag *t = payload;
+	struct gc_scan_hist *h;
+
+	(void)ri;
+	if (gc__grow((void **)&t->hist, &t->caphist, t->nhist + 1,
+	        sizeof(*t->hist)) < 0)
+		return DRYDOCK_ERROR;
+	h = &t->hist[t->nhist];
+	h->link = *li;
+	if ((h->dir_path = strdup(li->dir_path)) == NULL)
+		return oom();
+	h->link.path = NULL;
+	h->link.dir_path = h->dir_path;
+	t->nhist++;
+	return 0;
+}
+
+static int
+mf_cmp(const void *a, const void *b)
+{
+	const struct gc_scan_mf *x = a, *y = b;
+
+	if (x->digest.alg != y->digest.alg)
+		return x->digest.alg < y->digest.alg ? -1 : 1;
+	/* only the algorithm's bytes: the rest of raw is not defined */
+	return memcmp(x->digest.raw, y->digest.raw,
+	    drydock_digest_alg_size(x->digest.alg));
+}
+
+/* Read the repository's manifests ahead (within a budget). */
+static int
+read_manifests(struct gc_run *run, struct gc_scan *s)
+{
+	size_t i, used = 0;
+
+	for (i = 0; i < s->nrevs && used < SCAN_MF_BUDGET; i++) {
+		struct gc_scan_mf *m;
+		char *buf = NULL;
+		size_t len = 0;
+		int r;
+
+		if (s->revs[i].status != 0)
+			continue;
+		r = drydock_store_blob_read(
+		    &buf, &len, run->st, &s->revs[i].digest, SCAN_MF_MAX);
+		if (r < 0 && r != DRYDOCK_ENOTFOUND) {
+			/* the mark reads it again and reports it properly */
+			drydock_error_clear();
+			continue;
+		}
+		if (gc__grow((void **)&s->mfs, &s->capmfs, s->nmfs + 1,
+		        sizeof(*s->mfs)) < 0) {
+			free(buf);
+			return DRYDOCK_ERROR;
+		}
+		m = &s->mfs[s->nmfs++];
+		m->digest = s->revs[i].digest;
+		m->buf = buf;
+		m->len = len;
+		m->rc = r;
+		used += len;
+	}
+	drydock_error_clear();
+	if (s->nmfs > 1)
+		qsort(s->mfs, s->nmfs, sizeof(*s->mfs), mf_cmp);
+	return 0;
+}
+
+/* Everything mark_repo() would walk in repository s, recorded. */
+static int
+scan_repo(struct gc_run *run, struct gc_scan *s)
+{
+	struct drydock_store *st = run->st;
+	unsigned rf = DRYDOCK_WALK_READ | DRYDOCK_WALK_STAT;
+	size_t i;
+	int error;
+
+	gc_scan_sink = &s->problems;
+	error = drydock_repo_open(&s->ri, &s->ri_path, st, s->name);
+	if (error < 0) {
+		/* vanished or replaced since it was listed: hides references */
+		gc_scan_record_problem(&s->problems, s->path,
+		    error == DRYDOCK_ENOTFOUND ? DRYDOCK_ERROR : error,
+		    drydock_error_message());
+		drydock_error_clear();
+		s->ri.fd = -1;
+		error = 0;
+		goto out;
+	}
+	s->opened = 1;
+	s->ri.has = s->has;
+	drydock_store_stat(
+	    st, s->ri.fd, "_layers/sha256", NULL, &s->layers_mtime_ns, NULL);
+	drydock_store_stat(st, s->ri.fd, "_manifests/revisions/sha256", NULL,
+	    &s->revs_mtime_ns, NULL);
+	drydock_error_clear();
+	if ((error = drydock_tag_foreach(
+	         st, &s->ri, DRYDOCK_WALK_STAT, rec_tag, s)) < 0 ||
+	    (error = drydock_revision_foreach(
+	         st, &s->ri, rf, rec_revision, s)) < 0 ||
+	    (error = drydock_layer_foreach(st, &s->ri, rf, rec_layer, s)) < 0)
+		goto out;
+	gc_scan_sink = &s->upload_problems;
+	if (gc_repo_name_ok(s->name) &&
+	    (error = drydock_upload_foreach(
+	         st, &s->ri, DRYDOCK_WALK_STAT, rec_upload, s)) < 0)
+		goto out;
+	for (i = 0; run->opts->delete_untagged && i < s->ntags; i++) {
+		struct gc_scan_tag *t = &s->tags[i];
+
+		gc_scan_sink = &t->hist_problems;
+		t->hist_error = drydock_tag_history_foreach(
+		    st, &s->ri, t->name, DRYDOCK_WALK_STAT, rec_history, t);
+		if (t->hist_error < 0) {
+			t->hist_errmsg = strdup(drydock_error_message());
+			t->hist_errclass = drydock_error_last()->klass;
+		}
+		t->hist_done = 1;
+	}
+	gc_scan_sink = &s->problems;
+	error = read_manifests(run, s);
+out:
+	if (error < 0) {
+		s->error = error;
+		s->errclass = drydock_error_last()->klass;
+		s->errmsg = strdup(drydock_error_message());
+	}
+	gc_scan_sink = NULL;
+	return error;
+}
+
+static void *
+worker(void *arg)
+{
+	struct scan_pool *p = arg;
+	size_t i;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (!p->stop && p->next < p->n &&
+		    p->next >= p->consumed + SCAN_WINDOW)
+			pthread_cond_wait(&p->space_cv, &p->mu);
+		if (p->stop || p->next >= p->n || gc_stop)
+			break;
+		i = p->next++;
+		pthread_mutex_unlock(&p->mu);
+		scan_repo(p->run, &p->scans[i]);
+		pthread_mutex_lock(&p->mu);
+		p->scans[i].ready = 1;
+		pthread_cond_broadcast(&p->done_cv);
+	}
+	pthread_cond_broadcast(&p->done_cv);
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* --- the mark's side ----------------------------------------------------- */
+
+void
+gc_scan_release(struct gc_scan *s)
+{
+	size_t i, j;
+
+	if (s->opened && s->ri.fd >= 0)
+		close(s->ri.fd);
+	free(s->ri_path);
+	for (i = 0; i < s->ntags; i++) {
+		struct gc_scan_tag *t = &s->tags[i];
+
+		free(t->name);
+		free(t->path);
+		for (j = 0; j < t->nhist; j++)
+			free(t->hist[j].dir_path);
+		free(t->hist);
+		free(t->hist_errmsg);
+		problems_release(&t->hist_problems);
+	}
+	free(s->tags);
+	free(s->revs);
+	free(s->layers);
+	for (i = 0; i < s->nuploads; i++) {
+		free(s->uploads[i].id);
+		free(s->uploads[i].path);
+	}
+	free(s->uploads);
+	for (i = 0; i < s->nmfs; i++)
+		free(s->mfs[i].buf);
+	free(s->mfs);
+	problems_release(&s->problems);
+	problems_release(&s->upload_problems);
+	free(s->errmsg);
+	free(s->name);
+	free(s->path);
+	memset(s, 0, sizeof(*s));
+}
+
+int
+gc_scan_take_manifest(struct gc_run *run, const struct drydock_digest *d,
+    char **buf_out, size_t *len_out, int *rc_out)
+{
+	struct gc_scan *s = run->scan_cur;
+	struct gc_scan_mf key, *m;
+
+	if (s == NULL || s->nmfs == 0)
+		return 0;
+	key.digest = *d;
+	m = bsearch(&key, s->mfs, s->nmfs, sizeof(*s->mfs), mf_cmp);
+	if (m == NULL || m->taken)
+		return 0;
+	m->taken = 1;
+	*buf_out = m->buf;
+	*len_out = m->len;
+	*rc_out = m->rc;
+	m->buf = NULL;
+	if (m->rc == DRYDOCK_ENOTFOUND)
+		drydock_error_set(DRYDOCK_ERRCLASS_STORE, "no such blob");
+	return 1;
+}
+
+struct list_ctx {
+	struct gc_scan *v;
+	size_t n, cap;
+};
+
+static int
+list_cb(const struct drydock_repo_info *ri, void *payload)
+{
+	struct list_ctx *l = payload;
+	struct gc_scan *s;
+
+	if (gc_stop)
+		return DRYDOCK_EINTR;
+	if (gc__grow((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v)) < 0)
+		return DRYDOCK_ERROR;
+	s = &l->v[l->n];
+	memset(s, 0, sizeof(*s));
+	s->ri.fd = -1;
+	s->has = ri->has;
+	if ((s->name = strdup(ri->name)) == NULL ||
+	    (s->path = strdup(ri->path)) == NULL) {
+		free(s->name);
+		return oom();
+	}
+	l->n++;
+	return 0;
+}
+
+int
+gc_scan_foreach(struct gc_run *run, gc_scan_cb cb)
+{
+	struct scan_pool p;
+	struct list_ctx l = {NULL, 0, 0};
+	pthread_t tids[SCAN_MAX_WORKERS];
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nw = 0, i, want;
+	int error;
+
+	/* problems met while listing belong to no repository */
+	if ((error = drydock_repo_foreach(run->st, 0, list_cb, &l)) < 0)
+		goto free_list;
+	memset(&p, 0, sizeof(p));
+	p.run = run;
+	p.scans = l.v;
+	p.n = l.n;
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_cond_init(&p.done_cv, NULL);
+	pthread_cond_init(&p.space_cv, NULL);
+	want = ncpu < 1 ? 1 : (size_t)ncpu;
+	if (want > SCAN_MAX_WORKERS)
+		want = SCAN_MAX_WORKERS;
+	if (want > l.n)
+		want = l.n;
+	for (nw = 0; nw < want; nw++)
+		if (pthread_create(&tids[nw], NULL, worker, &p) != 0)
+			break;
+	if (nw == 0 && l.n > 0) {
+		drydock_error_set_os("cannot start a scanning thread");
+		error = DRYDOCK_ERROR;
+	}
+	for (i = 0; error == 0 && i < l.n; i++) {
+		struct gc_scan *s = &l.v[i];
+
+		pthread_mutex_lock(&p.mu);
+		while (!s->ready && !gc_stop)
+			pthread_cond_wait(&p.done_cv, &p.mu);
+		pthread_mutex_unlock(&p.mu);
+		if (!s->ready) {
+			error = DRYDOCK_EINTR;
+			break;
+		}
+		if (s->error < 0) {
+			drydock_error_set(s->errclass, "%s",
+			    s->errmsg ? s->errmsg : "cannot walk");
+			error = s->error;
+			break;
+		}
+		run->scan_cur = s;
+		error = cb(run, s);
+		run->scan_cur = NULL;
+		gc_scan_release(s);
+		pthread_mutex_lock(&p.mu);
+		p.consumed = i + 1;
+		pthread_cond_broadcast(&p.space_cv);
+		pthread_mutex_unlock(&p.mu);
+	}
+	pthread_mutex_lock(&p.mu);
+	p.stop = 1;
+	pthread_cond_broadcast(&p.space_cv);
+	pthread_mutex_unlock(&p.mu);
+	for (i = 0; i < nw; i++)
+		pthread_join(tids[i], NULL);
+	pthread_mutex_destroy(&p.mu);
+	pthread_cond_destroy(&p.done_cv);
+	pthread_cond_destroy(&p.space_cv);
+free_list:
+	for (i = 0; i < l.n; i++)
+		gc_scan_release(&l.v[i]);
+	free(l.v);
+	return error;
+}
