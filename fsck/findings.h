@@ -53,7 +53,7 @@
 	/* tags, revisions, layer links */                                     \
 	X(TAG_REVISION_MISSING, PROBLEM,                                       \
 	    "tag names a manifest the repository has no revision of")          \
-	X(TAG_NO_CURRENT, WARNING, "tag directory without current/link")       \
+	X(TAG_NO_CURRENT, PROBLEM, "tag directory without current/link")       \
 	X(TAG_HISTORY_DANGLING, INFO,                                          \
 	    "tag history entry names a manifest the repository no longer has") \
 	X(REVISION_EMPTY_DIR, INFO,                                            \
