@@ -653,6 +653,11 @@ content_finding(struct fsck_run *run, const struct fsck_blob *b)
 		else
 			snprintf(dstr, sizeof(dstr), "something else");
 		if (b->want != UINT64_MAX && b->seen_size < b->want) {
+			if (b->want < 10240)
+				return fsck_report(run, FSCK_BLOB_TRUNCATED,
+				    &ctx, "%llu of %llu bytes; hashes to %s",
+				    (unsigned long long)b->seen_size,
+				    (unsigned long long)b->want, dstr);
 			drydock_bytes_format(want, sizeof(want), b->want);
 			return fsck_report(run, FSCK_BLOB_TRUNCATED, &ctx,
 			    "%llu of %llu bytes (%s of %s); hashes to %s",

@@ -394,7 +394,12 @@ fsck_problems_to_findings(struct fsck_run *run)
 		default:
 			id = FSCK_STRAY_FILE;
 		}
-		error = fsck_report(run, id, &ctx, "%s", p->message);
+		/* "symlink ...: is a symlink; not followed" says it twice */
+		if (id == FSCK_SYMLINK &&
+		    strcmp(p->message, "is a symlink; not followed") == 0)
+			error = fsck_report(run, id, &ctx, NULL);
+		else
+			error = fsck_report(run, id, &ctx, "%s", p->message);
 		free(tag);
 	}
 	return error;
@@ -697,8 +702,7 @@ scan_fixed(struct fsck_run *run, uint32_t repo, const char *rel,
 			snprintf(path, sizeof(path), "%s", de->d_name);
 		ctx.path = path;
 		if (de->d_type == DT_LNK)
-			error = fsck_report(run, FSCK_SYMLINK, &ctx,
-			    "is a symlink; not followed");
+			error = fsck_report(run, FSCK_SYMLINK, &ctx, NULL);
 		else
 			error = fsck_report(run, FSCK_STRAY_FILE, &ctx,
 			    "not written by the registry");

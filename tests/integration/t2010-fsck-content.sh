@@ -129,6 +129,16 @@ assert_true "-p: the corrupt bytes are kept as they were" \
 assert_eq 3 "$(sqlite3 "$q/journal.sqlite" 'select count(*) from entries' 2>/dev/null ||
     echo "no journal")" "-p: the journal records the three moves"
 
+# the quarantine is drydock-gc's: --restore puts the bytes back, and -p
+# moves them again
+"$GC" --restore "$q" "$root" >"$T/restore.out" 2>&1
+assert_eq 0 "$?" "drydock-gc --restore reads fsck's quarantine"
+assert_true "--restore put the corrupt B1 back, byte for byte" \
+    cmp -s "$T/b1.bad" "$V/$(bp "$B1")"
+run_fsck -p --quarantine "$q" --json "$T/p1b.json" "$root"
+assert_fsck_rc 5 "-p after the restore: the same three moves again"
+assert_jq "$T/p1b.json" '.summary.repair_changes' 3 "-p again: three moves"
+
 run_fsck -p --quarantine "$q" --json "$T/p2.json" "$root"
 assert_fsck_rc 4 "second -p: nothing it can do, problems left"
 fsck_images "$T/p2.json" BLOB_MISSING >"$T/p2.got"
