@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <drydock/blobcopy.h>
@@ -193,6 +194,26 @@ drydock_regwrite_blob_buffer(int *how_out, struct drydock_blobcopy *bc,
 	return error;
 }
 
+/* Remove what a killed run left beside a link it was writing. */
+static void
+sweep_link_dir(struct drydock_store *st, const char *relpath)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(relpath, '/');
+	int fd;
+
+	if (slash == NULL || (size_t)(slash - relpath) >= sizeof(dir))
+		return;
+	memcpy(dir, relpath, (size_t)(slash - relpath));
+	dir[slash - relpath] = '\0';
+	fd = drydock_store_openat(st, -1, dir, O_RDONLY | O_DIRECTORY, 0);
+	if (fd >= 0) {
+		(void)drydock_blobcopy_sweep_temps(fd);
+		close(fd);
+	}
+	drydock_error_clear();
+}
+
 int
 drydock_regwrite_link(int *written_out, struct drydock_store *st,
     const char *relpath, const struct drydock_digest *d, unsigned flags)
@@ -211,6 +232,7 @@ drydock_regwrite_link(int *written_out, struct drydock_store *st,
 	        error != DRYDOCK_ECORRUPT && error != DRYDOCK_EUNSUPPORTED))
 		return error;
 	drydock_error_clear();
+	sweep_link_dir(st, relpath);
 	drydock_digest_format(s, d);
 	if ((error = drydock_store_write_file_flags(
 	         st, relpath, s, strlen(s), flags)) < 0)

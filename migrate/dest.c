@@ -70,6 +70,8 @@ mig_dest_open(
 			return error;
 		/* leftovers of a killed run: never ours to keep */
 		(void)drydock_blobcopy_sweep_temps(error);
+		(void)drydock_blobcopy_sweep_temps(
+		    drydock_ocilayout_dirfd(dst->lay));
 		return 0;
 	case MIG_LOC_OCI_ARCHIVE:
 		if ((error = archive_start(dst, loc->path,
