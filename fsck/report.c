@@ -183,8 +183,9 @@ fsck_finish(struct fsck_run *run)
 	size_t i;
 	int left = 0;
 
-	qsort(
-	    run->findings, run->nfindings, sizeof(*run->findings), finding_cmp);
+	if (run->nfindings > 1) /* qsort(NULL, 0, ...) is undefined */
+		qsort(run->findings, run->nfindings, sizeof(*run->findings),
+		    finding_cmp);
 	memset(run->by_sev, 0, sizeof(run->by_sev));
 	memset(run->by_id, 0, sizeof(run->by_id));
 	for (i = 0; i < run->nfindings; i++) {

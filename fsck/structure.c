@@ -874,8 +874,12 @@ sort_repo_tables(struct fsck_repo *repo)
 {
 	size_t i;
 
-	qsort(repo->revs, repo->nrevs, sizeof(*repo->revs), link_cmp);
-	qsort(repo->layers, repo->nlayers, sizeof(*repo->layers), link_cmp);
+	/* qsort(NULL, 0, ...) is undefined */
+	if (repo->nrevs > 1)
+		qsort(repo->revs, repo->nrevs, sizeof(*repo->revs), link_cmp);
+	if (repo->nlayers > 1)
+		qsort(repo->layers, repo->nlayers, sizeof(*repo->layers),
+		    link_cmp);
 	if (repo->ntags == 0)
 		return 0;
 	if ((repo->tag_order = calloc(repo->ntags, sizeof(uint32_t))) == NULL) {

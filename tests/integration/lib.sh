@@ -761,6 +761,11 @@ run_fsck() {
 	fi
 	FSCK_RC=$?
 	cat "$T/fsck.err" >>"$T/fsck.all.err"
+	if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|^==[0-9]+== ' \
+	    "$T/fsck.err"; then
+		fail "drydock-fsck $*: a sanitizer or valgrind report"
+		head -n 20 "$T/fsck.err" | sed 's/^/#   /'
+	fi
 	return 0
 }
 
