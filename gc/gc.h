@@ -27,6 +27,7 @@ struct gc_opts {
 	int quiet; /* -q */
 	int progress; /* -1 auto (TTY), 0, 1 */
 	int cache_warning; /* config names a blob-descriptor cache */
+	int jobs; /* -j: scanning threads */
 };
 
 /* Bits kept per interned digest. */

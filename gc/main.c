@@ -16,7 +16,8 @@
 #include "gc.h"
 
 static const char synopsis[] =
-    "usage: drydock-gc [-mnqv] [--grace DUR] [--uploads-older-than DUR]\n"
+    "usage: drydock-gc [-mnqv] [-j N] [--grace DUR] "
+    "[--uploads-older-than DUR]\n"
     "                  [--json FILE|-] [--quarantine DIR] [--metrics FILE]\n"
     "                  ROOT | --config FILE\n"
     "       drydock-gc --restore DIR ROOT | --config FILE\n";
@@ -51,6 +52,10 @@ help(void)
 	      "would go\n"
 	      "      --grace DUR             never remove anything younger "
 	      "(default 1h)\n"
+	      "  -j, --jobs N                threads reading repositories "
+	      "ahead (default 8;\n"
+	      "                              more hide a cold cache's "
+	      "latency)\n"
 	      "      --uploads-older-than DUR  purge uploads older than this "
 	      "(default 168h)\n"
 	      "      --json FILE|-           write a JSON report\n"
@@ -93,6 +98,7 @@ static const struct option longopts[] = {
     {"dry-run", no_argument, NULL, 'n'},
     {"grace", required_argument, NULL, OPT_GRACE},
     {"help", no_argument, NULL, 'h'},
+    {"jobs", required_argument, NULL, 'j'},
     {"json", required_argument, NULL, OPT_JSON},
     {"metrics", required_argument, NULL, OPT_METRICS},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
@@ -115,6 +121,23 @@ duration_opt(int64_t *out, const char *name, const char *arg)
 }
 
 static void
+jobs_opt(int *out, const char *arg)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || v < 1 || v > 64) {
+		fprintf(stderr, "drydock-gc: --jobs: '%s' is not a number from "
+		                "1 to 64\n",
+		    arg);
+		usage();
+	}
+	*out = (int)v;
+}
+
+static void
 parse_options(struct gc_opts *o, int argc, char **argv)
 {
 	int c;
@@ -123,10 +146,14 @@ parse_options(struct gc_opts *o, int argc, char **argv)
 	o->grace = 3600;
 	o->uploads_age = 168 * 3600;
 	o->progress = -1;
-	while ((c = getopt_long(argc, argv, "hmnqvV", longopts, NULL)) != -1) {
+	o->jobs = 8;
+	while ((c = getopt_long(argc, argv, "hj:mnqvV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			help();
+			break;
+		case 'j':
+			jobs_opt(&o->jobs, optarg);
 			break;
 		case 'm':
 			o->delete_untagged = 1;

@@ -27,7 +27,7 @@
 #define SCAN_MF_BUDGET (8u << 20)
 /* Largest manifest read ahead; larger ones the mark reads itself. */
 #define SCAN_MF_MAX (4u << 20)
-#define SCAN_MAX_WORKERS 8
+#define SCAN_MAX_WORKERS 64
 
 _Thread_local struct gc_scan_problems *gc_scan_sink;
 
@@ -428,7 +428,6 @@ gc_scan_foreach(struct gc_run *run, gc_scan_cb cb)
 	struct scan_pool p;
 	struct list_ctx l = {NULL, 0, 0};
 	pthread_t tids[SCAN_MAX_WORKERS];
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	size_t nw = 0, i, want;
 	int error;
 
@@ -442,7 +441,13 @@ gc_scan_foreach(struct gc_run *run, gc_scan_cb cb)
 	pthread_mutex_init(&p.mu, NULL);
 	pthread_cond_init(&p.done_cv, NULL);
 	pthread_cond_init(&p.space_cv, NULL);
-	want = ncpu < 1 ? 1 : (size_t)ncpu;
+	/*
+	 * Threads, not cores: warm, two per core already keep every core
+	 * busy; cold, each one keeps a request in flight, and the disk
+	 * answers several at once (1,000 repositories, 2 cores: 5.7 s with
+	 * 2 threads, 3.8 s with 8).
+	 */
+	want = run->opts->jobs < 1 ? 1 : (size_t)run->opts->jobs;
 	if (want > SCAN_MAX_WORKERS)
 		want = SCAN_MAX_WORKERS;
 	if (want > l.n)

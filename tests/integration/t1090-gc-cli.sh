@@ -15,7 +15,8 @@ snapshot "$root" "$T/s0"
 for args in "--no-such-option $root" "" "$root $root" "--grace $root" \
     "--grace 1x $root" "--grace -5m $root" "--grace 1h30 $root" \
     "--uploads-older-than soon $root" "-m -z $root" "--json" \
-    "--restore" "--quarantine"; do
+    "--restore" "--quarantine" "-j 0 $root" "--jobs 65 $root" \
+    "-j x $root"; do
 	# shellcheck disable=SC2086
 	run_gc $args
 	assert_rc 16 "usage error: drydock-gc $args"
@@ -24,6 +25,19 @@ for args in "--no-such-option $root" "" "$root $root" "--grace $root" \
 done
 snapshot "$root" "$T/s1"
 assert_true "usage errors changed nothing" cmp -s "$T/s0" "$T/s1"
+
+# the number of reading threads changes nothing in the result
+for j in 1 3 64; do
+	run_gc -n --grace 0 -m -j "$j" --json "$T/j$j.json" "$root"
+	assert_rc 0 "-j $j: dry run"
+	jq -S '[.removed, .problems]' "$T/j$j.json" >"$T/j$j.items"
+done
+assert_true "-j 1 and -j 3 plan the same removals" \
+    cmp -s "$T/j1.items" "$T/j3.items"
+assert_true "-j 1 and -j 64 plan the same removals" \
+    cmp -s "$T/j1.items" "$T/j64.items"
+assert_jq "$T/j1.json" '.removed | length > 0' true \
+    "the -j comparison has removals to compare"
 
 run_gc --help
 assert_rc 0 "--help"
