@@ -443,6 +443,44 @@ blob_cb(const struct drydock_blob_info *bi, void *payload)
 	return 0;
 }
 
+/*
+ * Blobs are walked before repositories, so beside a live registry a push
+ * can link a blob the blob walk did not see (the registry writes data
+ * before links).  Before calling a blob missing, look again: when its data
+ * is there now, it joins the run (and is hashed).  Returns 1 when it did.
+ */
+static int
+late_data(struct fsck_run *run, uint32_t id)
+{
+	struct fsck_obj *o = &run->objs[id];
+	struct fsck_blob *b;
+	uint64_t size = 0;
+	int64_t mtime = 0;
+
+	if (o->flags & (FSCK_O_DATA | FSCK_O_UNSAFE))
+		return 1;
+	if (drydock_store_blob_stat(run->st, &run->ids[id], &size, &mtime) < 0)
+		return 0;
+	if (o->blob == FSCK_NONE) {
+		if (fsck__grow((void **)&run->blobs, &run->capblobs,
+		        run->nblobs + 1, sizeof(*run->blobs)) < 0)
+			return 0;
+		b = &run->blobs[run->nblobs];
+		memset(b, 0, sizeof(*b));
+		b->id = id;
+		b->want = UINT64_MAX;
+		o->blob = (uint32_t)run->nblobs++;
+	}
+	b = &run->blobs[o->blob];
+	b->has_data = 1;
+	b->size = size;
+	b->mtime_ns = mtime;
+	o->flags |= FSCK_O_BLOBDIR | FSCK_O_DATA;
+	run->ndata++;
+	run->blob_bytes += size;
+	return 1;
+}
+
 enum link_kind { LK_LAYER, LK_REVISION, LK_HISTORY, LK_CURRENT };
 
 struct repo_ctx {
@@ -1117,7 +1155,7 @@ load_manifest(
 	if (o->flags & FSCK_O_UNSAFE) {
 		mf->state =
 		    FSCK_MF_UNSAFE; /* SYMLINK or SPECIAL_FILE says it */
-	} else if (!(o->flags & FSCK_O_DATA)) {
+	} else if (!late_data(run, id)) {
 		mf->state = FSCK_MF_MISSING;
 		error = manifest_finding(run, id, FSCK_MANIFEST_MISSING, NULL);
 	} else if (run->blobs[o->blob].size > DRYDOCK_MANIFEST_MAX) {
@@ -1243,7 +1281,7 @@ check_blob_ref(struct check_ctx *c, uint32_t mid, const struct fsck_ref *r)
 		return fsck_report(
 		    run, FSCK_FOREIGN_LAYER_EXTERNAL, &ctx, NULL);
 	}
-	if (!(run->objs[data].flags & FSCK_O_DATA))
+	if (!late_data(run, data))
 		return blob_missing(run, data, mid);
 	if ((error = size_check(run, mid, data, r->size)) < 0)
 		return error;
@@ -1410,7 +1448,8 @@ check_layers(struct check_ctx *c)
 		f = run->objs[l->target].flags;
 		run->objs[l->target].flags |= FSCK_O_REFERENCED;
 		run->objs[l->id].flags |= FSCK_O_REFERENCED;
-		if (f & (FSCK_O_DATA | FSCK_O_UNSAFE))
+		if ((f & (FSCK_O_DATA | FSCK_O_UNSAFE)) ||
+		    late_data(run, l->target))
 			continue;
 		snprintf(path, sizeof(path), "%s/_layers/%s/%s/link",
 		    repo->path, drydock_digest_alg_name(run->ids[l->id].alg),
