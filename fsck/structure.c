@@ -1079,6 +1079,9 @@ manifest_finding(struct fsck_run *run, uint32_t id, int fid, const char *detail)
 	if (fsck_blob_path(path, sizeof(path), run, id) < 0)
 		return DRYDOCK_ERROR;
 	ctx.path = path;
+	/* a type drydock does not know may serve fine (schema 1 on 2.8) */
+	if (fid == FSCK_MANIFEST_UNSUPPORTED)
+		ctx.impact = FSCK_IMPACT_NONE;
 	if (fid == FSCK_MANIFEST_MISSING)
 		run->objs[id].flags |= FSCK_O_MISSING;
 	if (detail != NULL)
