@@ -24,9 +24,19 @@ struct drydock_archive_reader {
 	struct archive *a;
 	unsigned flags;
 	int state; /* 0 before an entry, 1 in an entry, 2 failed */
+	drydock_archive_read_cb cb; /* decompressors: the source */
+	void *payload;
+	int cb_error;
 	char path[PATH_MAX];
 	char target[PATH_MAX];
 	unsigned char *buf;
+};
+
+struct drydock_archive_compressor {
+	struct archive *a;
+	drydock_archive_write_cb cb;
+	void *payload;
+	int error; /* the callback's, kept for the caller */
 };
 
 struct drydock_archive_writer {
@@ -310,6 +320,8 @@ drydock_archive_reader_data(
 	n = archive_read_data(r->a, r->buf, READ_BUFSZ);
 	if (n < 0) {
 		r->state = 2;
+		if (r->cb_error)
+			return r->cb_error;
 		archive_fail(r->a, r->path);
 		return DRYDOCK_ECORRUPT;
 	}
@@ -376,6 +388,177 @@ drydock_archive_reader_free(struct drydock_archive_reader *r)
 		archive_read_free(r->a);
 	free(r->buf);
 	free(r);
+}
+
+/* --- decompressor ----------------------------------------------------- */
+
+static la_ssize_t
+pull_cb(struct archive *a, void *client, const void **buf)
+{
+	struct drydock_archive_reader *r = client;
+	size_t len = 0;
+	int error;
+
+	if ((error = r->cb(buf, &len, r->payload)) < 0) {
+		r->cb_error = error;
+		archive_set_error(a, EIO, "%s", drydock_error_message());
+		return -1;
+	}
+	return (la_ssize_t)len;
+}
+
+int
+drydock_archive_decompressor_open(struct drydock_archive_reader **out,
+    int *compression_out, drydock_archive_read_cb cb, void *payload)
+{
+	struct drydock_archive_reader *r = NULL;
+	struct archive_entry *ae;
+	const char *name;
+	int error, rc;
+
+	*out = NULL;
+	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->buf = malloc(READ_BUFSZ)) == NULL ||
+	    (r->a = archive_read_new()) == NULL) {
+		if (r != NULL)
+			free(r->buf);
+		free(r);
+		drydock_error_set_os("out of memory");
+		return DRYDOCK_ERROR;
+	}
+	r->cb = cb;
+	r->payload = payload;
+	archive_read_support_filter_all(r->a);
+	archive_read_support_format_raw(r->a);
+	if (archive_read_open(r->a, r, NULL, pull_cb, NULL) != ARCHIVE_OK) {
+		error = r->cb_error ? r->cb_error
+		                    : archive_fail(r->a, "cannot decompress");
+		goto fail;
+	}
+	rc = archive_read_next_header(r->a, &ae);
+	if (rc == ARCHIVE_EOF) {
+		r->state = 0; /* empty input: no bytes */
+	} else if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
+		error = r->cb_error ? r->cb_error
+		                    : archive_fail(r->a, "cannot decompress");
+		goto fail;
+	} else {
+		r->state = 1;
+	}
+	snprintf(r->path, sizeof(r->path), "%s", "stream");
+	if (compression_out != NULL) {
+		name = archive_filter_count(r->a) > 1
+		    ? archive_filter_name(r->a, 0)
+		    : NULL;
+		*compression_out = name == NULL ? DRYDOCK_ARCHIVE_PLAIN
+		    : strcmp(name, "gzip") == 0 ? DRYDOCK_ARCHIVE_GZIP
+		    : strcmp(name, "zstd") == 0 ? DRYDOCK_ARCHIVE_ZSTD
+		                                : DRYDOCK_ARCHIVE_PLAIN;
+	}
+	*out = r;
+	return 0;
+fail:
+	drydock_archive_reader_free(r);
+	return error;
+}
+
+/* --- compressor --------------------------------------------------------- */
+
+static la_ssize_t
+push_cb(struct archive *a, void *client, const void *buf, size_t len)
+{
+	struct drydock_archive_compressor *c = client;
+	int error;
+
+	if ((error = c->cb(buf, len, c->payload)) < 0) {
+		c->error = error;
+		archive_set_error(a, EIO, "%s", drydock_error_message());
+		return -1;
+	}
+	return (la_ssize_t)len;
+}
+
+int
+drydock_archive_compressor_new(struct drydock_archive_compressor **out,
+    int compression, drydock_archive_write_cb cb, void *payload)
+{
+	struct drydock_archive_compressor *c;
+	struct archive_entry *ae = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->a = archive_write_new()) == NULL) {
+		free(c);
+		drydock_error_set_os("out of memory");
+		return DRYDOCK_ERROR;
+	}
+	c->cb = cb;
+	c->payload = payload;
+	rc = archive_write_set_format_raw(c->a);
+	if (rc == ARCHIVE_OK)
+		rc = compression == DRYDOCK_ARCHIVE_ZSTD
+		    ? archive_write_add_filter_zstd(c->a)
+		    : archive_write_add_filter_gzip(c->a);
+	if (rc == ARCHIVE_OK && compression != DRYDOCK_ARCHIVE_ZSTD)
+		(void)archive_write_set_filter_option(
+		    c->a, "gzip", "timestamp", NULL);
+	(void)archive_write_set_bytes_per_block(c->a, 0);
+	if (rc == ARCHIVE_OK)
+		rc = archive_write_open(c->a, c, NULL, push_cb, NULL);
+	if (rc == ARCHIVE_OK && (ae = archive_entry_new()) == NULL)
+		rc = ARCHIVE_FATAL;
+	if (rc == ARCHIVE_OK) {
+		archive_entry_set_filetype(ae, AE_IFREG);
+		archive_entry_set_pathname(ae, "layer");
+		rc = archive_write_header(c->a, ae);
+	}
+	archive_entry_free(ae);
+	if (rc != ARCHIVE_OK) {
+		archive_fail(c->a, "cannot start a compressor");
+		drydock_archive_compressor_free(c);
+		return DRYDOCK_ERROR;
+	}
+	*out = c;
+	return 0;
+}
+
+int
+drydock_archive_compressor_write(
+    struct drydock_archive_compressor *c, const void *buf, size_t len)
+{
+	const char *p = buf;
+	la_ssize_t n;
+
+	while (len > 0) {
+		n = archive_write_data(c->a, p, len);
+		if (n <= 0)
+			return c->error ? c->error
+			                : archive_fail(c->a, "cannot compress");
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+drydock_archive_compressor_close(struct drydock_archive_compressor *c)
+{
+	if (archive_write_close(c->a) != ARCHIVE_OK)
+		return c->error
+		    ? c->error
+		    : archive_fail(c->a, "cannot finish compressing");
+	return 0;
+}
+
+void
+drydock_archive_compressor_free(struct drydock_archive_compressor *c)
+{
+	if (c == NULL)
+		return;
+	if (c->a != NULL)
+		archive_write_free(c->a);
+	free(c);
 }
 
 /* --- writer -------------------------------------------------------------- */

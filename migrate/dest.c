@@ -82,6 +82,9 @@ mig_dest_open(
 		    (error = drydock_archive_writer_dir(dst->aw, "blobs")) < 0)
 			return error;
 		return drydock_archive_writer_dir(dst->aw, "blobs/sha256");
+	case MIG_LOC_DOCKER_ARCHIVE:
+		return archive_start(
+		    dst, loc->path, drydock_archive_compression_for(loc->path));
 	default:
 		drydock_error_set(DRYDOCK_ERRCLASS_INVALID,
 		    "cannot write to '%s' here", loc->spec);

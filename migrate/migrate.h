@@ -91,6 +91,10 @@ int mig_source_from_index(struct mig_source *src,
     struct drydock_ocilayout_index *idx, struct drydock_store *st,
     struct drydock_ocilayout *lay, struct mig_run *run);
 void mig_source_release(struct mig_source *src, int owned);
+/* Add a name (strings copied); sort once after the last one. */
+int mig_source_add(struct mig_source *src, const char *repo, const char *tag,
+    const struct drydock_digest *d, int64_t size);
+void mig_source_sort(struct mig_source *src);
 
 /* fd of a blob (close it), DRYDOCK_ENOTFOUND, ... */
 int mig_source_blob_open(

@@ -13,8 +13,8 @@
 
 #include "migrate.h"
 
-static int
-add_entry(struct mig_source *src, const char *repo, const char *tag,
+int
+mig_source_add(struct mig_source *src, const char *repo, const char *tag,
     const struct drydock_digest *d, int64_t size)
 {
 	struct mig_entry *e;
@@ -67,8 +67,8 @@ cmp_entry(const void *a, const void *b)
 }
 
 /* Sort, and drop untagged duplicates (a registry revision is one name). */
-static void
-sort_entries(struct mig_source *src)
+void
+mig_source_sort(struct mig_source *src)
 {
 	size_t i, j = 0;
 
@@ -132,7 +132,8 @@ reg_tag(const struct drydock_repo_info *ri, const struct drydock_tag_info *ti,
 		    drydock_error_code_name(ti->current.status));
 		return 0;
 	}
-	return add_entry(w->src, ri->name, ti->name, &ti->current.target, -1);
+	return mig_source_add(
+	    w->src, ri->name, ti->name, &ti->current.target, -1);
 }
 
 static int
@@ -143,7 +144,7 @@ reg_revision(const struct drydock_repo_info *ri,
 
 	if (li->status != 0)
 		return 0; /* debris: a revision directory without link */
-	return add_entry(w->src, ri->name, NULL, &li->digest, -1);
+	return mig_source_add(w->src, ri->name, NULL, &li->digest, -1);
 }
 
 static int
@@ -184,7 +185,7 @@ mig_source_from_store(
 	drydock_store_set_problem_cb(st, NULL, NULL);
 	if (error < 0)
 		return error;
-	sort_entries(src);
+	mig_source_sort(src);
 	return 0;
 }
 
@@ -259,13 +260,13 @@ mig_source_from_index(struct mig_source *src,
 				    i, e.ref_name);
 			continue;
 		}
-		error = add_entry(src, repo, tag, &e.digest, e.size);
+		error = mig_source_add(src, repo, tag, &e.digest, e.size);
 		free(repo);
 		free(tag);
 		if (error < 0)
 			return error;
 	}
-	sort_entries(src);
+	mig_source_sort(src);
 	return 0;
 }
 

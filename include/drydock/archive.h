@@ -91,6 +91,26 @@ int drydock_archive_reader_read_all(char **buf_out, size_t *len_out,
 
 void drydock_archive_reader_free(struct drydock_archive_reader *r);
 
+/*
+ * Where a decompressing reader gets its (compressed) bytes: the next block
+ * in *buf_out / *len_out (borrowed until the next call), *len_out 0 at the
+ * end.  Returns 0 or a negative error that stops the reader.
+ */
+typedef int (*drydock_archive_read_cb)(
+    const void **buf_out, size_t *len_out, void *payload);
+
+/*
+ * A reader that decompresses one stream (gzip, zstd, xz, bzip2, or none:
+ * detected by the magic bytes, not by a name) read through cb; read it
+ * with drydock_archive_reader_data().  For layers: hashing what this
+ * yields gives the DiffID.
+ *
+ * @param compression_out receives enum drydock_archive_compression of
+ * what was found (gzip, zstd or plain; others count as plain), may be NULL
+ */
+int drydock_archive_decompressor_open(struct drydock_archive_reader **out,
+    int *compression_out, drydock_archive_read_cb cb, void *payload);
+
 struct drydock_archive_writer;
 
 /*
@@ -121,6 +141,22 @@ int drydock_archive_writer_file(struct drydock_archive_writer *w,
 /* A symlink entry (for old docker-archive consumers). */
 int drydock_archive_writer_symlink(
     struct drydock_archive_writer *w, const char *path, const char *target);
+
+/*
+ * A compressor: bytes written to it come out gzip- or zstd-compressed
+ * through cb (returning 0 or a negative error), reproducibly (no name, no
+ * timestamp).
+ */
+typedef int (*drydock_archive_write_cb)(
+    const void *buf, size_t len, void *payload);
+struct drydock_archive_compressor;
+int drydock_archive_compressor_new(struct drydock_archive_compressor **out,
+    int compression, drydock_archive_write_cb cb, void *payload);
+int drydock_archive_compressor_write(
+    struct drydock_archive_compressor *c, const void *buf, size_t len);
+/* Flush everything out through cb. */
+int drydock_archive_compressor_close(struct drydock_archive_compressor *c);
+void drydock_archive_compressor_free(struct drydock_archive_compressor *c);
 
 /* Finish the archive (trailer, compressor flush).  0 or DRYDOCK_ERROR. */
 int drydock_archive_writer_close(struct drydock_archive_writer *w);
