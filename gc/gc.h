@@ -244,6 +244,9 @@ int gc_scan_foreach(struct gc_run *run, gc_scan_cb cb);
 int gc_scan_take_manifest(struct gc_run *run, const struct drydock_digest *d,
     char **buf_out, size_t *len_out, int *rc_out);
 void gc_scan_release(struct gc_scan *scan);
+/* fn(i, arg) for every i < n, on up to jobs threads; DRYDOCK_EINTR. */
+int gc_parallel_for(
+    size_t n, int jobs, void (*fn)(size_t i, void *arg), void *arg);
 /* Set in worker threads: the store's problems go there. */
 extern _Thread_local struct gc_scan_problems *gc_scan_sink;
 void gc_scan_record_problem(struct gc_scan_problems *sink, const char *path,

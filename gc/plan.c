@@ -9,18 +9,32 @@
 
 #include "gc.h"
 
+/* A blob no mark reached, probed (in parallel) before it is planned. */
+struct probe {
+	uint32_t id;
+	int r; /* 0, DRYDOCK_ENOTFOUND (gone), or a problem */
+	int has_data;
+	uint64_t size;
+	int64_t mtime;
+	char *message; /* the problem, when r < 0 */
+};
+
+struct probes {
+	struct gc_run *run;
+	struct probe *v;
+	size_t n, cap;
+};
+
 /*
- * One blob directory (a lazy walk: nothing inside it looked at yet).  Only
- * an unmarked blob is probed: a marked one is kept whatever its state,
- * which is four of five blobs of a typical store and as many syscalls.
+ * One blob directory (a lazy walk: nothing inside it looked at yet).  A
+ * marked blob is kept whatever its state, which is four of five blobs of a
+ * typical store and as many syscalls saved; the others are probed later.
  */
 static int
 blob_cb(const struct drydock_blob_info *bi, void *payload)
 {
-	struct gc_run *run = payload;
-	uint64_t size = 0;
-	int64_t mtime = 0;
-	int has_data = 1;
+	struct probes *ps = payload;
+	struct gc_run *run = ps->run;
 	uint32_t id;
 	int r;
 
@@ -39,33 +53,84 @@ blob_cb(const struct drydock_blob_info *bi, void *payload)
 		run->kept_by_grace++;
 		return 0;
 	}
-	r = drydock_store_blob_stat(run->st, &bi->digest, &size, &mtime);
-	if (r == DRYDOCK_ENOTFOUND) {
+	if (gc__grow((void **)&ps->v, &ps->cap, ps->n + 1, sizeof(*ps->v)) < 0)
+		return DRYDOCK_ERROR;
+	memset(&ps->v[ps->n], 0, sizeof(*ps->v));
+	ps->v[ps->n++].id = id;
+	return 0;
+}
+
+static void
+blob_dir_path(char *buf, size_t bufsz, const struct drydock_digest *d)
+{
+	char *slash;
+
+	drydock_store_blob_path(buf, bufsz, d);
+	if ((slash = strrchr(buf, '/')) != NULL)
+		*slash = '\0'; /* .../<hex>/data -> .../<hex> */
+}
+
+/* Thread-safe: the store is only read, the result goes into p. */
+static void
+probe_one(size_t i, void *arg)
+{
+	struct probes *ps = arg;
+	struct probe *p = &ps->v[i];
+	struct drydock_store *st = ps->run->st;
+	char dir[DRYDOCK_DIGEST_STRMAX + 32];
+
+	p->has_data = 1;
+	p->r = drydock_store_blob_stat(
+	    st, &ps->run->ids[p->id], &p->size, &p->mtime);
+	if (p->r == DRYDOCK_ENOTFOUND) {
 		/* no data: an empty blob directory, or gone meanwhile */
-		has_data = 0;
-		r = drydock_store_stat(
-		    run->st, -1, bi->path, NULL, &mtime, NULL);
+		p->has_data = 0;
+		blob_dir_path(dir, sizeof(dir), &ps->run->ids[p->id]);
+		p->r = drydock_store_stat(st, -1, dir, NULL, &p->mtime, NULL);
 	}
-	if (r == DRYDOCK_ENOTFOUND)
-		return 0; /* gone meanwhile */
-	if (r < 0) {
-		/* a symlinked data file and the like: reported, left alone */
-		drydock_store_problem(
-		    run->st, bi->path, r, "%s", drydock_error_message());
-		return 0;
+	if (p->r < 0 && p->r != DRYDOCK_ENOTFOUND)
+		p->message = strdup(drydock_error_message());
+	drydock_error_clear();
+}
+
+/* The probes' results, in walk order: what goes and what grace keeps. */
+static int
+plan_blobs(struct gc_run *run, struct probes *ps)
+{
+	char path[DRYDOCK_DIGEST_STRMAX + 32];
+	size_t i;
+	int error;
+
+	for (i = 0; i < ps->n; i++) {
+		const struct probe *p = &ps->v[i];
+
+		if (p->r == DRYDOCK_ENOTFOUND)
+			continue; /* gone meanwhile */
+		blob_dir_path(path, sizeof(path), &run->ids[p->id]);
+		if (p->r < 0) {
+			/* a symlinked data file and the like: left alone */
+			drydock_store_problem(run->st, path, p->r, "%s",
+			    p->message ? p->message : "cannot stat");
+			continue;
+		}
+		if (p->has_data)
+			run->flags[p->id] |= GC_PRESENT;
+		if (run->blind != NULL)
+			continue; /* see gc_problem(): nothing is provably
+			             unneeded */
+		if (p->mtime >= run->cutoff_ns) {
+			run->flags[p->id] |= GC_YOUNG;
+			run->kept_by_grace++;
+			continue;
+		}
+		run->flags[p->id] |= GC_SWEEP;
+		if ((error = gc_add_item(run, GC_KIND_BLOB, UINT32_MAX, p->id,
+		         path, NULL,
+		         p->has_data ? "unreferenced" : "empty-blob-dir",
+		         p->size)) < 0)
+			return error;
 	}
-	if (has_data)
-		run->flags[id] |= GC_PRESENT;
-	if (run->blind != NULL)
-		return 0; /* see gc_problem(): nothing is provably unneeded */
-	if (mtime >= run->cutoff_ns) {
-		run->flags[id] |= GC_YOUNG;
-		run->kept_by_grace++;
-		return 0;
-	}
-	run->flags[id] |= GC_SWEEP;
-	return gc_add_item(run, GC_KIND_BLOB, UINT32_MAX, id, bi->path, NULL,
-	    has_data ? "unreferenced" : "empty-blob-dir", size);
+	return 0;
 }
 
 static void
@@ -176,11 +241,16 @@ item_cmp(const void *a, const void *b)
 int
 gc_plan(struct gc_run *run)
 {
+	struct probes ps = {run, NULL, 0, 0};
 	uint32_t *kept_links = NULL;
+	size_t i;
 	int error;
 
 	if ((error = drydock_blob_foreach(
-	         run->st, DRYDOCK_WALK_LAZY, blob_cb, run)) < 0)
+	         run->st, DRYDOCK_WALK_LAZY, blob_cb, &ps)) < 0 ||
+	    (error = gc_parallel_for(ps.n, run->opts->jobs, probe_one, &ps)) <
+	        0 ||
+	    (error = plan_blobs(run, &ps)) < 0)
 		goto out;
 	gc_progress_end(run);
 	if ((kept_links = calloc(run->nrepos + 1, sizeof(*kept_links))) ==
@@ -196,6 +266,9 @@ gc_plan(struct gc_run *run)
 	if (run->nitems > 1)
 		qsort(run->items, run->nitems, sizeof(*run->items), item_cmp);
 out:
+	for (i = 0; i < ps.n; i++)
+		free(ps.v[i].message);
+	free(ps.v);
 	free(kept_links);
 	return error;
 }

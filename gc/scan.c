@@ -235,6 +235,7 @@ read_manifests(struct gc_run *run, struct gc_scan *s)
 		m->buf = buf;
 		m->len = len;
 		m->rc = r;
+		m->taken = 0;
 		used += len;
 	}
 	drydock_error_clear();
@@ -499,4 +500,55 @@ free_list:
 		gc_scan_release(&l.v[i]);
 	free(l.v);
 	return error;
+}
+
+/* --- a parallel for, for independent reads ------------------------------ */
+
+struct pfor {
+	size_t n;
+	size_t next;
+	pthread_mutex_t mu;
+	void (*fn)(size_t, void *);
+	void *arg;
+};
+
+static void *
+pfor_worker(void *arg)
+{
+	struct pfor *pf = arg;
+	size_t i;
+
+	for (;;) {
+		pthread_mutex_lock(&pf->mu);
+		i = gc_stop ? pf->n : pf->next;
+		if (i < pf->n)
+			pf->next += 64 < pf->n - i ? 64 : pf->n - i;
+		pthread_mutex_unlock(&pf->mu);
+		if (i >= pf->n)
+			return NULL;
+		for (size_t j = i; j < i + 64 && j < pf->n; j++)
+			pf->fn(j, pf->arg);
+	}
+}
+
+int
+gc_parallel_for(size_t n, int jobs, void (*fn)(size_t i, void *arg), void *arg)
+{
+	struct pfor pf = {n, 0, PTHREAD_MUTEX_INITIALIZER, fn, arg};
+	pthread_t tids[SCAN_MAX_WORKERS];
+	size_t nw, want = jobs < 1 ? 1 : (size_t)jobs;
+
+	if (want > SCAN_MAX_WORKERS)
+		want = SCAN_MAX_WORKERS;
+	if (want > (n + 63) / 64)
+		want = (n + 63) / 64;
+	for (nw = 0; nw < want; nw++)
+		if (pthread_create(&tids[nw], NULL, pfor_worker, &pf) != 0)
+			break;
+	if (nw == 0)
+		pfor_worker(&pf); /* n == 0, or no thread could start */
+	while (nw > 0)
+		pthread_join(tids[--nw], NULL);
+	pthread_mutex_destroy(&pf.mu);
+	return gc_stop ? DRYDOCK_EINTR : 0;
 }
