@@ -156,7 +156,7 @@ check: deps
 	$(MAKE) DEVELOPER=1 VARIANT=asan unit
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	    $(MAKE) DEVELOPER=1 VARIANT=asan integration
-	$(MAKE) DEVELOPER=1 valgrind VALGRIND_TESTS="t1000-gc-basic.sh t2010-fsck-content.sh"
+	$(MAKE) DEVELOPER=1 valgrind VALGRIND_TESTS="t1000-gc-basic.sh t2010-fsck-content.sh t3000-migrate-oci.sh"
 	@echo "make check: all suites passed"
 
 demo: deps all
