@@ -3,9 +3,10 @@
 # and change nothing, --help/--version/--list-findings exit 0, a missing
 # root or config is an operational error (8), --config FILE reads the root
 # from the registry's config.yml, -p takes the store lock (a held lock is
-# exit 8), --jobs N gives the same findings, and a signal during hashing
-# ends the run cleanly with exit 32 and a report that says it is
-# incomplete.
+# exit 8), --jobs N gives the same findings, a signal during hashing ends
+# the run cleanly with exit 32 and a report that says it is incomplete, and
+# a blob truncated while it is hashed (SIGBUS under the mapping) is found
+# bad without a crash.
 . "$(dirname "$0")/lib.sh"
 
 use_fixture zoo "$T/zoo"
@@ -110,4 +111,23 @@ assert_jq "$T/int.json" '[.interrupted, .complete, .exit_code]' \
 assert_true "the summary says so" grep -q 'interrupted' "$T/int.out"
 assert_true "the state file is still a good SQLite database" \
     test "$(sqlite3 "$T/int.sqlite" 'pragma integrity_check')" = ok
+
+# a blob truncated while it is hashed (from a mapping: SIGBUS) is read
+# again and found bad; the run does not crash
+root3=$T/root3
+cp -a "$F/root" "$root3"
+h=a7c744c13cc101ed66c29f672f92455547889cc586ce6d44fe76ae824958ea51
+d=$(v2 "$root3")/blobs/sha256/${h:0:2}/$h
+mkdir -p "$d"
+truncate -s 2147483648 "$d/data"
+"$FSCK" -j 1 --json "$T/bus.json" "$root3" >"$T/bus.out" 2>&1 &
+pid=$!
+sleep 0.3
+truncate -s 1000 "$d/data"
+wait "$pid"
+rc=$?
+assert_eq 4 "$rc" "a blob truncated while hashed: exit 4, no crash"
+assert_jq "$T/bus.json" '[.findings[] | select(.severity == "problem")
+    | [.id, .digest]]' "[[\"BLOB_DIGEST_MISMATCH\",\"sha256:$h\"]]" \
+    "the truncated blob is found bad"
 finish
