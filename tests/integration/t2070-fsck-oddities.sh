@@ -9,6 +9,8 @@
 #   - odd/nolayers: revisions but no _layers -> REPO_NO_LAYERS;
 #   - team/app: a tag history entry naming nothing, a _layers directory
 #     without link -> notes;
+#   - odd/alias: a layer referenced by sha512 through the registry's alias
+#     link -> fine; blobs/sha512: a good and a bad blob;
 # and --verify none still checks the structure in full, and a terminal gets
 # a progress line.
 . "$(dirname "$0")/lib.sh"
@@ -22,6 +24,7 @@ cp -a "$F/root" "$root"
 V=$(v2 "$root")
 R=$V/repositories
 
+hb() { local h=${1#sha256:}; printf 'blobs/sha256/%s/%s/data' "${h:0:2}" "$h"; }
 put() { # FILE: store FILE as a blob, print its digest
 	local h
 	h=$(sha256sum "$1" | cut -d' ' -f1)
@@ -92,10 +95,29 @@ printf '%s' "$NOREV" \
 EMPTYL=sha256:$(printf 'link removed\n' | sha256sum | cut -d' ' -f1)
 mkdir -p "$R/team/app/_layers/sha256/${EMPTYL#sha256:}"
 
+# odd/alias: a layer referenced by its sha512 digest; the registry stores
+# it under sha256 and links it twice, the sha512 link naming the sha256 blob
+B1_512=sha512:$(sha512sum "$V/$(hb "$B1")" | cut -d' ' -f1)
+jq -c --arg d "$B1_512" '.layers[0].digest = $d' "$M1" >"$T/alias.json"
+ALIAS=$(image odd/alias 1 "$T/alias.json")
+for d in $(jq -r '.config.digest, .layers[].digest' "$T/alias.json"); do
+	case $d in sha256:*) link odd/alias _layers "$d" ;; esac
+done
+mkdir -p "$R/odd/alias/_layers/sha512/${B1_512#sha512:}"
+printf '%s' "$B1" >"$R/odd/alias/_layers/sha512/${B1_512#sha512:}/link"
+# blobs/sha512: one good, one bad
+printf 'a sha512 blob\n' >"$T/s512"
+G512=$(sha512sum "$T/s512" | cut -d' ' -f1)
+mkdir -p "$V/blobs/sha512/${G512:0:2}/$G512"
+cp "$T/s512" "$V/blobs/sha512/${G512:0:2}/$G512/data"
+printf 'another\n' >"$T/s512b"
+X512=$(sha512sum "$T/s512b" | cut -d' ' -f1)
+mkdir -p "$V/blobs/sha512/${X512:0:2}/$X512"
+printf 'tampered\n' >"$V/blobs/sha512/${X512:0:2}/$X512/data"
+
 run_fsck --json "$T/r.json" "$root"
 assert_fsck_rc 4 "oddities: problems left"
 check_fsck_report "$T/r.json" "oddities"
-hb() { local h=${1#sha256:}; printf 'blobs/sha256/%s/%s/data' "${h:0:2}" "$h"; }
 row() { # ID: "severity path images" of each finding ID
 	jq -r --arg id "$1" '.findings[] | select(.id == $id)
 	    | "\(.severity) \(.path) \([.images[].ref] | join(","))"' "$T/r.json"
@@ -120,8 +142,15 @@ assert_eq "info repositories/team/app/_manifests/tags/1.0/index/sha256/${NOREV#s
     "$(row TAG_HISTORY_DANGLING)" "a dangling tag history entry: a note"
 assert_eq "info repositories/team/app/_layers/sha256/${EMPTYL#sha256:} " \
     "$(row LAYER_LINK_EMPTY_DIR)" "a _layers directory without link: a note"
+assert_jq "$T/r.json" "[.findings[] | select(.repository == \"odd/alias\" or
+    .digest == \"$ALIAS\" or .digest == \"$B1_512\") | .id]" '[]' \
+    "a layer referenced by sha512 through an alias link is fine"
+assert_jq "$T/r.json" '[.findings[] | select(.digest | tostring
+    | startswith("sha512:")) | [.id, .digest]] | sort' \
+    "[[\"BLOB_DIGEST_MISMATCH\",\"sha512:$X512\"],[\"BLOB_UNREFERENCED\",\"sha512:$G512\"],[\"BLOB_UNREFERENCED\",\"sha512:$X512\"]]" \
+    "blobs/sha512: the bad one is found, the good one is only unreferenced"
 assert_jq "$T/r.json" '[.findings[] | select(.severity == "problem") | .id]
-    | sort' '["DESCRIPTOR_SIZE_MISMATCH","MANIFEST_TOO_LARGE"]' \
+    | sort' '["BLOB_DIGEST_MISMATCH","DESCRIPTOR_SIZE_MISMATCH","MANIFEST_TOO_LARGE"]' \
     "no other problem"
 assert_jq "$T/r.json" '.summary.blobs_hashed == .summary.blobs' true \
     "every blob hashed (the size disagreement is settled by hashing)"
@@ -132,9 +161,9 @@ assert_fsck_rc 4 "--verify none: exit 4"
 assert_jq "$T/n.json" '[.summary.blobs_hashed, .summary.bytes_hashed, .verify]' \
     '[1,'"$(stat -c %s "$V/$(hb "$B1")")"',"none"]' \
     "--verify none hashes nothing but the blob whose size is disputed"
-assert_eq "$(jq -c '[.findings[] | .key]' "$T/r.json")" \
-    "$(jq -c '[.findings[] | .key]' "$T/n.json")" \
-    "--verify none: the same findings on this store"
+assert_eq "$(jq -c '[.findings[] | select(.id != "BLOB_DIGEST_MISMATCH")
+    | .key]' "$T/r.json")" "$(jq -c '[.findings[] | .key]' "$T/n.json")" \
+    "--verify none: the same findings, but for the unhashed bad blob"
 
 # a progress line on a terminal, none without one
 script -qec "'$FSCK' '$root'" /dev/null >"$T/tty.out" 2>&1
