@@ -252,8 +252,8 @@ static void
 summary(const struct fsck_run *run, FILE *out)
 {
 	const struct fsck_opts *o = run->opts;
-	size_t i, shown = 0, hidden = 0;
-	char b1[32], b2[32];
+	size_t i, shown = 0, hidden = 0, fixed = 0;
+	char b1[32], b2[32], rep[48] = "";
 
 	for (i = 0; i < run->nfindings; i++) {
 		const struct fsck_finding *f = &run->findings[i];
@@ -312,10 +312,16 @@ summary(const struct fsck_run *run, FILE *out)
 		    (unsigned long long)run->repair_failed,
 		    o->quarantine != NULL ? "; quarantine " : "",
 		    o->quarantine != NULL ? o->quarantine : "");
+	for (i = 0; i < run->nfindings; i++)
+		if (run->findings[i].severity == FSCK_SEV_PROBLEM &&
+		    run->findings[i].fixed)
+			fixed++;
+	if (fixed > 0)
+		snprintf(rep, sizeof(rep), " (%zu repaired)", fixed);
 	fprintf(out,
-	    "drydock-fsck: %llu problems, %llu warnings, %llu notes%s; "
+	    "drydock-fsck: %llu problems%s, %llu warnings, %llu notes%s; "
 	    "exit %d\n",
-	    (unsigned long long)run->by_sev[FSCK_SEV_PROBLEM],
+	    (unsigned long long)run->by_sev[FSCK_SEV_PROBLEM], rep,
 	    (unsigned long long)run->by_sev[FSCK_SEV_WARNING],
 	    (unsigned long long)run->by_sev[FSCK_SEV_INFO],
 	    run->by_sev[FSCK_SEV_INFO] && !o->verbose ? " (-v lists notes)"
