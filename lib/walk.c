@@ -1071,8 +1071,8 @@ struct blob_walk {
 
 /* has_data etc. by listing the blob directory: sees strays (CRUFT) */
 static void
-blob_scan(
-    struct walk *w, struct wdir *hhdir, const char *hex, struct drydock_blob_info *bi)
+blob_scan(struct walk *w, struct wdir *hhdir, const char *hex,
+    struct drydock_blob_info *bi)
 {
 	struct dirent *de;
 	struct stat sb;
@@ -1102,8 +1102,8 @@ blob_scan(
 			    "is not a regular file");
 		else if (!(w->flags & DRYDOCK_WALK_STAT))
 			bi->has_data = 1;
-		else if (fstatat(wdir_fd(d), "data", &sb, AT_SYMLINK_NOFOLLOW) ==
-		        0 &&
+		else if (fstatat(wdir_fd(d), "data", &sb,
+		             AT_SYMLINK_NOFOLLOW) == 0 &&
 		    S_ISREG(sb.st_mode)) {
 			bi->has_data = 1;
 			bi->size = (uint64_t)sb.st_size;
@@ -1116,15 +1116,16 @@ blob_scan(
 
 /* has_data etc. from <hex>/data alone: one confined open and an fstat */
 static void
-blob_probe(
-    struct walk *w, struct wdir *hhdir, const char *hex, struct drydock_blob_info *bi)
+blob_probe(struct walk *w, struct wdir *hhdir, const char *hex,
+    struct drydock_blob_info *bi)
 {
 	char rel[NAME_MAX + 8], culprit[NAME_MAX + 8];
 	struct stat sb;
 	int fd;
 
 	join2(rel, hex, "/data");
-	fd = drydock_store__open_raw(w->st, wdir_fd(hhdir), rel, O_PATH, 0, &sb);
+	fd =
+	    drydock_store__open_raw(w->st, wdir_fd(hhdir), rel, O_PATH, 0, &sb);
 	if (fd >= 0) {
 		close(fd);
 		if (!S_ISREG(sb.st_mode)) {
@@ -1163,8 +1164,8 @@ blob_probe(
 
 /* One blobs/<alg>/<hh>/<hex>/; w->path names it. */
 static int
-blob_hex(
-    struct blob_walk *bw, struct wdir *hhdir, const char *hh, const char *hex, int alg)
+blob_hex(struct blob_walk *bw, struct wdir *hhdir, const char *hh,
+    const char *hex, int alg)
 {
 	struct drydock_blob_info bi;
 	struct walk *w = bw->w;
@@ -1210,7 +1211,8 @@ is_hh(const char *s)
  */
 static int
 blob_level(struct blob_walk *bw, struct wdir *d, int (*ok)(const char *),
-    int (*fn)(struct blob_walk *, struct wdir *, const char *, void *), void *arg)
+    int (*fn)(struct blob_walk *, struct wdir *, const char *, void *),
+    void *arg)
 {
 	struct walk *w = bw->w;
 	struct dirent *de;
