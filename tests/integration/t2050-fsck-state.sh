@@ -69,6 +69,14 @@ run_fsck --state "$S" --verify changed --json "$T/c2.json" "$root"
 assert_eq "[0,0,$n]" "$(summary "$T/c2.json")" \
     "and recorded again: the next run hashes nothing"
 
+# replaced by a copy with the same size and mtime (cp -p, a restore): the
+# inode tells
+cp -p "$V/$(bp "$CFG")" "$T/cfg.copy"
+mv "$T/cfg.copy" "$V/$(bp "$CFG")"
+run_fsck --state "$S" --verify changed --json "$T/c3.json" "$root"
+assert_eq "[1,$cfgsize,$((n - 1))]" "$(summary "$T/c3.json")" \
+    "a blob replaced by a copy (same size and mtime, new inode) is re-hashed"
+
 # bytes changed in place, size and mtime kept: invisible to 'changed'
 f=$V/$(bp "$B1")
 touch -r "$f" "$T/b1.time"
