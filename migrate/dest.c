@@ -334,6 +334,40 @@ registry_finish(struct mig_run *run)
 }
 
 static int
+is_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9');
+}
+
+/*
+ * image-spec's grammar for ref.name: components of [A-Za-z0-9]+ joined by
+ * one of "-._:@+" or by "--", separated by '/'.  Registry names allow
+ * "__" and "---", which it does not.
+ */
+static int
+ref_name_ok(const char *s)
+{
+	size_t i = 0, n = strlen(s);
+
+	while (i < n) {
+		if (!is_alnum(s[i]))
+			return 0;
+		while (i < n && is_alnum(s[i]))
+			i++;
+		if (i == n)
+			return 1;
+		if (s[i] == '-' && i + 1 < n && s[i + 1] == '-')
+			i += 2;
+		else if (strchr("-._:@+/", s[i]) != NULL)
+			i++;
+		else
+			return 0;
+	}
+	return 0;
+}
+
+static int
 layout_put_roots(struct mig_run *run, struct drydock_ocilayout_index *idx)
 {
 	struct mig_dest *dst = &run->dst;
@@ -355,6 +389,13 @@ layout_put_roots(struct mig_run *run, struct drydock_ocilayout_index *idx)
 			ann[2] = DRYDOCK_OCI_IMAGE_NAME;
 			ann[3] = name;
 			ann[4] = NULL;
+			if (!ref_name_ok(name))
+				mig_problem(run,
+				    "'%s' is not a valid OCI ref.name (the "
+				    "annotation grammar has no '__' or '---'): "
+				    "drydock reads it back, skopeo cannot name "
+				    "it",
+				    name);
 		} else {
 			snprintf(name, sizeof(name), "%s@%s", p->repo,
 			    drydock_digest_format(ds, &p->digest));
