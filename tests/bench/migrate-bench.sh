@@ -56,7 +56,7 @@ time_drydock() { # MODE: median wall seconds over $runs fresh exports
 	for ((i = 0; i < runs; i++)); do
 		rm -rf "$T/oci-$mode"
 		t0=$(now)
-		"$MIG" -q --link "$mode" --json "$T/$mode.json" "registry:$root" \
+		"$MIG" -q --link "$mode" --json "$T/$mode.json" "registry:$root" 2>>"$T/mig.log" \
 		    "oci:$T/oci-$mode" || bail "drydock-migrate --link $mode failed"
 		t1=$(now)
 		echo "$t1 - $t0" | bc
