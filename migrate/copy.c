@@ -526,11 +526,26 @@ mig_copy(struct mig_run *run)
 	size_t i;
 	int error;
 
+	int64_t last = 0, now;
+
 	for (i = 0; i < run->nroots; i++) {
 		if (mig_stop)
 			return DRYDOCK_EINTR;
+		if (run->o->progress &&
+		    ((now = mig_now_ns()) - last > 200000000 || i == 0)) {
+			fprintf(stderr, "\r\033[K%s: %zu/%zu images", MIG_NAME,
+			    i, run->nroots);
+			last = now;
+		}
 		if ((error = copy_root(run, &run->roots[i])) < 0)
 			return error;
+	}
+	if (run->o->progress) {
+		fprintf(
+		    stderr, "\r\033[K%s: writing links and names", MIG_NAME);
+		error = mig_dest_finish(run);
+		fputs("\r\033[K", stderr);
+		return error;
 	}
 	return mig_dest_finish(run);
 }

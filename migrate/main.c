@@ -17,7 +17,7 @@
 #include "migrate.h"
 
 static const char synopsis[] =
-    "usage: drydock-migrate [-qv] [--repo NAME]... [--image NAME:TAG]...\n"
+    "usage: drydock-migrate [-nqv] [--repo NAME]... [--image NAME:TAG]...\n"
     "                       [--all-tags] [--untagged] [--to-oci-types]\n"
     "                       [--platform OS/ARCH] [--compress]\n"
     "                       [--link auto|hard|reflink|copy] [--verify]\n"
@@ -73,6 +73,8 @@ help(void)
 	      "      --verify            afterwards, prove every tag and blob "
 	      "at DEST\n"
 	      "      --json FILE|-       write the inventory as JSON\n"
+	      "  -n, --dry-run           select and list the images, write "
+	      "nothing\n"
 	      "  -q, --quiet             only problems\n"
 	      "  -v, --verbose           one line per image\n"
 	      "  -h, --help              this help\n"
@@ -100,7 +102,7 @@ enum {
 static const struct option longopts[] = {
     {"all-tags", no_argument, NULL, OPT_ALL_TAGS},
     {"compress", no_argument, NULL, OPT_COMPRESS},
-    {"help", no_argument, NULL, 'h'},
+    {"dry-run", no_argument, NULL, 'n'}, {"help", no_argument, NULL, 'h'},
     {"image", required_argument, NULL, OPT_IMAGE},
     {"json", required_argument, NULL, OPT_JSON},
     {"link", required_argument, NULL, OPT_LINK},
@@ -181,10 +183,13 @@ parse_options(struct mig_opts *o, int argc, char **argv)
 		argv++;
 		argc--;
 	}
-	while ((c = getopt_long(argc, argv, "hqvV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hnqvV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			help();
+			break;
+		case 'n':
+			o->dry_run = 1;
 			break;
 		case 'q':
 			o->quiet = 1;
@@ -244,6 +249,16 @@ parse_options(struct mig_opts *o, int argc, char **argv)
 	}
 	if (parse_loc(&o->src, argv[0]) < 0 || parse_loc(&o->dst, argv[1]) < 0)
 		usage();
+	o->progress = !o->quiet && isatty(STDERR_FILENO);
+	if (o->dry_run &&
+	    (o->src.type == MIG_LOC_OCI_ARCHIVE ||
+	        o->src.type == MIG_LOC_DOCKER_ARCHIVE)) {
+		fprintf(stderr,
+		    "%s: --dry-run reads registry and oci: sources "
+		    "only\n",
+		    MIG_NAME);
+		usage();
+	}
 	if (!direction_ok(o)) {
 		fprintf(stderr, "%s: cannot %s %s to %s\n", MIG_NAME,
 		    o->verify_only ? "verify" : "migrate", o->src.spec,
@@ -319,6 +334,13 @@ migrate(struct mig_run *run)
 	}
 	if ((error = mig_select(run)) < 0)
 		return error;
+	if (o->dry_run) {
+		size_t i;
+
+		for (i = 0; i < run->nroots; i++)
+			run->roots[i].status = MIG_PLANNED;
+		return 0;
+	}
 	if (o->verify_only)
 		return mig_verify(run);
 	if (o->dst.type == MIG_LOC_DOCKER_ARCHIVE)

@@ -51,6 +51,8 @@ struct mig_opts {
 	int verify; /* --verify, or the verify subcommand */
 	int verify_only; /* the verify subcommand */
 	int link_mode; /* enum drydock_blobcopy_mode */
+	int dry_run; /* -n: select and list, write nothing */
+	int progress; /* a progress line (stderr is a terminal) */
 	int quiet, verbose;
 };
 
@@ -155,7 +157,7 @@ void mig_dest_release(struct mig_dest *dst);
 /* --- the run ----------------------------------------------------------- */
 
 enum mig_root_why { MIG_WHY_TAG = 0, MIG_WHY_REFERRER, MIG_WHY_UNTAGGED };
-enum mig_root_status { MIG_OK = 0, MIG_FAILED, MIG_SKIPPED };
+enum mig_root_status { MIG_OK = 0, MIG_FAILED, MIG_SKIPPED, MIG_PLANNED };
 
 /* One image carried: a tag, a referrer or an untagged manifest. */
 struct mig_root {
@@ -244,6 +246,8 @@ int mig_oci_archive_verify(struct mig_run *run);
 /* dockerarchive.c */
 int mig_docker_export(struct mig_run *run);
 int mig_docker_import(struct mig_run *run);
+/* verify against a docker-archive destination (streamed) */
+int mig_docker_verify(struct mig_run *run);
 
 /* verify.c */
 int mig_verify(struct mig_run *run);

@@ -13,7 +13,8 @@
 #include "migrate.h"
 
 static const char *const why_names[] = {"tag", "referrer", "untagged"};
-static const char *const status_names[] = {"ok", "failed", "skipped"};
+static const char *const status_names[] = {
+    "ok", "failed", "skipped", "planned"};
 
 static json_t *
 jdigest(const struct drydock_digest *d)
@@ -91,8 +92,10 @@ report_json(const struct mig_run *run)
 	json_object_set_new(j, "schema_version", json_integer(1));
 	json_object_set_new(j, "tool", json_string(MIG_NAME));
 	json_object_set_new(j, "version", json_string(DRYDOCK_VERSION));
-	json_object_set_new(
-	    j, "mode", json_string(run->o->verify_only ? "verify" : "migrate"));
+	json_object_set_new(j, "mode",
+	    json_string(run->o->verify_only ? "verify"
+	            : run->o->dry_run       ? "dry-run"
+	                                    : "migrate"));
 	json_object_set_new(j, "source", json_string(run->o->src.spec));
 	json_object_set_new(j, "destination", json_string(run->o->dst.spec));
 	json_object_set_new(j, "link",
@@ -196,8 +199,10 @@ summary(const struct mig_run *run, FILE *f)
 	    "%llu hard-linked, %llu reflinked, %llu copied (%llu bytes), "
 	    "%zu digest(s) changed, %.2fs\n",
 	    MIG_NAME, run->nroots,
-	    run->o->verify_only ? "checked from" : "from", run->o->src.spec,
-	    run->o->dst.spec, failed,
+	    run->o->verify_only   ? "checked from"
+	        : run->o->dry_run ? "would go from"
+	                          : "from",
+	    run->o->src.spec, run->o->dst.spec, failed,
 	    (unsigned long long)s->count[DRYDOCK_BLOBCOPY_PRESENT],
 	    (unsigned long long)s->count[DRYDOCK_BLOBCOPY_HARDLINKED],
 	    (unsigned long long)s->count[DRYDOCK_BLOBCOPY_REFLINKED],

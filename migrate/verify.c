@@ -160,6 +160,8 @@ mig_verify(struct mig_run *run)
 
 	if (dl->type == MIG_LOC_OCI_ARCHIVE)
 		return mig_oci_archive_verify(run);
+	if (dl->type == MIG_LOC_DOCKER_ARCHIVE)
+		return mig_docker_verify(run);
 	memset(&v, 0, sizeof(v));
 	v.run = run;
 	if ((error = drydock_digestmap_new(&v.blob_ok, 1024)) < 0 ||

@@ -50,6 +50,11 @@ while read -r ref d mt; do
 	assert_eq "$(orig_config "$ref")" "$got" "$ref: skopeo sees the original config (image ID)"
 done <"$T/f/tags"
 
+run_migrate --verify --json "$T/e1v.json" "registry:$root" "docker-archive:$T/dv.tar"
+assert_mig_rc 0 "--verify of a docker-archive export"
+assert_jq "$T/e1v.json" '[.verify.ok, .verify.checked]' '[true,7]' \
+    "verify streams the archive: 7 tags, configs and layers hash to their names"
+
 # 2. --platform picks the other child; a missing platform fails that image
 run_migrate --platform linux/arm64/v8 --image team/multi:1.0 \
     "registry:$root" "docker-archive:$T/arm.tar"

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# t3050-migrate-cli --- drydock-migrate's command line: --help, --version,
+# usage errors (16), operational errors (8: missing source, lock held by
+# another run), --dry-run writing nothing, --json - on stdout with the
+# summary on stderr, and SIGINT (32) followed by a rerun that converges.
+. "$(dirname "$0")/lib.sh"
+
+use_fixture migzoo "$T/f"
+root=$T/f/root
+
+run_migrate --help
+assert_mig_rc 0 "--help"
+assert_true "--help prints the locations" grep -q "oci-archive:FILE" "$T/mig.out"
+run_migrate --version
+assert_mig_rc 0 "--version"
+assert_eq "drydock-migrate (drydock) 0.1.0" "$(cat "$T/mig.out")" "--version text"
+
+for args in "" "registry:$root" "foo:/x oci:$T/o" "registry:$root oci:" \
+    "docker-archive:$T/x.tar oci-archive:$T/y.tar" \
+    "oci-archive:$T/x.tar docker-archive:$T/y.tar" \
+    "--link bogus registry:$root oci:$T/o" "--bogus registry:$root oci:$T/o" \
+    "verify --to-oci-types registry:$root oci:$T/o" \
+    "verify registry:$root docker-archive:$T/o.tar" \
+    "registry:$root registry:$root"; do
+	# shellcheck disable=SC2086
+	run_migrate $args
+	assert_mig_rc 16 "usage error: '${args//$T/T}'"
+done
+assert_false "no output directory was created by a usage error" test -e "$T/o"
+run_migrate "foo:/x" "oci:$T/o"
+assert_true "a bad location is named" grep -q "'foo:/x': not a location" "$T/mig.err"
+
+run_migrate "registry:$T/nosuch" "oci:$T/o"
+assert_mig_rc 8 "a missing source root"
+assert_true "... is named" grep -q "$T/nosuch" "$T/mig.err"
+
+# the destination's lock, as drydock-gc takes it
+mkdir -p "$T/dst"
+flock "$T/dst" sleep 5 &
+BG_PIDS+=($!)
+sleep 0.3
+run_migrate "registry:$root" "registry:$T/dst"
+assert_mig_rc 8 "a destination root locked by another run"
+assert_true "... says so" grep -q "another drydock run holds the lock" "$T/mig.err"
+run_migrate --link copy "registry:$root" "oci:$T/lay"
+assert_mig_rc 0 "an OCI layout"
+flock "$T/lay" sleep 5 &
+BG_PIDS+=($!)
+sleep 0.3
+run_migrate "registry:$root" "oci:$T/lay"
+assert_mig_rc 8 "a layout locked by another run"
+
+# --dry-run and --json -
+run_migrate -n --json - "registry:$root" "oci:$T/dry"
+assert_mig_rc 0 "--dry-run"
+assert_false "--dry-run creates nothing" test -e "$T/dry"
+assert_jq "$T/mig.out" '[.mode, (.images | length), ([.images[].status] | unique)]' \
+    '["dry-run",9,["planned"]]' "--json - on stdout: the plan"
+assert_true "the summary went to stderr" grep -q "9 image(s) would go from" "$T/mig.err"
+
+# SIGINT: exit 32, the report says so, a rerun converges
+"${DRYDOCK_TOOLS%/tools}/bench/gen-tree" --repos 60 -q "$T/big" >/dev/null ||
+	bail "gen-tree failed"
+hit=0
+for try in 1 2 3 4 5 6 7 8 9 10; do
+	rm -rf "$T/int"
+	"$MIGRATE" -q --link copy --json "$T/int.json" "registry:$T/big" "oci:$T/int" \
+	    >/dev/null 2>"$T/int.err" &
+	pid=$!
+	sleep "0.0$try"
+	kill -INT "$pid" 2>/dev/null
+	wait "$pid"
+	rc=$?
+	if [ "$rc" = 32 ]; then
+		hit=1
+		break
+	fi
+done
+assert_eq 1 "$hit" "SIGINT mid-run exits 32"
+assert_jq "$T/int.json" '.exit_code' 32 "the report records the interruption"
+run_migrate --verify --link copy --json "$T/int2.json" "registry:$T/big" "oci:$T/int"
+assert_mig_rc 0 "the rerun finishes"
+assert_jq "$T/int2.json" '.verify.ok' true "and verifies"
+finish
