@@ -128,7 +128,66 @@ run_migrate "docker-archive:$T/sk-library_single_1.0.tar" "oci:$T/dlay"
 assert_mig_rc 0 "docker-archive -> oci"
 skopeo_copy_ok "oci:$T/dlay:library/single:1.0" "skopeo reads the imported oci: layout"
 
-# 6. hostile docker-archives
+# 6. zstd layers go out decompressed; a docker-archive whose layers are
+# compressed (containerd's store) comes in decompressed, to the same digest
+Z=$T/zlay
+mkdir -p "$Z/blobs/sha256" "$T/zsrc"
+printf 'zstd layer payload\n' >"$T/zsrc/hello"
+tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf "$T/z.tar" -C "$T/zsrc" hello
+zstd -q -19 -c "$T/z.tar" >"$T/z.tar.zst"
+zsum() { sha256sum "$1" | cut -d' ' -f1; }
+diffid=$(zsum "$T/z.tar")
+cp "$T/z.tar.zst" "$Z/blobs/sha256/$(zsum "$T/z.tar.zst")"
+jq -cn --arg d "sha256:$diffid" '{architecture: "amd64", os: "linux",
+    rootfs: {type: "layers", diff_ids: [$d]}, config: {}}' | tr -d '\n' >"$T/zcfg"
+cp "$T/zcfg" "$Z/blobs/sha256/$(zsum "$T/zcfg")"
+jq -cn --arg c "sha256:$(zsum "$T/zcfg")" --argjson cs "$(stat -c %s "$T/zcfg")" \
+    --arg l "sha256:$(zsum "$T/z.tar.zst")" --argjson ls "$(stat -c %s "$T/z.tar.zst")" \
+    '{schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json",
+      config: {mediaType: "application/vnd.oci.image.config.v1+json", digest: $c, size: $cs},
+      layers: [{mediaType: "application/vnd.oci.image.layer.v1.tar+zstd", digest: $l, size: $ls}]}' |
+	tr -d '\n' >"$T/zman"
+cp "$T/zman" "$Z/blobs/sha256/$(zsum "$T/zman")"
+printf '{"imageLayoutVersion":"1.0.0"}' >"$Z/oci-layout"
+jq -cn --arg d "sha256:$(zsum "$T/zman")" --argjson s "$(stat -c %s "$T/zman")" \
+    '{schemaVersion: 2, manifests: [{mediaType: "application/vnd.oci.image.manifest.v1+json",
+      digest: $d, size: $s, annotations: {"org.opencontainers.image.ref.name": "z/img:1"}}]}' \
+    >"$Z/index.json"
+run_migrate "oci:$Z" "docker-archive:$T/z-out.tar"
+assert_mig_rc 0 "an image with a zstd layer -> docker-archive"
+assert_true "the zstd layer went in decompressed, under its DiffID" \
+    sh -c "tar xOf '$T/z-out.tar' '$diffid.tar' | cmp -s - '$T/z.tar'"
+skopeo_copy_ok "docker-archive:$T/z-out.tar:z/img:1" "skopeo reads it"
+python3 - "$T/sk-library_single_1.0.tar" "$T/gzlayers.tar" <<'PY'
+import gzip, io, json, sys, tarfile
+src, dst = sys.argv[1:3]
+base = tarfile.open(src)
+members = [(m, base.extractfile(m).read() if m.isfile() else None)
+           for m in base.getmembers()]
+man = json.loads(dict((m.name, d) for m, d in members)["manifest.json"])
+renamed = {}
+with tarfile.open(dst, "w", format=tarfile.GNU_FORMAT) as t:
+    for m, data in members:
+        if m.isfile() and m.name in man[0]["Layers"]:
+            data = gzip.compress(data, mtime=0)
+            renamed[m.name] = m.name + ".gz"
+            m.name = m.name + ".gz"
+            m.size = len(data)
+        elif m.issym():
+            continue  # legacy aliases are not needed
+        elif m.name == "manifest.json":
+            man[0]["Layers"] = [renamed.get(l, l + ".gz") for l in man[0]["Layers"]]
+            data = json.dumps(man).encode()
+            m.size = len(data)
+        t.addfile(m, io.BytesIO(data) if data is not None else None)
+PY
+run_migrate --json "$T/gzl.json" "docker-archive:$T/gzlayers.tar" "registry:$T/gzl"
+assert_mig_rc 0 "a docker-archive with gzip-compressed layers"
+assert_eq "$(jq -r '.images[0].dest_digest' "$T/i-library_single_1.0.json")" \
+    "$(jq -r '.images[0].dest_digest' "$T/gzl.json")" \
+    "its layers are stored decompressed: the same digest as from the plain archive"
+
+# 7. hostile docker-archives
 mkdir -p "$T/outside"
 python3 - "$T" "$T/sk-library_single_1.0.tar" <<'PY'
 import io, json, sys, tarfile
