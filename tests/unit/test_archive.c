@@ -274,6 +274,111 @@ test_archive__not_a_tar(void **state)
 	    DRYDOCK_ENOTFOUND);
 }
 
+struct membuf {
+	unsigned char *p;
+	size_t len, off, chunk;
+};
+
+static int
+mem_write(const void *buf, size_t len, void *payload)
+{
+	struct membuf *m = payload;
+
+	m->p = realloc(m->p, m->len + len);
+	assert_non_null(m->p);
+	memcpy(m->p + m->len, buf, len);
+	m->len += len;
+	return 0;
+}
+
+/* hands out the buffer in small chunks, as an archive entry would */
+static int
+mem_read(const void **buf, size_t *len, void *payload)
+{
+	struct membuf *m = payload;
+	size_t n = m->len - m->off < m->chunk ? m->len - m->off : m->chunk;
+
+	*buf = m->p + m->off;
+	*len = n;
+	m->off += n;
+	return 0;
+}
+
+static int
+failing_read(const void **buf, size_t *len, void *payload)
+{
+	(void)buf;
+	(void)len;
+	(void)payload;
+	drydock_error_set(DRYDOCK_ERRCLASS_OS, "source went away");
+	return DRYDOCK_EINTR;
+}
+
+static void
+squeeze(int compression, const char *name_expect)
+{
+	struct drydock_archive_compressor *c = NULL;
+	struct drydock_archive_reader *r = NULL;
+	struct membuf z = {NULL, 0, 0, 7}, out = {NULL, 0, 0, 0};
+	unsigned char plain[100000];
+	const void *buf;
+	size_t len, i;
+	int found = -1;
+
+	for (i = 0; i < sizeof(plain); i++)
+		plain[i] = (unsigned char)(i * 7 % 251);
+	assert_int_equal(
+	    drydock_archive_compressor_new(&c, compression, mem_write, &z), 0);
+	assert_int_equal(
+	    drydock_archive_compressor_write(c, plain, sizeof(plain)), 0);
+	assert_int_equal(drydock_archive_compressor_close(c), 0);
+	drydock_archive_compressor_free(c);
+	assert_true(z.len > 0 && z.len < sizeof(plain));
+	assert_int_equal(
+	    drydock_archive_decompressor_open(&r, &found, mem_read, &z), 0);
+	assert_int_equal(found, compression);
+	for (;;) {
+		assert_int_equal(drydock_archive_reader_data(&buf, &len, r), 0);
+		if (len == 0)
+			break;
+		mem_write(buf, len, &out);
+	}
+	drydock_archive_reader_free(r);
+	assert_int_equal(out.len, sizeof(plain));
+	assert_memory_equal(out.p, plain, sizeof(plain));
+	(void)name_expect;
+	free(z.p);
+	free(out.p);
+}
+
+static void
+test_archive__compress_decompress(void **state)
+{
+	struct drydock_archive_reader *r = NULL;
+	struct membuf m = {NULL, 0, 0, 3};
+	const void *buf;
+	size_t len;
+	int found = -1;
+
+	(void)state;
+	squeeze(DRYDOCK_ARCHIVE_GZIP, "gzip");
+	squeeze(DRYDOCK_ARCHIVE_ZSTD, "zstd");
+	/* plain bytes come through unchanged */
+	mem_write("just some plain bytes", 21, &m);
+	assert_int_equal(
+	    drydock_archive_decompressor_open(&r, &found, mem_read, &m), 0);
+	assert_int_equal(found, DRYDOCK_ARCHIVE_PLAIN);
+	assert_int_equal(drydock_archive_reader_data(&buf, &len, r), 0);
+	assert_int_equal(len, 21);
+	assert_memory_equal(buf, "just some plain bytes", 21);
+	drydock_archive_reader_free(r);
+	free(m.p);
+	/* the source's error comes back as it was */
+	assert_int_equal(
+	    drydock_archive_decompressor_open(&r, NULL, failing_read, NULL),
+	    DRYDOCK_EINTR);
+}
+
 static void
 test_archive__compression_for(void **state)
 {
@@ -305,6 +410,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_archive__not_a_tar, setup, teardown),
 	    cmocka_unit_test(test_archive__compression_for),
+	    cmocka_unit_test(test_archive__compress_decompress),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
