@@ -53,7 +53,7 @@ help(void)
 	      "      --grace DUR             never remove anything younger "
 	      "(default 1h)\n"
 	      "  -j, --jobs N                threads reading repositories "
-	      "ahead (default 8;\n"
+	      "ahead (default 16;\n"
 	      "                              more hide a cold cache's "
 	      "latency)\n"
 	      "      --uploads-older-than DUR  purge uploads older than this "
@@ -146,7 +146,7 @@ parse_options(struct gc_opts *o, int argc, char **argv)
 	o->grace = 3600;
 	o->uploads_age = 168 * 3600;
 	o->progress = -1;
-	o->jobs = 8;
+	o->jobs = 16;
 	while ((c = getopt_long(argc, argv, "hj:mnqvV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
