@@ -1383,6 +1383,53 @@ check_manifest(struct check_ctx *c, uint32_t mid)
 	return error;
 }
 
+/*
+ * The registry writes a tag's history entry before its current/link, so a
+ * push in progress shows a tag without current/link for a moment.  Before
+ * calling it broken, read current/link again: when it is there now, the
+ * tag is checked as any other.  Returns 1 when the tag was found.
+ */
+#define RECHECK_YOUNG_S 60 /* a tag this young may be mid-push */
+#define RECHECK_BUDGET_NS 3000000000LL /* waiting for them, in all */
+
+static int64_t recheck_waited_ns;
+
+static int
+recheck_current(struct fsck_run *run, uint32_t ri, size_t ti)
+{
+	struct fsck_repo *repo = &run->repos[ri];
+	struct fsck_tag *t = &repo->tags[ti];
+	struct drydock_digest d;
+	struct timespec ts = {0, 50000000};
+	char path[4200];
+	int64_t mtime = 0;
+	size_t n;
+
+	n = (size_t)snprintf(
+	    path, sizeof(path), "%s/_manifests/tags/%s", repo->path, t->name);
+	if (n >= sizeof(path) - 16)
+		return 0;
+	/* a young tag: give the push in progress a moment to write it */
+	if (drydock_store_stat(run->st, -1, path, NULL, &mtime, NULL) < 0)
+		mtime = 0;
+	snprintf(path + n, sizeof(path) - n, "/current/link");
+	while (drydock_link_read(&d, run->st, -1, path) < 0) {
+		drydock_error_clear();
+		if (mtime / 1000000000 < run->now - RECHECK_YOUNG_S ||
+		    recheck_waited_ns >= RECHECK_BUDGET_NS)
+			return 0;
+		nanosleep(&ts, NULL);
+		recheck_waited_ns += ts.tv_nsec;
+	}
+	if (fsck_id(&t->target, run, &d) < 0)
+		return DRYDOCK_ERROR;
+	t->status = 0;
+	sort_repo = repo;
+	qsort(repo->tag_order, repo->ntags, sizeof(uint32_t), tag_target_cmp);
+	sort_repo = NULL;
+	return 1;
+}
+
 static int
 check_tags(struct check_ctx *c)
 {
@@ -1400,6 +1447,10 @@ check_tags(struct check_ctx *c)
 
 		snprintf(path, sizeof(path), "%s/_manifests/tags/%s/current",
 		    repo->path, t->name);
+		if (t->status == DRYDOCK_ENOTFOUND &&
+		    (error = recheck_current(run, c->repo, i)) < 0)
+			break;
+		error = 0;
 		if (t->status == DRYDOCK_ENOTFOUND) {
 			error =
 			    fsck_report(run, FSCK_TAG_NO_CURRENT, &ctx, NULL);
