@@ -491,7 +491,8 @@ copy_root(struct mig_run *run, struct mig_root *r)
 
 	error = copy_manifest(
 	    run, r, e->repo, &e->digest, 0, &r->dest_digest, &size, &mt);
-	if (error == DRYDOCK_EINTR) {
+	if (error == DRYDOCK_EINTR || error == DRYDOCK_EUNSUPPORTED) {
+		/* interrupted, or --link hard|reflink where it cannot be */
 		free(mt);
 		return error;
 	}

@@ -192,6 +192,12 @@ summary(const struct mig_run *run, FILE *f)
 			    drydock_digest_format(ds, &r->e->digest),
 			    drydock_digest_format(dd, &r->dest_digest));
 	}
+	if (run->exit_code &
+	    (DRYDOCK_EXIT_OPERATIONAL | DRYDOCK_EXIT_INTERRUPTED))
+		fprintf(stderr,
+		    "%s: the run stopped before it finished; the "
+		    "same command resumes it\n",
+		    MIG_NAME);
 	if (run->o->quiet)
 		return;
 	fprintf(f,

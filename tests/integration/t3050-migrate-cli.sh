@@ -50,6 +50,18 @@ sleep 0.3
 run_migrate "registry:$root" "oci:$T/lay"
 assert_mig_rc 8 "a layout locked by another run"
 
+# --link hard where it cannot be: an operational error, said clearly
+if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" != "$(stat -f -c %T "$T")" ] &&
+    [ -w /dev/shm ]; then
+	shm=$(mktemp -d /dev/shm/drydock-t3050.XXXXXX)
+	run_migrate --link hard "registry:$root" "oci:$shm/lay"
+	assert_mig_rc 8 "--link hard across filesystems"
+	assert_true "... says to use copy or auto" grep -q "use --link copy or auto" "$T/mig.err"
+	run_migrate --verify "registry:$root" "oci:$shm/lay"
+	assert_mig_rc 0 "--link auto across filesystems copies"
+	rm -rf "$shm"
+fi
+
 # --dry-run and --json -
 run_migrate -n --json - "registry:$root" "oci:$T/dry"
 assert_mig_rc 0 "--dry-run"
