@@ -176,6 +176,7 @@ struct gc_run {
 	int rechecking; /* marks now come from the re-check */
 	uint32_t cur_repo; /* repository being marked, or UINT32_MAX */
 	int marking; /* in the mark phase */
+	size_t signal_at; /* test hook: SIGTERM when marking repository N */
 	char *blind; /* first unreadable place under repositories/:
 	                what it hides is unknown, so no blob goes */
 	uint64_t failures; /* removals that failed */

@@ -10,6 +10,7 @@
  * revision is kept only when its own repository reaches it.
  */
 #include <inttypes.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -596,6 +597,8 @@ mark_repo(struct gc_run *run, struct gc_scan *s)
 	c.links_start = run->nlinks;
 	run->cur_repo = c.repo;
 	gc_progress(run, "marking", run->nrepos, 0);
+	if (run->nrepos == run->signal_at)
+		raise(SIGTERM); /* the test hook: a signal in mid-mark */
 	if (!gc_repo_name_ok(s->name)) {
 		/* the registry cannot serve it, but who knows what reads it */
 		repo->tainted = 2;
@@ -741,6 +744,9 @@ gc_mark(struct gc_run *run)
 	int error;
 
 	run->marking = 1;
+	if (getenv("DRYDOCK_GC_TEST_SIGTERM_AT_REPO") != NULL)
+		run->signal_at =
+		    strtoul(getenv("DRYDOCK_GC_TEST_SIGTERM_AT_REPO"), NULL, 10);
 	error = gc_scan_foreach(run, mark_repo);
 	run->marking = 0;
 	gc_progress_end(run);

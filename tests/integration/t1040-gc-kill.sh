@@ -83,7 +83,26 @@ done
 assert_true "random kills hit a running gc ($killed in $i tries)" \
     test "$killed" -ge 2
 
-# 3. quarantine: killed, resumed into the same quarantine, restored
+# 3. SIGTERM in mid-mark (while reading threads run ahead): exit 32 at
+# once, nothing removed, no thread left behind; the rerun does the job
+root=$T/term
+cp -a "$F/root" "$root"
+files_snapshot "$root" "$T/term.0"
+DRYDOCK_GC_TEST_SIGTERM_AT_REPO=3 timeout 20 "$GC" --grace 0 -m -j 4 \
+    --json "$T/term.json" "$root" >"$T/term.out" 2>"$T/term.err"
+assert_eq 32 "$?" "SIGTERM while marking: exit 32 (interrupted)"
+assert_jq "$T/term.json" '[.exit_code, (.removed | length)]' '[32,0]' \
+    "the interrupted run's report: exit 32, nothing removed"
+files_snapshot "$root" "$T/term.1"
+assert_true "the interrupted mark changed nothing" \
+    cmp -s "$T/term.0" "$T/term.1"
+run_gc --grace 0 -m "$root"
+assert_rc 0 "rerun after SIGTERM"
+content_snapshot "$root" "$T/term.snap"
+assert_true "the rerun converged to the uninterrupted run's tree" \
+    cmp -s "$T/ref.snap" "$T/term.snap"
+
+# 4. quarantine: killed, resumed into the same quarantine, restored
 root=$T/quar
 cp -a "$F/root" "$root"
 files_snapshot "$root" "$T/orig.snap"
