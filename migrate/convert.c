@@ -238,3 +238,61 @@ mig_convert_to_oci(struct mig_run *run, char **buf_out, size_t *len_out,
 	*buf_out = s;
 	return 0;
 }
+
+int
+mig_convert_children(struct mig_run *run, char **buf_out, size_t *len_out,
+    struct drydock_digest *d_out, const char *buf, size_t len)
+{
+	struct drydock_digest from, cd;
+	char ds[DRYDOCK_DIGEST_STRMAX];
+	json_error_t je;
+	json_t *root, *c;
+	const char *s;
+	char *out;
+	uint32_t ci;
+	size_t i;
+	int error, changed = 0, bad = 0;
+
+	*buf_out = NULL;
+	if ((root = json_loadb(buf, len, 0, &je)) == NULL) {
+		drydock_error_set(DRYDOCK_ERRCLASS_JSON, "index: %s", je.text);
+		return DRYDOCK_ECORRUPT;
+	}
+	/* an OCI index keeps every field; only converted children change */
+	json_array_foreach(json_object_get(root, "manifests"), i, c)
+	{
+		s = json_string_value(json_object_get(c, "digest"));
+		if (s == NULL || drydock_digest_parse(&cd, s, strlen(s)) < 0 ||
+		    !drydock_digestmap_get(run->conv, &cd, &ci))
+			continue;
+		bad |= json_object_set_new(c, "mediaType",
+		           json_string(run->changes[ci].to_type)) ||
+		    json_object_set_new(c, "digest",
+		        json_string(
+		            drydock_digest_format(ds, &run->changes[ci].to))) ||
+		    json_object_set_new(c, "size",
+		        json_integer((json_int_t)run->changes[ci].size));
+		changed = 1;
+	}
+	drydock_error_clear();
+	if (!changed || bad) {
+		json_decref(root);
+		return bad ? mig_oom() : 0;
+	}
+	out = json_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	if (out == NULL)
+		return mig_oom();
+	*len_out = strlen(out);
+	if ((error = drydock_digest_buffer(
+	         &from, DRYDOCK_DIGEST_SHA256, buf, len)) < 0 ||
+	    (error = drydock_digest_buffer(
+	         d_out, DRYDOCK_DIGEST_SHA256, out, *len_out)) < 0 ||
+	    (error = record(run, &from, d_out, DRYDOCK_MT_OCI_INDEX,
+	         DRYDOCK_MT_OCI_INDEX, *len_out)) < 0) {
+		free(out);
+		return error;
+	}
+	*buf_out = out;
+	return 1;
+}

@@ -460,6 +460,23 @@ copy_manifest(struct mig_run *run, struct mig_root *r, const char *repo,
 			free(*mt_out);
 			*mt_out = mig_strdup(run->changes[ci].to_type);
 		}
+	} else if (run->o->to_oci_types && kind == DRYDOCK_MANIFEST_OCI_INDEX) {
+		if ((error = mig_convert_children(
+		         run, &nbuf, &nlen, &nd, buf, len)) < 0)
+			goto out;
+		if (error == 1)
+			out = nbuf;
+		error = 0;
+	}
+	if (run->o->to_oci_types && drydock_manifest_subject(m) != NULL &&
+	    drydock_digestmap_get(
+	        run->conv, &drydock_manifest_subject(m)->digest, NULL)) {
+		char ds[DRYDOCK_DIGEST_STRMAX];
+
+		mig_problem(run,
+		    "%s@%s: its subject was converted to OCI; the referrer "
+		    "still names the old digest",
+		    repo, drydock_digest_format(ds, d));
 	}
 	if ((error = mig_dest_put_buffer(run, &how, out, nlen, &nd)) < 0)
 		goto out;

@@ -233,6 +233,13 @@ int mig_convert_to_oci(struct mig_run *run, char **buf_out, size_t *len_out,
     struct drydock_digest *d_out, const char *buf, size_t len,
     const char *repo);
 
+/*
+ * An OCI index whose children were converted: the same index with their
+ * new descriptors.  @return 1 and a new buffer, 0 when nothing changed.
+ */
+int mig_convert_children(struct mig_run *run, char **buf_out, size_t *len_out,
+    struct drydock_digest *d_out, const char *buf, size_t len);
+
 /* archive.c: oci-archive in and out */
 /*
  * Open the destination and stream an oci-archive's blobs into it (each

@@ -156,4 +156,26 @@ assert_eq "$(oci_entry "$T/sk" d | cut -d' ' -f2)" "$d_new" \
 assert_eq "$(oci_entry "$T/sk" dm | cut -d' ' -f2)" \
     "$(oci_entry "$T/lay8" team/dmulti:1.0 | cut -d' ' -f2)" \
     "the converted list is byte-identical to skopeo's conversion"
+
+# 7. an OCI index over Docker manifests: the children are converted and the
+# index keeps every field but their new descriptors
+M=$T/mixed
+dl=$(mkimage -d -s mixed -p linux/amd64 -p linux/arm64 -r mixed "$M")
+jq -c --arg mt "$MT_OCI_INDEX" '.mediaType = $mt | .annotations = {"x": "kept"}' \
+    "$M/blobs/sha256/${dl#sha256:}" | tr -d '\n' >"$T/mixed.idx"
+mi=sha256:$(sha256sum "$T/mixed.idx" | cut -d' ' -f1)
+cp "$T/mixed.idx" "$M/blobs/sha256/${mi#sha256:}"
+jq -c --arg d "$mi" --argjson s "$(stat -c %s "$T/mixed.idx")" --arg mt "$MT_OCI_INDEX" \
+    '.manifests = [{mediaType: $mt, digest: $d, size: $s,
+      annotations: {"org.opencontainers.image.ref.name": "mix/ed:1"}}]' \
+    "$M/index.json" >"$T/mixed.json" && mv "$T/mixed.json" "$M/index.json"
+run_migrate --to-oci-types --verify --json "$T/r9.json" "oci:$M" "oci:$T/lay9"
+assert_mig_rc 0 "--to-oci-types on an OCI index over Docker manifests"
+assert_jq "$T/r9.json" '[.digest_changes[].to_media_type] | sort' \
+    "[\"$MT_OCI_INDEX\",\"$MT_OCI_MANIFEST\",\"$MT_OCI_MANIFEST\"]" \
+    "both children and the index change"
+ni=$(oci_entry "$T/lay9" mix/ed:1 | cut -d' ' -f2)
+assert_jq "$T/lay9/blobs/sha256/${ni#sha256:}" '[.annotations.x, ([.manifests[].mediaType] | unique)]' \
+    "[\"kept\",[\"$MT_OCI_MANIFEST\"]]" "the index keeps its annotations, children are OCI"
+skopeo_copy_ok "oci:$T/lay9:mix/ed:1" "skopeo copies the converted index with all platforms"
 finish
