@@ -1146,10 +1146,11 @@ load_manifest(
 			*out = &run->mfs[o->mf];
 		return 0;
 	}
-	o->flags |= FSCK_O_LOADED | FSCK_O_MANIFEST;
 	if (fsck__grow((void **)&run->mfs, &run->capmfs, run->nmfs + 1,
 	        sizeof(*run->mfs)) < 0)
 		return DRYDOCK_ERROR;
+	/* loaded only once there is a table entry: *out is never NULL */
+	o->flags |= FSCK_O_LOADED | FSCK_O_MANIFEST;
 	mf = &run->mfs[run->nmfs];
 	memset(mf, 0, sizeof(*mf));
 	mf->id = id;
