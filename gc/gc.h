@@ -30,6 +30,14 @@ struct gc_opts {
 	int jobs; /* -j: scanning threads */
 };
 
+/*
+ * An upload being removed is first renamed to this prefix plus its id, so
+ * that a run killed half-way leaves a name the next run removes at once,
+ * not a half-emptied upload that looks young (its mtime just changed).
+ * The registry ignores it: it is not a UUID.
+ */
+#define GC_UPLOAD_LEFTOVER ".drydock-gc-"
+
 /* Bits kept per interned digest. */
 enum gc_id_flags {
 	GC_MARKED = 1 << 0, /* a live image needs it */

@@ -332,6 +332,11 @@ upload_cb(const struct drydock_repo_info *ri,
 	int stale;
 
 	(void)ri;
+	if (strncmp(up->id, GC_UPLOAD_LEFTOVER, strlen(GC_UPLOAD_LEFTOVER)) ==
+	    0)
+		/* a removal an earlier run did not finish */
+		return gc_add_item(run, GC_KIND_UPLOAD, c->repo, UINT32_MAX,
+		    up->path, NULL, "interrupted-removal", up->size);
 	if (up->startedat >= 0)
 		stale = up->startedat < run->upload_cutoff;
 	else

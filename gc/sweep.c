@@ -33,6 +33,34 @@ gc_kind_name(int kind)
 }
 
 /* Remove one item from the store for good. */
+/* Rename, then remove: see GC_UPLOAD_LEFTOVER. */
+static int
+remove_upload(struct gc_run *run, const char *path)
+{
+	const char *base = strrchr(path, '/');
+	char newname[300], rel[1100];
+	int r;
+
+	base = base != NULL ? base + 1 : path;
+	if (strncmp(base, GC_UPLOAD_LEFTOVER, strlen(GC_UPLOAD_LEFTOVER)) ==
+	    0) {
+		r = drydock_store_remove_tree(run->st, path);
+		return r == DRYDOCK_ENOTFOUND ? 0 : r;
+	}
+	snprintf(newname, sizeof(newname), "%s%s", GC_UPLOAD_LEFTOVER, base);
+	r = drydock_store_rename_sibling(run->st, path, newname);
+	if (r == DRYDOCK_ENOTFOUND)
+		return 0;
+	if (r == DRYDOCK_EEXISTS) /* an older leftover of it: remove it */
+		r = drydock_store_remove_tree(run->st, path);
+	else if (r == 0) {
+		snprintf(rel, sizeof(rel), "%.*s%s", (int)(base - path), path,
+		    newname);
+		r = drydock_store_remove_tree(run->st, rel);
+	}
+	return r == DRYDOCK_ENOTFOUND ? 0 : r;
+}
+
 static int
 remove_item(struct gc_run *run, struct gc_item *it)
 {
@@ -76,6 +104,8 @@ remove_item(struct gc_run *run, struct gc_item *it)
 			return r;
 		return drydock_store_prune_parents(
 		    run->st, it->path, "repositories");
+	case GC_KIND_UPLOAD:
+		return remove_upload(run, it->path);
 	default:
 		r = drydock_store_remove_tree(run->st, it->path);
 		return r == DRYDOCK_ENOTFOUND ? 0 : r;

@@ -814,6 +814,51 @@ drydock_store_unlink(struct drydock_store *st, const char *relpath)
 }
 
 int
+drydock_store_rename_sibling(
+    struct drydock_store *st, const char *relpath, const char *newname)
+{
+	struct stat sb;
+	const char *base;
+	int pfd, err, error = 0;
+
+	if ((error = drydock_store__check_writable(st, __func__)) < 0 ||
+	    (error = drydock_store_path_check(relpath)) < 0)
+		return error;
+	if (newname[0] == '\0' || strchr(newname, '/') != NULL ||
+	    strcmp(newname, ".") == 0 || strcmp(newname, "..") == 0) {
+		drydock_error_set(DRYDOCK_ERRCLASS_INVALID,
+		    "'%s' is not a name for an entry", newname);
+		return DRYDOCK_ERROR;
+	}
+	if ((pfd = open_parent(st, relpath, &base)) < 0)
+		return pfd;
+	err = renameat2(pfd, base, pfd, newname, RENAME_NOREPLACE) == 0
+	    ? 0
+	    : errno;
+	if (err == EINVAL) {
+		/*
+		 * No RENAME_NOREPLACE on this filesystem: look, then rename
+		 * (the caller holds the store lock and the registry never
+		 * writes such names).
+		 */
+		if (fstatat(pfd, newname, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+			err = EEXIST;
+		else
+			err = renameat(pfd, base, pfd, newname) == 0 ? 0 : errno;
+	}
+	if (err != 0) {
+		errno = err;
+		error = err == ENOENT ? DRYDOCK_ENOTFOUND
+		    : err == EEXIST   ? DRYDOCK_EEXISTS
+		                      : DRYDOCK_ERROR;
+		drydock_error_set_os(
+		    "cannot rename '%s' to '%s'", relpath, newname);
+	}
+	close(pfd);
+	return error;
+}
+
+int
 drydock_store_rmdir(struct drydock_store *st, const char *relpath)
 {
 	const char *base;

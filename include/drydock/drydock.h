@@ -16,6 +16,8 @@
 #include <drydock/regconfig.h>
 #include <drydock/store.h>
 #include <drydock/walk.h>
+#include <drydock/archive.h>
+#include <drydock/regwrite.h>
 
 /* The library's version string. */
 const char *drydock_version(void);

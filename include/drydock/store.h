@@ -134,6 +134,15 @@ int drydock_store_unlink(struct drydock_store *st, const char *relpath);
 int drydock_store_rmdir(struct drydock_store *st, const char *relpath);
 
 /*
+ * Rename an entry within one directory: relpath becomes newname beside
+ * it (a single component), never replacing anything.  Atomic: a crash
+ * leaves one name or the other.  @return 0; DRYDOCK_ENOTFOUND;
+ * DRYDOCK_EEXISTS when newname exists; DRYDOCK_ERROR.
+ */
+int drydock_store_rename_sibling(
+    struct drydock_store *st, const char *relpath, const char *newname);
+
+/*
  * Remove a directory tree without following symlinks (a symlink inside is
  * unlinked itself, never followed).  Stays beneath the root.
  */

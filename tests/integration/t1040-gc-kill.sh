@@ -102,7 +102,29 @@ content_snapshot "$root" "$T/term.snap"
 assert_true "the rerun converged to the uninterrupted run's tree" \
     cmp -s "$T/ref.snap" "$T/term.snap"
 
-# 4. quarantine: killed, resumed into the same quarantine, restored
+# 4. an upload is renamed before it is emptied: a kill in mid-removal leaves
+# .drydock-gc-<id>, which the next run removes whatever its age (before,
+# a half-emptied upload had lost its startedat and looked a week young)
+root=$T/upl
+cp -a "$F/root" "$root"
+left=$(v2 "$root")/repositories/team/app/_uploads/.drydock-gc-0b9d2a4e-1111-4222-8333-444455556666
+mkdir -p "$left/hashstates/sha256"
+head -c 4096 /dev/urandom >"$left/data"
+: >"$left/hashstates/sha256/4096"
+run_gc --json "$T/upl.json" "$root"
+assert_rc 0 "a run with the default grace after an interrupted upload removal"
+assert_file_absent "$left" "the leftover of the interrupted removal is gone"
+assert_jq "$T/upl.json" '[.removed[] | select(.kind == "upload" and
+    (.path | contains(".drydock-gc-"))) | .reason]' \
+    '["interrupted-removal"]' "reported as an interrupted removal"
+run_gc --grace 0 -m --json "$T/upl2.json" "$root"
+assert_jq "$T/upl2.json" '[.removed[] | select(.kind == "upload")
+    | .path | contains(".drydock-gc-")] | any' false \
+    "a real run leaves no .drydock-gc- leftover behind"
+assert_eq "" "$(find "$root" -name '.drydock-gc-*')" \
+    "no leftover of the upload removals on disk"
+
+# 5. quarantine: killed, resumed into the same quarantine, restored
 root=$T/quar
 cp -a "$F/root" "$root"
 files_snapshot "$root" "$T/orig.snap"
