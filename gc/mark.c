@@ -750,8 +750,8 @@ gc_mark(struct gc_run *run)
 
 	run->marking = 1;
 	if (getenv("DRYDOCK_GC_TEST_SIGTERM_AT_REPO") != NULL)
-		run->signal_at =
-		    strtoul(getenv("DRYDOCK_GC_TEST_SIGTERM_AT_REPO"), NULL, 10);
+		run->signal_at = strtoul(
+		    getenv("DRYDOCK_GC_TEST_SIGTERM_AT_REPO"), NULL, 10);
 	error = gc_scan_foreach(run, mark_repo);
 	run->marking = 0;
 	gc_progress_end(run);

@@ -832,9 +832,8 @@ drydock_store_rename_sibling(
 	}
 	if ((pfd = open_parent(st, relpath, &base)) < 0)
 		return pfd;
-	err = renameat2(pfd, base, pfd, newname, RENAME_NOREPLACE) == 0
-	    ? 0
-	    : errno;
+	err = renameat2(pfd, base, pfd, newname, RENAME_NOREPLACE) == 0 ? 0
+	                                                                : errno;
 	if (err == EINVAL) {
 		/*
 		 * No RENAME_NOREPLACE on this filesystem: look, then rename
@@ -844,7 +843,8 @@ drydock_store_rename_sibling(
 		if (fstatat(pfd, newname, &sb, AT_SYMLINK_NOFOLLOW) == 0)
 			err = EEXIST;
 		else
-			err = renameat(pfd, base, pfd, newname) == 0 ? 0 : errno;
+			err =
+			    renameat(pfd, base, pfd, newname) == 0 ? 0 : errno;
 	}
 	if (err != 0) {
 		errno = err;

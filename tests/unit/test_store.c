@@ -505,6 +505,38 @@ test_store__unlink_rmdir(void **state)
 }
 
 static void
+test_store__rename_sibling(void **state)
+{
+	struct fx *fx = *state;
+	struct drydock_store *st = open_store(fx, 0);
+
+	make_file(fx->v2, "u/a/data", "x");
+	make_file(fx->v2, "u/b/data", "y");
+	make_link(fx->v2, "via", "u");
+	assert_int_equal(drydock_store_rename_sibling(st, "u/a", ".gc-a"), 0);
+	assert_false(path_exists(fx->v2, "u/a"));
+	assert_true(path_exists(fx->v2, "u/.gc-a/data"));
+	/* never replaces, never leaves its directory, never follows */
+	assert_int_equal(
+	    drydock_store_rename_sibling(st, "u/b", ".gc-a"), DRYDOCK_EEXISTS);
+	assert_true(path_exists(fx->v2, "u/b/data"));
+	assert_int_equal(
+	    drydock_store_rename_sibling(st, "u/b", "../b"), DRYDOCK_ERROR);
+	assert_int_equal(
+	    drydock_store_rename_sibling(st, "u/b", ".."), DRYDOCK_ERROR);
+	assert_int_equal(
+	    drydock_store_rename_sibling(st, "via/b", "c"), DRYDOCK_EUNSAFE);
+	assert_true(path_exists(fx->v2, "u/b/data"));
+	assert_int_equal(
+	    drydock_store_rename_sibling(st, "u/gone", "g"), DRYDOCK_ENOTFOUND);
+	assert_int_equal(
+	    drydock_store_rename_sibling(st, "../outside/sentinel", "s"),
+	    DRYDOCK_EUNSAFE);
+	drydock_store_close(st);
+	assert_outside_intact(fx);
+}
+
+static void
 test_store__remove_tree_symlinks(void **state)
 {
 	struct fx *fx = *state;
@@ -799,6 +831,7 @@ main(void)
 	    T(test_store__blobs),
 	    T(test_store__readonly),
 	    T(test_store__unlink_rmdir),
+	    T(test_store__rename_sibling),
 	    T(test_store__remove_tree_symlinks),
 	    T(test_store__prune_parents),
 	    T(test_store__write_file),
@@ -811,6 +844,7 @@ main(void)
 	    TF(test_store__stat),
 	    TF(test_store__blobs),
 	    TF(test_store__unlink_rmdir),
+	    TF(test_store__rename_sibling),
 	    TF(test_store__remove_tree_symlinks),
 	    TF(test_store__write_file),
 	    TF(test_store__move_round_trip),
