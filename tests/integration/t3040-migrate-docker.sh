@@ -187,6 +187,33 @@ assert_eq "$(jq -r '.images[0].dest_digest' "$T/i-library_single_1.0.json")" \
     "$(jq -r '.images[0].dest_digest' "$T/gzl.json")" \
     "its layers are stored decompressed: the same digest as from the plain archive"
 
+# Docker 25's docker save: blobs/sha256/<hex> names, an oci-layout beside
+python3 - "$T/sk-library_single_1.0.tar" "$T/docker25.tar" <<'PY'
+import io, json, sys, tarfile
+src, dst = sys.argv[1:3]
+base = tarfile.open(src)
+files = dict((m.name, base.extractfile(m).read()) for m in base.getmembers() if m.isfile())
+man = json.loads(files["manifest.json"])
+def blob(n):
+    return "blobs/sha256/" + n.split(".")[0]
+new = [{"Config": blob(man[0]["Config"]), "RepoTags": ["library/single:1.0"],
+        "Layers": [blob(l) for l in man[0]["Layers"]]}]
+with tarfile.open(dst, "w", format=tarfile.PAX_FORMAT) as t:
+    def add(name, data):
+        ti = tarfile.TarInfo(name)
+        ti.size = len(data)
+        t.addfile(ti, io.BytesIO(data))
+    add("oci-layout", b'{"imageLayoutVersion": "1.0.0"}')
+    for n in [man[0]["Config"]] + man[0]["Layers"]:
+        add(blob(n), files[n])
+    add("manifest.json", json.dumps(new).encode())
+    add("repositories", b'{"library/single":{"1.0":"x"}}')
+PY
+run_migrate --json "$T/d25.json" "docker-archive:$T/docker25.tar" "registry:$T/d25"
+assert_mig_rc 0 "a Docker 25 style docker save archive imports"
+assert_eq "$(jq -r '.images[0].dest_digest' "$T/i-library_single_1.0.json")" \
+    "$(jq -r '.images[0].dest_digest' "$T/d25.json")" "... to the same digest"
+
 # 7. hostile docker-archives
 mkdir -p "$T/outside"
 python3 - "$T" "$T/sk-library_single_1.0.tar" <<'PY'
