@@ -431,6 +431,38 @@ finding_json(const struct fsck_run *run, const struct fsck_finding *f)
 	return o;
 }
 
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* How many images the problems left break, each counted once. */
+static size_t
+broken_images(const struct fsck_run *run)
+{
+	const char **refs;
+	size_t i, j, n = 0, unique = 0;
+
+	for (i = 0; i < run->nfindings; i++)
+		if (!run->findings[i].fixed)
+			n += run->findings[i].nimages;
+	if (n == 0 || (refs = calloc(n, sizeof(*refs))) == NULL)
+		return 0;
+	n = 0;
+	for (i = 0; i < run->nfindings; i++)
+		for (j = 0;
+		     !run->findings[i].fixed && j < run->findings[i].nimages;
+		     j++)
+			refs[n++] = run->findings[i].images[j].ref;
+	qsort(refs, n, sizeof(*refs), str_cmp);
+	for (i = 0; i < n; i++)
+		if (i == 0 || strcmp(refs[i - 1], refs[i]) != 0)
+			unique++;
+	free(refs);
+	return unique;
+}
+
 static json_t *
 report_json(const struct fsck_run *run)
 {
@@ -481,6 +513,8 @@ report_json(const struct fsck_run *run)
 	    sum, "repair_changes", json_integer((json_int_t)run->acted));
 	json_object_set_new(
 	    sum, "repaired_findings", json_integer((json_int_t)run->fixed));
+	json_object_set_new(
+	    sum, "images_broken", json_integer((json_int_t)broken_images(run)));
 	json_object_set_new(sum, "repair_failures",
 	    json_integer((json_int_t)run->repair_failed));
 	json_object_set_new(sum, "seconds", json_real(run->seconds));
@@ -633,8 +667,12 @@ fsck_metrics(struct fsck_run *run)
 	fprintf(f,
 	    "# HELP drydock_fsck_repairs Changes made by --repair.\n"
 	    "# TYPE drydock_fsck_repairs gauge\n"
-	    "drydock_fsck_repairs %llu\n",
-	    (unsigned long long)run->acted);
+	    "drydock_fsck_repairs %llu\n"
+	    "# HELP drydock_fsck_images_broken Images (repo:tag, repo@digest) "
+	    "that the problems left break.\n"
+	    "# TYPE drydock_fsck_images_broken gauge\n"
+	    "drydock_fsck_images_broken %zu\n",
+	    (unsigned long long)run->acted, broken_images(run));
 	if (fclose(f) != 0 || rename(tmp, path) < 0) {
 		drydock_error_set_os("cannot write metrics '%s'", path);
 		unlink(tmp);

@@ -98,6 +98,8 @@ assert_true "metrics: findings by kind" grep -qx \
     'drydock_fsck_findings_by_id{id="REVISION_EMPTY_DIR"} 2' "$T/fsck.prom"
 assert_true "metrics: findings by severity" grep -qx \
     'drydock_fsck_findings{severity="problem"} 0' "$T/fsck.prom"
+assert_true "metrics: no image broken" \
+    grep -qx 'drydock_fsck_images_broken 0' "$T/fsck.prom"
 assert_true "metrics: exit code" grep -qx 'drydock_fsck_exit_code 0' \
     "$T/fsck.prom"
 assert_true "metrics: duration" \

@@ -98,6 +98,8 @@ assert_jq "$T/r.json" '.findings[] | select(.id == "BLOB_EMPTY") | .images[0]
     "the image entry carries repository, tag, index digest and platform"
 assert_eq "library/docker:1.0" "$(fsck_images "$T/r.json" BLOB_MISSING)" \
     "the missing layer breaks library/docker:1.0"
+assert_jq "$T/r.json" '.summary.images_broken' 8 \
+    "summary: 8 images broken (B1's seven and the arm64 platform)"
 assert_true "the human summary names the broken images" \
     grep -q "breaks: library/docker:1.0, library/oci:1.0, team/app/sub:1.0" \
     "$T/fsck.out"
