@@ -1036,8 +1036,8 @@ drydock_store_prune_parents(
  * umask, as the registry) confined and without following symlinks.
  */
 static int
-make_parents(
-    struct drydock_store *st, const char *relpath, const char **base_out)
+make_parents_sync(struct drydock_store *st, const char *relpath,
+    const char **base_out, int sync)
 {
 	char comp[NAME_MAX + 1];
 	const char *p = relpath, *slash;
@@ -1057,9 +1057,10 @@ make_parents(
 			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (fd >= 0 || errno != ENOENT)
 				break;
-			if (mkdirat(cur, comp, 0777) == 0)
-				(void)fsync(cur);
-			else if (errno != EEXIST)
+			if (mkdirat(cur, comp, 0777) == 0) {
+				if (sync)
+					(void)fsync(cur);
+			} else if (errno != EEXIST)
 				break;
 		}
 		if (fd < 0) {
@@ -1086,6 +1087,13 @@ make_parents(
 	}
 	*base_out = p;
 	return cur;
+}
+
+static int
+make_parents(
+    struct drydock_store *st, const char *relpath, const char **base_out)
+{
+	return make_parents_sync(st, relpath, base_out, 1);
 }
 
 static int
@@ -1160,7 +1168,8 @@ drydock_store_mkdir_open(struct drydock_store *st, const char *relpath)
 		    "path '%.64s...' too long", relpath);
 		return DRYDOCK_EUNSAFE;
 	}
-	return make_parents(st, path, &base);
+	/* new directories are made durable by the caller's store_sync */
+	return make_parents_sync(st, path, &base, 0);
 }
 
 int
@@ -1189,7 +1198,7 @@ drydock_store_write_file_flags(struct drydock_store *st, const char *relpath,
 	if ((error = drydock_store__check_writable(st, __func__)) < 0 ||
 	    (error = drydock_store_path_check(relpath)) < 0)
 		return error;
-	if ((pfd = make_parents(st, relpath, &base)) < 0)
+	if ((pfd = make_parents_sync(st, relpath, &base, !nosync)) < 0)
 		return pfd;
 	if ((fd = create_temp(tmp, sizeof(tmp), pfd, base)) < 0) {
 		drydock_error_set_os(

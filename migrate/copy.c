@@ -44,11 +44,9 @@ static int
 add_root(struct mig_run *run, struct mig_entry *e, int why)
 {
 	struct mig_root *r;
-	size_t i;
 
-	for (i = 0; i < run->nroots; i++)
-		if (run->roots[i].e == e)
-			return 0;
+	if (e->rooted)
+		return 0;
 	if (run->nroots == run->caproots) {
 		size_t cap = run->caproots ? run->caproots * 2 : 64;
 		struct mig_root *nr = realloc(run->roots, cap * sizeof(*nr));
@@ -60,6 +58,7 @@ add_root(struct mig_run *run, struct mig_entry *e, int why)
 	}
 	r = &run->roots[run->nroots++];
 	memset(r, 0, sizeof(*r));
+	e->rooted = 1;
 	r->e = e;
 	r->why = why;
 	r->size = e->size;

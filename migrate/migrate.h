@@ -64,6 +64,7 @@ struct mig_entry {
 	char *tag; /* NULL: untagged (a revision, or an unnamed entry) */
 	struct drydock_digest digest;
 	int64_t size; /* from index.json, -1 when unknown */
+	int rooted; /* chosen as an image of this run */
 	/* referrer search, filled on demand */
 	int subject_state; /* 0 unread, 1 has subject, 2 none or unreadable */
 	struct drydock_digest subject;

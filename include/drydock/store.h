@@ -39,8 +39,8 @@ enum drydock_store_open_flags {
 
 enum drydock_store_write_flags {
 	/*
-	 * no fsync of the file and its directory: the caller makes a batch
-	 * durable at once with drydock_store_sync()
+	 * no fsync of the file, its directory or the directories created
+	 * for it: the caller makes a batch durable with drydock_store_sync()
 	 */
 	DRYDOCK_STORE_WRITE_NOSYNC = 1 << 0
 };
@@ -195,7 +195,8 @@ int drydock_store_write_file_flags(struct drydock_store *st,
 
 /*
  * Open the directory relpath, creating it and its missing parents (0777
- * less umask) confined, without following symlinks.
+ * less umask) confined, without following symlinks.  New directories are
+ * not fsync'ed one by one: drydock_store_sync() makes them durable.
  * @return a new fd (close it) or DRYDOCK_EUNSAFE / DRYDOCK_ERROR.
  */
 int drydock_store_mkdir_open(struct drydock_store *st, const char *relpath);
