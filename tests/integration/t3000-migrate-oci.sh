@@ -134,6 +134,19 @@ assert_jq "$T/v2.json" '[.images[] | select(.verified == false) | .repository + 
     '["library/single:1.0"]' "verify names the one image it breaks"
 assert_true "verify names the blob" grep -q "${victim#sha256:}" "$T/mig.err"
 
+# a damaged blob in an OCI layout source: a copy refuses it and fails only
+# that image; a hard link passes it on, and --verify finds it
+run_migrate --link copy --json "$T/v3.json" "oci:$T/laycopy" "registry:$T/root-bad"
+assert_mig_rc 4 "import of a layout with a damaged blob, --link copy"
+assert_jq "$T/v3.json" '[.images[] | select(.status == "failed") | .repository + ":" + .tag]' \
+    '["library/single:1.0"]' "only the image with the damaged blob fails"
+assert_true "the error names the blob and the mismatch" \
+    grep -q "${victim#sha256:}.*digest mismatch" "$T/mig.err"
+assert_false "no tag for the failed image" \
+    test -e "$(v2 "$T/root-bad")/repositories/library/single/_manifests/tags/1.0"
+run_migrate --link hard --verify "oci:$T/laycopy" "registry:$T/root-bad2"
+assert_mig_rc 4 "--link hard --verify of the same layout: verify finds the blob"
+
 # 6. --to-oci-types: Docker manifests become OCI ones exactly as skopeo
 # converts them, and every changed digest is reported
 run_migrate --to-oci-types --verify --json "$T/r8.json" "registry:$root" "oci:$T/lay8"
