@@ -3,8 +3,8 @@
  * migrate.h --- drydock-migrate's internal interfaces: options, locations,
  * the source catalogue (source.c), the destination writers (dest.c), the
  * selection and copy of images (copy.c), conversions (convert.c), archives
- * (archive.c, dockerarchive.c), verification (verify.c) and the report
- * (report.c).
+ * (ociarchive.c, dockerarchive.c, dockerimport.c), verification
+ * (verify.c) and the report (report.c).
  */
 #ifndef DRYDOCK_MIGRATE_H
 #define DRYDOCK_MIGRATE_H
@@ -18,6 +18,8 @@
 #include <drydock/drydock.h>
 #include <drydock/ocilayout.h>
 #include <drydock/regwrite.h>
+
+#include <jansson.h>
 
 #define MIG_NAME "drydock-migrate"
 
@@ -251,7 +253,12 @@ int mig_archive_import(struct mig_run *run);
 /* verify against an oci-archive destination (streamed) */
 int mig_oci_archive_verify(struct mig_run *run);
 
-/* dockerarchive.c */
+/* dockerarchive.c, dockerimport.c */
+#define MIG_DOCKER_JSON_MAX (16u << 20) /* manifest.json, configs */
+/* rootfs.diff_ids of a config (a new reference) */
+int mig_docker_diff_ids(json_t **out, const char *cfg, size_t len);
+/* 1 and *d when a name carries a digest (<hex>.json, <hex>.tar, ...) */
+int mig_docker_name_digest(struct drydock_digest *d, const char *name);
 int mig_docker_export(struct mig_run *run);
 int mig_docker_import(struct mig_run *run);
 /* verify against a docker-archive destination (streamed) */
