@@ -318,7 +318,7 @@ mig_select(struct mig_run *run)
 		}
 	}
 out:
-	for (i = 0; i < o->nimages && names != NULL; i++) {
+	for (i = 0; i < o->nimages && names != NULL && tags != NULL; i++) {
 		free(names[i]);
 		free(tags[i]);
 	}

@@ -397,6 +397,7 @@ split_repotag(char **repo, char **tag, const char *rt)
 	if (*repo == NULL || *tag == NULL) {
 		free(*repo);
 		free(*tag);
+		*repo = *tag = NULL;
 		return mig_oom();
 	}
 	if (drydock_regwrite_check_repo(*repo) < 0 ||

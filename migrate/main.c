@@ -375,6 +375,9 @@ main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	if ((error = mig_run_init(&run, &o)) < 0) {
 		fprintf(stderr, "%s: %s\n", MIG_NAME, drydock_error_message());
+		mig_run_release(&run);
+		free(o.repos);
+		free(o.images);
 		return DRYDOCK_EXIT_OPERATIONAL;
 	}
 	error = migrate(&run);

@@ -227,6 +227,7 @@ oci_names(char **repo_out, char **tag_out, const char *ref, const char *img)
 	if (*repo_out == NULL || *tag_out == NULL) {
 		free(*repo_out);
 		free(*tag_out);
+		*repo_out = *tag_out = NULL;
 		return mig_oom();
 	}
 	return 0;
