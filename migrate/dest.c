@@ -222,6 +222,8 @@ mig_dest_put_blob(struct mig_run *run, int *how_out, int src_fd,
 		return error;
 	}
 	*how_out = DRYDOCK_BLOBCOPY_COPIED;
+	dst->archived++;
+	dst->archived_bytes += (uint64_t)sb.st_size;
 	return drydock_digestmap_put(dst->written, d, 0) < 0 ? mig_oom() : 0;
 }
 
@@ -254,6 +256,8 @@ mig_dest_put_buffer(struct mig_run *run, int *how_out, const char *buf,
 	if ((error = drydock_archive_writer_file(dst->aw, name, buf, len)) < 0)
 		return error;
 	*how_out = DRYDOCK_BLOBCOPY_COPIED;
+	dst->archived++;
+	dst->archived_bytes += len;
 	return drydock_digestmap_put(dst->written, d, 0) < 0 ? mig_oom() : 0;
 }
 

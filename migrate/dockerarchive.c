@@ -311,6 +311,8 @@ export_layer(struct dx *x, const struct drydock_descriptor *l, const char *want,
 		}
 		goto fatal;
 	}
+	x->run->dst.archived++;
+	x->run->dst.archived_bytes += size;
 	error =
 	    drydock_digestmap_put(x->written, &want_d, 0) < 0 ? mig_oom() : 0;
 	goto out;
@@ -419,6 +421,8 @@ export_root(struct dx *x, struct mig_root *r)
 			x->run->failures++;
 			goto out;
 		}
+		x->run->dst.archived++;
+		x->run->dst.archived_bytes += clen;
 		if (drydock_digestmap_put(x->written, &cfgd->digest, 0) < 0) {
 			error = mig_oom();
 			goto out;

@@ -134,6 +134,7 @@ struct mig_dest {
 	int afd;
 	char *atmp;
 	struct drydock_digestmap *written; /* blobs in the archive */
+	uint64_t archived, archived_bytes; /* blobs written into it */
 	/* metadata written after every blob, at finish */
 	struct mig_pending *pend;
 	size_t npend, cappend;

@@ -79,6 +79,10 @@ blobs_json(const struct mig_run *run)
 	json_object_set_new(o, "hashed", json_integer((json_int_t)s->hashed));
 	json_object_set_new(o, "foreign_skipped",
 	    json_integer((json_int_t)run->foreign_skipped));
+	json_object_set_new(
+	    o, "archived", json_integer((json_int_t)run->dst.archived));
+	json_object_set_new(o, "archived_bytes",
+	    json_integer((json_int_t)run->dst.archived_bytes));
 	return o;
 }
 
@@ -215,6 +219,12 @@ summary(const struct mig_run *run, FILE *f)
 	    (unsigned long long)s->count[DRYDOCK_BLOBCOPY_COPIED],
 	    (unsigned long long)s->bytes[DRYDOCK_BLOBCOPY_COPIED],
 	    run->nchanges, run->seconds);
+	if (run->dst.archived)
+		fprintf(f,
+		    "%s: %llu blob(s) written into the archive (%llu "
+		    "bytes)\n",
+		    MIG_NAME, (unsigned long long)run->dst.archived,
+		    (unsigned long long)run->dst.archived_bytes);
 	if (run->verify_ran)
 		fprintf(f, "%s: verify: %zu ok, %zu failed\n", MIG_NAME, vok,
 		    vfail);
