@@ -103,6 +103,10 @@ assert_mig_rc 0 "--image team/app:1.0"
 assert_jq "$T/r4.json" '[.images[] | [.kind, .repository, .tag]]' \
     '[["tag","team/app","1.0"],["referrer","team/app",null],["referrer","team/app",null]]' \
     "--image: the tag and its two referrers"
+run_migrate --image team/app:1.0 --all-tags --json "$T/r4b.json" "registry:$root" "oci:$T/lay4b"
+assert_mig_rc 0 "--image team/app:1.0 --all-tags"
+assert_jq "$T/r4b.json" '[.images[] | select(.kind == "tag") | "\(.repository):\(.tag)"]' \
+    '["team/app:1.0","team/app:2.0"]' "--all-tags: every tag of team/app (not team/app/sub)"
 run_migrate --repo library/docker --repo team/multi --json "$T/r5.json" \
     "registry:$root" "oci:$T/lay5"
 assert_mig_rc 0 "--repo twice"
