@@ -396,6 +396,7 @@ gc_scan_take_manifest(struct gc_run *run, const struct drydock_digest *d,
 
 	if (s == NULL || s->nmfs == 0)
 		return 0;
+	memset(&key, 0, sizeof(key));
 	key.digest = *d;
 	m = bsearch(&key, s->mfs, s->nmfs, sizeof(*s->mfs), mf_cmp);
 	if (m == NULL || m->taken)
