@@ -151,6 +151,19 @@ assert_false "no tag for the failed image" \
 run_migrate --link hard --verify "oci:$T/laycopy" "registry:$T/root-bad2"
 assert_mig_rc 4 "--link hard --verify of the same layout: verify finds the blob"
 
+# a symlink in a layout source is never followed
+cp -a "$T/laycopy" "$T/laysym"
+printf 'secret\n' >"$T/secret"
+rm -f "$T/laysym/blobs/sha256/${victim#sha256:}"
+ln -s "$T/secret" "$T/laysym/blobs/sha256/${victim#sha256:}"
+run_migrate --link copy --json "$T/v4.json" "oci:$T/laysym" "registry:$T/root-sym"
+assert_mig_rc 4 "a layout whose blob is a symlink"
+assert_jq "$T/v4.json" '[.images[] | select(.status == "failed") | .repository + ":" + .tag]' \
+    '["library/single:1.0"]' "only that image fails"
+assert_true "the error says symlink" grep -q "symlink" "$T/mig.err"
+assert_false "the symlink's target is never copied in" \
+    grep -rqs secret "$(v2 "$T/root-sym")/blobs"
+
 # 6. --to-oci-types: Docker manifests become OCI ones exactly as skopeo
 # converts them, and every changed digest is reported
 run_migrate --to-oci-types --verify --json "$T/r8.json" "registry:$root" "oci:$T/lay8"
