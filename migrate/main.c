@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -43,7 +44,9 @@ help(void)
 	      "every byte and digest where the format can.\n\n"
 	      "Locations:\n"
 	      "  registry:DIR          a storage root (DIR holds "
-	      "docker/registry/v2)\n"
+	      "docker/registry/v2),\n"
+	      "  registry:CONFIG.yml   or the registry's config.yml naming "
+	      "it\n"
 	      "  oci:DIR               an OCI image layout; tags are "
 	      "index.json entries named\n"
 	      "                        REPO:TAG (skopeo reads "
@@ -274,6 +277,27 @@ parse_options(struct mig_opts *o, int argc, char **argv)
 	}
 }
 
+/*
+ * registry:FILE names the registry's config.yml: the storage root is its
+ * storage.filesystem.rootdirectory, as drydock-gc --config reads it.
+ */
+static int
+resolve_config(struct mig_loc *loc, struct drydock_regconfig *cfg)
+{
+	struct stat sb;
+
+	if (loc->type != MIG_LOC_REGISTRY || stat(loc->path, &sb) < 0 ||
+	    !S_ISREG(sb.st_mode))
+		return 0;
+	if (drydock_regconfig_read(cfg, loc->path) < 0) {
+		fprintf(stderr, "%s: %s: %s\n", MIG_NAME, loc->path,
+		    drydock_error_message());
+		return -1;
+	}
+	loc->path = cfg->rootdirectory;
+	return 0;
+}
+
 static void
 on_signal(int sig)
 {
@@ -356,6 +380,7 @@ migrate(struct mig_run *run)
 int
 main(int argc, char **argv)
 {
+	struct drydock_regconfig cfg[2];
 	struct mig_opts o;
 	struct mig_run run;
 	struct sigaction sa;
@@ -363,10 +388,17 @@ main(int argc, char **argv)
 	int error, rc;
 
 	parse_options(&o, argc, argv);
+	memset(cfg, 0, sizeof(cfg));
+	if (resolve_config(&o.src, &cfg[0]) < 0 ||
+	    resolve_config(&o.dst, &cfg[1]) < 0) {
+		rc = DRYDOCK_EXIT_OPERATIONAL;
+		goto done;
+	}
 	if (same_place(&o)) {
 		fprintf(stderr, "%s: source and destination are the same\n",
 		    MIG_NAME);
-		return DRYDOCK_EXIT_USAGE;
+		rc = DRYDOCK_EXIT_USAGE;
+		goto done;
 	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -376,9 +408,8 @@ main(int argc, char **argv)
 	if ((error = mig_run_init(&run, &o)) < 0) {
 		fprintf(stderr, "%s: %s\n", MIG_NAME, drydock_error_message());
 		mig_run_release(&run);
-		free(o.repos);
-		free(o.images);
-		return DRYDOCK_EXIT_OPERATIONAL;
+		rc = DRYDOCK_EXIT_OPERATIONAL;
+		goto done;
 	}
 	error = migrate(&run);
 	if (error < 0 && error != DRYDOCK_EINTR)
@@ -390,6 +421,9 @@ main(int argc, char **argv)
 		rc |= DRYDOCK_EXIT_OPERATIONAL;
 	}
 	mig_run_release(&run);
+done:
+	drydock_regconfig_release(&cfg[0]);
+	drydock_regconfig_release(&cfg[1]);
 	free(o.repos);
 	free(o.images);
 	return rc;

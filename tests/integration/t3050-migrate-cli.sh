@@ -62,6 +62,15 @@ if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" != "$(stat -f -c %T "$T")" ] &&
 	rm -rf "$shm"
 fi
 
+# registry:CONFIG.yml reads the root from the registry's own config
+write_registry_config "$T/config.yml" "$root"
+run_migrate --json "$T/cfg.json" "registry:$T/config.yml" "oci:$T/fromcfg"
+assert_mig_rc 0 "registry:config.yml as the source"
+assert_jq "$T/cfg.json" '.summary.tags' 7 "... reads the configured root"
+printf 'storage: [unclosed\n' >"$T/bad.yml"
+run_migrate "registry:$T/bad.yml" "oci:$T/frombad"
+assert_mig_rc 8 "an unreadable config.yml"
+
 # --dry-run and --json -
 run_migrate -n --json - "registry:$root" "oci:$T/dry"
 assert_mig_rc 0 "--dry-run"
