@@ -147,11 +147,13 @@ check-quick: deps
 	$(MAKE) DEVELOPER=1 unit
 	$(MAKE) DEVELOPER=1 integration
 
-# What CI runs (.ci/run): plain, then ASan+UBSan, then valgrind.
+# What CI runs (.ci/run): plain (unit and integration), then ASan+UBSan
+# (unit and integration), then valgrind (unit and a smoke test per tool).
 check: deps
 	$(MAKE) hdr-check
 	$(MAKE) DEVELOPER=1 all
 	$(MAKE) DEVELOPER=1 unit
+	$(MAKE) DEVELOPER=1 integration
 	$(MAKE) DEVELOPER=1 VARIANT=asan all
 	$(MAKE) DEVELOPER=1 VARIANT=asan unit
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
