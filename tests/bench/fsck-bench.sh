@@ -154,7 +154,8 @@ pipeline() {
 t_sum=$(best pipeline)
 t_fsck=$(best "$fsck" --no-progress "$root")
 "$fsck" --no-progress --json "$dir/full.json" "$root" >/dev/null || true
-hash_s=$(jq '.summary.hash_seconds * 1000 | round / 1000' "$dir/full.json")
+hash_s=$(jq -r '.summary.hash_seconds' "$dir/full.json" |
+    awk '{printf "%.3f", $1}')
 fsck_rc=$(jq .exit_code "$dir/full.json")
 
 rm -f "$dir/state.sqlite"
