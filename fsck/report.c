@@ -152,10 +152,14 @@ fsck_progress_end(struct fsck_run *run)
 /* --- the end of a run: order, counts, exit code -----------------------------
  */
 
+static int static const struct fsck_run *cmp_run;
+
+/* A total order, so that reports are the same from run to run. */
 static int
 finding_cmp(const void *a, const void *b)
 {
 	const struct fsck_finding *x = a, *y = b;
+	const struct drydock_digest *dx, *dy;
 	int c;
 
 	if (x->severity != y->severity)
@@ -165,8 +169,28 @@ finding_cmp(const void *a, const void *b)
 	if ((c = strcmp(x->path != NULL ? x->path : "",
 	         y->path != NULL ? y->path : "")) != 0)
 		return c;
-	return strcmp(
-	    x->tag != NULL ? x->tag : "", y->tag != NULL ? y->tag : "");
+	if ((c = strcmp(x->tag != NULL ? x->tag : "",
+	         y->tag != NULL ? y->tag : "")) != 0)
+		return c;
+	if (x->digest != y->digest) {
+		if (x->digest == FSCK_NONE || y->digest == FSCK_NONE)
+			return x->digest == FSCK_NONE ? -1 : 1;
+		dx = &cmp_run->ids[x->digest];
+		dy = &cmp_run->ids[y->digest];
+		if (dx->alg != dy->alg)
+			return dx->alg - dy->alg;
+		if ((c = memcmp(dx->raw, dy->raw, sizeof(dx->raw))) != 0)
+			return c;
+	}
+	if (x->repo != y->repo) {
+		if (x->repo == FSCK_NONE || y->repo == FSCK_NONE)
+			return x->repo == FSCK_NONE ? -1 : 1;
+		if ((c = strcmp(cmp_run->repos[x->repo].name,
+		         cmp_run->repos[y->repo].name)) != 0)
+			return c;
+	}
+	return strcmp(x->detail != NULL ? x->detail : "",
+	    y->detail != NULL ? y->detail : "");
 }
 
 /* 1 when the finding counts against the exit code. */
@@ -183,9 +207,12 @@ fsck_finish(struct fsck_run *run)
 	size_t i;
 	int left = 0;
 
-	if (run->nfindings > 1) /* qsort(NULL, 0, ...) is undefined */
+	if (run->nfindings > 1) { /* qsort(NULL, 0, ...) is undefined */
+		cmp_run = run;
 		qsort(run->findings, run->nfindings, sizeof(*run->findings),
 		    finding_cmp);
+		cmp_run = NULL;
+	}
 	memset(run->by_sev, 0, sizeof(run->by_sev));
 	memset(run->by_id, 0, sizeof(run->by_id));
 	for (i = 0; i < run->nfindings; i++) {
