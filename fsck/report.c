@@ -152,7 +152,7 @@ fsck_progress_end(struct fsck_run *run)
 /* --- the end of a run: order, counts, exit code -----------------------------
  */
 
-static int static const struct fsck_run *cmp_run;
+static const struct fsck_run *cmp_run;
 
 /* A total order, so that reports are the same from run to run. */
 static int
