@@ -176,6 +176,7 @@ drydock_regwrite_blob_buffer(int *how_out, struct drydock_blobcopy *bc,
 {
 	char e[DRYDOCK_DIGEST_STRMAX], g[DRYDOCK_DIGEST_STRMAX];
 	struct drydock_digest got;
+	struct stat sb;
 	int dfd, error;
 
 	if ((error = drydock_digest_buffer(&got, d->alg, buf, len)) < 0)
@@ -189,6 +190,8 @@ drydock_regwrite_blob_buffer(int *how_out, struct drydock_blobcopy *bc,
 	}
 	if ((dfd = drydock_regwrite_blob_dir(st, d)) < 0)
 		return dfd;
+	if (fstatat(dfd, "data", &sb, AT_SYMLINK_NOFOLLOW) < 0)
+		(void)drydock_blobcopy_sweep_temps(dfd);
 	error = drydock_blobcopy_buffer(bc, how_out, buf, len, dfd, "data");
 	close(dfd);
 	return error;

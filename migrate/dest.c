@@ -6,6 +6,7 @@
  * Metadata is queued while blobs are placed and written by
  * mig_dest_finish(), after the blobs it names are durable.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -42,6 +43,32 @@ archive_start(struct mig_dest *dst, const char *path, int compression)
 	return drydock_digestmap_new(&dst->written, 256);
 }
 
+/*
+ * A registry destination is created when missing, but never inside a
+ * directory that holds something else (a mistyped path: /home, /srv).
+ */
+static int
+foreign_dir(const char *path)
+{
+	struct dirent *de;
+	DIR *d;
+	int other = 0, has_docker = 0;
+
+	if ((d = opendir(path)) == NULL)
+		return 0; /* missing: created; unreadable: open says why */
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (strcmp(de->d_name, "docker") == 0)
+			has_docker = 1;
+		else
+			other = 1;
+	}
+	closedir(d);
+	return other && !has_docker;
+}
+
 int
 mig_dest_open(
     struct mig_dest *dst, const struct mig_loc *loc, struct mig_run *run)
@@ -55,6 +82,13 @@ mig_dest_open(
 	dst->afd = -1;
 	switch (loc->type) {
 	case MIG_LOC_REGISTRY:
+		if (foreign_dir(loc->path)) {
+			drydock_error_set(DRYDOCK_ERRCLASS_STORE,
+			    "'%s' is not empty and holds no registry storage "
+			    "(docker/registry/v2); refusing to write into it",
+			    loc->path);
+			return DRYDOCK_EEXISTS;
+		}
 		if ((error = drydock_store_open(
 		         &dst->st, loc->path, DRYDOCK_STORE_CREATE)) < 0)
 			return error;

@@ -62,6 +62,14 @@ if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" != "$(stat -f -c %T "$T")" ] &&
 	rm -rf "$shm"
 fi
 
+# a registry destination is never made inside a directory holding other things
+mkdir -p "$T/home"
+echo precious >"$T/home/notes.txt"
+run_migrate "registry:$root" "registry:$T/home"
+assert_mig_rc 8 "a non-empty directory without docker/ is refused as a registry root"
+assert_true "... saying so" grep -q "holds no registry storage" "$T/mig.err"
+assert_false "nothing written there" test -e "$T/home/docker"
+
 # registry:CONFIG.yml reads the root from the registry's own config
 write_registry_config "$T/config.yml" "$root"
 run_migrate --json "$T/cfg.json" "registry:$T/config.yml" "oci:$T/fromcfg"
