@@ -287,7 +287,7 @@ summary(const struct fsck_run *run, FILE *out)
 
 		if (f->severity == FSCK_SEV_INFO && !o->verbose)
 			continue;
-		if (f->severity == FSCK_SEV_WARNING && o->quiet)
+		if (f->severity == FSCK_SEV_WARNING && o->quiet && !o->strict)
 			continue;
 		if (o->max_findings && shown >= o->max_findings) {
 			hidden++;

@@ -118,6 +118,9 @@ assert_eq 8 "$(grep -c '^INFO' "$T/fsck.out")" "-v lists the 8 notes"
 run_fsck -q "$root"
 assert_eq "" "$(cat "$T/fsck.out")" "-q on a store without problems prints nothing"
 
+run_fsck -q --strict "$root"
+assert_true "-q --strict lists the warning that counts" \
+    grep -q "^WARNING UPLOAD_STALE" "$T/fsck.out"
 run_fsck --strict --json - "$root"
 assert_fsck_rc 4 "zoo: --strict counts the warning"
 assert_jq "$T/fsck.out" '[.strict, .exit_code]' '[true,4]' \
