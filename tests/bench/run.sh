@@ -77,15 +77,15 @@ measure() {
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "-" }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "-" && b > 0) printf "%.1fx", a / b; else print "-" }'; }
 
 dd=("$bin/drydock-gc" --dry-run --grace 0 --json - -q)
 dr=(docker-registry garbage-collect --dry-run)
 
 table=$out/gc-bench.md
 {
-	echo "| repositories / manifests / blobs | drydock-gc warm | docker-registry warm | ratio | drydock-gc cold | docker-registry cold | ratio | peak RSS drydock / docker-registry |"
-	echo "|---|---|---|---|---|---|---|---|"
+	echo "| repositories / manifests / blobs | drydock-gc warm | docker-registry warm | ratio | drydock-gc cold | docker-registry cold | ratio | peak RSS drydock / docker-registry | drydock-gc warm per 1,000 repositories |"
+	echo "|---|---|---|---|---|---|---|---|---|"
 } >"$table.tmp"
 
 for n in "${sizes[@]}"; do
@@ -122,10 +122,12 @@ for n in "${sizes[@]}"; do
 		can_drop
 		dr_c=$(measure dr "${dr[@]}" "$dir/r$n.yml" | awk '{print $1}')
 	fi
-	printf '| %s / %s / %s | %s s | %s s | %s | %s s | %s s | %s | %s / %s MB |\n' \
+	secs() { [ "$1" = - ] && echo - || echo "$1 s"; }
+	printf '| %s / %s / %s | %s s | %s s | %s | %s | %s | %s | %s / %s MB | %s s |\n' \
 	    "$repositories" "$manifests" "$blobs" "$dd_w" "$dr_w" \
-	    "$(ratio "$dr_w" "$dd_w")" "$dd_c" "$dr_c" \
+	    "$(ratio "$dr_w" "$dd_w")" "$(secs "$dd_c")" "$(secs "$dr_c")" \
 	    "$(ratio "$dr_c" "$dd_c")" $((dd_m / 1024)) $((dr_m / 1024)) \
+	    "$(awk -v t="$dd_w" -v n="$repositories" 'BEGIN { printf "%.2f", t * 1000 / n }')" \
 	    >>"$table.tmp"
 	echo "bench: r$n done (warm $dd_w s vs $dr_w s)" >&2
 done
