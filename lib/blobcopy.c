@@ -922,8 +922,22 @@ temp_pid(const char *name)
 	return pid;
 }
 
+static int sweep(int dirfd, int any_pid);
+
 int
 drydock_blobcopy_sweep_temps(int dirfd)
+{
+	return sweep(dirfd, 0);
+}
+
+int
+drydock_blobcopy_sweep_temps_locked(int dirfd)
+{
+	return sweep(dirfd, 1);
+}
+
+static int
+sweep(int dirfd, int any_pid)
 {
 	struct dirent *de;
 	DIR *d;
@@ -942,7 +956,7 @@ drydock_blobcopy_sweep_temps(int dirfd)
 			continue;
 		/* a live process (this one included) may still write it */
 		if (pid == (long)getpid() ||
-		    (kill((pid_t)pid, 0) == 0 || errno == EPERM))
+		    (!any_pid && (kill((pid_t)pid, 0) == 0 || errno == EPERM)))
 			continue;
 		if (unlinkat(dirfd, de->d_name, 0) == 0)
 			n++;

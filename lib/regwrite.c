@@ -17,8 +17,23 @@
 #include <drydock/regwrite.h>
 #include <drydock/store.h>
 
+#include "store_int.h"
+
 #define REPO_NAME_MAX 255
 #define TAG_MAX 128
+
+/*
+ * Remove what a killed run left in dirfd: under the store lock every
+ * temporary file there is stale, else only those of dead processes.
+ */
+static void
+sweep_temps(const struct drydock_store *st, int dirfd)
+{
+	if (st->locked)
+		(void)drydock_blobcopy_sweep_temps_locked(dirfd);
+	else
+		(void)drydock_blobcopy_sweep_temps(dirfd);
+}
 
 static int
 is_lower_alnum(char c)
@@ -159,10 +174,14 @@ drydock_regwrite_blob(int *how_out, struct drydock_blobcopy *bc,
     struct drydock_store *st, int src_fd, const struct drydock_digest *d,
     int64_t size)
 {
+	struct stat sb;
 	int dfd, error;
 
 	if ((dfd = drydock_regwrite_blob_dir(st, d)) < 0)
 		return dfd;
+	/* a run killed while copying left its temporary file here */
+	if (fstatat(dfd, "data", &sb, AT_SYMLINK_NOFOLLOW) < 0)
+		sweep_temps(st, dfd);
 	error =
 	    drydock_blobcopy_file(bc, how_out, src_fd, dfd, "data", d, size);
 	close(dfd);
@@ -191,7 +210,7 @@ drydock_regwrite_blob_buffer(int *how_out, struct drydock_blobcopy *bc,
 	if ((dfd = drydock_regwrite_blob_dir(st, d)) < 0)
 		return dfd;
 	if (fstatat(dfd, "data", &sb, AT_SYMLINK_NOFOLLOW) < 0)
-		(void)drydock_blobcopy_sweep_temps(dfd);
+		sweep_temps(st, dfd);
 	error = drydock_blobcopy_buffer(bc, how_out, buf, len, dfd, "data");
 	close(dfd);
 	return error;
@@ -211,7 +230,7 @@ sweep_link_dir(struct drydock_store *st, const char *relpath)
 	dir[slash - relpath] = '\0';
 	fd = drydock_store_openat(st, -1, dir, O_RDONLY | O_DIRECTORY, 0);
 	if (fd >= 0) {
-		(void)drydock_blobcopy_sweep_temps(fd);
+		sweep_temps(st, fd);
 		close(fd);
 	}
 	drydock_error_clear();

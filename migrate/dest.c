@@ -103,8 +103,8 @@ mig_dest_open(
 		         dst->lay, DRYDOCK_DIGEST_SHA256, 1)) < 0)
 			return error;
 		/* leftovers of a killed run: never ours to keep */
-		(void)drydock_blobcopy_sweep_temps(error);
-		(void)drydock_blobcopy_sweep_temps(
+		(void)drydock_blobcopy_sweep_temps_locked(error);
+		(void)drydock_blobcopy_sweep_temps_locked(
 		    drydock_ocilayout_dirfd(dst->lay));
 		return 0;
 	case MIG_LOC_OCI_ARCHIVE:

@@ -709,7 +709,7 @@ mig_docker_import(struct mig_run *run)
 		error = im.tmpfd;
 		goto out;
 	}
-	(void)drydock_blobcopy_sweep_temps(im.tmpfd);
+	(void)drydock_blobcopy_sweep_temps_locked(im.tmpfd);
 	if ((error = pass1(&im, run->o->src.path)) < 0 ||
 	    (error = plan_names(&im)) < 0 ||
 	    (error = pass2(&im, run->o->src.path)) < 0 ||

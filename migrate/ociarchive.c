@@ -99,7 +99,7 @@ stream_blob(struct mig_run *run, struct drydock_archive_reader *r,
 	if ((dfd = blob_target(run, d, name, &owned)) < 0)
 		return dfd;
 	if (owned)
-		(void)drydock_blobcopy_sweep_temps(dfd);
+		(void)drydock_blobcopy_sweep_temps_locked(dfd);
 	if ((error = drydock_blobcopy_sink_new(&s, run->bc, dfd, d->alg)) < 0)
 		goto out;
 	for (;;) {

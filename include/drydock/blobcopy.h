@@ -178,4 +178,13 @@ int drydock_blobcopy_buffer(struct drydock_blobcopy *bc, int *how_out,
  */
 int drydock_blobcopy_sweep_temps(int dirfd);
 
+/*
+ * As drydock_blobcopy_sweep_temps(), for a caller that holds the lock of
+ * the store or layout dirfd belongs to: no other drydock run can be
+ * writing there, so every temporary file of this module is stale whatever
+ * process made it (a pid check is fooled once pids wrap around).  This
+ * process's own are still kept.
+ */
+int drydock_blobcopy_sweep_temps_locked(int dirfd);
+
 #endif

@@ -154,6 +154,46 @@ test_regwrite__symlink_refused(void **state)
 	drydock_store_close(st);
 }
 
+/*
+ * A temporary file named for a live process (pids wrap around) beside a
+ * blob: left alone without the store lock, removed under it.
+ */
+static void
+test_regwrite__stale_temps(void **state)
+{
+	struct fx *fx = *state;
+	struct drydock_store *st = NULL;
+	struct drydock_blobcopy *bc = NULL;
+	struct drydock_digest d;
+	char hex[DRYDOCK_DIGEST_STRMAX], dir[512], tmp[600], data[600];
+	char path[PATH_MAX];
+	int how;
+
+	assert_int_equal(drydock_digest_buffer(&d, 1, "blob", 4), 0);
+	drydock_digest_hex(hex, &d);
+	snprintf(dir, sizeof(dir), FX_V2 "/blobs/sha256/%.2s/%s", hex, hex);
+	snprintf(tmp, sizeof(tmp), "%s/.data.drydock-%ld-0badc0de.tmp", dir,
+	    (long)getppid());
+	snprintf(data, sizeof(data), "%s/data", dir);
+	make_dir(fx->root, dir);
+	make_file(fx->root, tmp, "partial");
+	assert_int_equal(drydock_store_open(&st, fx->root, 0), 0);
+	assert_int_equal(
+	    drydock_blobcopy_new(&bc, DRYDOCK_BLOBCOPY_COPY, 0), 0);
+	assert_int_equal(
+	    drydock_regwrite_blob_buffer(&how, bc, st, "blob", 4, &d), 0);
+	assert_true(path_exists(fx->root, tmp)); /* its process may live */
+	/* under the lock nobody else writes here: it is stale */
+	assert_int_equal(unlink(fx_join(path, fx->root, data)), 0);
+	assert_int_equal(drydock_store_lock(st), 0);
+	assert_int_equal(
+	    drydock_regwrite_blob_buffer(&how, bc, st, "blob", 4, &d), 0);
+	assert_false(path_exists(fx->root, tmp));
+	assert_true(path_exists(fx->root, data));
+	drydock_blobcopy_free(bc);
+	drydock_store_close(st);
+}
+
 int
 main(void)
 {
@@ -163,6 +203,8 @@ main(void)
 	        test_regwrite__create_and_tag, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_regwrite__symlink_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_regwrite__stale_temps, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
