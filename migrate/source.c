@@ -201,7 +201,8 @@ mig_source_from_store(
 static int
 oci_names(char **repo_out, char **tag_out, const char *ref, const char *img)
 {
-	const char *name = NULL, *at, *colon, *slash;
+	const char *name = NULL, *at, *colon, *slash, *first;
+	int docker;
 
 	*repo_out = *tag_out = NULL;
 	if (ref != NULL && (colon = strrchr(ref, ':')) != NULL &&
@@ -219,11 +220,21 @@ oci_names(char **repo_out, char **tag_out, const char *ref, const char *img)
 	slash = strrchr(name, '/');
 	if (colon == NULL || (slash != NULL && slash > colon))
 		return 1;
+	docker = name == img && ref != NULL && strchr(ref, ':') == NULL;
+	if (docker && (first = strchr(name, '/')) != NULL && first < colon) {
+		/*
+		 * Docker's and containerd's full reference: the registry
+		 * host ("docker.io/") is not part of a repository name here
+		 */
+		size_t n = (size_t)(first - name);
+
+		if (memchr(name, '.', n) || memchr(name, ':', n) ||
+		    (n == 9 && strncmp(name, "localhost", 9) == 0))
+			name = first + 1;
+	}
 	*repo_out = strndup(name, (size_t)(colon - name));
 	/* Docker's ref.name is the tag alone, image name the reference */
-	*tag_out = mig_strdup(
-	    name == img && ref != NULL && strchr(ref, ':') == NULL ? ref
-	                                                           : colon + 1);
+	*tag_out = mig_strdup(docker ? ref : colon + 1);
 	if (*repo_out == NULL || *tag_out == NULL) {
 		free(*repo_out);
 		free(*tag_out);

@@ -164,6 +164,20 @@ assert_true "the error says symlink" grep -q "symlink" "$T/mig.err"
 assert_false "the symlink's target is never copied in" \
     grep -rqs secret "$(v2 "$T/root-sym")/blobs"
 
+# a layout as Docker 25 and containerd write it: io.containerd.image.name
+# is the full reference, ref.name the tag alone
+D=$T/d25
+cp -a "$lay" "$D"
+d_single=$(awk '$1 == "library/single:1.0" {print $2}' "$T/f/tags")
+jq -c --arg d "$d_single" '.manifests = [.manifests[] | select(.digest == $d) |
+    .annotations = {"io.containerd.image.name": "docker.io/library/single:1.0",
+                    "org.opencontainers.image.ref.name": "1.0"}]' \
+    "$D/index.json" >"$T/d25.json" && mv "$T/d25.json" "$D/index.json"
+run_migrate --json "$T/d25r.json" "oci:$D" "registry:$T/root-d25"
+assert_mig_rc 0 "a Docker 25 style layout imports"
+assert_eq "library/single 1.0 $d_single" "$(tag_links "$T/root-d25")" \
+    "as library/single:1.0 (the docker.io/ host dropped), same digest"
+
 # 6. --to-oci-types: Docker manifests become OCI ones exactly as skopeo
 # converts them, and every changed digest is reported
 run_migrate --to-oci-types --verify --json "$T/r8.json" "registry:$root" "oci:$T/lay8"
