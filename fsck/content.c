@@ -305,6 +305,18 @@ worker(void *arg)
 
 /* --- choosing what to hash ------------------------------------------------ */
 
+/*
+ * Records of blobs that are gone, collected while the records are read
+ * for the run, and forgotten at its end (after a complete walk): one scan
+ * of the state instead of two.
+ */
+struct prune_ctx {
+	struct drydock_digest *gone;
+	size_t n, cap;
+};
+
+static struct prune_ctx pruned;
+
 static int
 rec_cb(const struct drydock_state_blob *rec, void *payload)
 {
@@ -313,8 +325,14 @@ rec_cb(const struct drydock_state_blob *rec, void *payload)
 	uint32_t id;
 
 	if (!drydock_digestmap_get(run->idmap, &rec->digest, &id) ||
-	    run->objs[id].blob == FSCK_NONE)
-		return 0; /* gone: forgotten after the run */
+	    run->objs[id].blob == FSCK_NONE ||
+	    !run->blobs[run->objs[id].blob].has_data) {
+		if (fsck__grow((void **)&pruned.gone, &pruned.cap, pruned.n + 1,
+		        sizeof(*pruned.gone)) < 0)
+			return DRYDOCK_ERROR;
+		pruned.gone[pruned.n++] = rec->digest;
+		return 0;
+	}
 	b = &run->blobs[run->objs[id].blob];
 	b->has_rec = 1;
 	b->rec_size = rec->size;
@@ -568,47 +586,20 @@ jobs_for(const struct fsck_run *run, size_t n)
 }
 
 /* Forget the records of blobs that are gone (after a complete walk). */
-struct prune_ctx {
-	struct fsck_run *run;
-	struct drydock_digest *gone;
-	size_t n, cap;
-};
-
-static int
-prune_cb(const struct drydock_state_blob *rec, void *payload)
-{
-	struct prune_ctx *c = payload;
-	uint32_t id;
-
-	if (drydock_digestmap_get(c->run->idmap, &rec->digest, &id) &&
-	    c->run->objs[id].blob != FSCK_NONE &&
-	    c->run->blobs[c->run->objs[id].blob].has_data)
-		return 0;
-	if (fsck__grow((void **)&c->gone, &c->cap, c->n + 1, sizeof(*c->gone)) <
-	    0)
-		return DRYDOCK_ERROR;
-	c->gone[c->n++] = rec->digest;
-	return 0;
-}
-
 static int
 prune_state(struct fsck_run *run)
 {
-	struct prune_ctx c = {run, NULL, 0, 0};
 	size_t i;
-	int error;
+	int error = 0;
 
-	if ((error = drydock_state_foreach(run->state, prune_cb, &c)) < 0 ||
-	    c.n == 0)
-		goto out;
+	if (pruned.n == 0)
+		return 0;
 	if ((error = drydock_state_begin(run->state)) < 0)
-		goto out;
-	for (i = 0; i < c.n && error == 0; i++)
-		error = drydock_state_forget(run->state, &c.gone[i]);
+		return error;
+	for (i = 0; i < pruned.n && error == 0; i++)
+		error = drydock_state_forget(run->state, &pruned.gone[i]);
 	if (error == 0)
 		error = drydock_state_commit(run->state);
-out:
-	free(c.gone);
 	return error;
 }
 
@@ -706,6 +697,8 @@ fsck_content(struct fsck_run *run)
 	if (error == 0 && run->state != NULL && !run->interrupted)
 		error = prune_state(run);
 out:
+	free(pruned.gone);
+	memset(&pruned, 0, sizeof(pruned));
 	run->hash_seconds = (double)(fsck_now_ns() - t0) / 1e9;
 	free(threads);
 	free(p.done);

@@ -121,6 +121,15 @@ assert_jq "$T/h.json" '.summary.blobs_hashed' 3 \
 assert_eq 1 "$(sqlite3 "$S" "select count(*) from blobs where digest = '$NEW'")" \
     "and recorded"
 
+# a blob that is gone: its record is forgotten
+rm -r "$(dirname "$V/$(bp "$NEW")")"
+run_fsck --state "$S" --verify changed --json "$T/h2.json" "$root"
+assert_eq 0 "$(sqlite3 "$S" "select count(*) from blobs where digest = '$NEW'")" \
+    "a removed blob's record is forgotten"
+assert_eq "$(jq '.summary.blobs - 2' "$T/h2.json")" \
+    "$(sqlite3 "$S" 'select count(*) from blobs')" \
+    "the state holds every good blob, and nothing else"
+
 # slices: a part of what is unchanged (by bytes) is verified again
 run_fsck --state "$S" --verify slice --slice 1/4 --json "$T/s.json" "$root"
 bad=$(($(stat -c %s "$f") + $(stat -c %s "$f2")))
