@@ -171,6 +171,13 @@ struct fsck_repo {
 	size_t nhist, caphist;
 	size_t nuploads;
 	uint32_t *tag_order; /* tag indices sorted by target */
+	unsigned unread; /* enum fsck_unread: parts that cannot be read */
+};
+
+/* Parts of a repository a walk could not read: their links are unknown. */
+enum fsck_unread {
+	FSCK_UNREAD_REVS = 1 << 0, /* _manifests/revisions */
+	FSCK_UNREAD_LAYERS = 1 << 1 /* _layers */
 };
 
 /* What a finding breaks. */
@@ -178,7 +185,8 @@ enum fsck_impact {
 	FSCK_IMPACT_NONE = 0,
 	FSCK_IMPACT_ALL, /* every image needing digest, in any repository */
 	FSCK_IMPACT_REPO, /* images of repo needing digest */
-	FSCK_IMPACT_TAG /* repo:tag */
+	FSCK_IMPACT_TAG, /* repo:tag */
+	FSCK_IMPACT_REPO_ALL /* every tag of repo */
 };
 
 enum fsck_action {

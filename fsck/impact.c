@@ -305,6 +305,14 @@ one(struct impact *im, struct fsck_finding *f)
 		im->repo = f->repo;
 		error = seeds(im, d);
 		break;
+	case FSCK_IMPACT_REPO_ALL:
+		if (f->repo == FSCK_NONE)
+			break;
+		im->repo = f->repo;
+		for (lo = 0; lo < run->repos[f->repo].ntags && error == 0; lo++)
+			error = add_image(im, run->repos[f->repo].tags[lo].name,
+			    run->repos[f->repo].tags[lo].target, NULL);
+		break;
 	case FSCK_IMPACT_TAG:
 		if (f->repo == FSCK_NONE || f->tag == NULL)
 			break;

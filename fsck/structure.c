@@ -688,6 +688,16 @@ subwalk_result(struct repo_ctx *c, int r, const char *sub)
 	default:
 		return r;
 	}
+	/*
+	 * What the links there say is unknown: no finding may rest on their
+	 * absence, and every tag of the repository is in doubt.
+	 */
+	if (strcmp(sub, "_manifests/revisions") == 0)
+		run->repos[c->repo].unread |= FSCK_UNREAD_REVS;
+	else if (strcmp(sub, "_layers") == 0)
+		run->repos[c->repo].unread |= FSCK_UNREAD_LAYERS;
+	if (run->repos[c->repo].unread != 0 && id != FSCK_STRAY_FILE)
+		ctx.impact = FSCK_IMPACT_REPO_ALL;
 	snprintf(path, sizeof(path), "%s/%s", run->repos[c->repo].path, sub);
 	snprintf(msg, sizeof(msg), "%s", drydock_error_message());
 	ctx.path = path;
@@ -1295,6 +1305,8 @@ check_blob_ref(struct check_ctx *c, uint32_t mid, const struct fsck_ref *r)
 		return 0; /* present, or its own finding says what is wrong */
 	if (run->objs[r->id].lstamp == c->repo + 1)
 		return 0; /* reported for this repository already */
+	if (repo->unread & FSCK_UNREAD_LAYERS)
+		return 0; /* its links are unknown: IO_ERROR says why */
 	run->objs[r->id].lstamp = c->repo + 1;
 	snprintf(path, sizeof(path), "%s/_layers/%s/%s/link", repo->path,
 	    drydock_digest_alg_name(run->ids[r->id].alg),
@@ -1328,6 +1340,8 @@ check_child(struct check_ctx *c, uint32_t mid, const struct fsck_ref *r)
 	l = link_find(repo->revs, repo->nrevs, r->id);
 	if (l != NULL && l->status != DRYDOCK_ENOTFOUND)
 		return 0; /* a bad revision link: its own finding */
+	if (repo->unread & FSCK_UNREAD_REVS)
+		return 0; /* its revisions are unknown: IO_ERROR says why */
 	snprintf(path, sizeof(path), "%s/_manifests/revisions/%s/%s/link",
 	    repo->path, drydock_digest_alg_name(run->ids[r->id].alg),
 	    drydock_digest_hex(hex, &run->ids[r->id]));
@@ -1465,6 +1479,8 @@ check_tags(struct check_ctx *c)
 			continue;
 		if (l != NULL && l->status != DRYDOCK_ENOTFOUND)
 			continue; /* a bad revision link: its own finding */
+		if (repo->unread & FSCK_UNREAD_REVS)
+			continue; /* its revisions are unknown */
 		ctx.digest = t->target;
 		strncat(path, "/link", sizeof(path) - strlen(path) - 1);
 		error = fsck_report(run, FSCK_TAG_REVISION_MISSING, &ctx, "%s",
@@ -1534,6 +1550,11 @@ check_repo(struct fsck_run *run, uint32_t ri)
 			    FSCK_O_MANIFEST | FSCK_O_REFERENCED;
 			error = push_work(&c, repo->revs[i].id);
 		}
+	/* revisions unknown: check at least what the tags name */
+	if (repo->unread & FSCK_UNREAD_REVS)
+		for (i = 0; i < repo->ntags && error == 0; i++)
+			if (repo->tags[i].status == 0)
+				error = push_work(&c, repo->tags[i].target);
 	/* the work list grows with unlinked children as they are found */
 	for (i = 0; i < c.nwork && error == 0; i++)
 		error = check_manifest(&c, c.work[i]);
@@ -1542,7 +1563,7 @@ check_repo(struct fsck_run *run, uint32_t ri)
 	if (error == 0)
 		error = check_layers(&c);
 	if (error == 0 && repo->ntags == 0 && nvalid == 0 &&
-	    repo->nuploads == 0)
+	    repo->nuploads == 0 && repo->unread == 0)
 		error = fsck_report(run, FSCK_REPO_EMPTY, &ctx, NULL);
 	if (error == 0 && nvalid > 0 && !(repo->has & DRYDOCK_REPO_LAYERS))
 		error = fsck_report(run, FSCK_REPO_NO_LAYERS, &ctx, NULL);

@@ -10,7 +10,8 @@
 #   - an upload directory is a symlink to a directory outside;
 #   - team/multi's arm64 child's config data is a FIFO;
 #   - stray files, a temporary file of an interrupted write, an upload
-#     without startedat left long ago.
+#     without startedat left long ago;
+#   - (as nobody) an unreadable blob, revisions directory and _layers.
 # Everything is reported with the right severity and images, the exit code
 # is 4 (also after -p, which changes nothing here), and nothing outside the
 # root is opened or even listed: the FIFO never gets a reader and no access
@@ -34,6 +35,7 @@ R=$V/repositories
 oci1=$("$MKIMAGE" --digest "$L" oci1)
 multi=$("$MKIMAGE" --digest "$L" multi)
 CFG=$(jq -r '.config.digest' "$L/blobs/sha256/${oci1#sha256:}")
+B1=$(jq -r ".layers[0].digest" "$L/blobs/sha256/${oci1#sha256:}")
 ARM=$(jq -r '.manifests[] | select(.platform.architecture == "arm64")
     | .digest' "$L/blobs/sha256/${multi#sha256:}")
 ACFG=$(jq -r '.config.digest' "$L/blobs/sha256/${ARM#sha256:}")
@@ -139,6 +141,35 @@ run_fsck --json "$T/l.json" "$T/rootlink"
 assert_fsck_rc 4 "a symlinked root path works"
 assert_jq "$T/l.json" '.findings | length' "$(jq '.findings | length' "$T/r.json")" \
     "the same findings through the symlinked root"
+
+# parts the run cannot read (as an unprivileged user): a blob's data, a
+# repository's revisions and another's _layers.  What rests on them is in
+# doubt: they are problems naming the images, and nothing is claimed from
+# the absence of links that could not be read.
+if [ "$(id -u)" = 0 ] && command -v runuser >/dev/null; then
+	pr=$T/perm
+	cp -a "$F/root" "$pr"
+	chmod a+rx "$T"
+	chmod -R a+rX "$pr"
+	PV=$(v2 "$pr")
+	chmod 000 "$PV/$(bp "$B1")" "$PV/repositories/team/multi/_manifests/revisions" \
+	    "$PV/repositories/library/docker/_layers"
+	runuser -u nobody -- "$FSCK" --json - "$pr" >"$T/perm.json" 2>"$T/perm.err"
+	assert_eq 4 "$?" "unreadable parts (as nobody): exit 4"
+	jq -r '.findings[] | select(.severity == "problem")
+	    | "\(.id) \(.path) \([.images[].ref] | join(","))"' "$T/perm.json" |
+		LC_ALL=C sort >"$T/perm.got"
+	cat >"$T/perm.expect" <<EOF
+BLOB_UNREADABLE $(bp "$B1") library/docker:1.0,library/oci:1.0,team/app/sub:1.0,team/app:1.0,team/app:2.0,team/app:latest,team/app@$APP2_OLD
+IO_ERROR repositories/library/docker/_layers library/docker:1.0
+IO_ERROR repositories/team/multi/_manifests/revisions team/multi:1.0
+EOF
+	assert_same_lines "$T/perm.expect" "$T/perm.got" \
+	    "unreadable: each reported with the images in doubt, no missing link claimed"
+	chmod -R u+rwX "$pr"
+else
+	pass "unreadable parts: skipped (needs root to run as nobody)"
+fi
 
 sleep 0.2
 assert_file_absent "$T/fifo-was-opened" "the FIFO outside was never opened"
