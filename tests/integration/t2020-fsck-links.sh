@@ -30,7 +30,6 @@ CFG=$(jq -r '.config.digest' "$L/blobs/sha256/${oci1#sha256:}")
 AMD=$(jq -r '.manifests[] | select(.platform.architecture == "amd64")
     | .digest' "$L/blobs/sha256/${multi#sha256:}")
 start_registry "$root"
-dock=$(manifest_digest library/docker 1.0)
 dcfg=$(curl -s -H "$ACCEPT" "http://$REG/v2/library/docker/manifests/1.0" |
     jq -r .config.digest)
 dmulti=$(manifest_digest team/dmulti 1.0)
