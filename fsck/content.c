@@ -350,6 +350,13 @@ looks_unchanged(const struct fsck_blob *b)
 	    b->rec_mtime == b->mtime_ns;
 }
 
+/* Size, mtime and inode from the walk all match a verified record. */
+static int
+walk_unchanged(const struct fsck_blob *b)
+{
+	return b->ino != 0 && looks_unchanged(b) && b->rec_ino == b->ino;
+}
+
 static int
 select_slice(struct fsck_run *run)
 {
@@ -438,13 +445,23 @@ prepare(struct fsck_run *run, uint32_t **order_out, size_t *n_out)
 		drydock_error_set_os("out of memory");
 		return DRYDOCK_ERROR;
 	}
-	for (i = 0; i < run->nblobs; i++)
-		if (run->blobs[i].mode != FSCK_HASH_NO) {
-			run->blobs[i].result = FSCK_H_QUEUED;
+	for (i = 0; i < run->nblobs; i++) {
+		struct fsck_blob *b = &run->blobs[i];
+
+		if (b->mode == FSCK_HASH_IF_CHANGED && walk_unchanged(b)) {
+			/* the walk's lstat says it all: no open needed */
+			b->result = FSCK_H_UNCHANGED;
+			b->seen_size = b->size;
+			b->seen_mtime = b->mtime_ns;
+			b->seen_ino = b->ino;
+			run->unchanged++;
+		} else if (b->mode != FSCK_HASH_NO) {
+			b->result = FSCK_H_QUEUED;
 			order[n++] = (uint32_t)i;
-		} else if (run->blobs[i].has_data) {
+		} else if (b->has_data) {
 			run->not_hashed++;
 		}
+	}
 	order_run = run;
 	qsort(order, n, sizeof(*order), order_cmp);
 	order_run = NULL;

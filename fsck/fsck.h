@@ -100,6 +100,7 @@ struct fsck_blob {
 	uint8_t has_rec; /* the state has a record */
 	uint64_t size; /* from the walk */
 	int64_t mtime_ns; /* from the walk */
+	uint64_t ino; /* from the walk; 0: unknown */
 	uint64_t want; /* a descriptor's size, or UINT64_MAX */
 	uint64_t rec_size, rec_ino;
 	int64_t rec_mtime, rec_verified;

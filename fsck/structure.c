@@ -431,6 +431,7 @@ blob_cb(const struct drydock_blob_info *bi, void *payload)
 	b->has_data = (uint8_t)(bi->has_data != 0);
 	b->size = bi->size;
 	b->mtime_ns = bi->mtime_ns;
+	b->ino = bi->inode;
 	b->want = UINT64_MAX;
 	run->objs[id].blob = (uint32_t)run->nblobs++;
 	run->objs[id].flags |= FSCK_O_BLOBDIR;

@@ -1108,6 +1108,7 @@ blob_scan(struct walk *w, struct wdir *hhdir, const char *hex,
 			bi->has_data = 1;
 			bi->size = (uint64_t)sb.st_size;
 			bi->mtime_ns = drydock_store__mtime_ns(&sb);
+			bi->inode = (uint64_t)sb.st_ino;
 		}
 		pop(w, old);
 	}
@@ -1138,6 +1139,7 @@ blob_probe(struct walk *w, struct wdir *hhdir, const char *hex,
 		if (w->flags & DRYDOCK_WALK_STAT) {
 			bi->size = (uint64_t)sb.st_size;
 			bi->mtime_ns = drydock_store__mtime_ns(&sb);
+			bi->inode = (uint64_t)sb.st_ino;
 		}
 		return;
 	}

@@ -88,6 +88,8 @@ struct drydock_blob_info {
 	uint64_t size;                /* DRYDOCK_WALK_STAT */
 	int64_t mtime_ns;             /* DRYDOCK_WALK_STAT: data's, or the
 					 directory's when data is missing */
+	uint64_t inode;               /* DRYDOCK_WALK_STAT: data's, 0 when
+					 unknown */
 };
 
 typedef int (*drydock_repo_cb)(const struct drydock_repo_info *repo,

@@ -668,6 +668,11 @@ stat_blob_cb(const struct drydock_blob_info *bi, void *payload)
 	struct wt *t = payload;
 	char a[DRYDOCK_DIGEST_STRMAX];
 
+	/* the data's inode comes with DRYDOCK_WALK_STAT (drydock-fsck) */
+	if (bi->has_data == 1)
+		assert_true(bi->inode != 0);
+	else
+		assert_true(bi->inode == 0);
 	seen_add(&t->seen, "%s %lld", dstr(a, &bi->digest),
 	    (long long)(bi->mtime_ns / 1000000000));
 	return 0;
