@@ -68,6 +68,15 @@ assert_fsck_rc 0 "--config FILE"
 assert_jq "$T/c.json" '.root' "\"$root\"" "--config: the root from the file"
 assert_jq "$T/c.json" '.summary.repositories' 7 "--config: it sees the store"
 
+# --max-findings: lists are cut, counts are not
+run_fsck -v --max-findings 2 --json "$T/mf.json" "$root"
+assert_fsck_rc 0 "--max-findings 2"
+assert_jq "$T/mf.json" '[(.findings | length), .findings_truncated,
+    ([.counts[]] | add), .summary.findings.info]' '[2,true,9,8]' \
+    "--max-findings 2: two listed, truncated, all nine counted"
+assert_true "--max-findings: the summary says how many were left out" \
+    grep -q '7 more findings not listed' "$T/fsck.out"
+
 # --jobs does not change what is found
 run_fsck -j 1 --json "$T/j1.json" "$root"
 run_fsck -j 7 --json "$T/j7.json" "$root"
