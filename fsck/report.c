@@ -576,23 +576,22 @@ report_json(const struct fsck_run *run)
 static int
 write_json(const struct fsck_run *run, const char *dest)
 {
-	json_t *j = report_json(run);
+	struct drydock_outfile of;
+	json_t *j;
 	int r;
 
-	if (strcmp(dest, "-") == 0) {
-		r = json_dumpf(j, stdout, JSON_INDENT(1) | JSON_SORT_KEYS);
-		fputc('\n', stdout);
-		if (fflush(stdout) != 0)
-			r = -1;
-	} else {
-		r = json_dump_file(j, dest, JSON_INDENT(1) | JSON_SORT_KEYS);
-	}
+	if (drydock_outfile_open(&of, dest) < 0)
+		return DRYDOCK_ERROR;
+	j = report_json(run);
+	r = json_dumpf(j, of.f, JSON_INDENT(1) | JSON_SORT_KEYS);
+	fputc('\n', of.f);
 	json_decref(j);
 	if (r != 0) {
+		drydock_outfile_abort(&of);
 		drydock_error_set_os("cannot write report '%s'", dest);
 		return DRYDOCK_ERROR;
 	}
-	return 0;
+	return drydock_outfile_commit(&of);
 }
 
 int
@@ -614,16 +613,13 @@ fsck_output(struct fsck_run *run)
 int
 fsck_metrics(struct fsck_run *run)
 {
-	const char *path = run->opts->metrics;
-	char tmp[4096];
+	struct drydock_outfile of;
 	FILE *f;
 	int k;
 
-	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
-	if ((f = fopen(tmp, "w")) == NULL) {
-		drydock_error_set_os("cannot write metrics '%s'", tmp);
+	if (drydock_outfile_open(&of, run->opts->metrics) < 0)
 		return DRYDOCK_ERROR;
-	}
+	f = of.f;
 	fprintf(f,
 	    "# HELP drydock_fsck_last_run_timestamp_seconds When the last "
 	    "fsck run ended.\n"
@@ -700,10 +696,5 @@ fsck_metrics(struct fsck_run *run)
 	    "# TYPE drydock_fsck_images_broken gauge\n"
 	    "drydock_fsck_images_broken %zu\n",
 	    (unsigned long long)run->acted, broken_images(run));
-	if (fclose(f) != 0 || rename(tmp, path) < 0) {
-		drydock_error_set_os("cannot write metrics '%s'", path);
-		unlink(tmp);
-		return DRYDOCK_ERROR;
-	}
-	return 0;
+	return drydock_outfile_commit(&of);
 }

@@ -179,45 +179,16 @@ dump_json(const struct gc_run *run, FILE *f)
 static int
 write_json(const struct gc_run *run, const char *dest)
 {
-	char tmp[4096];
-	FILE *f;
-	int r;
+	struct drydock_outfile of;
 
-	struct stat sb;
-
-	if (strcmp(dest, "-") == 0) {
-		r = dump_json(run, stdout);
-		if (fflush(stdout) != 0)
-			r = -1;
-	} else if (stat(dest, &sb) == 0 && !S_ISREG(sb.st_mode)) {
-		/* a FIFO, /dev/stdout and the like: written as it is */
-		if ((f = fopen(dest, "w")) == NULL) {
-			drydock_error_set_os("cannot write report '%s'", dest);
-			return DRYDOCK_ERROR;
-		}
-		r = dump_json(run, f);
-		if (fclose(f) != 0)
-			r = -1;
-	} else {
-		/* beside it, then renamed: a reader never sees half a report */
-		snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", dest, (long)getpid());
-		if ((f = fopen(tmp, "w")) == NULL) {
-			drydock_error_set_os("cannot write report '%s'", dest);
-			return DRYDOCK_ERROR;
-		}
-		r = dump_json(run, f);
-		if (fclose(f) != 0)
-			r = -1;
-		if (r == 0 && rename(tmp, dest) != 0)
-			r = -1;
-		if (r != 0)
-			unlink(tmp);
-	}
-	if (r != 0) {
+	if (drydock_outfile_open(&of, dest) < 0)
+		return DRYDOCK_ERROR;
+	if (dump_json(run, of.f) < 0) {
+		drydock_outfile_abort(&of);
 		drydock_error_set_os("cannot write report '%s'", dest);
 		return DRYDOCK_ERROR;
 	}
-	return 0;
+	return drydock_outfile_commit(&of);
 }
 
 static void
@@ -308,16 +279,13 @@ gc_report(struct gc_run *run)
 int
 gc_metrics(struct gc_run *run)
 {
-	const char *path = run->opts->metrics;
-	char tmp[4096];
+	struct drydock_outfile of;
 	FILE *f;
 	int k;
 
-	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
-	if ((f = fopen(tmp, "w")) == NULL) {
-		drydock_error_set_os("cannot write metrics '%s'", tmp);
+	if (drydock_outfile_open(&of, run->opts->metrics) < 0)
 		return DRYDOCK_ERROR;
-	}
+	f = of.f;
 	fprintf(f,
 	    "# HELP drydock_gc_last_run_timestamp_seconds When the last gc "
 	    "run ended.\n"
@@ -367,10 +335,5 @@ gc_metrics(struct gc_run *run)
 	    "# TYPE drydock_gc_problems gauge\n"
 	    "drydock_gc_problems %zu\n",
 	    run->nproblems);
-	if (fclose(f) != 0 || rename(tmp, path) < 0) {
-		drydock_error_set_os("cannot write metrics '%s'", path);
-		unlink(tmp);
-		return DRYDOCK_ERROR;
-	}
-	return 0;
+	return drydock_outfile_commit(&of);
 }

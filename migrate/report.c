@@ -234,6 +234,7 @@ int
 mig_report(struct mig_run *run)
 {
 	const char *dest = run->o->json;
+	struct drydock_outfile of;
 	json_t *j;
 	int r = 0;
 
@@ -242,16 +243,17 @@ mig_report(struct mig_run *run)
 		return 0;
 	if ((j = report_json(run)) == NULL)
 		return mig_oom();
-	if (strcmp(dest, "-") == 0) {
-		r = json_dumpf(j, stdout, JSON_INDENT(1));
-		fputc('\n', stdout);
-	} else {
-		r = json_dump_file(j, dest, JSON_INDENT(1));
+	if (drydock_outfile_open(&of, dest) < 0) {
+		json_decref(j);
+		return DRYDOCK_ERROR;
 	}
+	r = json_dumpf(j, of.f, JSON_INDENT(1));
+	fputc('\n', of.f);
 	json_decref(j);
 	if (r < 0) {
+		drydock_outfile_abort(&of);
 		drydock_error_set_os("cannot write the report '%s'", dest);
 		return DRYDOCK_ERROR;
 	}
-	return 0;
+	return drydock_outfile_commit(&of);
 }

@@ -18,6 +18,7 @@
 #include <drydock/walk.h>
 #include <drydock/archive.h>
 #include <drydock/regwrite.h>
+#include <drydock/outfile.h>
 
 /* The library's version string. */
 const char *drydock_version(void);

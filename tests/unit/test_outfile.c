@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: MIT */
+/* test_outfile.c --- report files written whole: beside, then renamed. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <drydock/errors.h>
+#include <drydock/outfile.h>
+
+static int
+setup(void **state)
+{
+	char *dir = strdup("/tmp/drydock-outfile.XXXXXX");
+
+	if (dir == NULL || mkdtemp(dir) == NULL)
+		return -1;
+	*state = dir;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", (char *)*state);
+	free(*state);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* The names in dir, sorted, joined by spaces. */
+static void
+entries(char *buf, size_t bufsz, const char *dir)
+{
+	struct dirent **v;
+	int n, i;
+
+	buf[0] = '\0';
+	n = scandir(dir, &v, NULL, alphasort);
+	for (i = 0; i < n; i++) {
+		if (strcmp(v[i]->d_name, ".") != 0 &&
+		    strcmp(v[i]->d_name, "..") != 0) {
+			if (buf[0] != '\0')
+				strncat(buf, " ", bufsz - strlen(buf) - 1);
+			strncat(buf, v[i]->d_name, bufsz - strlen(buf) - 1);
+		}
+		free(v[i]);
+	}
+	free(v);
+}
+
+static void
+slurp(char *buf, size_t bufsz, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, bufsz - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+static void
+test_outfile__replaced_whole(void **state)
+{
+	const char *dir = *state;
+	struct drydock_outfile of;
+	char path[512], buf[256];
+
+	snprintf(path, sizeof(path), "%s/r.json", dir);
+	assert_int_equal(drydock_outfile_open(&of, path), 0);
+	fputs("new", of.f);
+	/* not there until commit: a reader sees nothing half-written */
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(drydock_outfile_commit(&of), 0);
+	slurp(buf, sizeof(buf), path);
+	assert_string_equal(buf, "new");
+	entries(buf, sizeof(buf), dir);
+	assert_string_equal(buf, "r.json");
+
+	/* an old report stays whole until the new one replaces it */
+	assert_int_equal(drydock_outfile_open(&of, path), 0);
+	fputs("newer", of.f);
+	slurp(buf, sizeof(buf), path);
+	assert_string_equal(buf, "new");
+	assert_int_equal(drydock_outfile_commit(&of), 0);
+	slurp(buf, sizeof(buf), path);
+	assert_string_equal(buf, "newer");
+}
+
+static void
+test_outfile__abort_leaves_nothing(void **state)
+{
+	const char *dir = *state;
+	struct drydock_outfile of;
+	char path[512], buf[256];
+
+	snprintf(path, sizeof(path), "%s/m.prom", dir);
+	assert_int_equal(drydock_outfile_open(&of, path), 0);
+	fputs("half", of.f);
+	drydock_outfile_abort(&of);
+	drydock_outfile_abort(&of); /* idempotent */
+	entries(buf, sizeof(buf), dir);
+	assert_string_equal(buf, "");
+}
+
+static void
+test_outfile__errors(void **state)
+{
+	const char *dir = *state;
+	struct drydock_outfile of;
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/no/such/dir/r.json", dir);
+	assert_int_equal(drydock_outfile_open(&of, path), DRYDOCK_ERROR);
+	assert_non_null(strstr(drydock_error_message(), "r.json"));
+	assert_null(of.f);
+	/* a write error met earlier fails the commit, and nothing is left */
+	assert_int_equal(drydock_outfile_open(&of, "/dev/full"), 0);
+	fputs("x", of.f);
+	assert_int_equal(drydock_outfile_commit(&of), DRYDOCK_ERROR);
+	assert_non_null(strstr(drydock_error_message(), "/dev/full"));
+}
+
+static void
+test_outfile__fifo_written_directly(void **state)
+{
+	const char *dir = *state;
+	struct drydock_outfile of;
+	char path[512], buf[256];
+	FILE *r;
+	pid_t pid;
+	int status;
+
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	if ((pid = fork()) == 0) {
+		/* the writer: a temporary file beside a FIFO would never
+		 * reach the reader */
+		if (drydock_outfile_open(&of, path) < 0)
+			_exit(1);
+		fputs("through", of.f);
+		_exit(drydock_outfile_commit(&of) == 0 ? 0 : 2);
+	}
+	r = fopen(path, "r");
+	assert_non_null(r);
+	assert_non_null(fgets(buf, sizeof(buf), r));
+	fclose(r);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_string_equal(buf, "through");
+	entries(buf, sizeof(buf), dir);
+	assert_string_equal(buf, "fifo");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(
+	        test_outfile__replaced_whole, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_outfile__abort_leaves_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_outfile__errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_outfile__fifo_written_directly, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
