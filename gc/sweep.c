@@ -19,7 +19,8 @@ struct sweep_ctx {
 	struct drydock_journal *journal;
 	int64_t journal_run;
 	int qfd; /* DIR/objects */
-	long abort_after; /* test hook: SIGKILL ourselves after N removals */
+	long abort_after; /* test hook: signal ourselves after N removals */
+	int abort_signal; /* SIGKILL, or DRYDOCK_GC_TEST_ABORT_SIGNAL */
 	long count;
 };
 
@@ -163,10 +164,8 @@ quarantine_item(
 		return remove_item(c->run, it);
 	snprintf(qname, sizeof(qname), "%lld", (long long)jid);
 	r = drydock_store_move_out(c->run->st, it->path, c->qfd, qname);
-	if (r == DRYDOCK_ENOTFOUND) {
-		*state = DRYDOCK_JOURNAL_RESTORED; /* nothing moved */
-		return 0;
-	}
+	if (r == DRYDOCK_ENOTFOUND)
+		return 0; /* nothing moved: *state stays "not moved" */
 	if (r == 0)
 		*state = DRYDOCK_JOURNAL_MOVED;
 	return r;
@@ -223,8 +222,10 @@ sweep_one(struct sweep_ctx *c, struct gc_item *it, int64_t jid, int *state)
 	struct gc_run *run = c->run;
 	int r;
 
-	if (c->abort_after >= 0 && c->count++ >= c->abort_after)
-		raise(SIGKILL);
+	if (c->abort_after >= 0 && c->count++ == c->abort_after)
+		raise(c->abort_signal);
+	if (gc_stop) /* the signal came between two items */
+		return;
 	r = c->journal ? quarantine_item(c, it, jid, state)
 	               : remove_item(run, it);
 	if (r == DRYDOCK_EEXISTS && it->kind == GC_KIND_REPOSITORY) {
@@ -241,6 +242,32 @@ sweep_one(struct sweep_ctx *c, struct gc_item *it, int64_t jid, int *state)
 	it->done = 1;
 	run->removed[it->kind]++;
 	run->removed_bytes += it->size;
+}
+
+/*
+ * Record what became of a journaled batch: moved entries are marked so,
+ * and entries that never moved (interrupted before, gone already, or a
+ * failed move) are dropped, so the journal holds exactly what moved.
+ */
+static int
+journal_outcome(
+    struct sweep_ctx *c, const int64_t *jid, const int *state, size_t n)
+{
+	size_t i;
+	int error;
+
+	if ((error = drydock_journal_begin(c->journal)) < 0)
+		return error;
+	for (i = 0; i < n; i++) {
+		if (jid[i] < 0)
+			continue;
+		error = state[i] == DRYDOCK_JOURNAL_MOVED
+		    ? drydock_journal_set_state(c->journal, jid[i], state[i])
+		    : drydock_journal_forget(c->journal, jid[i]);
+		if (error < 0)
+			return error;
+	}
+	return drydock_journal_commit(c->journal);
 }
 
 /* One batch of items: re-check, journal, act, record. */
@@ -276,24 +303,21 @@ sweep_batch(struct sweep_ctx *c, size_t from, size_t to)
 		return 0;
 	if (c->journal && (error = journal_batch(c, batch, jid, n)) < 0)
 		return error;
-	for (i = 0; i < n; i++) {
+	/*
+	 * Every state starts as "not moved": an interrupt may stop the loop
+	 * at any item, and what it never reached must not reach the journal
+	 * as moved.
+	 */
+	for (i = 0; i < n; i++)
 		state[i] = -1;
+	for (i = 0; i < n; i++) {
 		if (gc_stop) {
 			run->interrupted = 1;
 			break;
 		}
 		sweep_one(c, batch[i], jid[i], &state[i]);
 	}
-	if (c->journal == NULL)
-		return 0;
-	if ((error = drydock_journal_begin(c->journal)) < 0)
-		return error;
-	for (i = 0; i < n; i++)
-		if (jid[i] >= 0 && state[i] >= 0 &&
-		    (error = drydock_journal_set_state(
-		         c->journal, jid[i], state[i])) < 0)
-			return error;
-	return drydock_journal_commit(c->journal);
+	return c->journal ? journal_outcome(c, jid, state, n) : 0;
 }
 
 int
@@ -301,6 +325,7 @@ gc_sweep(struct gc_run *run)
 {
 	struct sweep_ctx c;
 	const char *hook = getenv("DRYDOCK_GC_TEST_ABORT_AFTER");
+	const char *sig = getenv("DRYDOCK_GC_TEST_ABORT_SIGNAL");
 	size_t i;
 	int error = 0;
 
@@ -308,6 +333,7 @@ gc_sweep(struct gc_run *run)
 	c.run = run;
 	c.qfd = -1;
 	c.abort_after = hook ? strtol(hook, NULL, 10) : -1;
+	c.abort_signal = sig ? (int)strtol(sig, NULL, 10) : SIGKILL;
 	if (!run->opts->dry_run && run->opts->quarantine &&
 	    (error = open_quarantine(&c, run->opts->quarantine)) < 0)
 		goto out;

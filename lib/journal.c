@@ -58,6 +58,7 @@ struct drydock_journal {
 	sqlite3 *db;
 	sqlite3_stmt *plan;
 	sqlite3_stmt *set_state;
+	sqlite3_stmt *forget;
 	char *path;
 };
 
@@ -200,7 +201,9 @@ setup(struct drydock_journal *j)
 	         " coalesce(?2, (SELECT root FROM runs WHERE id = ?1)),"
 	         " ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")) < 0 ||
 	    (error = prepare(j, &j->set_state,
-	         "UPDATE entries SET state = ?2, time = ?3 WHERE id = ?1")) < 0)
+	         "UPDATE entries SET state = ?2, time = ?3 WHERE id = ?1")) < 0 ||
+	    (error = prepare(j, &j->forget,
+	         "DELETE FROM entries WHERE id = ?1 AND state = ?2")) < 0)
 		return error;
 	return 0;
 }
@@ -249,6 +252,7 @@ drydock_journal_close(struct drydock_journal *j)
 		return;
 	sqlite3_finalize(j->plan);
 	sqlite3_finalize(j->set_state);
+	sqlite3_finalize(j->forget);
 	/* An open transaction is rolled back. */
 	sqlite3_close_v2(j->db);
 	free(j->path);
@@ -397,6 +401,25 @@ drydock_journal_set_state(struct drydock_journal *j, int64_t id, int state)
 	if (sqlite3_changes(j->db) == 0) {
 		drydock_error_set(DRYDOCK_ERRCLASS_SQLITE,
 		    "journal '%s' has no entry %lld", j->path, (long long)id);
+		return DRYDOCK_ENOTFOUND;
+	}
+	return 0;
+}
+
+int
+drydock_journal_forget(struct drydock_journal *j, int64_t id)
+{
+	sqlite3_stmt *st = j->forget;
+	int error;
+
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int(st, 2, DRYDOCK_JOURNAL_PLANNED);
+	if ((error = step_done(j, st, "cannot forget an entry")) < 0)
+		return error;
+	if (sqlite3_changes(j->db) == 0) {
+		drydock_error_set(DRYDOCK_ERRCLASS_SQLITE,
+		    "journal '%s' has no planned entry %lld", j->path,
+		    (long long)id);
 		return DRYDOCK_ENOTFOUND;
 	}
 	return 0;

@@ -46,6 +46,16 @@ int drydock_journal_plan(struct drydock_journal *j, int64_t run,
 int drydock_journal_set_state(struct drydock_journal *j, int64_t id,
     int state);
 
+/*
+ * Drop a PLANNED entry whose move never happened (an interrupt came first,
+ * the object was gone, or the move failed), so the journal lists exactly
+ * what moved.  Entries in another state are left alone.
+ *
+ * @return 0, DRYDOCK_ENOTFOUND when no planned entry has that id, or
+ *         DRYDOCK_ERROR
+ */
+int drydock_journal_forget(struct drydock_journal *j, int64_t id);
+
 /* Transactions around many plans (speed). */
 int drydock_journal_begin(struct drydock_journal *j);
 int drydock_journal_commit(struct drydock_journal *j);
