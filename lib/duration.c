@@ -48,7 +48,7 @@ bad(const char *s, const char *why)
 static int
 overflow(const char *s)
 {
-	return bad(s, "too large");
+	return bad(s, "too large (at most 36500d)");
 }
 
 /*
@@ -162,6 +162,8 @@ drydock_duration_parse(int64_t *seconds_out, const char *s)
 			return error;
 	if (nanos != 0)
 		return bad(s, "not a whole number of seconds");
+	if (secs > DRYDOCK_DURATION_MAX_SECONDS)
+		return overflow(s);
 	*seconds_out = secs;
 	return 0;
 }

@@ -9,8 +9,16 @@
 #include <stdint.h>
 
 /*
+ * The longest duration accepted: 36500 days (about 100 years).  The tools
+ * count time in nanoseconds since the epoch, and a duration must fit there
+ * beside today's date: "--grace 106752d" once overflowed to no grace at all.
+ */
+#define DRYDOCK_DURATION_MAX_SECONDS (36500LL * 86400)
+
+/*
  * Parse into seconds.  A bare "0" is allowed; other numbers need a unit.
- * @return 0 or DRYDOCK_ECORRUPT (message says why).
+ * @return 0 or DRYDOCK_ECORRUPT (message says why: "too large" above
+ *         DRYDOCK_DURATION_MAX_SECONDS).
  */
 int drydock_duration_parse(int64_t *seconds_out, const char *s);
 

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# t1090-gc-cli --- the command line: usage errors exit 16 and change nothing,
+# t1090-gc-cli --- the command line: usage errors exit 16 and change nothing
+# (a duration too large to count in nanoseconds among them: it once wrapped
+# to no grace at all),
 # --help and --version exit 0, a missing root is an operational error (8),
 # --config FILE reads the root from the registry's config.yml, --json -
 # prints the report on stdout (summary on stderr), --metrics writes a
@@ -16,7 +18,8 @@ for args in "--no-such-option $root" "" "$root $root" "--grace $root" \
     "--grace 1x $root" "--grace -5m $root" "--grace 1h30 $root" \
     "--uploads-older-than soon $root" "-m -z $root" "--json" \
     "--restore" "--quarantine" "-j 0 $root" "--jobs 65 $root" \
-    "-j x $root"; do
+    "-j x $root" "--grace 106752d $root" "--grace 2562048h $root" \
+    "--grace 10000000000h $root" "--uploads-older-than 106752d $root"; do
 	# shellcheck disable=SC2086
 	run_gc $args
 	assert_rc 16 "usage error: drydock-gc $args"

@@ -20,6 +20,7 @@ for args in "--no-such-option $root" "" "$root $root" "-j 0 $root" \
     "-j x $root" "--verify sometimes $root" "--verify changed $root" \
     "--slice 1/7 $root" "--slice 8/7 --verify slice --state $T/s $root" \
     "--max-duration soon $root" "--max-duration 0 $root" \
+    "--max-duration 106752d $root" \
     "--ignore NO_SUCH_ID $root" "--error x $root" "-n -p $root" \
     "--quarantine $T/q $root" "--json" "--config" \
     "--state $V/s.sqlite $root" "-p --quarantine $V/q $root"; do
