@@ -94,6 +94,14 @@ load_manifest(struct gc_run *run, uint32_t id)
 		r = drydock_store_blob_read(
 		    &buf, &len, run->st, &d, GC_MANIFEST_READ_MAX);
 	if (r == DRYDOCK_ENOTFOUND) {
+		/*
+		 * Only a tag, a revision or an index reaches here: what the
+		 * manifest named is unknown, as for an unparsable one.
+		 */
+		drydock_store_problem(run->st, path, r,
+		    "manifest %s is missing (its data file is gone); every "
+		    "blob its repository links is kept",
+		    dstr);
 		gm.state = GC_MF_MISSING;
 		goto store;
 	}
@@ -201,7 +209,7 @@ gc_mark_from(struct gc_run *run, uint32_t repo, int repo_fd, uint32_t root)
 			return error;
 		if ((m = manifest_of(run, id)) == NULL)
 			continue;
-		if (m->state == GC_MF_CORRUPT) {
+		if (m->state != GC_MF_OK) {
 			run->repos[repo].tainted = 1;
 			continue;
 		}
@@ -492,7 +500,7 @@ mark_referrers(struct mark_ctx *c)
 			if ((error = load_manifest(run, l->id)) < 0)
 				return error;
 			m = manifest_of(run, l->id);
-			if (m != NULL && m->state == GC_MF_CORRUPT)
+			if (m != NULL && m->state != GC_MF_OK)
 				run->repos[c->repo].tainted = 1;
 			if (m == NULL || m->subject == UINT32_MAX ||
 			    run->kept_in[m->subject] != stamp)
