@@ -410,6 +410,13 @@ run_fsck(const struct fsck_opts *o, struct drydock_store *st, const char *root)
 	struct fsck_run run;
 	int error, rc;
 
+	/* -p changes the store: a report that cannot be written stops it first */
+	if ((o->json && drydock_outfile_check(o->json) < 0) ||
+	    (o->metrics && drydock_outfile_check(o->metrics) < 0)) {
+		fprintf(stderr, "drydock-fsck: %s; nothing was checked\n",
+		    drydock_error_message());
+		return DRYDOCK_EXIT_OPERATIONAL;
+	}
 	if ((error = fsck_run_init(&run, o, st)) < 0 ||
 	    (error = open_state(&run, o, root)) < 0) {
 		fprintf(stderr, "drydock-fsck: %s\n", drydock_error_message());

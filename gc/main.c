@@ -266,6 +266,17 @@ run_gc(struct gc_opts *o, struct drydock_store *st)
 	int64_t t0 = gc_now_ns();
 	int error;
 
+	/*
+	 * The nightly wrapper decides from the report whether to restart the
+	 * registry: a report that cannot be written must stop the run before
+	 * anything is removed, not after.
+	 */
+	if ((o->json && drydock_outfile_check(o->json) < 0) ||
+	    (o->metrics && drydock_outfile_check(o->metrics) < 0)) {
+		fprintf(stderr, "drydock-gc: %s; nothing was removed\n",
+		    drydock_error_message());
+		return DRYDOCK_EXIT_OPERATIONAL;
+	}
 	if ((error = gc_run_init(&run, o, st)) < 0)
 		return exit_for(error);
 	drydock_store_set_problem_cb(st, gc_problem, &run);

@@ -70,6 +70,44 @@ oom:
 }
 
 int
+drydock_outfile_check(const char *dest)
+{
+	struct stat sb;
+	char *tmp = NULL;
+	size_t n;
+	int fd;
+
+	if (strcmp(dest, "-") == 0)
+		return 0;
+	if (stat(dest, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		errno = EISDIR;
+		goto fail;
+	}
+	if (stat(dest, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+		/* written as it is: opening a FIFO now would wait for a reader */
+		if (access(dest, W_OK) != 0)
+			goto fail;
+		return 0;
+	}
+	n = strlen(dest) + 32;
+	if ((tmp = malloc(n)) == NULL) {
+		drydock_error_set_os("out of memory");
+		return DRYDOCK_ERROR;
+	}
+	snprintf(tmp, n, "%s.tmp.XXXXXX", dest);
+	if ((fd = mkstemp(tmp)) < 0)
+		goto fail;
+	close(fd);
+	unlink(tmp);
+	free(tmp);
+	return 0;
+fail:
+	drydock_error_set_os("cannot write '%s'", dest);
+	free(tmp);
+	return DRYDOCK_ERROR;
+}
+
+int
 drydock_outfile_commit(struct drydock_outfile *of)
 {
 	int bad, saved;

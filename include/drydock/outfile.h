@@ -35,6 +35,19 @@ int drydock_outfile_open(struct drydock_outfile *of, const char *dest);
  */
 int drydock_outfile_commit(struct drydock_outfile *of);
 
+/*
+ * Check, before a run changes anything, that dest can be written: "-";
+ * an existing FIFO or device we may write; or a directory where a file
+ * can be created beside dest (one is made and removed at once).  A tool
+ * that deletes calls this first, so that a report its operator relies on
+ * is never lost after the deed.  Nothing is left behind.
+ *
+ * @return 0, or DRYDOCK_ERROR with a message naming dest and the reason
+ *         (a directory, a missing directory, no permission, a read-only
+ *         file system)
+ */
+int drydock_outfile_check(const char *dest);
+
 /* Give up: close and remove the temporary file.  NULL-safe, idempotent. */
 void drydock_outfile_abort(struct drydock_outfile *of);
 
