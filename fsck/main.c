@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -326,46 +325,6 @@ parse_options(struct fsck_opts *o, int argc, char **argv)
 		o->progress = isatty(STDERR_FILENO);
 }
 
-/* The absolute form of path, which need not exist (its parent must). */
-static char *
-absolute(const char *path)
-{
-	char *dup = NULL, *dir, *abs = NULL, *out = NULL;
-
-	if ((abs = realpath(path, NULL)) != NULL)
-		return abs;
-	if ((dup = strdup(path)) == NULL)
-		return NULL;
-	dir = dirname(dup);
-	if ((abs = realpath(dir, NULL)) != NULL) {
-		char *base = strdup(path);
-
-		if (base != NULL &&
-		    asprintf(&out, "%s/%s", abs, basename(base)) < 0)
-			out = NULL;
-		free(base);
-	}
-	free(abs);
-	free(dup);
-	return out;
-}
-
-/* 1 when path is inside the registry's own tree, ROOT/docker/registry/v2. */
-static int
-inside_v2(const char *root, const char *path)
-{
-	char *abs = absolute(path), v2[PATH_MAX + 32];
-	size_t n;
-	int in;
-
-	if (abs == NULL)
-		return 0;
-	n = (size_t)snprintf(v2, sizeof(v2), "%s/docker/registry/v2", root);
-	in = strncmp(abs, v2, n) == 0 && (abs[n] == '\0' || abs[n] == '/');
-	free(abs);
-	return in;
-}
-
 static void
 on_signal(int sig)
 {
@@ -410,7 +369,7 @@ run_fsck(const struct fsck_opts *o, struct drydock_store *st, const char *root)
 	struct fsck_run run;
 	int error, rc;
 
-	/* -p changes the store: a report that cannot be written stops it first */
+	/* -p changes the store: a report it cannot write stops it first */
 	if ((o->json && drydock_outfile_check(o->json) < 0) ||
 	    (o->metrics && drydock_outfile_check(o->metrics) < 0)) {
 		fprintf(stderr, "drydock-fsck: %s; nothing was checked\n",
@@ -490,8 +449,9 @@ main(int argc, char **argv)
 		}
 		o.quarantine = qdefault;
 	}
-	if ((o.state != NULL && inside_v2(abs, o.state)) ||
-	    (o.quarantine != NULL && inside_v2(abs, o.quarantine))) {
+	if ((o.state != NULL && drydock_path_in_registry(abs, o.state)) ||
+	    (o.quarantine != NULL &&
+	        drydock_path_in_registry(abs, o.quarantine))) {
 		fprintf(stderr,
 		    "drydock-fsck: --state and --quarantine must "
 		    "be outside %s/docker/registry/v2\n",

@@ -347,6 +347,16 @@ main(int argc, char **argv)
 		rc = DRYDOCK_EXIT_OPERATIONAL;
 		goto out;
 	}
+	/* the registry and the next run would meet its files as strays */
+	if (o.quarantine != NULL &&
+	    drydock_path_in_registry(abs, o.quarantine)) {
+		fprintf(stderr,
+		    "drydock-gc: --quarantine must be outside "
+		    "%s/docker/registry/v2\n",
+		    abs);
+		rc = DRYDOCK_EXIT_USAGE;
+		goto out;
+	}
 	error =
 	    drydock_store_open(&st, abs, o.dry_run ? DRYDOCK_STORE_RDONLY : 0);
 	if (error < 0) {

@@ -201,7 +201,8 @@ setup(struct drydock_journal *j)
 	         " coalesce(?2, (SELECT root FROM runs WHERE id = ?1)),"
 	         " ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")) < 0 ||
 	    (error = prepare(j, &j->set_state,
-	         "UPDATE entries SET state = ?2, time = ?3 WHERE id = ?1")) < 0 ||
+	         "UPDATE entries SET state = ?2, time = ?3 WHERE id = ?1")) <
+	        0 ||
 	    (error = prepare(j, &j->forget,
 	         "DELETE FROM entries WHERE id = ?1 AND state = ?2")) < 0)
 		return error;

@@ -84,7 +84,7 @@ drydock_outfile_check(const char *dest)
 		goto fail;
 	}
 	if (stat(dest, &sb) == 0 && !S_ISREG(sb.st_mode)) {
-		/* written as it is: opening a FIFO now would wait for a reader */
+		/* written as it is; opening a FIFO would wait for a reader */
 		if (access(dest, W_OK) != 0)
 			goto fail;
 		return 0;

@@ -19,6 +19,7 @@
 #include <drydock/archive.h>
 #include <drydock/regwrite.h>
 #include <drydock/outfile.h>
+#include <drydock/pathcheck.h>
 
 /* The library's version string. */
 const char *drydock_version(void);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # t1090-gc-cli --- the command line: usage errors exit 16 and change nothing
 # (a duration too large to count in nanoseconds among them: it once wrapped
-# to no grace at all),
+# to no grace at all, and a --quarantine inside the registry's tree, as
+# fsck refuses it),
 # --help and --version exit 0, a missing root is an operational error (8),
 # --config FILE reads the root from the registry's config.yml, --json -
 # prints the report on stdout (summary on stderr), --metrics writes a
@@ -13,13 +14,18 @@ F=$T/zoo
 root=$T/root
 cp -a "$F/root" "$root"
 snapshot "$root" "$T/s0"
+# a quarantine inside the registry's tree, directly or through a symlink
+ln -s "$(v2 "$root")/repositories" "$T/into-store"
 
 for args in "--no-such-option $root" "" "$root $root" "--grace $root" \
     "--grace 1x $root" "--grace -5m $root" "--grace 1h30 $root" \
     "--uploads-older-than soon $root" "-m -z $root" "--json" \
     "--restore" "--quarantine" "-j 0 $root" "--jobs 65 $root" \
     "-j x $root" "--grace 106752d $root" "--grace 2562048h $root" \
-    "--grace 10000000000h $root" "--uploads-older-than 106752d $root"; do
+    "--grace 10000000000h $root" "--uploads-older-than 106752d $root" \
+    "--grace 0 -m --quarantine $(v2 "$root")/q $root" \
+    "--grace 0 -m --quarantine $(v2 "$root") $root" \
+    "--grace 0 -m --quarantine $T/into-store/q $root"; do
 	# shellcheck disable=SC2086
 	run_gc $args
 	assert_rc 16 "usage error: drydock-gc $args"

@@ -185,8 +185,7 @@ test_duration__format(void **state)
 	assert_formats(INT64_MAX, "106751991167300d15h30m7s");
 	assert_formats(INT64_MIN, "-106751991167300d15h30m8s");
 	/* Round trip. */
-	assert_int_equal(
-	    drydock_duration_parse(&back, "36499d23h59m59s"), 0);
+	assert_int_equal(drydock_duration_parse(&back, "36499d23h59m59s"), 0);
 	assert_true(back == DRYDOCK_DURATION_MAX_SECONDS - 1);
 	/* Truncated, still terminated. */
 	assert_string_equal(

@@ -134,6 +134,36 @@ test_outfile__errors(void **state)
 }
 
 static void
+test_outfile__check(void **state)
+{
+	const char *dir = *state;
+	char path[512], buf[512];
+
+	/* writable: "-", a new file, an existing file, a FIFO, a device */
+	assert_int_equal(drydock_outfile_check("-"), 0);
+	snprintf(path, sizeof(path), "%s/r.json", dir);
+	assert_int_equal(drydock_outfile_check(path), 0);
+	entries(buf, sizeof(buf), dir);
+	assert_string_equal(buf, ""); /* the probe left nothing */
+	assert_int_equal(drydock_outfile_check("/dev/null"), 0);
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(drydock_outfile_check(path), 0); /* does not block */
+	/* not writable: a missing directory, a directory, through a file */
+	snprintf(path, sizeof(path), "%s/no/such/dir/r.json", dir);
+	assert_int_equal(drydock_outfile_check(path), DRYDOCK_ERROR);
+	assert_non_null(strstr(drydock_error_message(), "r.json"));
+	assert_non_null(strstr(drydock_error_message(), "No such file"));
+	assert_int_equal(drydock_outfile_check(dir), DRYDOCK_ERROR);
+	assert_non_null(strstr(drydock_error_message(), "Is a directory"));
+	snprintf(path, sizeof(path), "%s/fifo/r.json", dir);
+	assert_int_equal(drydock_outfile_check(path), DRYDOCK_ERROR);
+	assert_non_null(strstr(drydock_error_message(), "Not a directory"));
+	entries(buf, sizeof(buf), dir);
+	assert_string_equal(buf, "fifo");
+}
+
+static void
 test_outfile__fifo_written_directly(void **state)
 {
 	const char *dir = *state;
@@ -174,6 +204,8 @@ main(void)
 	        test_outfile__abort_leaves_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_outfile__errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_outfile__check, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_outfile__fifo_written_directly, setup, teardown),
 	};
