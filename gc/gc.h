@@ -178,6 +178,7 @@ struct gc_run {
 	struct gc_scan *scan_cur; /* repository being replayed, or NULL */
 	struct drydock_store *st;
 	int64_t start_ns; /* when the mark began (wall clock) */
+	int64_t skew_ns; /* the storage's clock minus ours (0: not probed) */
 	int64_t cutoff_ns; /* older than this is past the grace period */
 	int64_t upload_cutoff; /* unix seconds */
 	int64_t race_ns; /* changed after this: written during the run */

@@ -87,6 +87,8 @@ report_json(const struct gc_run *run)
 	json_object_set_new(
 	    root, "delete_untagged", json_boolean(o->delete_untagged));
 	json_object_set_new(root, "grace_seconds", json_integer(o->grace));
+	json_object_set_new(root, "storage_clock_skew_seconds",
+	    json_real((double)run->skew_ns / 1e9));
 	json_object_set_new(
 	    root, "uploads_older_than_seconds", json_integer(o->uploads_age));
 	if (o->quarantine)

@@ -4,6 +4,7 @@
  * the planned removals and the problems met.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -42,23 +43,70 @@ grow(void **arr, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
+/*
+ * Read the storage's clock with a probe file in v2 (a real run may write
+ * there).  A failed probe costs only the correction, so it is a warning.
+ */
+static void
+probe_storage_clock(struct gc_run *run)
+{
+	char d[64];
+	int64_t skew;
+
+	if (drydock_clock_storage_skew(&skew, drydock_store_v2fd(run->st)) <
+	    0) {
+		fprintf(stderr,
+		    "drydock-gc: warning: %s; the grace period counts from "
+		    "this host's clock\n",
+		    drydock_error_message());
+		return;
+	}
+	run->skew_ns = skew;
+	if (skew > -DRYDOCK_CLOCK_SKEW_WARN_NS &&
+	    skew < DRYDOCK_CLOCK_SKEW_WARN_NS)
+		return;
+	drydock_duration_format(
+	    d, sizeof(d), ((skew < 0 ? -skew : skew) + 500000000) / 1000000000);
+	if (skew < 0)
+		fprintf(stderr,
+		    "drydock-gc: warning: the storage's clock is %s behind "
+		    "this host's; the grace period counts from the storage's "
+		    "clock\n",
+		    d);
+	else
+		fprintf(stderr,
+		    "drydock-gc: warning: the storage's clock is %s ahead of "
+		    "this host's; what it wrote looks younger than it is, and "
+		    "is kept longer\n",
+		    d);
+}
+
 int
 gc_run_init(
     struct gc_run *run, const struct gc_opts *opts, struct drydock_store *st)
 {
+	int64_t now;
+
 	memset(run, 0, sizeof(*run));
 	run->opts = opts;
 	run->st = st;
 	run->start_ns = gc_now_ns();
+	if (!opts->dry_run)
+		probe_storage_clock(run);
+	/*
+	 * File times are the storage's clock: when it is behind ours, "now"
+	 * is the storage's, or a push in flight would look old.
+	 */
+	now = run->start_ns + (run->skew_ns < 0 ? run->skew_ns : 0);
 	/*
 	 * Anything modified after the mark began is young whatever the grace:
 	 * a push racing with this run.  Two seconds of slack cover filesystems
 	 * with coarse timestamps.
 	 */
-	run->cutoff_ns = run->start_ns - opts->grace * 1000000000LL;
-	if (run->cutoff_ns > run->start_ns - 2000000000LL)
-		run->cutoff_ns = run->start_ns - 2000000000LL;
-	run->race_ns = run->start_ns - 2000000000LL;
+	run->cutoff_ns = now - opts->grace * 1000000000LL;
+	if (run->cutoff_ns > now - 2000000000LL)
+		run->cutoff_ns = now - 2000000000LL;
+	run->race_ns = now - 2000000000LL;
 	run->cur_repo = UINT32_MAX;
 	run->upload_cutoff = run->start_ns / 1000000000 - opts->uploads_age;
 	return drydock_digestmap_new(&run->idmap, 1 << 16);

@@ -3,7 +3,7 @@
 # need, when any is missing.  Runs apt-get as root (or through sudo).
 set -eu
 pkgs="build-essential pkg-config libjansson-dev libarchive-dev libsqlite3-dev
-libssl-dev libcmocka-dev libyaml-dev docker-registry skopeo curl jq
+libssl-dev libcmocka-dev libyaml-dev docker-registry skopeo curl jq faketime
 valgrind zstd gzip tar coreutils util-linux procps bsdutils sqlite3 python3"
 missing=""
 for p in $pkgs; do

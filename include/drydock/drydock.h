@@ -20,6 +20,7 @@
 #include <drydock/regwrite.h>
 #include <drydock/outfile.h>
 #include <drydock/pathcheck.h>
+#include <drydock/clock.h>
 
 /* The library's version string. */
 const char *drydock_version(void);
