@@ -238,7 +238,6 @@ int gc__grow(void **arr, size_t *cap, size_t need, size_t elem);
 int gc_add_item(struct gc_run *run, int kind, uint32_t repo, uint32_t id,
     const char *path, const char *tag, const char *reason, uint64_t size);
 void gc_problem(const char *path, int code, const char *message, void *payload);
-int64_t gc_now_ns(void);
 
 /* mark.c */
 int gc_mark(struct gc_run *run);

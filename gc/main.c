@@ -263,7 +263,7 @@ static int
 run_gc(struct gc_opts *o, struct drydock_store *st)
 {
 	struct gc_run run;
-	int64_t t0 = gc_now_ns();
+	int64_t t0 = drydock_clock_realtime_ns();
 	int error;
 
 	/*
@@ -293,7 +293,7 @@ out:
 		run.interrupted = 1;
 	if (error < 0 && error != DRYDOCK_EINTR)
 		fprintf(stderr, "drydock-gc: %s\n", drydock_error_message());
-	run.seconds = (double)(gc_now_ns() - t0) / 1e9;
+	run.seconds = (double)(drydock_clock_realtime_ns() - t0) / 1e9;
 	if (run.interrupted)
 		run.exit_code = DRYDOCK_EXIT_INTERRUPTED;
 	else if (error < 0)

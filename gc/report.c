@@ -24,7 +24,7 @@ gc_progress(struct gc_run *run, const char *phase, size_t done, size_t total)
 
 	if (!run->opts->progress || run->opts->quiet)
 		return;
-	now = gc_now_ns();
+	now = drydock_clock_realtime_ns();
 	if (now - last < 200000000 && done != total)
 		return;
 	last = now;

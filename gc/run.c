@@ -7,20 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "gc.h"
 
 volatile sig_atomic_t gc_stop;
-
-int64_t
-gc_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* Grow *arr (of elem-sized items) to hold at least need items. */
 static int
@@ -90,7 +80,7 @@ gc_run_init(
 	memset(run, 0, sizeof(*run));
 	run->opts = opts;
 	run->st = st;
-	run->start_ns = gc_now_ns();
+	run->start_ns = drydock_clock_realtime_ns();
 	if (!opts->dry_run)
 		probe_storage_clock(run);
 	/*

@@ -557,6 +557,15 @@ run_gc() {
 	return 0
 }
 
+# linked ROOT REPO: every digest REPO links (_layers and revisions), sorted
+linked() {
+	find "$(v2 "$1")/repositories/$2/_layers" \
+	    "$(v2 "$1")/repositories/$2/_manifests/revisions" \
+	    -path "*/repositories/$2/_*/sha256/*/link" 2>/dev/null |
+		sed -n 's|.*/sha256/\([0-9a-f]\{64\}\)/link$|sha256:\1|p' |
+		sort -u
+}
+
 # removed_of REPORT KIND: the "removed" entries of one kind, one JSON a line
 removed_of() {
 	jq -c --arg k "$2" '.removed[] | select(.kind == $k)' "$1"

@@ -40,15 +40,6 @@ repair() { # ROOT
 	    >"$V/repositories/team/app/sub/_manifests/tags/1.0/current/link"
 }
 
-# linked ROOT REPO: every digest REPO links (_layers and revisions)
-linked() {
-	find "$(v2 "$1")/repositories/$2/_layers" \
-	    "$(v2 "$1")/repositories/$2/_manifests/revisions" \
-	    -path "*/repositories/$2/_*/sha256/*/link" 2>/dev/null |
-		sed -n 's|.*/sha256/\([0-9a-f]\{64\}\)/link$|sha256:\1|p' |
-		sort -u
-}
-
 for m in 0 1; do
 	label=$([ "$m" = 1 ] && echo "-m" || echo "default")
 	root=$T/root$m

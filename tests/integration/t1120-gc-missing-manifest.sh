@@ -14,15 +14,6 @@ use_fixture zoo "$T/zoo"
 F=$T/zoo
 . "$F/expect.sh"
 
-# linked ROOT REPO: every digest REPO links (_layers and revisions)
-linked() {
-	find "$(v2 "$1")/repositories/$2/_layers" \
-	    "$(v2 "$1")/repositories/$2/_manifests/revisions" \
-	    -path "*/repositories/$2/_*/sha256/*/link" 2>/dev/null |
-		sed -n 's|.*/sha256/\([0-9a-f]\{64\}\)/link$|sha256:\1|p' |
-		sort -u
-}
-
 V0=$(v2 "$F/root")
 OCI_MF=$(cat "$V0/repositories/library/oci/_manifests/tags/1.0/current/link")
 MULTI=$(cat "$V0/repositories/team/multi/_manifests/tags/1.0/current/link")

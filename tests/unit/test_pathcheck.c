@@ -14,99 +14,93 @@
 
 #include <drydock/pathcheck.h>
 
+#include "fixtures.h"
+
 static int
 setup(void **state)
 {
-	char *dir = strdup("/tmp/drydock-pathcheck.XXXXXX"), p[512];
+	struct fx *fx = calloc(1, sizeof(*fx));
 
-	if (dir == NULL || mkdtemp(dir) == NULL)
+	if (fx == NULL)
 		return -1;
-	snprintf(p, sizeof(p),
-	    "mkdir -p '%s/root/docker/registry/v2/blobs' "
-	    "'%s/root/docker/registry/v2x' '%s/out'",
-	    dir, dir, dir);
-	if (system(p) != 0)
-		return -1;
-	*state = dir;
+	fx_setup(fx);
+	make_dir(fx->v2, "blobs");
+	make_dir(fx->root, "docker/registry/v2x");
+	*state = fx;
 	return 0;
 }
 
 static int
 teardown(void **state)
 {
-	char cmd[256];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", (char *)*state);
+	fx_teardown(*state);
 	free(*state);
-	return system(cmd) == 0 ? 0 : -1;
+	return 0;
 }
 
+/* Is tmp/rel inside tmp/root's registry tree? */
 static int
-in(const char *dir, const char *rel)
+in(const struct fx *fx, const char *rel)
 {
-	char root[512], p[512];
+	char p[PATH_MAX];
 
-	snprintf(root, sizeof(root), "%s/root", dir);
-	snprintf(p, sizeof(p), "%s/%s", dir, rel);
-	return drydock_path_in_registry(root, p);
+	return drydock_path_in_registry(fx->root, fx_join(p, fx->tmp, rel));
 }
 
 static void
 test_pathcheck__inside(void **state)
 {
-	const char *dir = *state;
+	const struct fx *fx = *state;
 
-	assert_int_equal(in(dir, "root/docker/registry/v2"), 1);
-	assert_int_equal(in(dir, "root/docker/registry/v2/"), 1);
-	assert_int_equal(in(dir, "root/docker/registry/v2/q"), 1);
-	assert_int_equal(in(dir, "root/docker/registry/v2/blobs/q"), 1);
-	assert_int_equal(in(dir, "root/docker/registry/v2/blobs/../q"), 1);
-	assert_int_equal(in(dir, "out/../root/docker/registry/v2/q"), 1);
+	assert_int_equal(in(fx, "root/docker/registry/v2"), 1);
+	assert_int_equal(in(fx, "root/docker/registry/v2/"), 1);
+	assert_int_equal(in(fx, "root/docker/registry/v2/q"), 1);
+	assert_int_equal(in(fx, "root/docker/registry/v2/blobs/q"), 1);
+	assert_int_equal(in(fx, "root/docker/registry/v2/blobs/../q"), 1);
+	assert_int_equal(in(fx, "outside/../root/docker/registry/v2/q"), 1);
 }
 
 static void
 test_pathcheck__outside(void **state)
 {
-	const char *dir = *state;
+	const struct fx *fx = *state;
 
-	assert_int_equal(in(dir, "out/q"), 0);
-	assert_int_equal(in(dir, "root/q"), 0); /* fsck's default quarantine */
-	assert_int_equal(in(dir, "root/docker/registry/v2x/q"), 0);
-	assert_int_equal(in(dir, "root/docker/registry/v2/../q"), 0);
+	assert_int_equal(in(fx, "outside/q"), 0);
+	assert_int_equal(in(fx, "root/q"), 0); /* fsck's default quarantine */
+	assert_int_equal(in(fx, "root/docker/registry/v2x/q"), 0);
+	assert_int_equal(in(fx, "root/docker/registry/v2/../q"), 0);
 	/* a parent that does not exist: nothing to resolve, not inside */
-	assert_int_equal(in(dir, "root/docker/registry/v2/no/such/q"), 0);
+	assert_int_equal(in(fx, "root/docker/registry/v2/no/such/q"), 0);
 }
 
 static void
 test_pathcheck__symlinks(void **state)
 {
-	const char *dir = *state;
-	char target[512], link[512];
+	const struct fx *fx = *state;
+	char target[PATH_MAX], link[PATH_MAX];
 
-	snprintf(
-	    target, sizeof(target), "%s/root/docker/registry/v2/blobs", dir);
-	snprintf(link, sizeof(link), "%s/out/into", dir);
+	fx_join(target, fx->v2, "blobs");
+	fx_join(link, fx->out, "into");
 	assert_int_equal(symlink(target, link), 0);
-	assert_int_equal(in(dir, "out/into"), 1);
-	assert_int_equal(in(dir, "out/into/q"), 1);
+	assert_int_equal(in(fx, "outside/into"), 1);
+	assert_int_equal(in(fx, "outside/into/q"), 1);
 	/* the root given through a symlink resolves the same way */
-	snprintf(target, sizeof(target), "%s/root", dir);
-	snprintf(link, sizeof(link), "%s/rootlink", dir);
-	assert_int_equal(symlink(target, link), 0);
-	snprintf(target, sizeof(target), "%s/root/docker/registry/v2/q", dir);
+	fx_join(link, fx->tmp, "rootlink");
+	assert_int_equal(symlink(fx->root, link), 0);
+	fx_join(target, fx->v2, "q");
 	assert_int_equal(drydock_path_in_registry(link, target), 1);
 }
 
 static void
 test_pathcheck__absolute(void **state)
 {
-	const char *dir = *state;
-	char p[512], want[512], *abs;
+	const struct fx *fx = *state;
+	char p[PATH_MAX], want[PATH_MAX], *abs;
 
-	snprintf(p, sizeof(p), "%s/out/../out/new", dir);
+	fx_join(p, fx->tmp, "outside/../outside/new");
 	abs = drydock_path_absolute(p);
 	assert_non_null(abs);
-	snprintf(want, sizeof(want), "%s/out/new", dir);
+	fx_join(want, fx->out, "new");
 	assert_string_equal(abs, want);
 	free(abs);
 	assert_null(drydock_path_absolute("/no/such/dir/at/all"));
