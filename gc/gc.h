@@ -12,6 +12,8 @@
 
 #include <drydock/drydock.h>
 
+#include "reasons.h"
+
 struct gc_opts {
 	const char *root; /* storage root (argument or config) */
 	const char *config; /* --config */
@@ -83,16 +85,6 @@ struct gc_repo {
 };
 
 /* One planned removal; the report lists these. */
-enum gc_kind {
-	GC_KIND_BLOB = 0,
-	GC_KIND_LAYER_LINK,
-	GC_KIND_REVISION,
-	GC_KIND_TAG_HISTORY,
-	GC_KIND_UPLOAD,
-	GC_KIND_REPOSITORY,
-	GC_KIND_MAX
-};
-
 struct gc_item {
 	uint8_t kind; /* enum gc_kind */
 	uint8_t cancelled; /* the re-check found it is needed after all */
@@ -102,7 +94,7 @@ struct gc_item {
 	uint32_t id2; /* layer links: the blob the link names */
 	char *path; /* relative to $V2: what is removed */
 	char *tag; /* tag-history entries */
-	const char *reason;
+	uint8_t reason; /* enum gc_reason */
 	uint64_t size;
 };
 
@@ -227,6 +219,26 @@ struct gc_run {
 
 extern volatile sig_atomic_t gc_stop;
 
+/*
+ * Filesystems with coarse timestamps: what changed this close to the run's
+ * start may have changed after it, so it counts as written during the run.
+ */
+#define GC_CLOCK_MARGIN_NS (2LL * 1000000000LL)
+
+/* Modified within the grace period (or during the run): never removed. */
+static inline int
+gc_is_young(const struct gc_run *run, int64_t mtime_ns)
+{
+	return mtime_ns >= run->cutoff_ns;
+}
+
+/* Modified after the run began: a push racing with it (the re-check). */
+static inline int
+gc_is_racing(const struct gc_run *run, int64_t mtime_ns)
+{
+	return mtime_ns >= run->race_ns;
+}
+
 /* run.c */
 int gc_run_init(
     struct gc_run *run, const struct gc_opts *opts, struct drydock_store *st);
@@ -236,14 +248,17 @@ int gc_id_lookup(
     const struct gc_run *run, const struct drydock_digest *d, uint32_t *out);
 int gc__grow(void **arr, size_t *cap, size_t need, size_t elem);
 int gc_add_item(struct gc_run *run, int kind, uint32_t repo, uint32_t id,
-    const char *path, const char *tag, const char *reason, uint64_t size);
+    const char *path, const char *tag, int reason, uint64_t size);
 void gc_problem(const char *path, int code, const char *message, void *payload);
+/* Set in worker threads: the store's problems go there. */
+extern _Thread_local struct gc_scan_problems *gc_scan_sink;
+void gc_scan_record_problem(struct gc_scan_problems *sink, const char *path,
+    int code, const char *message);
 
 /* mark.c */
 int gc_mark(struct gc_run *run);
 int gc_mark_from(struct gc_run *run, uint32_t repo, int repo_fd, uint32_t root);
 
-int gc_repo_name_ok(const char *name);
 
 /* scan.c */
 typedef int (*gc_scan_cb)(struct gc_run *run, struct gc_scan *scan);
@@ -256,10 +271,6 @@ void gc_scan_release(struct gc_scan *scan);
 /* fn(i, arg) for every i < n, on up to jobs threads; DRYDOCK_EINTR. */
 int gc_parallel_for(
     size_t n, int jobs, void (*fn)(size_t i, void *arg), void *arg);
-/* Set in worker threads: the store's problems go there. */
-extern _Thread_local struct gc_scan_problems *gc_scan_sink;
-void gc_scan_record_problem(struct gc_scan_problems *sink, const char *path,
-    int code, const char *message);
 
 /* plan.c */
 int gc_plan(struct gc_run *run);
@@ -279,6 +290,5 @@ void gc_progress(
 void gc_progress_end(struct gc_run *run);
 int gc_report(struct gc_run *run);
 int gc_metrics(struct gc_run *run);
-const char *gc_kind_name(int kind);
 
 #endif

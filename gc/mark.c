@@ -60,12 +60,6 @@ add_link(struct gc_run *run, uint32_t repo, int kind,
 	return 0;
 }
 
-static int
-is_young(const struct gc_run *run, int64_t mtime_ns)
-{
-	return mtime_ns >= run->cutoff_ns;
-}
-
 /*
  * Load a manifest once for the whole run and keep only its references.
  * A missing or unparsable manifest is remembered as such.
@@ -289,7 +283,7 @@ revision_cb(const struct drydock_repo_info *ri,
 		return push_u32(&c->roots, &c->nroots, &c->caproots, id);
 	}
 	run->rev_in[id] = c->repo + 1;
-	if (!run->opts->delete_untagged || is_young(run, li->mtime_ns))
+	if (!run->opts->delete_untagged || gc_is_young(run, li->mtime_ns))
 		return push_u32(&c->roots, &c->nroots, &c->caproots, id);
 	return 0;
 }
@@ -323,7 +317,7 @@ layer_cb(const struct drydock_repo_info *ri, const struct drydock_link_info *li,
 	}
 	if (li->status < 0 && li->status != DRYDOCK_ENOTFOUND)
 		run->repos[c->repo].tainted = 1;
-	if (li->status == 0 && is_young(run, li->mtime_ns)) {
+	if (li->status == 0 && gc_is_young(run, li->mtime_ns)) {
 		/* a push in progress may need it: never sweep its blob */
 		run->flags[id] |= GC_YOUNG;
 		run->flags[tid] |= GC_YOUNG;
@@ -344,7 +338,7 @@ upload_cb(const struct drydock_repo_info *ri,
 	    0)
 		/* a removal an earlier run did not finish */
 		return gc_add_item(run, GC_KIND_UPLOAD, c->repo, UINT32_MAX,
-		    up->path, NULL, "interrupted-removal", up->size);
+		    up->path, NULL, GC_REASON_INTERRUPTED_REMOVAL, up->size);
 	if (up->startedat >= 0)
 		stale = up->startedat < run->upload_cutoff;
 	else
@@ -354,7 +348,7 @@ upload_cb(const struct drydock_repo_info *ri,
 		return 0;
 	}
 	return gc_add_item(run, GC_KIND_UPLOAD, c->repo, UINT32_MAX, up->path,
-	    NULL, "stale-upload", up->size);
+	    NULL, GC_REASON_STALE_UPLOAD, up->size);
 }
 
 struct history_ctx {
@@ -369,11 +363,11 @@ history_cb(const struct drydock_repo_info *ri,
 	struct history_ctx *h = payload;
 	struct gc_run *run = h->c->run;
 	const uint32_t stamp = h->c->repo + 1;
-	const char *reason = "dangling-history";
+	int reason = GC_REASON_DANGLING_HISTORY;
 	uint32_t id = UINT32_MAX;
 
 	(void)ri;
-	if (is_young(run, li->mtime_ns) || li->status == DRYDOCK_EUNSAFE)
+	if (gc_is_young(run, li->mtime_ns) || li->status == DRYDOCK_EUNSAFE)
 		return 0;
 	if (gc_id(&id, run, &li->digest) < 0)
 		return DRYDOCK_ERROR;
@@ -383,7 +377,7 @@ history_cb(const struct drydock_repo_info *ri,
 		if (run->rev_in[id] == stamp) {
 			if (!(run->flags[id] & GC_SWEEP))
 				return 0;
-			reason = "untagged";
+			reason = GC_REASON_UNTAGGED_HISTORY;
 		}
 	}
 	return gc_add_item(run, GC_KIND_TAG_HISTORY, h->c->repo, id,
@@ -438,20 +432,20 @@ plan_revisions(struct mark_ctx *c)
 
 	for (i = c->links_start; i < run->nlinks; i++) {
 		struct gc_link *l = &run->links[i];
-		const char *reason = NULL;
+		int reason = -1;
 
 		if (l->kind != GC_LINK_REVISION)
 			continue;
 		if (l->status == DRYDOCK_ENOTFOUND) {
-			if (!is_young(run, l->mtime_ns))
-				reason = "empty-revision-dir";
+			if (!gc_is_young(run, l->mtime_ns))
+				reason = GC_REASON_EMPTY_REVISION_DIR;
 		} else if (l->status == 0 && !repo->tainted &&
 		    run->kept_in[l->id] != c->repo + 1 &&
-		    !is_young(run, l->mtime_ns)) {
-			reason = "untagged";
+		    !gc_is_young(run, l->mtime_ns)) {
+			reason = GC_REASON_UNTAGGED_REVISION;
 			run->flags[l->id] |= GC_SWEEP;
 		}
-		if (reason == NULL) {
+		if (reason < 0) {
 			if (l->status != DRYDOCK_ENOTFOUND)
 				repo->kept_revisions++;
 			continue;
@@ -612,7 +606,7 @@ mark_repo(struct gc_run *run, struct gc_scan *s)
 	gc_progress(run, "marking", run->nrepos, 0);
 	if (run->nrepos == run->signal_at)
 		raise(SIGTERM); /* the test hook: a signal in mid-mark */
-	if (!gc_repo_name_ok(s->name)) {
+	if (!drydock_reference_is_repo(s->name)) {
 		/* the registry cannot serve it, but who knows what reads it */
 		repo->tainted = 2;
 		drydock_store_problem(run->st, s->path, DRYDOCK_ECORRUPT,
@@ -664,91 +658,6 @@ out:
 	free(c.tags);
 	free(c.roots);
 	return error;
-}
-
-/*
- * distribution's repository name grammar (reference.NameRegexp): path
- * components of [a-z0-9]+ joined by '.', '_', '__' or runs of '-'; the
- * first may be a registry host with an optional port.
- */
-static int
-component_ok(const char *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		size_t start = i;
-
-		while (i < n &&
-		    ((s[i] >= 'a' && s[i] <= 'z') ||
-		        (s[i] >= '0' && s[i] <= '9')))
-			i++;
-		if (i == start)
-			return 0;
-		if (i == n)
-			return 1;
-		if (s[i] == '.')
-			i++;
-		else if (s[i] == '_')
-			i += (i + 1 < n && s[i + 1] == '_') ? 2 : 1;
-		else if (s[i] == '-')
-			while (i < n && s[i] == '-')
-				i++;
-		else
-			return 0;
-		if (i >= n)
-			return 0;
-	}
-	return 0;
-}
-
-static int
-host_ok(const char *s, size_t n)
-{
-	const char *colon = memchr(s, ':', n);
-	size_t hn = colon ? (size_t)(colon - s) : n, i;
-
-	if (hn == 0 || s[0] == '-' || s[0] == '.' || s[hn - 1] == '-' ||
-	    s[hn - 1] == '.')
-		return 0;
-	for (i = 0; i < hn; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		        (c >= '0' && c <= '9') || c == '-' || c == '.'))
-			return 0;
-		if (c == '.' && i + 1 < hn && s[i + 1] == '.')
-			return 0;
-	}
-	if (colon == NULL)
-		return 1;
-	if (hn + 1 == n)
-		return 0;
-	for (i = hn + 1; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-	return 1;
-}
-
-int
-gc_repo_name_ok(const char *name)
-{
-	const char *p = name;
-	int first = 1;
-
-	if (strlen(name) > 255)
-		return 0;
-	for (;;) {
-		const char *slash = strchr(p, '/');
-		size_t n = slash ? (size_t)(slash - p) : strlen(p);
-
-		if (!component_ok(p, n) && !(first && slash && host_ok(p, n)))
-			return 0;
-		if (slash == NULL)
-			return 1;
-		p = slash + 1;
-		first = 0;
-	}
 }
 
 int

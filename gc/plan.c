@@ -118,7 +118,7 @@ plan_blobs(struct gc_run *run, struct probes *ps)
 		if (run->blind != NULL)
 			continue; /* see gc_problem(): nothing is provably
 			             unneeded */
-		if (p->mtime >= run->cutoff_ns) {
+		if (gc_is_young(run, p->mtime)) {
 			run->flags[p->id] |= GC_YOUNG;
 			run->kept_by_grace++;
 			continue;
@@ -126,7 +126,8 @@ plan_blobs(struct gc_run *run, struct probes *ps)
 		run->flags[p->id] |= GC_SWEEP;
 		if ((error = gc_add_item(run, GC_KIND_BLOB, UINT32_MAX, p->id,
 		         path, NULL,
-		         p->has_data ? "unreferenced" : "empty-blob-dir",
+		         p->has_data ? GC_REASON_UNREFERENCED
+		                     : GC_REASON_EMPTY_BLOB_DIR,
 		         p->size)) < 0)
 			return error;
 	}
@@ -156,22 +157,22 @@ plan_links(struct gc_run *run, uint32_t *kept_links)
 	for (i = 0; i < run->nlinks; i++) {
 		const struct gc_link *l = &run->links[i];
 		const uint8_t f = run->flags[l->id] | run->flags[l->target];
-		const char *reason = NULL;
+		int reason = -1;
 
 		if (l->kind != GC_LINK_LAYER)
 			continue;
-		if (l->mtime_ns >= run->cutoff_ns ||
+		if (gc_is_young(run, l->mtime_ns) ||
 		    run->repos[l->repo].tainted)
 			;
 		else if (l->status == DRYDOCK_ENOTFOUND)
-			reason = "empty-link-dir";
+			reason = GC_REASON_EMPTY_LINK_DIR;
 		else if (l->status < 0 || (f & (GC_MARKED | GC_YOUNG)))
 			;
 		else if (run->flags[l->target] & GC_SWEEP)
-			reason = "blob-removed";
+			reason = GC_REASON_BLOB_REMOVED;
 		else if (!(run->flags[l->target] & GC_PRESENT))
-			reason = "blob-missing";
-		if (reason == NULL) {
+			reason = GC_REASON_BLOB_MISSING;
+		if (reason < 0) {
 			if (l->status != DRYDOCK_ENOTFOUND)
 				kept_links[l->repo]++;
 			continue;
@@ -200,8 +201,9 @@ plan_repos(struct gc_run *run, const uint32_t *kept_links)
 		    r->kept_revisions || kept_links[i])
 			continue;
 		snprintf(path, sizeof(path), "repositories/%s", r->name);
-		if ((error = gc_add_item(run, GC_KIND_REPOSITORY, (uint32_t)i,
-		         UINT32_MAX, path, NULL, "empty-repository", 0)) < 0)
+		error = gc_add_item(run, GC_KIND_REPOSITORY, (uint32_t)i,
+		    UINT32_MAX, path, NULL, GC_REASON_EMPTY_REPOSITORY, 0);
+		if (error < 0)
 			return error;
 	}
 	return 0;

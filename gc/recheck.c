@@ -26,12 +26,6 @@ struct recheck_ctx {
 };
 
 static int
-young(const struct gc_run *run, int64_t mtime_ns)
-{
-	return mtime_ns >= run->race_ns;
-}
-
-static int
 mark_new(struct recheck_ctx *c, const struct drydock_digest *d)
 {
 	uint32_t id;
@@ -52,7 +46,8 @@ tag_cb(const struct drydock_repo_info *ri, const struct drydock_tag_info *tag,
 	struct recheck_ctx *c = payload;
 
 	(void)ri;
-	if (tag->current.status != 0 || !young(c->run, tag->current.mtime_ns))
+	if (tag->current.status != 0 ||
+	    !gc_is_racing(c->run, tag->current.mtime_ns))
 		return 0;
 	return mark_new(c, &tag->current.target);
 }
@@ -64,7 +59,7 @@ revision_cb(const struct drydock_repo_info *ri,
 	struct recheck_ctx *c = payload;
 
 	(void)ri;
-	if (li->status != 0 || !young(c->run, li->mtime_ns))
+	if (li->status != 0 || !gc_is_racing(c->run, li->mtime_ns))
 		return 0;
 	return mark_new(c, &li->digest);
 }
@@ -78,7 +73,7 @@ layer_cb(const struct drydock_repo_info *ri, const struct drydock_link_info *li,
 	int error;
 
 	(void)ri;
-	if (li->status != 0 || !young(c->run, li->mtime_ns))
+	if (li->status != 0 || !gc_is_racing(c->run, li->mtime_ns))
 		return 0;
 	if ((error = gc_id(&id, c->run, &li->digest)) < 0)
 		return error;
@@ -148,7 +143,7 @@ recheck_links(struct gc_run *run)
 		    drydock_digest_hex(hex, &run->ids[l->id]));
 		if (drydock_store_stat(run->st, -1, rel, NULL, &mt, NULL) ==
 		        0 &&
-		    young(run, mt))
+		    gc_is_racing(run, mt))
 			run->flags[l->target] |= GC_YOUNG | GC_NEWMARK;
 	}
 	return 0;

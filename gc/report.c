@@ -16,6 +16,27 @@
 
 static int progress_shown;
 
+#define GC_KIND_NAME_(id, name) [GC_KIND_##id] = name,
+static const char *const kind_names[GC_KIND_MAX] = {GC_KINDS(GC_KIND_NAME_)};
+#undef GC_KIND_NAME_
+#define GC_REASON_NAME_(id, name, kind) [GC_REASON_##id] = name,
+static const char *const reason_names[GC_REASON_MAX] = {
+    GC_REASONS(GC_REASON_NAME_)};
+#undef GC_REASON_NAME_
+
+const char *
+gc_kind_name(int kind)
+{
+	return kind >= 0 && kind < GC_KIND_MAX ? kind_names[kind] : "unknown";
+}
+
+const char *
+gc_reason_name(int reason)
+{
+	return reason >= 0 && reason < GC_REASON_MAX ? reason_names[reason]
+	                                             : "unknown";
+}
+
 void
 gc_progress(struct gc_run *run, const char *phase, size_t done, size_t total)
 {
@@ -64,7 +85,8 @@ item_json(const struct gc_run *run, const struct gc_item *it)
 	if (it->kind == GC_KIND_BLOB || it->kind == GC_KIND_UPLOAD)
 		json_object_set_new(
 		    o, "size", json_integer((json_int_t)it->size));
-	json_object_set_new(o, "reason", json_string(it->reason));
+	json_object_set_new(
+	    o, "reason", json_string(gc_reason_name(it->reason)));
 	return o;
 }
 
@@ -206,7 +228,7 @@ summary(const struct gc_run *run, FILE *f)
 			if (!it->done)
 				continue;
 			fprintf(f, "%s %s %s (%s", verb, gc_kind_name(it->kind),
-			    it->path, it->reason);
+			    it->path, gc_reason_name(it->reason));
 			if (it->size)
 				fprintf(f, ", %s",
 				    drydock_bytes_format(

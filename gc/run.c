@@ -94,9 +94,9 @@ gc_run_init(
 	 * with coarse timestamps.
 	 */
 	run->cutoff_ns = now - opts->grace * 1000000000LL;
-	if (run->cutoff_ns > now - 2000000000LL)
-		run->cutoff_ns = now - 2000000000LL;
-	run->race_ns = now - 2000000000LL;
+	if (run->cutoff_ns > now - GC_CLOCK_MARGIN_NS)
+		run->cutoff_ns = now - GC_CLOCK_MARGIN_NS;
+	run->race_ns = now - GC_CLOCK_MARGIN_NS;
 	run->cur_repo = UINT32_MAX;
 	run->upload_cutoff = run->start_ns / 1000000000 - opts->uploads_age;
 	return drydock_digestmap_new(&run->idmap, 1 << 16);
@@ -191,7 +191,7 @@ gc_id_lookup(
 
 int
 gc_add_item(struct gc_run *run, int kind, uint32_t repo, uint32_t id,
-    const char *path, const char *tag, const char *reason, uint64_t size)
+    const char *path, const char *tag, int reason, uint64_t size)
 {
 	struct gc_item *it;
 
@@ -204,7 +204,7 @@ gc_add_item(struct gc_run *run, int kind, uint32_t repo, uint32_t id,
 	it->repo = repo;
 	it->id = id;
 	it->id2 = id;
-	it->reason = reason;
+	it->reason = (uint8_t)reason;
 	it->size = size;
 	if ((it->path = strdup(path)) == NULL ||
 	    (tag != NULL && (it->tag = strdup(tag)) == NULL)) {
@@ -214,6 +214,34 @@ gc_add_item(struct gc_run *run, int kind, uint32_t repo, uint32_t id,
 	}
 	run->nitems++;
 	return 0;
+}
+
+/*
+ * Where a scanning thread's problems go (scan.c points it at the record of
+ * the repository it reads); NULL in the marking thread.
+ */
+_Thread_local struct gc_scan_problems *gc_scan_sink;
+
+/* The store's problem callback sends a worker's problems here. */
+void
+gc_scan_record_problem(struct gc_scan_problems *sink, const char *path,
+    int code, const char *message)
+{
+	struct gc_problem *p;
+
+	if (gc__grow((void **)&sink->v, &sink->cap, sink->n + 1,
+	        sizeof(*sink->v)) < 0)
+		return;
+	p = &sink->v[sink->n];
+	p->code = code;
+	p->path = strdup(path ? path : "");
+	p->message = strdup(message ? message : "");
+	if (p->path == NULL || p->message == NULL) {
+		free(p->path);
+		free(p->message);
+		return;
+	}
+	sink->n++;
 }
 
 /* The store's problem callback: keep every problem for the report. */

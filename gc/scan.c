@@ -30,8 +30,6 @@
 #define SCAN_MF_MAX (4u << 20)
 #define SCAN_MAX_WORKERS 64
 
-_Thread_local struct gc_scan_problems *gc_scan_sink;
-
 /*
  * The lister thread appends repositories to scans as it finds them, the
  * workers take them in order, the mark consumes them in order.  Under mu:
@@ -59,28 +57,6 @@ oom(void)
 {
 	drydock_error_set_os("out of memory");
 	return DRYDOCK_ERROR;
-}
-
-/* The store's problem callback sends a worker's problems here. */
-void
-gc_scan_record_problem(struct gc_scan_problems *sink, const char *path,
-    int code, const char *message)
-{
-	struct gc_problem *p;
-
-	if (gc__grow((void **)&sink->v, &sink->cap, sink->n + 1,
-	        sizeof(*sink->v)) < 0)
-		return;
-	p = &sink->v[sink->n];
-	p->code = code;
-	p->path = strdup(path ? path : "");
-	p->message = strdup(message ? message : "");
-	if (p->path == NULL || p->message == NULL) {
-		free(p->path);
-		free(p->message);
-		return;
-	}
-	sink->n++;
 }
 
 static void
@@ -291,7 +267,7 @@ scan_repo(struct gc_run *run, struct gc_scan *s)
 	    (error = drydock_layer_foreach(st, &s->ri, rf, rec_layer, s)) < 0)
 		goto out;
 	gc_scan_sink = &s->upload_problems;
-	if (gc_repo_name_ok(s->name) &&
+	if (drydock_reference_is_repo(s->name) &&
 	    (error = drydock_upload_foreach(
 	         st, &s->ri, DRYDOCK_WALK_STAT, rec_upload, s)) < 0)
 		goto out;

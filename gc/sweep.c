@@ -24,15 +24,6 @@ struct sweep_ctx {
 	long count;
 };
 
-const char *
-gc_kind_name(int kind)
-{
-	static const char *const names[GC_KIND_MAX] = {"blob", "layer-link",
-	    "revision", "tag-history", "upload", "repository"};
-
-	return kind >= 0 && kind < GC_KIND_MAX ? names[kind] : "unknown";
-}
-
 /* Remove one item from the store for good. */
 /* Rename, then remove: see GC_UPLOAD_LEFTOVER. */
 static int
@@ -143,7 +134,7 @@ journal_batch(
 		    ? NULL
 		    : drydock_digest_format(dstr, &run->ids[it->id]);
 		e.size = (int64_t)it->size;
-		e.reason = it->reason;
+		e.reason = gc_reason_name(it->reason);
 		e.qname = "";
 		if ((r = drydock_journal_plan(
 		         c->journal, c->journal_run, &e, &jid[i])) < 0)
@@ -183,7 +174,7 @@ still_garbage(struct gc_run *run, const struct gc_item *it)
 	r = drydock_store_blob_stat(run->st, &run->ids[it->id], NULL, &mtime);
 	if (r == DRYDOCK_ENOTFOUND)
 		return 1;
-	return r == 0 && mtime < run->race_ns;
+	return r == 0 && !gc_is_racing(run, mtime);
 }
 
 static int

@@ -21,6 +21,7 @@
 #include <drydock/outfile.h>
 #include <drydock/pathcheck.h>
 #include <drydock/clock.h>
+#include <drydock/reference.h>
 
 /* The library's version string. */
 const char *drydock_version(void);
