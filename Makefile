@@ -151,6 +151,7 @@ check-quick: deps
 # (unit and integration), then valgrind (unit and a smoke test per tool).
 check: deps
 	$(MAKE) hdr-check
+	$(MAKE) lint
 	$(MAKE) DEVELOPER=1 all
 	$(MAKE) DEVELOPER=1 unit
 	$(MAKE) DEVELOPER=1 integration

@@ -4,7 +4,8 @@
 set -eu
 pkgs="build-essential pkg-config libjansson-dev libarchive-dev libsqlite3-dev
 libssl-dev libcmocka-dev libyaml-dev docker-registry skopeo curl jq faketime
-valgrind zstd gzip tar coreutils util-linux procps bsdutils sqlite3 python3"
+valgrind zstd gzip tar coreutils util-linux procps bsdutils sqlite3 python3
+cppcheck"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' ||
