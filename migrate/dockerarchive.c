@@ -429,17 +429,23 @@ export_root(struct dx *x, struct mig_root *r)
 		}
 	}
 	(void)how;
-	snprintf(repotag, sizeof(repotag), "%s:%s", r->e->repo, r->e->tag);
+	mig_docker_repotag(repotag, sizeof(repotag), r->e->repo, NULL);
+	if ((tags = json_object_get(x->repos, repotag)) == NULL &&
+	    (json_object_set_new(x->repos, repotag, json_object()) ||
+	        (tags = json_object_get(x->repos, repotag)) == NULL)) {
+		error = mig_oom();
+		goto out;
+	}
+	if (mig_docker_repotag(
+	        repotag, sizeof(repotag), r->e->repo, r->e->tag) &&
+	    (r->archive_name = mig_strdup(repotag)) == NULL) {
+		error = mig_oom();
+		goto out;
+	}
 	error = manifest_entry(x, cfgname, layers, repotag);
 	layers = NULL;
 	if (error < 0)
 		goto out;
-	if ((tags = json_object_get(x->repos, r->e->repo)) == NULL &&
-	    (json_object_set_new(x->repos, r->e->repo, json_object()) ||
-	        (tags = json_object_get(x->repos, r->e->repo)) == NULL)) {
-		error = mig_oom();
-		goto out;
-	}
 	json_object_set_new(tags, r->e->tag, json_string(top));
 	r->lossy = 1;
 	r->note = mig_strdup(note);
@@ -510,6 +516,27 @@ out:
 	json_decref(x.repos);
 	drydock_digestmap_free(x.written);
 	return error;
+}
+
+/*
+ * docker (distribution's reference package, splitDockerDomain) takes a
+ * first component that holds '.' or ':', or is "localhost", for a
+ * registry host: "lvl1.a/app" would load as the repository "app" of the
+ * registry lvl1.a.  Such a repository goes out under the host
+ * "localhost", which docker keeps as written and our import drops again.
+ */
+int
+mig_docker_repotag(char *buf, size_t sz, const char *repo, const char *tag)
+{
+	const char *slash = strchr(repo, '/');
+	size_t n = slash != NULL ? (size_t)(slash - repo) : 0;
+	int host = slash != NULL &&
+	    (memchr(repo, '.', n) != NULL || memchr(repo, ':', n) != NULL ||
+	        (n == 9 && strncmp(repo, "localhost", 9) == 0));
+
+	snprintf(buf, sz, "%s%s%s%s", host ? "localhost/" : "", repo,
+	    tag != NULL ? ":" : "", tag != NULL ? tag : "");
+	return host;
 }
 
 /* The hex a name carries ("<hex>.json", "<hex>.tar", "blobs/sha256/<hex>"). */
@@ -602,7 +629,7 @@ mig_docker_verify(struct mig_run *run)
 
 		if (rt_->status != MIG_OK)
 			continue;
-		snprintf(rt, sizeof(rt), "%s:%s", rt_->e->repo, rt_->e->tag);
+		mig_docker_repotag(rt, sizeof(rt), rt_->e->repo, rt_->e->tag);
 		why[0] = '\0';
 		ent = NULL;
 		json_array_foreach(man, j, v)

@@ -174,6 +174,8 @@ struct mig_root {
 	struct drydock_digest dest_digest; /* differs after a conversion */
 	char *dest_media_type;
 	int lossy; /* docker-archive */
+	char *archive_name; /* docker-archive: the RepoTag, when it is not
+	                       repository:tag (a host added or dropped) */
 	char *note; /* what a lossy conversion changed */
 	uint64_t nblobs, bytes;
 	int verified; /* 1 ok, -1 failed, 0 not checked */
@@ -258,6 +260,11 @@ int mig_oci_archive_verify(struct mig_run *run);
 #define MIG_DOCKER_JSON_MAX (16u << 20) /* manifest.json, configs */
 /* rootfs.diff_ids of a config (a new reference) */
 int mig_docker_diff_ids(json_t **out, const char *cfg, size_t len);
+/*
+ * The RepoTag (tag NULL: the repositories key) that docker and our import
+ * both read back as repo.  @return 1 when it has a host before repo.
+ */
+int mig_docker_repotag(char *buf, size_t sz, const char *repo, const char *tag);
 /* 1 and *d when a name carries a digest (<hex>.json, <hex>.tar, ...) */
 int mig_docker_name_digest(struct drydock_digest *d, const char *name);
 int mig_docker_export(struct mig_run *run);

@@ -100,6 +100,7 @@ mig_run_release(struct mig_run *run)
 		free(run->roots[i].media_type);
 		free(run->roots[i].dest_media_type);
 		free(run->roots[i].note);
+		free(run->roots[i].archive_name);
 		free(run->roots[i].verify_error);
 	}
 	free(run->roots);
