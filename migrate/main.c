@@ -54,7 +54,9 @@ help(void)
 	      "  oci-archive:FILE      the same layout as a tar (.gz, .zst: "
 	      "compressed)\n"
 	      "  docker-archive:FILE   docker save format (lossy: one "
-	      "platform, new manifest)\n\n"
+	      "platform, new manifest)\n"
+	      "                        (an archive FILE may be -, a FIFO "
+	      "or a device: streamed)\n\n"
 	      "Options:\n"
 	      "      --repo NAME         every tag of NAME (repeatable)\n"
 	      "      --image NAME:TAG    one tag, or NAME@DIGEST one manifest "
@@ -317,6 +319,46 @@ same_place(const struct mig_opts *o)
 	return strcmp(a, b) == 0;
 }
 
+/*
+ * An archive is written to a regular file (beside it, then renamed into
+ * place; through a symlink, the file it names), or streamed to "-", a
+ * FIFO or a character device (/dev/stdout is stdout).  A directory or
+ * another special file is refused before anything is read, as is what a
+ * stream cannot do: be read back by --verify, or share stdout with
+ * --json -.
+ */
+static int
+archive_dest_ok(const struct mig_opts *o)
+{
+	int kind, error;
+
+	if (o->verify_only ||
+	    (o->dst.type != MIG_LOC_OCI_ARCHIVE &&
+	        o->dst.type != MIG_LOC_DOCKER_ARCHIVE))
+		return 1;
+	if ((error = drydock_outfile_check(&kind, o->dst.path)) < 0) {
+		fprintf(stderr, "%s: %s\n", MIG_NAME, drydock_error_message());
+		/* one that cannot even be looked at fails when opened */
+		return error != DRYDOCK_EUNSUPPORTED;
+	}
+	if (kind != DRYDOCK_OUTFILE_REPLACE && o->verify && !o->dry_run) {
+		fprintf(stderr,
+		    "%s: --verify reads the archive back, which a stream "
+		    "('%s') cannot be: write a file to verify it\n",
+		    MIG_NAME, o->dst.path);
+		return 0;
+	}
+	if (kind == DRYDOCK_OUTFILE_STDOUT && o->json != NULL &&
+	    strcmp(o->json, "-") == 0) {
+		fprintf(stderr,
+		    "%s: the archive and --json - cannot both go to "
+		    "standard output\n",
+		    MIG_NAME);
+		return 0;
+	}
+	return 1;
+}
+
 static int
 exit_for(struct mig_run *run, int error)
 {
@@ -397,6 +439,10 @@ main(int argc, char **argv)
 	if (same_place(&o)) {
 		fprintf(stderr, "%s: source and destination are the same\n",
 		    MIG_NAME);
+		rc = DRYDOCK_EXIT_USAGE;
+		goto done;
+	}
+	if (!archive_dest_ok(&o)) {
 		rc = DRYDOCK_EXIT_USAGE;
 		goto done;
 	}

@@ -129,10 +129,13 @@ struct mig_dest {
 	const char *path;
 	struct drydock_store *st;
 	struct drydock_ocilayout *lay;
-	/* archives: the tar being written to a temp file beside path */
+	/*
+	 * archives: the tar, written to a temporary file beside path and
+	 * renamed into place, or streamed to "-", a FIFO or a device
+	 */
 	struct drydock_archive_writer *aw;
-	int afd;
-	char *atmp;
+	struct drydock_outfile out;
+	int to_stdout; /* the archive takes stdout: the summary moves */
 	struct drydock_digestmap *written; /* blobs in the archive */
 	uint64_t archived, archived_bytes; /* blobs written into it */
 	/* metadata written after every blob, at finish */

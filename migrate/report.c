@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * report.c --- what a migration tells: the human summary (stderr, or
- * stdout unless --json - takes it) and the --json inventory, both built
- * from the same struct mig_run.
+ * report.c --- what a migration tells: the human summary (stdout, or
+ * stderr when --json - or the archive takes stdout) and the --json
+ * inventory, both built from the same struct mig_run.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -257,7 +257,10 @@ mig_report(struct mig_run *run)
 	json_t *j;
 	int r = 0;
 
-	summary(run, dest != NULL && strcmp(dest, "-") == 0 ? stderr : stdout);
+	summary(run,
+	    run->dst.to_stdout || (dest != NULL && strcmp(dest, "-") == 0)
+	        ? stderr
+	        : stdout);
 	if (dest == NULL)
 		return 0;
 	if ((j = report_json(run)) == NULL)

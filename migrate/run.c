@@ -79,7 +79,6 @@ mig_run_init(struct mig_run *run, struct mig_opts *o)
 
 	memset(run, 0, sizeof(*run));
 	run->o = o;
-	run->dst.afd = -1;
 	if ((error = drydock_blobcopy_new(&run->bc, o->link_mode, 0)) < 0 ||
 	    (error = drydock_digestmap_new(&run->placed, 1024)) < 0 ||
 	    (error = drydock_digestmap_new(&run->repo_done, 256)) < 0 ||

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# t3070-migrate-outputs --- where an export goes, and what stops it.  A
-# docker-archive round trip keeps a repository whose first component
-# docker would take for a registry host (lvl1.a/...), and an import says
-# which repository each RepoTag with a host became.
+# t3070-migrate-outputs --- where an export goes, and what stops it.  An
+# oci-archive or docker-archive destination that is not a regular file is
+# never replaced: a FIFO (its reader gets a whole archive), a character
+# device, "-" and a symlink to stdout are written as they are; a symlink
+# to a file is written through; a directory, a block device or a symlink
+# to nothing is refused with exit 16.  A docker-archive round trip keeps a
+# repository whose first component docker would take for a registry host
+# (lvl1.a/...), and an import says which repository each RepoTag with a
+# host became.
 . "$(dirname "$0")/lib.sh"
 
 # nothing a broken build writes by a relative name ("-") lands elsewhere
@@ -18,7 +23,101 @@ root=$T/root
 names() { tag_links "$1" | cut -d' ' -f1,2; }
 [ "$(names "$root" | wc -l)" = 2 ] || bail "fixture: two tags"
 
-# docker-archive round trip of lvl1.a/lvl2__b/app: a RepoTag docker reads
+# check_archive TYPE FILE MESSAGE: FILE is a whole archive: drydock imports
+# and verifies it to the same names, skopeo reads an image of it
+check_archive() {
+	local chk rc
+	chk=$(mktemp -d "$T/chk.XXXXXX")
+	"$MIGRATE" --verify "$1:$2" "registry:$chk/root" >"$chk/out" 2>"$chk/err"
+	rc=$?
+	assert_eq "0 $(names "$root" | tr '\n' ' ')" \
+	    "$rc $(names "$chk/root" | tr '\n' ' ')" "$3: a whole archive, every name"
+	if skopeo inspect --raw "$1:$2:team/small:1" >/dev/null 2>>"$T/skopeo.log"; then
+		pass "$3: skopeo reads it"
+	else
+		fail "$3: skopeo reads it"
+	fi
+}
+
+for type in oci-archive docker-archive; do
+	# 1. a FIFO: streamed to its reader, still a FIFO
+	fifo=$T/fifo-$type
+	mkfifo "$fifo"
+	timeout 120 cat "$fifo" >"$T/fifo-$type.got" &
+	reader=$!
+	BG_PIDS+=("$reader")
+	run_migrate "registry:$root" "$type:$fifo"
+	assert_mig_rc 0 "$type to a FIFO"
+	if [ -p "$fifo" ]; then
+		pass "$type: the FIFO is still a FIFO"
+		wait "$reader"
+	else
+		fail "$type: the FIFO is still a FIFO"
+		kill "$reader" 2>/dev/null
+		wait "$reader" 2>/dev/null
+	fi
+	check_archive "$type" "$T/fifo-$type.got" "$type: the FIFO's reader"
+
+	# 2. a character device (/dev/null's numbers): written, not replaced
+	dev=$T/null-$type
+	mknod "$dev" c 1 3 || bail "mknod"
+	run_migrate "registry:$root" "$type:$dev"
+	assert_mig_rc 0 "$type to a character device"
+	assert_eq "character special file 1:3" "$(stat -c '%F %t:%T' "$dev")" \
+	    "$type: the device node is still that device"
+
+	# 3. a symlink to a file: the file gets the archive, the link stays
+	: >"$T/real-$type.tar"
+	ln -s "real-$type.tar" "$T/link-$type.tar"
+	run_migrate "registry:$root" "$type:$T/link-$type.tar"
+	assert_mig_rc 0 "$type to a symlink"
+	assert_eq "real-$type.tar" "$(readlink "$T/link-$type.tar")" \
+	    "$type: the symlink is still a symlink to its file"
+	check_archive "$type" "$T/real-$type.tar" "$type: the symlink's file"
+	assert_eq "" "$(ls "$T" | grep "^real-$type\.tar\.\|^link-$type\.tar\.")" \
+	    "$type: no temporary file left beside either"
+
+	# 4. stdout: "-", and a symlink to it as /dev/stdout is
+	run_migrate "registry:$root" "$type:-"
+	assert_mig_rc 0 "$type to -"
+	cp "$T/mig.out" "$T/dash-$type.tar"
+	check_archive "$type" "$T/dash-$type.tar" "$type: -"
+	assert_true "$type: the summary goes to stderr" grep -q "image(s) from" "$T/mig.err"
+	ln -s /proc/self/fd/1 "$T/stdout-$type"
+	run_migrate "registry:$root" "$type:$T/stdout-$type"
+	assert_mig_rc 0 "$type to a symlink to stdout"
+	assert_true "$type: ... still a symlink" test -L "$T/stdout-$type"
+	cp "$T/mig.out" "$T/so-$type.tar"
+	check_archive "$type" "$T/so-$type.tar" "$type: a symlink to stdout"
+	"$MIGRATE" "registry:$root" "$type:-" 2>"$T/pipe.err" | cat >"$T/pipe-$type.tar"
+	assert_eq 0 "${PIPESTATUS[0]}" "$type to - through a pipe"
+	check_archive "$type" "$T/pipe-$type.tar" "$type: - through a pipe"
+
+	# 5. refused before anything is written: exit 16, left as they are
+	mkdir "$T/dir-$type"
+	run_migrate "registry:$root" "$type:$T/dir-$type"
+	assert_mig_rc 16 "$type to a directory: refused"
+	assert_true "$type: ... saying why" grep -q "is a directory" "$T/mig.err"
+	assert_eq "" "$(ls -A "$T/dir-$type")" "$type: ... nothing written in it"
+	mknod "$T/blk-$type" b 7 0 || bail "mknod b"
+	run_migrate "registry:$root" "$type:$T/blk-$type"
+	assert_mig_rc 16 "$type to a block device: refused"
+	assert_eq "block special file 7:0" "$(stat -c '%F %t:%T' "$T/blk-$type")" \
+	    "$type: ... the node stays"
+	ln -s nowhere "$T/dangling-$type"
+	run_migrate "registry:$root" "$type:$T/dangling-$type"
+	assert_mig_rc 16 "$type to a symlink to nothing: refused"
+	assert_eq "nowhere" "$(readlink "$T/dangling-$type")" "$type: ... the link stays"
+	assert_file_absent "$T/nowhere"
+	mkfifo "$T/vfifo-$type"
+	run_migrate --verify "registry:$root" "$type:$T/vfifo-$type"
+	assert_mig_rc 16 "$type: --verify cannot read a FIFO back: refused"
+	assert_true "$type: ... the FIFO stays" test -p "$T/vfifo-$type"
+	run_migrate --json - "registry:$root" "$type:-"
+	assert_mig_rc 16 "$type: the archive and --json - cannot share stdout"
+done
+
+# 6. docker-archive round trip of lvl1.a/lvl2__b/app: a RepoTag docker reads
 # back to the same repository, and our import takes the same
 run_migrate --json "$T/rt-x.json" "registry:$root" "docker-archive:$T/rt.tar"
 assert_mig_rc 0 "docker-archive export of $BIG"
