@@ -240,11 +240,13 @@ mig_dest_put_blob(struct mig_run *run, int *how_out, int src_fd,
 		return error;
 	/*
 	 * A digest mismatch here has already sent bytes into the archive:
-	 * the run fails and the temporary archive is removed.
+	 * the run fails and the temporary archive is removed.  A full disk
+	 * stops the run too, as an operational error.
 	 */
 	if ((error = drydock_blobcopy_stream(run->bc, src_fd, d,
 	         (int64_t)sb.st_size, archive_cb, dst->aw)) < 0) {
-		run->failures++;
+		if (!mig_error_fatal())
+			run->failures++;
 		return error;
 	}
 	*how_out = DRYDOCK_BLOBCOPY_COPIED;
@@ -475,13 +477,17 @@ mig_dest_finish(struct mig_run *run)
 
 	switch (dst->type) {
 	case MIG_LOC_REGISTRY:
-		return registry_finish(run);
+		error = registry_finish(run);
+		break;
 	case MIG_LOC_OCI:
 		if ((error = layout_put_roots(
-		         run, drydock_ocilayout_index(dst->lay))) < 0)
-			return error;
-		return drydock_ocilayout_write_index(dst->lay);
+		         run, drydock_ocilayout_index(dst->lay))) == 0)
+			error = drydock_ocilayout_write_index(dst->lay);
+		break;
 	default:
-		return archive_finish(run);
+		error = archive_finish(run);
+		break;
 	}
+	dst->finished = error == 0;
+	return error;
 }

@@ -317,7 +317,9 @@ export_layer(struct dx *x, const struct drydock_descriptor *l, const char *want,
 	    drydock_digestmap_put(x->written, &want_d, 0) < 0 ? mig_oom() : 0;
 	goto out;
 fatal:
-	x->run->failures++; /* the archive holds a broken entry: give up */
+	/* the archive holds a broken entry: give up (a full disk: exit 8) */
+	if (error != DRYDOCK_EINTR && !mig_error_fatal())
+		x->run->failures++;
 	error = error == DRYDOCK_EINTR ? error : DRYDOCK_ERROR;
 out:
 	close(fd);
@@ -418,7 +420,8 @@ export_root(struct dx *x, struct mig_root *r)
 	if (!drydock_digestmap_get(x->written, &cfgd->digest, NULL)) {
 		if ((error = drydock_archive_writer_file(
 		         x->run->dst.aw, cfgname, cfg, clen)) < 0) {
-			x->run->failures++;
+			if (!mig_error_fatal())
+				x->run->failures++;
 			goto out;
 		}
 		x->run->dst.archived++;
@@ -489,7 +492,8 @@ mig_docker_export(struct mig_run *run)
 			continue;
 		}
 		error = export_root(&x, r);
-		if (error == DRYDOCK_EINTR || run->failures)
+		if (error == DRYDOCK_EINTR || run->failures ||
+		    (error < 0 && mig_error_fatal()))
 			goto out;
 		if (error < 0) {
 			r->status = MIG_FAILED;

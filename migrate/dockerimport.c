@@ -106,6 +106,9 @@ entry_fail(const char *archive, const char *entry)
 {
 	char msg[DRYDOCK_ERROR_MSGMAX];
 
+	/* a full or read-only destination is not the tar's fault */
+	if (mig_error_fatal())
+		return DRYDOCK_ERROR;
 	snprintf(msg, sizeof(msg), "%s", drydock_error_message());
 	drydock_error_set(DRYDOCK_ERRCLASS_ARCHIVE, "archive '%s'%s%s%s: %s",
 	    archive, entry ? ": entry '" : "", entry ? entry : "",
@@ -617,7 +620,8 @@ plan_images(struct dimp *im, struct planned **pl, size_t *npl)
 		if (mig_stop)
 			return DRYDOCK_EINTR;
 		built = build_image(im, e, &md, &mlen);
-		if (built == DRYDOCK_EINTR || (built < 0 && run->failures))
+		if (built == DRYDOCK_EINTR ||
+		    (built < 0 && (run->failures || mig_error_fatal())))
 			return built;
 		if (json_array_size(json_object_get(e, "RepoTags")) == 0)
 			mig_problem(run,

@@ -138,6 +138,7 @@ struct mig_dest {
 	int to_stdout; /* the archive takes stdout: the summary moves */
 	struct drydock_digestmap *written; /* blobs in the archive */
 	uint64_t archived, archived_bytes; /* blobs written into it */
+	int finished; /* mig_dest_finish() done: every image complete */
 	/* metadata written after every blob, at finish */
 	struct mig_pending *pend;
 	size_t npend, cappend;
@@ -210,12 +211,13 @@ struct mig_run {
 	char **problems;
 	size_t nproblems, capproblems;
 	uint64_t foreign_skipped;
-	int failures; /* operational errors (exit 8) */
+	int failures; /* names not found, bad bytes sent into an archive */
 	int verify_failures;
 	int verify_ran;
 	int interrupted;
 	double seconds, verify_seconds;
 	int exit_code;
+	char *error; /* what stopped the run, for the report */
 	/* oci-archive import: its index.json, the catalogue's origin */
 	struct drydock_ocilayout_index *src_index;
 };
@@ -226,6 +228,14 @@ int mig_run_init(struct mig_run *run, struct mig_opts *o);
 void mig_run_release(struct mig_run *run);
 void mig_problem(struct mig_run *run, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/*
+ * 1 when the last error leaves the destination unwritable: out of space
+ * or quota, a read-only file system, a stream's reader gone.  Every later
+ * image would fail the same way, so the run stops (exit 8) instead of
+ * failing images one by one (exit 4), and wrappers pass the error up
+ * unchanged.
+ */
+int mig_error_fatal(void);
 /* A per-repository key for the digestmaps above. */
 void mig_repo_key(struct drydock_digest *out, const char *repo,
     const struct drydock_digest *d);

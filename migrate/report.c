@@ -158,6 +158,8 @@ report_json(const struct mig_run *run)
 		json_object_set_new(j, "verify", v);
 	}
 	json_object_set_new(j, "seconds", json_real(run->seconds));
+	if (run->error != NULL)
+		json_object_set_new(j, "error", json_string(run->error));
 	json_object_set_new(j, "exit_code", json_integer(run->exit_code));
 	return j;
 }

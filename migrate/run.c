@@ -2,6 +2,7 @@
 /*
  * run.c --- the state of one drydock-migrate run and small helpers.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,20 @@ mig_repo_key(struct drydock_digest *out, const char *repo,
 	if (drydock_digest_buffer(
 	        out, DRYDOCK_DIGEST_SHA256, buf, n + 1 + sizeof(*d)) < 0)
 		memset(out, 0, sizeof(*out));
+}
+
+int
+mig_error_fatal(void)
+{
+	switch (drydock_error_last()->sys_errno) {
+	case ENOSPC:
+	case EDQUOT:
+	case EROFS:
+	case EPIPE:
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 void
@@ -111,6 +126,7 @@ mig_run_release(struct mig_run *run)
 	for (i = 0; i < run->nproblems; i++)
 		free(run->problems[i]);
 	free(run->problems);
+	free(run->error);
 	drydock_digestmap_free(run->placed);
 	drydock_digestmap_free(run->repo_done);
 	drydock_digestmap_free(run->repo_linked);

@@ -4,10 +4,12 @@
 # never replaced: a FIFO (its reader gets a whole archive), a character
 # device, "-" and a symlink to stdout are written as they are; a symlink
 # to a file is written through; a directory, a block device or a symlink
-# to nothing is refused with exit 16.  A docker-archive round trip keeps a
-# repository whose first component docker would take for a registry host
-# (lvl1.a/...), and an import says which repository each RepoTag with a
-# host became.
+# to nothing is refused with exit 16.  A full (ENOSPC) or read-only
+# (EROFS) destination stops an export or an import with exit 8, naming
+# the destination and the system's reason.  A docker-archive round trip
+# keeps a repository whose first component docker would take for a
+# registry host (lvl1.a/...), and an import says which repository each
+# RepoTag with a host became.
 . "$(dirname "$0")/lib.sh"
 
 # nothing a broken build writes by a relative name ("-") lands elsewhere
@@ -92,6 +94,9 @@ for type in oci-archive docker-archive; do
 	"$MIGRATE" "registry:$root" "$type:-" 2>"$T/pipe.err" | cat >"$T/pipe-$type.tar"
 	assert_eq 0 "${PIPESTATUS[0]}" "$type to - through a pipe"
 	check_archive "$type" "$T/pipe-$type.tar" "$type: - through a pipe"
+	"$MIGRATE" "registry:$root" "$type:-" 2>"$T/pipe.err" | head -c 100 >/dev/null
+	assert_eq 8 "${PIPESTATUS[0]}" "$type to a reader that goes away: exit 8"
+	assert_true "$type: ... saying so" grep -q "Broken pipe" "$T/pipe.err"
 
 	# 5. refused before anything is written: exit 16, left as they are
 	mkdir "$T/dir-$type"
@@ -117,7 +122,67 @@ for type in oci-archive docker-archive; do
 	assert_mig_rc 16 "$type: the archive and --json - cannot share stdout"
 done
 
-# 6. docker-archive round trip of lvl1.a/lvl2__b/app: a RepoTag docker reads
+# 6. out of space (a 1 MiB tmpfs, a 1.6 MB layer): exit 8, naming the
+# destination and the reason, not 4 (an image's problem) or 12
+M=$T/full
+if mount_tmpfs "$M" size=1m; then
+	full() { # MESSAGE SRC DEST
+		rm -rf "${M:?}"/*
+		run_migrate --json "$T/full.json" "$2" "$3"
+		assert_mig_rc 8 "$1: out of space"
+		assert_true "$1: ... names the destination and the reason" \
+		    grep -q "'$M/[^']*'.*No space left on device" "$T/mig.err"
+		assert_jq "$T/full.json" '[.exit_code, (.error | test("No space left")),
+		    ([.images[].status] | unique)]' '[8,true,["skipped"]]' \
+		    "$1: ... in the report too; no image is called ok"
+	}
+	full "oci: export" "registry:$root" "oci:$M/lay"
+	full "oci-archive: export" "registry:$root" "oci-archive:$M/x.tar"
+	assert_eq "" "$(ls -A "$M")" "oci-archive: ... no partial archive or temporary file left"
+	full "docker-archive: export" "registry:$root" "docker-archive:$M/d.tar"
+	full "registry: export" "registry:$root" "registry:$M/root"
+	full "oci: import into registry:" "oci:$T/lay" "registry:$M/root"
+	cp "$T/real-oci-archive.tar" "$T/in.tar"
+	cp "$T/real-docker-archive.tar" "$T/in-docker.tar"
+	rm -rf "${M:?}"/*
+	run_migrate "oci-archive:$T/in.tar" "registry:$M/root"
+	assert_mig_rc 8 "oci-archive: import into registry: out of space"
+	assert_true "... names the destination and the reason" \
+	    grep -q "'$M/root'.*No space left on device" "$T/mig.err"
+	rm -rf "${M:?}"/*
+	run_migrate "docker-archive:$T/in-docker.tar" "registry:$M/root"
+	assert_mig_rc 8 "docker-archive: import into registry: out of space"
+	assert_true "... names the destination and the reason" \
+	    grep -q "'$M/root'.*No space left on device" "$T/mig.err"
+	rm -rf "${M:?}"/*
+	run_migrate "docker-archive:$T/in-docker.tar" "oci:$M/lay"
+	assert_mig_rc 8 "docker-archive: import into oci: out of space"
+
+	# 7. read-only: destinations that exist, then mounted read-only
+	R=$T/ro
+	mount_tmpfs "$R" size=20m || bail "tmpfs"
+	run_migrate --image team/small:1 "registry:$root" "oci:$R/lay"
+	assert_mig_rc 0 "a small export into what becomes read-only"
+	run_migrate --image team/small:1 "registry:$root" "registry:$R/root"
+	assert_mig_rc 0 "... and a small import"
+	mkdir "$R/empty"
+	mount -o remount,ro "$R" || bail "remount ro"
+	for dst in "oci:$R/lay" "registry:$R/root" "oci-archive:$R/x.tar" \
+	    "docker-archive:$R/empty/d.tar"; do
+		run_migrate "registry:$root" "$dst"
+		assert_mig_rc 8 "${dst%%:*}: read-only destination"
+		assert_true "${dst%%:*}: ... names it and the reason" \
+		    grep -q "'$R/[^']*'.*Read-only file system" "$T/mig.err"
+	done
+	run_migrate "oci:$T/lay" "registry:$R/root"
+	assert_mig_rc 8 "oci: import into a read-only registry:"
+	run_migrate "docker-archive:$T/in-docker.tar" "registry:$R/root"
+	assert_mig_rc 8 "docker-archive: import into a read-only registry:"
+else
+	diag "cannot mount a tmpfs here (not root?): out-of-space cases skipped"
+fi
+
+# 8. docker-archive round trip of lvl1.a/lvl2__b/app: a RepoTag docker reads
 # back to the same repository, and our import takes the same
 run_migrate --json "$T/rt-x.json" "registry:$root" "docker-archive:$T/rt.tar"
 assert_mig_rc 0 "docker-archive export of $BIG"
