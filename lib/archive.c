@@ -55,6 +55,31 @@ archive_fail(struct archive *a, const char *what)
 	return DRYDOCK_ERROR;
 }
 
+/*
+ * A writer's failure.  When write(2) failed (a full disk, a read-only
+ * file system, a FIFO's reader gone), libarchive says only "Write error"
+ * and keeps errno in archive_errno(): keep it too, as an OS error, so that
+ * callers can tell the disk from the data.  libarchive's own errors use
+ * -1, EILSEQ (format) or EINVAL (misuse).
+ */
+static int
+writer_fail(struct archive *a, const char *entry)
+{
+	int e = archive_errno(a);
+
+	if (e > 0 && e != EILSEQ && e != EINVAL) {
+		errno = e;
+		if (entry != NULL)
+			drydock_error_set_os(
+			    "cannot write the archive (entry '%s')", entry);
+		else
+			drydock_error_set_os("cannot finish the archive");
+		return DRYDOCK_ERROR;
+	}
+	return archive_fail(
+	    a, entry != NULL ? entry : "cannot finish the archive");
+}
+
 int
 drydock_archive_compression_for(const char *path)
 {
@@ -643,7 +668,7 @@ header(struct drydock_archive_writer *w, const char *path, int type,
 	}
 	if (archive_write_header(w->a, ae) != ARCHIVE_OK) {
 		archive_entry_free(ae);
-		return archive_fail(w->a, path);
+		return writer_fail(w->a, path);
 	}
 	archive_entry_free(ae);
 	snprintf(w->path, sizeof(w->path), "%s", path);
@@ -679,7 +704,7 @@ drydock_archive_writer_data(
 	while (len > 0) {
 		n = archive_write_data(w->a, p, len);
 		if (n <= 0)
-			return archive_fail(w->a, w->path);
+			return writer_fail(w->a, w->path);
 		p += n;
 		len -= (size_t)n;
 		w->left -= n;
@@ -713,7 +738,7 @@ drydock_archive_writer_close(struct drydock_archive_writer *w)
 	if ((error = owed(w)) < 0)
 		return error;
 	if (archive_write_close(w->a) != ARCHIVE_OK)
-		return archive_fail(w->a, "cannot finish the archive");
+		return writer_fail(w->a, NULL);
 	return 0;
 }
 

@@ -60,6 +60,13 @@ drydock_error_clear(void)
 	last.message[0] = '\0';
 }
 
+void
+drydock_error_restore(const struct drydock_error *saved)
+{
+	if (saved != &last)
+		last = *saved;
+}
+
 const char *
 drydock_error_code_name(int code)
 {

@@ -507,8 +507,13 @@ copy_root(struct mig_run *run, struct mig_root *r)
 
 	error = copy_manifest(
 	    run, r, e->repo, &e->digest, 0, &r->dest_digest, &size, &mt);
-	if (error == DRYDOCK_EINTR || error == DRYDOCK_EUNSUPPORTED) {
-		/* interrupted, or --link hard|reflink where it cannot be */
+	if (error == DRYDOCK_EINTR || error == DRYDOCK_EUNSUPPORTED ||
+	    (error < 0 && mig_error_fatal())) {
+		/*
+		 * interrupted, --link hard|reflink where it cannot be, or a
+		 * destination full or read-only: no other image would fare
+		 * better
+		 */
 		free(mt);
 		return error;
 	}

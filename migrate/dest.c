@@ -2,9 +2,10 @@
 /*
  * dest.c --- where images go: a registry root (blob data, then _layers and
  * revision links, then tags), an OCI layout (blobs, then index.json) or an
- * oci-archive (a tar streamed to a temporary file renamed into place).
- * Metadata is queued while blobs are placed and written by
- * mig_dest_finish(), after the blobs it names are durable.
+ * archive (a tar streamed to a temporary file renamed into place, or to
+ * "-", a FIFO or a device as it is).  Metadata is queued while blobs are
+ * placed and written by mig_dest_finish(), after the blobs it names are
+ * durable.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -20,25 +21,23 @@
 
 #define LAYOUT_CONTENT "{\"imageLayoutVersion\":\"1.0.0\"}"
 
+/*
+ * lib/outfile decides how: a regular file is written beside and renamed
+ * into place (synced first); "-", a FIFO or a character device is
+ * written as it is, streaming; a symlink is written through.  main.c has
+ * refused the rest already.
+ */
 static int
 archive_start(struct mig_dest *dst, const char *path, int compression)
 {
-	size_t n = strlen(path) + 48;
 	int error;
 
-	if ((dst->atmp = malloc(n)) == NULL)
-		return mig_oom();
-	snprintf(dst->atmp, n, "%s.drydock-%ld.tmp", path, (long)getpid());
-	dst->afd = open(dst->atmp,
-	    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
-	if (dst->afd < 0) {
-		drydock_error_set_os("cannot create '%s'", dst->atmp);
-		free(dst->atmp);
-		dst->atmp = NULL;
-		return DRYDOCK_ERROR;
-	}
+	if ((error = drydock_outfile_open_ext(
+	         &dst->out, path, DRYDOCK_OUTFILE_SYNC)) < 0)
+		return error;
+	dst->to_stdout = dst->out.f == stdout;
 	if ((error = drydock_archive_writer_open(
-	         &dst->aw, dst->afd, compression)) < 0)
+	         &dst->aw, fileno(dst->out.f), compression)) < 0)
 		return error;
 	return drydock_digestmap_new(&dst->written, 256);
 }
@@ -79,7 +78,6 @@ mig_dest_open(
 	memset(dst, 0, sizeof(*dst));
 	dst->type = loc->type;
 	dst->path = loc->path;
-	dst->afd = -1;
 	switch (loc->type) {
 	case MIG_LOC_REGISTRY:
 		if (foreign_dir(loc->path)) {
@@ -141,13 +139,7 @@ mig_dest_release(struct mig_dest *dst)
 	dst->npend = dst->cappend = 0;
 	drydock_archive_writer_free(dst->aw);
 	dst->aw = NULL;
-	if (dst->afd >= 0)
-		close(dst->afd);
-	dst->afd = -1;
-	if (dst->atmp != NULL)
-		(void)unlink(dst->atmp); /* not renamed: the run failed */
-	free(dst->atmp);
-	dst->atmp = NULL;
+	drydock_outfile_abort(&dst->out); /* still open: the run failed */
 	drydock_digestmap_free(dst->written);
 	dst->written = NULL;
 	drydock_store_close(dst->st);
@@ -248,11 +240,13 @@ mig_dest_put_blob(struct mig_run *run, int *how_out, int src_fd,
 		return error;
 	/*
 	 * A digest mismatch here has already sent bytes into the archive:
-	 * the run fails and the temporary archive is removed.
+	 * the run fails and the temporary archive is removed.  A full disk
+	 * stops the run too, as an operational error.
 	 */
 	if ((error = drydock_blobcopy_stream(run->bc, src_fd, d,
 	         (int64_t)sb.st_size, archive_cb, dst->aw)) < 0) {
-		run->failures++;
+		if (!mig_error_fatal())
+			run->failures++;
 		return error;
 	}
 	*how_out = DRYDOCK_BLOBCOPY_COPIED;
@@ -472,20 +466,7 @@ archive_finish(struct mig_run *run)
 	}
 	if ((error = drydock_archive_writer_close(dst->aw)) < 0)
 		return error;
-	if (fsync(dst->afd) < 0 || close(dst->afd) < 0) {
-		dst->afd = -1;
-		drydock_error_set_os("cannot write '%s'", dst->atmp);
-		return DRYDOCK_ERROR;
-	}
-	dst->afd = -1;
-	if (rename(dst->atmp, dst->path) < 0) {
-		drydock_error_set_os(
-		    "cannot rename '%s' to '%s'", dst->atmp, dst->path);
-		return DRYDOCK_ERROR;
-	}
-	free(dst->atmp);
-	dst->atmp = NULL;
-	return 0;
+	return drydock_outfile_commit(&dst->out);
 }
 
 int
@@ -496,13 +477,17 @@ mig_dest_finish(struct mig_run *run)
 
 	switch (dst->type) {
 	case MIG_LOC_REGISTRY:
-		return registry_finish(run);
+		error = registry_finish(run);
+		break;
 	case MIG_LOC_OCI:
 		if ((error = layout_put_roots(
-		         run, drydock_ocilayout_index(dst->lay))) < 0)
-			return error;
-		return drydock_ocilayout_write_index(dst->lay);
+		         run, drydock_ocilayout_index(dst->lay))) == 0)
+			error = drydock_ocilayout_write_index(dst->lay);
+		break;
 	default:
-		return archive_finish(run);
+		error = archive_finish(run);
+		break;
 	}
+	dst->finished = error == 0;
+	return error;
 }

@@ -317,7 +317,9 @@ export_layer(struct dx *x, const struct drydock_descriptor *l, const char *want,
 	    drydock_digestmap_put(x->written, &want_d, 0) < 0 ? mig_oom() : 0;
 	goto out;
 fatal:
-	x->run->failures++; /* the archive holds a broken entry: give up */
+	/* the archive holds a broken entry: give up (a full disk: exit 8) */
+	if (error != DRYDOCK_EINTR && !mig_error_fatal())
+		x->run->failures++;
 	error = error == DRYDOCK_EINTR ? error : DRYDOCK_ERROR;
 out:
 	close(fd);
@@ -418,7 +420,8 @@ export_root(struct dx *x, struct mig_root *r)
 	if (!drydock_digestmap_get(x->written, &cfgd->digest, NULL)) {
 		if ((error = drydock_archive_writer_file(
 		         x->run->dst.aw, cfgname, cfg, clen)) < 0) {
-			x->run->failures++;
+			if (!mig_error_fatal())
+				x->run->failures++;
 			goto out;
 		}
 		x->run->dst.archived++;
@@ -429,17 +432,23 @@ export_root(struct dx *x, struct mig_root *r)
 		}
 	}
 	(void)how;
-	snprintf(repotag, sizeof(repotag), "%s:%s", r->e->repo, r->e->tag);
+	mig_docker_repotag(repotag, sizeof(repotag), r->e->repo, NULL);
+	if ((tags = json_object_get(x->repos, repotag)) == NULL &&
+	    (json_object_set_new(x->repos, repotag, json_object()) ||
+	        (tags = json_object_get(x->repos, repotag)) == NULL)) {
+		error = mig_oom();
+		goto out;
+	}
+	if (mig_docker_repotag(
+	        repotag, sizeof(repotag), r->e->repo, r->e->tag) &&
+	    (r->archive_name = mig_strdup(repotag)) == NULL) {
+		error = mig_oom();
+		goto out;
+	}
 	error = manifest_entry(x, cfgname, layers, repotag);
 	layers = NULL;
 	if (error < 0)
 		goto out;
-	if ((tags = json_object_get(x->repos, r->e->repo)) == NULL &&
-	    (json_object_set_new(x->repos, r->e->repo, json_object()) ||
-	        (tags = json_object_get(x->repos, r->e->repo)) == NULL)) {
-		error = mig_oom();
-		goto out;
-	}
 	json_object_set_new(tags, r->e->tag, json_string(top));
 	r->lossy = 1;
 	r->note = mig_strdup(note);
@@ -483,7 +492,8 @@ mig_docker_export(struct mig_run *run)
 			continue;
 		}
 		error = export_root(&x, r);
-		if (error == DRYDOCK_EINTR || run->failures)
+		if (error == DRYDOCK_EINTR || run->failures ||
+		    (error < 0 && mig_error_fatal()))
 			goto out;
 		if (error < 0) {
 			r->status = MIG_FAILED;
@@ -510,6 +520,27 @@ out:
 	json_decref(x.repos);
 	drydock_digestmap_free(x.written);
 	return error;
+}
+
+/*
+ * docker (distribution's reference package, splitDockerDomain) takes a
+ * first component that holds '.' or ':', or is "localhost", for a
+ * registry host: "lvl1.a/app" would load as the repository "app" of the
+ * registry lvl1.a.  Such a repository goes out under the host
+ * "localhost", which docker keeps as written and our import drops again.
+ */
+int
+mig_docker_repotag(char *buf, size_t sz, const char *repo, const char *tag)
+{
+	const char *slash = strchr(repo, '/');
+	size_t n = slash != NULL ? (size_t)(slash - repo) : 0;
+	int host = slash != NULL &&
+	    (memchr(repo, '.', n) != NULL || memchr(repo, ':', n) != NULL ||
+	        (n == 9 && strncmp(repo, "localhost", 9) == 0));
+
+	snprintf(buf, sz, "%s%s%s%s", host ? "localhost/" : "", repo,
+	    tag != NULL ? ":" : "", tag != NULL ? tag : "");
+	return host;
 }
 
 /* The hex a name carries ("<hex>.json", "<hex>.tar", "blobs/sha256/<hex>"). */
@@ -602,7 +633,7 @@ mig_docker_verify(struct mig_run *run)
 
 		if (rt_->status != MIG_OK)
 			continue;
-		snprintf(rt, sizeof(rt), "%s:%s", rt_->e->repo, rt_->e->tag);
+		mig_docker_repotag(rt, sizeof(rt), rt_->e->repo, rt_->e->tag);
 		why[0] = '\0';
 		ent = NULL;
 		json_array_foreach(man, j, v)

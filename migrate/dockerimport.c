@@ -106,6 +106,9 @@ entry_fail(const char *archive, const char *entry)
 {
 	char msg[DRYDOCK_ERROR_MSGMAX];
 
+	/* a full or read-only destination is not the tar's fault */
+	if (mig_error_fatal())
+		return DRYDOCK_ERROR;
 	snprintf(msg, sizeof(msg), "%s", drydock_error_message());
 	drydock_error_set(DRYDOCK_ERRCLASS_ARCHIVE, "archive '%s'%s%s%s: %s",
 	    archive, entry ? ": entry '" : "", entry ? entry : "",
@@ -426,16 +429,18 @@ descriptor(const char *mt, const struct drydock_digest *d, uint64_t size)
 
 struct planned {
 	char *repo, *tag;
+	char *from; /* the RepoTag, when it is not repo:tag */
 	struct drydock_digest digest;
 	int64_t size;
 	char *error;
 };
 
 static int
-plan_add(struct planned **pl, size_t *n, char *repo, char *tag,
+plan_add(struct planned **pl, size_t *n, char *repo, char *tag, const char *rt,
     const struct drydock_digest *d, int64_t size, const char *error)
 {
 	struct planned *np = realloc(*pl, (*n + 1) * sizeof(*np));
+	size_t rlen = strlen(repo);
 
 	if (np == NULL) {
 		free(repo);
@@ -450,6 +455,9 @@ plan_add(struct planned **pl, size_t *n, char *repo, char *tag,
 		np[*n].digest = *d;
 	np[*n].size = size;
 	np[*n].error = mig_strdup(error);
+	/* a host dropped: say which name the image got */
+	if (strncmp(rt, repo, rlen) != 0 || rt[rlen] != ':')
+		np[*n].from = mig_strdup(rt);
 	(*n)++;
 	return 0;
 }
@@ -612,7 +620,8 @@ plan_images(struct dimp *im, struct planned **pl, size_t *npl)
 		if (mig_stop)
 			return DRYDOCK_EINTR;
 		built = build_image(im, e, &md, &mlen);
-		if (built == DRYDOCK_EINTR || (built < 0 && run->failures))
+		if (built == DRYDOCK_EINTR ||
+		    (built < 0 && (run->failures || mig_error_fatal())))
 			return built;
 		if (json_array_size(json_object_get(e, "RepoTags")) == 0)
 			mig_problem(run,
@@ -630,7 +639,7 @@ plan_images(struct dimp *im, struct planned **pl, size_t *npl)
 				    rt ? rt : "");
 				continue;
 			}
-			error = plan_add(pl, npl, repo, tag,
+			error = plan_add(pl, npl, repo, tag, rt,
 			    built == 0 ? &md : NULL, (int64_t)mlen,
 			    built < 0 ? drydock_error_message() : NULL);
 			if (error < 0)
@@ -670,6 +679,9 @@ make_roots(struct mig_run *run, struct planned *pl, size_t npl)
 		r->dest_digest = pl[i].digest;
 		r->size = pl[i].size;
 		r->lossy = 1;
+		if (pl[i].from != NULL &&
+		    (r->archive_name = mig_strdup(pl[i].from)) == NULL)
+			return mig_oom();
 		if (pl[i].error != NULL) {
 			r->status = MIG_FAILED;
 			r->error = mig_strdup(pl[i].error);
@@ -726,6 +738,7 @@ out:
 	for (i = 0; i < npl; i++) {
 		free(pl[i].repo);
 		free(pl[i].tag);
+		free(pl[i].from);
 		free(pl[i].error);
 	}
 	free(pl);

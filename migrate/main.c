@@ -54,7 +54,9 @@ help(void)
 	      "  oci-archive:FILE      the same layout as a tar (.gz, .zst: "
 	      "compressed)\n"
 	      "  docker-archive:FILE   docker save format (lossy: one "
-	      "platform, new manifest)\n\n"
+	      "platform, new manifest)\n"
+	      "                        (an archive FILE may be -, a FIFO "
+	      "or a device: streamed)\n\n"
 	      "Options:\n"
 	      "      --repo NAME         every tag of NAME (repeatable)\n"
 	      "      --image NAME:TAG    one tag, or NAME@DIGEST one manifest "
@@ -83,7 +85,8 @@ help(void)
 	      "  -h, --help              this help\n"
 	      "  -V, --version           the version\n\n"
 	      "Exit status: 0 done; 4 some images failed or did not verify, "
-	      "or input refused;\n8 operational error; 16 usage error; 32 "
+	      "or input refused;\n8 operational error (I/O, a full or "
+	      "read-only destination); 16 usage error;\n32 "
 	      "interrupted.\nSee drydock-migrate(8).\n",
 	    stdout);
 	exit(0);
@@ -317,6 +320,91 @@ same_place(const struct mig_opts *o)
 	return strcmp(a, b) == 0;
 }
 
+/*
+ * An archive is written to a regular file (beside it, then renamed into
+ * place; through a symlink, the file it names), or streamed to "-", a
+ * FIFO or a character device (/dev/stdout is stdout).  A directory or
+ * another special file is refused before anything is read, as is what a
+ * stream cannot do: be read back by --verify, or share stdout with
+ * --json -.
+ */
+static int
+archive_dest_ok(const struct mig_opts *o)
+{
+	int kind, error;
+
+	if (o->verify_only ||
+	    (o->dst.type != MIG_LOC_OCI_ARCHIVE &&
+	        o->dst.type != MIG_LOC_DOCKER_ARCHIVE))
+		return 1;
+	if ((error = drydock_outfile_check(&kind, o->dst.path)) < 0) {
+		fprintf(stderr, "%s: %s\n", MIG_NAME, drydock_error_message());
+		/* one that cannot even be looked at fails when opened */
+		return error != DRYDOCK_EUNSUPPORTED;
+	}
+	if (kind != DRYDOCK_OUTFILE_REPLACE && o->verify && !o->dry_run) {
+		fprintf(stderr,
+		    "%s: --verify reads the archive back, which a stream "
+		    "('%s') cannot be: write a file to verify it\n",
+		    MIG_NAME, o->dst.path);
+		return 0;
+	}
+	if (kind == DRYDOCK_OUTFILE_STDOUT && o->json != NULL &&
+	    strcmp(o->json, "-") == 0) {
+		fprintf(stderr,
+		    "%s: the archive and --json - cannot both go to "
+		    "standard output\n",
+		    MIG_NAME);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * The message of what stopped the run, kept for the report.  A full or
+ * read-only destination is named, as the library's messages name a file
+ * inside it or nothing.
+ */
+static void
+stop_message(struct mig_run *run)
+{
+	const char *msg = drydock_error_message();
+	const char *dest = run->o->dst.path;
+	size_t n = strlen(msg) + strlen(dest) + 32;
+
+	if ((run->error = malloc(n)) == NULL)
+		return;
+	if (!mig_error_fatal())
+		snprintf(run->error, n, "%s", msg);
+	else if (strcmp(dest, "-") == 0)
+		snprintf(run->error, n, "standard output: %s", msg);
+	else if (strstr(msg, dest) == NULL)
+		snprintf(run->error, n, "destination '%s': %s", dest, msg);
+	else
+		snprintf(run->error, n, "%s", msg);
+}
+
+/*
+ * Images a stopped run had not finished are not at the destination
+ * (their names are written last), whatever they were doing.
+ */
+static void
+mark_unfinished(struct mig_run *run)
+{
+	size_t i;
+
+	if (run->o->verify_only || run->o->dry_run || run->dst.finished)
+		return;
+	for (i = 0; i < run->nroots; i++) {
+		if (run->roots[i].status != MIG_OK)
+			continue;
+		run->roots[i].status = MIG_SKIPPED;
+		free(run->roots[i].error);
+		run->roots[i].error =
+		    mig_strdup("not written: the run stopped first");
+	}
+}
+
 static int
 exit_for(struct mig_run *run, int error)
 {
@@ -400,11 +488,18 @@ main(int argc, char **argv)
 		rc = DRYDOCK_EXIT_USAGE;
 		goto done;
 	}
+	if (!archive_dest_ok(&o)) {
+		rc = DRYDOCK_EXIT_USAGE;
+		goto done;
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	/* a stream's reader gone is a write error (EPIPE), reported */
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
 	if ((error = mig_run_init(&run, &o)) < 0) {
 		fprintf(stderr, "%s: %s\n", MIG_NAME, drydock_error_message());
 		mig_run_release(&run);
@@ -412,8 +507,13 @@ main(int argc, char **argv)
 		goto done;
 	}
 	error = migrate(&run);
-	if (error < 0 && error != DRYDOCK_EINTR)
-		fprintf(stderr, "%s: %s\n", MIG_NAME, drydock_error_message());
+	if (error < 0 && error != DRYDOCK_EINTR) {
+		stop_message(&run);
+		fprintf(stderr, "%s: %s\n", MIG_NAME,
+		    run.error != NULL ? run.error : drydock_error_message());
+	}
+	if (error < 0)
+		mark_unfinished(&run);
 	run.seconds = (double)(mig_now_ns() - t0) / 1e9;
 	run.exit_code = rc = exit_for(&run, error);
 	if (mig_report(&run) < 0) {

@@ -129,12 +129,16 @@ struct mig_dest {
 	const char *path;
 	struct drydock_store *st;
 	struct drydock_ocilayout *lay;
-	/* archives: the tar being written to a temp file beside path */
+	/*
+	 * archives: the tar, written to a temporary file beside path and
+	 * renamed into place, or streamed to "-", a FIFO or a device
+	 */
 	struct drydock_archive_writer *aw;
-	int afd;
-	char *atmp;
+	struct drydock_outfile out;
+	int to_stdout; /* the archive takes stdout: the summary moves */
 	struct drydock_digestmap *written; /* blobs in the archive */
 	uint64_t archived, archived_bytes; /* blobs written into it */
+	int finished; /* mig_dest_finish() done: every image complete */
 	/* metadata written after every blob, at finish */
 	struct mig_pending *pend;
 	size_t npend, cappend;
@@ -174,6 +178,8 @@ struct mig_root {
 	struct drydock_digest dest_digest; /* differs after a conversion */
 	char *dest_media_type;
 	int lossy; /* docker-archive */
+	char *archive_name; /* docker-archive: the RepoTag, when it is not
+	                       repository:tag (a host added or dropped) */
 	char *note; /* what a lossy conversion changed */
 	uint64_t nblobs, bytes;
 	int verified; /* 1 ok, -1 failed, 0 not checked */
@@ -205,12 +211,13 @@ struct mig_run {
 	char **problems;
 	size_t nproblems, capproblems;
 	uint64_t foreign_skipped;
-	int failures; /* operational errors (exit 8) */
+	int failures; /* names not found, bad bytes sent into an archive */
 	int verify_failures;
 	int verify_ran;
 	int interrupted;
 	double seconds, verify_seconds;
 	int exit_code;
+	char *error; /* what stopped the run, for the report */
 	/* oci-archive import: its index.json, the catalogue's origin */
 	struct drydock_ocilayout_index *src_index;
 };
@@ -221,6 +228,14 @@ int mig_run_init(struct mig_run *run, struct mig_opts *o);
 void mig_run_release(struct mig_run *run);
 void mig_problem(struct mig_run *run, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/*
+ * 1 when the last error leaves the destination unwritable: out of space
+ * or quota, a read-only file system, a stream's reader gone.  Every later
+ * image would fail the same way, so the run stops (exit 8) instead of
+ * failing images one by one (exit 4), and wrappers pass the error up
+ * unchanged.
+ */
+int mig_error_fatal(void);
 /* A per-repository key for the digestmaps above. */
 void mig_repo_key(struct drydock_digest *out, const char *repo,
     const struct drydock_digest *d);
@@ -258,6 +273,11 @@ int mig_oci_archive_verify(struct mig_run *run);
 #define MIG_DOCKER_JSON_MAX (16u << 20) /* manifest.json, configs */
 /* rootfs.diff_ids of a config (a new reference) */
 int mig_docker_diff_ids(json_t **out, const char *cfg, size_t len);
+/*
+ * The RepoTag (tag NULL: the repositories key) that docker and our import
+ * both read back as repo.  @return 1 when it has a host before repo.
+ */
+int mig_docker_repotag(char *buf, size_t sz, const char *repo, const char *tag);
 /* 1 and *d when a name carries a digest (<hex>.json, <hex>.tar, ...) */
 int mig_docker_name_digest(struct drydock_digest *d, const char *name);
 int mig_docker_export(struct mig_run *run);

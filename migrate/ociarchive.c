@@ -121,15 +121,14 @@ out:
 	    run->dst.type == MIG_LOC_REGISTRY) {
 		char hex[DRYDOCK_DIGEST_STRMAX],
 		    path[DRYDOCK_DIGEST_STRMAX + 32];
-		char msg[DRYDOCK_ERROR_MSGMAX];
+		struct drydock_error saved = *drydock_error_last();
 
 		/* leave no empty blob directory behind */
-		snprintf(msg, sizeof(msg), "%s", drydock_error_message());
 		drydock_digest_hex(hex, d);
 		snprintf(path, sizeof(path), "blobs/%s/%.2s/%s",
 		    drydock_digest_alg_name(d->alg), hex, hex);
 		(void)drydock_store_rmdir(run->dst.st, path);
-		drydock_error_set(DRYDOCK_ERRCLASS_ARCHIVE, "%s", msg);
+		drydock_error_restore(&saved);
 	}
 	return error;
 }
@@ -139,6 +138,8 @@ entry_error(const char *archive, const char *entry, int error)
 {
 	char msg[DRYDOCK_ERROR_MSGMAX];
 
+	if (mig_error_fatal())
+		return error; /* the destination's fault, not the tar's */
 	snprintf(msg, sizeof(msg), "%s", drydock_error_message());
 	if (entry != NULL)
 		drydock_error_set(DRYDOCK_ERRCLASS_ARCHIVE,

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * report.c --- what a migration tells: the human summary (stderr, or
- * stdout unless --json - takes it) and the --json inventory, both built
- * from the same struct mig_run.
+ * report.c --- what a migration tells: the human summary (stdout, or
+ * stderr when --json - or the archive takes stdout) and the --json
+ * inventory, both built from the same struct mig_run.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +48,9 @@ root_json(const struct mig_root *r)
 	if (r->error != NULL)
 		json_object_set_new(o, "error", json_string(r->error));
 	json_object_set_new(o, "lossy", json_boolean(r->lossy));
+	if (r->archive_name != NULL)
+		json_object_set_new(
+		    o, "archive_name", json_string(r->archive_name));
 	if (r->note != NULL)
 		json_object_set_new(o, "note", json_string(r->note));
 	json_object_set_new(o, "blobs", json_integer((json_int_t)r->nblobs));
@@ -155,8 +158,24 @@ report_json(const struct mig_run *run)
 		json_object_set_new(j, "verify", v);
 	}
 	json_object_set_new(j, "seconds", json_real(run->seconds));
+	if (run->error != NULL)
+		json_object_set_new(j, "error", json_string(run->error));
 	json_object_set_new(j, "exit_code", json_integer(run->exit_code));
 	return j;
+}
+
+/* A RepoTag that is not repository:tag, said on stderr (also in --json). */
+static void
+renamed(const struct mig_run *run, const struct mig_root *r)
+{
+	if (run->o->src.type == MIG_LOC_DOCKER_ARCHIVE)
+		fprintf(stderr, "%s: RepoTag '%s' imported as %s:%s\n",
+		    MIG_NAME, r->archive_name, r->e->repo, r->e->tag);
+	else
+		fprintf(stderr,
+		    "%s: %s:%s written as RepoTag '%s': docker would take "
+		    "its first component for a registry host\n",
+		    MIG_NAME, r->e->repo, r->e->tag, r->archive_name);
 }
 
 static void
@@ -190,6 +209,8 @@ summary(const struct mig_run *run, FILE *f)
 		if (r->lossy && !run->o->quiet)
 			fprintf(f, "%s: %s%s%s: lossy: %s\n", MIG_NAME,
 			    r->e->repo, sep, name, r->note);
+		if (r->archive_name != NULL && !run->o->quiet)
+			renamed(run, r);
 		if (run->o->verbose && !run->o->quiet)
 			fprintf(f, "%s: %s %s%s%s %s -> %s\n", MIG_NAME,
 			    why_names[r->why], r->e->repo, sep, name,
@@ -238,7 +259,10 @@ mig_report(struct mig_run *run)
 	json_t *j;
 	int r = 0;
 
-	summary(run, dest != NULL && strcmp(dest, "-") == 0 ? stderr : stdout);
+	summary(run,
+	    run->dst.to_stdout || (dest != NULL && strcmp(dest, "-") == 0)
+	        ? stderr
+	        : stdout);
 	if (dest == NULL)
 		return 0;
 	if ((j = report_json(run)) == NULL)

@@ -2,6 +2,7 @@
 /*
  * run.c --- the state of one drydock-migrate run and small helpers.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,20 @@ mig_repo_key(struct drydock_digest *out, const char *repo,
 		memset(out, 0, sizeof(*out));
 }
 
+int
+mig_error_fatal(void)
+{
+	switch (drydock_error_last()->sys_errno) {
+	case ENOSPC:
+	case EDQUOT:
+	case EROFS:
+	case EPIPE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 void
 mig_problem(struct mig_run *run, const char *fmt, ...)
 {
@@ -79,7 +94,6 @@ mig_run_init(struct mig_run *run, struct mig_opts *o)
 
 	memset(run, 0, sizeof(*run));
 	run->o = o;
-	run->dst.afd = -1;
 	if ((error = drydock_blobcopy_new(&run->bc, o->link_mode, 0)) < 0 ||
 	    (error = drydock_digestmap_new(&run->placed, 1024)) < 0 ||
 	    (error = drydock_digestmap_new(&run->repo_done, 256)) < 0 ||
@@ -100,6 +114,7 @@ mig_run_release(struct mig_run *run)
 		free(run->roots[i].media_type);
 		free(run->roots[i].dest_media_type);
 		free(run->roots[i].note);
+		free(run->roots[i].archive_name);
 		free(run->roots[i].verify_error);
 	}
 	free(run->roots);
@@ -111,6 +126,7 @@ mig_run_release(struct mig_run *run)
 	for (i = 0; i < run->nproblems; i++)
 		free(run->problems[i]);
 	free(run->problems);
+	free(run->error);
 	drydock_digestmap_free(run->placed);
 	drydock_digestmap_free(run->repo_done);
 	drydock_digestmap_free(run->repo_linked);

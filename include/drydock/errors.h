@@ -72,6 +72,14 @@ void drydock_error_set_os(const char *fmt, ...)
 /* Forget the last error. */
 void drydock_error_clear(void);
 
+/*
+ * Put back an error saved by copying *drydock_error_last(), after cleanup
+ * that may have set another one (libgit2's git_error_restore).  Class and
+ * sys_errno come back with the message, so callers can still tell a full
+ * disk from bad input.
+ */
+void drydock_error_restore(const struct drydock_error *saved);
+
 /* Name of an error code ("ENOTFOUND"), for reports. */
 const char *drydock_error_code_name(int code);
 

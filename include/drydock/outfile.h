@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * outfile.h --- a report or metrics file that readers see whole or not at
- * all: written beside its name and renamed into place on commit, which is
- * what Prometheus' textfile collector and a cron job reading a --json
- * report need.  "-" is standard output; a FIFO or a device (/dev/stdout)
- * that already exists is written as it is.
+ * outfile.h --- an output file that readers see whole or not at all:
+ * written beside its name and renamed into place on commit, which is what
+ * Prometheus' textfile collector, a cron job reading a --json report and
+ * a backup reading an archive need.  What is not a regular file is never
+ * replaced: "-" is standard output, and so is a symlink to it
+ * (/dev/stdout, /proc/self/fd/1); a FIFO or a character device is written
+ * as it is, streaming; a symlink to a regular file is written through
+ * (the file it names is replaced, the link stays); a directory, a block
+ * device, a socket or a symlink to nothing is refused.
  */
 #ifndef DRYDOCK_OUTFILE_H
 #define DRYDOCK_OUTFILE_H
@@ -15,23 +19,57 @@ struct drydock_outfile {
 	FILE *f; /* write here between open and commit */
 	char *dest; /* as given (owned) */
 	char *tmp; /* the temporary name, or NULL when written directly */
+	char *target; /* what tmp replaces: dest, or the file a symlink
+	                 dest names (owned; NULL when written directly) */
+	unsigned flags; /* enum drydock_outfile_flags */
+};
+
+enum drydock_outfile_flags {
+	DRYDOCK_OUTFILE_SYNC = 1 << 0 /* fsync before the rename */
+};
+
+/* How dest is written (drydock_outfile_check). */
+enum drydock_outfile_kind {
+	DRYDOCK_OUTFILE_REPLACE = 0, /* a regular file, new or replaced */
+	DRYDOCK_OUTFILE_DIRECT = 1, /* a FIFO or character device, as is */
+	DRYDOCK_OUTFILE_STDOUT = 2 /* "-", or a symlink to our stdout */
 };
 
 /*
- * Open dest for writing.
+ * Say how dest would be written, without touching it.
+ *
+ * @param kind_out enum drydock_outfile_kind
+ * @return 0; DRYDOCK_EUNSUPPORTED when dest is a directory, a block
+ *         device, a socket or a symlink to nothing (the message says
+ *         which); DRYDOCK_ERROR when it cannot be looked at
+ */
+int drydock_outfile_check(int *kind_out, const char *dest);
+
+/*
+ * Open dest for writing.  Same as drydock_outfile_open_ext(of, dest, 0).
  *
  * @param of a caller-allocated struct, filled in; pass it to _commit or
  *        _abort, which release what it holds
- * @return 0, or DRYDOCK_ERROR with a message naming dest
+ * @return 0, DRYDOCK_EUNSUPPORTED (see _check), or DRYDOCK_ERROR with a
+ *         message naming dest
  */
 int drydock_outfile_open(struct drydock_outfile *of, const char *dest);
 
 /*
+ * Open dest for writing, with flags (enum drydock_outfile_flags).  A
+ * caller may also write to fileno(of->f) directly (an archive writer
+ * does), never to both.
+ */
+int drydock_outfile_open_ext(
+    struct drydock_outfile *of, const char *dest, unsigned flags);
+
+/*
  * Flush and close, then rename the temporary file into place.  On any
  * error (including one fprintf met earlier: ferror) the temporary file
- * is removed and dest is left as it was.
+ * is removed and dest is left as it was.  Standard output is flushed,
+ * not closed.
  *
- * @return 0, or DRYDOCK_ERROR with a message naming dest
+ * @return 0, or DRYDOCK_ERROR with a message naming dest (sys_errno set)
  */
 int drydock_outfile_commit(struct drydock_outfile *of);
 

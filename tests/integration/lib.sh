@@ -42,6 +42,7 @@ REG_PORT=""
 REG=""
 REG_ROOT=""
 BG_PIDS=()
+MOUNTS=()
 _n=0
 _failed=0
 _finished=0
@@ -85,6 +86,9 @@ _cleanup() {
 		kill -9 "$p" 2>/dev/null
 	done
 	stop_registry
+	for p in "${MOUNTS[@]}"; do
+		umount -l "$p" 2>/dev/null
+	done
 	if [ "$_finished" = 0 ] && [ "$rc" -eq 0 ]; then
 		echo "Bail out! script ended without finish"
 		rc=1
@@ -845,6 +849,14 @@ run_migrate() {
 	MIG_RC=$?
 	cat "$T/mig.err" >>"$T/mig.all.err"
 	return 0
+}
+
+# mount_tmpfs DIR [OPTIONS]: a tmpfs (default size=1m) at DIR, created, and
+# unmounted when the script ends; returns 1 where mounting is not allowed
+mount_tmpfs() {
+	mkdir -p "$1" || return 1
+	mount -t tmpfs -o "${2:-size=1m}" tmpfs "$1" 2>/dev/null || return 1
+	MOUNTS+=("$1")
 }
 
 # assert_mig_rc EXPECTED MESSAGE: compare with $MIG_RC of the last run_migrate

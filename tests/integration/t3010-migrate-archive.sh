@@ -17,7 +17,8 @@ for ext in tar tar.gz tar.zst; do
 	assert_mig_rc 0 "registry -> oci-archive:x.$ext with --verify"
 	assert_jq "$T/x-$ext.json" '[.summary.tags, .summary.referrers, .verify.ok]' \
 	    '[7,2,true]' "x.$ext: 7 tags, 2 referrers, verified"
-	assert_eq "" "$(ls "$T" | grep "x.$ext.drydock-")" "x.$ext: no temporary file left"
+	assert_eq "" "$(ls "$T" | grep -e "^x\.$ext\.tmp\." -e "^x\.$ext\.drydock-")" \
+	    "x.$ext: no temporary file left"
 done
 assert_true "x.tar.gz is gzip" sh -c "gzip -t '$T/x.tar.gz'"
 assert_true "x.tar.zst is zstd" sh -c "zstd -tq '$T/x.tar.zst'"

@@ -4,6 +4,7 @@
  * '..', absolute names, links and special files, confined link targets,
  * size caps) and the reproducible writer.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -395,6 +396,38 @@ test_archive__compression_for(void **state)
 	    drydock_archive_compression_for("zst"), DRYDOCK_ARCHIVE_PLAIN);
 }
 
+/*
+ * A full disk is an OS error with its errno, not libarchive's bare
+ * "Write error": drydock-migrate exits 8 on it and names the reason.
+ */
+static void
+test_archive__write_error_keeps_errno(void **state)
+{
+	struct drydock_archive_writer *w = NULL;
+	int fd, error;
+
+	(void)state;
+	fd = open("/dev/full", O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(
+	    drydock_archive_writer_open(&w, fd, DRYDOCK_ARCHIVE_PLAIN), 0);
+	/* a block's worth and more: libarchive writes before the close */
+	error = drydock_archive_writer_begin(w, "big", 64 << 10);
+	if (error == 0) {
+		static char zeros[64 << 10];
+
+		error = drydock_archive_writer_data(w, zeros, sizeof(zeros));
+	}
+	if (error == 0)
+		error = drydock_archive_writer_close(w);
+	assert_int_equal(error, DRYDOCK_ERROR);
+	assert_int_equal(drydock_error_last()->sys_errno, ENOSPC);
+	assert_non_null(
+	    strstr(drydock_error_message(), "No space left on device"));
+	drydock_archive_writer_free(w);
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -411,6 +444,7 @@ main(void)
 	        test_archive__not_a_tar, setup, teardown),
 	    cmocka_unit_test(test_archive__compression_for),
 	    cmocka_unit_test(test_archive__compress_decompress),
+	    cmocka_unit_test(test_archive__write_error_keeps_errno),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

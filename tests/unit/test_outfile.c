@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* test_outfile.c --- report files written whole: beside, then renamed. */
+/*
+ * test_outfile.c --- output files written whole (beside, then renamed),
+ * or as they are when they are not regular files, or refused.
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -194,6 +197,73 @@ test_outfile__fifo_written_directly(void **state)
 	assert_string_equal(buf, "fifo");
 }
 
+static void
+test_outfile__symlink_written_through(void **state)
+{
+	const char *dir = *state;
+	struct drydock_outfile of;
+	char real[512], link[512], buf[256];
+	FILE *f;
+
+	snprintf(real, sizeof(real), "%s/r.json", dir);
+	snprintf(link, sizeof(link), "%s/l.json", dir);
+	assert_int_equal(symlink("r.json", link), 0);
+	/* a symlink to nothing: where would the file go? */
+	assert_int_equal(drydock_outfile_open(&of, link), DRYDOCK_EUNSUPPORTED);
+	assert_non_null(strstr(drydock_error_message(), "symlink to nothing"));
+	assert_null(of.f);
+
+	assert_non_null(f = fopen(real, "w"));
+	fputs("old", f);
+	fclose(f);
+	assert_int_equal(
+	    drydock_outfile_open_ext(&of, link, DRYDOCK_OUTFILE_SYNC), 0);
+	fputs("new", of.f);
+	assert_int_equal(drydock_outfile_commit(&of), 0);
+	/* the file the link names was replaced; the link is still a link */
+	assert_int_equal(readlink(link, buf, sizeof(buf) - 1), 6);
+	buf[6] = '\0';
+	assert_string_equal(buf, "r.json");
+	slurp(buf, sizeof(buf), real);
+	assert_string_equal(buf, "new");
+	entries(buf, sizeof(buf), dir);
+	assert_string_equal(buf, "l.json r.json");
+}
+
+static void
+test_outfile__kinds(void **state)
+{
+	const char *dir = *state;
+	struct drydock_outfile of;
+	char path[512], link[512];
+	int kind;
+
+	assert_int_equal(drydock_outfile_check(&kind, "-"), 0);
+	assert_int_equal(kind, DRYDOCK_OUTFILE_STDOUT);
+	assert_int_equal(drydock_outfile_check(&kind, "/dev/null"), 0);
+	assert_int_equal(kind, DRYDOCK_OUTFILE_DIRECT);
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(drydock_outfile_check(&kind, path), 0);
+	assert_int_equal(kind, DRYDOCK_OUTFILE_DIRECT);
+	snprintf(path, sizeof(path), "%s/new.json", dir);
+	assert_int_equal(drydock_outfile_check(&kind, path), 0);
+	assert_int_equal(kind, DRYDOCK_OUTFILE_REPLACE);
+	/* /dev/stdout is a symlink to our stdout, whatever that is */
+	snprintf(link, sizeof(link), "%s/stdout", dir);
+	assert_int_equal(symlink("/proc/self/fd/1", link), 0);
+	assert_int_equal(drydock_outfile_check(&kind, link), 0);
+	assert_int_equal(kind, DRYDOCK_OUTFILE_STDOUT);
+
+	/* a directory is refused, and left alone */
+	assert_int_equal(
+	    drydock_outfile_check(&kind, dir), DRYDOCK_EUNSUPPORTED);
+	assert_non_null(strstr(drydock_error_message(), "is a directory"));
+	assert_int_equal(drydock_outfile_open(&of, dir), DRYDOCK_EUNSUPPORTED);
+	assert_null(of.f);
+	assert_null(of.tmp);
+}
+
 int
 main(void)
 {
@@ -208,6 +278,10 @@ main(void)
 	        test_outfile__check, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_outfile__fifo_written_directly, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_outfile__symlink_written_through, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_outfile__kinds, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
