@@ -370,8 +370,8 @@ run_fsck(const struct fsck_opts *o, struct drydock_store *st, const char *root)
 	int error, rc;
 
 	/* -p changes the store: a report it cannot write stops it first */
-	if ((o->json && drydock_outfile_check(o->json) < 0) ||
-	    (o->metrics && drydock_outfile_check(o->metrics) < 0)) {
+	if ((o->json && drydock_outfile_check(NULL, o->json) < 0) ||
+	    (o->metrics && drydock_outfile_check(NULL, o->metrics) < 0)) {
 		fprintf(stderr, "drydock-fsck: %s; nothing was checked\n",
 		    drydock_error_message());
 		return DRYDOCK_EXIT_OPERATIONAL;

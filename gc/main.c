@@ -271,8 +271,8 @@ run_gc(struct gc_opts *o, struct drydock_store *st)
 	 * registry: a report that cannot be written must stop the run before
 	 * anything is removed, not after.
 	 */
-	if ((o->json && drydock_outfile_check(o->json) < 0) ||
-	    (o->metrics && drydock_outfile_check(o->metrics) < 0)) {
+	if ((o->json && drydock_outfile_check(NULL, o->json) < 0) ||
+	    (o->metrics && drydock_outfile_check(NULL, o->metrics) < 0)) {
 		fprintf(stderr, "drydock-gc: %s; nothing was removed\n",
 		    drydock_error_message());
 		return DRYDOCK_EXIT_OPERATIONAL;

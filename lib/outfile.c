@@ -92,14 +92,52 @@ replace:
 	return 0;
 }
 
+/*
+ * Prove dest writable without leaving a trace: a FIFO or a device by its
+ * permissions (opening a FIFO now would wait for its reader), a file by a
+ * temporary file made beside target and removed at once.
+ */
+static int
+probe(int kind, const char *dest, const char *target)
+{
+	char *tmp = NULL;
+	size_t n;
+	int fd;
+
+	if (kind == DRYDOCK_OUTFILE_STDOUT)
+		return 0;
+	if (kind == DRYDOCK_OUTFILE_DIRECT) {
+		if (access(dest, W_OK) != 0)
+			goto fail;
+		return 0;
+	}
+	n = strlen(target) + 32;
+	if ((tmp = malloc(n)) == NULL)
+		goto fail;
+	snprintf(tmp, n, "%s.tmp.XXXXXX", target);
+	if ((fd = mkstemp(tmp)) < 0)
+		goto fail;
+	close(fd);
+	unlink(tmp);
+	free(tmp);
+	return 0;
+fail:
+	drydock_error_set_os("cannot write '%s'", dest);
+	free(tmp);
+	return DRYDOCK_ERROR;
+}
+
 int
 drydock_outfile_check(int *kind_out, const char *dest)
 {
 	char *target = NULL;
-	int error;
+	int error, kind;
 
-	error = classify(kind_out, &target, dest);
+	if ((error = classify(&kind, &target, dest)) == 0)
+		error = probe(kind, dest, target);
 	free(target);
+	if (error == 0 && kind_out != NULL)
+		*kind_out = kind;
 	return error;
 }
 
@@ -218,44 +256,6 @@ out:
 	of->f = NULL;
 	errno = saved;
 	return bad ? -1 : 0;
-}
-
-int
-drydock_outfile_check(const char *dest)
-{
-	struct stat sb;
-	char *tmp = NULL;
-	size_t n;
-	int fd;
-
-	if (strcmp(dest, "-") == 0)
-		return 0;
-	if (stat(dest, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-		errno = EISDIR;
-		goto fail;
-	}
-	if (stat(dest, &sb) == 0 && !S_ISREG(sb.st_mode)) {
-		/* written as it is; opening a FIFO would wait for a reader */
-		if (access(dest, W_OK) != 0)
-			goto fail;
-		return 0;
-	}
-	n = strlen(dest) + 32;
-	if ((tmp = malloc(n)) == NULL) {
-		drydock_error_set_os("out of memory");
-		return DRYDOCK_ERROR;
-	}
-	snprintf(tmp, n, "%s.tmp.XXXXXX", dest);
-	if ((fd = mkstemp(tmp)) < 0)
-		goto fail;
-	close(fd);
-	unlink(tmp);
-	free(tmp);
-	return 0;
-fail:
-	drydock_error_set_os("cannot write '%s'", dest);
-	free(tmp);
-	return DRYDOCK_ERROR;
 }
 
 int

@@ -36,12 +36,18 @@ enum drydock_outfile_kind {
 };
 
 /*
- * Say how dest would be written, without touching it.
+ * Say how dest would be written, and prove that it can be, before a run
+ * changes anything: a tool that deletes calls this first, so that a
+ * report its operator relies on is never lost after the deed.  A FIFO or
+ * a device must be writable to us (it is not opened: a FIFO would wait for
+ * its reader); for a file, a temporary file is made beside it and removed
+ * at once.  Nothing is left behind.
  *
- * @param kind_out enum drydock_outfile_kind
+ * @param kind_out enum drydock_outfile_kind, or NULL
  * @return 0; DRYDOCK_EUNSUPPORTED when dest is a directory, a block
  *         device, a socket or a symlink to nothing (the message says
- *         which); DRYDOCK_ERROR when it cannot be looked at
+ *         which); DRYDOCK_ERROR when it cannot be looked at or written (a
+ *         missing directory, no permission, a read-only file system)
  */
 int drydock_outfile_check(int *kind_out, const char *dest);
 
@@ -72,19 +78,6 @@ int drydock_outfile_open_ext(
  * @return 0, or DRYDOCK_ERROR with a message naming dest (sys_errno set)
  */
 int drydock_outfile_commit(struct drydock_outfile *of);
-
-/*
- * Check, before a run changes anything, that dest can be written: "-";
- * an existing FIFO or device we may write; or a directory where a file
- * can be created beside dest (one is made and removed at once).  A tool
- * that deletes calls this first, so that a report its operator relies on
- * is never lost after the deed.  Nothing is left behind.
- *
- * @return 0, or DRYDOCK_ERROR with a message naming dest and the reason
- *         (a directory, a missing directory, no permission, a read-only
- *         file system)
- */
-int drydock_outfile_check(const char *dest);
 
 /* Give up: close and remove the temporary file.  NULL-safe, idempotent. */
 void drydock_outfile_abort(struct drydock_outfile *of);

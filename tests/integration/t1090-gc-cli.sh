@@ -92,7 +92,7 @@ assert_rc 0 "--json -"
 assert_true "stdout is one JSON document" jq -e '.tool == "drydock-gc"' \
     "$T/gc.out"
 # a report file is written beside itself and renamed; a FIFO or a device
-# (here /dev/stdout) is written as it is
+# (here one like /dev/stdout) is written as it is
 mkdir "$T/rep"
 run_gc -n --grace 0 -m --json "$T/rep/r.json" "$root"
 assert_jq "$T/rep/r.json" '[.tool, (.removed | length > 0)]' \
@@ -101,10 +101,15 @@ assert_eq "r.json" "$(ls -A "$T/rep")" "no temporary file left beside it"
 assert_true "--json FILE and --json - say the same" \
     test "$(jq -S .removed "$T/rep/r.json")" = \
     "$(run_gc -n --grace 0 -m --json - "$root"; jq -S .removed "$T/gc.out")"
-run_gc -n -q --grace 0 --json /dev/stdout "$root"
+# a symlink to our stdout as /dev/stdout is, made here: a binary that
+# replaced the link would replace this one, never the machine's /dev/stdout
+ln -s /proc/self/fd/1 "$T/stdout"
+run_gc -n -q --grace 0 --json "$T/stdout" "$root"
 assert_rc 0 "--json /dev/stdout"
 assert_true "--json /dev/stdout: one JSON document on stdout" \
     jq -e '.tool == "drydock-gc"' "$T/gc.out"
+assert_true "--json /dev/stdout: the symlink is still a symlink" \
+    test -L "$T/stdout"
 
 # --config FILE: the root and the cache warning come from config.yml
 write_registry_config "$T/config.yml" "$root"

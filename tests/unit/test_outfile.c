@@ -143,24 +143,26 @@ test_outfile__check(void **state)
 	char path[512], buf[512];
 
 	/* writable: "-", a new file, an existing file, a FIFO, a device */
-	assert_int_equal(drydock_outfile_check("-"), 0);
+	assert_int_equal(drydock_outfile_check(NULL, "-"), 0);
 	snprintf(path, sizeof(path), "%s/r.json", dir);
-	assert_int_equal(drydock_outfile_check(path), 0);
+	assert_int_equal(drydock_outfile_check(NULL, path), 0);
 	entries(buf, sizeof(buf), dir);
 	assert_string_equal(buf, ""); /* the probe left nothing */
-	assert_int_equal(drydock_outfile_check("/dev/null"), 0);
+	assert_int_equal(drydock_outfile_check(NULL, "/dev/null"), 0);
 	snprintf(path, sizeof(path), "%s/fifo", dir);
 	assert_int_equal(mkfifo(path, 0600), 0);
-	assert_int_equal(drydock_outfile_check(path), 0); /* does not block */
+	/* does not block */
+	assert_int_equal(drydock_outfile_check(NULL, path), 0);
 	/* not writable: a missing directory, a directory, through a file */
 	snprintf(path, sizeof(path), "%s/no/such/dir/r.json", dir);
-	assert_int_equal(drydock_outfile_check(path), DRYDOCK_ERROR);
+	assert_int_equal(drydock_outfile_check(NULL, path), DRYDOCK_ERROR);
 	assert_non_null(strstr(drydock_error_message(), "r.json"));
 	assert_non_null(strstr(drydock_error_message(), "No such file"));
-	assert_int_equal(drydock_outfile_check(dir), DRYDOCK_ERROR);
-	assert_non_null(strstr(drydock_error_message(), "Is a directory"));
+	assert_int_equal(
+	    drydock_outfile_check(NULL, dir), DRYDOCK_EUNSUPPORTED);
+	assert_non_null(strstr(drydock_error_message(), "is a directory"));
 	snprintf(path, sizeof(path), "%s/fifo/r.json", dir);
-	assert_int_equal(drydock_outfile_check(path), DRYDOCK_ERROR);
+	assert_int_equal(drydock_outfile_check(NULL, path), DRYDOCK_ERROR);
 	assert_non_null(strstr(drydock_error_message(), "Not a directory"));
 	entries(buf, sizeof(buf), dir);
 	assert_string_equal(buf, "fifo");
