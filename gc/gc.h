@@ -136,11 +136,20 @@ struct gc_scan_upload {
 	char *id, *path;
 };
 
+/* A manifest reduced to what the mark follows (parse.c). */
+struct gc_parsed {
+	int rc; /* 0; DRYDOCK_ENOTFOUND (no data); or why it does not parse */
+	char *message; /* why, when it does not parse */
+	int is_index;
+	int has_subject;
+	struct drydock_digest subject;
+	struct drydock_digest *refs; /* config, layers or children, in order */
+	size_t nrefs;
+};
+
 struct gc_scan_mf {
 	struct drydock_digest digest;
-	char *buf;
-	size_t len;
-	int rc; /* 0 or DRYDOCK_ENOTFOUND */
+	struct gc_parsed parsed;
 	int taken;
 };
 
@@ -264,13 +273,21 @@ int gc_mark_from(struct gc_run *run, uint32_t repo, int repo_fd, uint32_t root);
 typedef int (*gc_scan_cb)(struct gc_run *run, struct gc_scan *scan);
 /* Every repository, scanned by worker threads, handed to cb in order. */
 int gc_scan_foreach(struct gc_run *run, gc_scan_cb cb);
-/* A manifest read ahead for the repository being replayed: 1 if taken. */
+/*
+ * A manifest read and parsed ahead for the repository being replayed: 1
+ * if taken (*out then owns what it holds), 0 if the mark must read it.
+ */
 int gc_scan_take_manifest(struct gc_run *run, const struct drydock_digest *d,
-    char **buf_out, size_t *len_out, int *rc_out);
+    struct gc_parsed *out);
 void gc_scan_release(struct gc_scan *scan);
 /* fn(i, arg) for every i < n, on up to jobs threads; DRYDOCK_EINTR. */
 int gc_parallel_for(
     size_t n, int jobs, void (*fn)(size_t i, void *arg), void *arg);
+
+/* parse.c */
+/* 0 (p filled in, p->rc says whether it parsed) or DRYDOCK_ERROR (memory) */
+int gc_parse_manifest(struct gc_parsed *p, const char *buf, size_t len);
+void gc_parsed_release(struct gc_parsed *p);
 
 /* plan.c */
 int gc_plan(struct gc_run *run);

@@ -60,6 +60,64 @@ add_link(struct gc_run *run, uint32_t repo, int kind,
 	return 0;
 }
 
+/* Intern what a parsed manifest references into gm. */
+static int
+intern_refs(
+    struct gc_run *run, struct gc_manifest *gm, const struct gc_parsed *p)
+{
+	uint32_t rid;
+	size_t i;
+	int error;
+
+	gm->is_index = (uint8_t)p->is_index;
+	if (p->has_subject &&
+	    (error = gc_id(&gm->subject, run, &p->subject)) < 0)
+		return error;
+	for (i = 0; i < p->nrefs; i++) {
+		if ((error = gc_id(&rid, run, &p->refs[i])) < 0 ||
+		    (error = push_u32(
+		         &run->refs, &run->nrefs, &run->caprefs, rid)) < 0)
+			return error;
+		gm->nrefs++;
+	}
+	return 0;
+}
+
+/*
+ * The manifest as a scanning thread parsed it, or read and parsed here
+ * (not read ahead: too large, over the read-ahead budget, or reached from
+ * another repository).  0 with p->rc set, or a read problem already
+ * reported (p->rc < 0, p->message NULL).
+ */
+static int
+get_parsed(struct gc_run *run, const struct drydock_digest *d, const char *path,
+    const char *dstr, struct gc_parsed *p)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int r, error;
+
+	if (gc_scan_take_manifest(run, d, p))
+		return 0;
+	memset(p, 0, sizeof(*p));
+	r = drydock_store_blob_read(
+	    &buf, &len, run->st, d, GC_MANIFEST_READ_MAX);
+	if (r == DRYDOCK_ENOTFOUND) {
+		p->rc = r;
+		return 0;
+	}
+	if (r < 0) {
+		drydock_store_problem(run->st, path, r,
+		    "cannot read manifest %s: %s", dstr,
+		    drydock_error_message());
+		p->rc = r;
+		return 0;
+	}
+	error = gc_parse_manifest(p, buf, len);
+	free(buf);
+	return error;
+}
+
 /*
  * Load a manifest once for the whole run and keep only its references.
  * A missing or unparsable manifest is remembered as such.
@@ -67,13 +125,11 @@ add_link(struct gc_run *run, uint32_t repo, int kind,
 static int
 load_manifest(struct gc_run *run, uint32_t id)
 {
-	struct drydock_manifest *m = NULL;
 	struct gc_manifest gm;
+	struct gc_parsed p;
 	struct drydock_digest d = run->ids[id];
-	char *buf = NULL, dstr[DRYDOCK_DIGEST_STRMAX], path[256];
-	size_t len = 0, i, n;
-	uint32_t rid;
-	int error = 0, r;
+	char dstr[DRYDOCK_DIGEST_STRMAX], path[256];
+	int error = 0;
 
 	if (run->flags[id] & GC_LOADED)
 		return 0;
@@ -84,61 +140,32 @@ load_manifest(struct gc_run *run, uint32_t id)
 	drydock_digest_format(dstr, &d);
 	drydock_store_blob_path(path, sizeof(path), &d);
 
-	if (!gc_scan_take_manifest(run, &d, &buf, &len, &r))
-		r = drydock_store_blob_read(
-		    &buf, &len, run->st, &d, GC_MANIFEST_READ_MAX);
-	if (r == DRYDOCK_ENOTFOUND) {
+	if ((error = get_parsed(run, &d, path, dstr, &p)) < 0)
+		return error;
+	if (p.rc == DRYDOCK_ENOTFOUND) {
 		/*
 		 * Only a tag, a revision or an index reaches here: what the
 		 * manifest named is unknown, as for an unparsable one.
 		 */
-		drydock_store_problem(run->st, path, r,
+		drydock_store_problem(run->st, path, p.rc,
 		    "manifest %s is missing (its data file is gone); every "
 		    "blob its repository links is kept",
 		    dstr);
 		gm.state = GC_MF_MISSING;
-		goto store;
-	}
-	if (r < 0) {
-		drydock_store_problem(run->st, path, r,
-		    "cannot read manifest %s: %s", dstr,
-		    drydock_error_message());
+	} else if (p.rc < 0) {
+		if (p.message != NULL)
+			drydock_store_problem(run->st, path, p.rc,
+			    "cannot parse manifest %s: %s", dstr, p.message);
 		gm.state = GC_MF_CORRUPT;
-		goto store;
-	}
-	if ((r = drydock_manifest_parse(&m, buf, len)) < 0) {
-		drydock_store_problem(run->st, path, r,
-		    "cannot parse manifest %s: %s", dstr,
-		    drydock_error_message());
-		gm.state = GC_MF_CORRUPT;
-		goto store;
-	}
-	gm.is_index = (uint8_t)drydock_manifest_is_index(m);
-	n = drydock_manifest_ref_count(m);
-	for (i = 0; i < n; i++) {
-		const struct drydock_descriptor *desc =
-		    drydock_manifest_ref(m, i);
-
-		if ((error = gc_id(&rid, run, &desc->digest)) < 0)
-			goto out;
-		if (desc->role == DRYDOCK_REF_SUBJECT) {
-			gm.subject = rid;
-			continue;
-		}
-		if ((error = push_u32(
-		         &run->refs, &run->nrefs, &run->caprefs, rid)) < 0)
-			goto out;
-		gm.nrefs++;
-	}
-store:
+	} else if ((error = intern_refs(run, &gm, &p)) < 0)
+		goto out;
 	if ((error = gc__grow((void **)&run->manifests, &run->capmanifests,
 	         run->nmanifests + 1, sizeof(*run->manifests))) < 0)
 		goto out;
 	run->manifests[run->nmanifests] = gm;
 	run->mf[id] = (uint32_t)run->nmanifests++;
 out:
-	drydock_manifest_free(m);
-	free(buf);
+	gc_parsed_release(&p);
 	return error;
 }
 

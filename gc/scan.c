@@ -192,11 +192,15 @@ mf_cmp(const void *a, const void *b)
 	    drydock_digest_alg_size(x->digest.alg));
 }
 
-/* Read the repository's manifests ahead (within a budget). */
+/*
+ * Read the repository's manifests ahead (within a budget) and parse them
+ * here, in a worker: the marking thread then only interns their digests.
+ */
 static int
 read_manifests(struct gc_run *run, struct gc_scan *s)
 {
 	size_t i, used = 0;
+	int error = 0;
 
 	for (i = 0; i < s->nrevs && used < SCAN_MF_BUDGET; i++) {
 		struct gc_scan_mf *m;
@@ -218,12 +222,17 @@ read_manifests(struct gc_run *run, struct gc_scan *s)
 			free(buf);
 			return DRYDOCK_ERROR;
 		}
-		m = &s->mfs[s->nmfs++];
+		m = &s->mfs[s->nmfs];
+		memset(m, 0, sizeof(*m));
 		m->digest = s->revs[i].digest;
-		m->buf = buf;
-		m->len = len;
-		m->rc = r;
-		m->taken = 0;
+		if (r == DRYDOCK_ENOTFOUND)
+			m->parsed.rc = r;
+		else
+			error = gc_parse_manifest(&m->parsed, buf, len);
+		free(buf);
+		if (error < 0)
+			return error;
+		s->nmfs++;
 		used += len;
 	}
 	drydock_error_clear();
@@ -353,7 +362,7 @@ gc_scan_release(struct gc_scan *s)
 	}
 	free(s->uploads);
 	for (i = 0; i < s->nmfs; i++)
-		free(s->mfs[i].buf);
+		gc_parsed_release(&s->mfs[i].parsed);
 	free(s->mfs);
 	problems_release(&s->problems);
 	problems_release(&s->upload_problems);
@@ -364,8 +373,8 @@ gc_scan_release(struct gc_scan *s)
 }
 
 int
-gc_scan_take_manifest(struct gc_run *run, const struct drydock_digest *d,
-    char **buf_out, size_t *len_out, int *rc_out)
+gc_scan_take_manifest(
+    struct gc_run *run, const struct drydock_digest *d, struct gc_parsed *out)
 {
 	struct gc_scan *s = run->scan_cur;
 	struct gc_scan_mf key, *m;
@@ -378,12 +387,8 @@ gc_scan_take_manifest(struct gc_run *run, const struct drydock_digest *d,
 	if (m == NULL || m->taken)
 		return 0;
 	m->taken = 1;
-	*buf_out = m->buf;
-	*len_out = m->len;
-	*rc_out = m->rc;
-	m->buf = NULL;
-	if (m->rc == DRYDOCK_ENOTFOUND)
-		drydock_error_set(DRYDOCK_ERRCLASS_STORE, "no such blob");
+	*out = m->parsed;
+	memset(&m->parsed, 0, sizeof(m->parsed));
 	return 1;
 }
 
