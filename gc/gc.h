@@ -67,6 +67,7 @@ struct gc_link {
 	uint32_t target; /* digest id of the content; == id unless alias */
 	int8_t status; /* 0, DRYDOCK_ENOTFOUND (no link file), <0 bad */
 	uint8_t kind; /* enum gc_link_kind */
+	uint8_t probed; /* layer links: status and mtime are known */
 	int64_t mtime_ns;
 };
 
@@ -80,6 +81,8 @@ struct gc_repo {
 	int bad_tags; /* tags whose current link is missing or bad */
 	int uploads; /* uploads left after the plan */
 	int kept_revisions; /* revisions kept */
+	int empty; /* an empty directory: debris of an interrupted removal */
+	int64_t mtime_ns; /* the empty directory's */
 	int64_t layers_mtime_ns; /* _layers/sha256 directory at walk time */
 	int64_t revs_mtime_ns; /* _manifests/revisions/sha256 at walk time */
 };
@@ -155,7 +158,8 @@ struct gc_scan_mf {
 
 struct gc_scan {
 	char *name, *path; /* from the listing */
-	unsigned has;
+	unsigned has; /* 0: an empty directory (nothing to scan) */
+	int64_t mtime_ns; /* an empty directory's */
 	struct drydock_repo_info ri; /* opened by the worker */
 	char *ri_path;
 	int opened, ready;

@@ -56,6 +56,8 @@ add_link(struct gc_run *run, uint32_t repo, int kind,
 	l->target = target;
 	l->status = (int8_t)(li->status < -127 ? -127 : li->status);
 	l->kind = (uint8_t)kind;
+	/* layer links are walked by name: plan.c probes those it needs */
+	l->probed = kind != GC_LINK_LAYER;
 	l->mtime_ns = li->mtime_ns;
 	return 0;
 }
@@ -633,6 +635,12 @@ mark_repo(struct gc_run *run, struct gc_scan *s)
 	gc_progress(run, "marking", run->nrepos, 0);
 	if (run->nrepos == run->signal_at)
 		raise(SIGTERM); /* the test hook: a signal in mid-mark */
+	if (s->has == 0) {
+		/* a removal killed between its last rmdir and the next */
+		repo->empty = 1;
+		repo->mtime_ns = s->mtime_ns;
+		goto out;
+	}
 	if (!drydock_reference_is_repo(s->name)) {
 		/* the registry cannot serve it, but who knows what reads it */
 		repo->tainted = 2;

@@ -118,7 +118,12 @@ plan_blobs(struct gc_run *run, struct probes *ps)
 		if (run->blind != NULL)
 			continue; /* see gc_problem(): nothing is provably
 			             unneeded */
-		if (gc_is_young(run, p->mtime)) {
+		if (run->flags[p->id] & GC_MARKED) {
+			run->nmarked++; /* held by a link that is a problem */
+			continue;
+		}
+		if (gc_is_young(run, p->mtime) ||
+		    (run->flags[p->id] & GC_YOUNG)) {
 			run->flags[p->id] |= GC_YOUNG;
 			run->kept_by_grace++;
 			continue;
@@ -144,6 +149,104 @@ link_dir(
 	snprintf(buf, bufsz, "repositories/%s/_layers/%s/%s",
 	    run->repos[l->repo].name, drydock_digest_alg_name(d->alg),
 	    drydock_digest_hex(hex, d));
+}
+
+/*
+ * The layer links that may go: those naming a blob no manifest marked, in a
+ * repository that is not suspect.  The mark walked links by name only (a
+ * link is no root, and its content is fsck's to check); these few are
+ * stat'ed here, in parallel, for whether the link file exists and how
+ * young it is.  A young link keeps its blob: a push in flight (a layer
+ * mounted or uploaded, its manifest yet to come) needs it.
+ */
+struct link_probe {
+	size_t link; /* index into run->links */
+	int r; /* what the stat met: 0, DRYDOCK_ENOTFOUND or a problem */
+	char *message; /* the problem, when r < 0 but not ENOTFOUND */
+};
+
+struct link_probes {
+	struct gc_run *run;
+	struct link_probe *v;
+	size_t n, cap;
+};
+
+static void
+probe_link(size_t i, void *arg)
+{
+	struct link_probes *lp = arg;
+	struct gc_run *run = lp->run;
+	struct link_probe *p = &lp->v[i];
+	struct gc_link *l = &run->links[p->link];
+	char path[1024];
+	int r;
+
+	link_dir(path, sizeof(path) - 8, run, l);
+	strcat(path, "/link");
+	p->r = r =
+	    drydock_store_stat(run->st, -1, path, NULL, &l->mtime_ns, NULL);
+	if (r == DRYDOCK_ENOTFOUND) {
+		/* an empty link directory: its own age decides */
+		l->status = DRYDOCK_ENOTFOUND;
+		*strrchr(path, '/') = '\0';
+		if (drydock_store_stat(
+		        run->st, -1, path, NULL, &l->mtime_ns, NULL) < 0)
+			l->mtime_ns = INT64_MAX; /* gone or odd: keep it */
+	} else if (r < 0) {
+		/* a symlink or worse: reported, and it and its blob kept */
+		l->status = (int8_t)(r < -127 ? -127 : r);
+		p->message = strdup(drydock_error_message());
+	}
+	l->probed = 1;
+	drydock_error_clear();
+}
+
+static int
+probe_links(struct gc_run *run)
+{
+	struct link_probes lp = {run, NULL, 0, 0};
+	size_t i;
+	int error = 0;
+
+	for (i = 0; i < run->nlinks; i++) {
+		const struct gc_link *l = &run->links[i];
+
+		if (l->kind != GC_LINK_LAYER || l->probed ||
+		    run->repos[l->repo].tainted ||
+		    ((run->flags[l->id] | run->flags[l->target]) & GC_MARKED))
+			continue;
+		if ((error = gc__grow(
+		         (void **)&lp.v, &lp.cap, lp.n + 1, sizeof(*lp.v))) < 0)
+			goto out;
+		memset(&lp.v[lp.n], 0, sizeof(*lp.v));
+		lp.v[lp.n++].link = i;
+	}
+	if ((error = gc_parallel_for(lp.n, run->opts->jobs, probe_link, &lp)) <
+	    0)
+		goto out;
+	for (i = 0; i < lp.n; i++) {
+		const struct link_probe *p = &lp.v[i];
+		const struct gc_link *l = &run->links[p->link];
+		char path[1024];
+
+		if (l->status == 0 && gc_is_young(run, l->mtime_ns)) {
+			run->flags[l->id] |= GC_YOUNG;
+			run->flags[l->target] |= GC_YOUNG;
+		} else if (p->r < 0 && p->r != DRYDOCK_ENOTFOUND) {
+			/* what the registry would read there is unknown */
+			run->flags[l->id] |= GC_MARKED;
+			run->flags[l->target] |= GC_MARKED;
+			link_dir(path, sizeof(path) - 8, run, l);
+			strcat(path, "/link");
+			drydock_store_problem(run->st, path, p->r, "%s",
+			    p->message ? p->message : "cannot stat");
+		}
+	}
+out:
+	for (i = 0; i < lp.n; i++)
+		free(lp.v[i].message);
+	free(lp.v);
+	return error;
 }
 
 /* Layer links whose blob goes or is missing; empty link directories. */
@@ -198,7 +301,8 @@ plan_repos(struct gc_run *run, const uint32_t *kept_links)
 		const struct gc_repo *r = &run->repos[i];
 
 		if (r->tainted || r->tags || r->bad_tags || r->uploads ||
-		    r->kept_revisions || kept_links[i])
+		    r->kept_revisions || kept_links[i] ||
+		    (r->empty && gc_is_young(run, r->mtime_ns)))
 			continue;
 		snprintf(path, sizeof(path), "repositories/%s", r->name);
 		error = gc_add_item(run, GC_KIND_REPOSITORY, (uint32_t)i,
@@ -252,6 +356,7 @@ gc_plan(struct gc_run *run)
 	         run->st, DRYDOCK_WALK_LAZY, blob_cb, &ps)) < 0 ||
 	    (error = gc_parallel_for(ps.n, run->opts->jobs, probe_one, &ps)) <
 	        0 ||
+	    (error = probe_links(run)) < 0 ||
 	    (error = plan_blobs(run, &ps)) < 0)
 		goto out;
 	gc_progress_end(run);

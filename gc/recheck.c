@@ -107,8 +107,8 @@ recheck_repo(struct gc_run *run, uint32_t i)
 	drydock_store_stat(
 	    run->st, ri.fd, "_manifests/revisions/sha256", NULL, &mt, NULL);
 	if (mt != run->repos[i].revs_mtime_ns &&
-	    (error = drydock_revision_foreach(run->st, &ri,
-	         DRYDOCK_WALK_READ | DRYDOCK_WALK_STAT, revision_cb, &c)) < 0)
+	    (error = drydock_revision_foreach(
+	         run->st, &ri, DRYDOCK_WALK_STAT, revision_cb, &c)) < 0)
 		goto out;
 	mt = 0;
 	drydock_store_stat(run->st, ri.fd, "_layers/sha256", NULL, &mt, NULL);

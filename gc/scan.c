@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -246,10 +247,11 @@ static int
 scan_repo(struct gc_run *run, struct gc_scan *s)
 {
 	struct drydock_store *st = run->st;
-	unsigned rf = DRYDOCK_WALK_READ | DRYDOCK_WALK_STAT;
 	size_t i;
 	int error;
 
+	if (s->has == 0)
+		return 0; /* an empty directory: the mark plans it as it is */
 	gc_scan_sink = &s->problems;
 	error = drydock_repo_open(&s->ri, &s->ri_path, st, s->name);
 	if (error < 0) {
@@ -272,8 +274,9 @@ scan_repo(struct gc_run *run, struct gc_scan *s)
 	if ((error = drydock_tag_foreach(
 	         st, &s->ri, DRYDOCK_WALK_STAT, rec_tag, s)) < 0 ||
 	    (error = drydock_revision_foreach(
-	         st, &s->ri, rf, rec_revision, s)) < 0 ||
-	    (error = drydock_layer_foreach(st, &s->ri, rf, rec_layer, s)) < 0)
+	         st, &s->ri, DRYDOCK_WALK_STAT, rec_revision, s)) < 0 ||
+	    (error = drydock_layer_foreach(
+	         st, &s->ri, DRYDOCK_WALK_NAMES, rec_layer, s)) < 0)
 		goto out;
 	gc_scan_sink = &s->upload_problems;
 	if (drydock_reference_is_repo(s->name) &&
@@ -397,6 +400,7 @@ list_cb(const struct drydock_repo_info *ri, void *payload)
 {
 	struct scan_pool *p = payload;
 	struct gc_scan *s;
+	struct stat sb;
 	int error = 0;
 
 	if (gc_stop)
@@ -405,6 +409,11 @@ list_cb(const struct drydock_repo_info *ri, void *payload)
 		return oom();
 	s->ri.fd = -1;
 	s->has = ri->has;
+	if (ri->has == 0 && fstat(ri->fd, &sb) == 0)
+		s->mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 +
+		    sb.st_mtim.tv_nsec;
+	else if (ri->has == 0)
+		s->mtime_ns = INT64_MAX; /* cannot tell: young */
 	if ((s->name = strdup(ri->name)) == NULL ||
 	    (s->path = strdup(ri->path)) == NULL) {
 		gc_scan_release(s);
@@ -436,7 +445,8 @@ lister(void *arg)
 	int error;
 
 	gc_scan_sink = &p->list_problems;
-	error = drydock_repo_foreach(p->run->st, 0, list_cb, p);
+	error =
+	    drydock_repo_foreach(p->run->st, DRYDOCK_WALK_EMPTY, list_cb, p);
 	gc_scan_sink = NULL;
 	pthread_mutex_lock(&p->mu);
 	if (error < 0 && !p->stop) {

@@ -25,7 +25,12 @@ struct drydock_store;
 enum drydock_walk_flags {
 	/* read and parse each link file's content (else target is unset) */
 	DRYDOCK_WALK_READ = 1 << 0,
-	/* lstat each link file / blob data for size and mtime */
+	/*
+	 * lstat each link file / blob data for size and mtime; without READ a
+	 * link file is stat'ed by name (one fstatat beneath its <alg>
+	 * directory, the <hex> component known from the listing to be a
+	 * directory), never opened
+	 */
 	DRYDOCK_WALK_STAT = 1 << 1,
 	/* report stray files the registry never writes as problems */
 	DRYDOCK_WALK_CRUFT = 1 << 2,
@@ -34,7 +39,21 @@ enum drydock_walk_flags {
 	 * and mtime 0); the caller probes the few it cares about with
 	 * drydock_store_blob_stat().  Ignored with DRYDOCK_WALK_CRUFT.
 	 */
-	DRYDOCK_WALK_LAZY = 1 << 3
+	DRYDOCK_WALK_LAZY = 1 << 3,
+	/*
+	 * links: report each <alg>/<hex> directory by its name alone, without
+	 * looking inside it (status 0, mtime 0, target unset): whether its
+	 * link file exists, and what it holds, is the caller's to probe for
+	 * the few it cares about (gc: links to blobs no manifest marked).
+	 * READ and STAT are ignored with it.
+	 */
+	DRYDOCK_WALK_NAMES = 1 << 4,
+	/*
+	 * repositories: also call back for a directory below repositories/
+	 * that holds nothing at all (has 0), the debris of an interrupted
+	 * removal, so that a rerun can finish it
+	 */
+	DRYDOCK_WALK_EMPTY = 1 << 5
 };
 
 enum drydock_repo_has {

@@ -124,6 +124,26 @@ assert_jq "$T/upl2.json" '[.removed[] | select(.kind == "upload")
 assert_eq "" "$(find "$root" -name '.drydock-gc-*')" \
     "no leftover of the upload removals on disk"
 
+# 4b. a repository removal killed after its _layers, _manifests and _uploads
+# went but before its own rmdir leaves an empty directory that is no
+# repository any more: the next run removes it (and its emptied parents)
+# once it is older than the grace period, and leaves a young one
+root=$T/emptyrepo
+cp -a "$F/root" "$root"
+mkdir -p "$(v2 "$root")/repositories/gone2/inner" \
+    "$(v2 "$root")/repositories/team/young-empty"
+age_tree "$root" "10 minutes ago"
+touch "$(v2 "$root")/repositories/team/young-empty"
+run_gc --grace 1m --json "$T/emptyrepo.json" "$root"
+assert_rc 0 "a run over empty leftover directories"
+assert_file_absent "$(v2 "$root")/repositories/gone2" \
+    "an old empty leftover directory is removed, with its emptied parent"
+assert_file_present "$(v2 "$root")/repositories/team/young-empty" \
+    "a young empty directory is left (a push may be creating it)"
+assert_jq "$T/emptyrepo.json" '[.removed[] | select(.path ==
+    "repositories/gone2/inner") | .reason]' '["empty-repository"]' \
+    "reported as an empty repository"
+
 # 5. quarantine: killed, resumed into the same quarantine, restored
 root=$T/quar
 cp -a "$F/root" "$root"
