@@ -47,7 +47,8 @@ enum gc_id_flags {
 	GC_YOUNG = 1 << 2, /* protected by grace (blob, or a young link) */
 	GC_SWEEP = 1 << 3, /* planned for removal */
 	GC_LOADED = 1 << 4, /* manifest load attempted (see mf) */
-	GC_NEWMARK = 1 << 5 /* marked by the re-check: a racing push */
+	GC_NEWMARK = 1 << 5, /* marked by the re-check: a racing push */
+	GC_WIDE = 1 << 6 /* not a sha256: see ids.c */
 };
 
 /* A parsed manifest, reduced to what marking needs. */
@@ -67,8 +68,8 @@ struct gc_link {
 	uint32_t target; /* digest id of the content; == id unless alias */
 	int8_t status; /* 0, DRYDOCK_ENOTFOUND (no link file), <0 bad */
 	uint8_t kind; /* enum gc_link_kind */
-	uint8_t probed; /* layer links: status and mtime are known */
-	int64_t mtime_ns;
+	uint8_t probed; /* layer links: status and young are known */
+	uint8_t young; /* modified within the grace period */
 };
 
 enum gc_link_kind { GC_LINK_LAYER = 0, GC_LINK_REVISION, GC_LINK_HISTORY };
@@ -89,17 +90,24 @@ struct gc_repo {
 
 /* One planned removal; the report lists these. */
 struct gc_item {
-	uint8_t kind; /* enum gc_kind */
-	uint8_t cancelled; /* the re-check found it is needed after all */
-	uint8_t done; /* removed (or moved) */
+	/*
+	 * Uploads and tag history: "path\0tag\0", relative to $V2.  Blobs,
+	 * links, revisions and repositories: NULL, the path follows from
+	 * repo and id (gc_item_path): a million items, a million strings less.
+	 */
+	char *path;
+	uint64_t size;
 	uint32_t repo; /* index into repos, or UINT32_MAX */
 	uint32_t id; /* digest id, or UINT32_MAX */
 	uint32_t id2; /* layer links: the blob the link names */
-	char *path; /* relative to $V2: what is removed */
-	char *tag; /* tag-history entries */
+	uint8_t kind; /* enum gc_kind */
 	uint8_t reason; /* enum gc_reason */
-	uint64_t size;
+	uint8_t cancelled; /* the re-check found it is needed after all */
+	uint8_t done; /* removed (or moved) */
 };
+
+/* Big enough for any item's path. */
+#define GC_PATH_MAX 1100
 
 struct gc_problem {
 	char *path;
@@ -178,6 +186,17 @@ struct gc_scan {
 	struct gc_scan_problems upload_problems; /* after it, as a walk */
 };
 
+/* The digests of a run, by id (ids.c). */
+struct gc_ids {
+	uint8_t (*raw)[32]; /* a sha256's bytes, or an index into wide */
+	uint32_t *slots; /* open addressing: id + 1, 0 empty */
+	size_t nslots; /* a power of two */
+	uint64_t seed;
+	struct drydock_digestmap *widemap; /* wide digest -> id */
+	struct drydock_digest *wide;
+	size_t nwide, capwide;
+};
+
 struct gc_run {
 	const struct gc_opts *opts;
 	struct gc_scan *scan_cur; /* repository being replayed, or NULL */
@@ -195,9 +214,8 @@ struct gc_run {
 	                what it hides is unknown, so no blob goes */
 	uint64_t failures; /* removals that failed */
 
-	/* interned digests */
-	struct drydock_digestmap *idmap;
-	struct drydock_digest *ids;
+	/* interned digests (ids.c) */
+	struct gc_ids ids;
 	uint8_t *flags;
 	uint32_t *mf; /* id -> index into manifests, or UINT32_MAX */
 	uint32_t *kept_in; /* id -> 1 + repo that keeps this manifest */
@@ -252,17 +270,31 @@ gc_is_racing(const struct gc_run *run, int64_t mtime_ns)
 	return mtime_ns >= run->race_ns;
 }
 
+/* ids.c */
+int gc_ids_init(struct gc_run *run);
+void gc_ids_release(struct gc_run *run);
+/* Intern a digest: the same digest always gets the same small id. */
+int gc_id(uint32_t *out, struct gc_run *run, const struct drydock_digest *d);
+/* 0, or DRYDOCK_ENOTFOUND when d has no id */
+int gc_id_lookup(
+    const struct gc_run *run, const struct drydock_digest *d, uint32_t *out);
+/* The digest of an id (by value). */
+struct drydock_digest gc_digest(const struct gc_run *run, uint32_t id);
+
 /* run.c */
 int gc_run_init(
     struct gc_run *run, const struct gc_opts *opts, struct drydock_store *st);
 void gc_run_release(struct gc_run *run);
-int gc_id(uint32_t *out, struct gc_run *run, const struct drydock_digest *d);
-int gc_id_lookup(
-    const struct gc_run *run, const struct drydock_digest *d, uint32_t *out);
+
 int gc__grow(void **arr, size_t *cap, size_t need, size_t elem);
 int gc_add_item(struct gc_run *run, int kind, uint32_t repo, uint32_t id,
     const char *path, const char *tag, int reason, uint64_t size);
 void gc_problem(const char *path, int code, const char *message, void *payload);
+/* What the item removes, relative to $V2: it->path, or built in buf. */
+const char *gc_item_path(const struct gc_run *run, const struct gc_item *it,
+    char *buf, size_t bufsz);
+/* A tag-history item's tag, else NULL. */
+const char *gc_item_tag(const struct gc_item *it);
 /* Set in worker threads: the store's problems go there. */
 extern _Thread_local struct gc_scan_problems *gc_scan_sink;
 void gc_scan_record_problem(struct gc_scan_problems *sink, const char *path,
@@ -272,7 +304,6 @@ void gc_scan_record_problem(struct gc_scan_problems *sink, const char *path,
 int gc_mark(struct gc_run *run);
 int gc_mark_from(struct gc_run *run, uint32_t repo, int repo_fd, uint32_t root);
 
-
 /* scan.c */
 typedef int (*gc_scan_cb)(struct gc_run *run, struct gc_scan *scan);
 /* Every repository, scanned by worker threads, handed to cb in order. */
@@ -281,8 +312,8 @@ int gc_scan_foreach(struct gc_run *run, gc_scan_cb cb);
  * A manifest read and parsed ahead for the repository being replayed: 1
  * if taken (*out then owns what it holds), 0 if the mark must read it.
  */
-int gc_scan_take_manifest(struct gc_run *run, const struct drydock_digest *d,
-    struct gc_parsed *out);
+int gc_scan_take_manifest(
+    struct gc_run *run, const struct drydock_digest *d, struct gc_parsed *out);
 void gc_scan_release(struct gc_scan *scan);
 /* fn(i, arg) for every i < n, on up to jobs threads; DRYDOCK_EINTR. */
 int gc_parallel_for(

@@ -58,7 +58,7 @@ add_link(struct gc_run *run, uint32_t repo, int kind,
 	l->kind = (uint8_t)kind;
 	/* layer links are walked by name: plan.c probes those it needs */
 	l->probed = kind != GC_LINK_LAYER;
-	l->mtime_ns = li->mtime_ns;
+	l->young = (uint8_t)(l->probed && gc_is_young(run, li->mtime_ns));
 	return 0;
 }
 
@@ -129,7 +129,7 @@ load_manifest(struct gc_run *run, uint32_t id)
 {
 	struct gc_manifest gm;
 	struct gc_parsed p;
-	struct drydock_digest d = run->ids[id];
+	struct drydock_digest d = gc_digest(run, id);
 	char dstr[DRYDOCK_DIGEST_STRMAX], path[256];
 	int error = 0;
 
@@ -186,7 +186,7 @@ manifest_of(const struct gc_run *run, uint32_t id)
 static int
 mark_alias(struct gc_run *run, int repo_fd, uint32_t id)
 {
-	struct drydock_digest d = run->ids[id], t;
+	struct drydock_digest d = gc_digest(run, id), t;
 	char hex[DRYDOCK_DIGEST_STRMAX], rel[300];
 	uint32_t tid;
 	int r;
@@ -249,7 +249,7 @@ gc_mark_from(struct gc_run *run, uint32_t repo, int repo_fd, uint32_t root)
 			run->flags[r] |= GC_MARKED;
 			if (run->rechecking)
 				run->flags[r] |= GC_NEWMARK;
-			if (run->ids[r].alg != DRYDOCK_DIGEST_SHA256 &&
+			if ((run->flags[r] & GC_WIDE) &&
 			    (error = mark_alias(run, repo_fd, r)) < 0)
 				return error;
 		}
@@ -455,6 +455,7 @@ plan_revisions(struct mark_ctx *c)
 {
 	struct gc_run *run = c->run;
 	struct gc_repo *repo = &run->repos[c->repo];
+	struct drydock_digest d;
 	size_t i;
 	char hex[DRYDOCK_DIGEST_STRMAX], rel[1024];
 	int error;
@@ -466,11 +467,11 @@ plan_revisions(struct mark_ctx *c)
 		if (l->kind != GC_LINK_REVISION)
 			continue;
 		if (l->status == DRYDOCK_ENOTFOUND) {
-			if (!gc_is_young(run, l->mtime_ns))
+			if (!l->young)
 				reason = GC_REASON_EMPTY_REVISION_DIR;
 		} else if (l->status == 0 && !repo->tainted &&
 		    run->kept_in[l->id] != c->repo + 1 &&
-		    !gc_is_young(run, l->mtime_ns)) {
+		    !l->young) {
 			reason = GC_REASON_UNTAGGED_REVISION;
 			run->flags[l->id] |= GC_SWEEP;
 		}
@@ -479,9 +480,10 @@ plan_revisions(struct mark_ctx *c)
 				repo->kept_revisions++;
 			continue;
 		}
+		d = gc_digest(run, l->id);
 		snprintf(rel, sizeof(rel), "%s/_manifests/revisions/%s/%s",
-		    c->ri->path, drydock_digest_alg_name(run->ids[l->id].alg),
-		    drydock_digest_hex(hex, &run->ids[l->id]));
+		    c->ri->path, drydock_digest_alg_name(d.alg),
+		    drydock_digest_hex(hex, &d));
 		if ((error = gc_add_item(run, GC_KIND_REVISION, c->repo, l->id,
 		         rel, NULL, reason, 0)) < 0)
 			return error;

@@ -77,15 +77,16 @@ probe_one(size_t i, void *arg)
 	struct probes *ps = arg;
 	struct probe *p = &ps->v[i];
 	struct drydock_store *st = ps->run->st;
+	struct drydock_digest d;
 	char dir[DRYDOCK_DIGEST_STRMAX + 32];
 
 	p->has_data = 1;
-	p->r = drydock_store_blob_stat(
-	    st, &ps->run->ids[p->id], &p->size, &p->mtime);
+	d = gc_digest(ps->run, p->id);
+	p->r = drydock_store_blob_stat(st, &d, &p->size, &p->mtime);
 	if (p->r == DRYDOCK_ENOTFOUND) {
 		/* no data: an empty blob directory, or gone meanwhile */
 		p->has_data = 0;
-		blob_dir_path(dir, sizeof(dir), &ps->run->ids[p->id]);
+		blob_dir_path(dir, sizeof(dir), &d);
 		p->r = drydock_store_stat(st, -1, dir, NULL, &p->mtime, NULL);
 	}
 	if (p->r < 0 && p->r != DRYDOCK_ENOTFOUND)
@@ -97,6 +98,7 @@ probe_one(size_t i, void *arg)
 static int
 plan_blobs(struct gc_run *run, struct probes *ps)
 {
+	struct drydock_digest d;
 	char path[DRYDOCK_DIGEST_STRMAX + 32];
 	size_t i;
 	int error;
@@ -106,7 +108,8 @@ plan_blobs(struct gc_run *run, struct probes *ps)
 
 		if (p->r == DRYDOCK_ENOTFOUND)
 			continue; /* gone meanwhile */
-		blob_dir_path(path, sizeof(path), &run->ids[p->id]);
+		d = gc_digest(run, p->id);
+		blob_dir_path(path, sizeof(path), &d);
 		if (p->r < 0) {
 			/* a symlinked data file and the like: left alone */
 			drydock_store_problem(run->st, path, p->r, "%s",
@@ -144,11 +147,11 @@ link_dir(
     char *buf, size_t bufsz, const struct gc_run *run, const struct gc_link *l)
 {
 	char hex[DRYDOCK_DIGEST_STRMAX];
-	const struct drydock_digest *d = &run->ids[l->id];
+	const struct drydock_digest d = gc_digest(run, l->id);
 
 	snprintf(buf, bufsz, "repositories/%s/_layers/%s/%s",
-	    run->repos[l->repo].name, drydock_digest_alg_name(d->alg),
-	    drydock_digest_hex(hex, d));
+	    run->repos[l->repo].name, drydock_digest_alg_name(d.alg),
+	    drydock_digest_hex(hex, &d));
 }
 
 /*
@@ -179,24 +182,25 @@ probe_link(size_t i, void *arg)
 	struct link_probe *p = &lp->v[i];
 	struct gc_link *l = &run->links[p->link];
 	char path[1024];
+	int64_t mtime = 0;
 	int r;
 
 	link_dir(path, sizeof(path) - 8, run, l);
 	strcat(path, "/link");
-	p->r = r =
-	    drydock_store_stat(run->st, -1, path, NULL, &l->mtime_ns, NULL);
+	p->r = r = drydock_store_stat(run->st, -1, path, NULL, &mtime, NULL);
 	if (r == DRYDOCK_ENOTFOUND) {
 		/* an empty link directory: its own age decides */
 		l->status = DRYDOCK_ENOTFOUND;
 		*strrchr(path, '/') = '\0';
-		if (drydock_store_stat(
-		        run->st, -1, path, NULL, &l->mtime_ns, NULL) < 0)
-			l->mtime_ns = INT64_MAX; /* gone or odd: keep it */
+		if (drydock_store_stat(run->st, -1, path, NULL, &mtime, NULL) <
+		    0)
+			mtime = INT64_MAX; /* gone or odd: keep it */
 	} else if (r < 0) {
 		/* a symlink or worse: reported, and it and its blob kept */
 		l->status = (int8_t)(r < -127 ? -127 : r);
 		p->message = strdup(drydock_error_message());
 	}
+	l->young = (uint8_t)gc_is_young(run, mtime);
 	l->probed = 1;
 	drydock_error_clear();
 }
@@ -229,7 +233,7 @@ probe_links(struct gc_run *run)
 		const struct gc_link *l = &run->links[p->link];
 		char path[1024];
 
-		if (l->status == 0 && gc_is_young(run, l->mtime_ns)) {
+		if (l->status == 0 && l->young) {
 			run->flags[l->id] |= GC_YOUNG;
 			run->flags[l->target] |= GC_YOUNG;
 		} else if (p->r < 0 && p->r != DRYDOCK_ENOTFOUND) {
@@ -264,7 +268,7 @@ plan_links(struct gc_run *run, uint32_t *kept_links)
 
 		if (l->kind != GC_LINK_LAYER)
 			continue;
-		if (gc_is_young(run, l->mtime_ns) ||
+		if (l->young ||
 		    run->repos[l->repo].tainted)
 			;
 		else if (l->status == DRYDOCK_ENOTFOUND)
@@ -333,15 +337,43 @@ rank(int kind)
 	}
 }
 
+/*
+ * Within a kind: by repository name, then digest, then stored path.  Not
+ * the order of the path strings, but as total and as stable, without
+ * building two paths per comparison.
+ */
 static int
-item_cmp(const void *a, const void *b)
+item_cmp(const void *a, const void *b, void *arg)
 {
+	const struct gc_run *run = arg;
 	const struct gc_item *x = a, *y = b;
-	int rx = rank(x->kind), ry = rank(y->kind);
+	int rx = rank(x->kind), ry = rank(y->kind), c;
 
 	if (rx != ry)
 		return rx < ry ? -1 : 1;
-	return strcmp(x->path, y->path);
+	if (x->repo != y->repo) {
+		if (x->repo == UINT32_MAX || y->repo == UINT32_MAX)
+			return x->repo == UINT32_MAX ? -1 : 1;
+		if ((c = strcmp(run->repos[x->repo].name,
+		         run->repos[y->repo].name)) != 0)
+			return c;
+	}
+	if (x->id != y->id) {
+		struct drydock_digest dx, dy;
+
+		if (x->id == UINT32_MAX || y->id == UINT32_MAX)
+			return x->id == UINT32_MAX ? -1 : 1;
+		dx = gc_digest(run, x->id);
+		dy = gc_digest(run, y->id);
+		if (dx.alg != dy.alg)
+			return dx.alg < dy.alg ? -1 : 1;
+		if ((c = memcmp(
+		         dx.raw, dy.raw, drydock_digest_alg_size(dx.alg))) != 0)
+			return c;
+	}
+	if (x->path != NULL && y->path != NULL)
+		return strcmp(x->path, y->path);
+	return (x->path != NULL) - (y->path != NULL);
 }
 
 int
@@ -371,7 +403,8 @@ gc_plan(struct gc_run *run)
 	if ((error = plan_repos(run, kept_links)) < 0)
 		goto out;
 	if (run->nitems > 1)
-		qsort(run->items, run->nitems, sizeof(*run->items), item_cmp);
+		qsort_r(run->items, run->nitems, sizeof(*run->items), item_cmp,
+		    run);
 out:
 	for (i = 0; i < ps.n; i++)
 		free(ps.v[i].message);

@@ -132,15 +132,16 @@ recheck_links(struct gc_run *run)
 
 	for (i = 0; i < run->nlinks; i++) {
 		const struct gc_link *l = &run->links[i];
+		struct drydock_digest d;
 		int64_t mt = 0;
 
 		if (l->kind != GC_LINK_LAYER || l->status != 0 ||
 		    !(run->flags[l->target] & GC_SWEEP))
 			continue;
+		d = gc_digest(run, l->id);
 		snprintf(rel, sizeof(rel), "repositories/%s/_layers/%s/%s/link",
-		    run->repos[l->repo].name,
-		    drydock_digest_alg_name(run->ids[l->id].alg),
-		    drydock_digest_hex(hex, &run->ids[l->id]));
+		    run->repos[l->repo].name, drydock_digest_alg_name(d.alg),
+		    drydock_digest_hex(hex, &d));
 		if (drydock_store_stat(run->st, -1, rel, NULL, &mt, NULL) ==
 		        0 &&
 		    gc_is_racing(run, mt))

@@ -69,19 +69,22 @@ static json_t *
 item_json(const struct gc_run *run, const struct gc_item *it)
 {
 	json_t *o = json_object();
-	char dstr[DRYDOCK_DIGEST_STRMAX];
+	struct drydock_digest d;
+	char dstr[DRYDOCK_DIGEST_STRMAX], buf[GC_PATH_MAX];
 
 	json_object_set_new(o, "kind", json_string(gc_kind_name(it->kind)));
 	if (it->repo != UINT32_MAX)
 		json_object_set_new(
 		    o, "repository", json_string(run->repos[it->repo].name));
-	if (it->tag)
-		json_object_set_new(o, "tag", json_string(it->tag));
-	json_object_set_new(o, "path", json_string(it->path));
-	if (it->id != UINT32_MAX)
-		json_object_set_new(o, "digest",
-		    json_string(
-		        drydock_digest_format(dstr, &run->ids[it->id])));
+	if (gc_item_tag(it) != NULL)
+		json_object_set_new(o, "tag", json_string(gc_item_tag(it)));
+	json_object_set_new(
+	    o, "path", json_string(gc_item_path(run, it, buf, sizeof(buf))));
+	if (it->id != UINT32_MAX) {
+		d = gc_digest(run, it->id);
+		json_object_set_new(
+		    o, "digest", json_string(drydock_digest_format(dstr, &d)));
+	}
 	if (it->kind == GC_KIND_BLOB || it->kind == GC_KIND_UPLOAD)
 		json_object_set_new(
 		    o, "size", json_integer((json_int_t)it->size));
@@ -218,7 +221,7 @@ summary(const struct gc_run *run, FILE *f)
 {
 	const struct gc_opts *o = run->opts;
 	const char *verb = o->dry_run ? "would remove" : "removed";
-	char b[64];
+	char b[64], pbuf[GC_PATH_MAX];
 	size_t i;
 
 	if (o->verbose)
@@ -228,7 +231,8 @@ summary(const struct gc_run *run, FILE *f)
 			if (!it->done)
 				continue;
 			fprintf(f, "%s %s %s (%s", verb, gc_kind_name(it->kind),
-			    it->path, gc_reason_name(it->reason));
+			    gc_item_path(run, it, pbuf, sizeof(pbuf)),
+			    gc_reason_name(it->reason));
 			if (it->size)
 				fprintf(f, ", %s",
 				    drydock_bytes_format(

@@ -21,9 +21,10 @@ grow(void **arr, size_t *cap, size_t need, size_t elem)
 
 	if (need <= *cap)
 		return 0;
+	/* by half, not double: at a million links or items, a third less slack */
 	ncap = *cap ? *cap : 64;
 	while (ncap < need)
-		ncap *= 2;
+		ncap += ncap / 2;
 	if ((p = realloc(*arr, ncap * elem)) == NULL) {
 		drydock_error_set_os("out of memory");
 		return DRYDOCK_ERROR;
@@ -99,7 +100,7 @@ gc_run_init(
 	run->race_ns = now - GC_CLOCK_MARGIN_NS;
 	run->cur_repo = UINT32_MAX;
 	run->upload_cutoff = run->start_ns / 1000000000 - opts->uploads_age;
-	return drydock_digestmap_new(&run->idmap, 1 << 16);
+	return gc_ids_init(run);
 }
 
 void
@@ -107,8 +108,7 @@ gc_run_release(struct gc_run *run)
 {
 	size_t i;
 
-	drydock_digestmap_free(run->idmap);
-	free(run->ids);
+	gc_ids_release(run);
 	free(run->flags);
 	free(run->mf);
 	free(run->kept_in);
@@ -122,7 +122,6 @@ gc_run_release(struct gc_run *run)
 	free(run->links);
 	for (i = 0; i < run->nitems; i++) {
 		free(run->items[i].path);
-		free(run->items[i].tag);
 	}
 	free(run->items);
 	for (i = 0; i < run->nproblems; i++) {
@@ -132,61 +131,6 @@ gc_run_release(struct gc_run *run)
 	free(run->problems);
 	free(run->blind);
 	memset(run, 0, sizeof(*run));
-}
-
-/* Intern a digest: the same digest always gets the same small id. */
-int
-gc_id(uint32_t *out, struct gc_run *run, const struct drydock_digest *d)
-{
-	uint32_t id = (uint32_t)run->nids;
-	int r;
-
-	r = drydock_digestmap_add(run->idmap, d, id, out);
-	if (r < 0)
-		return r;
-	if (r == 0)
-		return 0;
-	if (run->nids == run->capids) {
-		size_t cap = run->capids ? run->capids * 2 : 4096;
-		void *a = realloc(run->ids, cap * sizeof(*run->ids));
-		void *b, *c;
-
-		if (a == NULL)
-			goto oom;
-		run->ids = a;
-		if ((b = realloc(run->flags, cap)) == NULL)
-			goto oom;
-		run->flags = b;
-		if ((c = realloc(run->mf, cap * sizeof(*run->mf))) == NULL)
-			goto oom;
-		run->mf = c;
-		if ((c = realloc(run->kept_in, cap * sizeof(uint32_t))) == NULL)
-			goto oom;
-		run->kept_in = c;
-		if ((c = realloc(run->rev_in, cap * sizeof(uint32_t))) == NULL)
-			goto oom;
-		run->rev_in = c;
-		run->capids = cap;
-	}
-	run->ids[id] = *d;
-	run->flags[id] = 0;
-	run->mf[id] = UINT32_MAX;
-	run->kept_in[id] = 0;
-	run->rev_in[id] = 0;
-	run->nids++;
-	*out = id;
-	return 0;
-oom:
-	drydock_digestmap_del(run->idmap, d);
-	drydock_error_set_os("out of memory");
-	return DRYDOCK_ERROR;
-}
-
-int
-gc_id_lookup(
-    const struct gc_run *run, const struct drydock_digest *d, uint32_t *out)
-{
-	return drydock_digestmap_get(run->idmap, d, out);
 }
 
 int
@@ -206,14 +150,61 @@ gc_add_item(struct gc_run *run, int kind, uint32_t repo, uint32_t id,
 	it->id2 = id;
 	it->reason = (uint8_t)reason;
 	it->size = size;
-	if ((it->path = strdup(path)) == NULL ||
-	    (tag != NULL && (it->tag = strdup(tag)) == NULL)) {
-		free(it->path);
-		drydock_error_set_os("out of memory");
-		return DRYDOCK_ERROR;
+	if (kind == GC_KIND_UPLOAD || kind == GC_KIND_TAG_HISTORY) {
+		size_t np = strlen(path) + 1, nt = tag ? strlen(tag) + 1 : 1;
+
+		if ((it->path = malloc(np + nt)) == NULL) {
+			drydock_error_set_os("out of memory");
+			return DRYDOCK_ERROR;
+		}
+		memcpy(it->path, path, np);
+		memcpy(it->path + np, tag ? tag : "", nt);
 	}
 	run->nitems++;
 	return 0;
+}
+
+const char *
+gc_item_path(
+    const struct gc_run *run, const struct gc_item *it, char *buf, size_t bufsz)
+{
+	struct drydock_digest d;
+	char hex[DRYDOCK_DIGEST_STRMAX];
+	const char *alg;
+
+	if (it->path != NULL)
+		return it->path;
+	if (it->kind == GC_KIND_REPOSITORY) {
+		snprintf(
+		    buf, bufsz, "repositories/%s", run->repos[it->repo].name);
+		return buf;
+	}
+	d = gc_digest(run, it->id);
+	alg = drydock_digest_alg_name(d.alg);
+	drydock_digest_hex(hex, &d);
+	switch (it->kind) {
+	case GC_KIND_BLOB:
+		snprintf(buf, bufsz, "blobs/%s/%.2s/%s", alg, hex, hex);
+		break;
+	case GC_KIND_LAYER_LINK:
+		snprintf(buf, bufsz, "repositories/%s/_layers/%s/%s",
+		    run->repos[it->repo].name, alg, hex);
+		break;
+	default: /* GC_KIND_REVISION */
+		snprintf(buf, bufsz,
+		    "repositories/%s/_manifests/revisions/%s/%s",
+		    run->repos[it->repo].name, alg, hex);
+		break;
+	}
+	return buf;
+}
+
+const char *
+gc_item_tag(const struct gc_item *it)
+{
+	if (it->kind != GC_KIND_TAG_HISTORY || it->path == NULL)
+		return NULL;
+	return it->path + strlen(it->path) + 1;
 }
 
 /*
@@ -259,15 +250,17 @@ gc_problem(const char *path, int code, const char *message, void *payload)
 	if (run->rechecking) {
 		size_t i;
 
-		/* the re-check walks again what the mark walked: once is enough */
+		/* the re-check walks again what the mark walked: once is enough
+		 */
 		for (i = 0; i < run->nproblems; i++)
-			if (strcmp(run->problems[i].path, path ? path : "") == 0 &&
+			if (strcmp(run->problems[i].path, path ? path : "") ==
+			        0 &&
 			    strcmp(run->problems[i].message,
-				message ? message : "") == 0)
+			        message ? message : "") == 0)
 				return;
 	}
-	if (grow((void **)&run->problems, &run->capproblems,
-		run->nproblems + 1, sizeof(*run->problems)) < 0)
+	if (grow((void **)&run->problems, &run->capproblems, run->nproblems + 1,
+	        sizeof(*run->problems)) < 0)
 		return;
 	p = &run->problems[run->nproblems];
 	p->path = strdup(path ? path : "");

@@ -59,24 +59,25 @@ remove_item(struct gc_run *run, struct gc_item *it)
 	static const char *const subs[] = {
 	    "_manifests", "_layers", "_uploads", NULL};
 	const char *const *sub;
-	char rel[1100];
+	char rel[GC_PATH_MAX + 16], buf[GC_PATH_MAX];
+	const char *path = gc_item_path(run, it, buf, sizeof(buf));
 	int r;
 
 	switch (it->kind) {
 	case GC_KIND_BLOB:
 		/* data first: an empty blob directory is harmless debris */
-		snprintf(rel, sizeof(rel), "%s/data", it->path);
+		snprintf(rel, sizeof(rel), "%s/data", path);
 		r = drydock_store_unlink(run->st, rel);
 		if (r < 0 && r != DRYDOCK_ENOTFOUND)
 			return r;
-		r = drydock_store_rmdir(run->st, it->path);
+		r = drydock_store_rmdir(run->st, path);
 		return r == DRYDOCK_EEXISTS || r == DRYDOCK_ENOTFOUND ? 0 : r;
 	case GC_KIND_LAYER_LINK:
-		snprintf(rel, sizeof(rel), "%s/link", it->path);
+		snprintf(rel, sizeof(rel), "%s/link", path);
 		r = drydock_store_unlink(run->st, rel);
 		if (r < 0 && r != DRYDOCK_ENOTFOUND)
 			return r;
-		r = drydock_store_rmdir(run->st, it->path);
+		r = drydock_store_rmdir(run->st, path);
 		return r == DRYDOCK_EEXISTS || r == DRYDOCK_ENOTFOUND ? 0 : r;
 	case GC_KIND_REPOSITORY:
 		/*
@@ -84,22 +85,22 @@ remove_item(struct gc_run *run, struct gc_item *it)
 		 * below it, or a file a push just wrote, stops the removal.
 		 */
 		for (sub = subs; *sub != NULL; sub++) {
-			snprintf(rel, sizeof(rel), "%s/%s", it->path, *sub);
+			snprintf(rel, sizeof(rel), "%s/%s", path, *sub);
 			r = drydock_store_prune_empty(run->st, rel);
 			if (r < 0 && r != DRYDOCK_ENOTFOUND)
 				return r;
 		}
-		r = drydock_store_rmdir(run->st, it->path);
+		r = drydock_store_rmdir(run->st, path);
 		if (r == DRYDOCK_EEXISTS)
 			return 0; /* it holds nested repositories */
 		if (r < 0 && r != DRYDOCK_ENOTFOUND)
 			return r;
 		return drydock_store_prune_parents(
-		    run->st, it->path, "repositories");
+		    run->st, path, "repositories");
 	case GC_KIND_UPLOAD:
-		return remove_upload(run, it->path);
+		return remove_upload(run, path);
 	default:
-		r = drydock_store_remove_tree(run->st, it->path);
+		r = drydock_store_remove_tree(run->st, path);
 		return r == DRYDOCK_ENOTFOUND ? 0 : r;
 	}
 }
@@ -113,7 +114,7 @@ journal_batch(
     struct sweep_ctx *c, struct gc_item **batch, int64_t *jid, size_t n)
 {
 	struct gc_run *run = c->run;
-	char dstr[DRYDOCK_DIGEST_STRMAX];
+	char dstr[DRYDOCK_DIGEST_STRMAX], buf[GC_PATH_MAX];
 	size_t i;
 	int r;
 
@@ -122,6 +123,7 @@ journal_batch(
 	for (i = 0; i < n; i++) {
 		struct drydock_journal_entry e;
 		const struct gc_item *it = batch[i];
+		struct drydock_digest d;
 
 		jid[i] = -1;
 		if (it->kind == GC_KIND_REPOSITORY)
@@ -129,10 +131,12 @@ journal_batch(
 		memset(&e, 0, sizeof(e));
 		e.root = drydock_store_root(run->st);
 		e.kind = gc_kind_name(it->kind);
-		e.path = it->path;
+		e.path = gc_item_path(run, it, buf, sizeof(buf));
+		if (it->id != UINT32_MAX)
+			d = gc_digest(run, it->id);
 		e.digest = it->id == UINT32_MAX
 		    ? NULL
-		    : drydock_digest_format(dstr, &run->ids[it->id]);
+		    : drydock_digest_format(dstr, &d);
 		e.size = (int64_t)it->size;
 		e.reason = gc_reason_name(it->reason);
 		e.qname = "";
@@ -148,13 +152,14 @@ static int
 quarantine_item(
     struct sweep_ctx *c, struct gc_item *it, int64_t jid, int *state)
 {
-	char qname[32];
+	char qname[32], buf[GC_PATH_MAX];
 	int r;
 
 	if (jid < 0)
 		return remove_item(c->run, it);
 	snprintf(qname, sizeof(qname), "%lld", (long long)jid);
-	r = drydock_store_move_out(c->run->st, it->path, c->qfd, qname);
+	r = drydock_store_move_out(c->run->st,
+	    gc_item_path(c->run, it, buf, sizeof(buf)), c->qfd, qname);
 	if (r == DRYDOCK_ENOTFOUND)
 		return 0; /* nothing moved: *state stays "not moved" */
 	if (r == 0)
@@ -166,12 +171,14 @@ quarantine_item(
 static int
 still_garbage(struct gc_run *run, const struct gc_item *it)
 {
+	struct drydock_digest d;
 	int64_t mtime = 0;
 	int r;
 
 	if (it->kind != GC_KIND_BLOB)
 		return 1;
-	r = drydock_store_blob_stat(run->st, &run->ids[it->id], NULL, &mtime);
+	d = gc_digest(run, it->id);
+	r = drydock_store_blob_stat(run->st, &d, NULL, &mtime);
 	if (r == DRYDOCK_ENOTFOUND)
 		return 1;
 	return r == 0 && !gc_is_racing(run, mtime);
@@ -225,8 +232,11 @@ sweep_one(struct sweep_ctx *c, struct gc_item *it, int64_t jid, int *state)
 		return;
 	}
 	if (r < 0) {
-		drydock_store_problem(run->st, it->path, r, "cannot remove: %s",
-		    drydock_error_message());
+		char buf[GC_PATH_MAX];
+
+		drydock_store_problem(run->st,
+		    gc_item_path(run, it, buf, sizeof(buf)), r,
+		    "cannot remove: %s", drydock_error_message());
 		run->failures++;
 		return;
 	}

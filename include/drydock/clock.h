@@ -22,7 +22,8 @@ int64_t drydock_clock_realtime_ns(void);
  * read by creating a probe file ".drydock-clock.XXXXXX" in the directory
  * dirfd, comparing its modification time with the host's clock around the
  * write, and removing it.  Precise to the file system's timestamp
- * granularity plus the time the write took.
+ * granularity plus the time the write took.  Probes a killed run left in
+ * dirfd are removed first: the caller holds the store's lock.
  *
  * @param skew_ns_out the storage's time minus the host's, in nanoseconds
  * @param dirfd a directory on the storage, writable

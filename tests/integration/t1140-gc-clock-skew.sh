@@ -77,6 +77,15 @@ assert_false "no skew: no clock warning" grep -q "clock" "$T/gc.err"
 assert_jq "$T/plain.json" '.storage_clock_skew_seconds | fabs < 5' true \
     "no skew: the report's skew is near 0"
 assert_eq "" "$(find "$root" -name '.drydock-clock*')" "no probe file is left"
+# a run killed between writing its probe and removing it left one: the next
+# real run (holding the lock) removes it; a dry run leaves it
+: >"$(v2 "$root")/.drydock-clock.4242.17"
+run_gc -n -m "$root"
+assert_file_present "$(v2 "$root")/.drydock-clock.4242.17" \
+    "a dry run leaves a killed run's probe alone"
+run_gc -m "$root"
+assert_file_absent "$(v2 "$root")/.drydock-clock.4242.17" \
+    "a real run removes a killed run's probe"
 # a dry run writes nothing, not even a probe: skew 0
 run_gc -n -m --json "$T/dry.json" "$root"
 assert_jq "$T/dry.json" '.storage_clock_skew_seconds' 0 \
