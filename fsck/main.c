@@ -459,13 +459,19 @@ main(int argc, char **argv)
 		rc = DRYDOCK_EXIT_USAGE;
 		goto out;
 	}
-	error =
-	    drydock_store_open(&st, abs, o.repair ? 0 : DRYDOCK_STORE_RDONLY);
+	/* a registry before its first push is clean, not an error */
+	error = drydock_store_open(&st, abs,
+	    (o.repair ? 0 : DRYDOCK_STORE_RDONLY) | DRYDOCK_STORE_ALLOW_EMPTY);
 	if (error < 0) {
 		fprintf(stderr, "drydock-fsck: %s\n", drydock_error_message());
 		rc = DRYDOCK_EXIT_OPERATIONAL;
 		goto out;
 	}
+	if (drydock_store_is_empty(st) && !o.quiet)
+		fprintf(stderr,
+		    "drydock-fsck: %s: no docker/registry/v2 yet: nothing to "
+		    "do\n",
+		    abs);
 	/* a read-only check leaves nothing behind, not even a lock */
 	if (o.repair && (error = drydock_store_lock(st)) < 0) {
 		fprintf(stderr, "drydock-fsck: %s\n", drydock_error_message());
