@@ -135,12 +135,19 @@ valgrind: all $(UNIT_BIN)
 	@DRYDOCK_BIN=$(CURDIR)/$(B)/bin DRYDOCK_TOOLS=$(CURDIR)/$(B)/tests/tools \
 	    VALGRIND=1 tests/integration/run.sh $(VALGRIND_TESTS)
 
+# each public header compiles on its own as C and as C++, and declares its
+# functions extern "C" (else a C++ program compiles but cannot link)
 hdr-check:
 	@for h in include/drydock/*.h; do \
 	    echo "#include <drydock/$$(basename $$h)>" | \
 	    $(CC) $(CPPFLAGS) -std=c11 -Wall -Wextra -Werror -fsyntax-only \
-	        $(PKG_CFLAGS) -x c - || { echo "hdr-check: $$h"; exit 1; }; \
-	done; echo "hdr-check: every public header compiles on its own"
+	        $(PKG_CFLAGS) -x c - || { echo "hdr-check: $$h (C)"; exit 1; }; \
+	    echo "#include <drydock/$$(basename $$h)>" | \
+	    $(CXX) $(CPPFLAGS) -std=c++11 -Wall -Wextra -Werror -fsyntax-only \
+	        $(PKG_CFLAGS) -x c++ - || { echo "hdr-check: $$h (C++)"; exit 1; }; \
+	    grep -q '^extern "C" {$$' $$h || \
+	        { echo "hdr-check: $$h: no extern \"C\" guard"; exit 1; }; \
+	done; echo "hdr-check: every public header compiles on its own, as C and C++"
 
 check-quick: deps
 	$(MAKE) DEVELOPER=1 all

@@ -16,6 +16,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct drydock_digest;
 struct drydock_store;
 
@@ -217,5 +221,9 @@ int drydock_store_mkdir_open(struct drydock_store *st, const char *relpath);
 
 /* Make everything written to the store's filesystem durable (syncfs). */
 int drydock_store_sync(struct drydock_store *st);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
