@@ -8,6 +8,12 @@
 #   make bench           the benchmarks (tests/bench), not part of check
 #   make install         PREFIX=/usr/local DESTDIR=
 #   make VARIANT=asan    objects and binaries under build/asan/
+#
+# Test hooks: gc's getenv("DRYDOCK_GC_TEST_*") hooks (t1040, t1110) are
+# compiled only with TEST_HOOKS=1, which DEVELOPER=1 implies (every build of
+# make check and check-quick).  A plain make and make install build
+# without them.
+# Objects are rebuilt whenever the compiler flags change ($(B)/.flags).
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -45,6 +51,10 @@ LDOPT :=
 endif
 
 CPPFLAGS += -Iinclude -D_GNU_SOURCE
+TEST_HOOKS ?= $(if $(filter 1,$(DEVELOPER)),1,0)
+ifeq ($(TEST_HOOKS),1)
+CPPFLAGS += -DDRYDOCK_TEST_HOOKS
+endif
 ALL_CFLAGS = -std=c11 $(OPT) $(WARN) -fPIC -pthread $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(LDOPT) -pthread $(LDFLAGS)
 
@@ -72,7 +82,7 @@ BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(B)/tests/bench/%)
 
 .PHONY: all lib tools intree test-tools unit integration check check-quick \
 	deps demo bench install uninstall clean format format-check lint \
-	hdr-check valgrind fuzz
+	hdr-check valgrind fuzz FORCE
 
 all: lib tools test-tools $(if $(filter plain,$(VARIANT)),intree)
 
@@ -81,7 +91,15 @@ tools: $(TOOL_BINS)
 test-tools: $(TESTTOOL_BIN) $(BENCH_BIN)
 intree: $(INTREE_BINS)
 
-$(B)/%.o: %.c $(wildcard include/drydock/*.h) $(wildcard lib/*_int.h) $(wildcard */*.h)
+# rewritten only when the flags differ, so a build with other flags (TEST_HOOKS,
+# DEVELOPER, the package's CFLAGS) never reuses objects of another
+FLAGS_NOW = $(CC) $(CPPFLAGS) $(ALL_CFLAGS) | $(ALL_LDFLAGS) $(PKG_LIBS)
+$(B)/.flags: FORCE
+	@mkdir -p $(dir $@)
+	@printf '%s\n' '$(subst ','\'',$(FLAGS_NOW))' | cmp -s - $@ || \
+	    printf '%s\n' '$(subst ','\'',$(FLAGS_NOW))' > $@
+
+$(B)/%.o: %.c $(wildcard include/drydock/*.h) $(wildcard lib/*_int.h) $(wildcard */*.h) $(B)/.flags
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 

@@ -561,6 +561,13 @@ run_gc() {
 	return 0
 }
 
+# need_test_hooks: bail unless drydock-gc was built with its test hooks
+# (DRYDOCK_GC_TEST_*: TEST_HOOKS=1, which DEVELOPER=1 implies)
+need_test_hooks() {
+	grep -qa DRYDOCK_GC_TEST_ABORT_AFTER "$GC" ||
+		bail "$GC has no test hooks: build with make DEVELOPER=1 (or TEST_HOOKS=1)"
+}
+
 # linked ROOT REPO: every digest REPO links (_layers and revisions), sorted
 linked() {
 	find "$(v2 "$1")/repositories/$2/_layers" \
