@@ -2,24 +2,25 @@
 #
 #   make                 build libdrydock and the tools in tree (gc/drydock-gc ...)
 #   make check           install test dependencies, then every test (plain,
-#                        ASan+UBSan, valgrind); what CI runs
+#                        ASan+UBSan, valgrind, install); what CI runs
 #   make check-quick     plain unit + integration tests only
 #   make demo            build a demo registry, run drydock-gc on it
 #   make bench           the benchmarks (tests/bench), not part of check
-#   make install         PREFIX=/usr/local DESTDIR=
+#   make install         PREFIX=/usr/local DESTDIR= (SBINDIR, LIBDIR, ... below)
 #   make VARIANT=asan    objects and binaries under build/asan/
 #
 # Test hooks: gc's getenv("DRYDOCK_GC_TEST_*") hooks (t1040, t1110) are
 # compiled only with TEST_HOOKS=1, which DEVELOPER=1 implies (every build of
 # make check and check-quick).  A plain make and make install build
-# without them.
+# without them; install-check proves no installed binary holds one.
 # Objects are rebuilt whenever the compiler flags change ($(B)/.flags).
 
 PREFIX ?= /usr/local
-BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 MANDIR ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 DESTDIR ?=
 
 VERSION := 0.1.0
@@ -81,12 +82,12 @@ BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(B)/tests/bench/%)
 
 .PHONY: all lib tools intree test-tools unit integration check check-quick \
-	deps demo bench install uninstall clean format format-check lint \
-	hdr-check valgrind fuzz FORCE
+	deps demo bench install uninstall clean format \
+	format-check lint hdr-check valgrind fuzz install-check FORCE
 
 all: lib tools test-tools $(if $(filter plain,$(VARIANT)),intree)
 
-lib: $(LIB_A) $(LIB_SO) $(B)/libdrydock.pc
+lib: $(LIB_A) $(LIB_SO)
 tools: $(TOOL_BINS)
 test-tools: $(TESTTOOL_BIN) $(BENCH_BIN)
 intree: $(INTREE_BINS)
@@ -111,14 +112,6 @@ $(LIB_A): $(LIB_OBJ)
 $(LIB_SO): $(LIB_OBJ)
 	$(CC) -shared -Wl,-soname,libdrydock.so.$(SOVERSION) $(ALL_LDFLAGS) \
 	    -o $@ $^ $(PKG_LIBS)
-
-$(B)/libdrydock.pc: Makefile
-	@mkdir -p $(dir $@)
-	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' \
-	    'includedir=$(INCLUDEDIR)' '' 'Name: libdrydock' \
-	    'Description: container registry storage library' \
-	    'Version: $(VERSION)' 'Requires.private: $(PKGS)' \
-	    'Libs: -L$${libdir} -ldrydock' 'Cflags: -I$${includedir}' > $@
 
 define tool_rules
 $$(B)/bin/drydock-$(1): $$($(1)_OBJ) $$(LIB_A)
@@ -167,6 +160,11 @@ hdr-check:
 	        { echo "hdr-check: $$h: no extern \"C\" guard"; exit 1; }; \
 	done; echo "hdr-check: every public header compiles on its own, as C and C++"
 
+# installs twice into temporary DESTDIRs from a release build
+# (VARIANT=release, no test hooks) and checks what landed
+install-check:
+	@tests/install-check.sh
+
 check-quick: deps
 	$(MAKE) DEVELOPER=1 all
 	$(MAKE) DEVELOPER=1 unit
@@ -177,6 +175,7 @@ check-quick: deps
 check: deps
 	$(MAKE) hdr-check
 	$(MAKE) lint
+	$(MAKE) install-check
 	$(MAKE) DEVELOPER=1 all
 	$(MAKE) DEVELOPER=1 unit
 	$(MAKE) DEVELOPER=1 integration
@@ -210,15 +209,24 @@ lint:
 
 # --- install -----------------------------------------------------------------
 
-install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
-	    $(DESTDIR)$(INCLUDEDIR)/drydock $(DESTDIR)$(MANDIR)/man8
-	install -m 755 $(TOOL_BINS) $(DESTDIR)$(BINDIR)/
+# The .pc is written here, from the paths of this make install: a .pc built
+# earlier would keep the PREFIX of that build.
+install: lib tools
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR) \
+	    $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(INCLUDEDIR)/drydock \
+	    $(DESTDIR)$(MANDIR)/man8
+	install -m 755 $(TOOL_BINS) $(DESTDIR)$(SBINDIR)/
 	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
-	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
+	install -m 644 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
 	ln -sf libdrydock.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libdrydock.so.$(SOVERSION)
 	ln -sf libdrydock.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libdrydock.so
-	install -m 644 $(B)/libdrydock.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' \
+	    'includedir=$(INCLUDEDIR)' '' 'Name: libdrydock' \
+	    'Description: container registry storage library' \
+	    'Version: $(VERSION)' 'Requires.private: $(PKGS)' \
+	    'Libs: -L$${libdir} -ldrydock' 'Cflags: -I$${includedir}' \
+	    > $(DESTDIR)$(PKGCONFIGDIR)/libdrydock.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/libdrydock.pc
 	install -m 644 include/drydock/*.h $(DESTDIR)$(INCLUDEDIR)/drydock/
 	for t in $(TOOLS); do \
 	    for m in $$t/*.8; do [ -f "$$m" ] && \
@@ -226,8 +234,8 @@ install: all
 	done; true
 
 uninstall:
-	rm -f $(foreach t,$(TOOLS),$(DESTDIR)$(BINDIR)/drydock-$(t) $(DESTDIR)$(MANDIR)/man8/drydock-$(t).8)
-	rm -f $(DESTDIR)$(LIBDIR)/libdrydock.* $(DESTDIR)$(LIBDIR)/pkgconfig/libdrydock.pc
+	rm -f $(foreach t,$(TOOLS),$(DESTDIR)$(SBINDIR)/drydock-$(t) $(DESTDIR)$(MANDIR)/man8/drydock-$(t).8)
+	rm -f $(DESTDIR)$(LIBDIR)/libdrydock.* $(DESTDIR)$(PKGCONFIGDIR)/libdrydock.pc
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/drydock
 
 clean:
