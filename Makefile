@@ -7,6 +7,7 @@
 #   make demo            build a demo registry, run drydock-gc on it
 #   make bench           the benchmarks (tests/bench), not part of check
 #   make install         PREFIX=/usr/local DESTDIR= (SBINDIR, LIBDIR, ... below)
+#   make install-systemd the units and /etc/default/drydock (docs/operations.md)
 #   make VARIANT=asan    objects and binaries under build/asan/
 #
 # Test hooks: gc's getenv("DRYDOCK_GC_TEST_*") hooks (t1040, t1110) are
@@ -21,6 +22,8 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 MANDIR ?= $(PREFIX)/share/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR ?=
 
 VERSION := 0.1.0
@@ -82,7 +85,7 @@ BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(B)/tests/bench/%)
 
 .PHONY: all lib tools intree test-tools unit integration check check-quick \
-	deps demo bench install uninstall clean format \
+	deps demo bench install install-systemd uninstall clean format \
 	format-check lint hdr-check valgrind fuzz install-check FORCE
 
 all: lib tools test-tools $(if $(filter plain,$(VARIANT)),intree)
@@ -233,10 +236,24 @@ install: lib tools
 	        install -m 644 $$m $(DESTDIR)$(MANDIR)/man8/ ; done; \
 	done; true
 
+# The units name /usr/sbin (the package's layout): another SBINDIR is
+# written into them.  An existing default file is kept.
+install-systemd:
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSCONFDIR)/default
+	for u in systemd/*.service systemd/*.timer; do \
+	    sed 's|/usr/sbin/drydock-|$(SBINDIR)/drydock-|g' $$u \
+	        > $(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename $$u) && \
+	    chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename $$u) || exit 1; \
+	done
+	[ -e $(DESTDIR)$(SYSCONFDIR)/default/drydock ] || \
+	    install -m 644 systemd/drydock.default \
+	        $(DESTDIR)$(SYSCONFDIR)/default/drydock
+
 uninstall:
 	rm -f $(foreach t,$(TOOLS),$(DESTDIR)$(SBINDIR)/drydock-$(t) $(DESTDIR)$(MANDIR)/man8/drydock-$(t).8)
 	rm -f $(DESTDIR)$(LIBDIR)/libdrydock.* $(DESTDIR)$(PKGCONFIGDIR)/libdrydock.pc
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/drydock
+	rm -f $(foreach u,$(wildcard systemd/*.service systemd/*.timer),$(DESTDIR)$(SYSTEMDUNITDIR)/$(notdir $(u)))
 
 clean:
 	rm -rf build $(foreach t,$(TOOLS),$(t)/drydock-$(t))
