@@ -430,7 +430,7 @@ test_store__blobs(void **state)
 	struct fx *fx = *state;
 	struct drydock_store *st = open_store(fx, 0);
 	struct drydock_digest d, missing;
-	char dgst[DRYDOCK_DIGEST_STRMAX], path[256], rel[256], *buf = NULL;
+	char dgst[DRYDOCK_DIGEST_STRMAX], path[PATH_MAX], rel[256], *buf = NULL;
 	size_t len;
 	uint64_t size;
 	int fd;
