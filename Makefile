@@ -8,12 +8,13 @@
 #   make bench           the benchmarks (tests/bench), not part of check
 #   make install         PREFIX=/usr/local DESTDIR= (SBINDIR, LIBDIR, ... below)
 #   make install-systemd the units and /etc/default/drydock (docs/operations.md)
+#   make deb             Debian packages (debian/), into this directory
 #   make VARIANT=asan    objects and binaries under build/asan/
 #
 # Test hooks: gc's getenv("DRYDOCK_GC_TEST_*") hooks (t1040, t1110) are
 # compiled only with TEST_HOOKS=1, which DEVELOPER=1 implies (every build of
-# make check and check-quick).  A plain make and make install build
-# without them; install-check proves no installed binary holds one.
+# make check and check-quick).  A plain make, make install and make deb
+# build without them; install-check proves no installed binary holds one.
 # Objects are rebuilt whenever the compiler flags change ($(B)/.flags).
 
 PREFIX ?= /usr/local
@@ -67,6 +68,11 @@ LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 LIB_A := $(B)/libdrydock.a
 LIB_SO := $(B)/libdrydock.so.$(VERSION)
 
+# TOOLS_LINK=shared links the tools against libdrydock.so (the Debian
+# package); the default links them statically and they run from the tree.
+TOOLS_LINK ?= static
+TOOL_LIB = $(if $(filter shared,$(TOOLS_LINK)),$(LIB_SO),$(LIB_A))
+
 TOOLS := gc fsck migrate
 define tool_vars
 $(1)_SRC := $$(sort $$(wildcard $(1)/*.c))
@@ -86,7 +92,7 @@ BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(B)/tests/bench/%)
 
 .PHONY: all lib tools intree test-tools unit integration check check-quick \
 	deps demo bench install install-systemd uninstall clean format \
-	format-check lint hdr-check valgrind fuzz install-check FORCE
+	format-check lint hdr-check valgrind fuzz install-check deb FORCE
 
 all: lib tools test-tools $(if $(filter plain,$(VARIANT)),intree)
 
@@ -97,13 +103,14 @@ intree: $(INTREE_BINS)
 
 # rewritten only when the flags differ, so a build with other flags (TEST_HOOKS,
 # DEVELOPER, the package's CFLAGS) never reuses objects of another
-FLAGS_NOW = $(CC) $(CPPFLAGS) $(ALL_CFLAGS) | $(ALL_LDFLAGS) $(PKG_LIBS)
+FLAGS_NOW = $(CC) $(CPPFLAGS) $(ALL_CFLAGS) | $(ALL_LDFLAGS) $(PKG_LIBS) | $(TOOLS_LINK)
 $(B)/.flags: FORCE
 	@mkdir -p $(dir $@)
 	@printf '%s\n' '$(subst ','\'',$(FLAGS_NOW))' | cmp -s - $@ || \
 	    printf '%s\n' '$(subst ','\'',$(FLAGS_NOW))' > $@
 
-$(B)/%.o: %.c $(wildcard include/drydock/*.h) $(wildcard lib/*_int.h) $(wildcard */*.h) $(B)/.flags
+$(B)/%.o: %.c $(wildcard include/drydock/*.h) $(wildcard lib/*_int.h) $(wildcard */*.h) \
+    $(wildcard tests/unit/*.h) $(B)/.flags
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -117,9 +124,9 @@ $(LIB_SO): $(LIB_OBJ)
 	    -o $@ $^ $(PKG_LIBS)
 
 define tool_rules
-$$(B)/bin/drydock-$(1): $$($(1)_OBJ) $$(LIB_A)
+$$(B)/bin/drydock-$(1): $$($(1)_OBJ) $$(TOOL_LIB)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$($(1)_OBJ) $$(LIB_A) $$(PKG_LIBS)
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$($(1)_OBJ) $$(TOOL_LIB) $$(PKG_LIBS)
 $(1)/drydock-$(1): $$(B)/bin/drydock-$(1)
 	cp $$< $$@
 endef
@@ -255,5 +262,28 @@ uninstall:
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/drydock
 	rm -f $(foreach u,$(wildcard systemd/*.service systemd/*.timer),$(DESTDIR)$(SYSTEMDUNITDIR)/$(notdir $(u)))
 
+# --- Debian packages ------------------------------------------------------------
+
+# dpkg-buildpackage works on a copy of the tree (build/deb/drydock-VERSION,
+# what git tracks plus untracked files it does not ignore), so the tree
+# stays clean; the .deb files are copied here.
+DEB_SRC := build/deb/drydock-$(VERSION)
+deb:
+	@tests/deps.sh deb
+	rm -rf build/deb && mkdir -p $(DEB_SRC)
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	    git ls-files -z --cached --others --exclude-standard | \
+	        xargs -0 sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; done' sh | \
+	        tar --null -T - -cf - | tar -xf - -C $(DEB_SRC); \
+	else \
+	    tar --exclude=./build --exclude='./*.deb' -cf - . | tar -xf - -C $(DEB_SRC); \
+	fi
+	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error build/deb/drydock_$(VERSION)_*.changes
+	cp build/deb/*.deb .
+	@ls -1 build/deb/*.deb | sed 's|^build/deb/|make deb: |'
+
 clean:
 	rm -rf build $(foreach t,$(TOOLS),$(t)/drydock-$(t))
+	rm -f drydock_*.deb libdrydock0_*.deb libdrydock-dev_*.deb \
+	    drydock-dbgsym_*.deb libdrydock0-dbgsym_*.deb
