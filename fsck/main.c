@@ -49,7 +49,8 @@ help(void)
 	      "storage.filesystem.rootdirectory\n"
 	      "      --config FILE         read ROOT from the registry's "
 	      "config.yml\n"
-	      "  -n, --dry-run             change nothing (the default)\n"
+	      "  -n, --dry-run             change nothing (the default); not "
+	      "with --state\n"
 	      "  -p, --repair              make the safe repairs, each logged\n"
 	      "      --quarantine DIR      where -p moves bad data and links\n"
 	      "                            (default ROOT/drydock-fsck-"
@@ -305,6 +306,11 @@ parse_options(struct fsck_opts *o, int argc, char **argv)
 		              : "give either ROOT or --config, once");
 	if (dry_run && o->repair)
 		bad("-n", "-n and -p exclude each other");
+	/* -n promises no write anywhere; --state is written on every run */
+	if (dry_run && o->state != NULL)
+		bad("-n",
+		    "-n writes nothing and --state records each run: give "
+		    "one of them (without -p the store is only read)");
 	if (o->quarantine != NULL && !o->repair)
 		bad("--quarantine", "only -p moves anything into quarantine");
 	if (o->slice_n != 0 && !verify_set)
