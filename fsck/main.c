@@ -49,7 +49,8 @@ help(void)
 	      "storage.filesystem.rootdirectory\n"
 	      "      --config FILE         read ROOT from the registry's "
 	      "config.yml\n"
-	      "  -n, --dry-run             change nothing (the default)\n"
+	      "  -n, --dry-run             change nothing (the default); not "
+	      "with --state\n"
 	      "  -p, --repair              make the safe repairs, each logged\n"
 	      "      --quarantine DIR      where -p moves bad data and links\n"
 	      "                            (default ROOT/drydock-fsck-"
@@ -305,6 +306,11 @@ parse_options(struct fsck_opts *o, int argc, char **argv)
 		              : "give either ROOT or --config, once");
 	if (dry_run && o->repair)
 		bad("-n", "-n and -p exclude each other");
+	/* -n promises no write anywhere; --state is written on every run */
+	if (dry_run && o->state != NULL)
+		bad("-n",
+		    "-n writes nothing and --state records each run: give "
+		    "one of them (without -p the store is only read)");
 	if (o->quarantine != NULL && !o->repair)
 		bad("--quarantine", "only -p moves anything into quarantine");
 	if (o->slice_n != 0 && !verify_set)
@@ -459,13 +465,19 @@ main(int argc, char **argv)
 		rc = DRYDOCK_EXIT_USAGE;
 		goto out;
 	}
-	error =
-	    drydock_store_open(&st, abs, o.repair ? 0 : DRYDOCK_STORE_RDONLY);
+	/* a registry before its first push is clean, not an error */
+	error = drydock_store_open(&st, abs,
+	    (o.repair ? 0 : DRYDOCK_STORE_RDONLY) | DRYDOCK_STORE_ALLOW_EMPTY);
 	if (error < 0) {
 		fprintf(stderr, "drydock-fsck: %s\n", drydock_error_message());
 		rc = DRYDOCK_EXIT_OPERATIONAL;
 		goto out;
 	}
+	if (drydock_store_is_empty(st) && !o.quiet)
+		fprintf(stderr,
+		    "drydock-fsck: %s: no docker/registry/v2 yet: nothing to "
+		    "do\n",
+		    abs);
 	/* a read-only check leaves nothing behind, not even a lock */
 	if (o.repair && (error = drydock_store_lock(st)) < 0) {
 		fprintf(stderr, "drydock-fsck: %s\n", drydock_error_message());

@@ -367,13 +367,20 @@ main(int argc, char **argv)
 		rc = DRYDOCK_EXIT_USAGE;
 		goto out;
 	}
-	error =
-	    drydock_store_open(&st, abs, o.dry_run ? DRYDOCK_STORE_RDONLY : 0);
+	/* a registry before its first push is clean, not an error */
+	error = drydock_store_open(&st, abs,
+	    (o.dry_run ? DRYDOCK_STORE_RDONLY : 0) |
+	        (o.restore ? 0 : DRYDOCK_STORE_ALLOW_EMPTY));
 	if (error < 0) {
 		fprintf(stderr, "drydock-gc: %s\n", drydock_error_message());
 		rc = DRYDOCK_EXIT_OPERATIONAL;
 		goto out;
 	}
+	if (drydock_store_is_empty(st) && !o.quiet)
+		fprintf(stderr,
+		    "drydock-gc: %s: no docker/registry/v2 yet: nothing to "
+		    "do\n",
+		    abs);
 	/* a dry run leaves nothing behind, not even a lock */
 	if (!o.dry_run && (error = lock_store(st)) < 0) {
 		fprintf(stderr, "drydock-gc: %s\n", drydock_error_message());

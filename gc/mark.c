@@ -703,9 +703,11 @@ gc_mark(struct gc_run *run)
 	int error;
 
 	run->marking = 1;
+#ifdef DRYDOCK_TEST_HOOKS /* only in the test build (Makefile) */
 	if (getenv("DRYDOCK_GC_TEST_SIGTERM_AT_REPO") != NULL)
 		run->signal_at = strtoul(
 		    getenv("DRYDOCK_GC_TEST_SIGTERM_AT_REPO"), NULL, 10);
+#endif
 	error = gc_scan_foreach(run, mark_repo);
 	run->marking = 0;
 	gc_progress_end(run);

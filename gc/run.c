@@ -82,7 +82,7 @@ gc_run_init(
 	run->opts = opts;
 	run->st = st;
 	run->start_ns = drydock_clock_realtime_ns();
-	if (!opts->dry_run)
+	if (!opts->dry_run && !drydock_store_is_empty(st))
 		probe_storage_clock(run);
 	/*
 	 * File times are the storage's clock: when it is behind ours, "now"

@@ -325,8 +325,12 @@ int
 gc_sweep(struct gc_run *run)
 {
 	struct sweep_ctx c;
+#ifdef DRYDOCK_TEST_HOOKS /* only in the test build (Makefile) */
 	const char *hook = getenv("DRYDOCK_GC_TEST_ABORT_AFTER");
 	const char *sig = getenv("DRYDOCK_GC_TEST_ABORT_SIGNAL");
+#else
+	const char *hook = NULL, *sig = NULL;
+#endif
 	size_t i;
 	int error = 0;
 

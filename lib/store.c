@@ -65,6 +65,11 @@ drydock_store__check_writable(const struct drydock_store *st, const char *fn)
 		    "%s: the store '%s' is open read-only", fn, st->root);
 		return DRYDOCK_ERROR;
 	}
+	if (st->v2fd < 0) {
+		drydock_error_set(DRYDOCK_ERRCLASS_STORE,
+		    "%s: no registry storage below '%s' yet", fn, st->root);
+		return DRYDOCK_ENOTFOUND;
+	}
 	return 0;
 }
 
@@ -165,6 +170,9 @@ drydock_store__open_raw(struct drydock_store *st, int dirfd,
 	int base = dirfd == -1 ? st->v2fd : dirfd;
 	int fd, error;
 
+	/* an empty store (DRYDOCK_STORE_ALLOW_EMPTY) has nothing below $V2 */
+	if (base < 0)
+		return -ENOENT;
 #ifdef HAVE_OPENAT2
 	if (!atomic_load_explicit(&fallback_forced, memory_order_relaxed) &&
 	    !atomic_load_explicit(&openat2_broken, memory_order_relaxed)) {
@@ -421,7 +429,10 @@ drydock_store_open(
 	    O_RDONLY | O_DIRECTORY, 0, NULL);
 	if (fd == -ENOENT && (flags & DRYDOCK_STORE_CREATE))
 		fd = make_v2(st->rootfd);
-	if (fd == -ENOENT) {
+	if (fd == -ENOENT && (flags & DRYDOCK_STORE_ALLOW_EMPTY)) {
+		/* a registry before its first push: nothing to see yet */
+		fd = -1;
+	} else if (fd == -ENOENT) {
 		drydock_error_set(DRYDOCK_ERRCLASS_STORE,
 		    "no registry storage below '%s': docker/registry/v2 is "
 		    "missing",
@@ -475,6 +486,12 @@ int
 drydock_store_v2fd(const struct drydock_store *st)
 {
 	return drydock_store__check(st, __func__) < 0 ? -1 : st->v2fd;
+}
+
+int
+drydock_store_is_empty(const struct drydock_store *st)
+{
+	return drydock_store__check(st, __func__) == 0 && st->v2fd < 0;
 }
 
 void
@@ -1179,7 +1196,7 @@ drydock_store_sync(struct drydock_store *st)
 
 	if ((error = drydock_store__check(st, __func__)) < 0)
 		return error;
-	if (syncfs(st->v2fd) < 0) {
+	if (syncfs(st->v2fd >= 0 ? st->v2fd : st->rootfd) < 0) {
 		drydock_error_set_os("cannot sync '%s'", st->root);
 		return DRYDOCK_ERROR;
 	}

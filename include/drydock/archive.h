@@ -21,6 +21,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum drydock_archive_compression {
 	DRYDOCK_ARCHIVE_PLAIN = 0,
 	DRYDOCK_ARCHIVE_GZIP,
@@ -163,5 +167,9 @@ int drydock_archive_writer_close(struct drydock_archive_writer *w);
 
 /* Free; an unclosed archive is left unfinished.  NULL does nothing. */
 void drydock_archive_writer_free(struct drydock_archive_writer *w);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

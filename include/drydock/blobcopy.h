@@ -25,6 +25,10 @@
 
 #include <drydock/digest.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* How a blob may be placed (--link). */
 enum drydock_blobcopy_mode {
 	DRYDOCK_BLOBCOPY_AUTO = 0, /* reflink, else hard link, else copy */
@@ -186,5 +190,9 @@ int drydock_blobcopy_sweep_temps(int dirfd);
  * process's own are still kept.
  */
 int drydock_blobcopy_sweep_temps_locked(int dirfd);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

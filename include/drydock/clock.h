@@ -11,6 +11,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* A skew larger than this is worth a warning. */
 #define DRYDOCK_CLOCK_SKEW_WARN_NS (60LL * 1000000000LL)
 
@@ -30,5 +34,9 @@ int64_t drydock_clock_realtime_ns(void);
  * @return 0, or DRYDOCK_ERROR (the probe could not be written)
  */
 int drydock_clock_storage_skew(int64_t *skew_ns_out, int dirfd);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

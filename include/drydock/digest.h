@@ -9,6 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum drydock_digest_alg {
 	DRYDOCK_DIGEST_NONE = 0,
 	DRYDOCK_DIGEST_SHA256 = 1,
@@ -87,5 +91,9 @@ int drydock_digest_buffer(struct drydock_digest *out, int alg,
  */
 int drydock_digest_fd(struct drydock_digest *out, int alg, int fd,
     uint64_t *size_out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -10,6 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct drydock_digest;
 struct drydock_digestmap;
 
@@ -61,5 +65,9 @@ drydock_markset_has(const struct drydock_digestmap *set,
 {
 	return drydock_digestmap_get(set, d, NULL);
 }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

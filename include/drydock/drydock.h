@@ -23,7 +23,15 @@
 #include <drydock/clock.h>
 #include <drydock/reference.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* The library's version string. */
 const char *drydock_version(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

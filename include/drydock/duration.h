@@ -8,6 +8,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /*
  * The longest duration accepted: 36500 days (about 100 years).  The tools
  * count time in nanoseconds since the epoch, and a duration must fit there
@@ -28,5 +32,9 @@ char *drydock_duration_format(char *buf, unsigned long bufsz,
 
 /* Human byte count ("1.5 GiB") into buf. */
 char *drydock_bytes_format(char *buf, unsigned long bufsz, uint64_t bytes);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

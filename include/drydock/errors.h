@@ -8,6 +8,10 @@
 #ifndef DRYDOCK_ERRORS_H
 #define DRYDOCK_ERRORS_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum drydock_error_code {
 	DRYDOCK_OK = 0,
 	DRYDOCK_ERROR = -1,        /* generic; details in the message */
@@ -82,5 +86,9 @@ void drydock_error_restore(const struct drydock_error *saved);
 
 /* Name of an error code ("ENOTFOUND"), for reports. */
 const char *drydock_error_code_name(int code);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

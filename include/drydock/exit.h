@@ -6,6 +6,10 @@
 #ifndef DRYDOCK_EXIT_H
 #define DRYDOCK_EXIT_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum drydock_exit {
 	DRYDOCK_EXIT_OK = 0,          /* nothing wrong, or nothing to do */
 	DRYDOCK_EXIT_FIXED = 1,       /* problems found and corrected */
@@ -14,5 +18,9 @@ enum drydock_exit {
 	DRYDOCK_EXIT_USAGE = 16,      /* usage or syntax error */
 	DRYDOCK_EXIT_INTERRUPTED = 32 /* cancelled by a signal or the user */
 };
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

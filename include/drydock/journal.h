@@ -8,6 +8,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct drydock_journal;
 
 struct drydock_journal_entry {
@@ -68,5 +72,9 @@ typedef int (*drydock_journal_cb)(const struct drydock_journal_entry *e,
  */
 int drydock_journal_foreach(struct drydock_journal *j, int state, int reverse,
     drydock_journal_cb cb, void *payload);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

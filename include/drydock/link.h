@@ -7,6 +7,10 @@
 
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct drydock_digest;
 struct drydock_store;
 
@@ -34,5 +38,9 @@ int drydock_link_read(struct drydock_digest *out, struct drydock_store *st,
  */
 int drydock_link_parse_lenient(struct drydock_digest *out, int *had_junk,
     const char *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -11,6 +11,10 @@
 
 #include <drydock/digest.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define DRYDOCK_MT_DOCKER_V2 "application/vnd.docker.distribution.manifest.v2+json"
 #define DRYDOCK_MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
 #define DRYDOCK_MT_DOCKER_V1 "application/vnd.docker.distribution.manifest.v1+json"
@@ -101,5 +105,9 @@ const char *drydock_manifest_kind_name(int kind);
 
 /* Name of a role ("config", "layer", "child", "subject"). */
 const char *drydock_ref_role_name(int role);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

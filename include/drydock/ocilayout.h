@@ -13,6 +13,10 @@
 
 #include <drydock/digest.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* The annotations that name an index.json entry. */
 #define DRYDOCK_OCI_REF_NAME "org.opencontainers.image.ref.name"
 #define DRYDOCK_OCI_IMAGE_NAME "io.containerd.image.name"
@@ -160,5 +164,9 @@ int drydock_ocilayout_blob_read(char **buf_out, size_t *len_out,
 /* Remove a blob.  0 or DRYDOCK_ENOTFOUND/... */
 int drydock_ocilayout_blob_remove(
     struct drydock_ocilayout *lay, const struct drydock_digest *d);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

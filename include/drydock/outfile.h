@@ -15,6 +15,10 @@
 
 #include <stdio.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct drydock_outfile {
 	FILE *f; /* write here between open and commit */
 	char *dest; /* as given (owned) */
@@ -81,5 +85,9 @@ int drydock_outfile_commit(struct drydock_outfile *of);
 
 /* Give up: close and remove the temporary file.  NULL-safe, idempotent. */
 void drydock_outfile_abort(struct drydock_outfile *of);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -8,6 +8,10 @@
 #ifndef DRYDOCK_PATHCHECK_H
 #define DRYDOCK_PATHCHECK_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /*
  * The absolute form of path with every symbolic link resolved; path need
  * not exist, but its parent must.
@@ -25,5 +29,9 @@ char *drydock_path_absolute(const char *path);
  * @return 1 inside, 0 not
  */
 int drydock_path_in_registry(const char *root, const char *path);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -8,6 +8,10 @@
 #ifndef DRYDOCK_REFERENCE_H
 #define DRYDOCK_REFERENCE_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* The longest repository name distribution accepts. */
 #define DRYDOCK_REFERENCE_NAME_MAX 255
 /* The longest tag. */
@@ -37,5 +41,9 @@ int drydock_reference_is_tag(const char *tag);
  * @return 0, or DRYDOCK_ECORRUPT with a message that quotes tag
  */
 int drydock_reference_check_tag(const char *tag);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -6,6 +6,10 @@
 #ifndef DRYDOCK_REGCONFIG_H
 #define DRYDOCK_REGCONFIG_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct drydock_regconfig {
 	char *rootdirectory;    /* storage.filesystem.rootdirectory, or the
 				   default /var/lib/registry; the environment
@@ -24,5 +28,9 @@ struct drydock_regconfig {
 int drydock_regconfig_read(struct drydock_regconfig *out, const char *path);
 
 void drydock_regconfig_release(struct drydock_regconfig *cfg);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

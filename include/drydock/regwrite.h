@@ -17,6 +17,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct drydock_blobcopy;
 struct drydock_digest;
 struct drydock_store;
@@ -80,5 +84,9 @@ int drydock_regwrite_revision(int *written_out, struct drydock_store *st,
 int drydock_regwrite_tag(int *written_out, struct drydock_store *st,
     const char *repo, const char *tag, const struct drydock_digest *d,
     unsigned flags);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -18,6 +18,10 @@
 
 #include <drydock/digest.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct drydock_state;
 
 /* What was true of a blob's data when it last matched its digest. */
@@ -117,5 +121,9 @@ struct drydock_state_cand {
  */
 size_t drydock_state_slice_select(
     struct drydock_state_cand *cands, size_t n_cands, unsigned k, unsigned n);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -16,6 +16,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct drydock_digest;
 struct drydock_store;
 
@@ -34,7 +38,14 @@ enum drydock_store_open_flags {
 	 * create rootdirectory and docker/registry/v2 below it when missing
 	 * (0777 less umask, as the registry); an import into an empty root
 	 */
-	DRYDOCK_STORE_CREATE = 1 << 1
+	DRYDOCK_STORE_CREATE = 1 << 1,
+	/*
+	 * a root directory without docker/registry/v2 (a registry before its
+	 * first push) opens as an empty store: nothing is created, every path
+	 * below $V2 is missing (DRYDOCK_ENOTFOUND), writes fail, and
+	 * drydock_store_is_empty() says so
+	 */
+	DRYDOCK_STORE_ALLOW_EMPTY = 1 << 2
 };
 
 enum drydock_store_write_flags {
@@ -51,7 +62,8 @@ enum drydock_store_write_flags {
  * symlinks (an operator's choice); nothing below it is followed.
  *
  * @param out receives a new store; release with drydock_store_close()
- * @return 0; DRYDOCK_ENOTFOUND when <root>/docker/registry/v2 is missing;
+ * @return 0; DRYDOCK_ENOTFOUND when the root or (without
+ * DRYDOCK_STORE_ALLOW_EMPTY) <root>/docker/registry/v2 is missing;
  * DRYDOCK_EUNSAFE when a component of docker/registry/v2 is a symlink;
  * DRYDOCK_ERROR otherwise.
  */
@@ -64,8 +76,14 @@ void drydock_store_close(struct drydock_store *st);
 /* The root directory as given (borrowed). */
 const char *drydock_store_root(const struct drydock_store *st);
 
-/* File descriptor of $V2 (borrowed; valid while the store is open). */
+/*
+ * File descriptor of $V2 (borrowed; valid while the store is open); -1 for
+ * an empty store (DRYDOCK_STORE_ALLOW_EMPTY).
+ */
 int drydock_store_v2fd(const struct drydock_store *st);
+
+/* 1 when the store was opened empty: its root has no docker/registry/v2. */
+int drydock_store_is_empty(const struct drydock_store *st);
 
 /* Where walkers and readers send the anomalies they skip. */
 void drydock_store_set_problem_cb(struct drydock_store *st,
@@ -203,5 +221,9 @@ int drydock_store_mkdir_open(struct drydock_store *st, const char *relpath);
 
 /* Make everything written to the store's filesystem durable (syncfs). */
 int drydock_store_sync(struct drydock_store *st);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

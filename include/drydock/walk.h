@@ -18,6 +18,10 @@
 
 #include <drydock/digest.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct drydock_store;
 
 #define DRYDOCK_WALK_SKIP 1
@@ -163,5 +167,9 @@ int drydock_upload_foreach(struct drydock_store *st,
 /* blobs/<alg>/<hh>/<hex>/ for sha256 and sha512. */
 int drydock_blob_foreach(struct drydock_store *st, unsigned flags,
     drydock_blob_cb cb, void *payload);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

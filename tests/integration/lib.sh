@@ -56,6 +56,12 @@ pass() {
 	printf 'ok %d - %s\n' "$_n" "$*"
 }
 
+# skip REASON: a check that cannot run here, said so (counts as passed)
+skip() {
+	_n=$((_n + 1))
+	printf 'ok %d # skip %s\n' "$_n" "$*"
+}
+
 fail() {
 	_n=$((_n + 1))
 	_failed=$((_failed + 1))
@@ -559,6 +565,13 @@ run_gc() {
 	GC_RC=$?
 	cat "$T/gc.err" >>"$T/gc.all.err"
 	return 0
+}
+
+# need_test_hooks: bail unless drydock-gc was built with its test hooks
+# (DRYDOCK_GC_TEST_*: TEST_HOOKS=1, which DEVELOPER=1 implies)
+need_test_hooks() {
+	grep -qa DRYDOCK_GC_TEST_ABORT_AFTER "$GC" ||
+		bail "$GC has no test hooks: build with make DEVELOPER=1 (or TEST_HOOKS=1)"
 }
 
 # linked ROOT REPO: every digest REPO links (_layers and revisions), sorted

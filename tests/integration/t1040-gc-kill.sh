@@ -6,6 +6,7 @@
 # the very tree an uninterrupted run leaves.  A killed --quarantine run,
 # resumed and then restored, must give back the original tree.
 . "$(dirname "$0")/lib.sh"
+need_test_hooks
 
 use_fixture zoo "$T/zoo"
 F=$T/zoo

@@ -10,6 +10,7 @@
 # interrupt never reached were recorded with uninitialised states: moved
 # when they were not, or "invalid journal state N" with no report.
 . "$(dirname "$0")/lib.sh"
+need_test_hooks
 
 use_fixture zoo "$T/zoo"
 F=$T/zoo

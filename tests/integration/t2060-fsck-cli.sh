@@ -23,7 +23,8 @@ for args in "--no-such-option $root" "" "$root $root" "-j 0 $root" \
     "--max-duration 106752d $root" \
     "--ignore NO_SUCH_ID $root" "--error x $root" "-n -p $root" \
     "--quarantine $T/q $root" "--json" "--config" \
-    "--state $V/s.sqlite $root" "-p --quarantine $V/q $root"; do
+    "--state $V/s.sqlite $root" "-p --quarantine $V/q $root" \
+    "-n --state $T/n.sqlite $root" "-n --verify changed --state $T/n.sqlite $root"; do
 	# shellcheck disable=SC2086
 	run_fsck $args
 	assert_fsck_rc 16 "usage error: drydock-fsck $args"
@@ -32,6 +33,11 @@ for args in "--no-such-option $root" "" "$root $root" "-j 0 $root" \
 done
 snapshot "$root" "$T/s1"
 assert_true "usage errors changed nothing" cmp -s "$T/s0" "$T/s1"
+# -n promises no write anywhere, so it refuses --state, which records
+# every run (before, -n wrote the state file)
+assert_file_absent "$T/n.sqlite" "-n --state: no state file written"
+run_fsck -n --state "$T/n.sqlite" "$root"
+assert_true "-n --state: says why" grep -q -- '--state records' "$T/fsck.err"
 assert_eq ". .. docker " "$(ls -a "$root" | tr '\n' ' ')" \
     "usage errors left nothing beside the store"
 
@@ -55,9 +61,10 @@ run_fsck "$T/does-not-exist"
 assert_fsck_rc 8 "missing root: exit 8"
 assert_true "missing root: the message names it" \
     grep -q 'does-not-exist' "$T/fsck.err"
+# a registry before its first push is an empty store (t1160 tells more)
 mkdir -p "$T/empty"
 run_fsck "$T/empty"
-assert_fsck_rc 8 "a directory without docker/registry/v2: exit 8"
+assert_fsck_rc 0 "a directory without docker/registry/v2: an empty store, exit 0"
 run_fsck --config "$T/no-such-config.yml"
 assert_fsck_rc 8 "missing config file: exit 8"
 run_fsck --json "$T/no/such/dir/r.json" "$root"

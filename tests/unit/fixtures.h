@@ -349,11 +349,16 @@ make_upload(const char *v2, const char *repo, const char *id,
 		make_file(v2, rel, data);
 }
 
-/* A fake but well-formed sha256 digest string from a small number. */
+/*
+ * A fake but well-formed sha256 digest string from a small number, into buf
+ * of at least FX_FAKE_DIGEST_SIZE bytes (callers pass char[80]; a larger
+ * bound than the buffer trips _FORTIFY_SOURCE, as in the package build).
+ */
+#define FX_FAKE_DIGEST_SIZE (7 + 64 + 1)
 static inline char *
 fake_digest(char *buf, unsigned n)
 {
-	snprintf(buf, DRYDOCK_DIGEST_STRMAX,
+	snprintf(buf, FX_FAKE_DIGEST_SIZE,
 	    "sha256:%08x%08x%08x%08x%08x%08x%08x%08x", n, n * 7u + 1,
 	    n * 13u + 2, n * 17u + 3, n * 19u + 4, n * 23u + 5, n * 29u + 6,
 	    n * 31u + 7);

@@ -133,6 +133,52 @@ test_store__open_missing(void **state)
 	assert_null(st);
 }
 
+/* A registry before its first push: an empty store, nothing created. */
+static void
+test_store__open_empty(void **state)
+{
+	struct fx *fx = *state;
+	struct drydock_store *st = NULL;
+	char path[PATH_MAX];
+	uint64_t size;
+	int is_dir;
+
+	/* a missing root stays an error */
+	assert_int_equal(drydock_store_open(&st, fx_join(path, fx->tmp, "nope"),
+	                     DRYDOCK_STORE_ALLOW_EMPTY),
+	    DRYDOCK_ENOTFOUND);
+	assert_null(st);
+	assert_int_equal(
+	    drydock_store_open(&st, fx->out, DRYDOCK_STORE_ALLOW_EMPTY), 0);
+	assert_int_equal(drydock_store_is_empty(st), 1);
+	assert_int_equal(drydock_store_v2fd(st), -1);
+	assert_int_equal(drydock_store_openat(
+	                     st, -1, "repositories", O_RDONLY | O_DIRECTORY, 0),
+	    DRYDOCK_ENOTFOUND);
+	assert_int_equal(
+	    drydock_store_stat(st, -1, "blobs", &size, NULL, &is_dir),
+	    DRYDOCK_ENOTFOUND);
+	assert_int_equal(drydock_store_lock(st), 0);
+	assert_int_equal(drydock_store_sync(st), 0);
+	/* writing needs docker/registry/v2, and never creates it */
+	assert_int_equal(
+	    drydock_store_write_file(st, "repositories/r/x", "x", 1),
+	    DRYDOCK_ENOTFOUND);
+	assert_message_has("no registry storage below");
+	drydock_store_close(st);
+	assert_false(path_exists(fx->out, "docker"));
+	assert_outside_intact(fx);
+	/* read-only as well; a store with v2 is not empty */
+	assert_int_equal(drydock_store_open(&st, fx->out,
+	                     DRYDOCK_STORE_ALLOW_EMPTY | DRYDOCK_STORE_RDONLY),
+	    0);
+	assert_int_equal(drydock_store_is_empty(st), 1);
+	drydock_store_close(st);
+	st = open_store(fx, DRYDOCK_STORE_ALLOW_EMPTY);
+	assert_int_equal(drydock_store_is_empty(st), 0);
+	drydock_store_close(st);
+}
+
 static void
 test_store__open_symlinked_component(void **state)
 {
@@ -384,7 +430,7 @@ test_store__blobs(void **state)
 	struct fx *fx = *state;
 	struct drydock_store *st = open_store(fx, 0);
 	struct drydock_digest d, missing;
-	char dgst[DRYDOCK_DIGEST_STRMAX], path[256], rel[256], *buf = NULL;
+	char dgst[DRYDOCK_DIGEST_STRMAX], path[PATH_MAX], rel[256], *buf = NULL;
 	size_t len;
 	uint64_t size;
 	int fd;
@@ -820,6 +866,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    T(test_store__open_close),
 	    T(test_store__open_missing),
+	    T(test_store__open_empty),
 	    T(test_store__open_symlinked_component),
 	    T(test_store__open_root_symlink_allowed),
 	    T(test_store__lock_twice),
