@@ -8,6 +8,11 @@
 #
 #   tests/bench/run.sh [SIZE...]      SIZE = repositories (default 500 1000 5000)
 #
+# The scale run is `run.sh 1000 5000 28000`: 28,000 repositories are about
+# 1,000,000 blobs, 6.2 million inodes, 14 GB (apparent) and 5 minutes to
+# write; a tree of 10,000 repositories or more is removed after its run
+# unless KEEP_TREES=1.
+#
 # Environment: BENCH_DIR (trees, default /tmp/drydock-bench; kept between
 # runs, 5,000 repositories take ~800 MB of inodes and ~30 s to write),
 # REPEAT (warm runs per tool, median taken; default 3), COLD=0 (skip the
@@ -130,6 +135,10 @@ for n in "${sizes[@]}"; do
 	    "$(awk -v t="$dd_w" -v n="$repositories" 'BEGIN { printf "%.2f", t * 1000 / n }')" \
 	    >>"$table.tmp"
 	echo "bench: r$n done (warm $dd_w s vs $dr_w s)" >&2
+	if [ "$n" -ge 10000 ] && [ "${KEEP_TREES:-0}" != 1 ]; then
+		echo "bench: removing $t (KEEP_TREES=1 keeps it)" >&2
+		rm -rf "$t" "$dir/r$n.yml"
+	fi
 done
 mv "$table.tmp" "$table"
 echo
