@@ -773,6 +773,8 @@ content_finding(struct fsck_run *run, const struct fsck_blob *b)
 		ctx.action = FSCK_ACT_NONE;
 		return fsck_report(run, FSCK_SPECIAL_FILE, &ctx,
 		    "became a symlink or special file during the run");
+	case FSCK_H_GONE:
+		return fsck_vanished(run, b->id);
 	default:
 		return 0;
 	}

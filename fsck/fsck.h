@@ -2,8 +2,9 @@
 /*
  * fsck.h --- drydock-fsck's internal interfaces: options, the run's state,
  * and its phases: structure.c (walk, manifests, references), content.c
- * (parallel hashing), impact.c (which images a finding breaks), repair.c,
- * report.c (findings, summary, JSON, metrics, progress).
+ * (parallel hashing), recheck.c (what went away during the run), impact.c
+ * (which images a finding breaks), repair.c, report.c (findings, summary,
+ * JSON, metrics, progress).
  */
 #ifndef DRYDOCK_FSCK_H
 #define DRYDOCK_FSCK_H
@@ -60,7 +61,8 @@ enum fsck_obj_flags {
 	FSCK_O_LOADED = 1 << 7, /* manifest load attempted */
 	FSCK_O_QUARANTINED = 1 << 8, /* moved into quarantine by repair */
 	FSCK_O_FOREIGN = 1 << 9, /* FOREIGN_LAYER_EXTERNAL reported */
-	FSCK_O_SIZECHECK = 1 << 10 /* a descriptor disagrees on its size */
+	FSCK_O_SIZECHECK = 1 << 10, /* a descriptor disagrees on its size */
+	FSCK_O_VANISHED = 1 << 11 /* its data went away during the run */
 };
 
 struct fsck_obj {
@@ -242,6 +244,23 @@ struct fsck_problem {
 	int consumed; /* turned into a link finding already */
 };
 
+/* A revision link or tag that names a digest (struct fsck_run.namers). */
+struct fsck_namer {
+	uint32_t repo;
+	uint32_t tag; /* index into the repository's tags; FSCK_NONE: the
+	                 revision link */
+};
+
+/* A missing link, reported once looked at again (structure.c). */
+struct fsck_pending {
+	int fid; /* LAYER_LINK_MISSING, CHILD_NOT_LINKED */
+	uint32_t id; /* digest id of what the link would name */
+	uint32_t mid; /* digest id of the manifest that needs it */
+	uint32_t repo;
+	char *path;
+	char *detail;
+};
+
 /* A descriptor whose size differs from its blob's data. */
 struct fsck_sizecheck {
 	uint32_t repo;
@@ -274,11 +293,18 @@ struct fsck_run {
 	size_t nrefs, caprefs;
 	uint32_t *pstart; /* parents: refs naming id are plist[pstart[id]..] */
 	uint32_t *plist;
+	/* data that went away during the run: is it still needed? */
+	uint32_t *nstart; /* revision links and tags naming id are */
+	struct fsck_namer *namers; /* namers[nstart[id]..nstart[id + 1]) */
+	uint8_t *needed; /* per id: 0 unknown, 1 looking, 2 yes, 3 no */
+	size_t nneeded; /* ids nstart and needed cover */
 
 	struct fsck_problem *problems;
 	size_t nproblems, capproblems;
 	struct fsck_sizecheck *sizechecks;
 	size_t nsizechecks, capsizechecks;
+	struct fsck_pending *pending;
+	size_t npending, cappending;
 	struct fsck_finding *findings;
 	size_t nfindings, capfindings;
 
@@ -318,6 +344,10 @@ const struct fsck_link *fsck_layer_link(
     const struct fsck_repo *repo, uint32_t id);
 int fsck_blob_path(
     char *buf, size_t sz, const struct fsck_run *run, uint32_t id);
+
+/* recheck.c */
+int fsck_vanished(struct fsck_run *run, uint32_t id);
+int fsck_pending_findings(struct fsck_run *run);
 
 /* content.c */
 int64_t fsck_now_ns(void);

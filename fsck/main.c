@@ -359,9 +359,9 @@ phases(struct fsck_run *run)
 	if ((error = fsck_walk(run)) < 0 ||
 	    (error = fsck_problems_to_findings(run)) < 0 ||
 	    (error = fsck_check_structure(run)) < 0 ||
-	    (error = fsck_check_blobs(run)) < 0 ||
 	    (error = fsck_content(run)) < 0 ||
 	    (error = fsck_content_findings(run)) < 0 ||
+	    (error = fsck_check_blobs(run)) < 0 ||
 	    (error = fsck_impact(run)) < 0)
 		return error;
 	if (o->repair && !run->interrupted && !fsck_stop)

@@ -137,6 +137,14 @@ fsck_run_release(struct fsck_run *run)
 	free(run->mfs);
 	free(run->pstart);
 	free(run->plist);
+	free(run->nstart);
+	free(run->namers);
+	free(run->needed);
+	for (i = 0; i < run->npending; i++) {
+		free(run->pending[i].path);
+		free(run->pending[i].detail);
+	}
+	free(run->pending);
 	for (i = 0; i < run->nproblems; i++) {
 		free(run->problems[i].path);
 		free(run->problems[i].message);
@@ -1111,9 +1119,10 @@ parse_manifest(struct fsck_run *run, struct fsck_manifest *mf)
 	r = drydock_store_blob_read(
 	    &buf, &len, run->st, &run->ids[mf->id], DRYDOCK_MANIFEST_MAX);
 	if (r == DRYDOCK_ENOTFOUND) {
+		/* fsck_vanished() decides once the references are known */
 		mf->state = FSCK_MF_MISSING;
-		return manifest_finding(run, mf->id, FSCK_MANIFEST_MISSING,
-		    "removed during the run");
+		run->objs[mf->id].flags |= FSCK_O_VANISHED;
+		return 0;
 	}
 	if (r < 0) {
 		snprintf(msg, sizeof(msg), "cannot read it: %s",
@@ -1207,14 +1216,33 @@ push_work(struct check_ctx *c, uint32_t id)
 	return 0;
 }
 
+/*
+ * A link that manifest mid needs in this repository is missing.  Kept for
+ * fsck_check_structure() to look at again once every reference is known:
+ * beside a gc -m, mid's own revision link may be gone by then too.
+ */
 static int
-repo_finding(struct check_ctx *c, int fid, uint32_t id, const char *path,
-    const char *detail)
+repo_finding(struct check_ctx *c, int fid, uint32_t id, uint32_t mid,
+    const char *path, const char *detail)
 {
-	struct fsck_ctx ctx = {path, id, c->repo, NULL, FSCK_IMPACT_REPO,
-	    FSCK_NONE, FSCK_ACT_RELINK};
+	struct fsck_run *run = c->run;
+	struct fsck_pending *p;
 
-	return fsck_report(c->run, fid, &ctx, "%s", detail);
+	if (fsck__grow((void **)&run->pending, &run->cappending,
+	        run->npending + 1, sizeof(*run->pending)) < 0)
+		return DRYDOCK_ERROR;
+	p = &run->pending[run->npending];
+	p->fid = fid;
+	p->id = id;
+	p->mid = mid;
+	p->repo = c->repo;
+	if ((p->path = fsck_strdup(path)) == NULL ||
+	    (p->detail = fsck_strdup(detail)) == NULL) {
+		free(p->path);
+		return DRYDOCK_ERROR;
+	}
+	run->npending++;
+	return 0;
 }
 
 static int
@@ -1312,7 +1340,7 @@ check_blob_ref(struct check_ctx *c, uint32_t mid, const struct fsck_ref *r)
 	snprintf(path, sizeof(path), "%s/_layers/%s/%s/link", repo->path,
 	    drydock_digest_alg_name(run->ids[r->id].alg),
 	    drydock_digest_hex(hex, &run->ids[r->id]));
-	return repo_finding(c, FSCK_LAYER_LINK_MISSING, r->id, path,
+	return repo_finding(c, FSCK_LAYER_LINK_MISSING, r->id, mid, path,
 	    "the blob exists, the repository does not link it");
 }
 
@@ -1348,7 +1376,7 @@ check_child(struct check_ctx *c, uint32_t mid, const struct fsck_ref *r)
 	    drydock_digest_hex(hex, &run->ids[r->id]));
 	snprintf(hex, sizeof(hex), "platform %s",
 	    r->platform != NULL ? r->platform : "unknown");
-	return repo_finding(c, FSCK_CHILD_NOT_LINKED, r->id, path, hex);
+	return repo_finding(c, FSCK_CHILD_NOT_LINKED, r->id, mid, path, hex);
 }
 
 static int
@@ -1614,10 +1642,22 @@ fsck_check_structure(struct fsck_run *run)
 			return error;
 	}
 	fsck_progress_end(run);
-	return build_parents(run);
+	if ((error = build_parents(run)) < 0)
+		return error;
+	/* manifests that went away while they were read */
+	for (i = 0; i < run->nids; i++)
+		if ((run->objs[i].flags & FSCK_O_VANISHED) &&
+		    (error = fsck_vanished(run, (uint32_t)i)) < 0)
+			return error;
+	return fsck_pending_findings(run);
 }
 
-/* Blob directories nobody needs, and blobs nobody names. */
+/*
+ * Blob directories nobody needs, and blobs nobody names; after hashing,
+ * which sees what went away during the run.  A directory without data is
+ * looked at again: a gc removes the data, then the directory, and the
+ * registry writes the directory, then the data.
+ */
 int
 fsck_check_blobs(struct fsck_run *run)
 {
@@ -1631,12 +1671,23 @@ fsck_check_blobs(struct fsck_run *run)
 		struct fsck_ctx ctx = {path, b->id, FSCK_NONE, NULL,
 		    FSCK_IMPACT_NONE, FSCK_NONE, FSCK_ACT_NONE};
 
-		if (f & (FSCK_O_REFERENCED | FSCK_O_MANIFEST | FSCK_O_UNSAFE))
+		if (f &
+		    (FSCK_O_REFERENCED | FSCK_O_MANIFEST | FSCK_O_UNSAFE |
+		        FSCK_O_VANISHED))
 			continue;
 		if (fsck_blob_path(path, sizeof(path), run, b->id) < 0)
 			return DRYDOCK_ERROR;
 		if (!b->has_data) {
+			if (drydock_store_blob_stat(
+			        run->st, &run->ids[b->id], NULL, NULL) == 0)
+				continue; /* its data came: a push */
 			path[strlen(path) - 5] = '\0'; /* the directory */
+			if (drydock_store_stat(run->st, -1, path, NULL, NULL,
+			        NULL) == DRYDOCK_ENOTFOUND) {
+				drydock_error_clear();
+				continue; /* removed: a gc */
+			}
+			drydock_error_clear();
 			error = fsck_report(run, FSCK_BLOB_NO_DATA, &ctx, NULL);
 		} else {
 			error = fsck_report(

@@ -219,29 +219,31 @@ wdir_close(struct wdir *d)
 	free(d);
 }
 
-/* The entry's type from d_type, or from fstatat where d_type is unknown. */
+/* The entry's type (next_entry() fills in an unknown d_type). */
 static int
 entry_type(struct wdir *d, const struct dirent *de)
 {
-	struct stat sb;
-
-	if (de->d_type != DT_UNKNOWN)
-		return de->d_type;
-	if (fstatat(wdir_fd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
-		return DT_UNKNOWN;
-	return IFTODT(sb.st_mode);
+	(void)d;
+	return de->d_type;
 }
 
-/* Next entry but "." and ".."; a read error is reported (w->path: d). */
+/*
+ * Next entry but "." and ".."; a read error is reported (w->path: d).
+ * What was removed since it was listed (a gc or a registry delete running
+ * beside the walk) is not there to visit: an entry gone before its type
+ * could be looked up is skipped, and a directory removed while it was read
+ * (getdents says ENOENT once it is dead) simply ends.
+ */
 static struct dirent *
 next_entry(struct walk *w, struct wdir *d)
 {
 	struct dirent *de;
+	struct stat sb;
 
 	for (;;) {
 		errno = 0;
 		if ((de = wdir_read(d)) == NULL) {
-			if (errno != 0)
+			if (errno != 0 && errno != ENOENT)
 				drydock_store_problem(w->st, w->path,
 				    DRYDOCK_ERROR, "cannot read directory: %s",
 				    strerror(errno));
@@ -250,6 +252,13 @@ next_entry(struct walk *w, struct wdir *d)
 		if (de->d_name[0] == '.' &&
 		    (de->d_name[1] == '\0' ||
 		        (de->d_name[1] == '.' && de->d_name[2] == '\0')))
+			continue;
+		if (de->d_type != DT_UNKNOWN)
+			return de;
+		if (fstatat(wdir_fd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) ==
+		    0)
+			de->d_type = (unsigned char)IFTODT(sb.st_mode);
+		else if (errno == ENOENT)
 			continue;
 		return de;
 	}
@@ -495,6 +504,7 @@ link_hex(struct link_walk *lw, struct wdir *algdir, const char *hex, int alg)
 {
 	struct drydock_link_info li;
 	struct walk *w = lw->w;
+	struct stat sb;
 
 	memset(&li, 0, sizeof(li));
 	if (drydock_digest_from_hex(&li.digest, alg, hex, strlen(hex)) < 0) {
@@ -505,6 +515,13 @@ link_hex(struct link_walk *lw, struct wdir *algdir, const char *hex, int alg)
 	li.path = with_suffix(w->aux, w, "/link");
 	if (!(w->flags & DRYDOCK_WALK_NAMES))
 		link_fill(w, wdir_fd(algdir), hex, &li, w->flags, 0);
+	if (li.status == DRYDOCK_ENOTFOUND &&
+	    fstatat(wdir_fd(algdir), hex, &sb, AT_SYMLINK_NOFOLLOW) < 0 &&
+	    errno == ENOENT) {
+		/* removed since it was listed, link and all */
+		drydock_error_clear();
+		return 0;
+	}
 	if (w->flags & DRYDOCK_WALK_CRUFT)
 		link_dir_cruft(w, algdir, hex);
 	drydock_error_clear();
@@ -1208,6 +1225,7 @@ blob_hex(struct blob_walk *bw, struct wdir *hhdir, const char *hh,
 	struct drydock_blob_info bi;
 	struct walk *w = bw->w;
 	struct stat sb;
+	int r;
 
 	memset(&bi, 0, sizeof(bi));
 	if (drydock_digest_from_hex(&bi.digest, alg, hex, strlen(hex)) < 0) {
@@ -1228,9 +1246,16 @@ blob_hex(struct blob_walk *bw, struct wdir *hhdir, const char *hh,
 	} else {
 		blob_probe(w, hhdir, hex, &bi);
 	}
-	if ((w->flags & DRYDOCK_WALK_STAT) && !bi.has_data &&
-	    fstatat(wdir_fd(hhdir), hex, &sb, AT_SYMLINK_NOFOLLOW) == 0)
-		bi.mtime_ns = drydock_store__mtime_ns(&sb);
+	if (!bi.has_data) {
+		r = fstatat(wdir_fd(hhdir), hex, &sb, AT_SYMLINK_NOFOLLOW);
+		if (r < 0 && errno == ENOENT) {
+			/* removed since it was listed: not a blob any more */
+			drydock_error_clear();
+			return 0;
+		}
+		if (r == 0 && (w->flags & DRYDOCK_WALK_STAT))
+			bi.mtime_ns = drydock_store__mtime_ns(&sb);
+	}
 	drydock_error_clear();
 	return cb_result(bw->cb(&bi, bw->payload));
 }

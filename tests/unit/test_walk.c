@@ -1051,6 +1051,101 @@ test_walk__hostile_blobs(void **state)
 	}
 }
 
+/*
+ * A gc (or the registry) removing what the walk is reading: the first blob
+ * seen under blobs/sha256/00/ removes every blob there and the 00/
+ * directory itself, the first revision seen removes every revision.
+ */
+struct vanish {
+	struct wt *t;
+	const char *dir; /* removed on the first call, relative to $V2 */
+	int fired;
+};
+
+static int
+vanish_blob_cb(const struct drydock_blob_info *bi, void *payload)
+{
+	struct vanish *v = payload;
+	char p[PATH_MAX];
+
+	if (!v->fired && strncmp(bi->path, v->dir, strlen(v->dir)) == 0) {
+		v->fired = 1;
+		rm_rf(fx_join(p, v->t->fx.v2, v->dir));
+	}
+	return blob_cb(bi, v->t);
+}
+
+static int
+vanish_link_cb(const struct drydock_repo_info *r,
+    const struct drydock_link_info *li, void *payload)
+{
+	struct vanish *v = payload;
+	char p[PATH_MAX];
+
+	if (!v->fired) {
+		v->fired = 1;
+		rm_rf(fx_join(p, v->t->fx.v2, v->dir));
+	}
+	return link_cb(r, li, v->t);
+}
+
+static void
+test_walk__vanishing(void **state)
+{
+	struct wt *t = *state;
+	const char *v2 = t->fx.v2;
+	struct vanish v = {t, "blobs/sha256/00", 0};
+	struct drydock_repo_info repo;
+	char d[4][80], rel[PATH_MAX], p[PATH_MAX], want[1][ITEM];
+	char *path = NULL;
+	unsigned flags;
+	int i, pass;
+
+	open_store(t);
+	for (pass = 0; pass < 4; pass++) {
+		/* probing, listing (CRUFT); each with and without STAT */
+		flags = (pass & 1 ? DRYDOCK_WALK_CRUFT : 0) |
+		    (pass & 2 ? DRYDOCK_WALK_STAT : 0);
+		for (i = 0; i < 3; i++) {
+			bpath(p, fake_digest(d[i], (unsigned)i + 1));
+			setf(rel, sizeof(rel), "%s/data", p);
+			make_file(v2, rel, "x");
+		}
+		make_blob(v2, "stays", d[3]);
+		v.fired = 0;
+		t->pr->n = 0;
+		assert_int_equal(
+		    drydock_blob_foreach(t->st, flags, vanish_blob_cb, &v), 0);
+		assert_true(v.fired);
+		/* one of the three came first and took the others with it */
+		assert_int_equal(t->seen.n, 2);
+		qsort(t->seen.item, 2, ITEM, cmp_item);
+		assert_true(
+		    strncmp(t->seen.item[0], "sha256:0000000", 14) == 0);
+		setf(want[0], ITEM, "%s 1 %d", d[3], pass & 2 ? 5 : 0);
+		assert_string_equal(t->seen.item[1], want[0]);
+		t->seen.n = 0;
+		assert_no_problems(t);
+	}
+
+	/* revisions: the first one seen takes the others with it */
+	for (i = 0; i < 3; i++)
+		make_revision(v2, "a", fake_digest(d[i], (unsigned)i + 1));
+	v.dir = "repositories/a/_manifests/revisions/sha256";
+	v.fired = 0;
+	t->pr->n = 0;
+	assert_int_equal(drydock_repo_open(&repo, &path, t->st, "a"), 0);
+	assert_int_equal(
+	    drydock_revision_foreach(t->st, &repo,
+	        DRYDOCK_WALK_READ | DRYDOCK_WALK_STAT | DRYDOCK_WALK_CRUFT,
+	        vanish_link_cb, &v),
+	    0);
+	assert_int_equal(t->seen.n, 1);
+	assert_no_problems(t);
+	close(repo.fd);
+	free(path);
+}
+
 static void
 test_walk__depth_cap(void **state)
 {
@@ -1115,6 +1210,7 @@ main(void)
 	    T(test_walk__corrupt_links),
 	    T(test_walk__hostile_repos),
 	    T(test_walk__hostile_blobs),
+	    T(test_walk__vanishing),
 	    T(test_walk__depth_cap),
 	    T(test_walk__bad_args),
 	    TF(test_walk__repos),
@@ -1124,6 +1220,7 @@ main(void)
 	    TF(test_walk__stat),
 	    TF(test_walk__hostile_repos),
 	    TF(test_walk__hostile_blobs),
+	    TF(test_walk__vanishing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
