@@ -24,10 +24,11 @@
 #include <drydock/errors.h>
 #include <drydock/journal.h>
 
+#include "sqldb_int.h"
+
 /* "dDjr": marks the file as a drydock journal (PRAGMA application_id). */
 #define JOURNAL_APP_ID 0x64446a72
 #define JOURNAL_SCHEMA 1
-#define BUSY_TIMEOUT_MS 5000
 #define FOREACH_BATCH 256
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -54,156 +55,42 @@ static const char schema_sql[] =
     " time INTEGER NOT NULL);"
     "CREATE INDEX entries_state ON entries(state, id);";
 
+static const struct drydock_sqldb_kind journal_kind = {
+    .noun = "journal",
+    .what = "a drydock journal",
+    .app_id = JOURNAL_APP_ID,
+    .version = JOURNAL_SCHEMA,
+    .schema = schema_sql,
+    /*
+     * WAL where the file system allows it; the pragma quietly keeps the
+     * rollback journal where it does not.  FULL syncs on every commit in
+     * either mode.
+     */
+    .pragmas = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+               " PRAGMA foreign_keys = ON",
+};
+
 struct drydock_journal {
-	sqlite3 *db;
+	struct drydock_sqldb db;
 	sqlite3_stmt *plan;
 	sqlite3_stmt *set_state;
 	sqlite3_stmt *forget;
-	char *path;
 };
 
-/*
- * The one place where SQLite errors become libdrydock errors: the message
- * comes from sqlite3_errmsg() and the code from the extended result code.
- */
 static int
-sql_error(sqlite3 *db, const char *what, const char *path)
-{
-	int rc = sqlite3_extended_errcode(db);
-
-	drydock_error_set(DRYDOCK_ERRCLASS_SQLITE, "%s in journal '%s': %s",
-	    what, path, sqlite3_errmsg(db));
-	switch (rc & 0xff) {
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return DRYDOCK_ELOCKED;
-	case SQLITE_CORRUPT:
-	case SQLITE_NOTADB:
-		return DRYDOCK_ECORRUPT;
-	case SQLITE_CANTOPEN:
-		return sqlite3_system_errno(db) == ENOENT ? DRYDOCK_ENOTFOUND
-		                                          : DRYDOCK_ERROR;
-	default:
-		return DRYDOCK_ERROR;
-	}
-}
-
-static int
-exec(struct drydock_journal *j, const char *sql, const char *what)
-{
-	if (sqlite3_exec(j->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return sql_error(j->db, what, j->path);
-	return 0;
-}
-
-/* Run a query that yields one integer. */
-static int
-query_int(struct drydock_journal *j, const char *sql, int64_t *out)
-{
-	sqlite3_stmt *st = NULL;
-	int error = 0, rc;
-
-	if (sqlite3_prepare_v2(j->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return sql_error(j->db, "cannot read the schema", j->path);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(st, 0);
-	else if (rc == SQLITE_DONE)
-		*out = 0;
-	else
-		error = sql_error(j->db, "cannot read the schema", j->path);
-	sqlite3_finalize(st);
-	return error;
-}
-
-static int
-create_schema(struct drydock_journal *j)
-{
-	char sql[128];
-	int error;
-
-	if ((error = exec(j, "BEGIN IMMEDIATE", "cannot create schema")) < 0)
-		return error;
-	snprintf(sql, sizeof(sql),
-	    "PRAGMA application_id = %d; PRAGMA user_version = %d",
-	    JOURNAL_APP_ID, JOURNAL_SCHEMA);
-	if ((error = exec(j, schema_sql, "cannot create schema")) < 0 ||
-	    (error = exec(j, sql, "cannot create schema")) < 0 ||
-	    (error = exec(j, "COMMIT", "cannot create schema")) < 0) {
-		sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
-		return error;
-	}
-	return 0;
-}
-
-/* Create the schema in a new file; check the schema of an existing one. */
-static int
-check_schema(struct drydock_journal *j)
-{
-	int64_t app, version, tables;
-	int error;
-
-	if ((error = query_int(j, "PRAGMA application_id", &app)) < 0 ||
-	    (error = query_int(j, "PRAGMA user_version", &version)) < 0 ||
-	    (error = query_int(
-	         j, "SELECT count(*) FROM sqlite_master", &tables)) < 0)
-		return error;
-	if (app == 0 && version == 0 && tables == 0)
-		return create_schema(j);
-	if (app != JOURNAL_APP_ID) {
-		drydock_error_set(DRYDOCK_ERRCLASS_SQLITE,
-		    "'%s' is not a drydock journal", j->path);
-		return DRYDOCK_ECORRUPT;
-	}
-	if (version != JOURNAL_SCHEMA) {
-		drydock_error_set(DRYDOCK_ERRCLASS_SQLITE,
-		    "journal '%s' has schema version %lld; this drydock "
-		    "knows version %d",
-		    j->path, (long long)version, JOURNAL_SCHEMA);
-		return DRYDOCK_EUNSUPPORTED;
-	}
-	return 0;
-}
-
-static int
-prepare(struct drydock_journal *j, sqlite3_stmt **st, const char *sql)
-{
-	if (sqlite3_prepare_v3(j->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st,
-	        NULL) != SQLITE_OK)
-		return sql_error(j->db, "cannot prepare a statement", j->path);
-	return 0;
-}
-
-static int
-setup(struct drydock_journal *j)
+prepare_all(struct drydock_journal *j)
 {
 	int error;
 
-	sqlite3_extended_result_codes(j->db, 1);
-	sqlite3_busy_timeout(j->db, BUSY_TIMEOUT_MS);
-	/*
-	 * WAL where the file system allows it; the pragma quietly keeps
-	 * the rollback journal where it does not.  FULL syncs on every
-	 * commit in either mode.
-	 */
-	if ((error = exec(j, "PRAGMA journal_mode = WAL",
-	         "cannot set journal mode")) < 0 ||
-	    (error = exec(j, "PRAGMA synchronous = FULL",
-	         "cannot set synchronous mode")) < 0 ||
-	    (error = exec(j, "PRAGMA foreign_keys = ON",
-	         "cannot enable foreign keys")) < 0)
-		return error;
-	if ((error = check_schema(j)) < 0)
-		return error;
-	if ((error = prepare(j, &j->plan,
+	if ((error = drydock_sqldb__prepare(&j->db, &j->plan,
 	         "INSERT INTO entries (run, root, kind, path, qname, digest,"
 	         " size, reason, state, time) VALUES (?1,"
 	         " coalesce(?2, (SELECT root FROM runs WHERE id = ?1)),"
 	         " ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")) < 0 ||
-	    (error = prepare(j, &j->set_state,
+	    (error = drydock_sqldb__prepare(&j->db, &j->set_state,
 	         "UPDATE entries SET state = ?2, time = ?3 WHERE id = ?1")) <
 	        0 ||
-	    (error = prepare(j, &j->forget,
+	    (error = drydock_sqldb__prepare(&j->db, &j->forget,
 	         "DELETE FROM entries WHERE id = ?1 AND state = ?2")) < 0)
 		return error;
 	return 0;
@@ -213,31 +100,15 @@ int
 drydock_journal_open(struct drydock_journal **out, const char *path, int create)
 {
 	struct drydock_journal *j = NULL;
-	struct stat st;
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, error = 0;
+	int error;
 
-	if (!create && lstat(path, &st) < 0) {
-		drydock_error_set_os("cannot open journal '%s'", path);
-		return errno == ENOENT ? DRYDOCK_ENOTFOUND : DRYDOCK_ERROR;
-	}
-	if (create)
-		flags |= SQLITE_OPEN_CREATE;
-	if ((j = calloc(1, sizeof(*j))) == NULL ||
-	    (j->path = strdup(path)) == NULL) {
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
 		drydock_error_set_os("out of memory");
-		error = DRYDOCK_ERROR;
-		goto out;
+		return DRYDOCK_ERROR;
 	}
-	if (sqlite3_open_v2(path, &j->db, flags, NULL) != SQLITE_OK) {
-		if (j->db == NULL) {
-			drydock_error_set(DRYDOCK_ERRCLASS_SQLITE,
-			    "cannot open journal '%s': out of memory", path);
-			error = DRYDOCK_ERROR;
-		} else
-			error = sql_error(j->db, "cannot open", path);
-		goto out;
-	}
-	if ((error = setup(j)) < 0)
+	if ((error = drydock_sqldb__open(&j->db, path, create, &journal_kind)) <
+	        0 ||
+	    (error = prepare_all(j)) < 0)
 		goto out;
 	*out = j;
 	j = NULL;
@@ -254,23 +125,8 @@ drydock_journal_close(struct drydock_journal *j)
 	sqlite3_finalize(j->plan);
 	sqlite3_finalize(j->set_state);
 	sqlite3_finalize(j->forget);
-	/* An open transaction is rolled back. */
-	sqlite3_close_v2(j->db);
-	free(j->path);
+	drydock_sqldb__close(&j->db);
 	free(j);
-}
-
-/* Step a write statement to its end, then reset it. */
-static int
-step_done(struct drydock_journal *j, sqlite3_stmt *st, const char *what)
-{
-	int rc = sqlite3_step(st), error = 0;
-
-	if (rc != SQLITE_DONE)
-		error = sql_error(j->db, what, j->path);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return error;
 }
 
 int
@@ -285,15 +141,16 @@ drydock_journal_begin_run(
 		    "a journal run needs a storage root");
 		return DRYDOCK_ERROR;
 	}
-	if (sqlite3_prepare_v2(j->db,
+	if (sqlite3_prepare_v2(j->db.db,
 	        "INSERT INTO runs (root, started, dry_run) VALUES (?, ?, ?)",
 	        -1, &st, NULL) != SQLITE_OK)
-		return sql_error(j->db, "cannot record a run", j->path);
+		return drydock_sqldb__error(&j->db, "cannot record a run");
 	sqlite3_bind_text(st, 1, root, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
 	sqlite3_bind_int(st, 3, dry_run != 0);
-	if ((error = step_done(j, st, "cannot record a run")) == 0)
-		*run_out = sqlite3_last_insert_rowid(j->db);
+	if ((error = drydock_sqldb__step_done(
+	         &j->db, st, "cannot record a run")) == 0)
+		*run_out = sqlite3_last_insert_rowid(j->db.db);
 	sqlite3_finalize(st);
 	return error;
 }
@@ -304,17 +161,17 @@ drydock_journal_end_run(struct drydock_journal *j, int64_t run, int exit_code)
 	sqlite3_stmt *st = NULL;
 	int error;
 
-	if (sqlite3_prepare_v2(j->db,
+	if (sqlite3_prepare_v2(j->db.db,
 	        "UPDATE runs SET ended = ?2, exit_code = ?3 WHERE id = ?1", -1,
 	        &st, NULL) != SQLITE_OK)
-		return sql_error(j->db, "cannot end a run", j->path);
+		return drydock_sqldb__error(&j->db, "cannot end a run");
 	sqlite3_bind_int64(st, 1, run);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
 	sqlite3_bind_int(st, 3, exit_code);
-	error = step_done(j, st, "cannot end a run");
-	if (error == 0 && sqlite3_changes(j->db) == 0) {
+	error = drydock_sqldb__step_done(&j->db, st, "cannot end a run");
+	if (error == 0 && sqlite3_changes(j->db.db) == 0) {
 		drydock_error_set(DRYDOCK_ERRCLASS_SQLITE,
-		    "journal '%s' has no run %lld", j->path, (long long)run);
+		    "journal '%s' has no run %lld", j->db.path, (long long)run);
 		error = DRYDOCK_ENOTFOUND;
 	}
 	sqlite3_finalize(st);
@@ -327,15 +184,15 @@ run_exists(struct drydock_journal *j, int64_t run, int *exists)
 	sqlite3_stmt *st = NULL;
 	int rc, error = 0;
 
-	if (sqlite3_prepare_v2(j->db, "SELECT 1 FROM runs WHERE id = ?", -1,
+	if (sqlite3_prepare_v2(j->db.db, "SELECT 1 FROM runs WHERE id = ?", -1,
 	        &st, NULL) != SQLITE_OK)
-		return sql_error(j->db, "cannot look up a run", j->path);
+		return drydock_sqldb__error(&j->db, "cannot look up a run");
 	sqlite3_bind_int64(st, 1, run);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 		*exists = rc == SQLITE_ROW;
 	else
-		error = sql_error(j->db, "cannot look up a run", j->path);
+		error = drydock_sqldb__error(&j->db, "cannot look up a run");
 	sqlite3_finalize(st);
 	return error;
 }
@@ -356,7 +213,7 @@ drydock_journal_plan(struct drydock_journal *j, int64_t run,
 		return error;
 	if (!exists) {
 		drydock_error_set(DRYDOCK_ERRCLASS_SQLITE,
-		    "journal '%s' has no run %lld", j->path, (long long)run);
+		    "journal '%s' has no run %lld", j->db.path, (long long)run);
 		return DRYDOCK_ENOTFOUND;
 	}
 	sqlite3_bind_int64(st, 1, run);
@@ -369,10 +226,11 @@ drydock_journal_plan(struct drydock_journal *j, int64_t run,
 	sqlite3_bind_text(st, 8, e->reason, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 9, DRYDOCK_JOURNAL_PLANNED);
 	sqlite3_bind_int64(st, 10, (sqlite3_int64)time(NULL));
-	if ((error = step_done(j, st, "cannot record a planned move")) < 0)
+	if ((error = drydock_sqldb__step_done(
+	         &j->db, st, "cannot record a planned move")) < 0)
 		return error;
 	if (id_out != NULL)
-		*id_out = sqlite3_last_insert_rowid(j->db);
+		*id_out = sqlite3_last_insert_rowid(j->db.db);
 	return 0;
 }
 
@@ -397,11 +255,13 @@ drydock_journal_set_state(struct drydock_journal *j, int64_t id, int state)
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int(st, 2, state);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
-	if ((error = step_done(j, st, "cannot update an entry")) < 0)
+	if ((error = drydock_sqldb__step_done(
+	         &j->db, st, "cannot update an entry")) < 0)
 		return error;
-	if (sqlite3_changes(j->db) == 0) {
+	if (sqlite3_changes(j->db.db) == 0) {
 		drydock_error_set(DRYDOCK_ERRCLASS_SQLITE,
-		    "journal '%s' has no entry %lld", j->path, (long long)id);
+		    "journal '%s' has no entry %lld", j->db.path,
+		    (long long)id);
 		return DRYDOCK_ENOTFOUND;
 	}
 	return 0;
@@ -415,11 +275,12 @@ drydock_journal_forget(struct drydock_journal *j, int64_t id)
 
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int(st, 2, DRYDOCK_JOURNAL_PLANNED);
-	if ((error = step_done(j, st, "cannot forget an entry")) < 0)
+	if ((error = drydock_sqldb__step_done(
+	         &j->db, st, "cannot forget an entry")) < 0)
 		return error;
-	if (sqlite3_changes(j->db) == 0) {
+	if (sqlite3_changes(j->db.db) == 0) {
 		drydock_error_set(DRYDOCK_ERRCLASS_SQLITE,
-		    "journal '%s' has no planned entry %lld", j->path,
+		    "journal '%s' has no planned entry %lld", j->db.path,
 		    (long long)id);
 		return DRYDOCK_ENOTFOUND;
 	}
@@ -429,13 +290,14 @@ drydock_journal_forget(struct drydock_journal *j, int64_t id)
 int
 drydock_journal_begin(struct drydock_journal *j)
 {
-	return exec(j, "BEGIN IMMEDIATE", "cannot begin a transaction");
+	return drydock_sqldb__exec(
+	    &j->db, "BEGIN IMMEDIATE", "cannot begin a transaction");
 }
 
 int
 drydock_journal_commit(struct drydock_journal *j)
 {
-	return exec(j, "COMMIT", "cannot commit");
+	return drydock_sqldb__exec(&j->db, "COMMIT", "cannot commit");
 }
 
 /*
@@ -512,7 +374,7 @@ read_batch(struct drydock_journal *j, sqlite3_stmt *st, int64_t cursor,
 		(*n)++;
 	}
 	if (error == 0 && *n < FOREACH_BATCH && rc != SQLITE_DONE)
-		error = sql_error(j->db, "cannot read entries", j->path);
+		error = drydock_sqldb__error(&j->db, "cannot read entries");
 	sqlite3_reset(st);
 	return error;
 }
@@ -562,9 +424,9 @@ drydock_journal_foreach(struct drydock_journal *j, int state, int reverse,
 		drydock_error_set_os("out of memory");
 		return DRYDOCK_ERROR;
 	}
-	if (sqlite3_prepare_v2(j->db, reverse ? rev : fwd, -1, &st, NULL) !=
+	if (sqlite3_prepare_v2(j->db.db, reverse ? rev : fwd, -1, &st, NULL) !=
 	    SQLITE_OK) {
-		error = sql_error(j->db, "cannot read entries", j->path);
+		error = drydock_sqldb__error(&j->db, "cannot read entries");
 		goto out;
 	}
 	sqlite3_bind_int(st, 1, state);

@@ -20,10 +20,11 @@
 #include <drydock/errors.h>
 #include <drydock/state.h>
 
+#include "sqldb_int.h"
+
 /* "dDst": marks the file as a drydock state (PRAGMA application_id). */
 #define STATE_APP_ID 0x64447374
 #define STATE_SCHEMA 1
-#define BUSY_TIMEOUT_MS 5000
 #define SLICE_MAX 100000u
 
 static const char schema_sql[] =
@@ -38,143 +39,35 @@ static const char schema_sql[] =
     " key TEXT PRIMARY KEY,"
     " value TEXT NOT NULL) WITHOUT ROWID;";
 
+static const struct drydock_sqldb_kind state_kind = {
+    .noun = "state",
+    .what = "a drydock verification state",
+    .app_id = STATE_APP_ID,
+    .version = STATE_SCHEMA,
+    .schema = schema_sql,
+    .pragmas = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL",
+};
+
 struct drydock_state {
-	sqlite3 *db;
+	struct drydock_sqldb db;
 	sqlite3_stmt *lookup;
 	sqlite3_stmt *record;
 	sqlite3_stmt *forget;
-	char *path;
 };
 
-/* The one place where SQLite errors become libdrydock errors. */
 static int
-sql_error(sqlite3 *db, const char *what, const char *path)
-{
-	int rc = sqlite3_extended_errcode(db);
-
-	drydock_error_set(DRYDOCK_ERRCLASS_SQLITE, "%s in state '%s': %s", what,
-	    path, sqlite3_errmsg(db));
-	switch (rc & 0xff) {
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return DRYDOCK_ELOCKED;
-	case SQLITE_CORRUPT:
-	case SQLITE_NOTADB:
-		return DRYDOCK_ECORRUPT;
-	case SQLITE_CANTOPEN:
-		return sqlite3_system_errno(db) == ENOENT ? DRYDOCK_ENOTFOUND
-		                                          : DRYDOCK_ERROR;
-	default:
-		return DRYDOCK_ERROR;
-	}
-}
-
-static int
-exec(struct drydock_state *s, const char *sql, const char *what)
-{
-	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return sql_error(s->db, what, s->path);
-	return 0;
-}
-
-static int
-query_int(struct drydock_state *s, const char *sql, int64_t *out)
-{
-	sqlite3_stmt *st = NULL;
-	int error = 0, rc;
-
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return sql_error(s->db, "cannot read the schema", s->path);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(st, 0);
-	else if (rc == SQLITE_DONE)
-		*out = 0;
-	else
-		error = sql_error(s->db, "cannot read the schema", s->path);
-	sqlite3_finalize(st);
-	return error;
-}
-
-static int
-create_schema(struct drydock_state *s)
-{
-	char sql[128];
-	int error;
-
-	if ((error = exec(s, "BEGIN IMMEDIATE", "cannot create schema")) < 0)
-		return error;
-	snprintf(sql, sizeof(sql),
-	    "PRAGMA application_id = %d; PRAGMA user_version = %d",
-	    STATE_APP_ID, STATE_SCHEMA);
-	if ((error = exec(s, schema_sql, "cannot create schema")) < 0 ||
-	    (error = exec(s, sql, "cannot create schema")) < 0 ||
-	    (error = exec(s, "COMMIT", "cannot create schema")) < 0) {
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-		return error;
-	}
-	return 0;
-}
-
-static int
-check_schema(struct drydock_state *s)
-{
-	int64_t app, version, tables;
-	int error;
-
-	if ((error = query_int(s, "PRAGMA application_id", &app)) < 0 ||
-	    (error = query_int(s, "PRAGMA user_version", &version)) < 0 ||
-	    (error = query_int(
-	         s, "SELECT count(*) FROM sqlite_master", &tables)) < 0)
-		return error;
-	if (app == 0 && version == 0 && tables == 0)
-		return create_schema(s);
-	if (app != STATE_APP_ID) {
-		drydock_error_set(DRYDOCK_ERRCLASS_SQLITE,
-		    "'%s' is not a drydock verification state", s->path);
-		return DRYDOCK_ECORRUPT;
-	}
-	if (version != STATE_SCHEMA) {
-		drydock_error_set(DRYDOCK_ERRCLASS_SQLITE,
-		    "state '%s' has schema version %lld; this drydock knows "
-		    "version %d",
-		    s->path, (long long)version, STATE_SCHEMA);
-		return DRYDOCK_EUNSUPPORTED;
-	}
-	return 0;
-}
-
-static int
-prepare(struct drydock_state *s, sqlite3_stmt **st, const char *sql)
-{
-	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st,
-	        NULL) != SQLITE_OK)
-		return sql_error(s->db, "cannot prepare a statement", s->path);
-	return 0;
-}
-
-static int
-setup(struct drydock_state *s)
+prepare_all(struct drydock_state *s)
 {
 	int error;
 
-	sqlite3_extended_result_codes(s->db, 1);
-	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
-	if ((error = exec(s, "PRAGMA journal_mode = WAL",
-	         "cannot set journal mode")) < 0 ||
-	    (error = exec(s, "PRAGMA synchronous = NORMAL",
-	         "cannot set synchronous mode")) < 0)
-		return error;
-	if ((error = check_schema(s)) < 0)
-		return error;
-	if ((error = prepare(s, &s->lookup,
+	if ((error = drydock_sqldb__prepare(&s->db, &s->lookup,
 	         "SELECT size, mtime_ns, inode, verified FROM blobs"
 	         " WHERE digest = ?1")) < 0 ||
-	    (error = prepare(s, &s->record,
+	    (error = drydock_sqldb__prepare(&s->db, &s->record,
 	         "INSERT OR REPLACE INTO blobs (digest, size, mtime_ns,"
 	         " inode, verified) VALUES (?1, ?2, ?3, ?4, ?5)")) < 0 ||
-	    (error = prepare(
-	         s, &s->forget, "DELETE FROM blobs WHERE digest = ?1")) < 0)
+	    (error = drydock_sqldb__prepare(&s->db, &s->forget,
+	         "DELETE FROM blobs WHERE digest = ?1")) < 0)
 		return error;
 	return 0;
 }
@@ -183,32 +76,15 @@ int
 drydock_state_open(struct drydock_state **out, const char *path, int create)
 {
 	struct drydock_state *s = NULL;
-	struct stat sb;
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, error = 0;
+	int error;
 
-	if (!create && lstat(path, &sb) < 0) {
-		drydock_error_set_os("cannot open state '%s'", path);
-		return errno == ENOENT ? DRYDOCK_ENOTFOUND : DRYDOCK_ERROR;
-	}
-	if (create)
-		flags |= SQLITE_OPEN_CREATE;
-	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (s->path = strdup(path)) == NULL) {
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		drydock_error_set_os("out of memory");
-		error = DRYDOCK_ERROR;
-		goto out;
+		return DRYDOCK_ERROR;
 	}
-	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
-		if (s->db == NULL) {
-			drydock_error_set(DRYDOCK_ERRCLASS_SQLITE,
-			    "cannot open state '%s': out of memory", path);
-			error = DRYDOCK_ERROR;
-		} else {
-			error = sql_error(s->db, "cannot open", path);
-		}
-		goto out;
-	}
-	if ((error = setup(s)) < 0)
+	if ((error = drydock_sqldb__open(&s->db, path, create, &state_kind)) <
+	        0 ||
+	    (error = prepare_all(s)) < 0)
 		goto out;
 	*out = s;
 	s = NULL;
@@ -225,22 +101,8 @@ drydock_state_close(struct drydock_state *s)
 	sqlite3_finalize(s->lookup);
 	sqlite3_finalize(s->record);
 	sqlite3_finalize(s->forget);
-	sqlite3_close_v2(s->db);
-	free(s->path);
+	drydock_sqldb__close(&s->db);
 	free(s);
-}
-
-/* Step a write statement to its end, then reset it. */
-static int
-step_done(struct drydock_state *s, sqlite3_stmt *st, const char *what)
-{
-	int rc = sqlite3_step(st), error = 0;
-
-	if (rc != SQLITE_DONE)
-		error = sql_error(s->db, what, s->path);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return error;
 }
 
 int
@@ -252,12 +114,13 @@ drydock_state_bind_root(
 
 	if (reset_out != NULL)
 		*reset_out = 0;
-	if ((error = exec(s, "BEGIN IMMEDIATE", "cannot bind the root")) < 0)
+	if ((error = drydock_sqldb__exec(
+	         &s->db, "BEGIN IMMEDIATE", "cannot bind the root")) < 0)
 		return error;
-	if (sqlite3_prepare_v2(s->db,
+	if (sqlite3_prepare_v2(s->db.db,
 	        "SELECT value FROM settings WHERE key = 'root'", -1, &st,
 	        NULL) != SQLITE_OK) {
-		error = sql_error(s->db, "cannot read the root", s->path);
+		error = drydock_sqldb__error(&s->db, "cannot read the root");
 		goto out;
 	}
 	rc = sqlite3_step(st);
@@ -268,7 +131,7 @@ drydock_state_bind_root(
 
 		reset = v == NULL || strcmp(v, root) != 0;
 	} else {
-		error = sql_error(s->db, "cannot read the root", s->path);
+		error = drydock_sqldb__error(&s->db, "cannot read the root");
 		goto out;
 	}
 	sqlite3_finalize(st);
@@ -276,24 +139,25 @@ drydock_state_bind_root(
 	if (!fresh && !reset)
 		goto out;
 	if (reset &&
-	    (error = exec(s, "DELETE FROM blobs",
+	    (error = drydock_sqldb__exec(&s->db, "DELETE FROM blobs",
 	         "cannot forget another root's records")) < 0)
 		goto out;
-	if (sqlite3_prepare_v2(s->db,
+	if (sqlite3_prepare_v2(s->db.db,
 	        "INSERT OR REPLACE INTO settings (key, value)"
 	        " VALUES ('root', ?1)",
 	        -1, &st, NULL) != SQLITE_OK) {
-		error = sql_error(s->db, "cannot record the root", s->path);
+		error = drydock_sqldb__error(&s->db, "cannot record the root");
 		goto out;
 	}
 	sqlite3_bind_text(st, 1, root, -1, SQLITE_STATIC);
-	error = step_done(s, st, "cannot record the root");
+	error = drydock_sqldb__step_done(&s->db, st, "cannot record the root");
 out:
 	sqlite3_finalize(st);
 	if (error == 0)
-		error = exec(s, "COMMIT", "cannot bind the root");
+		error = drydock_sqldb__exec(
+		    &s->db, "COMMIT", "cannot bind the root");
 	if (error < 0)
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_exec(s->db.db, "ROLLBACK", NULL, NULL, NULL);
 	else if (reset_out != NULL)
 		*reset_out = reset;
 	return error;
@@ -339,7 +203,7 @@ drydock_state_lookup(struct drydock_state_blob *out, struct drydock_state *s,
 	} else if (rc == SQLITE_DONE) {
 		error = DRYDOCK_ENOTFOUND;
 	} else {
-		error = sql_error(s->db, "cannot look up a blob", s->path);
+		error = drydock_sqldb__error(&s->db, "cannot look up a blob");
 	}
 	sqlite3_reset(s->lookup);
 	sqlite3_clear_bindings(s->lookup);
@@ -359,7 +223,8 @@ drydock_state_record(
 	sqlite3_bind_int64(s->record, 3, b->mtime_ns);
 	sqlite3_bind_int64(s->record, 4, (sqlite3_int64)b->inode);
 	sqlite3_bind_int64(s->record, 5, b->verified);
-	return step_done(s, s->record, "cannot record a blob");
+	return drydock_sqldb__step_done(
+	    &s->db, s->record, "cannot record a blob");
 }
 
 int
@@ -370,22 +235,24 @@ drydock_state_forget(struct drydock_state *s, const struct drydock_digest *d)
 	if ((error = check_digest(d)) < 0)
 		return error;
 	bind_digest(s->forget, 1, d);
-	return step_done(s, s->forget, "cannot forget a blob");
+	return drydock_sqldb__step_done(
+	    &s->db, s->forget, "cannot forget a blob");
 }
 
 int
 drydock_state_begin(struct drydock_state *s)
 {
-	return exec(s, "BEGIN IMMEDIATE", "cannot begin a transaction");
+	return drydock_sqldb__exec(
+	    &s->db, "BEGIN IMMEDIATE", "cannot begin a transaction");
 }
 
 int
 drydock_state_commit(struct drydock_state *s)
 {
-	int error = exec(s, "COMMIT", "cannot commit");
+	int error = drydock_sqldb__exec(&s->db, "COMMIT", "cannot commit");
 
 	if (error < 0)
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_exec(s->db.db, "ROLLBACK", NULL, NULL, NULL);
 	return error;
 }
 
@@ -393,7 +260,8 @@ int
 drydock_state_count(struct drydock_state *s, uint64_t *count_out)
 {
 	int64_t n = 0;
-	int error = query_int(s, "SELECT count(*) FROM blobs", &n);
+	int error =
+	    drydock_sqldb__query_int(&s->db, "SELECT count(*) FROM blobs", &n);
 
 	if (error == 0)
 		*count_out = (uint64_t)n;
@@ -408,11 +276,11 @@ drydock_state_foreach(
 	struct drydock_state_blob b;
 	int error = 0, rc;
 
-	if (sqlite3_prepare_v2(s->db,
+	if (sqlite3_prepare_v2(s->db.db,
 	        "SELECT digest, size, mtime_ns, inode, verified FROM blobs"
 	        " ORDER BY verified, digest",
 	        -1, &st, NULL) != SQLITE_OK)
-		return sql_error(s->db, "cannot list blobs", s->path);
+		return drydock_sqldb__error(&s->db, "cannot list blobs");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *dstr = (const char *)sqlite3_column_text(st, 0);
 		int len = sqlite3_column_bytes(st, 0);
@@ -421,7 +289,7 @@ drydock_state_foreach(
 		if (dstr == NULL ||
 		    drydock_digest_parse(&b.digest, dstr, (size_t)len) < 0) {
 			drydock_error_set(DRYDOCK_ERRCLASS_SQLITE,
-			    "state '%s' holds a bad digest '%s'", s->path,
+			    "state '%s' holds a bad digest '%s'", s->db.path,
 			    dstr != NULL ? dstr : "(null)");
 			error = DRYDOCK_ECORRUPT;
 			goto out;
@@ -438,7 +306,7 @@ drydock_state_foreach(
 		}
 	}
 	if (rc != SQLITE_DONE)
-		error = sql_error(s->db, "cannot list blobs", s->path);
+		error = drydock_sqldb__error(&s->db, "cannot list blobs");
 out:
 	sqlite3_finalize(st);
 	return error;
