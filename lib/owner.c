@@ -108,11 +108,14 @@ drydock_owner__link_differs(
 /*
  * mkdirat(2) with the thread's filesystem ids set to uid and gid for the
  * call (setfsuid(2) changes the calling thread only), so the directory is
- * theirs from its first instant.  -EPERM when the ids cannot be set (no
- * CAP_SETUID), else what mkdirat says; the ids are ours again after.
+ * theirs from its first instant.  The ids are ours again after.  0 or
+ * -errno; *as_them_out is 0 when the ids could not be set (no CAP_SETUID:
+ * setfsuid says so only by what the next call returns), so that a
+ * directory made all the same is root's.
  */
 static int
-mkdirat_as(int dirfd, const char *name, mode_t mode, uid_t uid, gid_t gid)
+mkdirat_as(int *as_them_out, int dirfd, const char *name, mode_t mode,
+    uid_t uid, gid_t gid)
 {
 	uid_t ouid = geteuid();
 	gid_t ogid = getegid();
@@ -120,13 +123,10 @@ mkdirat_as(int dirfd, const char *name, mode_t mode, uid_t uid, gid_t gid)
 
 	(void)setfsgid(gid);
 	(void)setfsuid(uid);
-	if ((uid_t)setfsuid((uid_t)-1) != uid ||
-	    (gid_t)setfsgid((gid_t)-1) != gid)
-		rc = -EPERM;
-	else
-		rc = mkdirat(dirfd, name, mode) == 0 ? 0 : -errno;
-	(void)setfsuid(ouid); /* first: it gives root's capabilities back */
-	(void)setfsgid(ogid);
+	rc = mkdirat(dirfd, name, mode) == 0 ? 0 : -errno;
+	/* first: it gives root's capabilities back */
+	*as_them_out = (uid_t)setfsuid(ouid) == uid;
+	*as_them_out &= (gid_t)setfsgid(ogid) == gid;
 	return rc;
 }
 
@@ -154,28 +154,29 @@ drydock_owner__mkdirat(int dirfd, const char *name, unsigned flags)
 {
 	struct drydock_owner o;
 	mode_t mode;
-	int rc;
+	int rc, as_them = 0;
 
 	if ((rc = drydock_owner__of_dir(&o, dirfd)) < 0)
 		return rc;
 	mode = (flags & DRYDOCK_OWNER_UMASK) ? 0777 : o.dir_mode & 0777;
 	if (o.give == DRYDOCK_OWNER_ALL) {
-		rc = mkdirat_as(dirfd, name, mode, o.uid, o.gid);
-		if (rc == 0)
-			o.give = DRYDOCK_OWNER_KEEP; /* it is theirs */
+		rc = mkdirat_as(&as_them, dirfd, name, mode, o.uid, o.gid);
 		/*
-		 * Refused as the owner (it cannot write its own directory,
-		 * or we may not take its ids): made as root and given away
-		 * at once, which the registry could meet for an instant.
+		 * Refused as the owner (it cannot write its own directory):
+		 * made as root and given away at once, which the registry
+		 * could meet for an instant, as where we may not take its
+		 * ids.
 		 */
-		if (rc == -EPERM || rc == -EACCES)
+		if (rc == -EACCES || rc == -EPERM)
 			rc = mkdirat(dirfd, name, mode) == 0 ? 0 : -errno;
+		else if (rc == 0 && as_them)
+			o.give = DRYDOCK_OWNER_KEEP; /* it is theirs */
 	} else {
 		rc = mkdirat(dirfd, name, mode) == 0 ? 0 : -errno;
 	}
 	if (rc < 0)
 		return rc;
-	/* the mode without the umask, the owner if made as root */
+	/* the mode without the umask; the owner if made as root */
 	if ((rc = apply_at(dirfd, name, &o, flags)) < 0)
 		(void)unlinkat(dirfd, name, AT_REMOVEDIR);
 	return rc;
