@@ -56,8 +56,14 @@ remove_upload(struct gc_run *run, const char *path)
 static int
 remove_item(struct gc_run *run, struct gc_item *it)
 {
+	/*
+	 * _manifests last: a kill between two of these must leave a
+	 * directory the next run still takes for a repository (with
+	 * _manifests or _layers), or an empty one it also removes (lib/walk
+	 * DRYDOCK_WALK_EMPTY); one left with only _uploads was neither.
+	 */
 	static const char *const subs[] = {
-	    "_manifests", "_layers", "_uploads", NULL};
+	    "_uploads", "_layers", "_manifests", NULL};
 	const char *const *sub;
 	char rel[GC_PATH_MAX + 16], buf[GC_PATH_MAX];
 	const char *path = gc_item_path(run, it, buf, sizeof(buf));

@@ -21,6 +21,8 @@
 #include <drydock/blobcopy.h>
 #include <drydock/errors.h>
 
+#include "owner_int.h"
+
 #define COPY_BUFSZ (1u << 20)
 #define KNOWN_MAX 16
 #define TMPNAME_MAX 320
@@ -202,11 +204,26 @@ random32(void)
 	return r ^ atomic_fetch_add(&counter, 1);
 }
 
-/* A new temporary file in dirfd, named after base (may be NULL). */
+/*
+ * A new temporary file in dirfd, named after base (may be NULL).  With
+ * DRYDOCK_BLOBCOPY_OWNER it gets the owner, group and mode of dirfd
+ * (lib/owner.c): a blob that root places in a store is the registry's
+ * before it has its final name.
+ */
 static int
-create_temp(char tmp[TMPNAME_MAX], int dirfd, const char *base)
+create_temp(const struct drydock_blobcopy *bc, char tmp[TMPNAME_MAX], int dirfd,
+    const char *base)
 {
-	int fd, tries, n;
+	struct drydock_owner o;
+	int fd, tries, n, rc;
+
+	if ((bc->flags & DRYDOCK_BLOBCOPY_OWNER) &&
+	    (rc = drydock_owner__of_dir(&o, dirfd)) < 0) {
+		errno = -rc;
+		drydock_error_set_os("cannot stat the directory of '%s'",
+		    base != NULL ? base : "a blob");
+		return DRYDOCK_ERROR;
+	}
 
 	for (tries = 0; tries < 16; tries++) {
 		if (base != NULL && strlen(base) < 200)
@@ -220,6 +237,18 @@ create_temp(char tmp[TMPNAME_MAX], int dirfd, const char *base)
 			break;
 		fd = openat(dirfd, tmp,
 		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+		if (fd >= 0 && (bc->flags & DRYDOCK_BLOBCOPY_OWNER) &&
+		    (rc = drydock_owner__apply(fd, &o, 0)) < 0) {
+			close(fd);
+			(void)unlinkat(dirfd, tmp, 0);
+			errno = -rc;
+			drydock_error_set_os(
+			    "cannot give '%s' the owner of its "
+			    "directory (%ld:%ld)",
+			    base != NULL ? base : "a blob", (long)o.uid,
+			    (long)o.gid);
+			return DRYDOCK_ERROR;
+		}
 		if (fd >= 0)
 			return fd;
 		if (errno != EEXIST)
@@ -483,7 +512,7 @@ try_reflink(struct drydock_blobcopy *bc, int src_fd, int dirfd,
 	char tmp[TMPNAME_MAX];
 	int fd, error, e;
 
-	if ((fd = create_temp(tmp, dirfd, name)) < 0)
+	if ((fd = create_temp(bc, tmp, dirfd, name)) < 0)
 		return fd;
 	if (ioctl(fd, FICLONE, src_fd) < 0) {
 		e = errno;
@@ -517,7 +546,7 @@ do_copy(struct drydock_blobcopy *bc, int src_fd, int dirfd, const char *name,
 	uint64_t n = 0;
 	int fd, error;
 
-	if ((fd = create_temp(tmp, dirfd, name)) < 0)
+	if ((fd = create_temp(bc, tmp, dirfd, name)) < 0)
 		return fd;
 	error = pump(bc, &got, &n, src_fd, expect->alg, fd, NULL, NULL);
 	if (error == 0 && size >= 0 && n != (uint64_t)size)
@@ -539,9 +568,46 @@ do_copy(struct drydock_blobcopy *bc, int src_fd, int dirfd, const char *name,
 	return error;
 }
 
+/*
+ * A hard link is the source's inode, with the source's owner, and
+ * changing it would change the source too.  So with DRYDOCK_BLOBCOPY_OWNER,
+ * when root places a blob in a directory of another owner or group (the
+ * registry's), it is not hard-linked unless the source has that owner and
+ * group already: auto copies it instead (1), hard fails.  A reflink is a
+ * new inode and gets the owner.
+ */
+static int
+owner_forbids_link(struct drydock_blobcopy *bc, const struct stat *ssb,
+    int dirfd, const char *name, const char *what)
+{
+	struct drydock_owner o;
+	int rc;
+
+	if (!(bc->flags & DRYDOCK_BLOBCOPY_OWNER))
+		return 0;
+	if ((rc = drydock_owner__of_dir(&o, dirfd)) < 0) {
+		errno = -rc;
+		drydock_error_set_os("cannot stat the directory of '%s'", name);
+		return DRYDOCK_ERROR;
+	}
+	if (!drydock_owner__link_differs(&o, ssb))
+		return 0;
+	if (bc->mode != DRYDOCK_BLOBCOPY_HARD)
+		return 1;
+	drydock_error_set(DRYDOCK_ERRCLASS_OS,
+	    "cannot hard link '%s': its source belongs to %ld:%ld, the "
+	    "directory to %ld:%ld, and a hard link keeps the source's owner; "
+	    "use --link copy or auto",
+	    what, (long)ssb->st_uid, (long)ssb->st_gid, (long)o.uid,
+	    (long)o.gid);
+	return DRYDOCK_EUNSUPPORTED;
+}
+
+/* what names the blob in messages (its digest). */
 static int
 link_or_reflink(struct drydock_blobcopy *bc, int *how, int src_fd,
-    const struct stat *ssb, int dirfd, const char *name, int replace)
+    const struct stat *ssb, int dirfd, const char *name, int replace,
+    const char *what)
 {
 	struct stat dsb;
 	struct devpair *dp;
@@ -567,12 +633,14 @@ link_or_reflink(struct drydock_blobcopy *bc, int *how, int src_fd,
 	if (bc->mode == DRYDOCK_BLOBCOPY_REFLINK ||
 	    (bc->mode == DRYDOCK_BLOBCOPY_AUTO && dp->no_hardlink))
 		return 1;
+	if ((r = owner_forbids_link(bc, ssb, dirfd, name, what)) != 0)
+		return r;
 	*how = DRYDOCK_BLOBCOPY_HARDLINKED;
 	if (!replace) {
 		r = try_hardlink(src_fd, ssb, dirfd, name);
 	} else {
 		/* a wrong file is there: link beside it, then rename over */
-		int fd = create_temp(tmp, dirfd, name);
+		int fd = create_temp(bc, tmp, dirfd, name);
 
 		if (fd < 0)
 			return fd;
@@ -636,8 +704,8 @@ again:
 		    (error = check_fd(bc, src_fd, expect, size,
 		         drydock_digest_format(d, expect))) < 0)
 			return error;
-		error = link_or_reflink(
-		    bc, &how, src_fd, &ssb, dst_dirfd, dst_name, state == 2);
+		error = link_or_reflink(bc, &how, src_fd, &ssb, dst_dirfd,
+		    dst_name, state == 2, drydock_digest_format(d, expect));
 		if (error == DRYDOCK_EEXISTS) {
 			drydock_error_clear();
 			goto again;
@@ -706,7 +774,7 @@ drydock_blobcopy_sink_new(struct drydock_blobcopy_sink **out,
 	s->bc = bc;
 	s->dirfd = tmp_dirfd;
 	s->alg = alg;
-	if ((s->fd = create_temp(s->tmp, tmp_dirfd, NULL)) < 0) {
+	if ((s->fd = create_temp(bc, s->tmp, tmp_dirfd, NULL)) < 0) {
 		error = s->fd;
 		drydock_hasher_free(s->h);
 		free(s);
@@ -792,17 +860,60 @@ fail:
 	return error;
 }
 
+/*
+ * The sink's file has the owner and mode of the directory it was made in;
+ * when dst_dirfd has others, give it those before it takes its name.
+ */
+static int
+sink_owner(struct drydock_blobcopy_sink *s, int dst_dirfd, const char *name)
+{
+	struct drydock_owner from, to;
+	int fd, rc;
+
+	if (!(s->bc->flags & DRYDOCK_BLOBCOPY_OWNER))
+		return 0;
+	if ((rc = drydock_owner__of_dir(&from, s->dirfd)) < 0 ||
+	    (rc = drydock_owner__of_dir(&to, dst_dirfd)) < 0) {
+		errno = -rc;
+		drydock_error_set_os("cannot stat the directory of '%s'", name);
+		return DRYDOCK_ERROR;
+	}
+	if (from.uid == to.uid && from.gid == to.gid &&
+	    from.file_mode == to.file_mode)
+		return 0;
+	if (geteuid() == 0)
+		to.give = DRYDOCK_OWNER_ALL; /* it is from's, not ours */
+	fd = openat(s->dirfd, s->tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		drydock_error_set_os("cannot open a temporary file");
+		return DRYDOCK_ERROR;
+	}
+	rc = drydock_owner__apply(fd, &to, 0);
+	close(fd);
+	if (rc < 0) {
+		errno = -rc;
+		drydock_error_set_os(
+		    "cannot give '%s' the owner of its directory (%ld:%ld)",
+		    name, (long)to.uid, (long)to.gid);
+		return DRYDOCK_ERROR;
+	}
+	return 0;
+}
+
 int
 drydock_blobcopy_sink_commit(struct drydock_blobcopy_sink *s, int *how_out,
     int dst_dirfd, const char *dst_name)
 {
 	struct stat sb;
+	int error;
 
 	if (s->state != SINK_FINISHED) {
 		drydock_error_set(DRYDOCK_ERRCLASS_INVALID,
 		    "drydock_blobcopy_sink_commit: the sink is not finished");
 		return DRYDOCK_ERROR;
 	}
+	if ((error = sink_owner(s, dst_dirfd, dst_name)) < 0)
+		return error;
 	if (rename_noreplace(s->dirfd, s->tmp, dst_dirfd, dst_name) < 0) {
 		if (errno != EEXIST) {
 			drydock_error_set_os(
@@ -855,7 +966,7 @@ drydock_blobcopy_buffer(struct drydock_blobcopy *bc, int *how_out,
 		}
 		replace = 1;
 	}
-	if ((fd = create_temp(tmp, dst_dirfd, dst_name)) < 0)
+	if ((fd = create_temp(bc, tmp, dst_dirfd, dst_name)) < 0)
 		return fd;
 	if (write_all(fd, buf, len) < 0) {
 		drydock_error_set_os("cannot write '%s'", dst_name);

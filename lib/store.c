@@ -32,6 +32,7 @@
 #include <drydock/errors.h>
 #include <drydock/store.h>
 
+#include "owner_int.h"
 #include "store_int.h"
 
 /* Deepest tree remove_tree and the cross-filesystem copy descend into. */
@@ -335,35 +336,63 @@ drydock_store_path_check(const char *relpath)
 
 /* --- open, close, lock, problems ---------------------------------------- */
 
-/* mkdir -p of the root itself (symlinks in it are the operator's choice). */
+/*
+ * mkdir -p of the root itself (symlinks in it are the operator's choice).
+ * A directory made here belongs to the owner and group of its parent, so a
+ * new root in the registry's directory is the registry's; its mode is 0777
+ * less the umask, as mkdir -p gives it.
+ */
 static int
 make_root(const char *path)
 {
-	char *p, *s, c;
-	int error = 0;
+	char *p = NULL, *comp, *save = NULL;
+	int cur, fd, rc, error = 0;
 
-	if ((p = strdup(path)) == NULL) {
-		drydock_error_set_os("out of memory");
-		return DRYDOCK_ERROR;
+	cur =
+	    open(*path == '/' ? "/" : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cur < 0 || (p = strdup(path)) == NULL) {
+		drydock_error_set_os(
+		    cur < 0 ? "cannot open '/'" : "out of memory");
+		error = DRYDOCK_ERROR;
+		goto out;
 	}
-	for (s = p + 1; error == 0; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		c = *s;
-		*s = '\0';
-		if (mkdir(p, 0777) < 0 && errno != EEXIST) {
-			drydock_error_set_os("cannot create directory '%s'", p);
-			error = DRYDOCK_ERROR;
+	for (comp = strtok_r(p, "/", &save); comp != NULL;
+	     comp = strtok_r(NULL, "/", &save)) {
+		fd = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT) {
+			rc = drydock_owner__mkdirat(
+			    cur, comp, DRYDOCK_OWNER_UMASK);
+			if (rc < 0 && rc != -EEXIST) {
+				errno = -rc;
+				drydock_error_set_os(
+				    "cannot create directory '%.*s'",
+				    (int)(comp - p + strlen(comp)), path);
+				error = DRYDOCK_ERROR;
+				goto out;
+			}
+			fd = openat(
+			    cur, comp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		}
-		*s = c;
-		if (c == '\0')
-			break;
+		if (fd < 0) {
+			drydock_error_set_os("cannot open directory '%.*s'",
+			    (int)(comp - p + strlen(comp)), path);
+			error = DRYDOCK_ERROR;
+			goto out;
+		}
+		close(cur);
+		cur = fd;
 	}
+out:
+	if (cur >= 0)
+		close(cur);
 	free(p);
 	return error;
 }
 
-/* Create docker/registry/v2 beneath rootfd, no symlink followed. */
+/*
+ * Create docker/registry/v2 beneath rootfd, no symlink followed, each as
+ * the registry would (lib/owner.c).
+ */
 static int
 make_v2(int rootfd)
 {
@@ -372,8 +401,8 @@ make_v2(int rootfd)
 	size_t i;
 
 	for (i = 0; i < 3; i++) {
-		if (mkdirat(cur, comps[i], 0777) < 0 && errno != EEXIST) {
-			fd = -errno;
+		fd = drydock_owner__mkdirat(cur, comps[i], 0);
+		if (fd < 0 && fd != -EEXIST) {
 			if (cur != rootfd)
 				close(cur);
 			return fd;
@@ -1049,8 +1078,9 @@ drydock_store_prune_parents(
 /* --- writing ------------------------------------------------------------ */
 
 /*
- * Open relpath's parent directory, creating missing components (0777 less
- * umask, as the registry) confined and without following symlinks.
+ * Open relpath's parent directory, creating missing components confined
+ * and without following symlinks, each with the owner, group and mode of
+ * its parent, as the registry would have made it (lib/owner.c).
  */
 static int
 make_parents_sync(struct drydock_store *st, const char *relpath,
@@ -1058,7 +1088,7 @@ make_parents_sync(struct drydock_store *st, const char *relpath,
 {
 	char comp[NAME_MAX + 1];
 	const char *p = relpath, *slash;
-	int cur, fd, tries;
+	int cur, fd, tries, rc;
 	size_t len;
 
 	if ((cur = fcntl(st->v2fd, F_DUPFD_CLOEXEC, 0)) < 0) {
@@ -1074,11 +1104,14 @@ make_parents_sync(struct drydock_store *st, const char *relpath,
 			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (fd >= 0 || errno != ENOENT)
 				break;
-			if (mkdirat(cur, comp, 0777) == 0) {
+			if ((rc = drydock_owner__mkdirat(cur, comp, 0)) == 0) {
 				if (sync)
 					(void)fsync(cur);
-			} else if (errno != EEXIST)
+			} else if (rc != -EEXIST) {
+				fd = -1;
+				errno = -rc;
 				break;
+			}
 		}
 		if (fd < 0) {
 			int e = errno;
@@ -1142,12 +1175,21 @@ random32(void)
 	return r ^ atomic_fetch_add(&counter, 1);
 }
 
-/* Create a new temp file beside base in pfd. */
+/*
+ * Create a new temp file beside base in pfd, with the owner, group and
+ * mode of pfd (lib/owner.c) before anything is written or renamed.
+ * -1 with errno set when it cannot.
+ */
 static int
 create_temp(char *tmp, size_t tmpsz, int pfd, const char *base)
 {
-	int fd, tries, n;
+	struct drydock_owner o;
+	int fd = -1, tries, n, rc;
 
+	if ((rc = drydock_owner__of_dir(&o, pfd)) < 0) {
+		errno = -rc;
+		return -1;
+	}
 	for (tries = 0; tries < 16; tries++) {
 		n = snprintf(tmp, tmpsz, ".%s.drydock-%ld-%08x.tmp", base,
 		    (long)getpid(), random32());
@@ -1157,9 +1199,15 @@ create_temp(char *tmp, size_t tmpsz, int pfd, const char *base)
 		fd = openat(pfd, tmp,
 		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
 		if (fd >= 0 || errno != EEXIST)
-			return fd;
+			break;
 	}
-	return -1;
+	if (fd >= 0 && (rc = drydock_owner__apply(fd, &o, 0)) < 0) {
+		close(fd);
+		(void)unlinkat(pfd, tmp, 0);
+		errno = -rc;
+		return -1;
+	}
+	return fd;
 }
 
 int
@@ -1308,7 +1356,7 @@ copy_data(int sfd, int dfd)
 
 static int
 copy_file(int sdir, const char *sname, int ddir, const char *dname,
-    const struct stat *sb)
+    const struct stat *sb, const struct drydock_owner *o)
 {
 	struct timespec ts[2] = {sb->st_atim, sb->st_mtim};
 	int sfd, dfd = -1, error = 0;
@@ -1324,7 +1372,8 @@ copy_file(int sdir, const char *sname, int ddir, const char *dname,
 		error = -errno;
 		goto out;
 	}
-	if ((error = copy_data(sfd, dfd)) < 0)
+	if ((o != NULL && (error = drydock_owner__chown(dfd, o)) < 0) ||
+	    (error = copy_data(sfd, dfd)) < 0)
 		goto out;
 	if (fchmod(dfd, sb->st_mode & 07777) < 0 || futimens(dfd, ts) < 0 ||
 	    fsync(dfd) < 0)
@@ -1336,12 +1385,12 @@ out:
 	return error;
 }
 
-static int copy_tree(
-    int sdir, const char *sname, int ddir, const char *dname, int depth);
+static int copy_tree(int sdir, const char *sname, int ddir, const char *dname,
+    const struct drydock_owner *o, int depth);
 
 static int
 copy_dir(int sdir, const char *sname, int ddir, const char *dname,
-    const struct stat *sb, int depth)
+    const struct stat *sb, const struct drydock_owner *o, int depth)
 {
 	struct timespec ts[2] = {sb->st_atim, sb->st_mtim};
 	struct dirent *de;
@@ -1365,6 +1414,8 @@ copy_dir(int sdir, const char *sname, int ddir, const char *dname,
 		error = -errno;
 		goto out;
 	}
+	if (o != NULL && (error = drydock_owner__chown(dfd, o)) < 0)
+		goto out;
 	for (;;) {
 		errno = 0;
 		if ((de = readdir(d)) == NULL) {
@@ -1374,8 +1425,8 @@ copy_dir(int sdir, const char *sname, int ddir, const char *dname,
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
 			continue;
-		error =
-		    copy_tree(dirfd(d), de->d_name, dfd, de->d_name, depth + 1);
+		error = copy_tree(
+		    dirfd(d), de->d_name, dfd, de->d_name, o, depth + 1);
 		if (error < 0)
 			break;
 	}
@@ -1390,9 +1441,14 @@ out:
 	return error;
 }
 
-/* Copy sdir/sname to ddir/dname (which must not exist), keeping mtimes. */
+/*
+ * Copy sdir/sname to ddir/dname (which must not exist), keeping modes and
+ * mtimes.  With o, every entry made gets o's owner and group (a copy into
+ * the store); without, it belongs to us (a copy into quarantine).
+ */
 static int
-copy_tree(int sdir, const char *sname, int ddir, const char *dname, int depth)
+copy_tree(int sdir, const char *sname, int ddir, const char *dname,
+    const struct drydock_owner *o, int depth)
 {
 	char target[PATH_MAX];
 	struct timespec ts[2];
@@ -1404,9 +1460,9 @@ copy_tree(int sdir, const char *sname, int ddir, const char *dname, int depth)
 	if (fstatat(sdir, sname, &sb, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
 	if (S_ISREG(sb.st_mode))
-		return copy_file(sdir, sname, ddir, dname, &sb);
+		return copy_file(sdir, sname, ddir, dname, &sb, o);
 	if (S_ISDIR(sb.st_mode))
-		return copy_dir(sdir, sname, ddir, dname, &sb, depth);
+		return copy_dir(sdir, sname, ddir, dname, &sb, o, depth);
 	if (S_ISLNK(sb.st_mode)) {
 		/* a symlink is copied as itself, never followed */
 		n = readlinkat(sdir, sname, target, sizeof(target) - 1);
@@ -1414,6 +1470,10 @@ copy_tree(int sdir, const char *sname, int ddir, const char *dname, int depth)
 			return -errno;
 		target[n] = '\0';
 		if (symlinkat(target, ddir, dname) < 0)
+			return -errno;
+		if (o != NULL && o->give == DRYDOCK_OWNER_ALL &&
+		    fchownat(ddir, dname, o->uid, o->gid, AT_SYMLINK_NOFOLLOW) <
+		        0)
 			return -errno;
 		ts[0] = sb.st_atim;
 		ts[1] = sb.st_mtim;
@@ -1425,12 +1485,14 @@ copy_tree(int sdir, const char *sname, int ddir, const char *dname, int depth)
 
 /*
  * Move across filesystems: copy, then remove the source.  A failed copy is
- * removed again and the source left alone.
+ * removed again and the source left alone.  into_store: the copy gets the
+ * owner and group of ddir, as everything the store receives.
  */
 static int
-move_by_copy(
-    int sdir, const char *sname, int ddir, const char *dname, const char *what)
+move_by_copy(int sdir, const char *sname, int ddir, const char *dname,
+    const char *what, int into_store)
 {
+	struct drydock_owner o;
 	struct stat sb;
 	int error;
 
@@ -1439,7 +1501,13 @@ move_by_copy(
 		    "cannot move '%s': '%s' exists already", what, dname);
 		return DRYDOCK_EEXISTS;
 	}
-	if ((error = copy_tree(sdir, sname, ddir, dname, 0)) < 0) {
+	if (into_store && (error = drydock_owner__of_dir(&o, ddir)) < 0) {
+		errno = -error;
+		drydock_error_set_os("cannot stat the directory of '%s'", what);
+		return DRYDOCK_ERROR;
+	}
+	error = copy_tree(sdir, sname, ddir, dname, into_store ? &o : NULL, 0);
+	if (error < 0) {
 		/* dname did not exist: what is there now is our copy */
 		(void)remove_at(ddir, dname, 0, 0);
 		errno = -error;
@@ -1467,7 +1535,8 @@ drydock_store_move_out(struct drydock_store *st, const char *relpath,
 		return pfd;
 	rc = rename_noreplace(pfd, base, dst_dirfd, dst_name);
 	if (rc == -EXDEV)
-		error = move_by_copy(pfd, base, dst_dirfd, dst_name, relpath);
+		error =
+		    move_by_copy(pfd, base, dst_dirfd, dst_name, relpath, 0);
 	else if (rc < 0) {
 		errno = -rc;
 		drydock_error_set_os(
@@ -1497,7 +1566,8 @@ drydock_store_move_in(struct drydock_store *st, int src_dirfd,
 		return pfd;
 	rc = rename_noreplace(src_dirfd, src_name, pfd, base);
 	if (rc == -EXDEV)
-		error = move_by_copy(src_dirfd, src_name, pfd, base, relpath);
+		error =
+		    move_by_copy(src_dirfd, src_name, pfd, base, relpath, 1);
 	else if (rc == -EEXIST) {
 		drydock_error_set(DRYDOCK_ERRCLASS_STORE,
 		    "cannot move '%s' into the store: '%s' exists already",

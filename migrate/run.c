@@ -94,7 +94,10 @@ mig_run_init(struct mig_run *run, struct mig_opts *o)
 
 	memset(run, 0, sizeof(*run));
 	run->o = o;
-	if ((error = drydock_blobcopy_new(&run->bc, o->link_mode, 0)) < 0 ||
+	/* into a registry's store, blobs become the registry's */
+	if ((error = drydock_blobcopy_new(&run->bc, o->link_mode,
+	         o->dst.type == MIG_LOC_REGISTRY ? DRYDOCK_BLOBCOPY_OWNER
+	                                         : 0)) < 0 ||
 	    (error = drydock_digestmap_new(&run->placed, 1024)) < 0 ||
 	    (error = drydock_digestmap_new(&run->repo_done, 256)) < 0 ||
 	    (error = drydock_digestmap_new(&run->repo_linked, 1024)) < 0 ||

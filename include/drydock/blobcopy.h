@@ -50,7 +50,17 @@ enum drydock_blobcopy_flags {
 	/* hash linked and present blobs as well (a copy always hashes) */
 	DRYDOCK_BLOBCOPY_VERIFY = 1 << 0,
 	/* fsync every file written (else the caller syncs once, syncfs) */
-	DRYDOCK_BLOBCOPY_FSYNC = 1 << 1
+	DRYDOCK_BLOBCOPY_FSYNC = 1 << 1,
+	/*
+	 * the destination is a registry's store: a new file takes the
+	 * owner, group and mode of the directory it is placed in, before it
+	 * gets its name (a reflink too), as store writes do; and when that
+	 * means giving it away (root, a directory of the registry's user), a
+	 * source of another owner or group is not hard-linked, since the
+	 * link would keep the source's owner and a chown would change the
+	 * source: auto copies it, hard fails with DRYDOCK_EUNSUPPORTED
+	 */
+	DRYDOCK_BLOBCOPY_OWNER = 1 << 2
 };
 
 struct drydock_blobcopy_stats {

@@ -10,6 +10,11 @@
  * before the tags that name them.  With DRYDOCK_STORE_WRITE_NOSYNC a batch
  * of links is made durable with one drydock_store_sync() before the next
  * batch that depends on it.
+ *
+ * Everything written takes the owner, group and mode of the directory it
+ * is created in, as the registry would have made it (see store.h); give
+ * the blob functions a copier made with DRYDOCK_BLOBCOPY_OWNER, so that
+ * blob data follows the same rule.
  */
 #ifndef DRYDOCK_REGWRITE_H
 #define DRYDOCK_REGWRITE_H

@@ -8,6 +8,16 @@
  * beneath the previous one (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS
  * where the kernel has it), so nothing below the root is ever followed out
  * of it: a symlink anywhere below $V2 yields DRYDOCK_EUNSAFE.
+ *
+ * What the store functions create is the registry's: a new file or
+ * directory takes the owner and group of the directory it is created in
+ * (when we are root; another user sets the group where it may) and its
+ * mode, a file without the x bits (a world-writable parent gives 0755 and
+ * 0644).  The registry makes its own with 0777 and 0666 less its umask,
+ * which the directories it made carry.  A file is given its owner before
+ * it is renamed into place, and a directory that root must give away is
+ * made with its owner's filesystem ids (setfsuid), so the registry never
+ * meets an entry of root's.
  */
 #ifndef DRYDOCK_STORE_H
 #define DRYDOCK_STORE_H
@@ -36,7 +46,8 @@ enum drydock_store_open_flags {
 	DRYDOCK_STORE_RDONLY = 1 << 0,
 	/*
 	 * create rootdirectory and docker/registry/v2 below it when missing
-	 * (0777 less umask, as the registry); an import into an empty root
+	 * (0777 less umask, as the registry; each directory takes its
+	 * parent's owner and group); an import into an empty root
 	 */
 	DRYDOCK_STORE_CREATE = 1 << 1,
 	/*
@@ -191,8 +202,10 @@ int drydock_store_move_out(struct drydock_store *st, const char *relpath,
 
 /*
  * Move src_dirfd/src_name back into the store at relpath, creating parent
- * directories (0777 less umask, as the registry).  DRYDOCK_EEXISTS when
- * relpath exists.
+ * directories as the registry would (see above).  A rename keeps the
+ * entry as it is; a copy across filesystems keeps modes and mtimes and
+ * takes the owner and group of the directory it goes into.
+ * DRYDOCK_EEXISTS when relpath exists.
  */
 int drydock_store_move_in(struct drydock_store *st, int src_dirfd,
     const char *src_name, const char *relpath);
@@ -212,9 +225,10 @@ int drydock_store_write_file_flags(struct drydock_store *st,
     const char *relpath, const void *buf, size_t len, unsigned flags);
 
 /*
- * Open the directory relpath, creating it and its missing parents (0777
- * less umask) confined, without following symlinks.  New directories are
- * not fsync'ed one by one: drydock_store_sync() makes them durable.
+ * Open the directory relpath, creating it and its missing parents (as the
+ * registry would, see above) confined, without following symlinks.  New
+ * directories are not fsync'ed one by one: drydock_store_sync() makes them
+ * durable.
  * @return a new fd (close it) or DRYDOCK_EUNSAFE / DRYDOCK_ERROR.
  */
 int drydock_store_mkdir_open(struct drydock_store *st, const char *relpath);

@@ -198,9 +198,20 @@ _port_busy() {
 
 # start_registry ROOT: run docker-registry on ROOT (created if missing) on a
 # free loopback port kept for the whole test; sets REG=127.0.0.1:PORT.
-# REG_CACHE=inmemory turns on the blob descriptor cache.
+# REG_CACHE=inmemory turns on the blob descriptor cache.  REG_USER=NAME
+# runs it as that user and its primary group, without supplementary groups
+# (as Debian's package runs it): a ROOT created here is given to it, an
+# existing one is left as it is (give_root does that), so that a test sees
+# what the tools left behind.
 start_registry() {
-	local root=$1 try i
+	local root=$1 try i run=()
+	if [ -n "${REG_USER:-}" ]; then
+		[ -d "$root" ] || { mkdir -p "$root" && give_root "$root"; }
+		# the user must reach ROOT and read the config below $T
+		chmod o+x "$T"
+		run=(setpriv --reuid="$(id -u "$REG_USER")" \
+		    --regid="$(id -g "$REG_USER")" --clear-groups)
+	fi
 	mkdir -p "$root"
 	root=$(cd "$root" && pwd -P)
 	[ -z "$REG_PID" ] || stop_registry
@@ -226,7 +237,8 @@ start_registry() {
 		} >"$T/registry.yml"
 		echo "=== serve $root on $REG_PORT" >>"$T/registry.log"
 		: >"$T/registry.cur.log"
-		docker-registry serve "$T/registry.yml" >"$T/registry.cur.log" 2>&1 &
+		"${run[@]}" docker-registry serve "$T/registry.yml" \
+		    >"$T/registry.cur.log" 2>&1 &
 		REG_PID=$!
 		for ((i = 0; i < 200; i++)); do
 			if ! kill -0 "$REG_PID" 2>/dev/null; then
@@ -250,6 +262,36 @@ start_registry() {
 	diag "registry log tail:"
 	tail -n 5 "$T/registry.log" | cut -c1-300 | sed 's/^/#   /'
 	bail "docker-registry did not start on $root"
+}
+
+# registry_user: the user docker-registry runs as on Debian (its package
+# makes it), else nobody
+registry_user() {
+	if getent passwd docker-registry >/dev/null; then
+		echo docker-registry
+	else
+		echo nobody
+	fi
+}
+
+# give_root ROOT: ROOT and everything in it belong to $REG_USER and its
+# primary group, as the package sets up /var/lib/docker-registry
+give_root() {
+	chown -R "$(id -u "$REG_USER"):$(id -g "$REG_USER")" "$1" ||
+		bail "chown of $1 to $REG_USER"
+}
+
+# not_registry_owned ROOT: every path below ROOT whose owner or group is
+# not $REG_USER's, with its owner (empty when all are the registry's)
+not_registry_owned() {
+	find "$1" \( ! -uid "$(id -u "$REG_USER")" -o ! -gid "$(id -g "$REG_USER")" \) \
+	    -printf '%u:%g %M %P\n' | LC_ALL=C sort
+}
+
+# as_registry_user CMD...: run CMD as $REG_USER (what the registry may do)
+as_registry_user() {
+	setpriv --reuid="$(id -u "$REG_USER")" --regid="$(id -g "$REG_USER")" \
+	    --clear-groups "$@"
 }
 
 stop_registry() {
