@@ -55,7 +55,7 @@ OPT := -O2 -g
 LDOPT :=
 endif
 
-CPPFLAGS += -Iinclude -D_GNU_SOURCE
+CPPFLAGS += -Iinclude -I. -D_GNU_SOURCE
 TEST_HOOKS ?= $(if $(filter 1,$(DEVELOPER)),1,0)
 ifeq ($(TEST_HOOKS),1)
 CPPFLAGS += -DDRYDOCK_TEST_HOOKS
@@ -67,6 +67,13 @@ LIB_SRC := $(sort $(wildcard lib/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 LIB_A := $(B)/libdrydock.a
 LIB_SO := $(B)/libdrydock.so.$(VERSION)
+
+# fe/: the tools' shared front end (messages, options, signals, progress,
+# metrics, exit codes), like libarchive_fe: linked into each tool, not a
+# part of libdrydock's API
+FE_SRC := $(sort $(wildcard fe/*.c))
+FE_OBJ := $(FE_SRC:%.c=$(B)/%.o)
+FE_A := $(B)/libdrydock_fe.a
 
 # TOOLS_LINK=shared links the tools against libdrydock.so (the Debian
 # package); the default links them statically and they run from the tree.
@@ -119,14 +126,20 @@ $(LIB_A): $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
+$(FE_A): $(FE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
 $(LIB_SO): $(LIB_OBJ)
 	$(CC) -shared -Wl,-soname,libdrydock.so.$(SOVERSION) $(ALL_LDFLAGS) \
 	    -o $@ $^ $(PKG_LIBS)
 
 define tool_rules
-$$(B)/bin/drydock-$(1): $$($(1)_OBJ) $$(TOOL_LIB)
+$$(B)/bin/drydock-$(1): $$($(1)_OBJ) $$(FE_A) $$(TOOL_LIB)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$($(1)_OBJ) $$(TOOL_LIB) $$(PKG_LIBS)
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$($(1)_OBJ) $$(FE_A) $$(TOOL_LIB) \
+	    $$(PKG_LIBS) -lm
 $(1)/drydock-$(1): $$(B)/bin/drydock-$(1)
 	cp $$< $$@
 endef
@@ -215,7 +228,7 @@ format-check:
 lint:
 	cppcheck --std=c11 --enable=warning,performance,portability \
 	    --suppress=preprocessorErrorDirective:lib/store.c \
-	    --inline-suppr --error-exitcode=1 -q -Iinclude lib gc fsck migrate
+	    --inline-suppr --error-exitcode=1 -q -Iinclude -I. lib fe gc fsck migrate
 
 # --- install -----------------------------------------------------------------
 

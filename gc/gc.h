@@ -12,6 +12,14 @@
 
 #include <drydock/drydock.h>
 
+#include "fe/array.h"
+#include "fe/err.h"
+#include "fe/exitcode.h"
+#include "fe/metrics.h"
+#include "fe/options.h"
+#include "fe/progress.h"
+#include "fe/signals.h"
+
 #include "reasons.h"
 
 struct gc_opts {
@@ -201,6 +209,7 @@ struct gc_run {
 	const struct gc_opts *opts;
 	struct gc_scan *scan_cur; /* repository being replayed, or NULL */
 	struct drydock_store *st;
+	struct fe_progress progress;
 	int64_t start_ns; /* when the mark began (wall clock) */
 	int64_t skew_ns; /* the storage's clock minus ours (0: not probed) */
 	int64_t cutoff_ns; /* older than this is past the grace period */
@@ -286,7 +295,6 @@ int gc_run_init(
     struct gc_run *run, const struct gc_opts *opts, struct drydock_store *st);
 void gc_run_release(struct gc_run *run);
 
-int gc__grow(void **arr, size_t *cap, size_t need, size_t elem);
 int gc_add_item(struct gc_run *run, int kind, uint32_t repo, uint32_t id,
     const char *path, const char *tag, int reason, uint64_t size);
 void gc_problem(const char *path, int code, const char *message, void *payload);
@@ -337,9 +345,6 @@ int gc_sweep(struct gc_run *run);
 int gc_restore(const struct gc_opts *opts, struct drydock_store *st);
 
 /* report.c */
-void gc_progress(
-    struct gc_run *run, const char *phase, size_t done, size_t total);
-void gc_progress_end(struct gc_run *run);
 int gc_report(struct gc_run *run);
 int gc_metrics(struct gc_run *run);
 

@@ -130,7 +130,7 @@ wide_id(uint32_t *out, struct gc_run *run, const struct drydock_digest *d)
 	if (drydock_digestmap_get(ids->widemap, d, out) == 0)
 		return 0;
 	if ((r = ids_reserve(run)) < 0 ||
-	    (r = gc__grow((void **)&ids->wide, &ids->capwide, ids->nwide + 1,
+	    (r = fe_grow((void **)&ids->wide, &ids->capwide, ids->nwide + 1,
 	         sizeof(*ids->wide))) < 0)
 		return r;
 	id = (uint32_t)run->nids;

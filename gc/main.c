@@ -24,14 +24,6 @@ static const char synopsis[] =
     "       drydock-gc --restore DIR ROOT | --config FILE\n";
 
 static void
-usage(void)
-{
-	fputs(synopsis, stderr);
-	fputs("Try 'drydock-gc --help' for more.\n", stderr);
-	exit(DRYDOCK_EXIT_USAGE);
-}
-
-static void
 help(void)
 {
 	fputs(synopsis, stdout);
@@ -111,34 +103,6 @@ static const struct option longopts[] = {
     {NULL, 0, NULL, 0}};
 
 static void
-duration_opt(int64_t *out, const char *name, const char *arg)
-{
-	if (drydock_duration_parse(out, arg) < 0) {
-		fprintf(stderr, "drydock-gc: %s: %s\n", name,
-		    drydock_error_message());
-		usage();
-	}
-}
-
-static void
-jobs_opt(int *out, const char *arg)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	if (errno != 0 || end == arg || *end != '\0' || v < 1 || v > 64) {
-		fprintf(stderr,
-		    "drydock-gc: --jobs: '%s' is not a number from "
-		    "1 to 64\n",
-		    arg);
-		usage();
-	}
-	*out = (int)v;
-}
-
-static void
 parse_options(struct gc_opts *o, int argc, char **argv)
 {
 	int c;
@@ -155,7 +119,7 @@ parse_options(struct gc_opts *o, int argc, char **argv)
 			help();
 			break;
 		case 'j':
-			jobs_opt(&o->jobs, optarg);
+			o->jobs = (int)fe_opt_number("--jobs", optarg, 1, 64);
 			break;
 		case 'm':
 			o->delete_untagged = 1;
@@ -170,13 +134,12 @@ parse_options(struct gc_opts *o, int argc, char **argv)
 			o->verbose++;
 			break;
 		case 'V':
-			printf("drydock-gc (drydock) %s\n", DRYDOCK_VERSION);
-			exit(0);
+			fe_version();
 		case OPT_CONFIG:
 			o->config = optarg;
 			break;
 		case OPT_GRACE:
-			duration_opt(&o->grace, "--grace", optarg);
+			o->grace = fe_opt_duration("--grace", optarg);
 			break;
 		case OPT_JSON:
 			o->json = optarg;
@@ -197,68 +160,17 @@ parse_options(struct gc_opts *o, int argc, char **argv)
 			o->restore = optarg;
 			break;
 		case OPT_UPLOADS:
-			duration_opt(
-			    &o->uploads_age, "--uploads-older-than", optarg);
+			o->uploads_age =
+			    fe_opt_duration("--uploads-older-than", optarg);
 			break;
 		default:
-			usage();
+			fe_usage(NULL);
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc > 1 || (argc == 1 && o->config) || (argc == 0 && !o->config)) {
-		fputs(argc == 0 ? "drydock-gc: no storage root given\n"
-		                : "drydock-gc: give either ROOT or --config, "
-		                  "once\n",
-		    stderr);
-		usage();
-	}
-	if (o->restore && (o->quarantine || o->dry_run)) {
-		fputs("drydock-gc: --restore goes alone\n", stderr);
-		usage();
-	}
-	if (argc == 1)
-		o->root = argv[0];
-	if (o->progress < 0)
-		o->progress = isatty(STDERR_FILENO);
-}
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	gc_stop = 1;
-}
-
-/*
- * Fail fast when another run holds the root, but ride out a probe that
- * holds the lock for an instant (a monitoring check running flock(1)).
- */
-static int
-lock_store(struct drydock_store *st)
-{
-	int i, error = 0;
-
-	for (i = 0; i < 20; i++) {
-		error = drydock_store_lock(st);
-		if (error != DRYDOCK_ELOCKED)
-			return error;
-		usleep(100000);
-	}
-	return error;
-}
-
-static int
-exit_for(int error)
-{
-	switch (error) {
-	case 0:
-		return 0;
-	case DRYDOCK_EINTR:
-		return DRYDOCK_EXIT_INTERRUPTED;
-	default:
-		return DRYDOCK_EXIT_OPERATIONAL;
-	}
+	o->root = fe_opt_root(argc - optind, argv + optind, o->config);
+	if (o->restore && (o->quarantine || o->dry_run))
+		fe_usage("--restore goes alone");
+	o->progress = o->quiet ? 0 : fe_opt_progress(o->progress);
 }
 
 static int
@@ -280,7 +192,7 @@ run_gc(struct gc_opts *o, struct drydock_store *st)
 		return DRYDOCK_EXIT_OPERATIONAL;
 	}
 	if ((error = gc_run_init(&run, o, st)) < 0)
-		return exit_for(error);
+		return fe_exit_for(error);
 	drydock_store_set_problem_cb(st, gc_problem, &run);
 	if ((error = gc_mark(&run)) < 0)
 		goto out;
@@ -326,11 +238,11 @@ main(int argc, char **argv)
 	struct gc_opts o;
 	struct drydock_regconfig cfg;
 	struct drydock_store *st = NULL;
-	struct sigaction sa;
 	char *abs = NULL;
 	int rc, error;
 
 	memset(&cfg, 0, sizeof(cfg));
+	fe_init("drydock-gc", synopsis);
 #ifdef M_ARENA_MAX
 	/*
 	 * The scanning threads allocate what the marking thread frees: with
@@ -382,22 +294,18 @@ main(int argc, char **argv)
 		    "do\n",
 		    abs);
 	/* a dry run leaves nothing behind, not even a lock */
-	if (!o.dry_run && (error = lock_store(st)) < 0) {
+	if (!o.dry_run && (error = drydock_store_lock(st)) < 0) {
 		fprintf(stderr, "drydock-gc: %s\n", drydock_error_message());
 		rc = DRYDOCK_EXIT_OPERATIONAL;
 		goto out;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	fe_signals_catch(&gc_stop);
 	if (o.restore) {
 		error = gc_restore(&o, st);
 		if (error < 0 && error != DRYDOCK_EINTR)
 			fprintf(stderr, "drydock-gc: %s\n",
 			    drydock_error_message());
-		rc = exit_for(error);
+		rc = fe_exit_for(error);
 	} else {
 		rc = run_gc(&o, st);
 	}

@@ -35,7 +35,7 @@ struct mark_ctx {
 static int
 push_u32(uint32_t **arr, size_t *n, size_t *cap, uint32_t v)
 {
-	if (gc__grow((void **)arr, cap, *n + 1, sizeof(**arr)) < 0)
+	if (fe_grow((void **)arr, cap, *n + 1, sizeof(**arr)) < 0)
 		return DRYDOCK_ERROR;
 	(*arr)[(*n)++] = v;
 	return 0;
@@ -47,7 +47,7 @@ add_link(struct gc_run *run, uint32_t repo, int kind,
 {
 	struct gc_link *l;
 
-	if (gc__grow((void **)&run->links, &run->caplinks, run->nlinks + 1,
+	if (fe_grow((void **)&run->links, &run->caplinks, run->nlinks + 1,
 	        sizeof(*run->links)) < 0)
 		return DRYDOCK_ERROR;
 	l = &run->links[run->nlinks++];
@@ -161,7 +161,7 @@ load_manifest(struct gc_run *run, uint32_t id)
 		gm.state = GC_MF_CORRUPT;
 	} else if ((error = intern_refs(run, &gm, &p)) < 0)
 		goto out;
-	if ((error = gc__grow((void **)&run->manifests, &run->capmanifests,
+	if ((error = fe_grow((void **)&run->manifests, &run->capmanifests,
 	         run->nmanifests + 1, sizeof(*run->manifests))) < 0)
 		goto out;
 	run->manifests[run->nmanifests] = gm;
@@ -279,7 +279,7 @@ tag_cb(const struct drydock_repo_info *ri, const struct drydock_tag_info *tag,
 	}
 	run->repos[c->repo].tags++;
 	if ((name = strdup(tag->name)) == NULL ||
-	    gc__grow((void **)&c->tags, &c->captags, c->ntags + 1,
+	    fe_grow((void **)&c->tags, &c->captags, c->ntags + 1,
 	        sizeof(*c->tags)) < 0) {
 		free(name);
 		drydock_error_set_os("out of memory");
@@ -470,8 +470,7 @@ plan_revisions(struct mark_ctx *c)
 			if (!l->young)
 				reason = GC_REASON_EMPTY_REVISION_DIR;
 		} else if (l->status == 0 && !repo->tainted &&
-		    run->kept_in[l->id] != c->repo + 1 &&
-		    !l->young) {
+		    run->kept_in[l->id] != c->repo + 1 && !l->young) {
 			reason = GC_REASON_UNTAGGED_REVISION;
 			run->flags[l->id] |= GC_SWEEP;
 		}
@@ -617,7 +616,7 @@ mark_repo(struct gc_run *run, struct gc_scan *s)
 
 	if (gc_stop)
 		return DRYDOCK_EINTR;
-	if ((error = gc__grow((void **)&run->repos, &run->caprepos,
+	if ((error = fe_grow((void **)&run->repos, &run->caprepos,
 	         run->nrepos + 1, sizeof(*run->repos))) < 0)
 		return error;
 	repo = &run->repos[run->nrepos];
@@ -634,7 +633,7 @@ mark_repo(struct gc_run *run, struct gc_scan *s)
 	c.scan = s;
 	c.links_start = run->nlinks;
 	run->cur_repo = c.repo;
-	gc_progress(run, "marking", run->nrepos, 0);
+	fe_progress_show(&run->progress, "marking", run->nrepos, 0, 0, 0);
 	if (run->nrepos == run->signal_at)
 		raise(SIGTERM); /* the test hook: a signal in mid-mark */
 	if (s->has == 0) {
@@ -710,6 +709,6 @@ gc_mark(struct gc_run *run)
 #endif
 	error = gc_scan_foreach(run, mark_repo);
 	run->marking = 0;
-	gc_progress_end(run);
+	fe_progress_end(&run->progress);
 	return error;
 }

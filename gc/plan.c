@@ -44,7 +44,8 @@ blob_cb(const struct drydock_blob_info *bi, void *payload)
 	if ((r = gc_id(&id, run, &bi->digest)) < 0)
 		return r;
 	if ((run->nblobs & 1023) == 0)
-		gc_progress(run, "sweeping", run->nblobs, 0);
+		fe_progress_show(
+		    &run->progress, "sweeping", run->nblobs, 0, 0, 0);
 	if (run->flags[id] & GC_MARKED) {
 		run->nmarked++;
 		return 0;
@@ -53,7 +54,7 @@ blob_cb(const struct drydock_blob_info *bi, void *payload)
 		run->kept_by_grace++;
 		return 0;
 	}
-	if (gc__grow((void **)&ps->v, &ps->cap, ps->n + 1, sizeof(*ps->v)) < 0)
+	if (fe_grow((void **)&ps->v, &ps->cap, ps->n + 1, sizeof(*ps->v)) < 0)
 		return DRYDOCK_ERROR;
 	memset(&ps->v[ps->n], 0, sizeof(*ps->v));
 	ps->v[ps->n++].id = id;
@@ -219,7 +220,7 @@ probe_links(struct gc_run *run)
 		    run->repos[l->repo].tainted ||
 		    ((run->flags[l->id] | run->flags[l->target]) & GC_MARKED))
 			continue;
-		if ((error = gc__grow(
+		if ((error = fe_grow(
 		         (void **)&lp.v, &lp.cap, lp.n + 1, sizeof(*lp.v))) < 0)
 			goto out;
 		memset(&lp.v[lp.n], 0, sizeof(*lp.v));
@@ -268,8 +269,7 @@ plan_links(struct gc_run *run, uint32_t *kept_links)
 
 		if (l->kind != GC_LINK_LAYER)
 			continue;
-		if (l->young ||
-		    run->repos[l->repo].tainted)
+		if (l->young || run->repos[l->repo].tainted)
 			;
 		else if (l->status == DRYDOCK_ENOTFOUND)
 			reason = GC_REASON_EMPTY_LINK_DIR;
@@ -391,7 +391,7 @@ gc_plan(struct gc_run *run)
 	    (error = probe_links(run)) < 0 ||
 	    (error = plan_blobs(run, &ps)) < 0)
 		goto out;
-	gc_progress_end(run);
+	fe_progress_end(&run->progress);
 	if ((kept_links = calloc(run->nrepos + 1, sizeof(*kept_links))) ==
 	    NULL) {
 		drydock_error_set_os("out of memory");

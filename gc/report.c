@@ -14,8 +14,6 @@
 
 #include "gc.h"
 
-static int progress_shown;
-
 #define GC_KIND_NAME_(id, name) [GC_KIND_##id] = name,
 static const char *const kind_names[GC_KIND_MAX] = {GC_KINDS(GC_KIND_NAME_)};
 #undef GC_KIND_NAME_
@@ -35,34 +33,6 @@ gc_reason_name(int reason)
 {
 	return reason >= 0 && reason < GC_REASON_MAX ? reason_names[reason]
 	                                             : "unknown";
-}
-
-void
-gc_progress(struct gc_run *run, const char *phase, size_t done, size_t total)
-{
-	static int64_t last;
-	int64_t now;
-
-	if (!run->opts->progress || run->opts->quiet)
-		return;
-	now = drydock_clock_realtime_ns();
-	if (now - last < 200000000 && done != total)
-		return;
-	last = now;
-	if (total)
-		fprintf(stderr, "\r\033[Kdrydock-gc: %s %zu/%zu", phase, done,
-		    total);
-	else
-		fprintf(stderr, "\r\033[Kdrydock-gc: %s %zu", phase, done);
-	progress_shown = 1;
-}
-
-void
-gc_progress_end(struct gc_run *run)
-{
-	if (progress_shown && run->opts->progress)
-		fputs("\r\033[K", stderr);
-	progress_shown = 0;
 }
 
 static json_t *
@@ -305,61 +275,39 @@ gc_report(struct gc_run *run)
 int
 gc_metrics(struct gc_run *run)
 {
-	struct drydock_outfile of;
-	FILE *f;
+	static const char removed_help[] =
+	    "Items removed (or that a dry run would remove), by kind.";
+	static const char objects_help[] = "Objects seen in the store.";
+	struct fe_metrics m;
 	int k;
 
-	if (drydock_outfile_open(&of, run->opts->metrics) < 0)
+	if (fe_metrics_open(&m, run->opts->metrics) < 0)
 		return DRYDOCK_ERROR;
-	f = of.f;
-	fprintf(f,
-	    "# HELP drydock_gc_last_run_timestamp_seconds When the last gc "
-	    "run ended.\n"
-	    "# TYPE drydock_gc_last_run_timestamp_seconds gauge\n"
-	    "drydock_gc_last_run_timestamp_seconds %lld\n",
-	    (long long)time(NULL));
-	fprintf(f,
-	    "# HELP drydock_gc_duration_seconds How long the last run took.\n"
-	    "# TYPE drydock_gc_duration_seconds gauge\n"
-	    "drydock_gc_duration_seconds %.3f\n",
-	    run->seconds);
-	fprintf(f,
-	    "# HELP drydock_gc_exit_code Exit code of the last run.\n"
-	    "# TYPE drydock_gc_exit_code gauge\n"
-	    "drydock_gc_exit_code %d\n",
-	    run->exit_code);
-	fprintf(f,
-	    "# HELP drydock_gc_dry_run 1 when the last run was a dry run.\n"
-	    "# TYPE drydock_gc_dry_run gauge\n"
-	    "drydock_gc_dry_run %d\n",
+	fe_metrics_gauge(&m, "drydock_gc_last_run_timestamp_seconds",
+	    "When the last gc run ended.", NULL, NULL, (double)time(NULL));
+	fe_metrics_gauge(&m, "drydock_gc_duration_seconds",
+	    "How long the last run took.", NULL, NULL, run->seconds);
+	fe_metrics_gauge(&m, "drydock_gc_exit_code",
+	    "Exit code of the last run.", NULL, NULL, run->exit_code);
+	fe_metrics_gauge(&m, "drydock_gc_dry_run",
+	    "1 when the last run was a dry run.", NULL, NULL,
 	    run->opts->dry_run);
-	fputs("# HELP drydock_gc_removed Items removed (or that a dry run "
-	      "would remove), by kind.\n"
-	      "# TYPE drydock_gc_removed gauge\n",
-	    f);
 	for (k = 0; k < GC_KIND_MAX; k++)
-		fprintf(f, "drydock_gc_removed{kind=\"%s\"} %llu\n",
-		    gc_kind_name(k), (unsigned long long)run->removed[k]);
-	fprintf(f,
-	    "# HELP drydock_gc_removed_bytes Bytes of blob and upload data "
-	    "reclaimed.\n"
-	    "# TYPE drydock_gc_removed_bytes gauge\n"
-	    "drydock_gc_removed_bytes %llu\n",
-	    (unsigned long long)run->removed_bytes);
-	fprintf(f,
-	    "# HELP drydock_gc_store_objects Objects seen in the store.\n"
-	    "# TYPE drydock_gc_store_objects gauge\n"
-	    "drydock_gc_store_objects{kind=\"repository\"} %zu\n"
-	    "drydock_gc_store_objects{kind=\"manifest\"} %llu\n"
-	    "drydock_gc_store_objects{kind=\"blob\"} %llu\n"
-	    "drydock_gc_store_objects{kind=\"blob_in_use\"} %llu\n",
-	    run->nrepos, (unsigned long long)run->nrevisions,
-	    (unsigned long long)run->nblobs, (unsigned long long)run->nmarked);
-	fprintf(f,
-	    "# HELP drydock_gc_problems Problems found (bad manifests, "
-	    "links, symlinks).\n"
-	    "# TYPE drydock_gc_problems gauge\n"
-	    "drydock_gc_problems %zu\n",
-	    run->nproblems);
-	return drydock_outfile_commit(&of);
+		fe_metrics_gauge(&m, "drydock_gc_removed", removed_help, "kind",
+		    gc_kind_name(k), (double)run->removed[k]);
+	fe_metrics_gauge(&m, "drydock_gc_removed_bytes",
+	    "Bytes of blob and upload data reclaimed.", NULL, NULL,
+	    (double)run->removed_bytes);
+	fe_metrics_gauge(&m, "drydock_gc_store_objects", objects_help, "kind",
+	    "repository", (double)run->nrepos);
+	fe_metrics_gauge(&m, "drydock_gc_store_objects", objects_help, "kind",
+	    "manifest", (double)run->nrevisions);
+	fe_metrics_gauge(&m, "drydock_gc_store_objects", objects_help, "kind",
+	    "blob", (double)run->nblobs);
+	fe_metrics_gauge(&m, "drydock_gc_store_objects", objects_help, "kind",
+	    "blob_in_use", (double)run->nmarked);
+	fe_metrics_gauge(&m, "drydock_gc_problems",
+	    "Problems found (bad manifests, links, symlinks).", NULL, NULL,
+	    (double)run->nproblems);
+	return fe_metrics_commit(&m);
 }

@@ -12,28 +12,6 @@
 
 volatile sig_atomic_t gc_stop;
 
-/* Grow *arr (of elem-sized items) to hold at least need items. */
-static int
-grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	/* by half, not double: at a million links or items, a third less slack */
-	ncap = *cap ? *cap : 64;
-	while (ncap < need)
-		ncap += ncap / 2;
-	if ((p = realloc(*arr, ncap * elem)) == NULL) {
-		drydock_error_set_os("out of memory");
-		return DRYDOCK_ERROR;
-	}
-	*arr = p;
-	*cap = ncap;
-	return 0;
-}
-
 /*
  * Read the storage's clock with a probe file in v2 (a real run may write
  * there).  A failed probe costs only the correction, so it is a warning.
@@ -81,6 +59,7 @@ gc_run_init(
 	memset(run, 0, sizeof(*run));
 	run->opts = opts;
 	run->st = st;
+	fe_progress_init(&run->progress, opts->progress);
 	run->start_ns = drydock_clock_realtime_ns();
 	if (!opts->dry_run && !drydock_store_is_empty(st))
 		probe_storage_clock(run);
@@ -139,7 +118,7 @@ gc_add_item(struct gc_run *run, int kind, uint32_t repo, uint32_t id,
 {
 	struct gc_item *it;
 
-	if (grow((void **)&run->items, &run->capitems, run->nitems + 1,
+	if (fe_grow((void **)&run->items, &run->capitems, run->nitems + 1,
 	        sizeof(*run->items)) < 0)
 		return DRYDOCK_ERROR;
 	it = &run->items[run->nitems];
@@ -220,7 +199,7 @@ gc_scan_record_problem(struct gc_scan_problems *sink, const char *path,
 {
 	struct gc_problem *p;
 
-	if (gc__grow((void **)&sink->v, &sink->cap, sink->n + 1,
+	if (fe_grow((void **)&sink->v, &sink->cap, sink->n + 1,
 	        sizeof(*sink->v)) < 0)
 		return;
 	p = &sink->v[sink->n];
@@ -259,8 +238,8 @@ gc_problem(const char *path, int code, const char *message, void *payload)
 			        message ? message : "") == 0)
 				return;
 	}
-	if (grow((void **)&run->problems, &run->capproblems, run->nproblems + 1,
-	        sizeof(*run->problems)) < 0)
+	if (fe_grow((void **)&run->problems, &run->capproblems,
+	        run->nproblems + 1, sizeof(*run->problems)) < 0)
 		return;
 	p = &run->problems[run->nproblems];
 	p->path = strdup(path ? path : "");
@@ -288,10 +267,4 @@ gc_problem(const char *path, int code, const char *message, void *payload)
 	if (code != DRYDOCK_ECORRUPT && path != NULL &&
 	    strncmp(path, "repositories/", 13) == 0 && run->blind == NULL)
 		run->blind = strdup(path);
-}
-
-int
-gc__grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-	return grow(arr, cap, need, elem);
 }

@@ -83,7 +83,7 @@ rec_tag(const struct drydock_repo_info *ri, const struct drydock_tag_info *tag,
 	struct gc_scan_tag *t;
 
 	(void)ri;
-	if (gc__grow((void **)&s->tags, &s->captags, s->ntags + 1,
+	if (fe_grow((void **)&s->tags, &s->captags, s->ntags + 1,
 	        sizeof(*s->tags)) < 0)
 		return DRYDOCK_ERROR;
 	t = &s->tags[s->ntags];
@@ -106,7 +106,7 @@ rec_link(struct gc_scan_link **arr, size_t *n, size_t *cap,
 {
 	struct gc_scan_link *l;
 
-	if (gc__grow((void **)arr, cap, *n + 1, sizeof(**arr)) < 0)
+	if (fe_grow((void **)arr, cap, *n + 1, sizeof(**arr)) < 0)
 		return DRYDOCK_ERROR;
 	l = &(*arr)[(*n)++];
 	l->digest = li->digest;
@@ -144,7 +144,7 @@ rec_upload(const struct drydock_repo_info *ri,
 	struct gc_scan_upload *u;
 
 	(void)ri;
-	if (gc__grow((void **)&s->uploads, &s->capuploads, s->nuploads + 1,
+	if (fe_grow((void **)&s->uploads, &s->capuploads, s->nuploads + 1,
 	        sizeof(*s->uploads)) < 0)
 		return DRYDOCK_ERROR;
 	u = &s->uploads[s->nuploads];
@@ -168,7 +168,7 @@ rec_history(const struct drydock_repo_info *ri,
 	struct gc_scan_hist *h;
 
 	(void)ri;
-	if (gc__grow((void **)&t->hist, &t->caphist, t->nhist + 1,
+	if (fe_grow((void **)&t->hist, &t->caphist, t->nhist + 1,
 	        sizeof(*t->hist)) < 0)
 		return DRYDOCK_ERROR;
 	h = &t->hist[t->nhist];
@@ -218,7 +218,7 @@ read_manifests(struct gc_run *run, struct gc_scan *s)
 			drydock_error_clear();
 			continue;
 		}
-		if (gc__grow((void **)&s->mfs, &s->capmfs, s->nmfs + 1,
+		if (fe_grow((void **)&s->mfs, &s->capmfs, s->nmfs + 1,
 		        sizeof(*s->mfs)) < 0) {
 			free(buf);
 			return DRYDOCK_ERROR;
@@ -423,7 +423,7 @@ list_cb(const struct drydock_repo_info *ri, void *payload)
 	pthread_mutex_lock(&p->mu);
 	if (p->stop)
 		error = DRYDOCK_EINTR; /* the mark failed: stop listing */
-	else if (gc__grow((void **)&p->scans, &p->cap, p->n + 1,
+	else if (fe_grow((void **)&p->scans, &p->cap, p->n + 1,
 	             sizeof(*p->scans)) < 0)
 		error = DRYDOCK_ERROR;
 	else

@@ -356,11 +356,12 @@ gc_sweep(struct gc_run *run)
 			run->interrupted = 1;
 			break;
 		}
-		gc_progress(run, "removing", i, run->nitems);
+		fe_progress_show(
+		    &run->progress, "removing", i, run->nitems, 0, 0);
 		if ((error = sweep_batch(&c, i, to)) < 0)
 			goto out;
 	}
-	gc_progress_end(run);
+	fe_progress_end(&run->progress);
 out:
 	if (c.journal) {
 		drydock_journal_end_run(c.journal, c.journal_run,

@@ -37,6 +37,9 @@
 
 /* Deepest tree remove_tree and the cross-filesystem copy descend into. */
 #define TREE_DEPTH_MAX 128
+/* the store lock: how often, how far apart, before it is held (ELOCKED) */
+#define LOCK_TRIES 20
+#define LOCK_PAUSE_NS 100000000L
 
 static atomic_int openat2_broken; /* openat2 refused (seccomp, old kernel) */
 static atomic_int fallback_forced;
@@ -552,23 +555,31 @@ drydock_store_problem(
 int
 drydock_store_lock(struct drydock_store *st)
 {
-	int error;
+	int error, tries;
 
 	if ((error = drydock_store__check(st, __func__)) < 0)
 		return error;
 	if (st->locked)
 		return 0;
-	while (flock(st->rootfd, LOCK_EX | LOCK_NB) < 0) {
+	/*
+	 * One retry policy for every tool: fail fast when another run holds
+	 * the root, but ride out a probe that holds the lock for an instant
+	 * (a monitoring check running flock(1)): 20 tries, 100 ms apart.
+	 */
+	for (tries = 0; flock(st->rootfd, LOCK_EX | LOCK_NB) < 0;) {
 		if (errno == EINTR)
 			continue;
-		if (errno == EWOULDBLOCK) {
+		if (errno != EWOULDBLOCK) {
+			drydock_error_set_os("cannot lock '%s'", st->root);
+			return DRYDOCK_ERROR;
+		}
+		if (++tries >= LOCK_TRIES) {
 			drydock_error_set(DRYDOCK_ERRCLASS_STORE,
 			    "another drydock run holds the lock on '%s'",
 			    st->root);
 			return DRYDOCK_ELOCKED;
 		}
-		drydock_error_set_os("cannot lock '%s'", st->root);
-		return DRYDOCK_ERROR;
+		nanosleep(&(struct timespec){0, LOCK_PAUSE_NS}, NULL);
 	}
 	st->locked = 1;
 	return 0;

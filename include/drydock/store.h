@@ -106,7 +106,9 @@ void drydock_store_problem(struct drydock_store *st, const char *path,
 
 /*
  * Take the advisory lock that keeps two drydock runs off one root: flock()
- * on the root directory itself, so no lock file is ever written.
+ * on the root directory itself, so no lock file is ever written.  A lock
+ * held by someone else is tried again for two seconds (a monitoring probe
+ * holds it for an instant) before giving up: the same for every tool.
  * @return 0 or DRYDOCK_ELOCKED.
  */
 int drydock_store_lock(struct drydock_store *st);

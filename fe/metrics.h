@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * metrics.h --- a Prometheus textfile-collector file: gauges, each with
+ * its HELP and TYPE once, label values escaped, written beside its name
+ * and renamed into place (lib/outfile) so node_exporter never reads half.
+ */
+#ifndef FE_METRICS_H
+#define FE_METRICS_H
+
+#include <stdio.h>
+
+#include <drydock/outfile.h>
+
+struct fe_metrics {
+	struct drydock_outfile of;
+	const char *last; /* the gauge whose HELP was written last */
+};
+
+/* @return 0, or DRYDOCK_ERROR (the message names path) */
+int fe_metrics_open(struct fe_metrics *m, const char *path);
+
+/*
+ * One sample of gauge name: "name value", or with label (a "key" and its
+ * value) "name{key=\"value\"} value".  help goes out with the first
+ * sample of a name; samples of one name come together.
+ */
+void fe_metrics_gauge(struct fe_metrics *m, const char *name, const char *help,
+    const char *label, const char *label_value, double value);
+
+/* Write and rename into place; 0 or DRYDOCK_ERROR. */
+int fe_metrics_commit(struct fe_metrics *m);
+void fe_metrics_abort(struct fe_metrics *m);
+
+#endif
