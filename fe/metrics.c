@@ -45,7 +45,7 @@ fe_metrics_gauge(struct fe_metrics *m, const char *name, const char *help,
 	fputs(name, f);
 	if (label != NULL) {
 		fprintf(f, "{%s=\"", label);
-		put_label_value(f, label_value);
+		put_label_value(f, label_value != NULL ? label_value : "");
 		fputs("\"}", f);
 	}
 	/* whole numbers as integers: counts and timestamps stay exact */
