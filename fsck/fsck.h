@@ -14,6 +14,11 @@
 #include <stdint.h>
 
 #include <drydock/drydock.h>
+
+#include "fe/err.h"
+#include "fe/exitcode.h"
+#include "fe/options.h"
+#include "fe/signals.h"
 #include <drydock/state.h>
 
 #include "findings.h"

@@ -28,14 +28,6 @@ static const char synopsis[] =
     "       drydock-fsck --list-findings\n";
 
 static void
-usage(void)
-{
-	fputs(synopsis, stderr);
-	fputs("Try 'drydock-fsck --help' for more.\n", stderr);
-	exit(DRYDOCK_EXIT_USAGE);
-}
-
-static void
 help(void)
 {
 	fputs(synopsis, stdout);
@@ -140,36 +132,11 @@ static const struct option longopts[] = {
     {"verify", required_argument, NULL, OPT_VERIFY},
     {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
 
+/* A usage error about option name: exit 16. */
 static void
 bad(const char *name, const char *why)
 {
-	fprintf(stderr, "drydock-fsck: %s: %s\n", name, why);
-	usage();
-}
-
-static void
-duration_opt(int64_t *out, const char *name, const char *arg)
-{
-	if (drydock_duration_parse(out, arg) < 0)
-		bad(name, drydock_error_message());
-}
-
-static long
-number_opt(const char *name, const char *arg, long lo, long hi)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	if (errno != 0 || end == arg || *end != '\0' || v < lo || v > hi) {
-		fprintf(stderr,
-		    "drydock-fsck: %s: want a number from %ld to "
-		    "%ld, not '%s'\n",
-		    name, lo, hi, arg);
-		usage();
-	}
-	return v;
+	fe_usage("%s: %s", name, why);
 }
 
 static void
@@ -178,11 +145,8 @@ severity_opt(struct fsck_opts *o, const char *name, const char *arg, int sev)
 	int id = fsck_finding_lookup(arg);
 
 	if (id < 0) {
-		fprintf(stderr,
-		    "drydock-fsck: %s: no finding '%s' (see "
-		    "--list-findings)\n",
-		    name, arg);
-		usage();
+		fe_usage(
+		    "%s: no finding '%s' (see --list-findings)", name, arg);
 	}
 	o->sev[id] = (signed char)sev;
 }
@@ -221,7 +185,7 @@ parse_options(struct fsck_opts *o, int argc, char **argv)
 			help();
 			break;
 		case 'j':
-			o->jobs = (int)number_opt("--jobs", optarg, 1, 1024);
+			o->jobs = (int)fe_opt_number("--jobs", optarg, 1, 1024);
 			break;
 		case 'n':
 			dry_run = 1;
@@ -236,8 +200,7 @@ parse_options(struct fsck_opts *o, int argc, char **argv)
 			o->verbose++;
 			break;
 		case 'V':
-			printf("drydock-fsck (drydock) %s\n", DRYDOCK_VERSION);
-			exit(0);
+			fe_version();
 		case OPT_CONFIG:
 			o->config = optarg;
 			break;
@@ -254,13 +217,13 @@ parse_options(struct fsck_opts *o, int argc, char **argv)
 			fsck_list_findings();
 			exit(0);
 		case OPT_MAX_DURATION:
-			duration_opt(
-			    &o->max_duration, "--max-duration", optarg);
+			o->max_duration =
+			    fe_opt_duration("--max-duration", optarg);
 			if (o->max_duration <= 0)
 				bad("--max-duration", "must be more than 0");
 			break;
 		case OPT_MAX_FINDINGS:
-			o->max_findings = (size_t)number_opt(
+			o->max_findings = (size_t)fe_opt_number(
 			    "--max-findings", optarg, 0, 100000000);
 			break;
 		case OPT_METRICS:
@@ -287,23 +250,18 @@ parse_options(struct fsck_opts *o, int argc, char **argv)
 			o->strict = 1;
 			break;
 		case OPT_UPLOADS:
-			duration_opt(
-			    &o->uploads_age, "--uploads-older-than", optarg);
+			o->uploads_age =
+			    fe_opt_duration("--uploads-older-than", optarg);
 			break;
 		case OPT_VERIFY:
 			o->verify = verify_mode(optarg);
 			verify_set = 1;
 			break;
 		default:
-			usage();
+			fe_usage(NULL);
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc > 1 || (argc == 1 && o->config) || (argc == 0 && !o->config))
-		bad(argc == 0 ? "ROOT" : "arguments",
-		    argc == 0 ? "no storage root given"
-		              : "give either ROOT or --config, once");
+	o->root = fe_opt_root(argc - optind, argv + optind, o->config);
 	if (dry_run && o->repair)
 		bad("-n", "-n and -p exclude each other");
 	/* -n promises no write anywhere; --state is written on every run */
@@ -325,17 +283,7 @@ parse_options(struct fsck_opts *o, int argc, char **argv)
 	        o->verify == FSCK_VERIFY_SLICE) &&
 	    o->state == NULL)
 		bad("--verify", "changed and slice need --state FILE");
-	if (argc == 1)
-		o->root = argv[0];
-	if (o->progress < 0)
-		o->progress = isatty(STDERR_FILENO);
-}
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	fsck_stop = 1;
+	o->progress = o->quiet ? 0 : fe_opt_progress(o->progress);
 }
 
 static int
@@ -425,11 +373,11 @@ main(int argc, char **argv)
 	struct fsck_opts o;
 	struct drydock_regconfig cfg;
 	struct drydock_store *st = NULL;
-	struct sigaction sa;
 	char *abs = NULL, *qdefault = NULL;
 	int rc, error;
 
 	memset(&cfg, 0, sizeof(cfg));
+	fe_init("drydock-fsck", synopsis);
 	parse_options(&o, argc, argv);
 	if (o.config) {
 		if ((error = drydock_regconfig_read(&cfg, o.config)) < 0) {
@@ -484,11 +432,7 @@ main(int argc, char **argv)
 		rc = DRYDOCK_EXIT_OPERATIONAL;
 		goto out;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	fe_signals_catch(&fsck_stop);
 	rc = run_fsck(&o, st, abs);
 out:
 	drydock_store_close(st);
