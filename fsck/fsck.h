@@ -17,7 +17,9 @@
 
 #include "fe/err.h"
 #include "fe/exitcode.h"
+#include "fe/metrics.h"
 #include "fe/options.h"
+#include "fe/progress.h"
 #include "fe/signals.h"
 #include <drydock/state.h>
 
@@ -275,6 +277,7 @@ struct fsck_sizecheck {
 };
 
 struct fsck_run {
+	struct fe_progress progress;
 	const struct fsck_opts *opts;
 	struct drydock_store *st;
 	struct drydock_state *state;

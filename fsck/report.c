@@ -21,8 +21,6 @@ const struct fsck_finding_def fsck_finding_defs[FSCK_FINDING_MAX] = {
     FSCK_FINDINGS(FSCK_DEF_)};
 #undef FSCK_DEF_
 
-static int progress_shown;
-
 int
 fsck_finding_lookup(const char *name)
 {
@@ -110,43 +108,14 @@ void
 fsck_progress(struct fsck_run *run, const char *phase, uint64_t done,
     uint64_t total, uint64_t bytes, uint64_t bytes_total)
 {
-	static int64_t last;
-	char b1[32], b2[32];
-	int64_t now;
-	double secs;
-
-	if (!run->opts->progress || run->opts->quiet)
-		return;
-	now = fsck_now_ns();
-	if (now - last < 200000000 && done != total)
-		return;
-	last = now;
-	if (bytes_total > 0) {
-		secs = (double)(now - run->start_ns) / 1e9;
-		fprintf(stderr,
-		    "\r\033[Kdrydock-fsck: %s %llu/%llu blobs, %s of %s "
-		    "(%.0f%%)",
-		    phase, (unsigned long long)done, (unsigned long long)total,
-		    drydock_bytes_format(b1, sizeof(b1), bytes),
-		    drydock_bytes_format(b2, sizeof(b2), bytes_total),
-		    100.0 * (double)bytes / (double)bytes_total);
-		(void)secs;
-	} else if (total) {
-		fprintf(stderr, "\r\033[Kdrydock-fsck: %s %llu/%llu", phase,
-		    (unsigned long long)done, (unsigned long long)total);
-	} else {
-		fprintf(stderr, "\r\033[Kdrydock-fsck: %s %llu", phase,
-		    (unsigned long long)done);
-	}
-	progress_shown = 1;
+	fe_progress_show(
+	    &run->progress, phase, done, total, bytes, bytes_total);
 }
 
 void
 fsck_progress_end(struct fsck_run *run)
 {
-	if (progress_shown && run->opts->progress)
-		fputs("\r\033[K", stderr);
-	progress_shown = 0;
+	fe_progress_end(&run->progress);
 }
 
 /* --- the end of a run: order, counts, exit code -----------------------------
@@ -613,88 +582,56 @@ fsck_output(struct fsck_run *run)
 int
 fsck_metrics(struct fsck_run *run)
 {
-	struct drydock_outfile of;
-	FILE *f;
+	static const char objects_help[] = "Objects seen in the store.";
+	static const char sev_help[] = "Findings of the last run, by severity.";
+	static const char id_help[] = "Findings of the last run, by kind.";
+	struct fe_metrics m;
 	int k;
 
-	if (drydock_outfile_open(&of, run->opts->metrics) < 0)
+	if (fe_metrics_open(&m, run->opts->metrics) < 0)
 		return DRYDOCK_ERROR;
-	f = of.f;
-	fprintf(f,
-	    "# HELP drydock_fsck_last_run_timestamp_seconds When the last "
-	    "fsck run ended.\n"
-	    "# TYPE drydock_fsck_last_run_timestamp_seconds gauge\n"
-	    "drydock_fsck_last_run_timestamp_seconds %lld\n"
-	    "# HELP drydock_fsck_duration_seconds How long the last run "
-	    "took.\n"
-	    "# TYPE drydock_fsck_duration_seconds gauge\n"
-	    "drydock_fsck_duration_seconds %.3f\n"
-	    "# HELP drydock_fsck_exit_code Exit code of the last run "
-	    "(fsck(8) bits).\n"
-	    "# TYPE drydock_fsck_exit_code gauge\n"
-	    "drydock_fsck_exit_code %d\n"
-	    "# HELP drydock_fsck_complete 1 when the last run checked "
-	    "everything it was due to.\n"
-	    "# TYPE drydock_fsck_complete gauge\n"
-	    "drydock_fsck_complete %d\n",
-	    (long long)time(NULL), run->seconds, run->exit_code,
+	fe_metrics_gauge(&m, "drydock_fsck_last_run_timestamp_seconds",
+	    "When the last fsck run ended.", NULL, NULL, (double)time(NULL));
+	fe_metrics_gauge(&m, "drydock_fsck_duration_seconds",
+	    "How long the last run took.", NULL, NULL, run->seconds);
+	fe_metrics_gauge(&m, "drydock_fsck_exit_code",
+	    "Exit code of the last run (fsck(8) bits).", NULL, NULL,
+	    run->exit_code);
+	fe_metrics_gauge(&m, "drydock_fsck_complete",
+	    "1 when the last run checked everything it was due to.", NULL, NULL,
 	    !run->interrupted && !run->deadline_hit && !run->operational);
-	fprintf(f,
-	    "# HELP drydock_fsck_blobs_hashed Blobs whose data was hashed.\n"
-	    "# TYPE drydock_fsck_blobs_hashed gauge\n"
-	    "drydock_fsck_blobs_hashed %llu\n"
-	    "# HELP drydock_fsck_bytes_hashed Bytes of blob data hashed.\n"
-	    "# TYPE drydock_fsck_bytes_hashed gauge\n"
-	    "drydock_fsck_bytes_hashed %llu\n"
-	    "# HELP drydock_fsck_blobs_unchanged Blobs not re-hashed: "
-	    "unchanged since verified (--state).\n"
-	    "# TYPE drydock_fsck_blobs_unchanged gauge\n"
-	    "drydock_fsck_blobs_unchanged %llu\n"
-	    "# HELP drydock_fsck_blobs_deferred Blobs left for the next run "
-	    "(--max-duration).\n"
-	    "# TYPE drydock_fsck_blobs_deferred gauge\n"
-	    "drydock_fsck_blobs_deferred %llu\n",
-	    (unsigned long long)run->hashed,
-	    (unsigned long long)run->hashed_bytes,
-	    (unsigned long long)run->unchanged,
-	    (unsigned long long)run->deferred);
-	fprintf(f,
-	    "# HELP drydock_fsck_store_objects Objects seen in the store.\n"
-	    "# TYPE drydock_fsck_store_objects gauge\n"
-	    "drydock_fsck_store_objects{kind=\"repository\"} %zu\n"
-	    "drydock_fsck_store_objects{kind=\"tag\"} %llu\n"
-	    "drydock_fsck_store_objects{kind=\"revision\"} %llu\n"
-	    "drydock_fsck_store_objects{kind=\"blob\"} %llu\n"
-	    "# HELP drydock_fsck_store_bytes Bytes of blob data in the "
-	    "store.\n"
-	    "# TYPE drydock_fsck_store_bytes gauge\n"
-	    "drydock_fsck_store_bytes %llu\n",
-	    run->nrepos, (unsigned long long)run->ntags,
-	    (unsigned long long)run->nrevisions, (unsigned long long)run->ndata,
-	    (unsigned long long)run->blob_bytes);
-	fputs("# HELP drydock_fsck_findings Findings of the last run, by "
-	      "severity.\n"
-	      "# TYPE drydock_fsck_findings gauge\n",
-	    f);
+	fe_metrics_gauge(&m, "drydock_fsck_blobs_hashed",
+	    "Blobs whose data was hashed.", NULL, NULL, (double)run->hashed);
+	fe_metrics_gauge(&m, "drydock_fsck_bytes_hashed",
+	    "Bytes of blob data hashed.", NULL, NULL,
+	    (double)run->hashed_bytes);
+	fe_metrics_gauge(&m, "drydock_fsck_blobs_unchanged",
+	    "Blobs not re-hashed: unchanged since verified (--state).", NULL,
+	    NULL, (double)run->unchanged);
+	fe_metrics_gauge(&m, "drydock_fsck_blobs_deferred",
+	    "Blobs left for the next run (--max-duration).", NULL, NULL,
+	    (double)run->deferred);
+	fe_metrics_gauge(&m, "drydock_fsck_store_objects", objects_help, "kind",
+	    "repository", (double)run->nrepos);
+	fe_metrics_gauge(&m, "drydock_fsck_store_objects", objects_help, "kind",
+	    "tag", (double)run->ntags);
+	fe_metrics_gauge(&m, "drydock_fsck_store_objects", objects_help, "kind",
+	    "revision", (double)run->nrevisions);
+	fe_metrics_gauge(&m, "drydock_fsck_store_objects", objects_help, "kind",
+	    "blob", (double)run->ndata);
+	fe_metrics_gauge(&m, "drydock_fsck_store_bytes",
+	    "Bytes of blob data in the store.", NULL, NULL,
+	    (double)run->blob_bytes);
 	for (k = FSCK_SEV_PROBLEM; k >= FSCK_SEV_INFO; k--)
-		fprintf(f, "drydock_fsck_findings{severity=\"%s\"} %llu\n",
-		    fsck_severity_name(k), (unsigned long long)run->by_sev[k]);
-	fputs("# HELP drydock_fsck_findings_by_id Findings of the last run, "
-	      "by kind.\n"
-	      "# TYPE drydock_fsck_findings_by_id gauge\n",
-	    f);
+		fe_metrics_gauge(&m, "drydock_fsck_findings", sev_help,
+		    "severity", fsck_severity_name(k), (double)run->by_sev[k]);
 	for (k = 0; k < FSCK_FINDING_MAX; k++)
-		fprintf(f, "drydock_fsck_findings_by_id{id=\"%s\"} %llu\n",
-		    fsck_finding_defs[k].name,
-		    (unsigned long long)run->by_id[k]);
-	fprintf(f,
-	    "# HELP drydock_fsck_repairs Changes made by --repair.\n"
-	    "# TYPE drydock_fsck_repairs gauge\n"
-	    "drydock_fsck_repairs %llu\n"
-	    "# HELP drydock_fsck_images_broken Images (repo:tag, repo@digest) "
-	    "that the problems left break.\n"
-	    "# TYPE drydock_fsck_images_broken gauge\n"
-	    "drydock_fsck_images_broken %zu\n",
-	    (unsigned long long)run->acted, broken_images(run));
-	return drydock_outfile_commit(&of);
+		fe_metrics_gauge(&m, "drydock_fsck_findings_by_id", id_help,
+		    "id", fsck_finding_defs[k].name, (double)run->by_id[k]);
+	fe_metrics_gauge(&m, "drydock_fsck_repairs",
+	    "Changes made by --repair.", NULL, NULL, (double)run->acted);
+	fe_metrics_gauge(&m, "drydock_fsck_images_broken",
+	    "Images (repo:tag, repo@digest) that the problems left break.",
+	    NULL, NULL, (double)broken_images(run));
+	return fe_metrics_commit(&m);
 }

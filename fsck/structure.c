@@ -91,6 +91,7 @@ fsck_run_init(struct fsck_run *run, const struct fsck_opts *opts,
 	memset(run, 0, sizeof(*run));
 	run->opts = opts;
 	run->st = st;
+	fe_progress_init(&run->progress, opts->progress && !opts->quiet);
 	run->start_ns = fsck_now_ns();
 	run->now = (int64_t)time(NULL);
 	if ((error = drydock_digestmap_new(&run->idmap, 1024)) < 0 ||
