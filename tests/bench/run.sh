@@ -46,31 +46,8 @@ if [ "$cold" = 1 ] && ! can_drop; then
 	cold=0
 fi
 
-# tree N: generate (once) and print its directory
-tree() {
-	local n=$1 t=$dir/r$1
-	if [ ! -f "$t/expect" ]; then
-		rm -rf "$t"
-		echo "bench: generating $n repositories in $t" >&2
-		"$gen" --repos "$n" -q "$t" >"$t.expect.tmp"
-		mv "$t.expect.tmp" "$t/expect"
-	fi
-	printf '%s\n' "$t"
-}
-
-config() { # ROOT: a registry config for garbage-collect
-	cat <<EOF
-version: 0.1
-log: {level: error}
-storage:
-  filesystem: {rootdirectory: $1}
-  delete: {enabled: true}
-  maintenance:
-    uploadpurging: {enabled: false}
-http:
-  addr: 127.0.0.1:0
-EOF
-}
+# shellcheck source=tests/bench/trees.sh
+. "$top/tests/bench/trees.sh"
 
 # measure LABEL CMD...: one run; prints "seconds kb" and keeps stdout
 measure() {
@@ -82,7 +59,6 @@ measure() {
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "-" && b > 0) printf "%.1fx", a / b; else print "-" }'; }
 
 dd=("$bin/drydock-gc" --dry-run --grace 0 --json - -q)
 dr=(docker-registry garbage-collect --dry-run)

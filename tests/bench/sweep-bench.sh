@@ -30,30 +30,8 @@ command -v docker-registry >/dev/null || die "docker-registry is not installed (
 [ -x /usr/bin/time ] || die "/usr/bin/time is missing: apt-get install time"
 mkdir -p "$dir" "$out"
 
-tree() { # N: generate (once) and print its directory
-	local n=$1 t=$dir/r$1
-	if [ ! -f "$t/expect" ]; then
-		rm -rf "$t"
-		echo "sweep-bench: generating $n repositories in $t" >&2
-		"$gen" --repos "$n" -q "$t" >"$t.expect.tmp"
-		mv "$t.expect.tmp" "$t/expect"
-	fi
-	printf '%s\n' "$t"
-}
-
-config() { # ROOT
-	cat <<EOF
-version: 0.1
-log: {level: error}
-storage:
-  filesystem: {rootdirectory: $1}
-  delete: {enabled: true}
-  maintenance:
-    uploadpurging: {enabled: false}
-http:
-  addr: 127.0.0.1:0
-EOF
-}
+# shellcheck source=tests/bench/trees.sh
+. "$top/tests/bench/trees.sh"
 
 # run LABEL CMD...: one timed run; prints "seconds kb"
 run() {
@@ -67,7 +45,6 @@ run() {
 }
 
 blobs_in() { find "$1/docker/registry/v2/blobs" -name data | wc -l; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "-" }'; }
 
 table=$out/sweep-bench.md
 {
