@@ -144,11 +144,11 @@ severity_opt(struct fsck_opts *o, const char *name, const char *arg, int sev)
 {
 	int id = fsck_finding_lookup(arg);
 
-	if (id < 0) {
+	if (id < 0)
 		fe_usage(
 		    "%s: no finding '%s' (see --list-findings)", name, arg);
-	}
-	o->sev[id] = (signed char)sev;
+	else
+		o->sev[id] = (signed char)sev;
 }
 
 static int
