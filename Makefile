@@ -61,6 +61,10 @@ ifeq ($(TEST_HOOKS),1)
 CPPFLAGS += -DDRYDOCK_TEST_HOOKS
 endif
 ALL_CFLAGS = -std=c11 $(OPT) $(WARN) -fPIC -pthread $(PKG_CFLAGS) $(CFLAGS)
+# libdrydock.so exports only the functions its headers declare with
+# DRYDOCK_EXTERN (include/drydock/common.h); tests/check-exports.sh (make
+# lint) holds it to that.  The static library keeps every symbol linkable.
+LIB_CFLAGS := -fvisibility=hidden
 ALL_LDFLAGS = $(LDOPT) -pthread $(LDFLAGS)
 
 LIB_SRC := $(sort $(wildcard lib/*.c))
@@ -103,7 +107,7 @@ intree: $(INTREE_BINS)
 
 # rewritten only when the flags differ, so a build with other flags (TEST_HOOKS,
 # DEVELOPER, the package's CFLAGS) never reuses objects of another
-FLAGS_NOW = $(CC) $(CPPFLAGS) $(ALL_CFLAGS) | $(ALL_LDFLAGS) $(PKG_LIBS) | $(TOOLS_LINK)
+FLAGS_NOW = $(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LIB_CFLAGS) | $(ALL_LDFLAGS) $(PKG_LIBS) | $(TOOLS_LINK)
 $(B)/.flags: FORCE
 	@mkdir -p $(dir $@)
 	@printf '%s\n' '$(subst ','\'',$(FLAGS_NOW))' | cmp -s - $@ || \
@@ -112,7 +116,8 @@ $(B)/.flags: FORCE
 $(B)/%.o: %.c $(wildcard include/drydock/*.h) $(wildcard lib/*_int.h) $(wildcard */*.h) \
     $(wildcard tests/unit/*.h) $(B)/.flags
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(if $(filter $(B)/lib/%,$@),$(LIB_CFLAGS)) \
+	    -c -o $@ $<
 
 $(LIB_A): $(LIB_OBJ)
 	@mkdir -p $(dir $@)

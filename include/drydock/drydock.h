@@ -5,6 +5,7 @@
 
 #define DRYDOCK_VERSION "0.1.0"
 
+#include <drydock/common.h>
 #include <drydock/errors.h>
 #include <drydock/exit.h>
 #include <drydock/digest.h>
@@ -28,7 +29,7 @@ extern "C" {
 #endif
 
 /* The library's version string. */
-const char *drydock_version(void);
+DRYDOCK_EXTERN const char *drydock_version(void);
 
 #ifdef __cplusplus
 }
