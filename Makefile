@@ -161,8 +161,9 @@ valgrind: all $(UNIT_BIN)
 	@DRYDOCK_BIN=$(CURDIR)/$(B)/bin DRYDOCK_TOOLS=$(CURDIR)/$(B)/tests/tools \
 	    VALGRIND=1 tests/integration/run.sh $(VALGRIND_TESTS)
 
-# each public header compiles on its own as C and as C++, and declares its
-# functions extern "C" (else a C++ program compiles but cannot link)
+# each public header compiles on its own as C and as C++, declares its
+# functions extern "C" (else a C++ program compiles but cannot link), and
+# is included by drydock.h (the whole API)
 hdr-check:
 	@for h in include/drydock/*.h; do \
 	    echo "#include <drydock/$$(basename $$h)>" | \
@@ -173,7 +174,11 @@ hdr-check:
 	        $(PKG_CFLAGS) -x c++ - || { echo "hdr-check: $$h (C++)"; exit 1; }; \
 	    grep -q '^extern "C" {$$' $$h || \
 	        { echo "hdr-check: $$h: no extern \"C\" guard"; exit 1; }; \
-	done; echo "hdr-check: every public header compiles on its own, as C and C++"
+	    [ $$h = include/drydock/drydock.h ] || \
+	    grep -q "^#include <drydock/$$(basename $$h)>$$" include/drydock/drydock.h || \
+	        { echo "hdr-check: drydock.h does not include $$h"; exit 1; }; \
+	done; echo "hdr-check: every public header compiles on its own, as C and C++," \
+	    "and drydock.h includes it"
 
 # installs twice into temporary DESTDIRs from a release build
 # (VARIANT=release, no test hooks) and checks what landed
