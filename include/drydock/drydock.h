@@ -8,6 +8,7 @@
 #include <drydock/common.h>
 #include <drydock/archive.h>
 #include <drydock/blobcopy.h>
+#include <drydock/bytes.h>
 #include <drydock/clock.h>
 #include <drydock/digest.h>
 #include <drydock/digestmap.h>

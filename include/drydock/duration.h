@@ -32,10 +32,6 @@ DRYDOCK_EXTERN int drydock_duration_parse(int64_t *seconds_out, const char *s);
 DRYDOCK_EXTERN char *drydock_duration_format(
     char *buf, unsigned long bufsz, int64_t seconds);
 
-/* Human byte count ("1.5 GiB") into buf. */
-DRYDOCK_EXTERN char *drydock_bytes_format(
-    char *buf, unsigned long bufsz, uint64_t bytes);
-
 #ifdef __cplusplus
 }
 #endif
