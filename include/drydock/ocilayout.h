@@ -64,10 +64,6 @@ DRYDOCK_EXTERN int drydock_ocilayout_index_entry(
     struct drydock_ocilayout_entry *out,
     const struct drydock_ocilayout_index *idx, size_t i);
 
-/* A string annotation of entry i, or NULL.  Borrowed. */
-DRYDOCK_EXTERN const char *drydock_ocilayout_index_annotation(
-    const struct drydock_ocilayout_index *idx, size_t i, const char *key);
-
 /*
  * Add an entry, or replace the one it supersedes: the entry with the same
  * ref.name when annotations carry one, else the entry with the same
@@ -120,10 +116,6 @@ DRYDOCK_EXTERN int drydock_ocilayout_open(
 
 /* Close; unwritten index changes are lost.  NULL does nothing. */
 DRYDOCK_EXTERN void drydock_ocilayout_close(struct drydock_ocilayout *lay);
-
-/* The path as given.  Borrowed. */
-DRYDOCK_EXTERN const char *drydock_ocilayout_path(
-    const struct drydock_ocilayout *lay);
 
 /* The layout directory's fd.  Borrowed. */
 DRYDOCK_EXTERN int drydock_ocilayout_dirfd(const struct drydock_ocilayout *lay);
