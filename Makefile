@@ -221,11 +221,14 @@ format:
 format-check:
 	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 
-# cppcheck 2.10 cannot evaluate __has_include (lib/store.c, for openat2.h)
-lint:
+# cppcheck 2.10 cannot evaluate __has_include (lib/store.c, for openat2.h).
+# check-exports: libdrydock.so exports the functions include/drydock/
+# declares with DRYDOCK_EXTERN, and nothing else (no internal, no variable).
+lint: $(LIB_SO)
 	cppcheck --std=c11 --enable=warning,performance,portability \
 	    --suppress=preprocessorErrorDirective:lib/store.c \
 	    --inline-suppr --error-exitcode=1 -q -Iinclude lib gc fsck migrate
+	tests/check-exports.sh $(LIB_SO) include/drydock
 
 # --- install -----------------------------------------------------------------
 
