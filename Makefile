@@ -61,6 +61,10 @@ ifeq ($(TEST_HOOKS),1)
 CPPFLAGS += -DDRYDOCK_TEST_HOOKS
 endif
 ALL_CFLAGS = -std=c11 $(OPT) $(WARN) -fPIC -pthread $(PKG_CFLAGS) $(CFLAGS)
+# libdrydock.so exports only the functions its headers declare with
+# DRYDOCK_EXTERN (include/drydock/common.h); tests/check-exports.sh (make
+# lint) holds it to that.  The static library keeps every symbol linkable.
+LIB_CFLAGS := -fvisibility=hidden
 ALL_LDFLAGS = $(LDOPT) -pthread $(LDFLAGS)
 
 LIB_SRC := $(sort $(wildcard lib/*.c))
@@ -110,7 +114,7 @@ intree: $(INTREE_BINS)
 
 # rewritten only when the flags differ, so a build with other flags (TEST_HOOKS,
 # DEVELOPER, the package's CFLAGS) never reuses objects of another
-FLAGS_NOW = $(CC) $(CPPFLAGS) $(ALL_CFLAGS) | $(ALL_LDFLAGS) $(PKG_LIBS) | $(TOOLS_LINK)
+FLAGS_NOW = $(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LIB_CFLAGS) | $(ALL_LDFLAGS) $(PKG_LIBS) | $(TOOLS_LINK)
 $(B)/.flags: FORCE
 	@mkdir -p $(dir $@)
 	@printf '%s\n' '$(subst ','\'',$(FLAGS_NOW))' | cmp -s - $@ || \
@@ -119,7 +123,8 @@ $(B)/.flags: FORCE
 $(B)/%.o: %.c $(wildcard include/drydock/*.h) $(wildcard lib/*_int.h) $(wildcard */*.h) \
     $(wildcard tests/unit/*.h) $(B)/.flags
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(if $(filter $(B)/lib/%,$@),$(LIB_CFLAGS)) \
+	    -c -o $@ $<
 
 $(LIB_A): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -169,8 +174,9 @@ valgrind: all $(UNIT_BIN)
 	@DRYDOCK_BIN=$(CURDIR)/$(B)/bin DRYDOCK_TOOLS=$(CURDIR)/$(B)/tests/tools \
 	    VALGRIND=1 tests/integration/run.sh $(VALGRIND_TESTS)
 
-# each public header compiles on its own as C and as C++, and declares its
-# functions extern "C" (else a C++ program compiles but cannot link)
+# each public header compiles on its own as C and as C++, declares its
+# functions extern "C" (else a C++ program compiles but cannot link), and
+# is included by drydock.h (the whole API)
 hdr-check:
 	@for h in include/drydock/*.h; do \
 	    echo "#include <drydock/$$(basename $$h)>" | \
@@ -181,7 +187,11 @@ hdr-check:
 	        $(PKG_CFLAGS) -x c++ - || { echo "hdr-check: $$h (C++)"; exit 1; }; \
 	    grep -q '^extern "C" {$$' $$h || \
 	        { echo "hdr-check: $$h: no extern \"C\" guard"; exit 1; }; \
-	done; echo "hdr-check: every public header compiles on its own, as C and C++"
+	    [ $$h = include/drydock/drydock.h ] || \
+	    grep -q "^#include <drydock/$$(basename $$h)>$$" include/drydock/drydock.h || \
+	        { echo "hdr-check: drydock.h does not include $$h"; exit 1; }; \
+	done; echo "hdr-check: every public header compiles on its own, as C and C++," \
+	    "and drydock.h includes it"
 
 # installs twice into temporary DESTDIRs from a release build
 # (VARIANT=release, no test hooks) and checks what landed
@@ -224,11 +234,14 @@ format:
 format-check:
 	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 
-# cppcheck 2.10 cannot evaluate __has_include (lib/store.c, for openat2.h)
-lint:
+# cppcheck 2.10 cannot evaluate __has_include (lib/store.c, for openat2.h).
+# check-exports: libdrydock.so exports the functions include/drydock/
+# declares with DRYDOCK_EXTERN, and nothing else (no internal, no variable).
+lint: $(LIB_SO)
 	cppcheck --std=c11 --enable=warning,performance,portability \
 	    --suppress=preprocessorErrorDirective:lib/store.c \
 	    --inline-suppr --error-exitcode=1 -q -Iinclude -I. lib fe gc fsck migrate
+	tests/check-exports.sh $(LIB_SO) include/drydock
 
 # --- install -----------------------------------------------------------------
 

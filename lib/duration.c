@@ -2,8 +2,8 @@
 /*
  * duration.c --- durations as operators write them ("90s", "1h30m", "1.5h",
  * "7d", "2w"), parsed like Go's time.ParseDuration but in whole seconds
- * and with days and weeks; and compact formatting of durations and byte
- * counts for reports.
+ * and with days and weeks; and compact formatting of durations for
+ * reports.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -199,29 +199,5 @@ drydock_duration_format(char *buf, unsigned long bufsz, int64_t seconds)
 	}
 	if (bufsz > 0)
 		snprintf(buf, bufsz, "%s", tmp);
-	return buf;
-}
-
-char *
-drydock_bytes_format(char *buf, unsigned long bufsz, uint64_t bytes)
-{
-	static const char *const names[] = {
-	    "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-	double v = (double)bytes;
-	size_t i = 0;
-
-	if (bufsz == 0)
-		return buf;
-	if (bytes < 1024) {
-		snprintf(buf, bufsz, "%" PRIu64 " B", bytes);
-		return buf;
-	}
-	v /= 1024;
-	/* Move up when rounding to one decimal would show 1024.0. */
-	while (v >= 1023.95 && i + 1 < sizeof(names) / sizeof(names[0])) {
-		v /= 1024;
-		i++;
-	}
-	snprintf(buf, bufsz, "%.1f %s", v, names[i]);
 	return buf;
 }

@@ -233,13 +233,6 @@ drydock_ocilayout_index_entry(struct drydock_ocilayout_entry *out,
 	return 0;
 }
 
-const char *
-drydock_ocilayout_index_annotation(
-    const struct drydock_ocilayout_index *idx, size_t i, const char *key)
-{
-	return annotation(json_array_get(idx->manifests, i), key);
-}
-
 static const char *
 find_annotation(const char *const *annotations, const char *key)
 {
@@ -679,12 +672,6 @@ drydock_ocilayout_close(struct drydock_ocilayout *lay)
 	drydock_ocilayout_index_free(lay->index);
 	free(lay->path);
 	free(lay);
-}
-
-const char *
-drydock_ocilayout_path(const struct drydock_ocilayout *lay)
-{
-	return lay->path;
 }
 
 int

@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <drydock/common.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -53,7 +55,7 @@ struct drydock_archive_entry {
 };
 
 /* Compression chosen by a file name's suffix: .gz/.tgz, .zst, else plain. */
-int drydock_archive_compression_for(const char *path);
+DRYDOCK_EXTERN int drydock_archive_compression_for(const char *path);
 
 struct drydock_archive_reader;
 
@@ -64,11 +66,11 @@ struct drydock_archive_reader;
  * @param out receives a new reader; free with drydock_archive_reader_free()
  * @return 0; DRYDOCK_ENOTFOUND; DRYDOCK_ERROR.
  */
-int drydock_archive_reader_open(
+DRYDOCK_EXTERN int drydock_archive_reader_open(
     struct drydock_archive_reader **out, const char *path, unsigned flags);
 
 /* Open a reader on an open fd (borrowed; not closed by free). */
-int drydock_archive_reader_open_fd(
+DRYDOCK_EXTERN int drydock_archive_reader_open_fd(
     struct drydock_archive_reader **out, int fd, unsigned flags);
 
 /*
@@ -76,24 +78,25 @@ int drydock_archive_reader_open_fd(
  * (a refused entry: the reader cannot go on); DRYDOCK_ECORRUPT (not a tar,
  * truncated); DRYDOCK_ERROR.
  */
-int drydock_archive_reader_next(
+DRYDOCK_EXTERN int drydock_archive_reader_next(
     struct drydock_archive_entry *out, struct drydock_archive_reader *r);
 
 /*
  * The next block of the current entry's bytes: *buf_out and *len_out
  * (borrowed until the next call); *len_out is 0 at its end.
  */
-int drydock_archive_reader_data(
+DRYDOCK_EXTERN int drydock_archive_reader_data(
     const void **buf_out, size_t *len_out, struct drydock_archive_reader *r);
 
 /*
  * The whole current entry into a new NUL-terminated buffer (free() it):
  * more than max bytes is DRYDOCK_ECORRUPT ("'x' is larger than N bytes").
  */
-int drydock_archive_reader_read_all(char **buf_out, size_t *len_out,
-    struct drydock_archive_reader *r, size_t max);
+DRYDOCK_EXTERN int drydock_archive_reader_read_all(char **buf_out,
+    size_t *len_out, struct drydock_archive_reader *r, size_t max);
 
-void drydock_archive_reader_free(struct drydock_archive_reader *r);
+DRYDOCK_EXTERN void drydock_archive_reader_free(
+    struct drydock_archive_reader *r);
 
 /*
  * Where a decompressing reader gets its (compressed) bytes: the next block
@@ -112,8 +115,9 @@ typedef int (*drydock_archive_read_cb)(
  * @param compression_out receives enum drydock_archive_compression of
  * what was found (gzip, zstd or plain; others count as plain), may be NULL
  */
-int drydock_archive_decompressor_open(struct drydock_archive_reader **out,
-    int *compression_out, drydock_archive_read_cb cb, void *payload);
+DRYDOCK_EXTERN int drydock_archive_decompressor_open(
+    struct drydock_archive_reader **out, int *compression_out,
+    drydock_archive_read_cb cb, void *payload);
 
 struct drydock_archive_writer;
 
@@ -121,11 +125,11 @@ struct drydock_archive_writer;
  * Write a tar to fd (borrowed: flushed by close, never closed).
  * @param compression enum drydock_archive_compression
  */
-int drydock_archive_writer_open(
+DRYDOCK_EXTERN int drydock_archive_writer_open(
     struct drydock_archive_writer **out, int fd, int compression);
 
 /* A directory entry (mode 0755). */
-int drydock_archive_writer_dir(
+DRYDOCK_EXTERN int drydock_archive_writer_dir(
     struct drydock_archive_writer *w, const char *path);
 
 /*
@@ -133,17 +137,17 @@ int drydock_archive_writer_dir(
  * with drydock_archive_writer_data().  Fewer bytes is an error at the next
  * entry or at close.
  */
-int drydock_archive_writer_begin(
+DRYDOCK_EXTERN int drydock_archive_writer_begin(
     struct drydock_archive_writer *w, const char *path, int64_t size);
-int drydock_archive_writer_data(
+DRYDOCK_EXTERN int drydock_archive_writer_data(
     struct drydock_archive_writer *w, const void *buf, size_t len);
 
 /* A whole regular file from memory. */
-int drydock_archive_writer_file(struct drydock_archive_writer *w,
+DRYDOCK_EXTERN int drydock_archive_writer_file(struct drydock_archive_writer *w,
     const char *path, const void *buf, size_t len);
 
 /* A symlink entry (for old docker-archive consumers). */
-int drydock_archive_writer_symlink(
+DRYDOCK_EXTERN int drydock_archive_writer_symlink(
     struct drydock_archive_writer *w, const char *path, const char *target);
 
 /*
@@ -154,19 +158,24 @@ int drydock_archive_writer_symlink(
 typedef int (*drydock_archive_write_cb)(
     const void *buf, size_t len, void *payload);
 struct drydock_archive_compressor;
-int drydock_archive_compressor_new(struct drydock_archive_compressor **out,
-    int compression, drydock_archive_write_cb cb, void *payload);
-int drydock_archive_compressor_write(
+DRYDOCK_EXTERN int drydock_archive_compressor_new(
+    struct drydock_archive_compressor **out, int compression,
+    drydock_archive_write_cb cb, void *payload);
+DRYDOCK_EXTERN int drydock_archive_compressor_write(
     struct drydock_archive_compressor *c, const void *buf, size_t len);
 /* Flush everything out through cb. */
-int drydock_archive_compressor_close(struct drydock_archive_compressor *c);
-void drydock_archive_compressor_free(struct drydock_archive_compressor *c);
+DRYDOCK_EXTERN int drydock_archive_compressor_close(
+    struct drydock_archive_compressor *c);
+DRYDOCK_EXTERN void drydock_archive_compressor_free(
+    struct drydock_archive_compressor *c);
 
 /* Finish the archive (trailer, compressor flush).  0 or DRYDOCK_ERROR. */
-int drydock_archive_writer_close(struct drydock_archive_writer *w);
+DRYDOCK_EXTERN int drydock_archive_writer_close(
+    struct drydock_archive_writer *w);
 
 /* Free; an unclosed archive is left unfinished.  NULL does nothing. */
-void drydock_archive_writer_free(struct drydock_archive_writer *w);
+DRYDOCK_EXTERN void drydock_archive_writer_free(
+    struct drydock_archive_writer *w);
 
 #ifdef __cplusplus
 }

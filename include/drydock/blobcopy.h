@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <drydock/common.h>
 #include <drydock/digest.h>
 
 #ifdef __cplusplus
@@ -77,13 +78,13 @@ struct drydock_blobcopy_sink;
  * Parse a --link argument: "auto", "hard", "reflink" or "copy".
  * @return 0 or DRYDOCK_ERROR (message names the bad word).
  */
-int drydock_blobcopy_mode_parse(int *mode_out, const char *s);
+DRYDOCK_EXTERN int drydock_blobcopy_mode_parse(int *mode_out, const char *s);
 
 /* "auto", "hard", "reflink", "copy". */
-const char *drydock_blobcopy_mode_name(int mode);
+DRYDOCK_EXTERN const char *drydock_blobcopy_mode_name(int mode);
 
 /* "present", "hardlinked", "reflinked", "copied". */
-const char *drydock_blobcopy_how_name(int how);
+DRYDOCK_EXTERN const char *drydock_blobcopy_how_name(int how);
 
 /*
  * A copier: the mode, the flags, what it learned about which filesystems
@@ -92,20 +93,20 @@ const char *drydock_blobcopy_how_name(int how);
  * @param out receives a new copier; free with drydock_blobcopy_free()
  * @return 0 or DRYDOCK_ERROR (out of memory).
  */
-int drydock_blobcopy_new(
+DRYDOCK_EXTERN int drydock_blobcopy_new(
     struct drydock_blobcopy **out, int mode, unsigned flags);
 
-void drydock_blobcopy_free(struct drydock_blobcopy *bc);
+DRYDOCK_EXTERN void drydock_blobcopy_free(struct drydock_blobcopy *bc);
 
 /*
  * Stop long copies when *flag becomes non-zero (a signal handler sets
  * it): the call in progress returns DRYDOCK_EINTR.  flag is borrowed.
  */
-void drydock_blobcopy_set_cancel(
+DRYDOCK_EXTERN void drydock_blobcopy_set_cancel(
     struct drydock_blobcopy *bc, const volatile sig_atomic_t *flag);
 
 /* Counters since drydock_blobcopy_new().  Borrowed. */
-const struct drydock_blobcopy_stats *drydock_blobcopy_stats(
+DRYDOCK_EXTERN const struct drydock_blobcopy_stats *drydock_blobcopy_stats(
     const struct drydock_blobcopy *bc);
 
 /*
@@ -120,9 +121,9 @@ const struct drydock_blobcopy_stats *drydock_blobcopy_stats(
  * hard or reflink and the filesystems cannot do it; DRYDOCK_EINTR;
  * DRYDOCK_ERROR.
  */
-int drydock_blobcopy_file(struct drydock_blobcopy *bc, int *how_out, int src_fd,
-    int dst_dirfd, const char *dst_name, const struct drydock_digest *expect,
-    int64_t size);
+DRYDOCK_EXTERN int drydock_blobcopy_file(struct drydock_blobcopy *bc,
+    int *how_out, int src_fd, int dst_dirfd, const char *dst_name,
+    const struct drydock_digest *expect, int64_t size);
 
 /*
  * Read src_fd from offset 0, hash it, and hand every piece to cb (which
@@ -133,8 +134,8 @@ int drydock_blobcopy_file(struct drydock_blobcopy *bc, int *how_out, int src_fd,
  */
 typedef int (*drydock_blobcopy_write_cb)(
     const void *buf, size_t len, void *payload);
-int drydock_blobcopy_stream(struct drydock_blobcopy *bc, int src_fd,
-    const struct drydock_digest *expect, int64_t size,
+DRYDOCK_EXTERN int drydock_blobcopy_stream(struct drydock_blobcopy *bc,
+    int src_fd, const struct drydock_digest *expect, int64_t size,
     drydock_blobcopy_write_cb cb, void *payload);
 
 /*
@@ -142,8 +143,8 @@ int drydock_blobcopy_stream(struct drydock_blobcopy *bc, int src_fd,
  * expect (and size unless -1).  @return 0, DRYDOCK_ECORRUPT, DRYDOCK_EINTR
  * or DRYDOCK_ERROR.
  */
-int drydock_blobcopy_verify_fd(struct drydock_blobcopy *bc, int fd,
-    const struct drydock_digest *expect, int64_t size);
+DRYDOCK_EXTERN int drydock_blobcopy_verify_fd(struct drydock_blobcopy *bc,
+    int fd, const struct drydock_digest *expect, int64_t size);
 
 /*
  * Open a sink: a new temporary file in tmp_dirfd that receives bytes
@@ -151,10 +152,10 @@ int drydock_blobcopy_verify_fd(struct drydock_blobcopy *bc, int fd,
  *
  * @param out receives a new sink; free with drydock_blobcopy_sink_free()
  */
-int drydock_blobcopy_sink_new(struct drydock_blobcopy_sink **out,
+DRYDOCK_EXTERN int drydock_blobcopy_sink_new(struct drydock_blobcopy_sink **out,
     struct drydock_blobcopy *bc, int tmp_dirfd, int alg);
 
-int drydock_blobcopy_sink_write(
+DRYDOCK_EXTERN int drydock_blobcopy_sink_write(
     struct drydock_blobcopy_sink *s, const void *buf, size_t len);
 
 /*
@@ -162,7 +163,7 @@ int drydock_blobcopy_sink_write(
  * arrived.  When expect is not NULL a different digest is
  * DRYDOCK_ECORRUPT (the temporary file is removed).
  */
-int drydock_blobcopy_sink_finish(struct drydock_blobcopy_sink *s,
+DRYDOCK_EXTERN int drydock_blobcopy_sink_finish(struct drydock_blobcopy_sink *s,
     struct drydock_digest *digest_out, uint64_t *size_out,
     const struct drydock_digest *expect);
 
@@ -171,26 +172,27 @@ int drydock_blobcopy_sink_finish(struct drydock_blobcopy_sink *s,
  * file is already there it is kept, the temporary file dropped and *how_out
  * is DRYDOCK_BLOBCOPY_PRESENT; else DRYDOCK_BLOBCOPY_COPIED.
  */
-int drydock_blobcopy_sink_commit(struct drydock_blobcopy_sink *s, int *how_out,
-    int dst_dirfd, const char *dst_name);
+DRYDOCK_EXTERN int drydock_blobcopy_sink_commit(struct drydock_blobcopy_sink *s,
+    int *how_out, int dst_dirfd, const char *dst_name);
 
 /* Free a sink; an uncommitted temporary file is removed.  NULL is fine. */
-void drydock_blobcopy_sink_free(struct drydock_blobcopy_sink *s);
+DRYDOCK_EXTERN void drydock_blobcopy_sink_free(struct drydock_blobcopy_sink *s);
 
 /*
  * Write buf (a converted or generated manifest, whose digest the caller
  * computed to name it) as dst_dirfd/dst_name through a temporary file.  A
  * regular file of the same size already there is kept (*how_out PRESENT).
  */
-int drydock_blobcopy_buffer(struct drydock_blobcopy *bc, int *how_out,
-    const void *buf, size_t len, int dst_dirfd, const char *dst_name);
+DRYDOCK_EXTERN int drydock_blobcopy_buffer(struct drydock_blobcopy *bc,
+    int *how_out, const void *buf, size_t len, int dst_dirfd,
+    const char *dst_name);
 
 /*
  * Remove temporary files this module left in dirfd (".<name>.drydock-*.tmp"
  * and ".drydock-*.tmp"), e.g. after a killed run.  Only names made by
  * this module are touched.  @return the number removed, or DRYDOCK_ERROR.
  */
-int drydock_blobcopy_sweep_temps(int dirfd);
+DRYDOCK_EXTERN int drydock_blobcopy_sweep_temps(int dirfd);
 
 /*
  * As drydock_blobcopy_sweep_temps(), for a caller that holds the lock of
@@ -199,7 +201,7 @@ int drydock_blobcopy_sweep_temps(int dirfd);
  * process made it (a pid check is fooled once pids wrap around).  This
  * process's own are still kept.
  */
-int drydock_blobcopy_sweep_temps_locked(int dirfd);
+DRYDOCK_EXTERN int drydock_blobcopy_sweep_temps_locked(int dirfd);
 
 #ifdef __cplusplus
 }

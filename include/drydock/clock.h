@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+#include <drydock/common.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -19,7 +21,7 @@ extern "C" {
 #define DRYDOCK_CLOCK_SKEW_WARN_NS (60LL * 1000000000LL)
 
 /* This host's wall clock (CLOCK_REALTIME), in nanoseconds since the epoch. */
-int64_t drydock_clock_realtime_ns(void);
+DRYDOCK_EXTERN int64_t drydock_clock_realtime_ns(void);
 
 /*
  * How far the storage's clock is ahead of this host's (negative: behind),
@@ -33,7 +35,7 @@ int64_t drydock_clock_realtime_ns(void);
  * @param dirfd a directory on the storage, writable
  * @return 0, or DRYDOCK_ERROR (the probe could not be written)
  */
-int drydock_clock_storage_skew(int64_t *skew_ns_out, int dirfd);
+DRYDOCK_EXTERN int drydock_clock_storage_skew(int64_t *skew_ns_out, int dirfd);
 
 #ifdef __cplusplus
 }

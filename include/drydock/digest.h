@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <drydock/common.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -30,13 +32,13 @@ struct drydock_digest {
 };
 
 /* Raw size of an algorithm's digest (32, 64), or 0 if unknown. */
-size_t drydock_digest_alg_size(int alg);
+DRYDOCK_EXTERN size_t drydock_digest_alg_size(int alg);
 
 /* "sha256", "sha512", or NULL. */
-const char *drydock_digest_alg_name(int alg);
+DRYDOCK_EXTERN const char *drydock_digest_alg_name(int alg);
 
 /* Algorithm by name (not NUL-terminated), or DRYDOCK_DIGEST_NONE. */
-int drydock_digest_alg_lookup(const char *name, size_t len);
+DRYDOCK_EXTERN int drydock_digest_alg_lookup(const char *name, size_t len);
 
 /*
  * Parse "<alg>:<hex>" strictly: a registered algorithm, exactly 2*size
@@ -45,52 +47,54 @@ int drydock_digest_alg_lookup(const char *name, size_t len);
  * @return 0; DRYDOCK_ECORRUPT for bad syntax (message says why);
  * DRYDOCK_EUNSUPPORTED for a well-formed digest of an unknown algorithm.
  */
-int drydock_digest_parse(struct drydock_digest *out, const char *s, size_t len);
+DRYDOCK_EXTERN int drydock_digest_parse(
+    struct drydock_digest *out, const char *s, size_t len);
 
 /*
  * Build a digest from an algorithm and lowercase hex (as found in a path).
  * @return 0 or DRYDOCK_ECORRUPT.
  */
-int drydock_digest_from_hex(struct drydock_digest *out, int alg,
-    const char *hex, size_t len);
+DRYDOCK_EXTERN int drydock_digest_from_hex(
+    struct drydock_digest *out, int alg, const char *hex, size_t len);
 
 /* Write "<alg>:<hex>" and a NUL into buf; returns buf. */
-char *drydock_digest_format(char buf[DRYDOCK_DIGEST_STRMAX],
-    const struct drydock_digest *d);
+DRYDOCK_EXTERN char *drydock_digest_format(
+    char buf[DRYDOCK_DIGEST_STRMAX], const struct drydock_digest *d);
 
 /* Write the lowercase hex only (2*size chars + NUL); returns buf. */
-char *drydock_digest_hex(char buf[DRYDOCK_DIGEST_STRMAX],
-    const struct drydock_digest *d);
+DRYDOCK_EXTERN char *drydock_digest_hex(
+    char buf[DRYDOCK_DIGEST_STRMAX], const struct drydock_digest *d);
 
 /* 1 when both digests are the same algorithm and bytes. */
-int drydock_digest_equal(const struct drydock_digest *a,
-    const struct drydock_digest *b);
+DRYDOCK_EXTERN int drydock_digest_equal(
+    const struct drydock_digest *a, const struct drydock_digest *b);
 
 /* A good 64-bit hash of a digest, for hash tables. */
-uint64_t drydock_digest_hash(const struct drydock_digest *d);
+DRYDOCK_EXTERN uint64_t drydock_digest_hash(const struct drydock_digest *d);
 
 /* Incremental hashing. */
 struct drydock_hasher;
 
 /* @return 0, DRYDOCK_EUNSUPPORTED, DRYDOCK_ERROR (OpenSSL). */
-int drydock_hasher_new(struct drydock_hasher **out, int alg);
-int drydock_hasher_update(struct drydock_hasher *h, const void *buf,
-    size_t len);
+DRYDOCK_EXTERN int drydock_hasher_new(struct drydock_hasher **out, int alg);
+DRYDOCK_EXTERN int drydock_hasher_update(
+    struct drydock_hasher *h, const void *buf, size_t len);
 /* Finish into out; the hasher may then be reset with _reset. */
-int drydock_hasher_final(struct drydock_digest *out, struct drydock_hasher *h);
-int drydock_hasher_reset(struct drydock_hasher *h);
-void drydock_hasher_free(struct drydock_hasher *h);
+DRYDOCK_EXTERN int drydock_hasher_final(
+    struct drydock_digest *out, struct drydock_hasher *h);
+DRYDOCK_EXTERN int drydock_hasher_reset(struct drydock_hasher *h);
+DRYDOCK_EXTERN void drydock_hasher_free(struct drydock_hasher *h);
 
 /* Digest of a buffer. */
-int drydock_digest_buffer(struct drydock_digest *out, int alg,
-    const void *buf, size_t len);
+DRYDOCK_EXTERN int drydock_digest_buffer(
+    struct drydock_digest *out, int alg, const void *buf, size_t len);
 
 /*
  * Digest of everything readable from fd (read with large sequential reads
  * from the current offset).  size_out, if not NULL, gets the byte count.
  */
-int drydock_digest_fd(struct drydock_digest *out, int alg, int fd,
-    uint64_t *size_out);
+DRYDOCK_EXTERN int drydock_digest_fd(
+    struct drydock_digest *out, int alg, int fd, uint64_t *size_out);
 
 #ifdef __cplusplus
 }

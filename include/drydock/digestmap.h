@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <drydock/common.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -18,38 +20,41 @@ struct drydock_digest;
 struct drydock_digestmap;
 
 /* @param hint expected number of entries (0 for a small start). */
-int drydock_digestmap_new(struct drydock_digestmap **out, size_t hint);
-void drydock_digestmap_free(struct drydock_digestmap *map);
+DRYDOCK_EXTERN int drydock_digestmap_new(
+    struct drydock_digestmap **out, size_t hint);
+DRYDOCK_EXTERN void drydock_digestmap_free(struct drydock_digestmap *map);
 
 /*
  * Insert or overwrite.  @return 1 when the digest was new, 0 when it was
  * present (value overwritten), DRYDOCK_ERROR on allocation failure.
  */
-int drydock_digestmap_put(struct drydock_digestmap *map,
+DRYDOCK_EXTERN int drydock_digestmap_put(struct drydock_digestmap *map,
     const struct drydock_digest *d, uint32_t value);
 
 /*
  * Insert only if absent.  @return 1 when added, 0 when present (then
  * *value_out, if not NULL, gets the existing value), or DRYDOCK_ERROR.
  */
-int drydock_digestmap_add(struct drydock_digestmap *map,
+DRYDOCK_EXTERN int drydock_digestmap_add(struct drydock_digestmap *map,
     const struct drydock_digest *d, uint32_t value, uint32_t *value_out);
 
 /* @return 1 and *value_out (may be NULL) when present, else 0. */
-int drydock_digestmap_get(const struct drydock_digestmap *map,
+DRYDOCK_EXTERN int drydock_digestmap_get(const struct drydock_digestmap *map,
     const struct drydock_digest *d, uint32_t *value_out);
 
 /* Remove; @return 1 when it was present. */
-int drydock_digestmap_del(struct drydock_digestmap *map,
-    const struct drydock_digest *d);
+DRYDOCK_EXTERN int drydock_digestmap_del(
+    struct drydock_digestmap *map, const struct drydock_digest *d);
 
-size_t drydock_digestmap_count(const struct drydock_digestmap *map);
+DRYDOCK_EXTERN size_t drydock_digestmap_count(
+    const struct drydock_digestmap *map);
 
 /* Visit every entry (unordered); cb returns non-zero to stop. */
 typedef int (*drydock_digestmap_cb)(const struct drydock_digest *d,
     uint32_t value, void *payload);
-int drydock_digestmap_foreach(const struct drydock_digestmap *map,
-    drydock_digestmap_cb cb, void *payload);
+DRYDOCK_EXTERN int drydock_digestmap_foreach(
+    const struct drydock_digestmap *map, drydock_digestmap_cb cb,
+    void *payload);
 
 /* The mark set: a digestmap whose values are unused. */
 #define drydock_markset drydock_digestmap

@@ -5,30 +5,35 @@
 
 #define DRYDOCK_VERSION "0.1.0"
 
-#include <drydock/errors.h>
-#include <drydock/exit.h>
+#include <drydock/common.h>
+#include <drydock/archive.h>
+#include <drydock/blobcopy.h>
+#include <drydock/bytes.h>
+#include <drydock/clock.h>
 #include <drydock/digest.h>
 #include <drydock/digestmap.h>
 #include <drydock/duration.h>
+#include <drydock/errors.h>
+#include <drydock/exit.h>
 #include <drydock/journal.h>
 #include <drydock/link.h>
 #include <drydock/manifest.h>
-#include <drydock/regconfig.h>
-#include <drydock/store.h>
-#include <drydock/walk.h>
-#include <drydock/archive.h>
-#include <drydock/regwrite.h>
+#include <drydock/ocilayout.h>
 #include <drydock/outfile.h>
 #include <drydock/pathcheck.h>
-#include <drydock/clock.h>
 #include <drydock/reference.h>
+#include <drydock/regconfig.h>
+#include <drydock/regwrite.h>
+#include <drydock/state.h>
+#include <drydock/store.h>
+#include <drydock/walk.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 /* The library's version string. */
-const char *drydock_version(void);
+DRYDOCK_EXTERN const char *drydock_version(void);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#include <drydock/common.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -24,14 +26,11 @@ extern "C" {
  * @return 0 or DRYDOCK_ECORRUPT (message says why: "too large" above
  *         DRYDOCK_DURATION_MAX_SECONDS).
  */
-int drydock_duration_parse(int64_t *seconds_out, const char *s);
+DRYDOCK_EXTERN int drydock_duration_parse(int64_t *seconds_out, const char *s);
 
 /* Format seconds compactly ("7d", "1h30m", "0s") into buf. */
-char *drydock_duration_format(char *buf, unsigned long bufsz,
-    int64_t seconds);
-
-/* Human byte count ("1.5 GiB") into buf. */
-char *drydock_bytes_format(char *buf, unsigned long bufsz, uint64_t bytes);
+DRYDOCK_EXTERN char *drydock_duration_format(
+    char *buf, unsigned long bufsz, int64_t seconds);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,8 @@
 #ifndef DRYDOCK_ERRORS_H
 #define DRYDOCK_ERRORS_H
 
+#include <drydock/common.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -55,26 +57,26 @@ struct drydock_error {
  * @return a borrowed pointer, valid until the next libdrydock call on this
  * thread; never NULL (message is "" when nothing failed).
  */
-const struct drydock_error *drydock_error_last(void);
+DRYDOCK_EXTERN const struct drydock_error *drydock_error_last(void);
 
 /* The message of the last error, never NULL. */
-const char *drydock_error_message(void);
+DRYDOCK_EXTERN const char *drydock_error_message(void);
 
 /*
  * Record an error: printf-style message.  errno is not saved.
  */
-void drydock_error_set(int klass, const char *fmt, ...)
+DRYDOCK_EXTERN void drydock_error_set(int klass, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /*
  * Record an OS error: the message gets ": strerror(errno)" appended and
  * errno is saved in sys_errno.  errno is preserved across the call.
  */
-void drydock_error_set_os(const char *fmt, ...)
+DRYDOCK_EXTERN void drydock_error_set_os(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 
 /* Forget the last error. */
-void drydock_error_clear(void);
+DRYDOCK_EXTERN void drydock_error_clear(void);
 
 /*
  * Put back an error saved by copying *drydock_error_last(), after cleanup
@@ -82,10 +84,10 @@ void drydock_error_clear(void);
  * sys_errno come back with the message, so callers can still tell a full
  * disk from bad input.
  */
-void drydock_error_restore(const struct drydock_error *saved);
+DRYDOCK_EXTERN void drydock_error_restore(const struct drydock_error *saved);
 
 /* Name of an error code ("ENOTFOUND"), for reports. */
-const char *drydock_error_code_name(int code);
+DRYDOCK_EXTERN const char *drydock_error_code_name(int code);
 
 #ifdef __cplusplus
 }

@@ -6,6 +6,8 @@
 #ifndef DRYDOCK_EXIT_H
 #define DRYDOCK_EXIT_H
 
+#include <drydock/common.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif

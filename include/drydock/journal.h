@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#include <drydock/common.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -34,21 +36,21 @@ enum drydock_journal_state {
 };
 
 /* Open (creating if asked) DIR/journal.sqlite. */
-int drydock_journal_open(struct drydock_journal **out, const char *path,
-    int create);
-void drydock_journal_close(struct drydock_journal *j);
+DRYDOCK_EXTERN int drydock_journal_open(
+    struct drydock_journal **out, const char *path, int create);
+DRYDOCK_EXTERN void drydock_journal_close(struct drydock_journal *j);
 
 /* Start a run; *run_out gets its id. */
-int drydock_journal_begin_run(struct drydock_journal *j, const char *root,
-    int dry_run, int64_t *run_out);
-int drydock_journal_end_run(struct drydock_journal *j, int64_t run,
-    int exit_code);
+DRYDOCK_EXTERN int drydock_journal_begin_run(
+    struct drydock_journal *j, const char *root, int dry_run, int64_t *run_out);
+DRYDOCK_EXTERN int drydock_journal_end_run(
+    struct drydock_journal *j, int64_t run, int exit_code);
 
 /* Record a planned move; *id_out gets the entry id. */
-int drydock_journal_plan(struct drydock_journal *j, int64_t run,
+DRYDOCK_EXTERN int drydock_journal_plan(struct drydock_journal *j, int64_t run,
     const struct drydock_journal_entry *e, int64_t *id_out);
-int drydock_journal_set_state(struct drydock_journal *j, int64_t id,
-    int state);
+DRYDOCK_EXTERN int drydock_journal_set_state(
+    struct drydock_journal *j, int64_t id, int state);
 
 /*
  * Drop a PLANNED entry whose move never happened (an interrupt came first,
@@ -58,11 +60,12 @@ int drydock_journal_set_state(struct drydock_journal *j, int64_t id,
  * @return 0, DRYDOCK_ENOTFOUND when no planned entry has that id, or
  *         DRYDOCK_ERROR
  */
-int drydock_journal_forget(struct drydock_journal *j, int64_t id);
+DRYDOCK_EXTERN int drydock_journal_forget(
+    struct drydock_journal *j, int64_t id);
 
 /* Transactions around many plans (speed). */
-int drydock_journal_begin(struct drydock_journal *j);
-int drydock_journal_commit(struct drydock_journal *j);
+DRYDOCK_EXTERN int drydock_journal_begin(struct drydock_journal *j);
+DRYDOCK_EXTERN int drydock_journal_commit(struct drydock_journal *j);
 
 typedef int (*drydock_journal_cb)(const struct drydock_journal_entry *e,
     void *payload);
@@ -70,8 +73,8 @@ typedef int (*drydock_journal_cb)(const struct drydock_journal_entry *e,
  * Entries in a given state, in the order they were recorded (reverse
  * when reverse is set), all runs.
  */
-int drydock_journal_foreach(struct drydock_journal *j, int state, int reverse,
-    drydock_journal_cb cb, void *payload);
+DRYDOCK_EXTERN int drydock_journal_foreach(struct drydock_journal *j, int state,
+    int reverse, drydock_journal_cb cb, void *payload);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <drydock/common.h>
 #include <drydock/digest.h>
 
 #ifdef __cplusplus
@@ -72,39 +73,42 @@ struct drydock_manifest;
  * message says which field); DRYDOCK_EUNSUPPORTED (unknown schemaVersion or
  * mediaType).
  */
-int drydock_manifest_parse(struct drydock_manifest **out, const char *buf,
-    size_t len);
+DRYDOCK_EXTERN int drydock_manifest_parse(
+    struct drydock_manifest **out, const char *buf, size_t len);
 
-void drydock_manifest_free(struct drydock_manifest *m);
+DRYDOCK_EXTERN void drydock_manifest_free(struct drydock_manifest *m);
 
-int drydock_manifest_kind(const struct drydock_manifest *m);
+DRYDOCK_EXTERN int drydock_manifest_kind(const struct drydock_manifest *m);
 
 /* The media type: the JSON's mediaType, or the detected one. Borrowed. */
-const char *drydock_manifest_media_type(const struct drydock_manifest *m);
+DRYDOCK_EXTERN const char *drydock_manifest_media_type(
+    const struct drydock_manifest *m);
 
 /* artifactType, or NULL.  Borrowed. */
-const char *drydock_manifest_artifact_type(const struct drydock_manifest *m);
+DRYDOCK_EXTERN const char *drydock_manifest_artifact_type(
+    const struct drydock_manifest *m);
 
 /* 1 for an index or manifest list. */
-int drydock_manifest_is_index(const struct drydock_manifest *m);
+DRYDOCK_EXTERN int drydock_manifest_is_index(const struct drydock_manifest *m);
 
 /*
  * References in document order: config first, then layers (schema1: the
  * fsLayers, duplicates removed) or index children, then the subject last.
  */
-size_t drydock_manifest_ref_count(const struct drydock_manifest *m);
-const struct drydock_descriptor *drydock_manifest_ref(
+DRYDOCK_EXTERN size_t drydock_manifest_ref_count(
+    const struct drydock_manifest *m);
+DRYDOCK_EXTERN const struct drydock_descriptor *drydock_manifest_ref(
     const struct drydock_manifest *m, size_t i);
 
 /* The subject descriptor, or NULL.  Borrowed. */
-const struct drydock_descriptor *drydock_manifest_subject(
+DRYDOCK_EXTERN const struct drydock_descriptor *drydock_manifest_subject(
     const struct drydock_manifest *m);
 
 /* Name of a kind ("oci-index"), for reports. */
-const char *drydock_manifest_kind_name(int kind);
+DRYDOCK_EXTERN const char *drydock_manifest_kind_name(int kind);
 
 /* Name of a role ("config", "layer", "child", "subject"). */
-const char *drydock_ref_role_name(int role);
+DRYDOCK_EXTERN const char *drydock_ref_role_name(int role);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <drydock/common.h>
 #include <drydock/digest.h>
 
 #ifdef __cplusplus
@@ -38,7 +39,8 @@ struct drydock_ocilayout_entry {
 };
 
 /* A new empty index (schemaVersion 2, the OCI index media type). */
-int drydock_ocilayout_index_new(struct drydock_ocilayout_index **out);
+DRYDOCK_EXTERN int drydock_ocilayout_index_new(
+    struct drydock_ocilayout_index **out);
 
 /*
  * Parse index.json.  It must be an object with schemaVersion 2 and a
@@ -48,20 +50,19 @@ int drydock_ocilayout_index_new(struct drydock_ocilayout_index **out);
  * @param out receives a new index; free with drydock_ocilayout_index_free()
  * @return 0; DRYDOCK_ECORRUPT (the message says what is wrong).
  */
-int drydock_ocilayout_index_parse(
+DRYDOCK_EXTERN int drydock_ocilayout_index_parse(
     struct drydock_ocilayout_index **out, const char *buf, size_t len);
 
-void drydock_ocilayout_index_free(struct drydock_ocilayout_index *idx);
+DRYDOCK_EXTERN void drydock_ocilayout_index_free(
+    struct drydock_ocilayout_index *idx);
 
-size_t drydock_ocilayout_index_count(const struct drydock_ocilayout_index *idx);
+DRYDOCK_EXTERN size_t drydock_ocilayout_index_count(
+    const struct drydock_ocilayout_index *idx);
 
 /* Entry i (< count).  @return 0 or DRYDOCK_ENOTFOUND. */
-int drydock_ocilayout_index_entry(struct drydock_ocilayout_entry *out,
+DRYDOCK_EXTERN int drydock_ocilayout_index_entry(
+    struct drydock_ocilayout_entry *out,
     const struct drydock_ocilayout_index *idx, size_t i);
-
-/* A string annotation of entry i, or NULL.  Borrowed. */
-const char *drydock_ocilayout_index_annotation(
-    const struct drydock_ocilayout_index *idx, size_t i, const char *key);
 
 /*
  * Add an entry, or replace the one it supersedes: the entry with the same
@@ -71,16 +72,17 @@ const char *drydock_ocilayout_index_annotation(
  *
  * @param annotations NULL, or key, value, key, value, ..., NULL (copied)
  */
-int drydock_ocilayout_index_put(struct drydock_ocilayout_index *idx,
-    const char *media_type, const struct drydock_digest *d, int64_t size,
+DRYDOCK_EXTERN int drydock_ocilayout_index_put(
+    struct drydock_ocilayout_index *idx, const char *media_type,
+    const struct drydock_digest *d, int64_t size,
     const char *const *annotations);
 
 /* Remove entry i.  @return 0 or DRYDOCK_ENOTFOUND. */
-int drydock_ocilayout_index_remove(
+DRYDOCK_EXTERN int drydock_ocilayout_index_remove(
     struct drydock_ocilayout_index *idx, size_t i);
 
 /* Serialize (compact JSON) into a new buffer; free() it. */
-int drydock_ocilayout_index_format(
+DRYDOCK_EXTERN int drydock_ocilayout_index_format(
     char **buf_out, size_t *len_out, const struct drydock_ocilayout_index *idx);
 
 /* --- the layout directory ------------------------------------------------ */
@@ -109,48 +111,45 @@ enum drydock_ocilayout_open_flags {
  * DRYDOCK_EUNSUPPORTED (another layout version); DRYDOCK_EUNSAFE;
  * DRYDOCK_ERROR.
  */
-int drydock_ocilayout_open(
+DRYDOCK_EXTERN int drydock_ocilayout_open(
     struct drydock_ocilayout **out, const char *path, unsigned flags);
 
 /* Close; unwritten index changes are lost.  NULL does nothing. */
-void drydock_ocilayout_close(struct drydock_ocilayout *lay);
-
-/* The path as given.  Borrowed. */
-const char *drydock_ocilayout_path(const struct drydock_ocilayout *lay);
+DRYDOCK_EXTERN void drydock_ocilayout_close(struct drydock_ocilayout *lay);
 
 /* The layout directory's fd.  Borrowed. */
-int drydock_ocilayout_dirfd(const struct drydock_ocilayout *lay);
+DRYDOCK_EXTERN int drydock_ocilayout_dirfd(const struct drydock_ocilayout *lay);
 
 /*
  * Keep other drydock runs off this layout (flock on the directory).
  * @return 0 or DRYDOCK_ELOCKED.
  */
-int drydock_ocilayout_lock(struct drydock_ocilayout *lay);
+DRYDOCK_EXTERN int drydock_ocilayout_lock(struct drydock_ocilayout *lay);
 
 /* index.json as read (or as changed since).  Borrowed, modifiable. */
-struct drydock_ocilayout_index *drydock_ocilayout_index(
+DRYDOCK_EXTERN struct drydock_ocilayout_index *drydock_ocilayout_index(
     struct drydock_ocilayout *lay);
 
 /*
  * Write index.json: first make every blob written so far durable
  * (syncfs), then a temporary file, fsync, rename, fsync the directory.
  */
-int drydock_ocilayout_write_index(struct drydock_ocilayout *lay);
+DRYDOCK_EXTERN int drydock_ocilayout_write_index(struct drydock_ocilayout *lay);
 
 /*
  * The directory blobs/<alg>, created when create is set.  @return a
  * borrowed fd (valid while the layout is open) or DRYDOCK_ENOTFOUND /
  * DRYDOCK_EUNSAFE / DRYDOCK_EUNSUPPORTED / DRYDOCK_ERROR.
  */
-int drydock_ocilayout_blob_dir(
+DRYDOCK_EXTERN int drydock_ocilayout_blob_dir(
     struct drydock_ocilayout *lay, int alg, int create);
 
 /* Open a blob read-only.  @return a new fd, or DRYDOCK_ENOTFOUND/... */
-int drydock_ocilayout_blob_open(
+DRYDOCK_EXTERN int drydock_ocilayout_blob_open(
     struct drydock_ocilayout *lay, const struct drydock_digest *d);
 
 /* Size of a blob: 0, DRYDOCK_ENOTFOUND, DRYDOCK_EUNSAFE. */
-int drydock_ocilayout_blob_stat(struct drydock_ocilayout *lay,
+DRYDOCK_EXTERN int drydock_ocilayout_blob_stat(struct drydock_ocilayout *lay,
     const struct drydock_digest *d, uint64_t *size_out);
 
 /*
@@ -158,11 +157,11 @@ int drydock_ocilayout_blob_stat(struct drydock_ocilayout *lay,
  * (free() it).  A larger one is DRYDOCK_ECORRUPT.  The content is not
  * hashed here.
  */
-int drydock_ocilayout_blob_read(char **buf_out, size_t *len_out,
+DRYDOCK_EXTERN int drydock_ocilayout_blob_read(char **buf_out, size_t *len_out,
     struct drydock_ocilayout *lay, const struct drydock_digest *d, size_t max);
 
 /* Remove a blob.  0 or DRYDOCK_ENOTFOUND/... */
-int drydock_ocilayout_blob_remove(
+DRYDOCK_EXTERN int drydock_ocilayout_blob_remove(
     struct drydock_ocilayout *lay, const struct drydock_digest *d);
 
 #ifdef __cplusplus

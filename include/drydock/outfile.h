@@ -15,6 +15,8 @@
 
 #include <stdio.h>
 
+#include <drydock/common.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -53,7 +55,7 @@ enum drydock_outfile_kind {
  *         which); DRYDOCK_ERROR when it cannot be looked at or written (a
  *         missing directory, no permission, a read-only file system)
  */
-int drydock_outfile_check(int *kind_out, const char *dest);
+DRYDOCK_EXTERN int drydock_outfile_check(int *kind_out, const char *dest);
 
 /*
  * Open dest for writing.  Same as drydock_outfile_open_ext(of, dest, 0).
@@ -63,14 +65,15 @@ int drydock_outfile_check(int *kind_out, const char *dest);
  * @return 0, DRYDOCK_EUNSUPPORTED (see _check), or DRYDOCK_ERROR with a
  *         message naming dest
  */
-int drydock_outfile_open(struct drydock_outfile *of, const char *dest);
+DRYDOCK_EXTERN int drydock_outfile_open(
+    struct drydock_outfile *of, const char *dest);
 
 /*
  * Open dest for writing, with flags (enum drydock_outfile_flags).  A
  * caller may also write to fileno(of->f) directly (an archive writer
  * does), never to both.
  */
-int drydock_outfile_open_ext(
+DRYDOCK_EXTERN int drydock_outfile_open_ext(
     struct drydock_outfile *of, const char *dest, unsigned flags);
 
 /*
@@ -81,10 +84,10 @@ int drydock_outfile_open_ext(
  *
  * @return 0, or DRYDOCK_ERROR with a message naming dest (sys_errno set)
  */
-int drydock_outfile_commit(struct drydock_outfile *of);
+DRYDOCK_EXTERN int drydock_outfile_commit(struct drydock_outfile *of);
 
 /* Give up: close and remove the temporary file.  NULL-safe, idempotent. */
-void drydock_outfile_abort(struct drydock_outfile *of);
+DRYDOCK_EXTERN void drydock_outfile_abort(struct drydock_outfile *of);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,8 @@
 #ifndef DRYDOCK_PATHCHECK_H
 #define DRYDOCK_PATHCHECK_H
 
+#include <drydock/common.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -19,7 +21,7 @@ extern "C" {
  * @return a new string the caller frees, or NULL (errno set) when the
  *         parent cannot be resolved
  */
-char *drydock_path_absolute(const char *path);
+DRYDOCK_EXTERN char *drydock_path_absolute(const char *path);
 
 /*
  * Whether path is root/docker/registry/v2 or below it, once both are
@@ -28,7 +30,7 @@ char *drydock_path_absolute(const char *path);
  *
  * @return 1 inside, 0 not
  */
-int drydock_path_in_registry(const char *root, const char *path);
+DRYDOCK_EXTERN int drydock_path_in_registry(const char *root, const char *path);
 
 #ifdef __cplusplus
 }

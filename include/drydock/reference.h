@@ -8,6 +8,8 @@
 #ifndef DRYDOCK_REFERENCE_H
 #define DRYDOCK_REFERENCE_H
 
+#include <drydock/common.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -23,24 +25,24 @@ extern "C" {
  * more may be a registry host ([A-Za-z0-9.-], with an optional :port), at
  * most DRYDOCK_REFERENCE_NAME_MAX characters.
  */
-int drydock_reference_is_repo(const char *name);
+DRYDOCK_EXTERN int drydock_reference_is_repo(const char *name);
 
 /*
  * The same, as a check that says why.
  *
  * @return 0, or DRYDOCK_ECORRUPT with a message that quotes name
  */
-int drydock_reference_check_repo(const char *name);
+DRYDOCK_EXTERN int drydock_reference_check_repo(const char *name);
 
 /* Whether tag is a tag, [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}: 1 or 0. */
-int drydock_reference_is_tag(const char *tag);
+DRYDOCK_EXTERN int drydock_reference_is_tag(const char *tag);
 
 /*
  * The same, as a check that says why.
  *
  * @return 0, or DRYDOCK_ECORRUPT with a message that quotes tag
  */
-int drydock_reference_check_tag(const char *tag);
+DRYDOCK_EXTERN int drydock_reference_check_tag(const char *tag);
 
 #ifdef __cplusplus
 }

@@ -6,6 +6,8 @@
 #ifndef DRYDOCK_REGCONFIG_H
 #define DRYDOCK_REGCONFIG_H
 
+#include <drydock/common.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -25,9 +27,10 @@ struct drydock_regconfig {
  * DRYDOCK_EUNSUPPORTED; bad YAML is DRYDOCK_ECORRUPT with line and column.
  * Release with drydock_regconfig_release().
  */
-int drydock_regconfig_read(struct drydock_regconfig *out, const char *path);
+DRYDOCK_EXTERN int drydock_regconfig_read(
+    struct drydock_regconfig *out, const char *path);
 
-void drydock_regconfig_release(struct drydock_regconfig *cfg);
+DRYDOCK_EXTERN void drydock_regconfig_release(struct drydock_regconfig *cfg);
 
 #ifdef __cplusplus
 }

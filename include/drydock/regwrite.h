@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <drydock/common.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -35,16 +37,16 @@ struct drydock_store;
  * (component ("/" component)*, lower case, at most 255 characters).
  * @return 0 or DRYDOCK_ECORRUPT with the reason in the message.
  */
-int drydock_regwrite_check_repo(const char *name);
+DRYDOCK_EXTERN int drydock_regwrite_check_repo(const char *name);
 
 /* Check a tag: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}.  0 or DRYDOCK_ECORRUPT. */
-int drydock_regwrite_check_tag(const char *tag);
+DRYDOCK_EXTERN int drydock_regwrite_check_tag(const char *tag);
 
 /*
  * Open (creating) the directory blobs/<alg>/<hh>/<hex> of a blob.
  * @return a new fd (close it) or a negative error.
  */
-int drydock_regwrite_blob_dir(
+DRYDOCK_EXTERN int drydock_regwrite_blob_dir(
     struct drydock_store *st, const struct drydock_digest *d);
 
 /*
@@ -53,42 +55,45 @@ int drydock_regwrite_blob_dir(
  * size is kept.  @param how_out enum drydock_blobcopy_how (may be NULL)
  * @return 0 or what drydock_blobcopy_file() returns.
  */
-int drydock_regwrite_blob(int *how_out, struct drydock_blobcopy *bc,
-    struct drydock_store *st, int src_fd, const struct drydock_digest *d,
-    int64_t size);
+DRYDOCK_EXTERN int drydock_regwrite_blob(int *how_out,
+    struct drydock_blobcopy *bc, struct drydock_store *st, int src_fd,
+    const struct drydock_digest *d, int64_t size);
 
 /*
  * Place a blob held in memory (a manifest).  The buffer is hashed first;
  * a digest other than d is DRYDOCK_ECORRUPT and nothing is written.
  */
-int drydock_regwrite_blob_buffer(int *how_out, struct drydock_blobcopy *bc,
-    struct drydock_store *st, const void *buf, size_t len,
-    const struct drydock_digest *d);
+DRYDOCK_EXTERN int drydock_regwrite_blob_buffer(int *how_out,
+    struct drydock_blobcopy *bc, struct drydock_store *st, const void *buf,
+    size_t len, const struct drydock_digest *d);
 
 /*
  * Write the link file relpath with the digest d, unless it already holds
  * exactly that (then *written_out is 0; may be NULL).  flags: enum
  * drydock_store_write_flags.
  */
-int drydock_regwrite_link(int *written_out, struct drydock_store *st,
-    const char *relpath, const struct drydock_digest *d, unsigned flags);
+DRYDOCK_EXTERN int drydock_regwrite_link(int *written_out,
+    struct drydock_store *st, const char *relpath,
+    const struct drydock_digest *d, unsigned flags);
 
 /* repositories/<repo>/_layers/<alg>/<hex>/link */
-int drydock_regwrite_layer_link(int *written_out, struct drydock_store *st,
-    const char *repo, const struct drydock_digest *d, unsigned flags);
+DRYDOCK_EXTERN int drydock_regwrite_layer_link(int *written_out,
+    struct drydock_store *st, const char *repo, const struct drydock_digest *d,
+    unsigned flags);
 
 /* repositories/<repo>/_manifests/revisions/<alg>/<hex>/link */
-int drydock_regwrite_revision(int *written_out, struct drydock_store *st,
-    const char *repo, const struct drydock_digest *d, unsigned flags);
+DRYDOCK_EXTERN int drydock_regwrite_revision(int *written_out,
+    struct drydock_store *st, const char *repo, const struct drydock_digest *d,
+    unsigned flags);
 
 /*
  * A tag, as the registry writes it: tags/<tag>/index/<alg>/<hex>/link
  * first, then tags/<tag>/current/link.  The index link is made durable
  * before current is written unless NOSYNC is given.
  */
-int drydock_regwrite_tag(int *written_out, struct drydock_store *st,
-    const char *repo, const char *tag, const struct drydock_digest *d,
-    unsigned flags);
+DRYDOCK_EXTERN int drydock_regwrite_tag(int *written_out,
+    struct drydock_store *st, const char *repo, const char *tag,
+    const struct drydock_digest *d, unsigned flags);
 
 #ifdef __cplusplus
 }

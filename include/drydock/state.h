@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <drydock/common.h>
 #include <drydock/digest.h>
 
 #ifdef __cplusplus
@@ -43,41 +44,42 @@ struct drydock_state_blob {
  * DRYDOCK_EUNSUPPORTED for a newer schema; DRYDOCK_ELOCKED when another
  * process holds it too long; DRYDOCK_ERROR otherwise.
  */
-int drydock_state_open(
+DRYDOCK_EXTERN int drydock_state_open(
     struct drydock_state **out, const char *path, int create);
 
 /* Close; an open transaction is rolled back.  NULL does nothing. */
-void drydock_state_close(struct drydock_state *s);
+DRYDOCK_EXTERN void drydock_state_close(struct drydock_state *s);
 
 /*
  * Tie the state to a storage root.  A fresh state takes root; a state that
  * belongs to another root forgets every record and takes root, and
  * *reset_out (may be NULL) is set to 1; otherwise it is set to 0.
  */
-int drydock_state_bind_root(
+DRYDOCK_EXTERN int drydock_state_bind_root(
     struct drydock_state *s, const char *root, int *reset_out);
 
 /*
  * The record of a blob.
  * @return 0; DRYDOCK_ENOTFOUND when there is none; DRYDOCK_ERROR.
  */
-int drydock_state_lookup(struct drydock_state_blob *out,
+DRYDOCK_EXTERN int drydock_state_lookup(struct drydock_state_blob *out,
     struct drydock_state *s, const struct drydock_digest *d);
 
 /* Insert or replace the record of b->digest. */
-int drydock_state_record(
+DRYDOCK_EXTERN int drydock_state_record(
     struct drydock_state *s, const struct drydock_state_blob *b);
 
 /* Forget a blob (not an error when there is no record). */
-int drydock_state_forget(
+DRYDOCK_EXTERN int drydock_state_forget(
     struct drydock_state *s, const struct drydock_digest *d);
 
 /* Group many record/forget calls into one transaction (speed). */
-int drydock_state_begin(struct drydock_state *s);
-int drydock_state_commit(struct drydock_state *s);
+DRYDOCK_EXTERN int drydock_state_begin(struct drydock_state *s);
+DRYDOCK_EXTERN int drydock_state_commit(struct drydock_state *s);
 
 /* Number of records. */
-int drydock_state_count(struct drydock_state *s, uint64_t *count_out);
+DRYDOCK_EXTERN int drydock_state_count(
+    struct drydock_state *s, uint64_t *count_out);
 
 /*
  * Every record, least recently verified first (ties by digest).  The record
@@ -86,21 +88,23 @@ int drydock_state_count(struct drydock_state *s, uint64_t *count_out);
  */
 typedef int (*drydock_state_cb)(
     const struct drydock_state_blob *b, void *payload);
-int drydock_state_foreach(
+DRYDOCK_EXTERN int drydock_state_foreach(
     struct drydock_state *s, drydock_state_cb cb, void *payload);
 
 /*
  * 1 when data with this size, mtime and inode is still what rec describes,
  * so its digest need not be verified again; 0 otherwise.
  */
-int drydock_state_is_unchanged(const struct drydock_state_blob *rec,
-    uint64_t size, int64_t mtime_ns, uint64_t inode);
+DRYDOCK_EXTERN int drydock_state_is_unchanged(
+    const struct drydock_state_blob *rec, uint64_t size, int64_t mtime_ns,
+    uint64_t inode);
 
 /*
  * Parse a share "K/N" (1 <= K <= N <= 100000), e.g. "1/7".
  * @return 0 or DRYDOCK_ECORRUPT (message says why).
  */
-int drydock_state_slice_parse(unsigned *k_out, unsigned *n_out, const char *s);
+DRYDOCK_EXTERN int drydock_state_slice_parse(
+    unsigned *k_out, unsigned *n_out, const char *s);
 
 /* A blob that a slice may choose (drydock_state_slice_select). */
 struct drydock_state_cand {
@@ -119,7 +123,7 @@ struct drydock_state_cand {
  *
  * @return the number chosen.
  */
-size_t drydock_state_slice_select(
+DRYDOCK_EXTERN size_t drydock_state_slice_select(
     struct drydock_state_cand *cands, size_t n_cands, unsigned k, unsigned n);
 
 #ifdef __cplusplus

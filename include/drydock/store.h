@@ -26,6 +26,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <drydock/common.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -78,31 +80,32 @@ enum drydock_store_write_flags {
  * DRYDOCK_EUNSAFE when a component of docker/registry/v2 is a symlink;
  * DRYDOCK_ERROR otherwise.
  */
-int drydock_store_open(struct drydock_store **out, const char *rootdirectory,
-    unsigned flags);
+DRYDOCK_EXTERN int drydock_store_open(
+    struct drydock_store **out, const char *rootdirectory, unsigned flags);
 
 /* Close a store; NULL does nothing.  Releases the lock if held. */
-void drydock_store_close(struct drydock_store *st);
+DRYDOCK_EXTERN void drydock_store_close(struct drydock_store *st);
 
 /* The root directory as given (borrowed). */
-const char *drydock_store_root(const struct drydock_store *st);
+DRYDOCK_EXTERN const char *drydock_store_root(const struct drydock_store *st);
 
 /*
  * File descriptor of $V2 (borrowed; valid while the store is open); -1 for
  * an empty store (DRYDOCK_STORE_ALLOW_EMPTY).
  */
-int drydock_store_v2fd(const struct drydock_store *st);
+DRYDOCK_EXTERN int drydock_store_v2fd(const struct drydock_store *st);
 
 /* 1 when the store was opened empty: its root has no docker/registry/v2. */
-int drydock_store_is_empty(const struct drydock_store *st);
+DRYDOCK_EXTERN int drydock_store_is_empty(const struct drydock_store *st);
 
 /* Where walkers and readers send the anomalies they skip. */
-void drydock_store_set_problem_cb(struct drydock_store *st,
-    drydock_problem_cb cb, void *payload);
+DRYDOCK_EXTERN void drydock_store_set_problem_cb(
+    struct drydock_store *st, drydock_problem_cb cb, void *payload);
 
 /* Report a problem through the store's callback (used by walkers). */
-void drydock_store_problem(struct drydock_store *st, const char *path,
-    int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+DRYDOCK_EXTERN void drydock_store_problem(
+    struct drydock_store *st, const char *path, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /*
  * Take the advisory lock that keeps two drydock runs off one root: flock()
@@ -111,10 +114,10 @@ void drydock_store_problem(struct drydock_store *st, const char *path,
  * holds it for an instant) before giving up: the same for every tool.
  * @return 0 or DRYDOCK_ELOCKED.
  */
-int drydock_store_lock(struct drydock_store *st);
+DRYDOCK_EXTERN int drydock_store_lock(struct drydock_store *st);
 
 /* Validate a relative path: plain components only.  0 or DRYDOCK_EUNSAFE. */
-int drydock_store_path_check(const char *relpath);
+DRYDOCK_EXTERN int drydock_store_path_check(const char *relpath);
 
 /*
  * Open relpath (relative to dirfd, or to $V2 when dirfd is -1) confined:
@@ -123,46 +126,47 @@ int drydock_store_path_check(const char *relpath);
  * @return a new fd (>= 0) or DRYDOCK_ENOTFOUND / DRYDOCK_EUNSAFE /
  * DRYDOCK_ERROR.
  */
-int drydock_store_openat(struct drydock_store *st, int dirfd,
+DRYDOCK_EXTERN int drydock_store_openat(struct drydock_store *st, int dirfd,
     const char *relpath, int flags, mode_t mode);
 
 /*
  * Read a whole regular file of at most max bytes into a new NUL-terminated
  * buffer (free() it).  A larger file is DRYDOCK_ECORRUPT.
  */
-int drydock_store_read_file(char **buf_out, size_t *len_out,
+DRYDOCK_EXTERN int drydock_store_read_file(char **buf_out, size_t *len_out,
     struct drydock_store *st, int dirfd, const char *relpath, size_t max);
 
 /*
  * lstat relpath confined.  size/mtime_ns may be NULL.  is_dir_out tells
  * a directory from a regular file; anything else is DRYDOCK_EUNSAFE.
  */
-int drydock_store_stat(struct drydock_store *st, int dirfd,
+DRYDOCK_EXTERN int drydock_store_stat(struct drydock_store *st, int dirfd,
     const char *relpath, uint64_t *size_out, int64_t *mtime_ns_out,
     int *is_dir_out);
 
 /* Path of a blob's data, relative to $V2: blobs/<alg>/<hh>/<hex>/data. */
-int drydock_store_blob_path(char *buf, size_t bufsz,
-    const struct drydock_digest *d);
+DRYDOCK_EXTERN int drydock_store_blob_path(
+    char *buf, size_t bufsz, const struct drydock_digest *d);
 
 /* Open a blob's data read-only. @return fd or DRYDOCK_ENOTFOUND/... */
-int drydock_store_blob_open(struct drydock_store *st,
-    const struct drydock_digest *d);
+DRYDOCK_EXTERN int drydock_store_blob_open(
+    struct drydock_store *st, const struct drydock_digest *d);
 
 /* Read a blob of at most max bytes (manifests: 4 MiB, as the registry). */
-int drydock_store_blob_read(char **buf_out, size_t *len_out,
+DRYDOCK_EXTERN int drydock_store_blob_read(char **buf_out, size_t *len_out,
     struct drydock_store *st, const struct drydock_digest *d, size_t max);
 
 /* stat a blob's data: 0, DRYDOCK_ENOTFOUND, DRYDOCK_EUNSAFE. */
-int drydock_store_blob_stat(struct drydock_store *st,
-    const struct drydock_digest *d, uint64_t *size_out,
-    int64_t *mtime_ns_out);
+DRYDOCK_EXTERN int drydock_store_blob_stat(struct drydock_store *st,
+    const struct drydock_digest *d, uint64_t *size_out, int64_t *mtime_ns_out);
 
 /* Remove one file (never a directory).  0 or DRYDOCK_ENOTFOUND/... */
-int drydock_store_unlink(struct drydock_store *st, const char *relpath);
+DRYDOCK_EXTERN int drydock_store_unlink(
+    struct drydock_store *st, const char *relpath);
 
 /* Remove an empty directory.  DRYDOCK_EEXISTS when it is not empty. */
-int drydock_store_rmdir(struct drydock_store *st, const char *relpath);
+DRYDOCK_EXTERN int drydock_store_rmdir(
+    struct drydock_store *st, const char *relpath);
 
 /*
  * Rename an entry within one directory: relpath becomes newname beside
@@ -170,21 +174,22 @@ int drydock_store_rmdir(struct drydock_store *st, const char *relpath);
  * leaves one name or the other.  @return 0; DRYDOCK_ENOTFOUND;
  * DRYDOCK_EEXISTS when newname exists; DRYDOCK_ERROR.
  */
-int drydock_store_rename_sibling(
+DRYDOCK_EXTERN int drydock_store_rename_sibling(
     struct drydock_store *st, const char *relpath, const char *newname);
 
 /*
  * Remove a directory tree without following symlinks (a symlink inside is
  * unlinked itself, never followed).  Stays beneath the root.
  */
-int drydock_store_remove_tree(struct drydock_store *st, const char *relpath);
+DRYDOCK_EXTERN int drydock_store_remove_tree(
+    struct drydock_store *st, const char *relpath);
 
 /*
  * Remove relpath's parent directories while they are empty, stopping at
  * stop (a prefix of relpath, not removed).  Non-empty is not an error.
  */
-int drydock_store_prune_parents(struct drydock_store *st, const char *relpath,
-    const char *stop);
+DRYDOCK_EXTERN int drydock_store_prune_parents(
+    struct drydock_store *st, const char *relpath, const char *stop);
 
 /*
  * Remove relpath and every directory below it, but only directories: the
@@ -193,14 +198,15 @@ int drydock_store_prune_parents(struct drydock_store *st, const char *relpath,
  * when something non-empty remained (what could go is gone);
  * DRYDOCK_ENOTFOUND when relpath did not exist.  (lib/prune.c)
  */
-int drydock_store_prune_empty(struct drydock_store *st, const char *relpath);
+DRYDOCK_EXTERN int drydock_store_prune_empty(
+    struct drydock_store *st, const char *relpath);
 
 /*
  * Move relpath (file or directory) out of the store to dst_dirfd/dst_name
  * (rename(2); copies then removes across filesystems).  Used by quarantine.
  */
-int drydock_store_move_out(struct drydock_store *st, const char *relpath,
-    int dst_dirfd, const char *dst_name);
+DRYDOCK_EXTERN int drydock_store_move_out(struct drydock_store *st,
+    const char *relpath, int dst_dirfd, const char *dst_name);
 
 /*
  * Move src_dirfd/src_name back into the store at relpath, creating parent
@@ -209,21 +215,21 @@ int drydock_store_move_out(struct drydock_store *st, const char *relpath,
  * takes the owner and group of the directory it goes into.
  * DRYDOCK_EEXISTS when relpath exists.
  */
-int drydock_store_move_in(struct drydock_store *st, int src_dirfd,
-    const char *src_name, const char *relpath);
+DRYDOCK_EXTERN int drydock_store_move_in(struct drydock_store *st,
+    int src_dirfd, const char *src_name, const char *relpath);
 
 /*
  * Write a file atomically: temp file beside it, fsync, rename, fsync dir.
  * Parent directories are created.
  */
-int drydock_store_write_file(struct drydock_store *st, const char *relpath,
-    const void *buf, size_t len);
+DRYDOCK_EXTERN int drydock_store_write_file(
+    struct drydock_store *st, const char *relpath, const void *buf, size_t len);
 
 /*
  * As drydock_store_write_file(), with enum drydock_store_write_flags.
  * The rename is atomic either way; NOSYNC only drops the fsyncs.
  */
-int drydock_store_write_file_flags(struct drydock_store *st,
+DRYDOCK_EXTERN int drydock_store_write_file_flags(struct drydock_store *st,
     const char *relpath, const void *buf, size_t len, unsigned flags);
 
 /*
@@ -233,10 +239,11 @@ int drydock_store_write_file_flags(struct drydock_store *st,
  * durable.
  * @return a new fd (close it) or DRYDOCK_EUNSAFE / DRYDOCK_ERROR.
  */
-int drydock_store_mkdir_open(struct drydock_store *st, const char *relpath);
+DRYDOCK_EXTERN int drydock_store_mkdir_open(
+    struct drydock_store *st, const char *relpath);
 
 /* Make everything written to the store's filesystem durable (syncfs). */
-int drydock_store_sync(struct drydock_store *st);
+DRYDOCK_EXTERN int drydock_store_sync(struct drydock_store *st);
 
 #ifdef __cplusplus
 }

@@ -16,6 +16,7 @@
 
 #include <stdint.h>
 
+#include <drydock/common.h>
 #include <drydock/digest.h>
 
 #ifdef __cplusplus
@@ -132,41 +133,41 @@ typedef int (*drydock_blob_cb)(const struct drydock_blob_info *blob,
  * starting with '_' are never descended into.  Depth-first, parents
  * before children.
  */
-int drydock_repo_foreach(struct drydock_store *st, unsigned flags,
-    drydock_repo_cb cb, void *payload);
+DRYDOCK_EXTERN int drydock_repo_foreach(struct drydock_store *st,
+    unsigned flags, drydock_repo_cb cb, void *payload);
 
 /* Open one repository by name (for re-checks). Fill info; close info->fd. */
-int drydock_repo_open(struct drydock_repo_info *info_out, char **path_out,
-    struct drydock_store *st, const char *name);
+DRYDOCK_EXTERN int drydock_repo_open(struct drydock_repo_info *info_out,
+    char **path_out, struct drydock_store *st, const char *name);
 
 /* _manifests/tags/<tag>: current/link is read and stat'ed always. */
-int drydock_tag_foreach(struct drydock_store *st,
+DRYDOCK_EXTERN int drydock_tag_foreach(struct drydock_store *st,
     const struct drydock_repo_info *repo, unsigned flags, drydock_tag_cb cb,
     void *payload);
 
 /* _manifests/tags/<tag>/index/<alg>/<hex>/link: a tag's history. */
-int drydock_tag_history_foreach(struct drydock_store *st,
+DRYDOCK_EXTERN int drydock_tag_history_foreach(struct drydock_store *st,
     const struct drydock_repo_info *repo, const char *tag, unsigned flags,
     drydock_link_cb cb, void *payload);
 
 /* _manifests/revisions/<alg>/<hex>/link */
-int drydock_revision_foreach(struct drydock_store *st,
+DRYDOCK_EXTERN int drydock_revision_foreach(struct drydock_store *st,
     const struct drydock_repo_info *repo, unsigned flags, drydock_link_cb cb,
     void *payload);
 
 /* _layers/<alg>/<hex>/link */
-int drydock_layer_foreach(struct drydock_store *st,
+DRYDOCK_EXTERN int drydock_layer_foreach(struct drydock_store *st,
     const struct drydock_repo_info *repo, unsigned flags, drydock_link_cb cb,
     void *payload);
 
 /* _uploads/<id>/ */
-int drydock_upload_foreach(struct drydock_store *st,
-    const struct drydock_repo_info *repo, unsigned flags,
-    drydock_upload_cb cb, void *payload);
+DRYDOCK_EXTERN int drydock_upload_foreach(struct drydock_store *st,
+    const struct drydock_repo_info *repo, unsigned flags, drydock_upload_cb cb,
+    void *payload);
 
 /* blobs/<alg>/<hh>/<hex>/ for sha256 and sha512. */
-int drydock_blob_foreach(struct drydock_store *st, unsigned flags,
-    drydock_blob_cb cb, void *payload);
+DRYDOCK_EXTERN int drydock_blob_foreach(struct drydock_store *st,
+    unsigned flags, drydock_blob_cb cb, void *payload);
 
 #ifdef __cplusplus
 }

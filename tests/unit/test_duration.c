@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_duration.c --- duration parsing and formatting, byte counts. */
+/* test_duration.c --- duration parsing and formatting. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -195,33 +195,6 @@ test_duration__format(void **state)
 	assert_int_equal(small[0], 'z');
 }
 
-static void
-assert_bytes(uint64_t n, const char *want)
-{
-	char buf[32];
-
-	assert_string_equal(drydock_bytes_format(buf, sizeof(buf), n), want);
-}
-
-static void
-test_duration__bytes_format(void **state)
-{
-	char small[5];
-
-	(void)state;
-	assert_bytes(0, "0 B");
-	assert_bytes(1023, "1023 B");
-	assert_bytes(1024, "1.0 KiB");
-	assert_bytes(1536, "1.5 KiB");
-	assert_bytes(1048575, "1.0 MiB");
-	assert_bytes(1048576, "1.0 MiB");
-	assert_bytes(1610612736, "1.5 GiB");
-	assert_bytes(1099511627776ULL, "1.0 TiB");
-	assert_bytes(UINT64_MAX, "16.0 EiB");
-	assert_string_equal(
-	    drydock_bytes_format(small, sizeof(small), 1536), "1.5 ");
-}
-
 int
 main(void)
 {
@@ -233,7 +206,6 @@ main(void)
 	    cmocka_unit_test(test_duration__bad_input),
 	    cmocka_unit_test(test_duration__overflow),
 	    cmocka_unit_test(test_duration__format),
-	    cmocka_unit_test(test_duration__bytes_format),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
