@@ -426,6 +426,15 @@ exit_for(struct mig_run *run, int error)
 	return rc;
 }
 
+/* The destination and the source first: run.c calls no phase. */
+static void
+run_release(struct mig_run *run)
+{
+	mig_dest_release(&run->dst);
+	mig_source_release(&run->src, run->src_owned);
+	mig_run_release(run);
+}
+
 static int
 migrate(struct mig_run *run)
 {
@@ -502,7 +511,7 @@ main(int argc, char **argv)
 	sigaction(SIGPIPE, &sa, NULL);
 	if ((error = mig_run_init(&run, &o)) < 0) {
 		fprintf(stderr, "%s: %s\n", MIG_NAME, drydock_error_message());
-		mig_run_release(&run);
+		run_release(&run);
 		rc = DRYDOCK_EXIT_OPERATIONAL;
 		goto done;
 	}
@@ -520,7 +529,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", MIG_NAME, drydock_error_message());
 		rc |= DRYDOCK_EXIT_OPERATIONAL;
 	}
-	mig_run_release(&run);
+	run_release(&run);
 done:
 	drydock_regconfig_release(&cfg[0]);
 	drydock_regconfig_release(&cfg[1]);

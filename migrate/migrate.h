@@ -225,6 +225,10 @@ struct mig_run {
 extern volatile sig_atomic_t mig_stop;
 
 int mig_run_init(struct mig_run *run, struct mig_opts *o);
+/*
+ * Free the run's own state.  Its destination and source belong to dest.c
+ * and source.c: release them first (mig_dest_release, mig_source_release).
+ */
 void mig_run_release(struct mig_run *run);
 void mig_problem(struct mig_run *run, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * run.c --- the state of one drydock-migrate run and small helpers.
+ * run.c --- the state of one drydock-migrate run and the helpers every
+ * phase shares: the stop flag, the clock, the problem sink.  It calls
+ * nothing else in migrate/, so that every phase may call it.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -135,8 +137,6 @@ mig_run_release(struct mig_run *run)
 	drydock_digestmap_free(run->repo_linked);
 	drydock_digestmap_free(run->conv);
 	drydock_blobcopy_free(run->bc);
-	mig_dest_release(&run->dst);
-	mig_source_release(&run->src, run->src_owned);
 	drydock_ocilayout_index_free(run->src_index);
 	memset(run, 0, sizeof(*run));
 }
