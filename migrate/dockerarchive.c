@@ -510,8 +510,7 @@ mig_docker_export(struct mig_run *run)
 	    (error = drydock_archive_writer_file(
 	         run->dst.aw, "repositories", s, strlen(s))) < 0)
 		goto out;
-	if ((error = mig_dest_finish(run)) == 0 && run->o->verify)
-		error = mig_verify(run);
+	error = mig_dest_finish(run);
 out:
 	if (error == 0 && s == NULL)
 		error = mig_oom();

@@ -728,10 +728,7 @@ mig_docker_import(struct mig_run *run)
 	    (error = plan_images(&im, &pl, &npl)) < 0 ||
 	    (error = make_roots(run, pl, npl)) < 0)
 		goto out;
-	if ((error = mig_dest_finish(run)) < 0)
-		goto out;
-	if (run->o->verify)
-		error = mig_verify(run);
+	error = mig_dest_finish(run);
 out:
 	if (owned_tmp && im.tmpfd >= 0)
 		close(im.tmpfd);

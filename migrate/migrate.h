@@ -284,6 +284,10 @@ int mig_docker_diff_ids(json_t **out, const char *cfg, size_t len);
 int mig_docker_repotag(char *buf, size_t sz, const char *repo, const char *tag);
 /* 1 and *d when a name carries a digest (<hex>.json, <hex>.tar, ...) */
 int mig_docker_name_digest(struct drydock_digest *d, const char *name);
+/*
+ * Open the destination, write every image and name it (mig_dest_finish);
+ * main.c runs --verify afterwards.
+ */
 int mig_docker_export(struct mig_run *run);
 int mig_docker_import(struct mig_run *run);
 /* verify against a docker-archive destination (streamed) */
