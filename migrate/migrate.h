@@ -290,8 +290,6 @@ int mig_docker_name_digest(struct drydock_digest *d, const char *name);
  */
 int mig_docker_export(struct mig_run *run);
 int mig_docker_import(struct mig_run *run);
-/* verify against a docker-archive destination (streamed) */
-int mig_docker_verify(struct mig_run *run);
 
 /* verify.c */
 int mig_verify(struct mig_run *run);
