@@ -301,15 +301,9 @@ mig_dest_queue(struct mig_run *run, int kind, const char *repo, const char *tag,
 	if (dst->type != MIG_LOC_REGISTRY &&
 	    (kind == MIG_PEND_LAYER || kind == MIG_PEND_REVISION))
 		return 0;
-	if (dst->npend == dst->cappend) {
-		size_t cap = dst->cappend ? dst->cappend * 2 : 256;
-		struct mig_pending *np = realloc(dst->pend, cap * sizeof(*np));
-
-		if (np == NULL)
-			return mig_oom();
-		dst->pend = np;
-		dst->cappend = cap;
-	}
+	if (mig_grow((void **)&dst->pend, &dst->cappend, dst->npend,
+	        sizeof(*dst->pend), 256) < 0)
+		return mig_oom();
 	p = &dst->pend[dst->npend];
 	memset(p, 0, sizeof(*p));
 	p->kind = kind;

@@ -323,16 +323,10 @@ hash_blob(struct mig_run *run, struct drydock_archive_reader *r,
 		goto out;
 	}
 	if (keep != NULL && klen > 0 && keep[0] == '{') {
-		if (av->nmf == av->capmf) {
-			size_t cap = av->capmf ? av->capmf * 2 : 64;
-			struct held *nh = realloc(av->mf, cap * sizeof(*nh));
-
-			if (nh == NULL) {
-				error = mig_oom();
-				goto out;
-			}
-			av->mf = nh;
-			av->capmf = cap;
+		if (mig_grow((void **)&av->mf, &av->capmf, av->nmf,
+		        sizeof(*av->mf), 64) < 0) {
+			error = mig_oom();
+			goto out;
 		}
 		keep[klen] = '\0';
 		av->mf[av->nmf].d = *d;

@@ -28,6 +28,22 @@ mig_strdup(const char *s)
 	return s != NULL ? strdup(s) : NULL;
 }
 
+int
+mig_grow(void **arr, size_t *cap, size_t n, size_t elem, size_t first)
+{
+	size_t ncap;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : first;
+	if ((p = realloc(*arr, ncap * elem)) == NULL)
+		return -1;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
 int64_t
 mig_now_ns(void)
 {
@@ -71,20 +87,15 @@ mig_error_fatal(void)
 void
 mig_problem(struct mig_run *run, const char *fmt, ...)
 {
-	char buf[DRYDOCK_ERROR_MSGMAX + 256], **np;
+	char buf[DRYDOCK_ERROR_MSGMAX + 256];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (run->nproblems == run->capproblems) {
-		size_t cap = run->capproblems ? run->capproblems * 2 : 16;
-
-		if ((np = realloc(run->problems, cap * sizeof(*np))) == NULL)
-			return;
-		run->problems = np;
-		run->capproblems = cap;
-	}
+	if (mig_grow((void **)&run->problems, &run->capproblems, run->nproblems,
+	        sizeof(*run->problems), 16) < 0)
+		return;
 	if ((run->problems[run->nproblems] = strdup(buf)) != NULL)
 		run->nproblems++;
 }

@@ -19,15 +19,9 @@ mig_source_add(struct mig_source *src, const char *repo, const char *tag,
 {
 	struct mig_entry *e;
 
-	if (src->n == src->cap) {
-		size_t cap = src->cap ? src->cap * 2 : 64;
-		struct mig_entry *ne = realloc(src->entries, cap * sizeof(*ne));
-
-		if (ne == NULL)
-			return mig_oom();
-		src->entries = ne;
-		src->cap = cap;
-	}
+	if (mig_grow((void **)&src->entries, &src->cap, src->n,
+	        sizeof(*src->entries), 64) < 0)
+		return mig_oom();
 	e = &src->entries[src->n];
 	memset(e, 0, sizeof(*e));
 	e->repo = mig_strdup(repo);
