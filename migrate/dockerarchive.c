@@ -531,11 +531,7 @@ out:
 int
 mig_docker_repotag(char *buf, size_t sz, const char *repo, const char *tag)
 {
-	const char *slash = strchr(repo, '/');
-	size_t n = slash != NULL ? (size_t)(slash - repo) : 0;
-	int host = slash != NULL &&
-	    (memchr(repo, '.', n) != NULL || memchr(repo, ':', n) != NULL ||
-	        (n == 9 && strncmp(repo, "localhost", 9) == 0));
+	int host = mig_ref_has_host(repo, strlen(repo));
 
 	snprintf(buf, sz, "%s%s%s%s", host ? "localhost/" : "", repo,
 	    tag != NULL ? ":" : "", tag != NULL ? tag : "");

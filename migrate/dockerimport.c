@@ -381,28 +381,11 @@ out:
 static int
 split_repotag(char **repo, char **tag, const char *rt)
 {
-	const char *colon = strrchr(rt, ':'), *slash = strrchr(rt, '/');
-	const char *first = strchr(rt, '/'), *name = rt;
+	int error;
 
-	*repo = *tag = NULL;
-	if (colon == NULL || (slash != NULL && slash > colon))
-		return 1;
 	/* a leading domain (has '.' or ':', or is localhost) is dropped */
-	if (first != NULL && first < colon) {
-		size_t n = (size_t)(first - rt);
-
-		if (memchr(rt, '.', n) || memchr(rt, ':', n) ||
-		    (n == 9 && strncmp(rt, "localhost", 9) == 0))
-			name = first + 1;
-	}
-	*repo = strndup(name, (size_t)(colon - name));
-	*tag = mig_strdup(colon + 1);
-	if (*repo == NULL || *tag == NULL) {
-		free(*repo);
-		free(*tag);
-		*repo = *tag = NULL;
-		return mig_oom();
-	}
+	if ((error = mig_split_ref(repo, tag, rt, 1)) != 0)
+		return error;
 	if (drydock_regwrite_check_repo(*repo) < 0 ||
 	    drydock_regwrite_check_tag(*tag) < 0) {
 		free(*repo);

@@ -111,6 +111,19 @@ int mig_source_manifest_read(char **buf_out, size_t *len_out,
 struct mig_entry *mig_source_lookup(struct mig_source *src, const char *repo,
     const char *tag, const struct drydock_digest *d);
 
+/*
+ * 1 when the first component of name[0, len) is a registry host as
+ * docker reads it (distribution's splitDockerDomain): it holds '.' or
+ * ':', or is "localhost".
+ */
+int mig_ref_has_host(const char *name, size_t len);
+/*
+ * "[HOST/]REPO:TAG" into *repo_out and *tag_out (new), HOST dropped when
+ * drop_host.  @return 1 when ref names no tag.
+ */
+int mig_split_ref(
+    char **repo_out, char **tag_out, const char *ref, int drop_host);
+
 /* --- the destination ------------------------------------------------------ */
 
 struct mig_pending {

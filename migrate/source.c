@@ -183,6 +183,43 @@ mig_source_from_store(
 	return 0;
 }
 
+/* --- names --------------------------------------------------------------- */
+
+int
+mig_ref_has_host(const char *name, size_t len)
+{
+	const char *slash = memchr(name, '/', len);
+	size_t n;
+
+	if (slash == NULL)
+		return 0;
+	n = (size_t)(slash - name);
+	return memchr(name, '.', n) != NULL || memchr(name, ':', n) != NULL ||
+	    (n == 9 && strncmp(name, "localhost", 9) == 0);
+}
+
+int
+mig_split_ref(char **repo_out, char **tag_out, const char *ref, int drop_host)
+{
+	const char *colon = strrchr(ref, ':'), *slash = strrchr(ref, '/');
+	const char *name = ref;
+
+	*repo_out = *tag_out = NULL;
+	if (colon == NULL || (slash != NULL && slash > colon))
+		return 1;
+	if (drop_host && mig_ref_has_host(ref, (size_t)(colon - ref)))
+		name = strchr(ref, '/') + 1;
+	*repo_out = strndup(name, (size_t)(colon - name));
+	*tag_out = mig_strdup(colon + 1);
+	if (*repo_out == NULL || *tag_out == NULL) {
+		free(*repo_out);
+		free(*tag_out);
+		*repo_out = *tag_out = NULL;
+		return mig_oom();
+	}
+	return 0;
+}
+
 /* --- OCI layout ---------------------------------------------------------- */
 
 /*
@@ -195,8 +232,8 @@ mig_source_from_store(
 static int
 oci_names(char **repo_out, char **tag_out, const char *ref, const char *img)
 {
-	const char *name = NULL, *at, *colon, *slash, *first;
-	int docker;
+	const char *name = NULL, *at, *colon, *slash;
+	int docker, error;
 
 	*repo_out = *tag_out = NULL;
 	if (ref != NULL && (colon = strrchr(ref, ':')) != NULL &&
@@ -210,29 +247,19 @@ oci_names(char **repo_out, char **tag_out, const char *ref, const char *img)
 		*repo_out = strndup(name, (size_t)(at - name));
 		return *repo_out == NULL ? mig_oom() : 0;
 	}
-	colon = strrchr(name, ':');
-	slash = strrchr(name, '/');
-	if (colon == NULL || (slash != NULL && slash > colon))
-		return 1;
+	/*
+	 * Docker's and containerd's full reference: the registry host
+	 * ("docker.io/") is not part of a repository name here, and ref.name
+	 * is the tag alone
+	 */
 	docker = name == img && ref != NULL && strchr(ref, ':') == NULL;
-	if (docker && (first = strchr(name, '/')) != NULL && first < colon) {
-		/*
-		 * Docker's and containerd's full reference: the registry
-		 * host ("docker.io/") is not part of a repository name here
-		 */
-		size_t n = (size_t)(first - name);
-
-		if (memchr(name, '.', n) || memchr(name, ':', n) ||
-		    (n == 9 && strncmp(name, "localhost", 9) == 0))
-			name = first + 1;
-	}
-	*repo_out = strndup(name, (size_t)(colon - name));
-	/* Docker's ref.name is the tag alone, image name the reference */
-	*tag_out = mig_strdup(docker ? ref : colon + 1);
-	if (*repo_out == NULL || *tag_out == NULL) {
+	if ((error = mig_split_ref(repo_out, tag_out, name, docker)) != 0 ||
+	    !docker)
+		return error;
+	free(*tag_out);
+	if ((*tag_out = mig_strdup(ref)) == NULL) {
 		free(*repo_out);
-		free(*tag_out);
-		*repo_out = *tag_out = NULL;
+		*repo_out = NULL;
 		return mig_oom();
 	}
 	return 0;
