@@ -257,20 +257,15 @@ static int
 commit_blob(struct mig_run *run, struct drydock_blobcopy_sink *s,
     const struct drydock_digest *d)
 {
-	char hex[DRYDOCK_DIGEST_STRMAX];
-	int dfd, how, error;
+	char name[DRYDOCK_DIGEST_STRMAX];
+	int dfd, owned, how, error;
 
-	if (run->dst.type == MIG_LOC_REGISTRY) {
-		if ((dfd = drydock_regwrite_blob_dir(run->dst.st, d)) < 0)
-			return dfd;
-		error = drydock_blobcopy_sink_commit(s, &how, dfd, "data");
-		close(dfd);
-		return error;
-	}
-	if ((dfd = drydock_ocilayout_blob_dir(run->dst.lay, d->alg, 1)) < 0)
+	if ((dfd = mig_dest_blob_dir(&run->dst, d, name, &owned)) < 0)
 		return dfd;
-	return drydock_blobcopy_sink_commit(
-	    s, &how, dfd, drydock_digest_hex(hex, d));
+	error = drydock_blobcopy_sink_commit(s, &how, dfd, name);
+	if (owned)
+		close(dfd);
+	return error;
 }
 
 /* Stream one layer: decompress if needed, store plain or gzipped. */

@@ -165,6 +165,13 @@ int mig_dest_put_blob(struct mig_run *run, int *how_out, int src_fd,
 /* Place a manifest (or any blob held in memory). */
 int mig_dest_put_buffer(struct mig_run *run, int *how_out, const char *buf,
     size_t len, const struct drydock_digest *d);
+/*
+ * The directory blob d goes into at a registry root or an OCI layout
+ * (made when missing), and in name (DRYDOCK_DIGEST_STRMAX bytes) its
+ * name there.  *owned: 1 when the caller closes the descriptor.
+ */
+int mig_dest_blob_dir(struct mig_dest *dst, const struct drydock_digest *d,
+    char *name, int *owned);
 /* 1 when the destination holds the blob already (size checked). */
 int mig_dest_has_blob(
     struct mig_run *run, const struct drydock_digest *d, int64_t size);
