@@ -320,23 +320,20 @@ mig_source_open(
 	int error;
 
 	memset(src, 0, sizeof(*src));
-	if (type == MIG_LOC_REGISTRY) {
-		if ((error = drydock_store_open(
-		         &st, path, DRYDOCK_STORE_RDONLY)) < 0)
-			return error;
-		if ((error = mig_source_from_store(src, st, run)) < 0) {
-			mig_source_release(src, 0);
-			drydock_store_close(st);
-			src->st = NULL;
-		}
+	if (type == MIG_LOC_REGISTRY)
+		error = drydock_store_open(&st, path, DRYDOCK_STORE_RDONLY);
+	else
+		error = drydock_ocilayout_open(
+		    &lay, path, DRYDOCK_OCILAYOUT_RDONLY);
+	if (error < 0)
 		return error;
-	}
-	if ((error = drydock_ocilayout_open(
-	         &lay, path, DRYDOCK_OCILAYOUT_RDONLY)) < 0)
-		return error;
-	if ((error = mig_source_from_layout(src, lay, run)) < 0) {
+	error = st != NULL ? mig_source_from_store(src, st, run)
+	                   : mig_source_from_layout(src, lay, run);
+	if (error < 0) {
 		mig_source_release(src, 0);
+		drydock_store_close(st);
 		drydock_ocilayout_close(lay);
+		src->st = NULL;
 		src->lay = NULL;
 	}
 	return error;
