@@ -168,16 +168,9 @@ record(struct mig_run *run, const struct drydock_digest *from,
 
 	if (drydock_digestmap_get(run->conv, from, NULL))
 		return 0;
-	if (run->nchanges == run->capchanges) {
-		size_t cap = run->capchanges ? run->capchanges * 2 : 32;
-		struct mig_change *nc =
-		    realloc(run->changes, cap * sizeof(*nc));
-
-		if (nc == NULL)
-			return mig_oom();
-		run->changes = nc;
-		run->capchanges = cap;
-	}
+	if (mig_grow((void **)&run->changes, &run->capchanges, run->nchanges,
+	        sizeof(*run->changes), 32) < 0)
+		return mig_oom();
 	c = &run->changes[run->nchanges];
 	memset(c, 0, sizeof(*c));
 	c->from = *from;

@@ -47,15 +47,9 @@ add_root(struct mig_run *run, struct mig_entry *e, int why)
 
 	if (e->rooted)
 		return 0;
-	if (run->nroots == run->caproots) {
-		size_t cap = run->caproots ? run->caproots * 2 : 64;
-		struct mig_root *nr = realloc(run->roots, cap * sizeof(*nr));
-
-		if (nr == NULL)
-			return mig_oom();
-		run->roots = nr;
-		run->caproots = cap;
-	}
+	if (mig_grow((void **)&run->roots, &run->caproots, run->nroots,
+	        sizeof(*run->roots), 64) < 0)
+		return mig_oom();
 	r = &run->roots[run->nroots++];
 	memset(r, 0, sizeof(*r));
 	e->rooted = 1;

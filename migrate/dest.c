@@ -150,20 +150,48 @@ mig_dest_release(struct mig_dest *dst)
 
 /* --- blobs ------------------------------------------------------------- */
 
-static void
-oci_blob_name(char *buf, const struct drydock_digest *d)
+int
+mig_dest_blob_dir(struct mig_dest *dst, const struct drydock_digest *d,
+    char *name, int *owned)
 {
-	drydock_digest_hex(buf, d);
+	if (dst->type == MIG_LOC_REGISTRY) {
+		snprintf(name, 8, "data");
+		*owned = 1;
+		return drydock_regwrite_blob_dir(dst->st, d);
+	}
+	drydock_digest_hex(name, d);
+	*owned = 0;
+	return drydock_ocilayout_blob_dir(dst->lay, d->alg, 1);
 }
 
+/*
+ * An archive's entry blobs/<alg>/<hex> for d: 0 and its name, or 1 when
+ * the archive holds it already.
+ */
 static int
-archive_blob_path(char *buf, size_t sz, const struct drydock_digest *d)
+archive_entry(struct mig_dest *dst, int *how_out, char *name, size_t sz,
+    const struct drydock_digest *d)
 {
 	char hex[DRYDOCK_DIGEST_STRMAX];
 
-	snprintf(buf, sz, "blobs/%s/%s", drydock_digest_alg_name(d->alg),
+	if (drydock_digestmap_get(dst->written, d, NULL)) {
+		*how_out = DRYDOCK_BLOBCOPY_PRESENT;
+		return 1;
+	}
+	snprintf(name, sz, "blobs/%s/%s", drydock_digest_alg_name(d->alg),
 	    drydock_digest_hex(hex, d));
 	return 0;
+}
+
+/* An entry of size bytes written into the archive as blob d. */
+static int
+archive_wrote(struct mig_dest *dst, int *how_out,
+    const struct drydock_digest *d, uint64_t size)
+{
+	*how_out = DRYDOCK_BLOBCOPY_COPIED;
+	dst->archived++;
+	dst->archived_bytes += size;
+	return drydock_digestmap_put(dst->written, d, 0) < 0 ? mig_oom() : 0;
 }
 
 static int
@@ -201,26 +229,23 @@ mig_dest_put_blob(struct mig_run *run, int *how_out, int src_fd,
 	struct mig_dest *dst = &run->dst;
 	char name[DRYDOCK_DIGEST_STRMAX + 16];
 	struct stat sb;
-	int dfd, error;
+	int dfd, owned, error;
 
 	switch (dst->type) {
 	case MIG_LOC_REGISTRY:
 		return drydock_regwrite_blob(
 		    how_out, run->bc, dst->st, src_fd, d, size);
 	case MIG_LOC_OCI:
-		if ((dfd = drydock_ocilayout_blob_dir(dst->lay, d->alg, 1)) < 0)
+		if ((dfd = mig_dest_blob_dir(dst, d, name, &owned)) < 0)
 			return dfd;
-		oci_blob_name(name, d);
 		return drydock_blobcopy_file(
 		    run->bc, how_out, src_fd, dfd, name, d, size);
 	default:
 		break;
 	}
 	/* an archive: the entry's size must be known before its bytes */
-	if (drydock_digestmap_get(dst->written, d, NULL)) {
-		*how_out = DRYDOCK_BLOBCOPY_PRESENT;
+	if (archive_entry(dst, how_out, name, sizeof(name), d))
 		return 0;
-	}
 	if (fstat(src_fd, &sb) < 0) {
 		drydock_error_set_os("cannot stat a blob");
 		return DRYDOCK_ERROR;
@@ -234,7 +259,6 @@ mig_dest_put_blob(struct mig_run *run, int *how_out, int src_fd,
 		    (long long)sb.st_size);
 		return DRYDOCK_ECORRUPT;
 	}
-	archive_blob_path(name, sizeof(name), d);
 	if ((error = drydock_archive_writer_begin(
 	         dst->aw, name, (int64_t)sb.st_size)) < 0)
 		return error;
@@ -249,10 +273,7 @@ mig_dest_put_blob(struct mig_run *run, int *how_out, int src_fd,
 			run->failures++;
 		return error;
 	}
-	*how_out = DRYDOCK_BLOBCOPY_COPIED;
-	dst->archived++;
-	dst->archived_bytes += (uint64_t)sb.st_size;
-	return drydock_digestmap_put(dst->written, d, 0) < 0 ? mig_oom() : 0;
+	return archive_wrote(dst, how_out, d, (uint64_t)sb.st_size);
 }
 
 int
@@ -261,32 +282,25 @@ mig_dest_put_buffer(struct mig_run *run, int *how_out, const char *buf,
 {
 	struct mig_dest *dst = &run->dst;
 	char name[DRYDOCK_DIGEST_STRMAX + 16];
-	int dfd, error;
+	int dfd, owned, error;
 
 	switch (dst->type) {
 	case MIG_LOC_REGISTRY:
 		return drydock_regwrite_blob_buffer(
 		    how_out, run->bc, dst->st, buf, len, d);
 	case MIG_LOC_OCI:
-		if ((dfd = drydock_ocilayout_blob_dir(dst->lay, d->alg, 1)) < 0)
+		if ((dfd = mig_dest_blob_dir(dst, d, name, &owned)) < 0)
 			return dfd;
-		oci_blob_name(name, d);
 		return drydock_blobcopy_buffer(
 		    run->bc, how_out, buf, len, dfd, name);
 	default:
 		break;
 	}
-	if (drydock_digestmap_get(dst->written, d, NULL)) {
-		*how_out = DRYDOCK_BLOBCOPY_PRESENT;
+	if (archive_entry(dst, how_out, name, sizeof(name), d))
 		return 0;
-	}
-	archive_blob_path(name, sizeof(name), d);
 	if ((error = drydock_archive_writer_file(dst->aw, name, buf, len)) < 0)
 		return error;
-	*how_out = DRYDOCK_BLOBCOPY_COPIED;
-	dst->archived++;
-	dst->archived_bytes += len;
-	return drydock_digestmap_put(dst->written, d, 0) < 0 ? mig_oom() : 0;
+	return archive_wrote(dst, how_out, d, len);
 }
 
 /* --- metadata ------------------------------------------------------------ */
@@ -301,15 +315,9 @@ mig_dest_queue(struct mig_run *run, int kind, const char *repo, const char *tag,
 	if (dst->type != MIG_LOC_REGISTRY &&
 	    (kind == MIG_PEND_LAYER || kind == MIG_PEND_REVISION))
 		return 0;
-	if (dst->npend == dst->cappend) {
-		size_t cap = dst->cappend ? dst->cappend * 2 : 256;
-		struct mig_pending *np = realloc(dst->pend, cap * sizeof(*np));
-
-		if (np == NULL)
-			return mig_oom();
-		dst->pend = np;
-		dst->cappend = cap;
-	}
+	if (mig_grow((void **)&dst->pend, &dst->cappend, dst->npend,
+	        sizeof(*dst->pend), 256) < 0)
+		return mig_oom();
 	p = &dst->pend[dst->npend];
 	memset(p, 0, sizeof(*p));
 	p->kind = kind;

@@ -10,7 +10,7 @@
  * before a byte goes into the archive (one pass to check and size it, one
  * to write it, hashed again); then manifest.json and repositories.
  *
- * Import is in dockerimport.c.
+ * Import is in dockerimport.c, the verification of an export in verify.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -510,8 +510,7 @@ mig_docker_export(struct mig_run *run)
 	    (error = drydock_archive_writer_file(
 	         run->dst.aw, "repositories", s, strlen(s))) < 0)
 		goto out;
-	if ((error = mig_dest_finish(run)) == 0 && run->o->verify)
-		error = mig_verify(run);
+	error = mig_dest_finish(run);
 out:
 	if (error == 0 && s == NULL)
 		error = mig_oom();
@@ -532,11 +531,7 @@ out:
 int
 mig_docker_repotag(char *buf, size_t sz, const char *repo, const char *tag)
 {
-	const char *slash = strchr(repo, '/');
-	size_t n = slash != NULL ? (size_t)(slash - repo) : 0;
-	int host = slash != NULL &&
-	    (memchr(repo, '.', n) != NULL || memchr(repo, ':', n) != NULL ||
-	        (n == 9 && strncmp(repo, "localhost", 9) == 0));
+	int host = mig_ref_has_host(repo, strlen(repo));
 
 	snprintf(buf, sz, "%s%s%s%s", host ? "localhost/" : "", repo,
 	    tag != NULL ? ":" : "", tag != NULL ? tag : "");
@@ -557,128 +552,4 @@ mig_docker_name_digest(struct drydock_digest *d, const char *name)
 	else if (n > 4 && strcmp(base + n - 4, ".tar") == 0)
 		n -= 4;
 	return drydock_digest_from_hex(d, DRYDOCK_DIGEST_SHA256, base, n) == 0;
-}
-
-/* --- verify a docker-archive destination --------------------------- */
-
-/*
- * Stream the archive: every "<hex>.tar" and "<hex>.json" must hash to its
- * name; then every exported tag must be in manifest.json with its config
- * (the image ID) and layers all present.
- */
-int
-mig_docker_verify(struct mig_run *run)
-{
-	struct drydock_archive_reader *r = NULL;
-	struct drydock_archive_entry e;
-	struct drydock_digestmap *ok = NULL;
-	struct drydock_hasher *h = NULL;
-	struct drydock_digest want, got;
-	json_t *man = NULL, *ent, *v;
-	json_error_t je;
-	const void *buf;
-	char *mbuf = NULL, rt[600], hex[DRYDOCK_DIGEST_STRMAX], why[300];
-	size_t len, i, j, k;
-	int64_t t0 = mig_now_ns();
-	int error;
-
-	if ((error = drydock_digestmap_new(&ok, 256)) < 0 ||
-	    (error = drydock_hasher_new(&h, DRYDOCK_DIGEST_SHA256)) < 0 ||
-	    (error = drydock_archive_reader_open(
-	         &r, run->o->dst.path, DRYDOCK_ARCHIVE_LINKS)) < 0)
-		goto out;
-	while ((error = drydock_archive_reader_next(&e, r)) == 0) {
-		if (e.type != DRYDOCK_ARCHIVE_FILE)
-			continue;
-		if (strcmp(e.path, "manifest.json") == 0) {
-			free(mbuf);
-			if ((error = drydock_archive_reader_read_all(
-			         &mbuf, &len, r, JSON_MAX)) < 0)
-				goto out;
-			json_decref(man);
-			man = json_loadb(mbuf, len, 0, &je);
-			continue;
-		}
-		if (!mig_docker_name_digest(&want, e.path))
-			continue;
-		if ((error = drydock_hasher_reset(h)) < 0)
-			goto out;
-		for (;;) {
-			if ((error = drydock_archive_reader_data(
-			         &buf, &len, r)) < 0)
-				goto out;
-			if (len == 0)
-				break;
-			if ((error = drydock_hasher_update(h, buf, len)) < 0)
-				goto out;
-		}
-		if ((error = drydock_hasher_final(&got, h)) < 0)
-			goto out;
-		if (!drydock_digest_equal(&got, &want)) {
-			mig_problem(run,
-			    "verify: '%s' does not hash to its name", e.path);
-			run->verify_failures++;
-			continue;
-		}
-		if (drydock_digestmap_put(ok, &want, 0) < 0) {
-			error = mig_oom();
-			goto out;
-		}
-	}
-	if (error != DRYDOCK_ITEROVER)
-		goto out;
-	error = 0;
-	for (i = 0; i < run->nroots; i++) {
-		struct mig_root *rt_ = &run->roots[i];
-
-		if (rt_->status != MIG_OK)
-			continue;
-		mig_docker_repotag(rt, sizeof(rt), rt_->e->repo, rt_->e->tag);
-		why[0] = '\0';
-		ent = NULL;
-		json_array_foreach(man, j, v)
-		{
-			json_t *t;
-
-			json_array_foreach(json_object_get(v, "RepoTags"), k,
-			    t) if (json_string_value(t) != NULL &&
-			    strcmp(json_string_value(t), rt) == 0) ent = v;
-		}
-		snprintf(hex, sizeof(hex), "%s",
-		    ent ? json_string_value(json_object_get(ent, "Config"))
-		        : "");
-		if (ent == NULL)
-			snprintf(why, sizeof(why), "not in manifest.json");
-		else if (!mig_docker_name_digest(&want, hex) ||
-		    !drydock_digest_equal(&want, &rt_->dest_digest) ||
-		    !drydock_digestmap_get(ok, &want, NULL))
-			snprintf(why, sizeof(why), "config missing or wrong");
-		json_array_foreach(
-		    ent ? json_object_get(ent, "Layers") : NULL, j, v)
-		{
-			const char *n = json_string_value(v);
-
-			if (why[0] == '\0' &&
-			    (n == NULL || !mig_docker_name_digest(&want, n) ||
-			        !drydock_digestmap_get(ok, &want, NULL)))
-				snprintf(why, sizeof(why),
-				    "layer '%.200s' missing or wrong",
-				    n ? n : "?");
-		}
-		rt_->verified = why[0] == '\0' ? 1 : -1;
-		if (why[0] != '\0') {
-			run->verify_failures++;
-			free(rt_->verify_error);
-			rt_->verify_error = mig_strdup(why);
-		}
-	}
-out:
-	drydock_archive_reader_free(r);
-	drydock_hasher_free(h);
-	drydock_digestmap_free(ok);
-	json_decref(man);
-	free(mbuf);
-	run->verify_seconds = (double)(mig_now_ns() - t0) / 1e9;
-	run->verify_ran = 1;
-	return error;
 }

@@ -55,6 +55,7 @@ struct config_in {
 
 struct dimp {
 	struct mig_run *run;
+	const char *path; /* the archive */
 	json_t *manifest;
 	struct alias *aliases;
 	size_t naliases;
@@ -116,60 +117,71 @@ entry_fail(const char *archive, const char *entry)
 	return DRYDOCK_ECORRUPT;
 }
 
-/* Pass 1: manifest.json and the aliases. */
+typedef int (*entry_fn)(struct dimp *im, struct drydock_archive_reader *r,
+    const struct drydock_archive_entry *e);
+
+/* Read the archive through, handing each entry to fn. */
 static int
-pass1(struct dimp *im, const char *path)
+each_entry(struct dimp *im, entry_fn fn)
 {
 	struct drydock_archive_reader *r = NULL;
 	struct drydock_archive_entry e;
-	json_error_t je;
-	char *buf = NULL;
-	size_t len;
 	int error;
 
 	if ((error = drydock_archive_reader_open(
-	         &r, path, DRYDOCK_ARCHIVE_LINKS)) < 0)
+	         &r, im->path, DRYDOCK_ARCHIVE_LINKS)) < 0)
 		return error;
-	while ((error = drydock_archive_reader_next(&e, r)) == 0) {
-		if (e.type == DRYDOCK_ARCHIVE_SYMLINK ||
-		    e.type == DRYDOCK_ARCHIVE_HARDLINK) {
-			if ((error = add_alias(im, e.path, e.target)) < 0)
-				goto out;
-			continue;
-		}
-		if (e.type != DRYDOCK_ARCHIVE_FILE ||
-		    strcmp(e.path, "manifest.json") != 0)
-			continue;
-		if ((error = drydock_archive_reader_read_all(
-		         &buf, &len, r, JSON_MAX)) < 0) {
-			error = entry_fail(path, e.path);
+	while ((error = drydock_archive_reader_next(&e, r)) == 0)
+		if ((error = fn(im, r, &e)) < 0)
 			goto out;
-		}
-		json_decref(im->manifest);
-		im->manifest = json_loadb(buf, len, 0, &je);
-		free(buf);
-		if (!json_is_array(im->manifest)) {
-			drydock_error_set(DRYDOCK_ERRCLASS_JSON,
-			    "not a JSON array%s%s", im->manifest ? "" : ": ",
-			    im->manifest ? "" : je.text);
-			error = entry_fail(path, "manifest.json");
-			goto out;
-		}
+	error = error == DRYDOCK_ITEROVER ? 0 : entry_fail(im->path, NULL);
+out:
+	drydock_archive_reader_free(r);
+	return error;
+}
+
+/* Pass 1: manifest.json and the aliases. */
+static int
+pass1_entry(struct dimp *im, struct drydock_archive_reader *r,
+    const struct drydock_archive_entry *e)
+{
+	json_error_t je;
+	char *buf = NULL;
+	size_t len;
+
+	if (e->type == DRYDOCK_ARCHIVE_SYMLINK ||
+	    e->type == DRYDOCK_ARCHIVE_HARDLINK)
+		return add_alias(im, e->path, e->target);
+	if (e->type != DRYDOCK_ARCHIVE_FILE ||
+	    strcmp(e->path, "manifest.json") != 0)
+		return 0;
+	if (drydock_archive_reader_read_all(&buf, &len, r, JSON_MAX) < 0)
+		return entry_fail(im->path, e->path);
+	json_decref(im->manifest);
+	im->manifest = json_loadb(buf, len, 0, &je);
+	free(buf);
+	if (!json_is_array(im->manifest)) {
+		drydock_error_set(DRYDOCK_ERRCLASS_JSON, "not a JSON array%s%s",
+		    im->manifest ? "" : ": ", im->manifest ? "" : je.text);
+		return entry_fail(im->path, "manifest.json");
 	}
-	if (error != DRYDOCK_ITEROVER) {
-		error = entry_fail(path, NULL);
-		goto out;
-	}
-	error = 0;
+	return 0;
+}
+
+static int
+pass1(struct dimp *im)
+{
+	int error;
+
+	if ((error = each_entry(im, pass1_entry)) < 0)
+		return error;
 	if (im->manifest == NULL) {
 		drydock_error_set(DRYDOCK_ERRCLASS_ARCHIVE,
 		    "no manifest.json (legacy repositories-only archives are "
 		    "not read)");
-		error = entry_fail(path, NULL);
+		return entry_fail(im->path, NULL);
 	}
-out:
-	drydock_archive_reader_free(r);
-	return error;
+	return 0;
 }
 
 /* The layers and configs manifest.json names, resolved through aliases. */
@@ -257,20 +269,15 @@ static int
 commit_blob(struct mig_run *run, struct drydock_blobcopy_sink *s,
     const struct drydock_digest *d)
 {
-	char hex[DRYDOCK_DIGEST_STRMAX];
-	int dfd, how, error;
+	char name[DRYDOCK_DIGEST_STRMAX];
+	int dfd, owned, how, error;
 
-	if (run->dst.type == MIG_LOC_REGISTRY) {
-		if ((dfd = drydock_regwrite_blob_dir(run->dst.st, d)) < 0)
-			return dfd;
-		error = drydock_blobcopy_sink_commit(s, &how, dfd, "data");
-		close(dfd);
-		return error;
-	}
-	if ((dfd = drydock_ocilayout_blob_dir(run->dst.lay, d->alg, 1)) < 0)
+	if ((dfd = mig_dest_blob_dir(&run->dst, d, name, &owned)) < 0)
 		return dfd;
-	return drydock_blobcopy_sink_commit(
-	    s, &how, dfd, drydock_digest_hex(hex, d));
+	error = drydock_blobcopy_sink_commit(s, &how, dfd, name);
+	if (owned)
+		close(dfd);
+	return error;
 }
 
 /* Stream one layer: decompress if needed, store plain or gzipped. */
@@ -334,75 +341,43 @@ out:
 
 /* Pass 2: configs into memory, layers into the destination. */
 static int
-pass2(struct dimp *im, const char *path)
+pass2_entry(struct dimp *im, struct drydock_archive_reader *r,
+    const struct drydock_archive_entry *e)
 {
-	struct drydock_archive_reader *r = NULL;
-	struct drydock_archive_entry e;
 	size_t i;
 	int error;
 
-	if ((error = drydock_archive_reader_open(
-	         &r, path, DRYDOCK_ARCHIVE_LINKS)) < 0)
-		return error;
-	while ((error = drydock_archive_reader_next(&e, r)) == 0) {
-		if (e.type != DRYDOCK_ARCHIVE_FILE)
-			continue;
-		for (i = 0; i < im->nconfigs; i++)
-			if (im->configs[i].buf == NULL &&
-			    strcmp(im->configs[i].name, e.path) == 0)
-				break;
-		if (i < im->nconfigs) {
-			if ((error = drydock_archive_reader_read_all(
-			         &im->configs[i].buf, &im->configs[i].len, r,
-			         JSON_MAX)) < 0) {
-				error = entry_fail(path, e.path);
-				goto out;
-			}
-			continue;
-		}
-		for (i = 0; i < im->nlayers; i++)
-			if (!im->layers[i].done &&
-			    strcmp(im->layers[i].name, e.path) == 0)
-				break;
-		if (i < im->nlayers &&
-		    (error = import_layer(im, r, &im->layers[i])) < 0) {
-			if (error != DRYDOCK_EINTR)
-				error = entry_fail(path, e.path);
-			goto out;
-		}
+	if (e->type != DRYDOCK_ARCHIVE_FILE)
+		return 0;
+	for (i = 0; i < im->nconfigs; i++)
+		if (im->configs[i].buf == NULL &&
+		    strcmp(im->configs[i].name, e->path) == 0)
+			break;
+	if (i < im->nconfigs) {
+		if (drydock_archive_reader_read_all(&im->configs[i].buf,
+		        &im->configs[i].len, r, JSON_MAX) < 0)
+			return entry_fail(im->path, e->path);
+		return 0;
 	}
-	error = error == DRYDOCK_ITEROVER ? 0 : entry_fail(path, NULL);
-out:
-	drydock_archive_reader_free(r);
-	return error;
+	for (i = 0; i < im->nlayers; i++)
+		if (!im->layers[i].done &&
+		    strcmp(im->layers[i].name, e->path) == 0)
+			break;
+	if (i == im->nlayers ||
+	    (error = import_layer(im, r, &im->layers[i])) == 0)
+		return 0;
+	return error == DRYDOCK_EINTR ? error : entry_fail(im->path, e->path);
 }
 
 /* "docker.io/library/x:1" -> repo "library/x", tag "1" (new strings). */
 static int
 split_repotag(char **repo, char **tag, const char *rt)
 {
-	const char *colon = strrchr(rt, ':'), *slash = strrchr(rt, '/');
-	const char *first = strchr(rt, '/'), *name = rt;
+	int error;
 
-	*repo = *tag = NULL;
-	if (colon == NULL || (slash != NULL && slash > colon))
-		return 1;
 	/* a leading domain (has '.' or ':', or is localhost) is dropped */
-	if (first != NULL && first < colon) {
-		size_t n = (size_t)(first - rt);
-
-		if (memchr(rt, '.', n) || memchr(rt, ':', n) ||
-		    (n == 9 && strncmp(rt, "localhost", 9) == 0))
-			name = first + 1;
-	}
-	*repo = strndup(name, (size_t)(colon - name));
-	*tag = mig_strdup(colon + 1);
-	if (*repo == NULL || *tag == NULL) {
-		free(*repo);
-		free(*tag);
-		*repo = *tag = NULL;
-		return mig_oom();
-	}
+	if ((error = mig_split_ref(repo, tag, rt, 1)) != 0)
+		return error;
 	if (drydock_regwrite_check_repo(*repo) < 0 ||
 	    drydock_regwrite_check_tag(*tag) < 0) {
 		free(*repo);
@@ -707,6 +682,7 @@ mig_docker_import(struct mig_run *run)
 
 	memset(&im, 0, sizeof(im));
 	im.run = run;
+	im.path = run->o->src.path;
 	im.tmpfd = -1;
 	if ((error = mig_dest_open(&run->dst, &run->o->dst, run)) < 0)
 		return error;
@@ -722,16 +698,12 @@ mig_docker_import(struct mig_run *run)
 		goto out;
 	}
 	(void)drydock_blobcopy_sweep_temps_locked(im.tmpfd);
-	if ((error = pass1(&im, run->o->src.path)) < 0 ||
-	    (error = plan_names(&im)) < 0 ||
-	    (error = pass2(&im, run->o->src.path)) < 0 ||
+	if ((error = pass1(&im)) < 0 || (error = plan_names(&im)) < 0 ||
+	    (error = each_entry(&im, pass2_entry)) < 0 ||
 	    (error = plan_images(&im, &pl, &npl)) < 0 ||
 	    (error = make_roots(run, pl, npl)) < 0)
 		goto out;
-	if ((error = mig_dest_finish(run)) < 0)
-		goto out;
-	if (run->o->verify)
-		error = mig_verify(run);
+	error = mig_dest_finish(run);
 out:
 	if (owned_tmp && im.tmpfd >= 0)
 		close(im.tmpfd);

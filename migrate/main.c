@@ -426,6 +426,24 @@ exit_for(struct mig_run *run, int error)
 	return rc;
 }
 
+/* The destination and the source first: run.c calls no phase. */
+static void
+run_release(struct mig_run *run)
+{
+	mig_dest_release(&run->dst);
+	mig_source_release(&run->src, run->src_owned);
+	mig_run_release(run);
+}
+
+/* --verify, once a phase has written and named every image */
+static int
+then_verify(struct mig_run *run, int error)
+{
+	if (error < 0 || !run->o->verify)
+		return error;
+	return mig_verify(run);
+}
+
 static int
 migrate(struct mig_run *run)
 {
@@ -433,7 +451,7 @@ migrate(struct mig_run *run)
 	int error;
 
 	if (o->src.type == MIG_LOC_DOCKER_ARCHIVE)
-		return mig_docker_import(run);
+		return then_verify(run, mig_docker_import(run));
 	if (o->src.type == MIG_LOC_OCI_ARCHIVE) {
 		/* streams the blobs into the destination, opened there */
 		if ((error = mig_archive_import(run)) < 0)
@@ -456,13 +474,11 @@ migrate(struct mig_run *run)
 	if (o->verify_only)
 		return mig_verify(run);
 	if (o->dst.type == MIG_LOC_DOCKER_ARCHIVE)
-		return mig_docker_export(run);
+		return then_verify(run, mig_docker_export(run));
 	if (o->src.type != MIG_LOC_OCI_ARCHIVE &&
 	    (error = mig_dest_open(&run->dst, &o->dst, run)) < 0)
 		return error;
-	if ((error = mig_copy(run)) < 0)
-		return error;
-	return o->verify ? mig_verify(run) : 0;
+	return then_verify(run, mig_copy(run));
 }
 
 int
@@ -502,7 +518,7 @@ main(int argc, char **argv)
 	sigaction(SIGPIPE, &sa, NULL);
 	if ((error = mig_run_init(&run, &o)) < 0) {
 		fprintf(stderr, "%s: %s\n", MIG_NAME, drydock_error_message());
-		mig_run_release(&run);
+		run_release(&run);
 		rc = DRYDOCK_EXIT_OPERATIONAL;
 		goto done;
 	}
@@ -520,7 +536,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", MIG_NAME, drydock_error_message());
 		rc |= DRYDOCK_EXIT_OPERATIONAL;
 	}
-	mig_run_release(&run);
+	run_release(&run);
 done:
 	drydock_regconfig_release(&cfg[0]);
 	drydock_regconfig_release(&cfg[1]);

@@ -111,6 +111,19 @@ int mig_source_manifest_read(char **buf_out, size_t *len_out,
 struct mig_entry *mig_source_lookup(struct mig_source *src, const char *repo,
     const char *tag, const struct drydock_digest *d);
 
+/*
+ * 1 when the first component of name[0, len) is a registry host as
+ * docker reads it (distribution's splitDockerDomain): it holds '.' or
+ * ':', or is "localhost".
+ */
+int mig_ref_has_host(const char *name, size_t len);
+/*
+ * "[HOST/]REPO:TAG" into *repo_out and *tag_out (new), HOST dropped when
+ * drop_host.  @return 1 when ref names no tag.
+ */
+int mig_split_ref(
+    char **repo_out, char **tag_out, const char *ref, int drop_host);
+
 /* --- the destination ------------------------------------------------------ */
 
 struct mig_pending {
@@ -152,6 +165,13 @@ int mig_dest_put_blob(struct mig_run *run, int *how_out, int src_fd,
 /* Place a manifest (or any blob held in memory). */
 int mig_dest_put_buffer(struct mig_run *run, int *how_out, const char *buf,
     size_t len, const struct drydock_digest *d);
+/*
+ * The directory blob d goes into at a registry root or an OCI layout
+ * (made when missing), and in name (DRYDOCK_DIGEST_STRMAX bytes) its
+ * name there.  *owned: 1 when the caller closes the descriptor.
+ */
+int mig_dest_blob_dir(struct mig_dest *dst, const struct drydock_digest *d,
+    char *name, int *owned);
 /* 1 when the destination holds the blob already (size checked). */
 int mig_dest_has_blob(
     struct mig_run *run, const struct drydock_digest *d, int64_t size);
@@ -225,6 +245,10 @@ struct mig_run {
 extern volatile sig_atomic_t mig_stop;
 
 int mig_run_init(struct mig_run *run, struct mig_opts *o);
+/*
+ * Free the run's own state.  Its destination and source belong to dest.c
+ * and source.c: release them first (mig_dest_release, mig_source_release).
+ */
 void mig_run_release(struct mig_run *run);
 void mig_problem(struct mig_run *run, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -241,6 +265,13 @@ void mig_repo_key(struct drydock_digest *out, const char *repo,
     const struct drydock_digest *d);
 char *mig_strdup(const char *s);
 int mig_oom(void);
+/*
+ * Room in *arr (n items of elem bytes in use, *cap allocated) for one
+ * more: the capacity doubles, from first.  0, or -1 out of memory with
+ * no error set (the caller returns mig_oom(); mig_problem() drops the
+ * problem quietly).
+ */
+int mig_grow(void **arr, size_t *cap, size_t n, size_t elem, size_t first);
 int64_t mig_now_ns(void);
 
 /* copy.c */
@@ -280,10 +311,12 @@ int mig_docker_diff_ids(json_t **out, const char *cfg, size_t len);
 int mig_docker_repotag(char *buf, size_t sz, const char *repo, const char *tag);
 /* 1 and *d when a name carries a digest (<hex>.json, <hex>.tar, ...) */
 int mig_docker_name_digest(struct drydock_digest *d, const char *name);
+/*
+ * Open the destination, write every image and name it (mig_dest_finish);
+ * main.c runs --verify afterwards.
+ */
 int mig_docker_export(struct mig_run *run);
 int mig_docker_import(struct mig_run *run);
-/* verify against a docker-archive destination (streamed) */
-int mig_docker_verify(struct mig_run *run);
 
 /* verify.c */
 int mig_verify(struct mig_run *run);

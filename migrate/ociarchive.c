@@ -66,23 +66,6 @@ check_layout_json(const char *buf, size_t len)
 	return error;
 }
 
-/* The destination directory a blob goes to, and its name there. */
-static int
-blob_target(
-    struct mig_run *run, const struct drydock_digest *d, char *name, int *owned)
-{
-	struct mig_dest *dst = &run->dst;
-
-	if (dst->type == MIG_LOC_REGISTRY) {
-		snprintf(name, 8, "data");
-		*owned = 1;
-		return drydock_regwrite_blob_dir(dst->st, d);
-	}
-	drydock_digest_hex(name, d);
-	*owned = 0;
-	return drydock_ocilayout_blob_dir(dst->lay, d->alg, 1);
-}
-
 /* Stream the current entry into place as blob d. */
 static int
 stream_blob(struct mig_run *run, struct drydock_archive_reader *r,
@@ -96,7 +79,7 @@ stream_blob(struct mig_run *run, struct drydock_archive_reader *r,
 
 	if (mig_dest_has_blob(run, d, ae->size))
 		return 0; /* a rerun: skip the bytes */
-	if ((dfd = blob_target(run, d, name, &owned)) < 0)
+	if ((dfd = mig_dest_blob_dir(&run->dst, d, name, &owned)) < 0)
 		return dfd;
 	if (owned)
 		(void)drydock_blobcopy_sweep_temps_locked(dfd);
@@ -323,16 +306,10 @@ hash_blob(struct mig_run *run, struct drydock_archive_reader *r,
 		goto out;
 	}
 	if (keep != NULL && klen > 0 && keep[0] == '{') {
-		if (av->nmf == av->capmf) {
-			size_t cap = av->capmf ? av->capmf * 2 : 64;
-			struct held *nh = realloc(av->mf, cap * sizeof(*nh));
-
-			if (nh == NULL) {
-				error = mig_oom();
-				goto out;
-			}
-			av->mf = nh;
-			av->capmf = cap;
+		if (mig_grow((void **)&av->mf, &av->capmf, av->nmf,
+		        sizeof(*av->mf), 64) < 0) {
+			error = mig_oom();
+			goto out;
 		}
 		keep[klen] = '\0';
 		av->mf[av->nmf].d = *d;

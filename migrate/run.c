@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * run.c --- the state of one drydock-migrate run and small helpers.
+ * run.c --- the state of one drydock-migrate run and the helpers every
+ * phase shares: the stop flag, the clock, the problem sink.  It calls
+ * nothing else in migrate/, so that every phase may call it.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -24,6 +26,22 @@ char *
 mig_strdup(const char *s)
 {
 	return s != NULL ? strdup(s) : NULL;
+}
+
+int
+mig_grow(void **arr, size_t *cap, size_t n, size_t elem, size_t first)
+{
+	size_t ncap;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : first;
+	if ((p = realloc(*arr, ncap * elem)) == NULL)
+		return -1;
+	*arr = p;
+	*cap = ncap;
+	return 0;
 }
 
 int64_t
@@ -69,20 +87,15 @@ mig_error_fatal(void)
 void
 mig_problem(struct mig_run *run, const char *fmt, ...)
 {
-	char buf[DRYDOCK_ERROR_MSGMAX + 256], **np;
+	char buf[DRYDOCK_ERROR_MSGMAX + 256];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (run->nproblems == run->capproblems) {
-		size_t cap = run->capproblems ? run->capproblems * 2 : 16;
-
-		if ((np = realloc(run->problems, cap * sizeof(*np))) == NULL)
-			return;
-		run->problems = np;
-		run->capproblems = cap;
-	}
+	if (mig_grow((void **)&run->problems, &run->capproblems, run->nproblems,
+	        sizeof(*run->problems), 16) < 0)
+		return;
 	if ((run->problems[run->nproblems] = strdup(buf)) != NULL)
 		run->nproblems++;
 }
@@ -135,8 +148,6 @@ mig_run_release(struct mig_run *run)
 	drydock_digestmap_free(run->repo_linked);
 	drydock_digestmap_free(run->conv);
 	drydock_blobcopy_free(run->bc);
-	mig_dest_release(&run->dst);
-	mig_source_release(&run->src, run->src_owned);
 	drydock_ocilayout_index_free(run->src_index);
 	memset(run, 0, sizeof(*run));
 }

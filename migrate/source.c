@@ -19,15 +19,9 @@ mig_source_add(struct mig_source *src, const char *repo, const char *tag,
 {
 	struct mig_entry *e;
 
-	if (src->n == src->cap) {
-		size_t cap = src->cap ? src->cap * 2 : 64;
-		struct mig_entry *ne = realloc(src->entries, cap * sizeof(*ne));
-
-		if (ne == NULL)
-			return mig_oom();
-		src->entries = ne;
-		src->cap = cap;
-	}
+	if (mig_grow((void **)&src->entries, &src->cap, src->n,
+	        sizeof(*src->entries), 64) < 0)
+		return mig_oom();
 	e = &src->entries[src->n];
 	memset(e, 0, sizeof(*e));
 	e->repo = mig_strdup(repo);
@@ -189,6 +183,43 @@ mig_source_from_store(
 	return 0;
 }
 
+/* --- names --------------------------------------------------------------- */
+
+int
+mig_ref_has_host(const char *name, size_t len)
+{
+	const char *slash = memchr(name, '/', len);
+	size_t n;
+
+	if (slash == NULL)
+		return 0;
+	n = (size_t)(slash - name);
+	return memchr(name, '.', n) != NULL || memchr(name, ':', n) != NULL ||
+	    (n == 9 && strncmp(name, "localhost", 9) == 0);
+}
+
+int
+mig_split_ref(char **repo_out, char **tag_out, const char *ref, int drop_host)
+{
+	const char *colon = strrchr(ref, ':'), *slash = strrchr(ref, '/');
+	const char *name = ref;
+
+	*repo_out = *tag_out = NULL;
+	if (colon == NULL || (slash != NULL && slash > colon))
+		return 1;
+	if (drop_host && mig_ref_has_host(ref, (size_t)(colon - ref)))
+		name = strchr(ref, '/') + 1;
+	*repo_out = strndup(name, (size_t)(colon - name));
+	*tag_out = mig_strdup(colon + 1);
+	if (*repo_out == NULL || *tag_out == NULL) {
+		free(*repo_out);
+		free(*tag_out);
+		*repo_out = *tag_out = NULL;
+		return mig_oom();
+	}
+	return 0;
+}
+
 /* --- OCI layout ---------------------------------------------------------- */
 
 /*
@@ -201,8 +232,8 @@ mig_source_from_store(
 static int
 oci_names(char **repo_out, char **tag_out, const char *ref, const char *img)
 {
-	const char *name = NULL, *at, *colon, *slash, *first;
-	int docker;
+	const char *name = NULL, *at, *colon, *slash;
+	int docker, error;
 
 	*repo_out = *tag_out = NULL;
 	if (ref != NULL && (colon = strrchr(ref, ':')) != NULL &&
@@ -216,29 +247,19 @@ oci_names(char **repo_out, char **tag_out, const char *ref, const char *img)
 		*repo_out = strndup(name, (size_t)(at - name));
 		return *repo_out == NULL ? mig_oom() : 0;
 	}
-	colon = strrchr(name, ':');
-	slash = strrchr(name, '/');
-	if (colon == NULL || (slash != NULL && slash > colon))
-		return 1;
+	/*
+	 * Docker's and containerd's full reference: the registry host
+	 * ("docker.io/") is not part of a repository name here, and ref.name
+	 * is the tag alone
+	 */
 	docker = name == img && ref != NULL && strchr(ref, ':') == NULL;
-	if (docker && (first = strchr(name, '/')) != NULL && first < colon) {
-		/*
-		 * Docker's and containerd's full reference: the registry
-		 * host ("docker.io/") is not part of a repository name here
-		 */
-		size_t n = (size_t)(first - name);
-
-		if (memchr(name, '.', n) || memchr(name, ':', n) ||
-		    (n == 9 && strncmp(name, "localhost", 9) == 0))
-			name = first + 1;
-	}
-	*repo_out = strndup(name, (size_t)(colon - name));
-	/* Docker's ref.name is the tag alone, image name the reference */
-	*tag_out = mig_strdup(docker ? ref : colon + 1);
-	if (*repo_out == NULL || *tag_out == NULL) {
+	if ((error = mig_split_ref(repo_out, tag_out, name, docker)) != 0 ||
+	    !docker)
+		return error;
+	free(*tag_out);
+	if ((*tag_out = mig_strdup(ref)) == NULL) {
 		free(*repo_out);
-		free(*tag_out);
-		*repo_out = *tag_out = NULL;
+		*repo_out = NULL;
 		return mig_oom();
 	}
 	return 0;
@@ -299,23 +320,20 @@ mig_source_open(
 	int error;
 
 	memset(src, 0, sizeof(*src));
-	if (type == MIG_LOC_REGISTRY) {
-		if ((error = drydock_store_open(
-		         &st, path, DRYDOCK_STORE_RDONLY)) < 0)
-			return error;
-		if ((error = mig_source_from_store(src, st, run)) < 0) {
-			mig_source_release(src, 0);
-			drydock_store_close(st);
-			src->st = NULL;
-		}
+	if (type == MIG_LOC_REGISTRY)
+		error = drydock_store_open(&st, path, DRYDOCK_STORE_RDONLY);
+	else
+		error = drydock_ocilayout_open(
+		    &lay, path, DRYDOCK_OCILAYOUT_RDONLY);
+	if (error < 0)
 		return error;
-	}
-	if ((error = drydock_ocilayout_open(
-	         &lay, path, DRYDOCK_OCILAYOUT_RDONLY)) < 0)
-		return error;
-	if ((error = mig_source_from_layout(src, lay, run)) < 0) {
+	error = st != NULL ? mig_source_from_store(src, st, run)
+	                   : mig_source_from_layout(src, lay, run);
+	if (error < 0) {
 		mig_source_release(src, 0);
+		drydock_store_close(st);
 		drydock_ocilayout_close(lay);
+		src->st = NULL;
 		src->lay = NULL;
 	}
 	return error;

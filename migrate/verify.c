@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * verify.c --- --verify and `drydock-migrate verify`: the destination is
- * read back as a source of its own, and every selected image must resolve
- * there to the expected manifest digest, every manifest and blob under it
- * must exist and hash to its digest, and at a registry root every
- * _layers and revision link the registry needs to serve it must be there.
+ * verify.c --- --verify and `drydock-migrate verify`: a registry root or
+ * an OCI layout is read back as a source of its own, and every selected
+ * image must resolve there to the expected manifest digest, every
+ * manifest and blob under it must exist and hash to its digest, and at a
+ * registry root every _layers and revision link the registry needs to
+ * serve it must be there.  A docker-archive is streamed: every layer and
+ * config must hash to its name, and every tag be in manifest.json with
+ * them.  An oci-archive is checked by ociarchive.c, which walks the tar.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -12,7 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "migrate.h"
+
+/* --- a registry root or an OCI layout ------------------------------------ */
 
 struct vctx {
 	struct mig_run *run;
@@ -149,6 +156,130 @@ check_root(struct vctx *v, struct mig_root *r)
 	return check_manifest(v, e->repo, &r->dest_digest, 0);
 }
 
+/* --- a docker-archive destination ------------------------------------- */
+
+/*
+ * Stream the archive: every "<hex>.tar" and "<hex>.json" must hash to its
+ * name; then every exported tag must be in manifest.json with its config
+ * (the image ID) and layers all present.
+ */
+static int
+docker_verify(struct mig_run *run)
+{
+	struct drydock_archive_reader *r = NULL;
+	struct drydock_archive_entry e;
+	struct drydock_digestmap *ok = NULL;
+	struct drydock_hasher *h = NULL;
+	struct drydock_digest want, got;
+	json_t *man = NULL, *ent, *v;
+	json_error_t je;
+	const void *buf;
+	char *mbuf = NULL, rt[600], hex[DRYDOCK_DIGEST_STRMAX], why[300];
+	size_t len, i, j, k;
+	int64_t t0 = mig_now_ns();
+	int error;
+
+	if ((error = drydock_digestmap_new(&ok, 256)) < 0 ||
+	    (error = drydock_hasher_new(&h, DRYDOCK_DIGEST_SHA256)) < 0 ||
+	    (error = drydock_archive_reader_open(
+	         &r, run->o->dst.path, DRYDOCK_ARCHIVE_LINKS)) < 0)
+		goto out;
+	while ((error = drydock_archive_reader_next(&e, r)) == 0) {
+		if (e.type != DRYDOCK_ARCHIVE_FILE)
+			continue;
+		if (strcmp(e.path, "manifest.json") == 0) {
+			free(mbuf);
+			if ((error = drydock_archive_reader_read_all(
+			         &mbuf, &len, r, MIG_DOCKER_JSON_MAX)) < 0)
+				goto out;
+			json_decref(man);
+			man = json_loadb(mbuf, len, 0, &je);
+			continue;
+		}
+		if (!mig_docker_name_digest(&want, e.path))
+			continue;
+		if ((error = drydock_hasher_reset(h)) < 0)
+			goto out;
+		for (;;) {
+			if ((error = drydock_archive_reader_data(
+			         &buf, &len, r)) < 0)
+				goto out;
+			if (len == 0)
+				break;
+			if ((error = drydock_hasher_update(h, buf, len)) < 0)
+				goto out;
+		}
+		if ((error = drydock_hasher_final(&got, h)) < 0)
+			goto out;
+		if (!drydock_digest_equal(&got, &want)) {
+			mig_problem(run,
+			    "verify: '%s' does not hash to its name", e.path);
+			run->verify_failures++;
+			continue;
+		}
+		if (drydock_digestmap_put(ok, &want, 0) < 0) {
+			error = mig_oom();
+			goto out;
+		}
+	}
+	if (error != DRYDOCK_ITEROVER)
+		goto out;
+	error = 0;
+	for (i = 0; i < run->nroots; i++) {
+		struct mig_root *rt_ = &run->roots[i];
+
+		if (rt_->status != MIG_OK)
+			continue;
+		mig_docker_repotag(rt, sizeof(rt), rt_->e->repo, rt_->e->tag);
+		why[0] = '\0';
+		ent = NULL;
+		json_array_foreach(man, j, v)
+		{
+			json_t *t;
+
+			json_array_foreach(json_object_get(v, "RepoTags"), k,
+			    t) if (json_string_value(t) != NULL &&
+			    strcmp(json_string_value(t), rt) == 0) ent = v;
+		}
+		snprintf(hex, sizeof(hex), "%s",
+		    ent ? json_string_value(json_object_get(ent, "Config"))
+		        : "");
+		if (ent == NULL)
+			snprintf(why, sizeof(why), "not in manifest.json");
+		else if (!mig_docker_name_digest(&want, hex) ||
+		    !drydock_digest_equal(&want, &rt_->dest_digest) ||
+		    !drydock_digestmap_get(ok, &want, NULL))
+			snprintf(why, sizeof(why), "config missing or wrong");
+		json_array_foreach(
+		    ent ? json_object_get(ent, "Layers") : NULL, j, v)
+		{
+			const char *n = json_string_value(v);
+
+			if (why[0] == '\0' &&
+			    (n == NULL || !mig_docker_name_digest(&want, n) ||
+			        !drydock_digestmap_get(ok, &want, NULL)))
+				snprintf(why, sizeof(why),
+				    "layer '%.200s' missing or wrong",
+				    n ? n : "?");
+		}
+		rt_->verified = why[0] == '\0' ? 1 : -1;
+		if (why[0] != '\0') {
+			run->verify_failures++;
+			free(rt_->verify_error);
+			rt_->verify_error = mig_strdup(why);
+		}
+	}
+out:
+	drydock_archive_reader_free(r);
+	drydock_hasher_free(h);
+	drydock_digestmap_free(ok);
+	json_decref(man);
+	free(mbuf);
+	run->verify_seconds = (double)(mig_now_ns() - t0) / 1e9;
+	run->verify_ran = 1;
+	return error;
+}
+
 int
 mig_verify(struct mig_run *run)
 {
@@ -161,7 +292,7 @@ mig_verify(struct mig_run *run)
 	if (dl->type == MIG_LOC_OCI_ARCHIVE)
 		return mig_oci_archive_verify(run);
 	if (dl->type == MIG_LOC_DOCKER_ARCHIVE)
-		return mig_docker_verify(run);
+		return docker_verify(run);
 	memset(&v, 0, sizeof(v));
 	v.run = run;
 	if ((error = drydock_digestmap_new(&v.blob_ok, 1024)) < 0 ||
