@@ -85,28 +85,15 @@ failed(struct repair_ctx *c, struct fsck_finding *f, const char *what)
 static int
 open_quarantine(struct repair_ctx *c)
 {
-	const char *dir = c->run->opts->quarantine;
-	char path[4096];
+	struct drydock_quarantine q;
 	int error;
 
 	if (c->journal != NULL)
 		return 0;
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		drydock_error_set_os("cannot create quarantine '%s'", dir);
-		return DRYDOCK_ERROR;
-	}
-	snprintf(path, sizeof(path), "%s/objects", dir);
-	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
-		drydock_error_set_os("cannot create '%s'", path);
-		return DRYDOCK_ERROR;
-	}
-	if ((c->qfd = open(
-	         path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		drydock_error_set_os("cannot open '%s'", path);
-		return DRYDOCK_ERROR;
-	}
-	snprintf(path, sizeof(path), "%s/journal.sqlite", dir);
-	if ((error = drydock_journal_open(&c->journal, path, 1)) < 0)
+	error = drydock_quarantine_open(&q, c->run->opts->quarantine, 1);
+	c->qfd = q.objects_fd;
+	c->journal = q.journal;
+	if (error < 0)
 		return error;
 	return drydock_journal_begin_run(
 	    c->journal, drydock_store_root(c->run->st), 0, &c->jrun);

@@ -67,22 +67,18 @@ int
 gc_restore(const struct gc_opts *opts, struct drydock_store *st)
 {
 	struct restore_ctx c;
-	char path[4096];
+	struct drydock_quarantine q;
 	int error;
 
 	memset(&c, 0, sizeof(c));
 	c.st = st;
 	c.opts = opts;
 	c.qfd = -1;
-	snprintf(path, sizeof(path), "%s/journal.sqlite", opts->restore);
-	if ((error = drydock_journal_open(&c.j, path, 0)) < 0)
+	error = drydock_quarantine_open(&q, opts->restore, 0);
+	c.qfd = q.objects_fd;
+	c.j = q.journal;
+	if (error < 0)
 		goto out;
-	snprintf(path, sizeof(path), "%s/objects", opts->restore);
-	if ((c.qfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		drydock_error_set_os("cannot open '%s'", path);
-		error = DRYDOCK_ERROR;
-		goto out;
-	}
 	/*
 	 * A crash between journaling and moving leaves entries "planned":
 	 * those whose object made it into quarantine are restored too.

@@ -193,25 +193,13 @@ still_garbage(struct gc_run *run, const struct gc_item *it)
 static int
 open_quarantine(struct sweep_ctx *c, const char *dir)
 {
-	char path[4096];
+	struct drydock_quarantine q;
 	int error;
 
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		drydock_error_set_os("cannot create quarantine '%s'", dir);
-		return DRYDOCK_ERROR;
-	}
-	snprintf(path, sizeof(path), "%s/objects", dir);
-	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
-		drydock_error_set_os("cannot create '%s'", path);
-		return DRYDOCK_ERROR;
-	}
-	c->qfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (c->qfd < 0) {
-		drydock_error_set_os("cannot open '%s'", path);
-		return DRYDOCK_ERROR;
-	}
-	snprintf(path, sizeof(path), "%s/journal.sqlite", dir);
-	if ((error = drydock_journal_open(&c->journal, path, 1)) < 0)
+	error = drydock_quarantine_open(&q, dir, 1);
+	c->qfd = q.objects_fd;
+	c->journal = q.journal;
+	if (error < 0)
 		return error;
 	return drydock_journal_begin_run(
 	    c->journal, drydock_store_root(c->run->st), 0, &c->journal_run);

@@ -21,6 +21,7 @@
 #include <drydock/ocilayout.h>
 #include <drydock/outfile.h>
 #include <drydock/pathcheck.h>
+#include <drydock/quarantine.h>
 #include <drydock/reference.h>
 #include <drydock/regconfig.h>
 #include <drydock/regwrite.h>
