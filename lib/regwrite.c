@@ -14,13 +14,12 @@
 #include <drydock/digest.h>
 #include <drydock/errors.h>
 #include <drydock/link.h>
+#include <drydock/reference.h>
 #include <drydock/regwrite.h>
 #include <drydock/store.h>
 
 #include "store_int.h"
 
-#define REPO_NAME_MAX 255
-#define TAG_MAX 128
 
 /*
  * Remove what a killed run left in dirfd: under the store lock every
@@ -33,100 +32,6 @@ sweep_temps(const struct drydock_store *st, int dirfd)
 		(void)drydock_blobcopy_sweep_temps_locked(dirfd);
 	else
 		(void)drydock_blobcopy_sweep_temps(dirfd);
-}
-
-static int
-is_lower_alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-/* component = [a-z0-9]+ ( ([._] | __ | -+) [a-z0-9]+ )* */
-static int
-check_component(const char *p, size_t len)
-{
-	size_t i = 0, sep;
-
-	if (len == 0 || !is_lower_alnum(p[0]))
-		return -1;
-	while (i < len) {
-		while (i < len && is_lower_alnum(p[i]))
-			i++;
-		if (i == len)
-			return 0;
-		sep = i;
-		if (p[i] == '.' || p[i] == '_') {
-			i++;
-			if (p[sep] == '_' && i < len && p[i] == '_')
-				i++;
-		} else if (p[i] == '-') {
-			while (i < len && p[i] == '-')
-				i++;
-		} else {
-			return -1;
-		}
-		if (i == len || !is_lower_alnum(p[i]))
-			return -1;
-	}
-	return 0;
-}
-
-int
-drydock_regwrite_check_repo(const char *name)
-{
-	const char *p, *slash;
-	size_t len;
-
-	if (name == NULL || *name == '\0') {
-		drydock_error_set(
-		    DRYDOCK_ERRCLASS_INVALID, "empty repository name");
-		return DRYDOCK_ECORRUPT;
-	}
-	if (strlen(name) > REPO_NAME_MAX) {
-		drydock_error_set(DRYDOCK_ERRCLASS_INVALID,
-		    "repository name '%.64s...' is longer than %d characters",
-		    name, REPO_NAME_MAX);
-		return DRYDOCK_ECORRUPT;
-	}
-	for (p = name;; p = slash + 1) {
-		slash = strchr(p, '/');
-		len = slash != NULL ? (size_t)(slash - p) : strlen(p);
-		if (check_component(p, len) < 0) {
-			drydock_error_set(DRYDOCK_ERRCLASS_INVALID,
-			    "invalid repository name '%s' (lower-case "
-			    "components of [a-z0-9] joined by '.', '_', '__' "
-			    "or '-', separated by '/')",
-			    name);
-			return DRYDOCK_ECORRUPT;
-		}
-		if (slash == NULL)
-			return 0;
-	}
-}
-
-int
-drydock_regwrite_check_tag(const char *tag)
-{
-	size_t i, len = tag != NULL ? strlen(tag) : 0;
-	char c;
-
-	if (len == 0 || len > TAG_MAX)
-		goto bad;
-	for (i = 0; i < len; i++) {
-		c = tag[i];
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '_')
-			continue;
-		if (i > 0 && (c == '.' || c == '-'))
-			continue;
-		goto bad;
-	}
-	return 0;
-bad:
-	drydock_error_set(DRYDOCK_ERRCLASS_INVALID,
-	    "invalid tag '%s' ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})",
-	    tag != NULL ? tag : "");
-	return DRYDOCK_ECORRUPT;
 }
 
 static int
@@ -271,7 +176,7 @@ repo_link(int *written_out, struct drydock_store *st, const char *repo,
 	char prefix[PATH_MAX], path[PATH_MAX];
 	int error, n;
 
-	if ((error = drydock_regwrite_check_repo(repo)) < 0)
+	if ((error = drydock_reference_check_repo(repo)) < 0)
 		return error;
 	n = snprintf(
 	    prefix, sizeof(prefix), "repositories/%s/%s", repo, middle);
@@ -305,10 +210,10 @@ drydock_regwrite_tag(int *written_out, struct drydock_store *st,
     const char *repo, const char *tag, const struct drydock_digest *d,
     unsigned flags)
 {
-	char middle[TAG_MAX + 64], path[PATH_MAX];
+	char middle[DRYDOCK_REFERENCE_TAG_MAX + 64], path[PATH_MAX];
 	int error, w1 = 0, w2 = 0, n;
 
-	if ((error = drydock_regwrite_check_tag(tag)) < 0)
+	if ((error = drydock_reference_check_tag(tag)) < 0)
 		return error;
 	snprintf(middle, sizeof(middle), "_manifests/tags/%s/index/", tag);
 	if ((error = repo_link(&w1, st, repo, middle, d, flags)) < 0)

@@ -20,6 +20,7 @@
 #include <drydock/errors.h>
 #include <drydock/link.h>
 #include <drydock/store.h>
+#include <drydock/reference.h>
 #include <drydock/walk.h>
 
 #include "store_int.h"
@@ -635,27 +636,6 @@ drydock_layer_foreach(struct drydock_store *st,
 
 /* --- tags --------------------------------------------------------------- */
 
-/* [A-Za-z0-9_][A-Za-z0-9_.-]{0,127} */
-static int
-tag_name_ok(const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0'; i++) {
-		char c = s[i];
-
-		if (i >= 128)
-			return 0;
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '_')
-			continue;
-		if (i > 0 && (c == '.' || c == '-'))
-			continue;
-		return 0;
-	}
-	return i > 0;
-}
-
 int
 drydock_tag_history_foreach(struct drydock_store *st,
     const struct drydock_repo_info *repo, const char *tag, unsigned flags,
@@ -666,7 +646,7 @@ drydock_tag_history_foreach(struct drydock_store *st,
 
 	if ((error = check_repo(st, repo, __func__)) < 0)
 		return error;
-	if (tag == NULL || !tag_name_ok(tag)) {
+	if (tag == NULL || !drydock_reference_is_tag(tag)) {
 		drydock_error_set(DRYDOCK_ERRCLASS_INVALID,
 		    "invalid tag name '%.128s'", tag != NULL ? tag : "");
 		return DRYDOCK_ERROR;
@@ -727,7 +707,7 @@ drydock_tag_foreach(struct drydock_store *st,
 			symlink_problem(w, w->path);
 		else if (type != DT_DIR)
 			cruft(w, type);
-		else if (!tag_name_ok(de->d_name))
+		else if (!drydock_reference_is_tag(de->d_name))
 			drydock_store_problem(
 			    st, w->path, DRYDOCK_ECORRUPT, "invalid tag name");
 		else

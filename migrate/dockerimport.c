@@ -378,8 +378,8 @@ split_repotag(char **repo, char **tag, const char *rt)
 	/* a leading domain (has '.' or ':', or is localhost) is dropped */
 	if ((error = mig_split_ref(repo, tag, rt, 1)) != 0)
 		return error;
-	if (drydock_regwrite_check_repo(*repo) < 0 ||
-	    drydock_regwrite_check_tag(*tag) < 0) {
+	if (drydock_reference_check_repo(*repo) < 0 ||
+	    drydock_reference_check_tag(*tag) < 0) {
 		free(*repo);
 		free(*tag);
 		*repo = *tag = NULL;

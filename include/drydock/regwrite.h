@@ -33,16 +33,6 @@ struct drydock_digest;
 struct drydock_store;
 
 /*
- * Check a repository name against distribution's grammar
- * (component ("/" component)*, lower case, at most 255 characters).
- * @return 0 or DRYDOCK_ECORRUPT with the reason in the message.
- */
-DRYDOCK_EXTERN int drydock_regwrite_check_repo(const char *name);
-
-/* Check a tag: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}.  0 or DRYDOCK_ECORRUPT. */
-DRYDOCK_EXTERN int drydock_regwrite_check_tag(const char *tag);
-
-/*
  * Open (creating) the directory blobs/<alg>/<hh>/<hex> of a blob.
  * @return a new fd (close it) or a negative error.
  */

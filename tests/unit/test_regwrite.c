@@ -40,30 +40,6 @@ teardown(void **state)
 }
 
 static void
-test_regwrite__names(void **state)
-{
-	static const char *const good[] = {
-	    "a", "library/ubuntu", "a.b_c-d", "a__b", "a---b/c", "x0/y1/z2"};
-	static const char *const bad[] = {"", "A", "a/", "/a", "a//b", "../a",
-	    "a/../b", "a..b", "a_", "-a", "a.-b", "a___b", "a b", "a:1"};
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-		if (drydock_regwrite_check_repo(good[i]) != 0)
-			fail_msg("'%s' refused", good[i]);
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (drydock_regwrite_check_repo(bad[i]) != DRYDOCK_ECORRUPT)
-			fail_msg("'%s' accepted", bad[i]);
-	assert_int_equal(drydock_regwrite_check_tag("v1.0-rc_1"), 0);
-	assert_int_equal(drydock_regwrite_check_tag("_x"), 0);
-	assert_int_equal(drydock_regwrite_check_tag(".x"), DRYDOCK_ECORRUPT);
-	assert_int_equal(drydock_regwrite_check_tag("a/b"), DRYDOCK_ECORRUPT);
-	assert_int_equal(drydock_regwrite_check_tag(".."), DRYDOCK_ECORRUPT);
-	assert_int_equal(drydock_regwrite_check_tag(""), DRYDOCK_ECORRUPT);
-}
-
-static void
 test_regwrite__create_and_tag(void **state)
 {
 	struct fx *fx = *state;
@@ -198,7 +174,6 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_regwrite__names),
 	    cmocka_unit_test_setup_teardown(
 	        test_regwrite__create_and_tag, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
