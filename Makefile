@@ -150,8 +150,9 @@ $(1)/drydock-$(1): $$(B)/bin/drydock-$(1)
 endef
 $(foreach t,$(TOOLS),$(if $($(t)_SRC),$(eval $(call tool_rules,$(t)))))
 
-$(B)/tests/unit/%: $(B)/tests/unit/%.o $(LIB_A)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(PKG_LIBS) $(CMOCKA_LIBS)
+$(B)/tests/unit/%: $(B)/tests/unit/%.o $(FE_A) $(LIB_A)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(FE_A) $(LIB_A) $(PKG_LIBS) -lm \
+	    $(CMOCKA_LIBS)
 $(B)/tests/tools/%: $(B)/tests/tools/%.o $(LIB_A)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(PKG_LIBS)
 $(B)/tests/bench/%: $(B)/tests/bench/%.o $(LIB_A)

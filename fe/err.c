@@ -6,6 +6,8 @@
 
 #include <drydock/drydock.h>
 
+#include "fe/exit.h"
+
 #include "fe/err.h"
 
 static const char *progname = "drydock";

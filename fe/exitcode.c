@@ -2,6 +2,8 @@
 /* exitcode.c --- errors as exit statuses (exitcode.h). */
 #include <drydock/drydock.h>
 
+#include "fe/exit.h"
+
 #include "fe/exitcode.h"
 
 int

@@ -2,14 +2,14 @@
 /*
  * metrics.h --- a Prometheus textfile-collector file: gauges, each with
  * its HELP and TYPE once, label values escaped, written beside its name
- * and renamed into place (lib/outfile) so node_exporter never reads half.
+ * and renamed into place (fe/outfile) so node_exporter never reads half.
  */
 #ifndef FE_METRICS_H
 #define FE_METRICS_H
 
 #include <stdio.h>
 
-#include <drydock/outfile.h>
+#include "fe/outfile.h"
 
 struct fe_metrics {
 	struct drydock_outfile of;

@@ -16,9 +16,11 @@
 #include <drydock/drydock.h>
 
 #include "fe/err.h"
+#include "fe/exit.h"
 #include "fe/exitcode.h"
 #include "fe/metrics.h"
 #include "fe/options.h"
+#include "fe/outfile.h"
 #include "fe/progress.h"
 #include "fe/signals.h"
 #include <drydock/state.h>

@@ -14,9 +14,11 @@
 
 #include "fe/array.h"
 #include "fe/err.h"
+#include "fe/exit.h"
 #include "fe/exitcode.h"
 #include "fe/metrics.h"
 #include "fe/options.h"
+#include "fe/outfile.h"
 #include "fe/progress.h"
 #include "fe/signals.h"
 

@@ -16,6 +16,9 @@
 #include <drydock/archive.h>
 #include <drydock/blobcopy.h>
 #include <drydock/drydock.h>
+
+#include "fe/exit.h"
+#include "fe/outfile.h"
 #include <drydock/ocilayout.h>
 #include <drydock/regwrite.h>
 

@@ -14,12 +14,10 @@
 #include <drydock/digestmap.h>
 #include <drydock/duration.h>
 #include <drydock/errors.h>
-#include <drydock/exit.h>
 #include <drydock/journal.h>
 #include <drydock/link.h>
 #include <drydock/manifest.h>
 #include <drydock/ocilayout.h>
-#include <drydock/outfile.h>
 #include <drydock/pathcheck.h>
 #include <drydock/quarantine.h>
 #include <drydock/reference.h>

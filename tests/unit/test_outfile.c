@@ -18,7 +18,7 @@
 #include <cmocka.h>
 
 #include <drydock/errors.h>
-#include <drydock/outfile.h>
+#include "fe/outfile.h"
 
 static int
 setup(void **state)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * outfile.h --- an output file that readers see whole or not at all:
+ * outfile.h --- (the tools' front end) an output file that readers see whole or not at all:
  * written beside its name and renamed into place on commit, which is what
  * Prometheus' textfile collector, a cron job reading a --json report and
  * a backup reading an archive need.  What is not a regular file is never
@@ -10,12 +10,11 @@
  * (the file it names is replaced, the link stays); a directory, a block
  * device, a socket or a symlink to nothing is refused.
  */
-#ifndef DRYDOCK_OUTFILE_H
-#define DRYDOCK_OUTFILE_H
+#ifndef FE_OUTFILE_H
+#define FE_OUTFILE_H
 
 #include <stdio.h>
 
-#include <drydock/common.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -55,7 +54,7 @@ enum drydock_outfile_kind {
  *         which); DRYDOCK_ERROR when it cannot be looked at or written (a
  *         missing directory, no permission, a read-only file system)
  */
-DRYDOCK_EXTERN int drydock_outfile_check(int *kind_out, const char *dest);
+int drydock_outfile_check(int *kind_out, const char *dest);
 
 /*
  * Open dest for writing.  Same as drydock_outfile_open_ext(of, dest, 0).
@@ -65,7 +64,7 @@ DRYDOCK_EXTERN int drydock_outfile_check(int *kind_out, const char *dest);
  * @return 0, DRYDOCK_EUNSUPPORTED (see _check), or DRYDOCK_ERROR with a
  *         message naming dest
  */
-DRYDOCK_EXTERN int drydock_outfile_open(
+int drydock_outfile_open(
     struct drydock_outfile *of, const char *dest);
 
 /*
@@ -73,7 +72,7 @@ DRYDOCK_EXTERN int drydock_outfile_open(
  * caller may also write to fileno(of->f) directly (an archive writer
  * does), never to both.
  */
-DRYDOCK_EXTERN int drydock_outfile_open_ext(
+int drydock_outfile_open_ext(
     struct drydock_outfile *of, const char *dest, unsigned flags);
 
 /*
@@ -84,10 +83,10 @@ DRYDOCK_EXTERN int drydock_outfile_open_ext(
  *
  * @return 0, or DRYDOCK_ERROR with a message naming dest (sys_errno set)
  */
-DRYDOCK_EXTERN int drydock_outfile_commit(struct drydock_outfile *of);
+int drydock_outfile_commit(struct drydock_outfile *of);
 
 /* Give up: close and remove the temporary file.  NULL-safe, idempotent. */
-DRYDOCK_EXTERN void drydock_outfile_abort(struct drydock_outfile *of);
+void drydock_outfile_abort(struct drydock_outfile *of);
 
 #ifdef __cplusplus
 }

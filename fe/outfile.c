@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include <drydock/errors.h>
-#include <drydock/outfile.h>
+#include "fe/outfile.h"
 
 static void
 release(struct drydock_outfile *of)

@@ -3,10 +3,9 @@
  * exit.h --- exit codes shared by every drydock tool, as fsck(8).
  * The bits are ORed together.
  */
-#ifndef DRYDOCK_EXIT_H
-#define DRYDOCK_EXIT_H
+#ifndef FE_EXIT_H
+#define FE_EXIT_H
 
-#include <drydock/common.h>
 
 #ifdef __cplusplus
 extern "C" {
