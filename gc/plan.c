@@ -207,7 +207,10 @@ plan_repos(struct gc_run *run, const uint32_t *kept_links)
 	return 0;
 }
 
-/* Sweep order: links before the data they name, containers last. */
+/*
+ * Sweep order: links before the data they name, containers last; an
+ * index's revision before its children's (item_cmp).
+ */
 static int
 rank(int kind)
 {
@@ -227,6 +230,34 @@ rank(int kind)
 	}
 }
 
+#define HEIGHT_MAX 8
+
+/* Levels of indexes below manifest id: 0 for an image manifest. */
+static uint8_t
+mf_height(const struct gc_run *run, uint32_t id, int depth)
+{
+	const struct gc_manifest *m;
+	uint32_t i;
+	uint8_t h = 0, c;
+
+	if (id >= run->nids || run->mf[id] == UINT32_MAX || depth == 0)
+		return 0;
+	m = &run->manifests[run->mf[id]];
+	if (m->state != GC_MF_OK || !m->is_index)
+		return 0;
+	for (i = 0; i < m->nrefs; i++)
+		if ((c = mf_height(run, run->refs[m->refs + i], depth - 1)) > h)
+			h = c;
+	return (uint8_t)(h + 1);
+}
+
+static const uint8_t *sort_height; /* by digest id, during the sort */
+
+/*
+ * Revisions go top down: an index's before its children's, so that at no
+ * moment of the sweep does a linked index list a child that is not (a
+ * pull, or drydock-fsck beside the sweep, would see a broken image).
+ */
 static int
 item_cmp(const void *a, const void *b)
 {
@@ -235,7 +266,35 @@ item_cmp(const void *a, const void *b)
 
 	if (rx != ry)
 		return rx < ry ? -1 : 1;
+	if (x->kind == GC_KIND_REVISION &&
+	    sort_height[x->id] != sort_height[y->id])
+		return sort_height[x->id] > sort_height[y->id] ? -1 : 1;
 	return strcmp(x->path, y->path);
+}
+
+static int
+sort_items(struct gc_run *run)
+{
+	uint8_t *height;
+	size_t i;
+
+	if (run->nitems < 2) /* qsort(NULL, 0, ...) is undefined */
+		return 0;
+	if ((height = calloc(run->nids + 1, 1)) == NULL) {
+		drydock_error_set_os("out of memory");
+		return DRYDOCK_ERROR;
+	}
+	for (i = 0; i < run->nitems; i++) {
+		const struct gc_item *it = &run->items[i];
+
+		if (it->kind == GC_KIND_REVISION && it->id < run->nids)
+			height[it->id] = mf_height(run, it->id, HEIGHT_MAX);
+	}
+	sort_height = height;
+	qsort(run->items, run->nitems, sizeof(*run->items), item_cmp);
+	sort_height = NULL;
+	free(height);
+	return 0;
 }
 
 int
@@ -263,8 +322,7 @@ gc_plan(struct gc_run *run)
 		goto out;
 	if ((error = plan_repos(run, kept_links)) < 0)
 		goto out;
-	if (run->nitems > 1)
-		qsort(run->items, run->nitems, sizeof(*run->items), item_cmp);
+	error = sort_items(run);
 out:
 	for (i = 0; i < ps.n; i++)
 		free(ps.v[i].message);
