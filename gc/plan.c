@@ -317,7 +317,10 @@ plan_repos(struct gc_run *run, const uint32_t *kept_links)
 	return 0;
 }
 
-/* Sweep order: links before the data they name, containers last. */
+/*
+ * Sweep order: links before the data they name, containers last; an
+ * index's revision before its children's (item_cmp).
+ */
 static int
 rank(int kind)
 {
@@ -337,20 +340,53 @@ rank(int kind)
 	}
 }
 
+#define HEIGHT_MAX 8
+
+/* Levels of indexes below manifest id: 0 for an image manifest. */
+static uint8_t
+mf_height(const struct gc_run *run, uint32_t id, int depth)
+{
+	const struct gc_manifest *m;
+	uint32_t i;
+	uint8_t h = 0, c;
+
+	if (id >= run->nids || run->mf[id] == UINT32_MAX || depth == 0)
+		return 0;
+	m = &run->manifests[run->mf[id]];
+	if (m->state != GC_MF_OK || !m->is_index)
+		return 0;
+	for (i = 0; i < m->nrefs; i++)
+		if ((c = mf_height(run, run->refs[m->refs + i], depth - 1)) > h)
+			h = c;
+	return (uint8_t)(h + 1);
+}
+
+struct sort_ctx {
+	const struct gc_run *run;
+	const uint8_t *height; /* revisions: index levels, by digest id */
+};
+
 /*
- * Within a kind: by repository name, then digest, then stored path.  Not
- * the order of the path strings, but as total and as stable, without
+ * Revisions go top down: an index's before its children's, so that at no
+ * moment of the sweep does a linked index list a child that is not (a
+ * pull, or drydock-fsck beside the sweep, would see a broken image).
+ * Then, within a kind: by repository name, then digest, then stored path.
+ * Not the order of the path strings, but as total and as stable, without
  * building two paths per comparison.
  */
 static int
 item_cmp(const void *a, const void *b, void *arg)
 {
-	const struct gc_run *run = arg;
+	const struct sort_ctx *ctx = arg;
+	const struct gc_run *run = ctx->run;
 	const struct gc_item *x = a, *y = b;
 	int rx = rank(x->kind), ry = rank(y->kind), c;
 
 	if (rx != ry)
 		return rx < ry ? -1 : 1;
+	if (x->kind == GC_KIND_REVISION &&
+	    ctx->height[x->id] != ctx->height[y->id])
+		return ctx->height[x->id] > ctx->height[y->id] ? -1 : 1;
 	if (x->repo != y->repo) {
 		if (x->repo == UINT32_MAX || y->repo == UINT32_MAX)
 			return x->repo == UINT32_MAX ? -1 : 1;
@@ -374,6 +410,32 @@ item_cmp(const void *a, const void *b, void *arg)
 	if (x->path != NULL && y->path != NULL)
 		return strcmp(x->path, y->path);
 	return (x->path != NULL) - (y->path != NULL);
+}
+
+static int
+sort_items(struct gc_run *run)
+{
+	struct sort_ctx ctx;
+	uint8_t *height;
+	size_t i;
+
+	if (run->nitems < 2) /* qsort(NULL, 0, ...) is undefined */
+		return 0;
+	if ((height = calloc(run->nids + 1, 1)) == NULL) {
+		drydock_error_set_os("out of memory");
+		return DRYDOCK_ERROR;
+	}
+	for (i = 0; i < run->nitems; i++) {
+		const struct gc_item *it = &run->items[i];
+
+		if (it->kind == GC_KIND_REVISION && it->id < run->nids)
+			height[it->id] = mf_height(run, it->id, HEIGHT_MAX);
+	}
+	ctx.run = run;
+	ctx.height = height;
+	qsort_r(run->items, run->nitems, sizeof(*run->items), item_cmp, &ctx);
+	free(height);
+	return 0;
 }
 
 int
@@ -402,9 +464,7 @@ gc_plan(struct gc_run *run)
 		goto out;
 	if ((error = plan_repos(run, kept_links)) < 0)
 		goto out;
-	if (run->nitems > 1)
-		qsort_r(run->items, run->nitems, sizeof(*run->items), item_cmp,
-		    run);
+	error = sort_items(run);
 out:
 	for (i = 0; i < ps.n; i++)
 		free(ps.v[i].message);

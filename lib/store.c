@@ -149,11 +149,21 @@ out:
 }
 
 #ifdef HAVE_OPENAT2
+#define BENEATH_TRIES 4
+
+/*
+ * openat2 says EXDEV when a directory on the path was moved out from under
+ * dirfd while it was looked up (a gc moving a blob into its quarantine),
+ * and EAGAIN when it could not rule that out.  Neither is an escape: what
+ * was looked up was inside, and the next lookup sees where it is now
+ * (gone: ENOENT).  Only an EXDEV that lasts is returned.
+ */
 static int
 open_beneath(int dirfd, const char *relpath, int flags, mode_t mode)
 {
 	struct open_how how;
 	long fd;
+	int i;
 
 	memset(&how, 0, sizeof(how));
 	how.flags = (uint64_t)(unsigned)(flags | O_NOFOLLOW | O_CLOEXEC);
@@ -161,7 +171,11 @@ open_beneath(int dirfd, const char *relpath, int flags, mode_t mode)
 		how.mode = mode;
 	how.resolve =
 	    RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-	fd = syscall(SYS_openat2, dirfd, relpath, &how, sizeof(how));
+	for (i = 0; i < BENEATH_TRIES; i++) {
+		fd = syscall(SYS_openat2, dirfd, relpath, &how, sizeof(how));
+		if (fd >= 0 || (errno != EXDEV && errno != EAGAIN))
+			break;
+	}
 	return fd < 0 ? -errno : (int)fd;
 }
 #endif

@@ -7,9 +7,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -854,6 +856,70 @@ test_store__move_cross_fs(void **state)
 	drydock_store_close(st);
 }
 
+/* Moves a blob's directory out of the root and back, until told to stop. */
+struct mover {
+	char in[PATH_MAX], out[PATH_MAX];
+	atomic_int stop;
+	long moves;
+};
+
+static void *
+mover_run(void *arg)
+{
+	struct mover *m = arg;
+
+	while (!atomic_load(&m->stop)) {
+		if (rename(m->in, m->out) == 0 && rename(m->out, m->in) == 0)
+			m->moves++;
+	}
+	return NULL;
+}
+
+/*
+ * A gc moving a blob into its quarantine while it is opened: openat2 says
+ * EXDEV when the directory left the root during the lookup.  The blob is
+ * there or it is not; it never "resolves outside the storage root".
+ */
+static void
+test_store__open_while_moved(void **state)
+{
+	struct fx *fx = *state;
+	struct drydock_store *st = open_store(fx, 0);
+	struct drydock_digest d;
+	struct mover m;
+	pthread_t t;
+	char dgst[DRYDOCK_DIGEST_STRMAX], rel[256];
+	long i, there = 0, gone = 0, other = 0;
+	int fd;
+
+	make_blob(fx->v2, "moving blob", dgst);
+	assert_int_equal(drydock_digest_parse(&d, dgst, strlen(dgst)), 0);
+	memset(&m, 0, sizeof(m));
+	snprintf(rel, sizeof(rel), "blobs/sha256/%.2s/%s", dgst + 7, dgst + 7);
+	fx_join(m.in, fx->v2, rel);
+	fx_join(m.out, fx->out, "moved");
+	assert_int_equal(pthread_create(&t, NULL, mover_run, &m), 0);
+	for (i = 0; i < 100000; i++) {
+		fd = drydock_store_blob_open(st, &d);
+		if (fd >= 0) {
+			close(fd);
+			there++;
+		} else if (fd == DRYDOCK_ENOTFOUND) {
+			gone++;
+		} else {
+			if (other++ == 0)
+				fprintf(stderr, "open %ld: %d %s\n", i, fd,
+				    drydock_error_message());
+		}
+	}
+	atomic_store(&m.stop, 1);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	fprintf(stderr, "# %ld moves: %ld opened, %ld gone, %ld other\n",
+	    m.moves, there, gone, other);
+	assert_int_equal(other, 0);
+	drydock_store_close(st);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 #define TF(name)                                                               \
 	{                                                                      \
@@ -884,6 +950,7 @@ main(void)
 	    T(test_store__write_file),
 	    T(test_store__move_round_trip),
 	    T(test_store__move_cross_fs),
+	    T(test_store__open_while_moved),
 	    /* the same without openat2: the O_NOFOLLOW walk */
 	    TF(test_store__open_symlinked_component),
 	    TF(test_store__openat_hostile),
