@@ -260,6 +260,12 @@ void mig_problem(struct mig_run *run, const char *fmt, ...)
  * unchanged.
  */
 int mig_error_fatal(void);
+/*
+ * The next bytes of r's entry (len 0 at its end), or DRYDOCK_EINTR once a
+ * signal came: a layer decompressed chunk by chunk stops between chunks.
+ */
+int mig_read_data(
+    const void **buf_out, size_t *len_out, struct drydock_archive_reader *r);
 /* A per-repository key for the digestmaps above. */
 void mig_repo_key(struct drydock_digest *out, const char *repo,
     const struct drydock_digest *d);

@@ -71,6 +71,15 @@ mig_repo_key(struct drydock_digest *out, const char *repo,
 }
 
 int
+mig_read_data(
+    const void **buf_out, size_t *len_out, struct drydock_archive_reader *r)
+{
+	if (mig_stop)
+		return DRYDOCK_EINTR;
+	return drydock_archive_reader_data(buf_out, len_out, r);
+}
+
+int
 mig_error_fatal(void)
 {
 	switch (drydock_error_last()->sys_errno) {
