@@ -252,6 +252,9 @@ int mig_run_init(struct mig_run *run, struct mig_opts *o);
 void mig_run_release(struct mig_run *run);
 void mig_problem(struct mig_run *run, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* What --verify found of an image: why it failed, or "" when it passed. */
+void mig_root_verified(
+    struct mig_run *run, struct mig_root *r, const char *why);
 /*
  * 1 when the last error leaves the destination unwritable: out of space
  * or quota, a read-only file system, a stream's reader gone.  Every later
@@ -303,7 +306,10 @@ int mig_convert_children(struct mig_run *run, char **buf_out, size_t *len_out,
  * index.json over the destination's blobs.
  */
 int mig_archive_import(struct mig_run *run);
-/* verify against an oci-archive destination (streamed) */
+/*
+ * verify against an oci-archive destination (streamed); mig_verify()
+ * times it
+ */
 int mig_oci_archive_verify(struct mig_run *run);
 
 /* dockerarchive.c, dockerimport.c */

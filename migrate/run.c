@@ -109,6 +109,17 @@ mig_problem(struct mig_run *run, const char *fmt, ...)
 		run->nproblems++;
 }
 
+void
+mig_root_verified(struct mig_run *run, struct mig_root *r, const char *why)
+{
+	r->verified = why[0] == '\0' ? 1 : -1;
+	if (why[0] == '\0')
+		return;
+	run->verify_failures++;
+	free(r->verify_error);
+	r->verify_error = mig_strdup(why);
+}
+
 int
 mig_run_init(struct mig_run *run, struct mig_opts *o)
 {
