@@ -271,9 +271,12 @@ docker_verify(struct mig_run *run)
 		{
 			json_t *t;
 
-			json_array_foreach(json_object_get(v, "RepoTags"), k,
-			    t) if (json_string_value(t) != NULL &&
-			    strcmp(json_string_value(t), rt) == 0) ent = v;
+			json_array_foreach(json_object_get(v, "RepoTags"), k, t)
+			{
+				if (json_string_value(t) != NULL &&
+				    strcmp(json_string_value(t), rt) == 0)
+					ent = v;
+			}
 		}
 		snprintf(hex, sizeof(hex), "%s",
 		    ent ? json_string_value(json_object_get(ent, "Config"))
