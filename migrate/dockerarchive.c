@@ -131,11 +131,7 @@ pump_layer(struct drydock_digest *diffid_out, uint64_t *size_out, int fd,
 	         &r, NULL, fd_read, &src)) < 0)
 		goto out;
 	for (;;) {
-		if (mig_stop) {
-			error = DRYDOCK_EINTR;
-			goto out;
-		}
-		if ((error = drydock_archive_reader_data(&buf, &len, r)) < 0)
+		if ((error = mig_read_data(&buf, &len, r)) < 0)
 			goto out;
 		if (len == 0)
 			break;

@@ -307,11 +307,7 @@ import_layer(
 	         &gz, DRYDOCK_ARCHIVE_GZIP, sink_cb, s)) < 0)
 		goto out;
 	for (;;) {
-		if (mig_stop) {
-			error = DRYDOCK_EINTR;
-			goto out;
-		}
-		if ((error = drydock_archive_reader_data(&buf, &len, dec)) < 0)
+		if ((error = mig_read_data(&buf, &len, dec)) < 0)
 			goto out;
 		if (len == 0)
 			break;

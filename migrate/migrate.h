@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * migrate.h --- drydock-migrate's internal interfaces: options, locations,
- * the source catalogue (source.c), the destination writers (dest.c), the
- * selection and copy of images (copy.c), conversions (convert.c), archives
- * (ociarchive.c, dockerarchive.c, dockerimport.c), verification
- * (verify.c) and the report (report.c).
+ * migrate.h --- drydock-migrate's internal interfaces.  main.c runs the
+ * phases in order: the source catalogue (source.c), or an archive read
+ * into the destination (ociarchive.c, dockerimport.c); the selection and
+ * copy of images (copy.c, converting with convert.c), or a docker-archive
+ * export (dockerarchive.c), all written through the destination writers
+ * (dest.c); the verification (verify.c); the report (report.c).  Calls
+ * go one way, down these layers: main.c; verify.c; dockerimport.c;
+ * copy.c, ociarchive.c, dockerarchive.c; convert.c, dest.c, source.c,
+ * report.c; run.c, the run's state and the helpers every phase shares.
  */
 #ifndef DRYDOCK_MIGRATE_H
 #define DRYDOCK_MIGRATE_H
@@ -185,7 +189,7 @@ int mig_dest_queue(struct mig_run *run, int kind, const char *repo,
 int mig_dest_finish(struct mig_run *run);
 void mig_dest_release(struct mig_dest *dst);
 
-/* --- the run ----------------------------------------------------------- */
+/* --- the run (run.c) --------------------------------------------------- */
 
 enum mig_root_why { MIG_WHY_TAG = 0, MIG_WHY_REFERRER, MIG_WHY_UNTAGGED };
 enum mig_root_status { MIG_OK = 0, MIG_FAILED, MIG_SKIPPED, MIG_PLANNED };
@@ -255,6 +259,9 @@ int mig_run_init(struct mig_run *run, struct mig_opts *o);
 void mig_run_release(struct mig_run *run);
 void mig_problem(struct mig_run *run, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* What --verify found of an image: why it failed, or "" when it passed. */
+void mig_root_verified(
+    struct mig_run *run, struct mig_root *r, const char *why);
 /*
  * 1 when the last error leaves the destination unwritable: out of space
  * or quota, a read-only file system, a stream's reader gone.  Every later
@@ -263,6 +270,12 @@ void mig_problem(struct mig_run *run, const char *fmt, ...)
  * unchanged.
  */
 int mig_error_fatal(void);
+/*
+ * The next bytes of r's entry (len 0 at its end), or DRYDOCK_EINTR once a
+ * signal came: a layer decompressed chunk by chunk stops between chunks.
+ */
+int mig_read_data(
+    const void **buf_out, size_t *len_out, struct drydock_archive_reader *r);
 /* A per-repository key for the digestmaps above. */
 void mig_repo_key(struct drydock_digest *out, const char *repo,
     const struct drydock_digest *d);
@@ -293,14 +306,17 @@ int mig_convert_to_oci(struct mig_run *run, char **buf_out, size_t *len_out,
 int mig_convert_children(struct mig_run *run, char **buf_out, size_t *len_out,
     struct drydock_digest *d_out, const char *buf, size_t len);
 
-/* archive.c: oci-archive in and out */
+/* ociarchive.c: oci-archive in, and its verification */
 /*
  * Open the destination and stream an oci-archive's blobs into it (each
  * one checked against its name); run->src becomes the archive's
  * index.json over the destination's blobs.
  */
 int mig_archive_import(struct mig_run *run);
-/* verify against an oci-archive destination (streamed) */
+/*
+ * verify against an oci-archive destination (streamed); mig_verify()
+ * times it
+ */
 int mig_oci_archive_verify(struct mig_run *run);
 
 /* dockerarchive.c, dockerimport.c */

@@ -380,7 +380,6 @@ mig_oci_archive_verify(struct mig_run *run)
 	struct mig_source view;
 	char *buf = NULL, why[512];
 	size_t len = 0, i;
-	int64_t t0 = mig_now_ns();
 	int error;
 
 	memset(&av, 0, sizeof(av));
@@ -411,12 +410,7 @@ mig_oci_archive_verify(struct mig_run *run)
 		else
 			tree_complete(
 			    &av, &r->dest_digest, 0, why, sizeof(why));
-		r->verified = why[0] == '\0' ? 1 : -1;
-		if (why[0] != '\0') {
-			run->verify_failures++;
-			free(r->verify_error);
-			r->verify_error = mig_strdup(why);
-		}
+		mig_root_verified(run, r, why);
 	}
 	if (error < 0 && error != DRYDOCK_EINTR) {
 		/* a damaged archive fails every image it should hold */
@@ -431,7 +425,5 @@ mig_oci_archive_verify(struct mig_run *run)
 		free(av.mf[i].buf);
 	free(av.mf);
 	drydock_digestmap_free(av.present);
-	run->verify_seconds = (double)(mig_now_ns() - t0) / 1e9;
-	run->verify_ran = 1;
 	return error;
 }

@@ -71,6 +71,15 @@ mig_repo_key(struct drydock_digest *out, const char *repo,
 }
 
 int
+mig_read_data(
+    const void **buf_out, size_t *len_out, struct drydock_archive_reader *r)
+{
+	if (mig_stop)
+		return DRYDOCK_EINTR;
+	return drydock_archive_reader_data(buf_out, len_out, r);
+}
+
+int
 mig_error_fatal(void)
 {
 	switch (drydock_error_last()->sys_errno) {
@@ -98,6 +107,17 @@ mig_problem(struct mig_run *run, const char *fmt, ...)
 		return;
 	if ((run->problems[run->nproblems] = strdup(buf)) != NULL)
 		run->nproblems++;
+}
+
+void
+mig_root_verified(struct mig_run *run, struct mig_root *r, const char *why)
+{
+	r->verified = why[0] == '\0' ? 1 : -1;
+	if (why[0] == '\0')
+		return;
+	run->verify_failures++;
+	free(r->verify_error);
+	r->verify_error = mig_strdup(why);
 }
 
 int

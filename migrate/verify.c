@@ -156,7 +156,42 @@ check_root(struct vctx *v, struct mig_root *r)
 	return check_manifest(v, e->repo, &r->dest_digest, 0);
 }
 
-/* --- a docker-archive destination ------------------------------------- */
+static int
+dir_verify(struct mig_run *run)
+{
+	const struct mig_loc *dl = &run->o->dst;
+	struct vctx v;
+	size_t i;
+	int error;
+
+	memset(&v, 0, sizeof(v));
+	v.run = run;
+	if ((error = drydock_digestmap_new(&v.blob_ok, 1024)) < 0 ||
+	    (error = drydock_digestmap_new(&v.link_ok, 1024)) < 0 ||
+	    (error = drydock_digestmap_new(&v.mf_ok, 256)) < 0)
+		goto out;
+	if ((error = mig_source_open(&v.dv, dl->type, dl->path, run)) < 0)
+		goto out;
+	for (i = 0; i < run->nroots; i++) {
+		struct mig_root *r = &run->roots[i];
+
+		if (r->status != MIG_OK)
+			continue;
+		v.why[0] = '\0';
+		if ((error = check_root(&v, r)) < 0)
+			goto out;
+		mig_root_verified(run, r, error > 0 ? v.why : "");
+		error = 0;
+	}
+out:
+	mig_source_release(&v.dv, 1);
+	drydock_digestmap_free(v.blob_ok);
+	drydock_digestmap_free(v.link_ok);
+	drydock_digestmap_free(v.mf_ok);
+	return error;
+}
+
+/* --- a docker-archive ---------------------------------------------------- */
 
 /*
  * Stream the archive: every "<hex>.tar" and "<hex>.json" must hash to its
@@ -176,7 +211,6 @@ docker_verify(struct mig_run *run)
 	const void *buf;
 	char *mbuf = NULL, rt[600], hex[DRYDOCK_DIGEST_STRMAX], why[300];
 	size_t len, i, j, k;
-	int64_t t0 = mig_now_ns();
 	int error;
 
 	if ((error = drydock_digestmap_new(&ok, 256)) < 0 ||
@@ -237,9 +271,12 @@ docker_verify(struct mig_run *run)
 		{
 			json_t *t;
 
-			json_array_foreach(json_object_get(v, "RepoTags"), k,
-			    t) if (json_string_value(t) != NULL &&
-			    strcmp(json_string_value(t), rt) == 0) ent = v;
+			json_array_foreach(json_object_get(v, "RepoTags"), k, t)
+			{
+				if (json_string_value(t) != NULL &&
+				    strcmp(json_string_value(t), rt) == 0)
+					ent = v;
+			}
 		}
 		snprintf(hex, sizeof(hex), "%s",
 		    ent ? json_string_value(json_object_get(ent, "Config"))
@@ -262,12 +299,7 @@ docker_verify(struct mig_run *run)
 				    "layer '%.200s' missing or wrong",
 				    n ? n : "?");
 		}
-		rt_->verified = why[0] == '\0' ? 1 : -1;
-		if (why[0] != '\0') {
-			run->verify_failures++;
-			free(rt_->verify_error);
-			rt_->verify_error = mig_strdup(why);
-		}
+		mig_root_verified(run, rt_, why);
 	}
 out:
 	drydock_archive_reader_free(r);
@@ -275,53 +307,28 @@ out:
 	drydock_digestmap_free(ok);
 	json_decref(man);
 	free(mbuf);
-	run->verify_seconds = (double)(mig_now_ns() - t0) / 1e9;
-	run->verify_ran = 1;
 	return error;
 }
+
+/* --- --verify, by the destination's type --------------------------------- */
 
 int
 mig_verify(struct mig_run *run)
 {
-	const struct mig_loc *dl = &run->o->dst;
-	struct vctx v;
-	size_t i;
 	int64_t t0 = mig_now_ns();
 	int error;
 
-	if (dl->type == MIG_LOC_OCI_ARCHIVE)
-		return mig_oci_archive_verify(run);
-	if (dl->type == MIG_LOC_DOCKER_ARCHIVE)
-		return docker_verify(run);
-	memset(&v, 0, sizeof(v));
-	v.run = run;
-	if ((error = drydock_digestmap_new(&v.blob_ok, 1024)) < 0 ||
-	    (error = drydock_digestmap_new(&v.link_ok, 1024)) < 0 ||
-	    (error = drydock_digestmap_new(&v.mf_ok, 256)) < 0)
-		goto out;
-	if ((error = mig_source_open(&v.dv, dl->type, dl->path, run)) < 0)
-		goto out;
-	for (i = 0; i < run->nroots; i++) {
-		struct mig_root *r = &run->roots[i];
-
-		if (r->status != MIG_OK)
-			continue;
-		v.why[0] = '\0';
-		if ((error = check_root(&v, r)) < 0)
-			goto out;
-		r->verified = error == 0 ? 1 : -1;
-		if (error > 0) {
-			run->verify_failures++;
-			free(r->verify_error);
-			r->verify_error = mig_strdup(v.why);
-		}
-		error = 0;
+	switch (run->o->dst.type) {
+	case MIG_LOC_OCI_ARCHIVE:
+		error = mig_oci_archive_verify(run);
+		break;
+	case MIG_LOC_DOCKER_ARCHIVE:
+		error = docker_verify(run);
+		break;
+	default:
+		error = dir_verify(run);
+		break;
 	}
-out:
-	mig_source_release(&v.dv, 1);
-	drydock_digestmap_free(v.blob_ok);
-	drydock_digestmap_free(v.link_ok);
-	drydock_digestmap_free(v.mf_ok);
 	run->verify_seconds = (double)(mig_now_ns() - t0) / 1e9;
 	run->verify_ran = 1;
 	return error;
