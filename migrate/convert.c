@@ -168,8 +168,8 @@ record(struct mig_run *run, const struct drydock_digest *from,
 
 	if (drydock_digestmap_get(run->conv, from, NULL))
 		return 0;
-	if (mig_grow((void **)&run->changes, &run->capchanges, run->nchanges,
-	        sizeof(*run->changes), 32) < 0)
+	if (fe_grow((void **)&run->changes, &run->capchanges, run->nchanges + 1,
+	        sizeof(*run->changes)) < 0)
 		return mig_oom();
 	c = &run->changes[run->nchanges];
 	memset(c, 0, sizeof(*c));

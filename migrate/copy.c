@@ -47,8 +47,8 @@ add_root(struct mig_run *run, struct mig_entry *e, int why)
 
 	if (e->rooted)
 		return 0;
-	if (mig_grow((void **)&run->roots, &run->caproots, run->nroots,
-	        sizeof(*run->roots), 64) < 0)
+	if (fe_grow((void **)&run->roots, &run->caproots, run->nroots + 1,
+	        sizeof(*run->roots)) < 0)
 		return mig_oom();
 	r = &run->roots[run->nroots++];
 	memset(r, 0, sizeof(*r));

@@ -315,8 +315,8 @@ mig_dest_queue(struct mig_run *run, int kind, const char *repo, const char *tag,
 	if (dst->type != MIG_LOC_REGISTRY &&
 	    (kind == MIG_PEND_LAYER || kind == MIG_PEND_REVISION))
 		return 0;
-	if (mig_grow((void **)&dst->pend, &dst->cappend, dst->npend,
-	        sizeof(*dst->pend), 256) < 0)
+	if (fe_grow((void **)&dst->pend, &dst->cappend, dst->npend + 1,
+	        sizeof(*dst->pend)) < 0)
 		return mig_oom();
 	p = &dst->pend[dst->npend];
 	memset(p, 0, sizeof(*p));

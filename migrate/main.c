@@ -27,14 +27,6 @@ static const char synopsis[] =
     "                       [--json FILE|-] SRC DEST\n";
 
 static void
-usage(void)
-{
-	fputs(synopsis, stderr);
-	fputs("Try 'drydock-migrate --help' for more.\n", stderr);
-	exit(DRYDOCK_EXIT_USAGE);
-}
-
-static void
 help(void)
 {
 	fputs(synopsis, stdout);
@@ -204,9 +196,7 @@ parse_options(struct mig_opts *o, int argc, char **argv)
 			o->verbose++;
 			break;
 		case 'V':
-			printf(
-			    "drydock-migrate (drydock) %s\n", DRYDOCK_VERSION);
-			exit(0);
+			fe_version();
 		case OPT_ALL_TAGS:
 			o->all_tags = 1;
 			break;
@@ -221,11 +211,8 @@ parse_options(struct mig_opts *o, int argc, char **argv)
 			break;
 		case OPT_LINK:
 			if (drydock_blobcopy_mode_parse(&o->link_mode, optarg) <
-			    0) {
-				fprintf(stderr, "%s: --link: %s\n", MIG_NAME,
-				    drydock_error_message());
-				usage();
-			}
+			    0)
+				fe_usage("--link: %s", drydock_error_message());
 			break;
 		case OPT_PLATFORM:
 			o->platform = optarg;
@@ -243,40 +230,29 @@ parse_options(struct mig_opts *o, int argc, char **argv)
 			o->verify = 1;
 			break;
 		default:
-			usage();
+			fe_usage(NULL);
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc != 2) {
-		fprintf(
-		    stderr, "%s: give a source and a destination\n", MIG_NAME);
-		usage();
-	}
+	if (argc != 2)
+		fe_usage("give a source and a destination");
 	if (parse_loc(&o->src, argv[0]) < 0 || parse_loc(&o->dst, argv[1]) < 0)
-		usage();
+		fe_usage(NULL);
 	o->progress = !o->quiet && isatty(STDERR_FILENO);
 	if (o->dry_run &&
 	    (o->src.type == MIG_LOC_OCI_ARCHIVE ||
 	        o->src.type == MIG_LOC_DOCKER_ARCHIVE)) {
-		fprintf(stderr,
-		    "%s: --dry-run reads registry and oci: sources "
-		    "only\n",
-		    MIG_NAME);
-		usage();
+		fe_usage("--dry-run reads registry and oci: sources only");
 	}
 	if (!direction_ok(o)) {
-		fprintf(stderr, "%s: cannot %s %s to %s\n", MIG_NAME,
+		fe_usage("cannot %s %s to %s",
 		    o->verify_only ? "verify" : "migrate", o->src.spec,
 		    o->dst.spec);
-		usage();
 	}
 	if (o->verify_only && o->to_oci_types) {
-		fprintf(stderr,
-		    "%s: verify compares digests as they are; "
-		    "--to-oci-types goes with a migration\n",
-		    MIG_NAME);
-		usage();
+		fe_usage("verify compares digests as they are; "
+		         "--to-oci-types goes with a migration");
 	}
 }
 
@@ -299,13 +275,6 @@ resolve_config(struct mig_loc *loc, struct drydock_regconfig *cfg)
 	}
 	loc->path = cfg->rootdirectory;
 	return 0;
-}
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	mig_stop = 1;
 }
 
 /* The same path on both sides would read what it writes. */
@@ -487,10 +456,10 @@ main(int argc, char **argv)
 	struct drydock_regconfig cfg[2];
 	struct mig_opts o;
 	struct mig_run run;
-	struct sigaction sa;
 	int64_t t0 = mig_now_ns();
 	int error, rc;
 
+	fe_init(MIG_NAME, synopsis);
 	parse_options(&o, argc, argv);
 	memset(cfg, 0, sizeof(cfg));
 	if (resolve_config(&o.src, &cfg[0]) < 0 ||
@@ -508,14 +477,7 @@ main(int argc, char **argv)
 		rc = DRYDOCK_EXIT_USAGE;
 		goto done;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	/* a stream's reader gone is a write error (EPIPE), reported */
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
+	fe_signals_catch(&mig_stop);
 	if ((error = mig_run_init(&run, &o)) < 0) {
 		fprintf(stderr, "%s: %s\n", MIG_NAME, drydock_error_message());
 		run_release(&run);

@@ -21,8 +21,11 @@
 #include <drydock/blobcopy.h>
 #include <drydock/drydock.h>
 
+#include "fe/array.h"
+#include "fe/err.h"
 #include "fe/exit.h"
 #include "fe/outfile.h"
+#include "fe/signals.h"
 #include <drydock/ocilayout.h>
 #include <drydock/regwrite.h>
 
@@ -281,13 +284,6 @@ void mig_repo_key(struct drydock_digest *out, const char *repo,
     const struct drydock_digest *d);
 char *mig_strdup(const char *s);
 int mig_oom(void);
-/*
- * Room in *arr (n items of elem bytes in use, *cap allocated) for one
- * more: the capacity doubles, from first.  0, or -1 out of memory with
- * no error set (the caller returns mig_oom(); mig_problem() drops the
- * problem quietly).
- */
-int mig_grow(void **arr, size_t *cap, size_t n, size_t elem, size_t first);
 int64_t mig_now_ns(void);
 
 /* copy.c */

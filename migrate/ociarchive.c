@@ -306,8 +306,8 @@ hash_blob(struct mig_run *run, struct drydock_archive_reader *r,
 		goto out;
 	}
 	if (keep != NULL && klen > 0 && keep[0] == '{') {
-		if (mig_grow((void **)&av->mf, &av->capmf, av->nmf,
-		        sizeof(*av->mf), 64) < 0) {
+		if (fe_grow((void **)&av->mf, &av->capmf, av->nmf + 1,
+		        sizeof(*av->mf)) < 0) {
 			error = mig_oom();
 			goto out;
 		}

@@ -28,22 +28,6 @@ mig_strdup(const char *s)
 	return s != NULL ? strdup(s) : NULL;
 }
 
-int
-mig_grow(void **arr, size_t *cap, size_t n, size_t elem, size_t first)
-{
-	size_t ncap;
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : first;
-	if ((p = realloc(*arr, ncap * elem)) == NULL)
-		return -1;
-	*arr = p;
-	*cap = ncap;
-	return 0;
-}
-
 int64_t
 mig_now_ns(void)
 {
@@ -102,8 +86,8 @@ mig_problem(struct mig_run *run, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (mig_grow((void **)&run->problems, &run->capproblems, run->nproblems,
-	        sizeof(*run->problems), 16) < 0)
+	if (fe_grow((void **)&run->problems, &run->capproblems,
+	        run->nproblems + 1, sizeof(*run->problems)) < 0)
 		return;
 	if ((run->problems[run->nproblems] = strdup(buf)) != NULL)
 		run->nproblems++;

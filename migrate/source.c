@@ -19,8 +19,8 @@ mig_source_add(struct mig_source *src, const char *repo, const char *tag,
 {
 	struct mig_entry *e;
 
-	if (mig_grow((void **)&src->entries, &src->cap, src->n,
-	        sizeof(*src->entries), 64) < 0)
+	if (fe_grow((void **)&src->entries, &src->cap, src->n + 1,
+	        sizeof(*src->entries)) < 0)
 		return mig_oom();
 	e = &src->entries[src->n];
 	memset(e, 0, sizeof(*e));
