@@ -13,22 +13,24 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <setjmp.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "fsck.h"
 
-#define READ_SIZE (1u << 20)
-#define MAP_MIN (256u << 10) /* smaller blobs are read */
-#define MAP_STEP (4u << 20) /* hashed between checks for a signal */
+/*
+ * Each hashing thread reads into a buffer of its own this big: small
+ * enough to stay in the core's L2 cache between the copy and the hash,
+ * large enough that the system calls cost nothing.  On the 2-core EPYC
+ * (1 MiB L2) hashing 1.7 GB of 8 MiB blobs took the least CPU with 128
+ * KiB among 64 KiB to 2 MiB, within a few percent of a mapping's.
+ */
+#define READ_SIZE (128u << 10)
 #define STATE_COMMIT_NS 2000000000LL
 
 struct pool {
@@ -91,70 +93,19 @@ unchanged(const struct fsck_blob *b)
 }
 
 /*
- * Data in the page cache is hashed straight from a mapping: read() would
- * copy every byte once more, which costs a good part of the throughput of
- * SHA-256 with CPU support.  A file truncated under the mapping raises
- * SIGBUS; the handler jumps back (per thread) and the blob is read the
- * plain way instead.
+ * Hash the data of b into h with read()s into buf, a per-thread buffer of
+ * READ_SIZE bytes; the result goes into b.  Memory stays bounded whatever
+ * the blob's size (a mapping of a 5 GiB blob made 5 GiB of RSS), and the
+ * hash reads a buffer that stays in the core's cache.
  */
-static _Thread_local sigjmp_buf *bus_jmp;
-
-static void
-on_sigbus(int sig)
-{
-	if (bus_jmp != NULL)
-		siglongjmp(*bus_jmp, 1);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-/* 0: hashed; 1: not (read it instead); 2: interrupted. */
-static int
-hash_mapped(
-    struct pool *p, const struct fsck_blob *b, int fd, struct drydock_hasher *h)
-{
-	sigjmp_buf jb;
-	unsigned char *map;
-	size_t size = (size_t)b->seen_size, off, n;
-	int r = 0;
-
-	if (b->seen_size < MAP_MIN || (uint64_t)size != b->seen_size)
-		return 1;
-	map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
-	if (map == MAP_FAILED)
-		return 1;
-	(void)madvise(map, size, MADV_SEQUENTIAL);
-	if (sigsetjmp(jb, 1) != 0) { /* 1: unblock SIGBUS again */
-		bus_jmp = NULL;
-		munmap(map, size);
-		return 1;
-	}
-	bus_jmp = &jb;
-	for (off = 0; off < size; off += n) {
-		if (stop_reason(p) == 2) {
-			r = 2;
-			break;
-		}
-		n = size - off < MAP_STEP ? size - off : MAP_STEP;
-		drydock_hasher_update(h, map + off, n);
-		atomic_fetch_add_explicit(
-		    &p->bytes, (uint64_t)n, memory_order_relaxed);
-	}
-	bus_jmp = NULL;
-	munmap(map, size);
-	return r;
-}
-
-/* Hash the data of b into h; the result goes into b. */
 static void
 hash_data(struct pool *p, struct fsck_blob *b, int fd, struct drydock_hasher *h,
     unsigned char *buf)
 {
 	const struct drydock_digest *want = &p->run->ids[b->id];
 	struct drydock_digest got;
-	struct stat sb;
+	uint64_t total = 0;
 	ssize_t n;
-	int r;
 
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	if (drydock_hasher_reset(h) < 0) {
@@ -162,22 +113,7 @@ hash_data(struct pool *p, struct fsck_blob *b, int fd, struct drydock_hasher *h,
 		b->err = ENOMEM;
 		return;
 	}
-	r = hash_mapped(p, b, fd, h);
-	if (r == 2) {
-		b->result = FSCK_H_INTERRUPTED;
-		return;
-	}
-	/* what was mapped must still be all there is */
-	if (r == 0 &&
-	    (fstat(fd, &sb) < 0 || (uint64_t)sb.st_size != b->seen_size))
-		r = 1;
-	if (r == 1 &&
-	    (drydock_hasher_reset(h) < 0 || lseek(fd, 0, SEEK_SET) < 0)) {
-		b->result = FSCK_H_IOERR;
-		b->err = errno ? errno : ENOMEM;
-		return;
-	}
-	while (r == 1) {
+	for (;;) {
 		/*
 		 * A signal stops at once; the deadline only keeps workers
 		 * from taking another blob.  Finishing the blob in hand
@@ -199,9 +135,12 @@ hash_data(struct pool *p, struct fsck_blob *b, int fd, struct drydock_hasher *h,
 		if (n == 0)
 			break;
 		drydock_hasher_update(h, buf, (size_t)n);
+		total += (uint64_t)n;
 		atomic_fetch_add_explicit(
 		    &p->bytes, (uint64_t)n, memory_order_relaxed);
 	}
+	/* what was hashed, if the file changed size under us */
+	b->seen_size = total;
 	if (drydock_hasher_final(&got, h) < 0) {
 		b->result = FSCK_H_IOERR;
 		b->err = ENOMEM;
@@ -626,7 +565,6 @@ fsck_content(struct fsck_run *run)
 	struct pool p;
 	struct monitor m;
 	pthread_t *threads = NULL;
-	struct sigaction sa, old_bus;
 	int64_t t0 = fsck_now_ns();
 	int jobs, i, started = 0, error;
 	size_t k;
@@ -654,10 +592,6 @@ fsck_content(struct fsck_run *run)
 			error = DRYDOCK_ERROR;
 			goto out;
 		}
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_sigbus;
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGBUS, &sa, &old_bus);
 		pthread_mutex_init(&p.mu, NULL);
 		pthread_cond_init(&p.cv, NULL);
 		p.nrunning = jobs;
@@ -681,7 +615,6 @@ fsck_content(struct fsck_run *run)
 			pthread_join(threads[i], NULL);
 		pthread_cond_destroy(&p.cv);
 		pthread_mutex_destroy(&p.mu);
-		sigaction(SIGBUS, &old_bus, NULL);
 		fsck_progress_end(run);
 		if (error == 0 && atomic_load(&p.failed)) {
 			drydock_error_set_os("cannot start hashing");

@@ -285,6 +285,8 @@ struct fsck_run {
 	struct drydock_state *state;
 	int64_t start_ns; /* CLOCK_MONOTONIC */
 	int64_t now; /* unix seconds at the start */
+	int64_t start_real_ns; /* CLOCK_REALTIME_COARSE at the start: the
+	                          clock file times come from */
 	struct drydock_digest empty256, empty512;
 
 	/* interned digests */

@@ -86,6 +86,7 @@ int
 fsck_run_init(struct fsck_run *run, const struct fsck_opts *opts,
     struct drydock_store *st)
 {
+	struct timespec ts;
 	int error;
 
 	memset(run, 0, sizeof(*run));
@@ -94,6 +95,8 @@ fsck_run_init(struct fsck_run *run, const struct fsck_opts *opts,
 	fe_progress_init(&run->progress, opts->progress && !opts->quiet);
 	run->start_ns = fsck_now_ns();
 	run->now = (int64_t)time(NULL);
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	run->start_real_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 	if ((error = drydock_digestmap_new(&run->idmap, 1024)) < 0 ||
 	    (error = drydock_digest_buffer(
 	         &run->empty256, DRYDOCK_DIGEST_SHA256, "", 0)) < 0 ||
@@ -1657,14 +1660,17 @@ fsck_check_structure(struct fsck_run *run)
  * Blob directories nobody needs, and blobs nobody names; after hashing,
  * which sees what went away during the run.  A directory without data is
  * looked at again: a gc removes the data, then the directory, and the
- * registry writes the directory, then the data.
+ * registry makes the directory, then moves the data in.  One that is gone,
+ * has its data now, or changed since the run began is in the middle of
+ * that, not debris.
  */
 int
 fsck_check_blobs(struct fsck_run *run)
 {
 	char path[DRYDOCK_DIGEST_STRMAX + 32];
+	int64_t mtime = 0;
 	size_t i;
-	int error = 0;
+	int error = 0, r;
 
 	for (i = 0; i < run->nblobs && error == 0; i++) {
 		const struct fsck_blob *b = &run->blobs[i];
@@ -1683,12 +1689,12 @@ fsck_check_blobs(struct fsck_run *run)
 			        run->st, &run->ids[b->id], NULL, NULL) == 0)
 				continue; /* its data came: a push */
 			path[strlen(path) - 5] = '\0'; /* the directory */
-			if (drydock_store_stat(run->st, -1, path, NULL, NULL,
-			        NULL) == DRYDOCK_ENOTFOUND) {
-				drydock_error_clear();
-				continue; /* removed: a gc */
-			}
+			r = drydock_store_stat(
+			    run->st, -1, path, NULL, &mtime, NULL);
 			drydock_error_clear();
+			if (r == DRYDOCK_ENOTFOUND ||
+			    (r == 0 && mtime >= run->start_real_ns))
+				continue;
 			error = fsck_report(run, FSCK_BLOB_NO_DATA, &ctx, NULL);
 		} else {
 			error = fsck_report(
