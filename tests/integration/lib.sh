@@ -625,6 +625,22 @@ linked() {
 		sort -u
 }
 
+# check_man_page HELP_OUTPUT MAN: every long option --help printed (in the
+# file HELP_OUTPUT) is in the man page MAN, and MAN renders without warnings
+check_man_page() {
+	local help=$1 man=$2 o missing=""
+	for o in $(grep -o -- '--[a-z][a-z-]*' "$help" | sort -u); do
+		grep -q -- "$(printf '%s' "$o" | sed 's/-/\\\\-/g')" "$man" ||
+			missing="$missing $o"
+	done
+	assert_eq "" "$missing" "every long option of --help is in the man page"
+	if command -v man >/dev/null; then
+		MANWIDTH=80 man --warnings -l "$man" >/dev/null 2>"$T/man.warn"
+		assert_eq "" "$(cat "$T/man.warn")" \
+		    "the man page renders without warnings"
+	fi
+}
+
 # removed_of REPORT KIND: the "removed" entries of one kind, one JSON a line
 removed_of() {
 	jq -c --arg k "$2" '.removed[] | select(.kind == $k)' "$1"

@@ -45,15 +45,5 @@ assert_true "the run reported several reasons" \
     test "$(wc -l <"$T/seen")" -ge 5
 
 run_gc --help
-missing=""
-for o in $(grep -o -- '--[a-z][a-z-]*' "$T/gc.out" | sort -u); do
-	grep -q -- "$(printf '%s' "$o" | sed 's/-/\\\\-/g')" "$MAN" ||
-		missing="$missing $o"
-done
-assert_eq "" "$missing" "every long option of --help is in the man page"
-
-if command -v man >/dev/null; then
-	MANWIDTH=80 man --warnings -l "$MAN" >/dev/null 2>"$T/man.warn"
-	assert_eq "" "$(cat "$T/man.warn")" "the man page renders without warnings"
-fi
+check_man_page "$T/gc.out" "$MAN"
 finish

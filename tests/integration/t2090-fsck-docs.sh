@@ -37,15 +37,5 @@ assert_eq "$(wc -l <"$T/man")" "$(wc -l <"$T/fsck.out")" \
     "as many IDs in the binary as in the man page"
 
 run_fsck --help
-missing=""
-for o in $(grep -o -- '--[a-z][a-z-]*' "$T/fsck.out" | sort -u); do
-	grep -q -- "$(printf '%s' "$o" | sed 's/-/\\\\-/g')" "$MAN" ||
-		missing="$missing $o"
-done
-assert_eq "" "$missing" "every long option of --help is in the man page"
-
-if command -v man >/dev/null; then
-	MANWIDTH=80 man --warnings -l "$MAN" >/dev/null 2>"$T/man.warn"
-	assert_eq "" "$(cat "$T/man.warn")" "the man page renders without warnings"
-fi
+check_man_page "$T/fsck.out" "$MAN"
 finish
