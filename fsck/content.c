@@ -26,9 +26,9 @@
 /*
  * Each hashing thread reads into a buffer of its own this big: small
  * enough to stay in the core's L2 cache between the copy and the hash,
- * large enough that the system calls cost nothing.  On the 2-core EPYC
- * (1 MiB L2) hashing 1.7 GB of 8 MiB blobs took the least CPU with 128
- * KiB among 64 KiB to 2 MiB, within a few percent of a mapping's.
+ * large enough that the system calls cost nothing.  Hashing 1.7 GB of
+ * 8 MiB blobs on a 2-core EPYC (1 MiB L2) took the least CPU at 64 and
+ * 128 KiB of 64 KiB to 2 MiB, as much as a mapping (tests/bench/README.md).
  */
 #define READ_SIZE (128u << 10)
 #define STATE_COMMIT_NS 2000000000LL

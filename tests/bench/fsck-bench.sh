@@ -13,16 +13,19 @@
 #                               gen-tree store of ~36,000 small blobs, beside
 #                               --verify none)
 #
-#   tests/bench/fsck-bench.sh [-g GB] [-r RUNS] [-w] [DIR]
+#   tests/bench/fsck-bench.sh [-g GB] [-s BYTES] [-r RUNS] [-w] [DIR]
 #
 # DIR (default /tmp/drydock-fsck-bench) gets a store of about GB gigabytes
 # (default 2.5) the first time: images with a config and six layers of
-# 150 MiB .. 512 KiB of random bytes, in distribution's layout with tags,
-# revisions and _layers links.  It is kept for the next run; delete it
-# yourself.  Each timing is the best of RUNS (default 3).  Targets: fsck at
-# least 80% of cores x openssl, and faster than the sha256sum pipeline.
-# Take the numbers on an idle machine: the load average is printed, and -w
-# waits (up to 15 minutes) for the 1-minute load average to drop below 0.5.
+# 150 MiB .. 512 KiB of random bytes (with -s, layers of BYTES each, such
+# as 8388608), in distribution's layout with tags, revisions and _layers
+# links.  It is kept for the next run (made again when -g or -s differ);
+# delete it yourself.  Each timing is the best of RUNS (default 3); the CPU
+# seconds (user and system) and the peak RSS of drydock-fsck are those of
+# its best run.  Targets: fsck at least 80% of cores x openssl, and faster
+# than the sha256sum pipeline.  Take the numbers on an idle machine: the
+# load average is printed (uptime), and -w waits (up to 15 minutes) for
+# the 1-minute load average to drop below 0.5.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,11 +33,13 @@ src=$(cd "$here/../.." && pwd)
 : "${DRYDOCK_BIN:=$src/build/plain/bin}"
 fsck=$DRYDOCK_BIN/drydock-fsck
 gb=2.5
+size=""
 runs=3
 wait_idle=0
-while getopts g:r:wh o; do
+while getopts g:s:r:wh o; do
 	case $o in
 	g) gb=$OPTARG ;;
+	s) size=$OPTARG ;;
 	r) runs=$OPTARG ;;
 	w) wait_idle=1 ;;
 	*) sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
@@ -46,7 +51,7 @@ dir=${1:-/tmp/drydock-fsck-bench}
 root=$dir/root
 V=$root/docker/registry/v2
 [ -x "$fsck" ] || { echo "fsck-bench: build first (make all): $fsck" >&2; exit 2; }
-for t in openssl sha256sum jq xargs; do
+for t in openssl sha256sum jq xargs uptime; do
 	command -v "$t" >/dev/null || { echo "fsck-bench: needs $t" >&2; exit 2; }
 done
 cores=$(nproc)
@@ -68,6 +73,7 @@ link() { # FILE DIGEST
 
 make_store() {
 	local want i n=0 sizes=(157286400 62914560 20971520 8388608 2097152 524288)
+	[ -n "$size" ] && sizes=("$size" "$size" "$size" "$size" "$size" "$size")
 	local repo cfg m layers d s total=0 tmp=$dir/tmp
 	want=$(awk -v g="$gb" 'BEGIN {printf "%.0f", g * 1e9}')
 	mkdir -p "$V/blobs" "$V/repositories"
@@ -98,10 +104,11 @@ make_store() {
 		link "$V/repositories/$repo/_manifests/tags/latest/index/sha256/${m#sha256:}/link" "$m"
 		link "$V/repositories/$repo/_manifests/tags/latest/current/link" "$m"
 	done
-	touch "$dir/.done"
+	echo "$params" >"$dir/.done"
 }
 
-if [ ! -f "$dir/.done" ]; then
+params="gb=$gb size=${size:-mix}"
+if [ ! -f "$dir/.done" ] || [ "$(cat "$dir/.done")" != "$params" ]; then
 	echo "fsck-bench: writing a ${gb} GB store to $root (once)" >&2
 	rm -rf "$root"
 	mkdir -p "$dir"
@@ -115,15 +122,16 @@ gbytes=$(awk -v b="$bytes" 'BEGIN {printf "%.2f", b / 1e9}')
 # warm page cache
 find "$V/blobs" -name data -type f -print0 | xargs -0 cat >/dev/null
 
-now() { date +%s.%N; }
-best() { # COMMAND...: the best wall time of $runs runs, in seconds
-	local i t0 t1 b=""
+best() { # COMMAND...: the best wall time of $runs runs, in seconds; the
+	# best run's user and system CPU seconds go to $dir/best.cpu
+	local i t b="" TIMEFORMAT='%3R %3U %3S'
 	for ((i = 0; i < runs; i++)); do
-		t0=$(now)
-		"$@" >/dev/null 2>&1 || true
-		t1=$(now)
-		b=$(awk -v a="$t0" -v z="$t1" -v b="$b" \
-		    'BEGIN {t = z - a; if (b == "" || t < b) b = t; printf "%.3f", b}')
+		t=$( { time "$@" >/dev/null 2>&1; } 2>&1) || true
+		if [ -z "$b" ] || awk -v t="${t%% *}" -v b="$b" \
+		    'BEGIN {exit !(t < b)}'; then
+			b=${t%% *}
+			echo "${t#* }" >"$dir/best.cpu"
+		fi
 	done
 	echo "$b"
 }
@@ -137,6 +145,7 @@ if [ "$wait_idle" = 1 ]; then
 	done
 fi
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
+up0=$(uptime)
 
 # openssl, single core, 1 MiB blocks
 ossl=$(openssl speed -seconds 3 -bytes 1048576 -evp sha256 2>/dev/null |
@@ -153,7 +162,15 @@ pipeline() {
 }
 t_sum=$(best pipeline)
 t_fsck=$(best "$fsck" --no-progress "$root")
+read -r u_fsck s_fsck <"$dir/best.cpu"
 "$fsck" --no-progress --json "$dir/full.json" "$root" >/dev/null || true
+# peak RSS (KiB): the kernel's high-water mark, file-backed pages included
+peak=${DRYDOCK_TOOLS:-$src/build/plain/tests/tools}/peak-rss
+rss_fsck=-
+if [ -x "$peak" ]; then
+	"$peak" "$dir/rss" "$fsck" --no-progress "$root" >/dev/null 2>&1 || true
+	rss_fsck=$(awk '{printf "%.0f", $1 / 1024}' "$dir/rss")
+fi
 hash_s=$(jq -r '.summary.hash_seconds' "$dir/full.json" |
     awk '{printf "%.3f", $1}')
 fsck_rc=$(jq .exit_code "$dir/full.json")
@@ -185,6 +202,7 @@ if [ -x "$gen" ]; then
 	m_none=$(best "$fsck" --no-progress --verify none "$many")
 fi
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
+up1=$(uptime)
 
 g_fsck=$(gbps "$t_fsck")
 g_hash=$(gbps "$hash_s")
@@ -195,8 +213,10 @@ row() { # LABEL SECONDS GBPS
 }
 cat <<EOF
 drydock-fsck benchmark: $(uname -m), $cores cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
-store: $root: $nblobs blobs, $gbytes GB, warm page cache; best of $runs
-load average before: $load0; after: $load1
+store: $root: $nblobs blobs ($params), $gbytes GB, warm page cache; best of $runs
+$(date -u '+%Y-%m-%d %H:%M UTC'); load average before: $load0; after: $load1
+before: $up0
+after:  $up1
 
 EOF
 printf '%-46s %9s %8s %7s\n' "" seconds GB/s "ratio"
@@ -214,6 +234,11 @@ cat <<EOF
 fsck / (cores x openssl):   $(ratio "$g_fsck" "$ceiling")  (target >= 0.80)
 fsck / openssl -multi:      $(ratio "$g_fsck" "$omulti")
 fsck / sha256sum pipeline:  $(ratio "$g_fsck" "$g_sum")x (target > 1)
+fsck CPU, best run:         $u_fsck s user + $s_fsck s system
+  GB per CPU second:        $(awk -v b="$bytes" -v u="$u_fsck" -v s="$s_fsck" \
+    'BEGIN {printf "%.2f (per user second %.2f)", b / (u + s) / 1e9,
+    b / u / 1e9}'); openssl on 1 core: $ossl
+fsck peak RSS:              $rss_fsck MiB
 --verify changed / full:    $(ratio "$t_changed" "$t_fsck") of the time
 EOF
 if [ -n "${m_full:-}" ]; then
