@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <drydock/drydock.h>
 
@@ -38,9 +39,9 @@ fe_metrics_gauge(struct fe_metrics *m, const char *name, const char *help,
 
 	if (f == NULL)
 		return;
-	if (m->last == NULL || strcmp(m->last, name) != 0) {
+	if (strcmp(m->last, name) != 0) {
 		fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
-		m->last = name;
+		snprintf(m->last, sizeof(m->last), "%s", name);
 	}
 	fputs(name, f);
 	if (label != NULL) {
@@ -53,6 +54,26 @@ fe_metrics_gauge(struct fe_metrics *m, const char *name, const char *help,
 		fprintf(f, " %.0f\n", value);
 	else
 		fprintf(f, " %.6g\n", value);
+}
+
+void
+fe_metrics_run(
+    struct fe_metrics *m, const char *tool, double seconds, int exit_code)
+{
+	char name[96], help[96];
+
+	snprintf(
+	    name, sizeof(name), "drydock_%s_last_run_timestamp_seconds", tool);
+	snprintf(help, sizeof(help), "When the last %s run ended.", tool);
+	fe_metrics_gauge(m, name, help, NULL, NULL, (double)time(NULL));
+	snprintf(name, sizeof(name), "drydock_%s_duration_seconds", tool);
+	fe_metrics_gauge(
+	    m, name, "How long the last run took.", NULL, NULL, seconds);
+	snprintf(name, sizeof(name), "drydock_%s_exit_code", tool);
+	fe_metrics_gauge(m, name,
+	    "Exit code of the last run (fsck(8)-style bits: 4 problems, 8 "
+	    "operational error, 16 usage, 32 interrupted).",
+	    NULL, NULL, exit_code);
 }
 
 int

@@ -13,7 +13,7 @@
 
 struct fe_metrics {
 	struct drydock_outfile of;
-	const char *last; /* the gauge whose HELP was written last */
+	char last[128]; /* the gauge whose HELP was written last */
 };
 
 /* @return 0, or DRYDOCK_ERROR (the message names path) */
@@ -26,6 +26,14 @@ int fe_metrics_open(struct fe_metrics *m, const char *path);
  */
 void fe_metrics_gauge(struct fe_metrics *m, const char *name, const char *help,
     const char *label, const char *label_value, double value);
+
+/*
+ * The gauges every tool writes first, named for tool ("gc"):
+ * drydock_<tool>_last_run_timestamp_seconds (now), _duration_seconds and
+ * _exit_code, so one alert rule fits the three tools.
+ */
+void fe_metrics_run(
+    struct fe_metrics *m, const char *tool, double seconds, int exit_code);
 
 /* Write and rename into place; 0 or DRYDOCK_ERROR. */
 int fe_metrics_commit(struct fe_metrics *m);

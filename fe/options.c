@@ -48,3 +48,53 @@ fe_opt_progress(int progress)
 {
 	return progress >= 0 ? progress : isatty(STDERR_FILENO);
 }
+
+void
+fe_opt_common_init(struct fe_common *c)
+{
+	c->json = c->metrics = c->config = NULL;
+	c->quiet = c->verbose = 0;
+	c->progress = -1;
+}
+
+int
+fe_opt_common(struct fe_common *c, int opt, const char *arg, void (*help)(void))
+{
+	switch (opt) {
+	case 'h':
+		help();
+		break;
+	case 'q':
+		c->quiet = 1;
+		break;
+	case 'v':
+		c->verbose++;
+		break;
+	case 'V':
+		fe_version();
+	case FE_OPT_CONFIG:
+		c->config = arg;
+		break;
+	case FE_OPT_JSON:
+		c->json = arg;
+		break;
+	case FE_OPT_METRICS:
+		c->metrics = arg;
+		break;
+	case FE_OPT_NO_PROGRESS:
+		c->progress = 0;
+		break;
+	case FE_OPT_PROGRESS:
+		c->progress = 1;
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+void
+fe_opt_common_end(struct fe_common *c)
+{
+	c->progress = c->quiet ? 0 : fe_opt_progress(c->progress);
+}

@@ -590,13 +590,7 @@ fsck_metrics(struct fsck_run *run)
 
 	if (fe_metrics_open(&m, run->opts->metrics) < 0)
 		return DRYDOCK_ERROR;
-	fe_metrics_gauge(&m, "drydock_fsck_last_run_timestamp_seconds",
-	    "When the last fsck run ended.", NULL, NULL, (double)time(NULL));
-	fe_metrics_gauge(&m, "drydock_fsck_duration_seconds",
-	    "How long the last run took.", NULL, NULL, run->seconds);
-	fe_metrics_gauge(&m, "drydock_fsck_exit_code",
-	    "Exit code of the last run (fsck(8) bits).", NULL, NULL,
-	    run->exit_code);
+	fe_metrics_run(&m, "fsck", run->seconds, run->exit_code);
 	fe_metrics_gauge(&m, "drydock_fsck_complete",
 	    "1 when the last run checked everything it was due to.", NULL, NULL,
 	    !run->interrupted && !run->deadline_hit && !run->operational);

@@ -25,19 +25,14 @@
 #include "reasons.h"
 
 struct gc_opts {
+	struct fe_common com; /* -q, -v, --json, --metrics, --config, ... */
 	const char *root; /* storage root (argument or config) */
-	const char *config; /* --config */
-	const char *json; /* --json FILE|- */
 	const char *quarantine; /* --quarantine DIR */
 	const char *restore; /* --restore DIR */
-	const char *metrics; /* --metrics FILE */
 	int64_t grace; /* seconds */
 	int64_t uploads_age; /* seconds */
 	int delete_untagged; /* -m */
 	int dry_run; /* -n */
-	int verbose; /* -v, repeatable */
-	int quiet; /* -q */
-	int progress; /* -1 auto (TTY), 0, 1 */
 	int cache_warning; /* config names a blob-descriptor cache */
 	int jobs; /* -j: scanning threads */
 };

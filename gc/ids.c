@@ -23,16 +23,7 @@
 static uint64_t
 slot_hash(const struct gc_ids *ids, const uint8_t *raw)
 {
-	uint64_t h;
-
-	memcpy(&h, raw, sizeof(h));
-	h ^= ids->seed;
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
+	return drydock_digest_hash_raw(raw, ids->seed);
 }
 
 static int
@@ -150,12 +141,9 @@ int
 gc_ids_init(struct gc_run *run)
 {
 	struct gc_ids *ids = &run->ids;
-	struct timespec ts;
 
 	memset(ids, 0, sizeof(*ids));
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ids->seed = ((uint64_t)ts.tv_nsec << 32) ^ (uint64_t)ts.tv_sec ^
-	    ((uint64_t)getpid() << 16);
+	ids->seed = drydock_digest_hash_seed();
 	return drydock_digestmap_new(&ids->widemap, 16);
 }
 

@@ -73,33 +73,16 @@ help(void)
 	exit(0);
 }
 
-enum {
-	OPT_GRACE = 256,
-	OPT_UPLOADS,
-	OPT_JSON,
-	OPT_QUARANTINE,
-	OPT_RESTORE,
-	OPT_METRICS,
-	OPT_CONFIG,
-	OPT_PROGRESS,
-	OPT_NO_PROGRESS
-};
+enum { OPT_GRACE = 256, OPT_UPLOADS, OPT_QUARANTINE, OPT_RESTORE };
 
-static const struct option longopts[] = {
-    {"config", required_argument, NULL, OPT_CONFIG},
+static const struct option longopts[] = {FE_OPT_LONGOPTS, FE_OPT_CONFIG_LONGOPT,
     {"delete-untagged", no_argument, NULL, 'm'},
     {"dry-run", no_argument, NULL, 'n'},
     {"grace", required_argument, NULL, OPT_GRACE},
-    {"help", no_argument, NULL, 'h'}, {"jobs", required_argument, NULL, 'j'},
-    {"json", required_argument, NULL, OPT_JSON},
-    {"metrics", required_argument, NULL, OPT_METRICS},
-    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
-    {"progress", no_argument, NULL, OPT_PROGRESS},
+    {"jobs", required_argument, NULL, 'j'},
     {"quarantine", required_argument, NULL, OPT_QUARANTINE},
-    {"quiet", no_argument, NULL, 'q'},
     {"restore", required_argument, NULL, OPT_RESTORE},
     {"uploads-older-than", required_argument, NULL, OPT_UPLOADS},
-    {"verbose", no_argument, NULL, 'v'}, {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0}};
 
 static void
@@ -108,16 +91,15 @@ parse_options(struct gc_opts *o, int argc, char **argv)
 	int c;
 
 	memset(o, 0, sizeof(*o));
+	fe_opt_common_init(&o->com);
 	o->grace = 3600;
 	o->uploads_age = 168 * 3600;
-	o->progress = -1;
 	o->jobs = 16;
 	while (
 	    (c = getopt_long(argc, argv, "hj:mnqvV", longopts, NULL)) != -1) {
+		if (fe_opt_common(&o->com, c, optarg, help))
+			continue;
 		switch (c) {
-		case 'h':
-			help();
-			break;
 		case 'j':
 			o->jobs = (int)fe_opt_number("--jobs", optarg, 1, 64);
 			break;
@@ -127,31 +109,8 @@ parse_options(struct gc_opts *o, int argc, char **argv)
 		case 'n':
 			o->dry_run = 1;
 			break;
-		case 'q':
-			o->quiet = 1;
-			break;
-		case 'v':
-			o->verbose++;
-			break;
-		case 'V':
-			fe_version();
-		case OPT_CONFIG:
-			o->config = optarg;
-			break;
 		case OPT_GRACE:
 			o->grace = fe_opt_duration("--grace", optarg);
-			break;
-		case OPT_JSON:
-			o->json = optarg;
-			break;
-		case OPT_METRICS:
-			o->metrics = optarg;
-			break;
-		case OPT_NO_PROGRESS:
-			o->progress = 0;
-			break;
-		case OPT_PROGRESS:
-			o->progress = 1;
 			break;
 		case OPT_QUARANTINE:
 			o->quarantine = optarg;
@@ -167,10 +126,10 @@ parse_options(struct gc_opts *o, int argc, char **argv)
 			fe_usage(NULL);
 		}
 	}
-	o->root = fe_opt_root(argc - optind, argv + optind, o->config);
+	o->root = fe_opt_root(argc - optind, argv + optind, o->com.config);
 	if (o->restore && (o->quarantine || o->dry_run))
 		fe_usage("--restore goes alone");
-	o->progress = o->quiet ? 0 : fe_opt_progress(o->progress);
+	fe_opt_common_end(&o->com);
 }
 
 static int
@@ -185,8 +144,9 @@ run_gc(struct gc_opts *o, struct drydock_store *st)
 	 * registry: a report that cannot be written must stop the run before
 	 * anything is removed, not after.
 	 */
-	if ((o->json && drydock_outfile_check(NULL, o->json) < 0) ||
-	    (o->metrics && drydock_outfile_check(NULL, o->metrics) < 0)) {
+	if ((o->com.json && drydock_outfile_check(NULL, o->com.json) < 0) ||
+	    (o->com.metrics &&
+	        drydock_outfile_check(NULL, o->com.metrics) < 0)) {
 		fprintf(stderr, "drydock-gc: %s; nothing was removed\n",
 		    drydock_error_message());
 		return DRYDOCK_EXIT_OPERATIONAL;
@@ -223,7 +183,7 @@ out:
 			run.exit_code |= DRYDOCK_EXIT_OPERATIONAL;
 		}
 	}
-	if (o->metrics && gc_metrics(&run) < 0) {
+	if (o->com.metrics && gc_metrics(&run) < 0) {
 		fprintf(stderr, "drydock-gc: %s\n", drydock_error_message());
 		run.exit_code |= DRYDOCK_EXIT_OPERATIONAL;
 	}
@@ -252,9 +212,9 @@ main(int argc, char **argv)
 	mallopt(M_ARENA_MAX, 2);
 #endif
 	parse_options(&o, argc, argv);
-	if (o.config) {
-		if ((error = drydock_regconfig_read(&cfg, o.config)) < 0) {
-			fprintf(stderr, "drydock-gc: %s: %s\n", o.config,
+	if (o.com.config) {
+		if ((error = drydock_regconfig_read(&cfg, o.com.config)) < 0) {
+			fprintf(stderr, "drydock-gc: %s: %s\n", o.com.config,
 			    drydock_error_message());
 			return DRYDOCK_EXIT_OPERATIONAL;
 		}
@@ -288,7 +248,7 @@ main(int argc, char **argv)
 		rc = DRYDOCK_EXIT_OPERATIONAL;
 		goto out;
 	}
-	if (drydock_store_is_empty(st) && !o.quiet)
+	if (drydock_store_is_empty(st) && !o.com.quiet)
 		fprintf(stderr,
 		    "drydock-gc: %s: no docker/registry/v2 yet: nothing to "
 		    "do\n",

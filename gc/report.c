@@ -194,7 +194,7 @@ summary(const struct gc_run *run, FILE *f)
 	char b[64], pbuf[GC_PATH_MAX];
 	size_t i;
 
-	if (o->verbose)
+	if (o->com.verbose)
 		for (i = 0; i < run->nitems; i++) {
 			const struct gc_item *it = &run->items[i];
 
@@ -209,7 +209,7 @@ summary(const struct gc_run *run, FILE *f)
 				        b, sizeof(b), it->size));
 			fputs(")\n", f);
 		}
-	if (o->quiet)
+	if (o->com.quiet)
 		return;
 	fprintf(f,
 	    "drydock-gc: %s: %zu repositories, %llu manifests, %llu blobs "
@@ -262,13 +262,14 @@ int
 gc_report(struct gc_run *run)
 {
 	const struct gc_opts *o = run->opts;
-	FILE *f = o->json && strcmp(o->json, "-") == 0 ? stderr : stdout;
+	FILE *f =
+	    o->com.json && strcmp(o->com.json, "-") == 0 ? stderr : stdout;
 	int error = 0;
 
 	summary(run, f);
 	fflush(f);
-	if (o->json)
-		error = write_json(run, o->json);
+	if (o->com.json)
+		error = write_json(run, o->com.json);
 	return error;
 }
 
@@ -281,14 +282,9 @@ gc_metrics(struct gc_run *run)
 	struct fe_metrics m;
 	int k;
 
-	if (fe_metrics_open(&m, run->opts->metrics) < 0)
+	if (fe_metrics_open(&m, run->opts->com.metrics) < 0)
 		return DRYDOCK_ERROR;
-	fe_metrics_gauge(&m, "drydock_gc_last_run_timestamp_seconds",
-	    "When the last gc run ended.", NULL, NULL, (double)time(NULL));
-	fe_metrics_gauge(&m, "drydock_gc_duration_seconds",
-	    "How long the last run took.", NULL, NULL, run->seconds);
-	fe_metrics_gauge(&m, "drydock_gc_exit_code",
-	    "Exit code of the last run.", NULL, NULL, run->exit_code);
+	fe_metrics_run(&m, "gc", run->seconds, run->exit_code);
 	fe_metrics_gauge(&m, "drydock_gc_dry_run",
 	    "1 when the last run was a dry run.", NULL, NULL,
 	    run->opts->dry_run);

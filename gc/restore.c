@@ -43,7 +43,7 @@ restore_cb(const struct drydock_journal_entry *e, void *payload)
 	if (r == DRYDOCK_EEXISTS) {
 		/* re-pushed since: the store's copy wins, ours stays put */
 		c->present++;
-		if (c->opts->verbose)
+		if (c->opts->com.verbose)
 			printf("present %s %s (left in quarantine)\n", e->kind,
 			    e->path);
 		return 0;
@@ -58,7 +58,7 @@ restore_cb(const struct drydock_journal_entry *e, void *payload)
 	         c->j, e->id, DRYDOCK_JOURNAL_RESTORED)) < 0)
 		return r;
 	c->restored++;
-	if (c->opts->verbose)
+	if (c->opts->com.verbose)
 		printf("restored %s %s\n", e->kind, e->path);
 	return 0;
 }
@@ -88,7 +88,7 @@ gc_restore(const struct gc_opts *opts, struct drydock_store *st)
 	if (error == 0)
 		error = drydock_journal_foreach(
 		    c.j, DRYDOCK_JOURNAL_MOVED, 1, restore_cb, &c);
-	if (!opts->quiet)
+	if (!opts->com.quiet)
 		printf("drydock-gc: restored %ld items from %s into %s"
 		       "%s%ld already present, %ld failed, %ld from other "
 		       "roots\n",

@@ -59,7 +59,7 @@ gc_run_init(
 	memset(run, 0, sizeof(*run));
 	run->opts = opts;
 	run->st = st;
-	fe_progress_init(&run->progress, opts->progress);
+	fe_progress_init(&run->progress, opts->com.progress);
 	run->start_ns = drydock_clock_realtime_ns();
 	if (!opts->dry_run && !drydock_store_is_empty(st))
 		probe_storage_clock(run);

@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -236,6 +238,41 @@ drydock_digest_hash(const struct drydock_digest *d)
 	/* The bytes are a cryptographic hash already: any 8 of them do. */
 	memcpy(&h, d->raw, sizeof(h));
 	return h ^ ((uint64_t)d->alg * 0x9e3779b97f4a7c15ULL);
+}
+
+uint64_t
+drydock_digest_hash_raw(const uint8_t *raw, uint64_t seed)
+{
+	uint64_t h;
+
+	memcpy(&h, raw, sizeof(h));
+	h ^= seed;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+uint64_t
+drydock_digest_hash_seed(void)
+{
+	static _Atomic uint64_t seed;
+	uint64_t s = seed;
+	struct timespec ts;
+
+	if (s != 0)
+		return s;
+	/* unpredictable enough for a slot: a tree is written before us */
+	if (getrandom(&s, sizeof(s), GRND_NONBLOCK) != (ssize_t)sizeof(s)) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		s = ((uint64_t)ts.tv_nsec << 32) ^ (uint64_t)ts.tv_sec ^
+		    ((uint64_t)getpid() << 16);
+	}
+	s |= 1;
+	seed = s;
+	return s;
 }
 
 static int

@@ -35,6 +35,7 @@ struct table {
 	size_t keylen; /* raw digest size of this table's algorithm */
 	size_t stride; /* keylen + sizeof(uint32_t) */
 	uint8_t alg; /* enum drydock_digest_alg */
+	uint64_t seed; /* keys come from names a hostile tree chooses */
 };
 
 struct drydock_digestmap {
@@ -49,6 +50,7 @@ table_init(struct table *t, int alg)
 	t->alg = (uint8_t)alg;
 	t->keylen = drydock_digest_alg_size(alg);
 	t->stride = t->keylen + sizeof(uint32_t);
+	t->seed = drydock_digest_hash_seed() ^ (uint64_t)alg;
 }
 
 static void
@@ -61,32 +63,10 @@ table_release(struct table *t)
 	t->cap = t->count = 0;
 }
 
-/*
- * drydock_digest_hash() takes the first bytes of the digest as they are;
- * mix them so that keys that differ in only a few bits (as test digests
- * often do) still spread over the table.  This is the 64-bit finalizer of
- * MurmurHash3.
- */
-static uint64_t
-mix(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
-
 static uint64_t
 hash_raw(const struct table *t, const uint8_t *key)
 {
-	struct drydock_digest d;
-
-	memset(&d, 0, sizeof(d));
-	d.alg = t->alg;
-	memcpy(d.raw, key, t->keylen);
-	return mix(drydock_digest_hash(&d));
+	return drydock_digest_hash_raw(key, t->seed);
 }
 
 /* Home slot: the high 32 bits of the hash scaled to [0, cap). */

@@ -547,7 +547,7 @@ mig_copy(struct mig_run *run)
 	for (i = 0; i < run->nroots; i++) {
 		if (mig_stop)
 			return DRYDOCK_EINTR;
-		if (run->o->progress &&
+		if (run->o->com.progress &&
 		    ((now = mig_now_ns()) - last > 200000000 || i == 0)) {
 			fprintf(stderr, "\r\033[K%s: %zu/%zu images", MIG_NAME,
 			    i, run->nroots);
@@ -556,7 +556,7 @@ mig_copy(struct mig_run *run)
 		if ((error = copy_root(run, &run->roots[i])) < 0)
 			return error;
 	}
-	if (run->o->progress) {
+	if (run->o->com.progress) {
 		fprintf(
 		    stderr, "\r\033[K%s: writing links and names", MIG_NAME);
 		error = mig_dest_finish(run);

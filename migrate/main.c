@@ -22,7 +22,7 @@ static const char synopsis[] =
     "                       [--all-tags] [--untagged] [--to-oci-types]\n"
     "                       [--platform OS/ARCH] [--compress]\n"
     "                       [--link auto|hard|reflink|copy] [--verify]\n"
-    "                       [--json FILE|-] SRC DEST\n"
+    "                       [--json FILE|-] [--metrics FILE] SRC DEST\n"
     "       drydock-migrate verify [--repo NAME]... [--image NAME:TAG]...\n"
     "                       [--json FILE|-] SRC DEST\n";
 
@@ -70,6 +70,10 @@ help(void)
 	      "      --verify            afterwards, prove every tag and blob "
 	      "at DEST\n"
 	      "      --json FILE|-       write the inventory as JSON\n"
+	      "      --metrics FILE      write a Prometheus textfile-collector "
+	      "file\n"
+	      "      --progress, --no-progress  progress line (default: on a "
+	      "terminal)\n"
 	      "  -n, --dry-run           select and list the images, write "
 	      "nothing\n"
 	      "  -q, --quiet             only problems\n"
@@ -88,7 +92,6 @@ enum {
 	OPT_ALL_TAGS = 256,
 	OPT_COMPRESS,
 	OPT_IMAGE,
-	OPT_JSON,
 	OPT_LINK,
 	OPT_PLATFORM,
 	OPT_REPO,
@@ -97,21 +100,17 @@ enum {
 	OPT_VERIFY
 };
 
-static const struct option longopts[] = {
+static const struct option longopts[] = {FE_OPT_LONGOPTS,
     {"all-tags", no_argument, NULL, OPT_ALL_TAGS},
     {"compress", no_argument, NULL, OPT_COMPRESS},
-    {"dry-run", no_argument, NULL, 'n'}, {"help", no_argument, NULL, 'h'},
+    {"dry-run", no_argument, NULL, 'n'},
     {"image", required_argument, NULL, OPT_IMAGE},
-    {"json", required_argument, NULL, OPT_JSON},
     {"link", required_argument, NULL, OPT_LINK},
     {"platform", required_argument, NULL, OPT_PLATFORM},
-    {"quiet", no_argument, NULL, 'q'},
     {"repo", required_argument, NULL, OPT_REPO},
     {"to-oci-types", no_argument, NULL, OPT_TO_OCI},
     {"untagged", no_argument, NULL, OPT_UNTAGGED},
-    {"verbose", no_argument, NULL, 'v'},
-    {"verify", no_argument, NULL, OPT_VERIFY},
-    {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
+    {"verify", no_argument, NULL, OPT_VERIFY}, {NULL, 0, NULL, 0}};
 
 static int
 parse_loc(struct mig_loc *loc, const char *arg)
@@ -176,27 +175,19 @@ parse_options(struct mig_opts *o, int argc, char **argv)
 	int c;
 
 	memset(o, 0, sizeof(*o));
+	fe_opt_common_init(&o->com);
 	if (argc > 1 && strcmp(argv[1], "verify") == 0) {
 		o->verify_only = o->verify = 1;
 		argv++;
 		argc--;
 	}
 	while ((c = getopt_long(argc, argv, "hnqvV", longopts, NULL)) != -1) {
+		if (fe_opt_common(&o->com, c, optarg, help))
+			continue;
 		switch (c) {
-		case 'h':
-			help();
-			break;
 		case 'n':
 			o->dry_run = 1;
 			break;
-		case 'q':
-			o->quiet = 1;
-			break;
-		case 'v':
-			o->verbose++;
-			break;
-		case 'V':
-			fe_version();
 		case OPT_ALL_TAGS:
 			o->all_tags = 1;
 			break;
@@ -205,9 +196,6 @@ parse_options(struct mig_opts *o, int argc, char **argv)
 			break;
 		case OPT_IMAGE:
 			push_arg(&o->images, &o->nimages, optarg);
-			break;
-		case OPT_JSON:
-			o->json = optarg;
 			break;
 		case OPT_LINK:
 			if (drydock_blobcopy_mode_parse(&o->link_mode, optarg) <
@@ -239,7 +227,7 @@ parse_options(struct mig_opts *o, int argc, char **argv)
 		fe_usage("give a source and a destination");
 	if (parse_loc(&o->src, argv[0]) < 0 || parse_loc(&o->dst, argv[1]) < 0)
 		fe_usage(NULL);
-	o->progress = !o->quiet && isatty(STDERR_FILENO);
+	fe_opt_common_end(&o->com);
 	if (o->dry_run &&
 	    (o->src.type == MIG_LOC_OCI_ARCHIVE ||
 	        o->src.type == MIG_LOC_DOCKER_ARCHIVE)) {
@@ -318,8 +306,8 @@ archive_dest_ok(const struct mig_opts *o)
 		    MIG_NAME, o->dst.path);
 		return 0;
 	}
-	if (kind == DRYDOCK_OUTFILE_STDOUT && o->json != NULL &&
-	    strcmp(o->json, "-") == 0) {
+	if (kind == DRYDOCK_OUTFILE_STDOUT && o->com.json != NULL &&
+	    strcmp(o->com.json, "-") == 0) {
 		fprintf(stderr,
 		    "%s: the archive and --json - cannot both go to "
 		    "standard output\n",
@@ -475,6 +463,14 @@ main(int argc, char **argv)
 	}
 	if (!archive_dest_ok(&o)) {
 		rc = DRYDOCK_EXIT_USAGE;
+		goto done;
+	}
+	/* a report that cannot be written stops the run before it writes */
+	if ((o.com.json && drydock_outfile_check(NULL, o.com.json) < 0) ||
+	    (o.com.metrics && drydock_outfile_check(NULL, o.com.metrics) < 0)) {
+		fprintf(stderr, "%s: %s; nothing was written\n", MIG_NAME,
+		    drydock_error_message());
+		rc = DRYDOCK_EXIT_OPERATIONAL;
 		goto done;
 	}
 	fe_signals_catch(&mig_stop);

@@ -24,6 +24,7 @@
 #include "fe/array.h"
 #include "fe/err.h"
 #include "fe/exit.h"
+#include "fe/options.h"
 #include "fe/outfile.h"
 #include "fe/signals.h"
 #include <drydock/ocilayout.h>
@@ -49,12 +50,12 @@ struct mig_loc {
 };
 
 struct mig_opts {
+	struct fe_common com; /* -q, -v, --json, --metrics, --progress */
 	struct mig_loc src, dst;
 	const char **repos; /* --repo, repeatable */
 	size_t nrepos;
 	const char **images; /* --image NAME:TAG or NAME@DIGEST */
 	size_t nimages;
-	const char *json; /* --json FILE|- */
 	const char *platform; /* --platform os/arch[/variant] */
 	int all_tags; /* --all-tags */
 	int untagged; /* --untagged */
@@ -64,8 +65,6 @@ struct mig_opts {
 	int verify_only; /* the verify subcommand */
 	int link_mode; /* enum drydock_blobcopy_mode */
 	int dry_run; /* -n: select and list, write nothing */
-	int progress; /* a progress line (stderr is a terminal) */
-	int quiet, verbose;
 };
 
 /* --- the source: a catalogue of names ------------------------------------ */

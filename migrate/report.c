@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "fe/metrics.h"
 #include "migrate.h"
 
 static const char *const why_names[] = {"tag", "referrer", "untagged"};
@@ -206,12 +207,12 @@ summary(const struct mig_run *run, FILE *f)
 		if (r->verified < 0)
 			fprintf(stderr, "%s: %s%s%s: does not verify: %s\n",
 			    MIG_NAME, r->e->repo, sep, name, r->verify_error);
-		if (r->lossy && !run->o->quiet)
+		if (r->lossy && !run->o->com.quiet)
 			fprintf(f, "%s: %s%s%s: lossy: %s\n", MIG_NAME,
 			    r->e->repo, sep, name, r->note);
-		if (r->archive_name != NULL && !run->o->quiet)
+		if (r->archive_name != NULL && !run->o->com.quiet)
 			renamed(run, r);
-		if (run->o->verbose && !run->o->quiet)
+		if (run->o->com.verbose && !run->o->com.quiet)
 			fprintf(f, "%s: %s %s%s%s %s -> %s\n", MIG_NAME,
 			    why_names[r->why], r->e->repo, sep, name,
 			    drydock_digest_format(ds, &r->e->digest),
@@ -223,7 +224,7 @@ summary(const struct mig_run *run, FILE *f)
 		    "%s: the run stopped before it finished; the "
 		    "same command resumes it\n",
 		    MIG_NAME);
-	if (run->o->quiet)
+	if (run->o->com.quiet)
 		return;
 	fprintf(f,
 	    "%s: %zu image(s) %s %s to %s, %zu failed; blobs: %llu present, "
@@ -251,10 +252,64 @@ summary(const struct mig_run *run, FILE *f)
 		    vfail);
 }
 
+/*
+ * The Prometheus textfile: what the last migration carried, under the
+ * names gc and fsck use (drydock_<tool>_...), so a cron'd mirror into an
+ * air-gapped site is watched like the nightly gc.
+ */
+static int
+write_metrics(const struct mig_run *run)
+{
+	static const char *const how[DRYDOCK_BLOBCOPY_HOW_MAX] = {
+	    [DRYDOCK_BLOBCOPY_PRESENT] = "present",
+	    [DRYDOCK_BLOBCOPY_HARDLINKED] = "hardlinked",
+	    [DRYDOCK_BLOBCOPY_REFLINKED] = "reflinked",
+	    [DRYDOCK_BLOBCOPY_COPIED] = "copied"};
+	static const char images_help[] = "Images of the last run, by outcome.";
+	static const char blobs_help[] =
+	    "Blobs of the last run, by how they reached the destination.";
+	const struct drydock_blobcopy_stats *s =
+	    drydock_blobcopy_stats(run->bc);
+	uint64_t by_status[4] = {0};
+	struct fe_metrics m;
+	size_t i;
+	int k;
+
+	for (i = 0; i < run->nroots; i++)
+		by_status[run->roots[i].status]++;
+	if (fe_metrics_open(&m, run->o->com.metrics) < 0)
+		return DRYDOCK_ERROR;
+	fe_metrics_run(&m, "migrate", run->seconds, run->exit_code);
+	fe_metrics_gauge(&m, "drydock_migrate_dry_run",
+	    "1 when the last run was a dry run.", NULL, NULL, run->o->dry_run);
+	for (k = 0; k < 4; k++)
+		fe_metrics_gauge(&m, "drydock_migrate_images", images_help,
+		    "status", status_names[k], (double)by_status[k]);
+	for (k = 0; k < DRYDOCK_BLOBCOPY_HOW_MAX; k++)
+		if (how[k] != NULL)
+			fe_metrics_gauge(&m, "drydock_migrate_blobs",
+			    blobs_help, "how", how[k],
+			    s != NULL ? (double)s->count[k] : 0);
+	fe_metrics_gauge(&m, "drydock_migrate_copied_bytes",
+	    "Bytes of blob data copied (not linked) into the destination.",
+	    NULL, NULL,
+	    s != NULL ? (double)s->bytes[DRYDOCK_BLOBCOPY_COPIED] : 0);
+	fe_metrics_gauge(&m, "drydock_migrate_archived_bytes",
+	    "Bytes of blob data written into an archive.", NULL, NULL,
+	    (double)run->dst.archived_bytes);
+	fe_metrics_gauge(&m, "drydock_migrate_digests_changed",
+	    "Manifests whose digest a conversion changed (--to-oci-types).",
+	    NULL, NULL, (double)run->nchanges);
+	fe_metrics_gauge(&m, "drydock_migrate_verify_failures",
+	    "Images or blobs that did not verify at the destination.", NULL,
+	    NULL, (double)run->verify_failures);
+	return fe_metrics_commit(&m);
+}
+
 int
 mig_report(struct mig_run *run)
 {
-	const char *dest = run->o->json;
+	const char *dest = run->o->com.json;
 	struct drydock_outfile of;
 	json_t *j;
 	int r = 0;
@@ -263,6 +318,8 @@ mig_report(struct mig_run *run)
 	    run->dst.to_stdout || (dest != NULL && strcmp(dest, "-") == 0)
 	        ? stderr
 	        : stdout);
+	if (run->o->com.metrics != NULL && write_metrics(run) < 0)
+		return DRYDOCK_ERROR;
 	if (dest == NULL)
 		return 0;
 	if ((j = report_json(run)) == NULL)

@@ -72,6 +72,16 @@ DRYDOCK_EXTERN int drydock_digest_equal(
 /* A good 64-bit hash of a digest, for hash tables. */
 DRYDOCK_EXTERN uint64_t drydock_digest_hash(const struct drydock_digest *d);
 
+/*
+ * For tables keyed by digests read from a storage's names, which whoever
+ * wrote the storage chose: the first 8 raw bytes mixed with seed (the
+ * MurmurHash3 finalizer), and a seed that differs per process, so that
+ * no tree can pile its names into one slot.
+ */
+DRYDOCK_EXTERN uint64_t drydock_digest_hash_raw(
+    const uint8_t *raw, uint64_t seed);
+DRYDOCK_EXTERN uint64_t drydock_digest_hash_seed(void);
+
 /* Incremental hashing. */
 struct drydock_hasher;
 

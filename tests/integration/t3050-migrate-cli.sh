@@ -11,6 +11,7 @@ root=$T/f/root
 run_migrate --help
 assert_mig_rc 0 "--help"
 assert_true "--help prints the locations" grep -q "oci-archive:FILE" "$T/mig.out"
+check_man_page "$T/mig.out" "$(dirname "$0")/../../migrate/drydock-migrate.8"
 run_migrate --version
 assert_mig_rc 0 "--version"
 assert_eq "drydock-migrate (drydock) 0.1.0" "$(cat "$T/mig.out")" "--version text"
@@ -86,6 +87,30 @@ assert_false "--dry-run creates nothing" test -e "$T/dry"
 assert_jq "$T/mig.out" '[.mode, (.images | length), ([.images[].status] | unique)]' \
     '["dry-run",9,["planned"]]' "--json - on stdout: the plan"
 assert_true "the summary went to stderr" grep -q "9 image(s) would go from" "$T/mig.err"
+
+# --metrics FILE: the same textfile shape as gc and fsck, counts that match
+# the JSON inventory; a path that cannot be written stops the run first
+run_migrate --link copy --json "$T/m.json" --metrics "$T/mig.prom" \
+    "registry:$root" "oci:$T/met"
+assert_mig_rc 0 "--metrics FILE"
+assert_eq "" "$(grep -v '^#' "$T/mig.prom" |
+    grep -v '^drydock_migrate_[a-z_]*\({[a-z_]*="[^"]*"}\)\{0,1\} [0-9.e+-]*$')" \
+    "every sample line is Prometheus text: drydock_migrate_NAME{LABELS} VALUE"
+for g in last_run_timestamp_seconds duration_seconds exit_code; do
+	assert_true "drydock_migrate_$g, as gc and fsck write it" \
+	    grep -q "^drydock_migrate_$g " "$T/mig.prom"
+done
+assert_eq "$(jq '[.images[] | select(.status == "ok")] | length' "$T/m.json")" \
+    "$(sed -n 's/^drydock_migrate_images{status="ok"} //p' "$T/mig.prom")" \
+    "images ok in the metrics = in the inventory"
+assert_true "some blobs were copied, and the metrics say so" \
+    test "$(sed -n 's/^drydock_migrate_blobs{how="copied"} //p' "$T/mig.prom")" -gt 0
+run_migrate --link copy --metrics "$T/nodir/m.prom" "registry:$root" "oci:$T/met2"
+assert_mig_rc 8 "--metrics into a missing directory"
+assert_false "... writes nothing" test -e "$T/met2"
+run_migrate --link copy --json "$T" "registry:$root" "oci:$T/met3"
+assert_mig_rc 8 "--json naming a directory"
+assert_false "... writes nothing" test -e "$T/met3"
 
 # SIGINT: exit 32, the report says so, a rerun converges
 "${DRYDOCK_TOOLS%/tools}/bench/gen-tree" --repos 60 -q "$T/big" >/dev/null ||
