@@ -67,11 +67,30 @@ hexval(unsigned char c)
 	return -1;
 }
 
+/* A hex digit's value plus one; 0 for anything else (lowercase only). */
+static const uint8_t hex1[256] = {['0'] = 1,
+    ['1'] = 2,
+    ['2'] = 3,
+    ['3'] = 4,
+    ['4'] = 5,
+    ['5'] = 6,
+    ['6'] = 7,
+    ['7'] = 8,
+    ['8'] = 9,
+    ['9'] = 10,
+    ['a'] = 11,
+    ['b'] = 12,
+    ['c'] = 13,
+    ['d'] = 14,
+    ['e'] = 15,
+    ['f'] = 16};
+
 int
 drydock_digest_from_hex(struct drydock_digest *out, int alg, const char *hex,
     size_t len)
 {
 	size_t size = drydock_digest_alg_size(alg), i;
+	unsigned bad = 0;
 
 	if (size == 0) {
 		drydock_error_set(DRYDOCK_ERRCLASS_DIGEST,
@@ -86,17 +105,22 @@ drydock_digest_from_hex(struct drydock_digest *out, int alg, const char *hex,
 	}
 	memset(out, 0, sizeof(*out));
 	out->alg = (uint8_t)alg;
+	/* one table lookup a character, one test at the end: gc decodes a
+	   name per blob, revision and layer link (4% of its time) */
 	for (i = 0; i < size; i++) {
-		int hi = hexval((unsigned char)hex[2 * i]);
-		int lo = hexval((unsigned char)hex[2 * i + 1]);
+		unsigned hi = hex1[(unsigned char)hex[2 * i]];
+		unsigned lo = hex1[(unsigned char)hex[2 * i + 1]];
 
-		if (hi < 0 || lo < 0) {
-			drydock_error_set(DRYDOCK_ERRCLASS_DIGEST,
-			    "invalid character in digest hex at offset %zu",
-			    hi < 0 ? 2 * i : 2 * i + 1);
-			return DRYDOCK_ECORRUPT;
-		}
-		out->raw[i] = (uint8_t)(hi << 4 | lo);
+		bad |= (hi == 0) | (lo == 0);
+		out->raw[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
+	}
+	if (bad) {
+		for (i = 0; hexval((unsigned char)hex[i]) >= 0; i++)
+			;
+		memset(out, 0, sizeof(*out));
+		drydock_error_set(DRYDOCK_ERRCLASS_DIGEST,
+		    "invalid character in digest hex at offset %zu", i);
+		return DRYDOCK_ECORRUPT;
 	}
 	return 0;
 }

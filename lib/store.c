@@ -654,6 +654,8 @@ drydock_store__read_fd(
 		if (n == 0)
 			break;
 		len += (size_t)n;
+		if (len == hint && len < cap)
+			break;
 	}
 	if (len > max) {
 		error = -EFBIG;

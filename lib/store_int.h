@@ -78,7 +78,12 @@ void drydock_store__force_fallback(int on);
 int drydock_store__read_link_fd(
     struct drydock_digest *out, int fd, int64_t size);
 
-/* Read at most max bytes of fd (NUL-terminated); -EFBIG when larger. */
+/*
+ * Read at most max bytes of fd (NUL-terminated); -EFBIG when larger.  hint
+ * is the st_size of a regular file just fstat'ed: a short read that ends
+ * there is its end (saves the read that returns 0, one in five syscalls
+ * of gc's manifest reading).
+ */
 int drydock_store__read_fd(
     char **buf_out, size_t *len_out, int fd, size_t hint, size_t max);
 

@@ -163,6 +163,8 @@ not_digest(struct walk *w)
 struct wdir {
 	int fd;
 	size_t pos, len;
+	unsigned fills; /* getdents64 calls that returned entries */
+	int eof; /* the last getdents64 returned 0 */
 	char buf[16384] __attribute__((aligned(8)));
 };
 
@@ -177,6 +179,8 @@ wdir_open(int fd)
 	}
 	d->fd = fd;
 	d->pos = d->len = 0;
+	d->fills = 0;
+	d->eof = 0;
 	return d;
 }
 
@@ -194,21 +198,37 @@ wdir_read(struct wdir *d)
 	ssize_t n;
 
 	if (d->pos >= d->len) {
-		if ((n = getdents64(d->fd, d->buf, sizeof(d->buf))) <= 0)
+		if (d->eof)
+			return NULL;
+		if ((n = getdents64(d->fd, d->buf, sizeof(d->buf))) <= 0) {
+			d->eof = n == 0;
 			return NULL; /* errno is set by a failed call */
+		}
 		d->len = (size_t)n;
 		d->pos = 0;
+		d->fills++;
 	}
 	de = (struct dirent *)(void *)(d->buf + d->pos);
 	d->pos += de->d_reclen;
 	return de;
 }
 
+/*
+ * Back to the first entry.  A directory whose entries all came in one
+ * getdents64 (most of a registry's: a repository holds three) is read
+ * again from the buffer: no lseek, no getdents64.
+ */
 static void
 wdir_rewind(struct wdir *d)
 {
+	if (d->eof && d->fills == 1) {
+		d->pos = 0;
+		return;
+	}
 	(void)lseek(d->fd, 0, SEEK_SET);
 	d->pos = d->len = 0;
+	d->fills = 0;
+	d->eof = 0;
 }
 
 static void
@@ -380,7 +400,7 @@ cb_result(int rc)
  */
 static int
 link_stat(int dfd, const char *dirname, const char *rel,
-    struct drydock_link_info *li, int parent_mtime)
+    struct drydock_link_info *li, const char *parent)
 {
 	struct stat sb;
 
@@ -394,7 +414,8 @@ link_stat(int dfd, const char *dirname, const char *rel,
 		return -1;
 	li->status = DRYDOCK_ENOTFOUND;
 	if (fstatat(dfd, dirname, &sb, AT_SYMLINK_NOFOLLOW) == 0 ||
-	    (parent_mtime && fstat(dfd, &sb) == 0))
+	    (parent != NULL &&
+	        fstatat(dfd, parent, &sb, AT_SYMLINK_NOFOLLOW) == 0))
 		li->mtime_ns = drydock_store__mtime_ns(&sb);
 	return 0;
 }
@@ -402,12 +423,13 @@ link_stat(int dfd, const char *dirname, const char *rel,
 /*
  * Fill li's status, mtime and target from the link file <dirname>/link
  * beneath dfd; li->path and li->dir_path name them in problems.  When the
- * link is missing, mtime is dirname's, or dfd's if dirname is missing too
- * and parent_mtime is set (a tag directory without current/).
+ * link is missing, mtime is dirname's, or if dirname is missing too that
+ * of parent (beneath dfd; NULL: none), as for a tag directory without
+ * current/.
  */
 static void
 link_fill(struct walk *w, int dfd, const char *dirname,
-    struct drydock_link_info *li, unsigned flags, int parent_mtime)
+    struct drydock_link_info *li, unsigned flags, const char *parent)
 {
 	char rel[NAME_MAX + 8], culprit[NAME_MAX + 8];
 	struct stat sb;
@@ -415,7 +437,7 @@ link_fill(struct walk *w, int dfd, const char *dirname,
 
 	join2(rel, dirname, "/link");
 	if ((flags & DRYDOCK_WALK_STAT) && !(flags & DRYDOCK_WALK_READ) &&
-	    link_stat(dfd, dirname, rel, li, parent_mtime) == 0)
+	    link_stat(dfd, dirname, rel, li, parent) == 0)
 		return;
 	fd = drydock_store__open_raw(w->st, dfd, rel,
 	    flags & DRYDOCK_WALK_READ ? O_RDONLY | O_NONBLOCK | O_NOCTTY
@@ -449,7 +471,8 @@ link_fill(struct walk *w, int dfd, const char *dirname,
 		if (!(flags & DRYDOCK_WALK_STAT))
 			break;
 		if (fstatat(dfd, dirname, &sb, AT_SYMLINK_NOFOLLOW) == 0 ||
-		    (parent_mtime && fstat(dfd, &sb) == 0))
+		    (parent != NULL &&
+		        fstatat(dfd, parent, &sb, AT_SYMLINK_NOFOLLOW) == 0))
 			li->mtime_ns = drydock_store__mtime_ns(&sb);
 		break;
 	case ELOOP:
@@ -515,7 +538,7 @@ link_hex(struct link_walk *lw, struct wdir *algdir, const char *hex, int alg)
 	li.dir_path = w->path;
 	li.path = with_suffix(w->aux, w, "/link");
 	if (!(w->flags & DRYDOCK_WALK_NAMES))
-		link_fill(w, wdir_fd(algdir), hex, &li, w->flags, 0);
+		link_fill(w, wdir_fd(algdir), hex, &li, w->flags, NULL);
 	if (li.status == DRYDOCK_ENOTFOUND &&
 	    fstatat(wdir_fd(algdir), hex, &sb, AT_SYMLINK_NOFOLLOW) < 0 &&
 	    errno == ENOENT) {
@@ -655,25 +678,35 @@ drydock_tag_history_foreach(struct drydock_store *st,
 	return link_walk(st, repo, sub, flags, cb, payload);
 }
 
-/* One tags/<tag>/ directory; w->path names it. */
+/*
+ * One tags/<tag>/ directory; w->path names it.  current/link is opened
+ * from the tags directory (one openat2 beneath it, symlinks refused on the
+ * way): a tag costs an open, an fstat, a read and a close.
+ */
 static int
 tag_one(struct walk *w, const struct drydock_repo_info *repo, struct wdir *d,
     const char *tag, drydock_tag_cb cb, void *payload)
 {
+	char current[NAME_MAX + 1];
 	struct drydock_tag_info ti;
-	int fd;
+	struct stat sb;
 
-	if ((fd = open_subdir(w, d, tag, O_PATH)) < 0)
-		return 0;
+	if ((size_t)snprintf(current, sizeof(current), "%s/current", tag) >=
+	    sizeof(current))
+		return 0; /* not a tag name: never reached */
 	memset(&ti, 0, sizeof(ti));
 	ti.name = tag;
 	ti.path = w->path;
 	ti.current.dir_path = with_suffix(w->aux, w, "/current");
 	ti.current.path = with_suffix(w->aux2, w, "/current/link");
-	link_fill(w, fd, "current", &ti.current,
-	    DRYDOCK_WALK_READ | DRYDOCK_WALK_STAT, 1);
-	close(fd);
+	link_fill(w, wdir_fd(d), current, &ti.current,
+	    DRYDOCK_WALK_READ | DRYDOCK_WALK_STAT, tag);
 	drydock_error_clear();
+	/* a tag deleted since the listing is not there to visit */
+	if (ti.current.status == DRYDOCK_ENOTFOUND &&
+	    fstatat(wdir_fd(d), tag, &sb, AT_SYMLINK_NOFOLLOW) < 0 &&
+	    errno == ENOENT)
+		return 0;
 	return cb_result(cb(repo, &ti, payload));
 }
 
