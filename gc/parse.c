@@ -24,10 +24,23 @@ int
 gc_parse_manifest(struct gc_parsed *p, const char *buf, size_t len)
 {
 	struct drydock_manifest *m = NULL;
+	struct drydock_manifest_refs q;
 	size_t i, n;
 	int r;
 
 	memset(p, 0, sizeof(*p));
+	/* the common form without a JSON tree; the parser for the rest */
+	if ((r = drydock_manifest_scan(&q, buf, len)) < 0)
+		return r;
+	if (r == 1) {
+		p->is_index = q.kind == DRYDOCK_MANIFEST_DOCKER_LIST ||
+		    q.kind == DRYDOCK_MANIFEST_OCI_INDEX;
+		p->refs = q.refs;
+		p->nrefs = q.nrefs;
+		p->has_subject = q.has_subject;
+		p->subject = q.subject;
+		return 0;
+	}
 	if ((r = drydock_manifest_parse(&m, buf, len)) < 0) {
 		/* bad content: the mark reports it with the message */
 		p->rc = r;

@@ -107,6 +107,31 @@ DRYDOCK_EXTERN const struct drydock_descriptor *drydock_manifest_subject(
 /* Name of a kind ("oci-index"), for reports. */
 DRYDOCK_EXTERN const char *drydock_manifest_kind_name(int kind);
 
+/*
+ * What a manifest references, read without building a JSON tree
+ * (drydock_manifest_scan): for walks over every manifest of a store.
+ */
+struct drydock_manifest_refs {
+	int kind; /* enum drydock_manifest_kind */
+	struct drydock_digest *refs; /* config and layers, or children */
+	size_t nrefs;
+	int has_subject;
+	struct drydock_digest subject; /* the referrer's subject */
+};
+
+/*
+ * 1 with *out filled in (drydock_manifest_refs_release frees it) when buf
+ * is a schemaVersion 2 Docker or OCI manifest or index in the plain form
+ * registries write: the same digests, in the same order, as
+ * drydock_manifest_parse() would give.  0 when it is not sure, which
+ * includes every invalid manifest: call drydock_manifest_parse() then.
+ * DRYDOCK_ERROR when memory runs out.
+ */
+DRYDOCK_EXTERN int drydock_manifest_scan(
+    struct drydock_manifest_refs *out, const char *buf, size_t len);
+DRYDOCK_EXTERN void drydock_manifest_refs_release(
+    struct drydock_manifest_refs *r);
+
 /* Name of a role ("config", "layer", "child", "subject"). */
 DRYDOCK_EXTERN const char *drydock_ref_role_name(int role);
 

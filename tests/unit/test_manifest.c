@@ -899,6 +899,241 @@ test_manifest__mutations(void **state)
 	assert_true(failed > 1000);
 }
 
+/* --- drydock_manifest_scan against the parser --------------------------- */
+
+/*
+ * Scan buf: when the scanner answers (1), the parser must succeed and give
+ * the same kind, the same digests in the same order and the same subject.
+ * Returns what the scanner said.
+ */
+static int
+scan_agrees(const char *buf, size_t n)
+{
+	struct drydock_manifest_refs r;
+	struct drydock_manifest *m = NULL;
+	size_t i, k = 0;
+	int s = drydock_manifest_scan(&r, buf, n);
+
+	assert_true(s == 0 || s == 1);
+	if (s == 0) {
+		assert_null(r.refs);
+		assert_int_equal(r.nrefs, 0);
+		return 0;
+	}
+	assert_int_equal(drydock_manifest_parse(&m, buf, n), 0);
+	assert_int_equal(drydock_manifest_kind(m), r.kind);
+	for (i = 0; i < drydock_manifest_ref_count(m); i++) {
+		const struct drydock_descriptor *d = drydock_manifest_ref(m, i);
+
+		if (d->role == DRYDOCK_REF_SUBJECT) {
+			assert_true(r.has_subject);
+			assert_true(
+			    drydock_digest_equal(&d->digest, &r.subject));
+			continue;
+		}
+		assert_true(k < r.nrefs);
+		assert_true(drydock_digest_equal(&d->digest, &r.refs[k]));
+		k++;
+	}
+	assert_int_equal(k, r.nrefs);
+	assert_int_equal(drydock_manifest_subject(m) != NULL, r.has_subject);
+	drydock_manifest_free(m);
+	drydock_manifest_refs_release(&r);
+	return 1;
+}
+
+static int
+scan_agrees_q(const char *json)
+{
+	char *buf = q(json);
+	int s = scan_agrees(buf, strlen(buf));
+
+	free(buf);
+	return s;
+}
+
+/*
+ * Every valid manifest in the plain form is answered by the scanner; what
+ * Go's rules decide (case-folded keys, no mediaType, schema1) goes to the
+ * parser; no invalid manifest is ever answered.
+ */
+static void
+test_manifest__scan_table(void **state)
+{
+	static const char *const plain[] = {"docker-v2", "docker-foreign",
+	    "docker-list", "oci-manifest", "oci-artifact", "oci-index",
+	    "sha512", "oci-foreign", "docker-v2-subject", "docker-list-subject",
+	    "empty-index"};
+	static const char *const declined[] = {"oci-no-mediatype",
+	    "index-no-mediatype", "docker-no-mediatype", "null-manifests",
+	    "bad-index-falls-back", "string-manifests", "schema1",
+	    "schema1-signed", "go-keys"};
+	size_t c, i;
+
+	(void)state;
+	for (c = 0; c < NGOOD; c++) {
+		int s = scan_agrees_q(good_cases[c].json);
+
+		for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+			if (strcmp(plain[i], good_cases[c].name) == 0)
+				assert_int_equal(s, 1);
+		for (i = 0; i < sizeof(declined) / sizeof(declined[0]); i++)
+			if (strcmp(declined[i], good_cases[c].name) == 0)
+				assert_int_equal(s, 0);
+	}
+	for (c = 0; c < sizeof(bad_cases) / sizeof(bad_cases[0]); c++)
+		assert_int_equal(scan_agrees_q(bad_cases[c].json), 0);
+}
+
+/* What the scanner must decline though the bytes are close to plain. */
+static void
+test_manifest__scan_edges(void **state)
+{
+	static const char *const cases[] = {
+	    /* a duplicate field: Go keeps the later one */
+	    "{'schemaVersion':2,'mediaType':'" DRYDOCK_MT_OCI_MANIFEST "',"
+	    "'config':" DESC(MT_OCFG, 5, H_CONFIG) ",'config':" DESC(
+	        MT_OCFG, 5, H_LAYER1) "}",
+	    /* a field again in another case: Go takes the later one */
+	    "{'schemaVersion':2,'mediaType':'" DRYDOCK_MT_OCI_MANIFEST "',"
+	    "'config':" DESC(MT_OCFG, 5, H_CONFIG) ",'CONFIG':" DESC(
+	        MT_OCFG, 5, H_LAYER1) "}",
+	    "{'schemaVersion':2,'mediaType':'" DRYDOCK_MT_OCI_MANIFEST "',"
+	    "'config':" DESC(
+	        MT_OCFG, 5, H_CONFIG) ",'layers':[{'digest':"
+	                              "'sha256:" H_LAYER1
+	                              "','Digest':'sha256:" H_LAYER2 "'}]}",
+	    "{'schemaVersion':2,'mediaType':'" DRYDOCK_MT_OCI_MANIFEST "',"
+	    "'config':" DESC(MT_OCFG, 5, H_CONFIG) ",'subject':" DESC(
+	        MT_OCFG, 5, H_SUBJECT) ",'Subject':null}",
+	    /* a case-folded key */
+	    "{'schemaVersion':2,'mediaType':'" DRYDOCK_MT_OCI_MANIFEST "',"
+	    "'Config':" DESC(MT_OCFG, 5, H_CONFIG) "}",
+	    /* a key that folds with U+017F (long s) */
+	    "{'schemaVersion':2,'mediaType':'" DRYDOCK_MT_OCI_MANIFEST "',"
+	    "'config':" DESC(MT_OCFG, 5, H_CONFIG) ",'\xc5\xbfubject':" DESC(
+	        MT_OCFG, 5, H_LAYER1) "}",
+	    /* an escaped digest */
+	    "{'schemaVersion':2,'mediaType':'" DRYDOCK_MT_OCI_MANIFEST "',"
+	    "'config':{'digest':'sha256\\u003a" H_CONFIG "'}}",
+	    /* a null where a descriptor goes */
+	    "{'schemaVersion':2,'mediaType':'" DRYDOCK_MT_OCI_MANIFEST "',"
+	    "'config':" DESC(MT_OCFG, 5, H_CONFIG) ",'layers':null}",
+	    /* numbers jansson refuses or reads as reals */
+	    "{'schemaVersion':2,'mediaType':'" DRYDOCK_MT_OCI_MANIFEST "',"
+	    "'config':" DESC(MT_OCFG, 5, H_CONFIG) ",'x':1e999}",
+	    "{'schemaVersion':2,'mediaType':'" DRYDOCK_MT_OCI_MANIFEST "',"
+	    "'config':" DESC(MT_OCFG, 5, H_CONFIG) ",'x':99999999999999999999}",
+	    "{'schemaVersion':2.0,'mediaType':'" DRYDOCK_MT_OCI_MANIFEST "',"
+	    "'config':" DESC(MT_OCFG, 5, H_CONFIG) "}",
+	    "{'schemaVersion':2,'mediaType':'" DRYDOCK_MT_OCI_MANIFEST "',"
+	    "'config':" DESC(MT_OCFG, 5.0, H_CONFIG) "}",
+	    /* a lone surrogate, invalid UTF-8, a control character */
+	    "{'schemaVersion':2,'mediaType':'" DRYDOCK_MT_OCI_MANIFEST "',"
+	    "'config':" DESC(MT_OCFG, 5, H_CONFIG) ",'x':'\\ud800'}",
+	    "{'schemaVersion':2,'mediaType':'" DRYDOCK_MT_OCI_MANIFEST "',"
+	    "'config':" DESC(MT_OCFG, 5, H_CONFIG) ",'x':'\xc0\xaf'}",
+	    "{'schemaVersion':2,'mediaType':'" DRYDOCK_MT_OCI_MANIFEST "',"
+	    "'config':" DESC(MT_OCFG, 5, H_CONFIG) ",'x':'\x01'}",
+	    /* something after the object */
+	    "{'schemaVersion':2,'mediaType':'" DRYDOCK_MT_OCI_MANIFEST "',"
+	    "'config':" DESC(MT_OCFG, 5, H_CONFIG) "} x",
+	    /* an image without its config */
+	    "{'schemaVersion':2,'mediaType':'" DRYDOCK_MT_OCI_MANIFEST "'}",
+	    /* a platform field of the wrong type */
+	    "{'schemaVersion':2,'mediaType':'" DRYDOCK_MT_OCI_INDEX "',"
+	    "'manifests':[{'digest':'sha256:" H_AMD64
+	    "','platform':{'os':1}}]}",
+	};
+	static const char *const answered[] = {
+	    /* escapes and fractions where nothing is read */
+	    "{'schemaVersion':2,'mediaType':'" DRYDOCK_MT_OCI_MANIFEST "',"
+	    "'config':" DESC(
+	        MT_OCFG, 5, H_CONFIG) ",'annotations':{'a':"
+	                              "'\\u003c\\ud83d\\ude00\\n\\\\\\/"
+	                              "','b':1.5,'c':[true,false,null]}}",
+	    /* the config after the layers: still the first reference */
+	    "{'layers':[" DESC(MT_OLAYER, 1,
+	        H_LAYER1) "],'schemaVersion':2,"
+	                  "'config':" DESC(MT_OCFG, 5,
+	                      H_CONFIG) ",'mediaType':'" DRYDOCK_MT_OCI_MANIFEST
+	                                "'}",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(scan_agrees_q(cases[i]), 0);
+	for (i = 0; i < sizeof(answered) / sizeof(answered[0]); i++)
+		assert_int_equal(scan_agrees_q(answered[i]), 1);
+}
+
+/*
+ * Random mutations of every valid manifest, and of escapes and UTF-8
+ * inserted into them: whatever the scanner answers, the parser agrees.
+ */
+static void
+test_manifest__scan_mutations(void **state)
+{
+	static const char *const inserts[] = {"\\u0000", "\\ud800", "\\udc00",
+	    "\\ud83d\\ude00", "\\u00e9", "\xc3\xa9", "\xed\xa0\x80",
+	    "\xf4\x90\x80\x80", "\xe0\x80\xaf", "\\", "\"", "\\x", "-0", "1.",
+	    "01", "[]", "{}", "null", "\x7f", "\t", "\r\n", "Digest", "DIGEST",
+	    "mediatype", "\xc4\xb0"};
+	static const char structural[] = "{}[]\":,.-+0123456789eE \\nultrfas";
+	size_t c, k, answered = 0, declined = 0;
+	uint64_t s = 0x2545f4914f6cdd1dull;
+
+	(void)state;
+	for (c = 0; c < NGOOD; c++) {
+		char *json = q(good_cases[c].json);
+		size_t len = strlen(json);
+		char *buf = malloc(2 * len + 64);
+
+		assert_non_null(buf);
+		for (k = 0; k < 2000; k++) {
+			size_t n = len, at = xorshift(&s) % len, span;
+			const char *ins;
+
+			memcpy(buf, json, len);
+			switch (xorshift(&s) % 4) {
+			case 0:
+				buf[at] = (char)(xorshift(&s) & 0xff);
+				break;
+			case 1:
+				buf[at] = structural[xorshift(&s) %
+				    (sizeof(structural) - 1)];
+				break;
+			case 2: /* delete a span */
+				span = 1 + xorshift(&s) % 8;
+				if (span > n - at)
+					span = n - at;
+				memmove(
+				    buf + at, buf + at + span, n - at - span);
+				n -= span;
+				break;
+			default: /* insert */
+				ins = inserts[xorshift(&s) %
+				    (sizeof(inserts) / sizeof(inserts[0]))];
+				span = strlen(ins);
+				memmove(buf + at + span, buf + at, n - at);
+				memcpy(buf + at, ins, span);
+				n += span;
+				break;
+			}
+			if (scan_agrees(buf, n))
+				answered++;
+			else
+				declined++;
+		}
+		free(buf);
+		free(json);
+	}
+	/* both happen, or the test tests nothing */
+	assert_true(answered > 2000);
+	assert_true(declined > 10000);
+}
+
 static void
 test_manifest__names(void **state)
 {
@@ -953,6 +1188,9 @@ main(void)
 	    cmocka_unit_test(test_manifest__truncated),
 	    cmocka_unit_test(test_manifest__huge_garbage),
 	    cmocka_unit_test(test_manifest__mutations),
+	    cmocka_unit_test(test_manifest__scan_table),
+	    cmocka_unit_test(test_manifest__scan_edges),
+	    cmocka_unit_test(test_manifest__scan_mutations),
 	    cmocka_unit_test(test_manifest__names),
 	    cmocka_unit_test(test_manifest__null_getters),
 	};
