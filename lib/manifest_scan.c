@@ -676,13 +676,15 @@ drydock_manifest_scan(
 
 	memset(out, 0, sizeof(*out));
 	memset(&t, 0, sizeof(t));
+	if (buf == NULL)
+		return 0;
 	sc.p = (const unsigned char *)buf;
 	sc.end = sc.p + len;
 	sc.out = out;
 	sc.cap = 0;
 	t.sc = &sc;
 	skip_ws(&sc);
-	if (buf == NULL || sc.p >= sc.end || *sc.p != '{')
+	if (sc.p >= sc.end || *sc.p != '{')
 		return 0;
 	start = sc.p;
 	t.pass = 1;
