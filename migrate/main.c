@@ -152,6 +152,40 @@ push_arg(const char ***v, size_t *n, const char *arg)
 	*v = nv;
 }
 
+/*
+ * skopeo's oci:DIR:REF and oci-archive:FILE:REF name one image of a layout
+ * (skopeo splits at the first colon).  As a source it is --image REF.  As
+ * a destination it would name the entry, and drydock-migrate names each
+ * entry REPO:TAG itself: refused.  A path that exists with its colon is
+ * taken as it is.
+ */
+static void
+skopeo_ref(struct mig_opts *o, struct mig_loc *loc, int is_src)
+{
+	struct stat sb;
+	const char *colon;
+	char *path;
+
+	if ((loc->type != MIG_LOC_OCI && loc->type != MIG_LOC_OCI_ARCHIVE) ||
+	    (colon = strchr(loc->path, ':')) == NULL ||
+	    stat(loc->path, &sb) == 0)
+		return;
+	if (!is_src)
+		fe_usage("'%s': a reference after the path is skopeo's way to "
+		         "name one image; drydock-migrate names each entry "
+		         "REPO:TAG itself: give %.*s",
+		    loc->spec, (int)(colon - loc->spec), loc->spec);
+	if (colon[1] == '\0')
+		fe_usage("'%s': no reference after the colon", loc->spec);
+	if ((path = strndup(loc->path, (size_t)(colon - loc->path))) == NULL) {
+		fprintf(stderr, "%s: out of memory\n", MIG_NAME);
+		exit(DRYDOCK_EXIT_OPERATIONAL);
+	}
+	o->skopeo_path = path;
+	loc->path = path;
+	push_arg(&o->images, &o->nimages, colon + 1);
+}
+
 static int
 direction_ok(const struct mig_opts *o)
 {
@@ -227,6 +261,8 @@ parse_options(struct mig_opts *o, int argc, char **argv)
 		fe_usage("give a source and a destination");
 	if (parse_loc(&o->src, argv[0]) < 0 || parse_loc(&o->dst, argv[1]) < 0)
 		fe_usage(NULL);
+	skopeo_ref(o, &o->src, 1);
+	skopeo_ref(o, &o->dst, 0);
 	fe_opt_common_end(&o->com);
 	if (o->dry_run &&
 	    (o->src.type == MIG_LOC_OCI_ARCHIVE ||
@@ -500,5 +536,6 @@ done:
 	drydock_regconfig_release(&cfg[1]);
 	free(o.repos);
 	free(o.images);
+	free(o.skopeo_path);
 	return rc;
 }

@@ -56,6 +56,7 @@ struct mig_opts {
 	size_t nrepos;
 	const char **images; /* --image NAME:TAG or NAME@DIGEST */
 	size_t nimages;
+	char *skopeo_path; /* DIR of a source given as oci:DIR:REF */
 	const char *platform; /* --platform os/arch[/variant] */
 	int all_tags; /* --all-tags */
 	int untagged; /* --untagged */

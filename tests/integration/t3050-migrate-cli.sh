@@ -88,6 +88,28 @@ assert_jq "$T/mig.out" '[.mode, (.images | length), ([.images[].status] | unique
     '["dry-run",9,["planned"]]' "--json - on stdout: the plan"
 assert_true "the summary went to stderr" grep -q "9 image(s) would go from" "$T/mig.err"
 
+# skopeo's oci:DIR:REF names one image of a layout: as a source it selects
+# it (before: a directory named "DIR:REF", "0 image(s)" and exit 8); as a
+# destination it is refused, since entries are named REPO:TAG by drydock
+ref=$(jq -r '[.manifests[].annotations."org.opencontainers.image.ref.name" |
+    select(. != null)][0]' "$T/lay/index.json")
+assert_true "the layout has a named entry" test -n "$ref" -a "$ref" != null
+run_migrate --json "$T/one.json" "oci:$T/lay:$ref" "registry:$T/one"
+assert_mig_rc 0 "oci:DIR:REF as a source"
+assert_jq "$T/one.json" '[.images[] | select(.status == "ok")] | length' 1 \
+    "... carries exactly that image"
+assert_eq "$ref" "$(jq -r '.images[0] | "\(.repository):\(.tag)"' "$T/one.json")" \
+    "... the one named"
+run_migrate -n "oci:$T/lay:$ref" "registry:$T/one2"
+assert_mig_rc 0 "oci:DIR:REF with --dry-run"
+assert_true "... plans one image" grep -q "1 image(s) would go" "$T/mig.out"
+run_migrate "oci:$T/lay:nosuch:tag" "registry:$T/one3"
+assert_mig_rc 4 "oci:DIR:REF naming no image"
+run_migrate "registry:$root" "oci:$T/lay2:app:1"
+assert_mig_rc 16 "oci:DIR:REF as a destination"
+assert_true "... says how to write it" grep -q "give oci:$T/lay2" "$T/mig.err"
+assert_false "... and writes nothing" test -e "$T/lay2"
+
 # --metrics FILE: the same textfile shape as gc and fsck, counts that match
 # the JSON inventory; a path that cannot be written stops the run first
 run_migrate --link copy --json "$T/m.json" --metrics "$T/mig.prom" \
