@@ -21,6 +21,7 @@
 #include "fe/outfile.h"
 #include "fe/progress.h"
 #include "fe/signals.h"
+#include "fe/syslog.h"
 
 #include "reasons.h"
 
@@ -344,5 +345,7 @@ int gc_restore(const struct gc_opts *opts, struct drydock_store *st);
 /* report.c */
 int gc_report(struct gc_run *run);
 int gc_metrics(struct gc_run *run);
+/* One line to the system log, even under -q (fe/syslog.h). */
+void gc_log_line(const struct gc_run *run);
 
 #endif

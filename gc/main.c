@@ -187,6 +187,7 @@ out:
 		fprintf(stderr, "drydock-gc: %s\n", drydock_error_message());
 		run.exit_code |= DRYDOCK_EXIT_OPERATIONAL;
 	}
+	gc_log_line(&run);
 	error = run.exit_code;
 	gc_run_release(&run);
 	return error;

@@ -273,6 +273,31 @@ gc_report(struct gc_run *run)
 	return error;
 }
 
+void
+gc_log_line(const struct gc_run *run)
+{
+	const struct gc_opts *o = run->opts;
+	char b[64];
+
+	fe_syslog_run(run->exit_code != 0,
+	    "%s: %s%s %llu blobs (%llu bytes, %s), %llu layer links, %llu "
+	    "revisions, %llu tag-history entries, %llu uploads, %llu "
+	    "repositories; %llu blobs in use; %zu problems; exit %d; %.1fs",
+	    drydock_store_root(run->st),
+	    o->dry_run ? "dry run: would remove" : "removed",
+	    o->quarantine && !o->dry_run ? " (quarantined)" : "",
+	    (unsigned long long)run->removed[GC_KIND_BLOB],
+	    (unsigned long long)run->removed_bytes,
+	    drydock_bytes_format(b, sizeof(b), run->removed_bytes),
+	    (unsigned long long)run->removed[GC_KIND_LAYER_LINK],
+	    (unsigned long long)run->removed[GC_KIND_REVISION],
+	    (unsigned long long)run->removed[GC_KIND_TAG_HISTORY],
+	    (unsigned long long)run->removed[GC_KIND_UPLOAD],
+	    (unsigned long long)run->removed[GC_KIND_REPOSITORY],
+	    (unsigned long long)run->nmarked, run->nproblems, run->exit_code,
+	    run->seconds);
+}
+
 int
 gc_metrics(struct gc_run *run)
 {

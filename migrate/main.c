@@ -15,6 +15,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "fe/syslog.h"
 #include "migrate.h"
 
 static const char synopsis[] =
@@ -481,7 +482,7 @@ main(int argc, char **argv)
 	struct mig_opts o;
 	struct mig_run run;
 	int64_t t0 = mig_now_ns();
-	int error, rc;
+	int error, rc, logged = 0;
 
 	fe_init(MIG_NAME, synopsis);
 	parse_options(&o, argc, argv);
@@ -530,8 +531,15 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", MIG_NAME, drydock_error_message());
 		rc |= DRYDOCK_EXIT_OPERATIONAL;
 	}
+	run.exit_code = rc;
+	mig_log_line(&run);
+	logged = 1;
 	run_release(&run);
 done:
+	if (!logged)
+		fe_syslog_run(rc != 0,
+		    "%s to %s: stopped before it began; exit %d", o.src.spec,
+		    o.dst.spec, rc);
 	drydock_regconfig_release(&cfg[0]);
 	drydock_regconfig_release(&cfg[1]);
 	free(o.repos);

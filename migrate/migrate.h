@@ -337,6 +337,8 @@ int mig_docker_import(struct mig_run *run);
 int mig_verify(struct mig_run *run);
 
 /* report.c */
+/* One line to the system log, even under -q (fe/syslog.h). */
+void mig_log_line(const struct mig_run *run);
 int mig_report(struct mig_run *run);
 
 #endif

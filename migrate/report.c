@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "fe/metrics.h"
+#include "fe/syslog.h"
 #include "migrate.h"
 
 static const char *const why_names[] = {"tag", "referrer", "untagged"};
@@ -304,6 +305,33 @@ write_metrics(const struct mig_run *run)
 	    "Images or blobs that did not verify at the destination.", NULL,
 	    NULL, (double)run->verify_failures);
 	return fe_metrics_commit(&m);
+}
+
+void
+mig_log_line(const struct mig_run *run)
+{
+	const struct drydock_blobcopy_stats *s =
+	    run->bc != NULL ? drydock_blobcopy_stats(run->bc) : NULL;
+	size_t i, failed = 0;
+
+	for (i = 0; i < run->nroots; i++)
+		failed += run->roots[i].status == MIG_FAILED;
+	fe_syslog_run(run->exit_code != 0,
+	    "%s %s to %s: %zu images, %zu failed; %llu blobs copied (%llu "
+	    "bytes), %llu linked, %llu present; %llu bytes into an archive; "
+	    "exit %d; %.1fs",
+	    run->o->verify_only   ? "verify"
+	        : run->o->dry_run ? "dry run"
+	                          : "migrate",
+	    run->o->src.spec, run->o->dst.spec, run->nroots, failed,
+	    s ? (unsigned long long)s->count[DRYDOCK_BLOBCOPY_COPIED] : 0ULL,
+	    s ? (unsigned long long)s->bytes[DRYDOCK_BLOBCOPY_COPIED] : 0ULL,
+	    s ? (unsigned long long)(s->count[DRYDOCK_BLOBCOPY_HARDLINKED] +
+	            s->count[DRYDOCK_BLOBCOPY_REFLINKED])
+	      : 0ULL,
+	    s ? (unsigned long long)s->count[DRYDOCK_BLOBCOPY_PRESENT] : 0ULL,
+	    (unsigned long long)run->dst.archived_bytes, run->exit_code,
+	    run->seconds);
 }
 
 int

@@ -37,6 +37,9 @@ EMPTY_JSON_DIGEST=sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/drydock-it.$TEST_NAME.XXXXXX")
 T=$(cd "$T" && pwd -P)
+# the tools' per-run log line goes to a socket of the test's (fe/syslog.c),
+# not to the host's journal; nobody listens unless a test does
+export DRYDOCK_TEST_SYSLOG="$T/syslog.sock"
 REG_PID=""
 REG_PORT=""
 REG=""
@@ -606,6 +609,37 @@ run_gc() {
 	fi
 	GC_RC=$?
 	cat "$T/gc.err" >>"$T/gc.all.err"
+	return 0
+}
+
+# syslog_listen: collect the datagrams sent to $DRYDOCK_TEST_SYSLOG, one a
+# line, in $T/syslog.log (until the test ends)
+syslog_listen() {
+	rm -f "$DRYDOCK_TEST_SYSLOG" "$T/syslog.log"
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+open(sys.argv[2], "w").close()
+while True:
+    d = s.recv(65536)
+    with open(sys.argv[2], "ab") as f:
+        f.write(d + b"\n")
+' "$DRYDOCK_TEST_SYSLOG" "$T/syslog.log" &
+	BG_PIDS+=($!)
+	for _ in $(seq 50); do
+		[ -S "$DRYDOCK_TEST_SYSLOG" ] && [ -f "$T/syslog.log" ] && return 0
+		sleep 0.1
+	done
+	bail "the syslog listener did not start"
+}
+
+# syslog_wait N: wait until $T/syslog.log has N lines
+syslog_wait() {
+	for _ in $(seq 50); do
+		[ "$(wc -l <"$T/syslog.log")" -ge "$1" ] && return 0
+		sleep 0.1
+	done
 	return 0
 }
 
