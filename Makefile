@@ -168,7 +168,7 @@ unit: $(UNIT_BIN)
 
 integration: all
 	@DRYDOCK_BIN=$(CURDIR)/$(B)/bin DRYDOCK_TOOLS=$(CURDIR)/$(B)/tests/tools \
-	    tests/integration/run.sh
+	    DRYDOCK_VARIANT=$(VARIANT) tests/integration/run.sh
 
 valgrind: all $(UNIT_BIN)
 	@VALGRIND=1 tests/unit/run.sh $(B)/tests/unit

@@ -95,6 +95,7 @@ _cleanup() {
 		kill -9 "$p" 2>/dev/null
 	done
 	stop_registry
+	[ -z "${S3_DIR:-}" ] || "$SRC_DIR/tests/s3/radosgw.sh" stop "$S3_DIR"
 	for p in "${MOUNTS[@]}"; do
 		umount -l "$p" 2>/dev/null
 	done
@@ -227,7 +228,15 @@ start_registry() {
 			echo "version: 0.1"
 			echo "log: {level: info, formatter: text, accesslog: {disabled: true}}"
 			echo "storage:"
-			echo "  filesystem: {rootdirectory: $root}"
+			if [ -n "${REG_S3_BUCKET:-}" ]; then
+				echo "  s3: {region: $S3_REGION, regionendpoint: $S3_ENDPOINT,"
+				echo "       bucket: $REG_S3_BUCKET, accesskey: $S3_ACCESS_KEY,"
+				echo "       secretkey: $S3_SECRET_KEY, secure: false, v4auth: true,"
+				echo "       rootdirectory: ${REG_S3_ROOTDIR:-/}}"
+				echo "  redirect: {disable: true}"
+			else
+				echo "  filesystem: {rootdirectory: $root}"
+			fi
 			echo "  delete: {enabled: true}"
 			echo "  maintenance:"
 			echo "    uploadpurging: {enabled: false}"
@@ -240,8 +249,9 @@ start_registry() {
 		} >"$T/registry.yml"
 		echo "=== serve $root on $REG_PORT" >>"$T/registry.log"
 		: >"$T/registry.cur.log"
-		"${run[@]}" docker-registry serve "$T/registry.yml" \
-		    >"$T/registry.cur.log" 2>&1 &
+		# aws-sdk-go panics on an AWS_CA_BUNDLE it cannot load
+		"${run[@]}" env -u AWS_CA_BUNDLE docker-registry serve \
+		    "$T/registry.yml" >"$T/registry.cur.log" 2>&1 &
 		REG_PID=$!
 		for ((i = 0; i < 200; i++)); do
 			if ! kill -0 "$REG_PID" 2>/dev/null; then
@@ -311,6 +321,61 @@ restart_registry() { # [ROOT] (default: the current one)
 	local root=${1:-$REG_ROOT}
 	stop_registry
 	start_registry "$root"
+}
+
+# peers_only: this script tests the peers and the test bed, not drydock's
+# code: once, with the plain build (the sanitizer build would only repeat it)
+peers_only() {
+	if [ "${DRYDOCK_VARIANT:-plain}" != plain ] &&
+	    [ "${DRYDOCK_VARIANT:-plain}" != dev ]; then
+		skip "tests no drydock code: run with the plain build only"
+		finish
+	fi
+}
+
+# start_s3 [BUCKET...]: a real S3 server (tests/s3/radosgw.sh: Ceph radosgw on
+# 127.0.0.1) with the buckets, for this script; S3_ENDPOINT, S3_REGION,
+# S3_ACCESS_KEY and S3_SECRET_KEY name it.  Skips the script (exit 0 with a
+# reason) where radosgw is not installed.
+start_s3() {
+	local rc
+	S3_DIR=$T/rgw
+	"$SRC_DIR/tests/s3/radosgw.sh" start "$S3_DIR" "$@" >"$T/s3.env" \
+	    2>"$T/s3.err"
+	rc=$?
+	if [ "$rc" = 77 ]; then
+		skip "radosgw is not installed (tests/deps.sh installs it)"
+		finish
+	fi
+	[ "$rc" = 0 ] || bail "radosgw did not start: $(cat "$T/s3.err")"
+	set -a
+	# shellcheck disable=SC1091
+	. "$T/s3.env"
+	set +a
+}
+
+# s3 METHOD PATH [CURL ARGS...]: a SigV4-signed request to the S3 server
+s3() {
+	local m=$1 path=$2
+	shift 2
+	curl -sS --aws-sigv4 "aws:amz:$S3_REGION:s3" \
+	    --user "$S3_ACCESS_KEY:$S3_SECRET_KEY" \
+	    -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' -X "$m" "$@" \
+	    "$S3_ENDPOINT/$path"
+}
+
+# s3_keys BUCKET [PREFIX]: every key under PREFIX, sorted (ListObjectsV2,
+# paged)
+s3_keys() {
+	local b=$1 prefix=${2:-} token="" out
+	while :; do
+		out=$(s3 GET "$b?list-type=2&prefix=$(jq -rn --arg p "$prefix" \
+		    '$p|@uri')${token:+&continuation-token=$(jq -rn --arg t "$token" '$t|@uri')}")
+		grep -o '<Key>[^<]*</Key>' <<<"$out" | sed 's/<[^>]*>//g'
+		grep -q '<IsTruncated>true</IsTruncated>' <<<"$out" || break
+		token=$(grep -o '<NextContinuationToken>[^<]*' <<<"$out" |
+		    sed 's/.*>//')
+	done | LC_ALL=C sort
 }
 
 # write_registry_config FILE ROOT: a config.yml as an operator would have it
