@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "fe/jsonhead.h"
 #include "gc.h"
 
 #define GC_KIND_NAME_(id, name) [GC_KIND_##id] = name,
@@ -73,9 +74,7 @@ report_json(const struct gc_run *run)
 	size_t i;
 	int k;
 
-	json_object_set_new(root, "schema_version", json_integer(1));
-	json_object_set_new(root, "tool", json_string("drydock-gc"));
-	json_object_set_new(root, "version", json_string(DRYDOCK_VERSION));
+	fe_json_head(root, "drydock-gc", 1, run->start_ns);
 	json_object_set_new(
 	    root, "root", json_string(drydock_store_root(run->st)));
 	json_object_set_new(root, "dry_run", json_boolean(o->dry_run));

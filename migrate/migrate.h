@@ -246,6 +246,7 @@ struct mig_run {
 	int verify_ran;
 	int interrupted;
 	double seconds, verify_seconds;
+	int64_t start_real_ns; /* CLOCK_REALTIME at the start, for the report */
 	int exit_code;
 	char *error; /* what stopped the run, for the report */
 	/* oci-archive import: its index.json, the catalogue's origin */

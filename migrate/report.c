@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "fe/jsonhead.h"
 #include "fe/metrics.h"
 #include "fe/syslog.h"
 #include "migrate.h"
@@ -98,9 +99,8 @@ report_json(const struct mig_run *run)
 	       *p = json_array(), *sum = json_object();
 	size_t i, n[3] = {0, 0, 0}, failed = 0, lossy = 0, vfail = 0, vok = 0;
 
-	json_object_set_new(j, "schema_version", json_integer(1));
-	json_object_set_new(j, "tool", json_string(MIG_NAME));
-	json_object_set_new(j, "version", json_string(DRYDOCK_VERSION));
+	/* 2: problems are objects, as gc's and fsck's are (docs/reports.md) */
+	fe_json_head(j, MIG_NAME, 2, run->start_real_ns);
 	json_object_set_new(j, "mode",
 	    json_string(run->o->verify_only ? "verify"
 	            : run->o->dry_run       ? "dry-run"
@@ -134,7 +134,8 @@ report_json(const struct mig_run *run)
 	json_object_set_new(j, "digest_changes", c);
 	json_object_set_new(j, "blobs", blobs_json(run));
 	for (i = 0; i < run->nproblems; i++)
-		json_array_append_new(p, json_string(run->problems[i]));
+		json_array_append_new(
+		    p, json_pack("{s:s}", "message", run->problems[i]));
 	json_object_set_new(j, "problems", p);
 	json_object_set_new(
 	    sum, "images", json_integer((json_int_t)run->nroots));
@@ -356,7 +357,7 @@ mig_report(struct mig_run *run)
 		json_decref(j);
 		return DRYDOCK_ERROR;
 	}
-	r = json_dumpf(j, of.f, JSON_INDENT(1));
+	r = json_dumpf(j, of.f, JSON_INDENT(1) | JSON_SORT_KEYS);
 	fputc('\n', of.f);
 	json_decref(j);
 	if (r < 0) {

@@ -111,6 +111,7 @@ mig_run_init(struct mig_run *run, struct mig_opts *o)
 
 	memset(run, 0, sizeof(*run));
 	run->o = o;
+	run->start_real_ns = drydock_clock_realtime_ns();
 	/* into a registry's store, blobs become the registry's */
 	if ((error = drydock_blobcopy_new(&run->bc, o->link_mode,
 	         o->dst.type == MIG_LOC_REGISTRY ? DRYDOCK_BLOBCOPY_OWNER

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# t4040-report-heads --- the three tools' JSON reports start alike
+# (fe/jsonhead.c): schema_version, tool, version, and the run's start and end
+# as RFC 3339 UTC times with milliseconds, started <= finished, both within
+# the test's own run; keys sorted; problems are objects in every report
+# (migrate's were strings: its schema_version is 2 since).  gc's "removed"
+# comes last, streamed after the head: a million items are never one tree.
+. "$(dirname "$0")/lib.sh"
+
+use_fixture zoo "$T/zoo"
+root=$T/zoo/root
+t0=$(date -u +%s)
+
+# check_head REPORT TOOL SCHEMA: the common head
+check_head() {
+	local r=$1 tool=$2 schema=$3 s f
+	assert_jq "$r" '[.tool, .schema_version, .version]' \
+	    "[\"$tool\",$schema,\"$("$GC" --version | sed 's/.* //')\"]" \
+	    "$tool: tool, schema_version, version"
+	for k in started finished; do
+		assert_true "$tool: $k is RFC 3339 UTC with milliseconds" \
+		    jq -e --arg k "$k" '.[$k] | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$")' "$r"
+	done
+	s=$(jq -r '.started | sub("\\.[0-9]+Z$"; "Z") | fromdate' "$r")
+	f=$(jq -r '.finished | sub("\\.[0-9]+Z$"; "Z") | fromdate' "$r")
+	assert_true "$tool: started <= finished, both during the test ($s, $f)" \
+	    test "$t0" -le "$s" -a "$s" -le "$f" -a "$f" -le "$(date -u +%s)"
+	# gc streams its long "removed" list last, after the sorted head
+	assert_eq "$(jq -S 'del(.removed)' "$r")" "$(jq 'del(.removed)' "$r")" \
+	    "$tool: keys are sorted"
+}
+
+run_gc -n --grace 0 --json "$T/gc.json" "$root"
+assert_rc 0 "gc"
+check_head "$T/gc.json" drydock-gc 1
+
+# a repository name that is no OCI ref.name: migrate's warning is a problem
+mkdir -p "$T/reg"
+cp -a "$root/." "$T/reg/"
+mv "$T/reg/docker/registry/v2/repositories/$(ls "$root/docker/registry/v2/repositories" | head -1)" \
+    "$T/reg/docker/registry/v2/repositories/a__b"
+run_migrate --json "$T/mig.json" "registry:$T/reg" "oci:$T/lay"
+check_head "$T/mig.json" drydock-migrate 2
+assert_true "migrate's problems are objects with a message" \
+    jq -e '(.problems | length) > 0 and all(.problems[]; type == "object" and (.message | type) == "string")' "$T/mig.json"
+finish
