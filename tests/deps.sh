@@ -9,7 +9,7 @@ build="build-essential pkg-config libjansson-dev libarchive-dev libsqlite3-dev
 libssl-dev libcmocka-dev libyaml-dev"
 tests="g++ docker-registry skopeo curl jq faketime valgrind zstd gzip tar
 coreutils util-linux procps bsdutils sqlite3 python3 cppcheck
-radosgw ceph-mon ceph-osd"
+radosgw ceph-mon ceph-osd python3-jsonschema"
 deb="debhelper dpkg-dev lintian"
 case ${1:-} in
 "") pkgs="$build $tests" ;;

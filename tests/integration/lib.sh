@@ -333,6 +333,32 @@ peers_only() {
 	fi
 }
 
+# schema_ok TOOL REPORT...: each report validates against
+# docs/schemas/TOOL.report.schema.json; violations in $T/schema.err.
+# Debian's python3-jsonschema first: another python3 on the PATH may lack it.
+schema_ok() {
+	local tool=$1 py=python3
+	shift
+	/usr/bin/python3 -c 'import jsonschema' 2>/dev/null && py=/usr/bin/python3
+	"$py" -c 'import jsonschema' 2>/dev/null ||
+		bail "python3-jsonschema is not installed (tests/deps.sh)"
+	"$py" "$SRC_DIR/tests/tools/check-schema.py" \
+	    "$SRC_DIR/docs/schemas/$tool.report.schema.json" "$@" \
+	    2>"$T/schema.err"
+}
+
+# assert_schema TOOL REPORT...: schema_ok, as a check
+assert_schema() {
+	local tool=$1
+	shift
+	if schema_ok "$tool" "$@"; then
+		pass "$tool: $# report(s) follow docs/schemas/$tool.report.schema.json"
+	else
+		fail "$tool: reports follow docs/schemas/$tool.report.schema.json"
+		head -n 10 "$T/schema.err" | sed 's/^/#   /'
+	fi
+}
+
 # start_s3 [BUCKET...]: a real S3 server (tests/s3/radosgw.sh: Ceph radosgw on
 # 127.0.0.1) with the buckets, for this script; S3_ENDPOINT, S3_REGION,
 # S3_ACCESS_KEY and S3_SECRET_KEY name it.  Skips the script (exit 0 with a

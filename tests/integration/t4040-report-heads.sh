@@ -43,4 +43,35 @@ run_migrate --json "$T/mig.json" "registry:$T/reg" "oci:$T/lay"
 check_head "$T/mig.json" drydock-migrate 2
 assert_true "migrate's problems are objects with a message" \
     jq -e '(.problems | length) > 0 and all(.problems[]; type == "object" and (.message | type) == "string")' "$T/mig.json"
+
+# every report, in every mode, follows its JSON Schema (docs/schemas/)
+cp -a "$root" "$T/r2"
+run_gc --grace 0 -m --quarantine "$T/q" --json "$T/gc-m.json" "$T/r2"
+mkdir -p "$T/r2/docker/registry/v2/repositories/odd/_layers/sha256/not-a-digest"
+run_gc --grace 0 --json "$T/gc-problems.json" "$T/r2"
+assert_rc 4 "gc with a problem"
+run_gc --restore "$T/q" --json "$T/gc-restore.json" "$T/r2"
+reports=("$T/gc.json" "$T/gc-m.json" "$T/gc-problems.json")
+[ -s "$T/gc-restore.json" ] && reports+=("$T/gc-restore.json")
+assert_schema drydock-gc "${reports[@]}"
+assert_true "the gc reports hold removed items and problems" \
+    jq -es 'map(.removed | length) | add > 0' "$T/gc-m.json" &&
+    jq -e '.problems | length > 0' "$T/gc-problems.json" >/dev/null
+run_migrate --verify --to-oci-types --json "$T/mig-v.json" "registry:$root" "oci:$T/lay-v"
+run_migrate -n --json "$T/mig-n.json" "registry:$root" "oci:$T/lay-n"
+run_migrate verify --json "$T/mig-verify.json" "registry:$root" "oci:$T/lay-v"
+run_migrate --json "$T/mig-d.json" "registry:$root" "docker-archive:$T/d.tar"
+run_migrate --image nosuch:tag --json "$T/mig-f.json" "registry:$root" "oci:$T/lay-f"
+assert_schema drydock-migrate "$T/mig.json" "$T/mig-v.json" "$T/mig-n.json" \
+    "$T/mig-verify.json" "$T/mig-d.json" "$T/mig-f.json"
+
+# and the schemas are strict: an unknown field, or a wrong type, fails
+jq '.surprise = 1' "$T/gc.json" >"$T/bad1.json"
+jq '.problems = ["a string"]' "$T/mig.json" >"$T/bad2.json"
+assert_false "a report with a field the schema lacks fails it" \
+    schema_ok drydock-gc "$T/bad1.json"
+assert_true "... and says which" grep -q "surprise" "$T/schema.err"
+assert_false "schema_version 1's string problems fail schema 2" \
+    schema_ok drydock-migrate "$T/bad2.json"
+assert_true "... and says where" grep -q "problems/0" "$T/schema.err"
 finish
