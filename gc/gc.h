@@ -24,6 +24,29 @@
 
 #include "reasons.h"
 
+/* One --pin line (pins.c). */
+struct gc_pin {
+	char *text; /* the line, comment and blanks gone */
+	const char *file; /* as given; "-" for standard input */
+	int line;
+	char *repo; /* NULL: a bare digest, in every repository */
+	char *alt; /* repo without its registry host, or NULL */
+	char *tag; /* REPO:TAG, else NULL */
+	struct drydock_digest digest; /* alg NONE for REPO:TAG */
+};
+
+struct gc_pin_key {
+	const char *name; /* a pin's repo or alt */
+	uint32_t pin; /* index into gc_pins.v */
+};
+
+struct gc_pins {
+	struct gc_pin *v;
+	size_t n, cap;
+	struct gc_pin_key *keys; /* sorted by name (gc_pins_index) */
+	size_t nkeys;
+};
+
 struct gc_opts {
 	struct fe_common com; /* -q, -v, --json, --metrics, --config, ... */
 	const char *root; /* storage root (argument or config) */
@@ -35,6 +58,7 @@ struct gc_opts {
 	int dry_run; /* -n */
 	int cache_warning; /* config names a blob-descriptor cache */
 	int jobs; /* -j: scanning threads */
+	struct gc_pins pins; /* --pin, read before the store is opened */
 };
 
 /*
@@ -53,7 +77,8 @@ enum gc_id_flags {
 	GC_SWEEP = 1 << 3, /* planned for removal */
 	GC_LOADED = 1 << 4, /* manifest load attempted (see mf) */
 	GC_NEWMARK = 1 << 5, /* marked by the re-check: a racing push */
-	GC_WIDE = 1 << 6 /* not a sha256: see ids.c */
+	GC_WIDE = 1 << 6, /* not a sha256: see ids.c */
+	GC_PINNED = 1 << 7 /* a bare digest --pin names */
 };
 
 /* A parsed manifest, reduced to what marking needs. */
@@ -246,6 +271,8 @@ struct gc_run {
 	struct gc_problem *problems;
 	size_t nproblems, capproblems;
 
+	uint8_t *pin_matched; /* per --pin: it named something here */
+
 	/* counts for the report */
 	uint64_t nblobs, nmarked, kept_by_grace, nrevisions;
 	uint64_t removed[GC_KIND_MAX], removed_bytes, cancelled;
@@ -337,6 +364,16 @@ int gc_recheck(struct gc_run *run);
 
 /* sweep.c */
 int gc_sweep(struct gc_run *run);
+
+/* pins.c */
+/* Read --pin FILE ("-": standard input) into pins; DRYDOCK_ECORRUPT. */
+int gc_pins_read(struct gc_pins *pins, const char *file);
+/* Sort the pins by repository, for gc_pins_lookup. */
+int gc_pins_index(struct gc_pins *pins);
+/* The pins naming repo: keys[*first], and as many as returned. */
+size_t gc_pins_lookup(
+    const struct gc_pins *pins, const char *repo, size_t *first);
+void gc_pins_release(struct gc_pins *pins);
 
 /* restore.c */
 int gc_restore(const struct gc_opts *opts, struct drydock_store *st);

@@ -19,7 +19,8 @@
 static const char synopsis[] =
     "usage: drydock-gc [-mnqv] [-j N] [--grace DUR] "
     "[--uploads-older-than DUR]\n"
-    "                  [--json FILE|-] [--quarantine DIR] [--metrics FILE]\n"
+    "                  [--pin FILE|-]... [--json FILE|-] [--quarantine DIR]\n"
+    "                  [--metrics FILE]\n"
     "                  ROOT | --config FILE\n"
     "       drydock-gc --restore DIR ROOT | --config FILE\n";
 
@@ -51,6 +52,10 @@ help(void)
 	      "latency)\n"
 	      "      --uploads-older-than DUR  purge uploads older than this "
 	      "(default 168h)\n"
+	      "      --pin FILE|-            keep the manifests these "
+	      "references name, and\n"
+	      "                              all they reach, in every mode "
+	      "(repeatable)\n"
 	      "      --json FILE|-           write a JSON report\n"
 	      "      --quarantine DIR        move instead of delete; journal "
 	      "in DIR\n"
@@ -73,17 +78,22 @@ help(void)
 	exit(0);
 }
 
-enum { OPT_GRACE = 256, OPT_UPLOADS, OPT_QUARANTINE, OPT_RESTORE };
+enum { OPT_GRACE = 256, OPT_PIN, OPT_QUARANTINE, OPT_RESTORE, OPT_UPLOADS };
 
 static const struct option longopts[] = {FE_OPT_LONGOPTS, FE_OPT_CONFIG_LONGOPT,
     {"delete-untagged", no_argument, NULL, 'm'},
     {"dry-run", no_argument, NULL, 'n'},
     {"grace", required_argument, NULL, OPT_GRACE},
     {"jobs", required_argument, NULL, 'j'},
+    {"pin", required_argument, NULL, OPT_PIN},
     {"quarantine", required_argument, NULL, OPT_QUARANTINE},
     {"restore", required_argument, NULL, OPT_RESTORE},
     {"uploads-older-than", required_argument, NULL, OPT_UPLOADS},
     {NULL, 0, NULL, 0}};
+
+/* The --pin files given, read once options are known. */
+static const char **pin_files;
+static size_t npin_files, cappin_files;
 
 static void
 parse_options(struct gc_opts *o, int argc, char **argv)
@@ -112,6 +122,12 @@ parse_options(struct gc_opts *o, int argc, char **argv)
 		case OPT_GRACE:
 			o->grace = fe_opt_duration("--grace", optarg);
 			break;
+		case OPT_PIN:
+			if (fe_grow((void **)&pin_files, &cappin_files,
+			        npin_files + 1, sizeof(*pin_files)) < 0)
+				fe_usage("out of memory");
+			pin_files[npin_files++] = optarg;
+			break;
 		case OPT_QUARANTINE:
 			o->quarantine = optarg;
 			break;
@@ -130,6 +146,31 @@ parse_options(struct gc_opts *o, int argc, char **argv)
 	if (o->restore && (o->quarantine || o->dry_run))
 		fe_usage("--restore goes alone");
 	fe_opt_common_end(&o->com);
+}
+
+/*
+ * Read every --pin file before the store is opened: a malformed one
+ * refuses the run (exit 16), an unreadable one too (exit 8).
+ */
+static int
+read_pins(struct gc_opts *o)
+{
+	size_t i;
+	int error;
+
+	for (i = 0; i < npin_files; i++)
+		if ((error = gc_pins_read(&o->pins, pin_files[i])) < 0) {
+			fprintf(stderr, "drydock-gc: %s; nothing was read\n",
+			    drydock_error_message());
+			return error == DRYDOCK_ECORRUPT
+			    ? DRYDOCK_EXIT_USAGE
+			    : DRYDOCK_EXIT_OPERATIONAL;
+		}
+	if (gc_pins_index(&o->pins) < 0) {
+		fprintf(stderr, "drydock-gc: %s\n", drydock_error_message());
+		return DRYDOCK_EXIT_OPERATIONAL;
+	}
+	return 0;
 }
 
 static int
@@ -212,11 +253,14 @@ main(int argc, char **argv)
 	mallopt(M_ARENA_MAX, 2);
 #endif
 	parse_options(&o, argc, argv);
+	if ((rc = read_pins(&o)) != 0)
+		goto out;
 	if (o.com.config) {
 		if ((error = drydock_regconfig_read(&cfg, o.com.config)) < 0) {
 			fprintf(stderr, "drydock-gc: %s: %s\n", o.com.config,
 			    drydock_error_message());
-			return DRYDOCK_EXIT_OPERATIONAL;
+			rc = DRYDOCK_EXIT_OPERATIONAL;
+			goto out;
 		}
 		o.root = cfg.rootdirectory;
 		o.cache_warning =
@@ -272,6 +316,8 @@ main(int argc, char **argv)
 out:
 	drydock_store_close(st);
 	drydock_regconfig_release(&cfg);
+	gc_pins_release(&o.pins);
+	free(pin_files);
 	free(abs);
 	return rc;
 }

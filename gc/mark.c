@@ -312,8 +312,45 @@ revision_cb(const struct drydock_repo_info *ri,
 		return push_u32(&c->roots, &c->nroots, &c->caproots, id);
 	}
 	run->rev_in[id] = c->repo + 1;
-	if (!run->opts->delete_untagged || gc_is_young(run, li->mtime_ns))
+	if (!run->opts->delete_untagged || gc_is_young(run, li->mtime_ns) ||
+	    (run->flags[id] & GC_PINNED))
 		return push_u32(&c->roots, &c->nroots, &c->caproots, id);
+	return 0;
+}
+
+/*
+ * The pins naming this repository: a pinned manifest it holds is a root
+ * (in every mode); a pinned tag is a root anyway, and counts as found.
+ */
+static int
+pin_roots(struct mark_ctx *c)
+{
+	struct gc_run *run = c->run;
+	const struct gc_pins *pins = &run->opts->pins;
+	const char *name = run->repos[c->repo].name;
+	size_t first, n, i, j;
+	uint32_t id;
+	int error;
+
+	n = gc_pins_lookup(pins, name, &first);
+	for (i = first; i < first + n; i++) {
+		uint32_t pi = pins->keys[i].pin;
+		const struct gc_pin *p = &pins->v[pi];
+
+		if (p->tag != NULL) {
+			for (j = 0; j < c->ntags; j++)
+				if (strcmp(c->tags[j], p->tag) == 0)
+					run->pin_matched[pi] = 1;
+			continue;
+		}
+		if (gc_id_lookup(run, &p->digest, &id) < 0 ||
+		    run->rev_in[id] != c->repo + 1)
+			continue;
+		run->pin_matched[pi] = 1;
+		if ((error = push_u32(
+		         &c->roots, &c->nroots, &c->caproots, id)) < 0)
+			return error;
+	}
 	return 0;
 }
 
@@ -663,6 +700,8 @@ mark_repo(struct gc_run *run, struct gc_scan *s)
 
 	if ((error = replay_walks(&c, s)) < 0)
 		goto out;
+	if ((error = pin_roots(&c)) < 0)
+		goto out;
 	for (i = 0; i < c.nroots; i++)
 		if ((error = gc_mark_from(run, c.repo, s->ri.fd, c.roots[i])) <
 		    0)
@@ -696,11 +735,68 @@ out:
 	return error;
 }
 
+/*
+ * A bare digest pinned: a root in every repository that holds it (see
+ * revision_cb), and its blob kept even where none does.
+ */
+static int
+pins_prepare(struct gc_run *run)
+{
+	const struct gc_pins *pins = &run->opts->pins;
+	uint32_t id;
+	size_t i;
+	int error;
+
+	if (pins->n == 0)
+		return 0;
+	if ((run->pin_matched = calloc(pins->n, 1)) == NULL) {
+		drydock_error_set_os("out of memory");
+		return DRYDOCK_ERROR;
+	}
+	for (i = 0; i < pins->n; i++) {
+		if (pins->v[i].repo != NULL)
+			continue;
+		if ((error = gc_id(&id, run, &pins->v[i].digest)) < 0)
+			return error;
+		run->flags[id] |= GC_PINNED | GC_MARKED;
+	}
+	return 0;
+}
+
+/* A pin that names nothing is a typo until shown otherwise: say so. */
+static void
+pins_check(struct gc_run *run)
+{
+	const struct gc_pins *pins = &run->opts->pins;
+	uint32_t id;
+	size_t i;
+
+	for (i = 0; i < pins->n; i++) {
+		const struct gc_pin *p = &pins->v[i];
+
+		if (!run->pin_matched[i] && p->repo == NULL &&
+		    gc_id_lookup(run, &p->digest, &id) == 0 &&
+		    (run->rev_in[id] != 0 ||
+		        drydock_store_blob_stat(
+		            run->st, &p->digest, NULL, NULL) == 0))
+			run->pin_matched[i] = 1;
+		drydock_error_clear();
+		if (!run->pin_matched[i] && !run->opts->com.quiet)
+			fprintf(stderr,
+			    "drydock-gc: warning: %s:%d: pin '%s' matches "
+			    "nothing in this store\n",
+			    strcmp(p->file, "-") == 0 ? "<stdin>" : p->file,
+			    p->line, p->text);
+	}
+}
+
 int
 gc_mark(struct gc_run *run)
 {
 	int error;
 
+	if ((error = pins_prepare(run)) < 0)
+		return error;
 	run->marking = 1;
 #ifdef DRYDOCK_TEST_HOOKS /* only in the test build (Makefile) */
 	if (getenv("DRYDOCK_GC_TEST_SIGTERM_AT_REPO") != NULL)
@@ -710,5 +806,7 @@ gc_mark(struct gc_run *run)
 	error = gc_scan_foreach(run, mark_repo);
 	run->marking = 0;
 	fe_progress_end(&run->progress);
+	if (error == 0)
+		pins_check(run);
 	return error;
 }

@@ -63,6 +63,33 @@ item_json(const struct gc_run *run, const struct gc_item *it)
 	return o;
 }
 
+/* How many pins were given, and those that named nothing. */
+static json_t *
+pins_json(const struct gc_run *run)
+{
+	const struct gc_pins *pins = &run->opts->pins;
+	json_t *o = json_object(), *un = json_array();
+	size_t i;
+
+	for (i = 0; i < pins->n; i++) {
+		const struct gc_pin *p = &pins->v[i];
+		json_t *u;
+
+		if (run->pin_matched != NULL && run->pin_matched[i])
+			continue;
+		u = json_object();
+		json_object_set_new(u, "file",
+		    json_string(
+		        strcmp(p->file, "-") == 0 ? "<stdin>" : p->file));
+		json_object_set_new(u, "line", json_integer(p->line));
+		json_object_set_new(u, "pin", json_string(p->text));
+		json_array_append_new(un, u);
+	}
+	json_object_set_new(o, "given", json_integer((json_int_t)pins->n));
+	json_object_set_new(o, "unmatched", un);
+	return o;
+}
+
 static json_t *
 report_json(const struct gc_run *run)
 {
@@ -125,6 +152,8 @@ report_json(const struct gc_run *run)
 		json_array_append_new(probs, p);
 	}
 	json_object_set_new(root, "problems", probs);
+	if (o->pins.n > 0)
+		json_object_set_new(root, "pins", pins_json(run));
 	if (run->blind)
 		json_object_set_new(
 		    root, "blob_sweep_skipped", json_string(run->blind));

@@ -109,6 +109,7 @@ gc_run_release(struct gc_run *run)
 	}
 	free(run->problems);
 	free(run->blind);
+	free(run->pin_matched);
 	memset(run, 0, sizeof(*run));
 }
 
