@@ -19,8 +19,8 @@
 static const char synopsis[] =
     "usage: drydock-gc [-mnqv] [-j N] [--grace DUR] "
     "[--uploads-older-than DUR]\n"
-    "                  [--pin FILE|-]... [--json FILE|-] [--quarantine DIR]\n"
-    "                  [--metrics FILE]\n"
+    "                  [--policy FILE] [--pin FILE|-]... [--json FILE|-]\n"
+    "                  [--quarantine DIR] [--metrics FILE]\n"
     "                  ROOT | --config FILE\n"
     "       drydock-gc --restore DIR ROOT | --config FILE\n";
 
@@ -52,6 +52,10 @@ help(void)
 	      "latency)\n"
 	      "      --uploads-older-than DUR  purge uploads older than this "
 	      "(default 168h)\n"
+	      "      --policy FILE           delete the tags its retention "
+	      "rules select, and\n"
+	      "                              what only they kept, in the same "
+	      "run\n"
 	      "      --pin FILE|-            keep the manifests these "
 	      "references name, and\n"
 	      "                              all they reach, in every mode "
@@ -78,7 +82,14 @@ help(void)
 	exit(0);
 }
 
-enum { OPT_GRACE = 256, OPT_PIN, OPT_QUARANTINE, OPT_RESTORE, OPT_UPLOADS };
+enum {
+	OPT_GRACE = 256,
+	OPT_PIN,
+	OPT_POLICY,
+	OPT_QUARANTINE,
+	OPT_RESTORE,
+	OPT_UPLOADS
+};
 
 static const struct option longopts[] = {FE_OPT_LONGOPTS, FE_OPT_CONFIG_LONGOPT,
     {"delete-untagged", no_argument, NULL, 'm'},
@@ -86,6 +97,7 @@ static const struct option longopts[] = {FE_OPT_LONGOPTS, FE_OPT_CONFIG_LONGOPT,
     {"grace", required_argument, NULL, OPT_GRACE},
     {"jobs", required_argument, NULL, 'j'},
     {"pin", required_argument, NULL, OPT_PIN},
+    {"policy", required_argument, NULL, OPT_POLICY},
     {"quarantine", required_argument, NULL, OPT_QUARANTINE},
     {"restore", required_argument, NULL, OPT_RESTORE},
     {"uploads-older-than", required_argument, NULL, OPT_UPLOADS},
@@ -128,6 +140,11 @@ parse_options(struct gc_opts *o, int argc, char **argv)
 				fe_usage("out of memory");
 			pin_files[npin_files++] = optarg;
 			break;
+		case OPT_POLICY:
+			if (o->policy_file != NULL)
+				fe_usage("--policy is given once");
+			o->policy_file = optarg;
+			break;
 		case OPT_QUARANTINE:
 			o->quarantine = optarg;
 			break;
@@ -169,6 +186,23 @@ read_pins(struct gc_opts *o)
 	if (gc_pins_index(&o->pins) < 0) {
 		fprintf(stderr, "drydock-gc: %s\n", drydock_error_message());
 		return DRYDOCK_EXIT_OPERATIONAL;
+	}
+	return 0;
+}
+
+/* The same for --policy: refused as a whole, before anything is read. */
+static int
+read_policy(struct gc_opts *o)
+{
+	int error;
+
+	if (o->policy_file == NULL || o->restore != NULL)
+		return 0;
+	if ((error = gc_policy_read(&o->policies, o->policy_file)) < 0) {
+		fprintf(stderr, "drydock-gc: %s; nothing was read\n",
+		    drydock_error_message());
+		return error == DRYDOCK_ECORRUPT ? DRYDOCK_EXIT_USAGE
+		                                 : DRYDOCK_EXIT_OPERATIONAL;
 	}
 	return 0;
 }
@@ -253,7 +287,7 @@ main(int argc, char **argv)
 	mallopt(M_ARENA_MAX, 2);
 #endif
 	parse_options(&o, argc, argv);
-	if ((rc = read_pins(&o)) != 0)
+	if ((rc = read_policy(&o)) != 0 || (rc = read_pins(&o)) != 0)
 		goto out;
 	if (o.com.config) {
 		if ((error = drydock_regconfig_read(&cfg, o.com.config)) < 0) {
@@ -317,6 +351,7 @@ out:
 	drydock_store_close(st);
 	drydock_regconfig_release(&cfg);
 	gc_pins_release(&o.pins);
+	gc_policy_release(&o.policies);
 	free(pin_files);
 	free(abs);
 	return rc;
