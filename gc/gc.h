@@ -23,7 +23,31 @@
 #include "fe/signals.h"
 #include "fe/syslog.h"
 
+#include "policy.h"
 #include "reasons.h"
+
+/* One --pin line (pins.c). */
+struct gc_pin {
+	char *text; /* the line, comment and blanks gone */
+	const char *file; /* as given; "-" for standard input */
+	int line;
+	char *repo; /* NULL: a bare digest, in every repository */
+	char *alt; /* repo without its registry host, or NULL */
+	char *tag; /* REPO:TAG, else NULL */
+	struct drydock_digest digest; /* alg NONE for REPO:TAG */
+};
+
+struct gc_pin_key {
+	const char *name; /* a pin's repo or alt */
+	uint32_t pin; /* index into gc_pins.v */
+};
+
+struct gc_pins {
+	struct gc_pin *v;
+	size_t n, cap;
+	struct gc_pin_key *keys; /* sorted by name (gc_pins_index) */
+	size_t nkeys;
+};
 
 struct gc_opts {
 	struct fe_common com; /* -q, -v, --json, --metrics, --config, ... */
@@ -36,6 +60,9 @@ struct gc_opts {
 	int dry_run; /* -n */
 	int cache_warning; /* config names a blob-descriptor cache */
 	int jobs; /* -j: scanning threads */
+	struct gc_pins pins; /* --pin, read before the store is opened */
+	struct gc_policies policies; /* --policy, read before it too */
+	const char *policy_file; /* --policy FILE, or NULL */
 };
 
 /*
@@ -54,7 +81,8 @@ enum gc_id_flags {
 	GC_SWEEP = 1 << 3, /* planned for removal */
 	GC_LOADED = 1 << 4, /* manifest load attempted (see mf) */
 	GC_NEWMARK = 1 << 5, /* marked by the re-check: a racing push */
-	GC_WIDE = 1 << 6 /* not a sha256: see ids.c */
+	GC_WIDE = 1 << 6, /* not a sha256: see ids.c */
+	GC_PINNED = 1 << 7 /* a bare digest --pin names */
 };
 
 /* A parsed manifest, reduced to what marking needs. */
@@ -94,18 +122,58 @@ struct gc_repo {
 	int64_t revs_mtime_ns; /* _manifests/revisions/sha256 at walk time */
 };
 
+/*
+ * A tag a policy decided on (mark.c): a candidate kept or deleted, or an
+ * attachment tag that goes.  The dry run prints these, the report gives
+ * their rule, and the sweep checks a deleted one is still as it was.
+ */
+struct gc_tagdec {
+	char *name;
+	uint32_t repo;
+	uint32_t target; /* digest id current/link named */
+	int64_t pushed_ns; /* current/link's mtime */
+	uint16_t policy; /* index into opts->policies.v */
+	uint8_t verdict; /* enum gc_tag_verdict */
+	uint8_t rule; /* enum gc_tag_rule */
+	int16_t keep; /* GC_RULE_KEEP: which */
+};
+
+/* A repository's tags with a readable current link, as the mark saw them. */
+struct gc_tags {
+	char **name;
+	uint32_t *target; /* the manifest's digest id */
+	int64_t *mtime; /* current/link's: when the tag was pointed there */
+	size_t n;
+};
+
+/* What a policy decides in one repository (retain.c). */
+struct gc_retain {
+	const struct gc_policy *pol; /* NULL: none matches, every tag stays */
+	size_t pol_index;
+	uint32_t repo;
+	uint8_t *gone; /* by tag: deleted */
+	uint32_t *dec_of; /* by tag: index into run->tagdecs, or UINT32_MAX */
+	size_t tag_roots; /* roots[0..tag_roots) are kept tags' */
+	uint32_t *released; /* manifests only deleted tags named; sorted */
+	size_t nreleased, capreleased;
+	uint32_t *pending; /* attachment tags, decided after the mark */
+	size_t npending, cappending;
+};
+
 /* One planned removal; the report lists these. */
 struct gc_item {
 	/*
-	 * Uploads and tag history: "path\0tag\0", relative to $V2.  Blobs,
-	 * links, revisions and repositories: NULL, the path follows from
-	 * repo and id (gc_item_path): a million items, a million strings less.
+	 * Uploads, tags and tag history: "path\0tag\0", relative to $V2.
+	 * Blobs, links, revisions and repositories: NULL, the path follows
+	 * from repo and id (gc_item_path): a million items, a million strings
+	 * less.
 	 */
 	char *path;
 	uint64_t size;
 	uint32_t repo; /* index into repos, or UINT32_MAX */
 	uint32_t id; /* digest id, or UINT32_MAX */
-	uint32_t id2; /* layer links: the blob the link names */
+	uint32_t id2; /* layer links: the blob the link names; tags: the
+	                 index into tagdecs */
 	uint8_t kind; /* enum gc_kind */
 	uint8_t reason; /* enum gc_reason */
 	uint8_t cancelled; /* the re-check found it is needed after all */
@@ -209,6 +277,7 @@ struct gc_run {
 	struct drydock_store *st;
 	struct fe_progress progress;
 	int64_t start_ns; /* when the mark began (wall clock) */
+	int64_t now_ns; /* the same by the storage's clock: ages count here */
 	int64_t skew_ns; /* the storage's clock minus ours (0: not probed) */
 	int64_t cutoff_ns; /* older than this is past the grace period */
 	int64_t upload_cutoff; /* unix seconds */
@@ -246,6 +315,10 @@ struct gc_run {
 
 	struct gc_problem *problems;
 	size_t nproblems, capproblems;
+
+	uint8_t *pin_matched; /* per --pin: it named something here */
+	struct gc_tagdec *tagdecs; /* what the policies decided */
+	size_t ntagdecs, captagdecs;
 
 	/* counts for the report */
 	uint64_t nblobs, nmarked, kept_by_grace, nrevisions;
@@ -310,6 +383,34 @@ void gc_scan_record_problem(struct gc_scan_problems *sink, const char *path,
 int gc_mark(struct gc_run *run);
 int gc_mark_from(struct gc_run *run, uint32_t repo, int repo_fd, uint32_t root);
 
+/*
+ * The manifest id, loaded once for the run (*out NULL when it is no
+ * manifest); 0 or an error.
+ */
+int gc_manifest_load(
+    struct gc_run *run, uint32_t id, const struct gc_manifest **out);
+
+/* retain.c */
+/* Append v to the growing array *arr; DRYDOCK_ERROR (out of memory). */
+int gc_push_u32(uint32_t **arr, size_t *n, size_t *cap, uint32_t v);
+void gc_retain_init(
+    struct gc_retain *r, const struct gc_run *run, uint32_t repo);
+void gc_retain_release(struct gc_retain *r);
+/* Push the roots of the tags that stay (all of them without a policy). */
+int gc_retain_decide(struct gc_retain *r, struct gc_run *run,
+    const struct gc_tags *t, uint32_t **roots, size_t *nroots, size_t *cap);
+/* Whether the policy released manifest id here (only deleted tags named it). */
+int gc_retain_released(const struct gc_retain *r, uint32_t id);
+/* Release untagged referrers of released manifests; drop them from roots. */
+int gc_retain_referrers(struct gc_retain *r, struct gc_run *run,
+    size_t links_start, uint32_t *roots, size_t *nroots);
+/* Attachment tags: go with their released subject, else marked as roots. */
+int gc_retain_attachments(struct gc_retain *r, struct gc_run *run, int repo_fd,
+    const struct gc_tags *t, int *marked);
+/* Items for the deleted tags (none in a suspect repository). */
+int gc_retain_finish(struct gc_retain *r, struct gc_run *run, const char *path,
+    const struct gc_tags *t);
+
 /* scan.c */
 typedef int (*gc_scan_cb)(struct gc_run *run, struct gc_scan *scan);
 /* Every repository, scanned by worker threads, handed to cb in order. */
@@ -335,9 +436,27 @@ int gc_plan(struct gc_run *run);
 
 /* recheck.c */
 int gc_recheck(struct gc_run *run);
+/* Whether the re-check (or the sweep) found item it needed after all. */
+int gc_item_needed(const struct gc_run *run, const struct gc_item *it);
+/*
+ * A tag planned for deletion: 1 when its current/link is still what the
+ * policy decided on; 0 when it moved (its new target is then marked, so
+ * that what it needs stays) or cannot be read; <0 on error.
+ */
+int gc_tag_unchanged(struct gc_run *run, const struct gc_item *it);
 
 /* sweep.c */
 int gc_sweep(struct gc_run *run);
+
+/* pins.c */
+/* Read --pin FILE ("-": standard input) into pins; DRYDOCK_ECORRUPT. */
+int gc_pins_read(struct gc_pins *pins, const char *file);
+/* Sort the pins by repository, for gc_pins_lookup. */
+int gc_pins_index(struct gc_pins *pins);
+/* The pins naming repo: keys[*first], and as many as returned. */
+size_t gc_pins_lookup(
+    const struct gc_pins *pins, const char *repo, size_t *first);
+void gc_pins_release(struct gc_pins *pins);
 
 /* restore.c */
 int gc_restore(const struct gc_opts *opts, struct drydock_store *st);

@@ -19,7 +19,8 @@
 static const char synopsis[] =
     "usage: drydock-gc [-mnqv] [-j N] [--grace DUR] "
     "[--uploads-older-than DUR]\n"
-    "                  [--json FILE|-] [--quarantine DIR] [--metrics FILE]\n"
+    "                  [--policy FILE] [--pin FILE|-]... [--json FILE|-]\n"
+    "                  [--quarantine DIR] [--metrics FILE]\n"
     "                  ROOT | --config FILE\n"
     "       drydock-gc --restore DIR ROOT | --config FILE\n";
 
@@ -51,6 +52,14 @@ help(void)
 	      "latency)\n"
 	      "      --uploads-older-than DUR  purge uploads older than this "
 	      "(default 168h)\n"
+	      "      --policy FILE           delete the tags its retention "
+	      "rules select, and\n"
+	      "                              what only they kept, in the same "
+	      "run\n"
+	      "      --pin FILE|-            keep the manifests these "
+	      "references name, and\n"
+	      "                              all they reach, in every mode "
+	      "(repeatable)\n"
 	      "      --json FILE|-           write a JSON report\n"
 	      "      --quarantine DIR        move instead of delete; journal "
 	      "in DIR\n"
@@ -73,17 +82,30 @@ help(void)
 	exit(0);
 }
 
-enum { OPT_GRACE = 256, OPT_UPLOADS, OPT_QUARANTINE, OPT_RESTORE };
+enum {
+	OPT_GRACE = 256,
+	OPT_PIN,
+	OPT_POLICY,
+	OPT_QUARANTINE,
+	OPT_RESTORE,
+	OPT_UPLOADS
+};
 
 static const struct option longopts[] = {FE_OPT_LONGOPTS, FE_OPT_CONFIG_LONGOPT,
     {"delete-untagged", no_argument, NULL, 'm'},
     {"dry-run", no_argument, NULL, 'n'},
     {"grace", required_argument, NULL, OPT_GRACE},
     {"jobs", required_argument, NULL, 'j'},
+    {"pin", required_argument, NULL, OPT_PIN},
+    {"policy", required_argument, NULL, OPT_POLICY},
     {"quarantine", required_argument, NULL, OPT_QUARANTINE},
     {"restore", required_argument, NULL, OPT_RESTORE},
     {"uploads-older-than", required_argument, NULL, OPT_UPLOADS},
     {NULL, 0, NULL, 0}};
+
+/* The --pin files given, read once options are known. */
+static const char **pin_files;
+static size_t npin_files, cappin_files;
 
 static void
 parse_options(struct gc_opts *o, int argc, char **argv)
@@ -112,6 +134,17 @@ parse_options(struct gc_opts *o, int argc, char **argv)
 		case OPT_GRACE:
 			o->grace = fe_opt_duration("--grace", optarg);
 			break;
+		case OPT_PIN:
+			if (fe_grow((void **)&pin_files, &cappin_files,
+			        npin_files + 1, sizeof(*pin_files)) < 0)
+				fe_usage("out of memory");
+			pin_files[npin_files++] = optarg;
+			break;
+		case OPT_POLICY:
+			if (o->policy_file != NULL)
+				fe_usage("--policy is given once");
+			o->policy_file = optarg;
+			break;
 		case OPT_QUARANTINE:
 			o->quarantine = optarg;
 			break;
@@ -130,6 +163,48 @@ parse_options(struct gc_opts *o, int argc, char **argv)
 	if (o->restore && (o->quarantine || o->dry_run))
 		fe_usage("--restore goes alone");
 	fe_opt_common_end(&o->com);
+}
+
+/*
+ * Read every --pin file before the store is opened: a malformed one
+ * refuses the run (exit 16), an unreadable one too (exit 8).
+ */
+static int
+read_pins(struct gc_opts *o)
+{
+	size_t i;
+	int error;
+
+	for (i = 0; i < npin_files; i++)
+		if ((error = gc_pins_read(&o->pins, pin_files[i])) < 0) {
+			fprintf(stderr, "drydock-gc: %s; nothing was read\n",
+			    drydock_error_message());
+			return error == DRYDOCK_ECORRUPT
+			    ? DRYDOCK_EXIT_USAGE
+			    : DRYDOCK_EXIT_OPERATIONAL;
+		}
+	if (gc_pins_index(&o->pins) < 0) {
+		fprintf(stderr, "drydock-gc: %s\n", drydock_error_message());
+		return DRYDOCK_EXIT_OPERATIONAL;
+	}
+	return 0;
+}
+
+/* The same for --policy: refused as a whole, before anything is read. */
+static int
+read_policy(struct gc_opts *o)
+{
+	int error;
+
+	if (o->policy_file == NULL || o->restore != NULL)
+		return 0;
+	if ((error = gc_policy_read(&o->policies, o->policy_file)) < 0) {
+		fprintf(stderr, "drydock-gc: %s; nothing was read\n",
+		    drydock_error_message());
+		return error == DRYDOCK_ECORRUPT ? DRYDOCK_EXIT_USAGE
+		                                 : DRYDOCK_EXIT_OPERATIONAL;
+	}
+	return 0;
 }
 
 static int
@@ -213,11 +288,14 @@ main(int argc, char **argv)
 	mallopt(M_ARENA_MAX, 2);
 #endif
 	parse_options(&o, argc, argv);
+	if ((rc = read_policy(&o)) != 0 || (rc = read_pins(&o)) != 0)
+		goto out;
 	if (o.com.config) {
 		if ((error = drydock_regconfig_read(&cfg, o.com.config)) < 0) {
 			fprintf(stderr, "drydock-gc: %s: %s\n", o.com.config,
 			    drydock_error_message());
-			return DRYDOCK_EXIT_OPERATIONAL;
+			rc = DRYDOCK_EXIT_OPERATIONAL;
+			goto out;
 		}
 		o.root = cfg.rootdirectory;
 		o.cache_warning =
@@ -273,6 +351,9 @@ main(int argc, char **argv)
 out:
 	drydock_store_close(st);
 	drydock_regconfig_release(&cfg);
+	gc_pins_release(&o.pins);
+	gc_policy_release(&o.policies);
+	free(pin_files);
 	free(abs);
 	return rc;
 }

@@ -25,21 +25,13 @@ struct mark_ctx {
 	const struct drydock_repo_info *ri;
 	struct gc_scan *scan; /* what the scan recorded (scan.c) */
 	size_t links_start; /* this repository's first entry in run->links */
-	char **tags; /* tag names, for the history walk */
-	size_t ntags, captags;
+	struct gc_tags tags; /* with a readable current link */
+	size_t captags, captarget, capmtime;
 	uint32_t *roots;
 	size_t nroots, caproots;
+	struct gc_retain ret; /* what the policy decides here */
 	int error;
 };
-
-static int
-push_u32(uint32_t **arr, size_t *n, size_t *cap, uint32_t v)
-{
-	if (fe_grow((void **)arr, cap, *n + 1, sizeof(**arr)) < 0)
-		return DRYDOCK_ERROR;
-	(*arr)[(*n)++] = v;
-	return 0;
-}
 
 static int
 add_link(struct gc_run *run, uint32_t repo, int kind,
@@ -77,7 +69,7 @@ intern_refs(
 		return error;
 	for (i = 0; i < p->nrefs; i++) {
 		if ((error = gc_id(&rid, run, &p->refs[i])) < 0 ||
-		    (error = push_u32(
+		    (error = gc_push_u32(
 		         &run->refs, &run->nrefs, &run->caprefs, rid)) < 0)
 			return error;
 		gm->nrefs++;
@@ -179,6 +171,19 @@ manifest_of(const struct gc_run *run, uint32_t id)
 	return &run->manifests[run->mf[id]];
 }
 
+int
+gc_manifest_load(
+    struct gc_run *run, uint32_t id, const struct gc_manifest **out)
+{
+	int error;
+
+	*out = NULL;
+	if ((error = load_manifest(run, id)) < 0)
+		return error;
+	*out = manifest_of(run, id);
+	return 0;
+}
+
 /*
  * A blob referenced by a non-canonical digest (sha512) has its data under
  * the sha256 the registry computed; the repository's layer link says which.
@@ -214,7 +219,7 @@ gc_mark_from(struct gc_run *run, uint32_t repo, int repo_fd, uint32_t root)
 	int error;
 
 	run->nstack = 0;
-	if ((error = push_u32(
+	if ((error = gc_push_u32(
 	         &run->stack, &run->nstack, &run->capstack, root)) < 0)
 		return error;
 	while (run->nstack > 0) {
@@ -241,8 +246,8 @@ gc_mark_from(struct gc_run *run, uint32_t repo, int repo_fd, uint32_t root)
 			uint32_t r = run->refs[manifest_of(run, id)->refs + i];
 
 			if (manifest_of(run, id)->is_index) {
-				if ((error = push_u32(&run->stack, &run->nstack,
-				         &run->capstack, r)) < 0)
+				if ((error = gc_push_u32(&run->stack,
+				         &run->nstack, &run->capstack, r)) < 0)
 					return error;
 				continue;
 			}
@@ -264,7 +269,6 @@ tag_cb(const struct drydock_repo_info *ri, const struct drydock_tag_info *tag,
 	struct mark_ctx *c = payload;
 	struct gc_run *run = c->run;
 	uint32_t id;
-	char *name;
 
 	(void)ri;
 	if (tag->current.status == DRYDOCK_ENOTFOUND) {
@@ -278,17 +282,19 @@ tag_cb(const struct drydock_repo_info *ri, const struct drydock_tag_info *tag,
 		return 0;
 	}
 	run->repos[c->repo].tags++;
-	if ((name = strdup(tag->name)) == NULL ||
-	    fe_grow((void **)&c->tags, &c->captags, c->ntags + 1,
-	        sizeof(*c->tags)) < 0) {
-		free(name);
-		drydock_error_set_os("out of memory");
+	/* its root is pushed once the policy, if any, has decided on it */
+	if (gc_id(&id, run, &tag->current.target) < 0 ||
+	    fe_grow((void **)&c->tags.name, &c->captags, c->tags.n + 1,
+	        sizeof(*c->tags.name)) < 0 ||
+	    fe_grow((void **)&c->tags.target, &c->captarget, c->tags.n + 1,
+	        sizeof(*c->tags.target)) < 0 ||
+	    fe_grow((void **)&c->tags.mtime, &c->capmtime, c->tags.n + 1,
+	        sizeof(*c->tags.mtime)) < 0 ||
+	    (c->tags.name[c->tags.n] = fe_strdup(tag->name)) == NULL)
 		return DRYDOCK_ERROR;
-	}
-	c->tags[c->ntags++] = name;
-	if (gc_id(&id, run, &tag->current.target) < 0)
-		return DRYDOCK_ERROR;
-	return push_u32(&c->roots, &c->nroots, &c->caproots, id);
+	c->tags.target[c->tags.n] = id;
+	c->tags.mtime[c->tags.n++] = tag->current.mtime_ns;
+	return 0;
 }
 
 static int
@@ -298,6 +304,7 @@ revision_cb(const struct drydock_repo_info *ri,
 	struct mark_ctx *c = payload;
 	struct gc_run *run = c->run;
 	uint32_t id;
+	int root;
 
 	(void)ri;
 	if (gc_id(&id, run, &li->digest) < 0)
@@ -309,11 +316,56 @@ revision_cb(const struct drydock_repo_info *ri,
 	run->nrevisions++;
 	if (li->status < 0) {
 		run->repos[c->repo].tainted = 1;
-		return push_u32(&c->roots, &c->nroots, &c->caproots, id);
+		return gc_push_u32(&c->roots, &c->nroots, &c->caproots, id);
 	}
 	run->rev_in[id] = c->repo + 1;
-	if (!run->opts->delete_untagged || gc_is_young(run, li->mtime_ns))
-		return push_u32(&c->roots, &c->nroots, &c->caproots, id);
+	if (c->ret.pol != NULL && c->ret.pol->untagged >= 0)
+		/* the policy's untagged: says how long, here, whatever -m */
+		root = li->mtime_ns >=
+		    run->now_ns - c->ret.pol->untagged * 1000000000LL;
+	else
+		root = !run->opts->delete_untagged;
+	if (gc_retain_released(&c->ret, id))
+		root = 0; /* only tags the policy deletes named it */
+	if (root || gc_is_young(run, li->mtime_ns) ||
+	    (run->flags[id] & GC_PINNED))
+		return gc_push_u32(&c->roots, &c->nroots, &c->caproots, id);
+	return 0;
+}
+
+/*
+ * The pins naming this repository: a pinned manifest it holds is a root
+ * (in every mode); a pinned tag is a root anyway, and counts as found.
+ */
+static int
+pin_roots(struct mark_ctx *c)
+{
+	struct gc_run *run = c->run;
+	const struct gc_pins *pins = &run->opts->pins;
+	const char *name = run->repos[c->repo].name;
+	size_t first, n, i, j;
+	uint32_t id;
+	int error;
+
+	n = gc_pins_lookup(pins, name, &first);
+	for (i = first; i < first + n; i++) {
+		uint32_t pi = pins->keys[i].pin;
+		const struct gc_pin *p = &pins->v[pi];
+
+		if (p->tag != NULL) {
+			for (j = 0; j < c->tags.n; j++)
+				if (strcmp(c->tags.name[j], p->tag) == 0)
+					run->pin_matched[pi] = 1;
+			continue;
+		}
+		if (gc_id_lookup(run, &p->digest, &id) < 0 ||
+		    run->rev_in[id] != c->repo + 1)
+			continue;
+		run->pin_matched[pi] = 1;
+		if ((error = gc_push_u32(
+		         &c->roots, &c->nroots, &c->caproots, id)) < 0)
+			return error;
+	}
 	return 0;
 }
 
@@ -428,11 +480,11 @@ history_replay(struct mark_ctx *c, struct history_ctx *h, size_t i)
 	if (s != NULL)
 		for (j = 0; j < s->ntags && t == NULL; j++)
 			if (s->tags[j].hist_done &&
-			    strcmp(s->tags[j].name, c->tags[i]) == 0)
+			    strcmp(s->tags[j].name, c->tags.name[i]) == 0)
 				t = &s->tags[j];
 	if (t == NULL)
 		return drydock_tag_history_foreach(c->run->st, c->ri,
-		    c->tags[i], DRYDOCK_WALK_STAT, history_cb, h);
+		    c->tags.name[i], DRYDOCK_WALK_STAT, history_cb, h);
 	for (j = 0; j < t->hist_problems.n; j++)
 		gc_problem(t->hist_problems.v[j].path,
 		    t->hist_problems.v[j].code, t->hist_problems.v[j].message,
@@ -487,12 +539,17 @@ plan_revisions(struct mark_ctx *c)
 		         rel, NULL, reason, 0)) < 0)
 			return error;
 	}
-	/* tag history goes only with -m, and never from a suspect repo */
-	for (i = 0;
-	     run->opts->delete_untagged && !repo->tainted && i < c->ntags;
+	/*
+	 * tag history goes only with -m or where a policy applies, and never
+	 * from a suspect repository; a deleted tag's goes with it
+	 */
+	for (i = 0; (run->opts->delete_untagged || c->ret.pol != NULL) &&
+	     !repo->tainted && i < c->tags.n;
 	     i++) {
-		struct history_ctx h = {c, c->tags[i]};
+		struct history_ctx h = {c, c->tags.name[i]};
 
+		if (c->ret.gone != NULL && c->ret.gone[i])
+			continue;
 		if ((error = history_replay(c, &h, i)) < 0)
 			return error;
 	}
@@ -575,6 +632,10 @@ replay_walks(struct mark_ctx *c, struct gc_scan *s)
 		if ((error = tag_cb(c->ri, &ti, c)) != 0)
 			return error;
 	}
+	/* the policy decides before revisions are: it releases some */
+	if ((error = gc_retain_decide(&c->ret, c->run, &c->tags, &c->roots,
+	         &c->nroots, &c->caproots)) < 0)
+		return error;
 	memset(&li, 0, sizeof(li));
 	for (i = 0; i < s->nrevs; i++) {
 		li.digest = s->revs[i].digest;
@@ -612,7 +673,7 @@ mark_repo(struct gc_run *run, struct gc_scan *s)
 	struct mark_ctx c;
 	struct gc_repo *repo;
 	size_t i;
-	int error;
+	int error, marked = 0;
 
 	if (gc_stop)
 		return DRYDOCK_EINTR;
@@ -632,6 +693,7 @@ mark_repo(struct gc_run *run, struct gc_scan *s)
 	c.ri = &s->ri;
 	c.scan = s;
 	c.links_start = run->nlinks;
+	gc_retain_init(&c.ret, run, c.repo);
 	run->cur_repo = c.repo;
 	fe_progress_show(&run->progress, "marking", run->nrepos, 0, 0, 0);
 	if (run->nrepos == run->signal_at)
@@ -663,16 +725,27 @@ mark_repo(struct gc_run *run, struct gc_scan *s)
 
 	if ((error = replay_walks(&c, s)) < 0)
 		goto out;
+	if ((error = gc_retain_referrers(
+	         &c.ret, run, c.links_start, c.roots, &c.nroots)) < 0)
+		goto out;
+	if ((error = pin_roots(&c)) < 0)
+		goto out;
 	for (i = 0; i < c.nroots; i++)
 		if ((error = gc_mark_from(run, c.repo, s->ri.fd, c.roots[i])) <
 		    0)
 			goto out;
 	if ((error = mark_referrers(&c)) < 0)
 		goto out;
+	if ((error = gc_retain_attachments(
+	         &c.ret, run, s->ri.fd, &c.tags, &marked)) < 0 ||
+	    (marked && (error = mark_referrers(&c)) < 0))
+		goto out;
 	/* every link was read: a malformed one is reported, never guessed at */
 	if ((error = replay_layers(&c, s)) < 0)
 		goto out;
 	if (run->repos[c.repo].tainted && (error = keep_all(&c)) < 0)
+		goto out;
+	if ((error = gc_retain_finish(&c.ret, run, s->ri.path, &c.tags)) < 0)
 		goto out;
 	if ((error = plan_revisions(&c)) < 0)
 		goto out;
@@ -689,11 +762,69 @@ mark_repo(struct gc_run *run, struct gc_scan *s)
 	}
 out:
 	run->cur_repo = UINT32_MAX;
-	for (i = 0; i < c.ntags; i++)
-		free(c.tags[i]);
-	free(c.tags);
+	for (i = 0; i < c.tags.n; i++)
+		free(c.tags.name[i]);
+	free(c.tags.name);
+	free(c.tags.target);
+	free(c.tags.mtime);
 	free(c.roots);
+	gc_retain_release(&c.ret);
 	return error;
+}
+
+/*
+ * A bare digest pinned: a root in every repository that holds it (see
+ * revision_cb), and its blob kept even where none does.
+ */
+static int
+pins_prepare(struct gc_run *run)
+{
+	const struct gc_pins *pins = &run->opts->pins;
+	uint32_t id;
+	size_t i;
+	int error;
+
+	if (pins->n == 0)
+		return 0;
+	if ((run->pin_matched = calloc(pins->n, 1)) == NULL) {
+		drydock_error_set_os("out of memory");
+		return DRYDOCK_ERROR;
+	}
+	for (i = 0; i < pins->n; i++) {
+		if (pins->v[i].repo != NULL)
+			continue;
+		if ((error = gc_id(&id, run, &pins->v[i].digest)) < 0)
+			return error;
+		run->flags[id] |= GC_PINNED | GC_MARKED;
+	}
+	return 0;
+}
+
+/* A pin that names nothing is a typo until shown otherwise: say so. */
+static void
+pins_check(struct gc_run *run)
+{
+	const struct gc_pins *pins = &run->opts->pins;
+	uint32_t id;
+	size_t i;
+
+	for (i = 0; i < pins->n; i++) {
+		const struct gc_pin *p = &pins->v[i];
+
+		if (!run->pin_matched[i] && p->repo == NULL &&
+		    gc_id_lookup(run, &p->digest, &id) == 0 &&
+		    (run->rev_in[id] != 0 ||
+		        drydock_store_blob_stat(
+		            run->st, &p->digest, NULL, NULL) == 0))
+			run->pin_matched[i] = 1;
+		drydock_error_clear();
+		if (!run->pin_matched[i] && !run->opts->com.quiet)
+			fprintf(stderr,
+			    "drydock-gc: warning: %s:%d: pin '%s' matches "
+			    "nothing in this store\n",
+			    strcmp(p->file, "-") == 0 ? "<stdin>" : p->file,
+			    p->line, p->text);
+	}
 }
 
 int
@@ -701,6 +832,8 @@ gc_mark(struct gc_run *run)
 {
 	int error;
 
+	if ((error = pins_prepare(run)) < 0)
+		return error;
 	run->marking = 1;
 #ifdef DRYDOCK_TEST_HOOKS /* only in the test build (Makefile) */
 	if (getenv("DRYDOCK_GC_TEST_SIGTERM_AT_REPO") != NULL)
@@ -710,5 +843,7 @@ gc_mark(struct gc_run *run)
 	error = gc_scan_foreach(run, mark_repo);
 	run->marking = 0;
 	fe_progress_end(&run->progress);
+	if (error == 0)
+		pins_check(run);
 	return error;
 }

@@ -318,25 +318,27 @@ plan_repos(struct gc_run *run, const uint32_t *kept_links)
 }
 
 /*
- * Sweep order: links before the data they name, containers last; an
- * index's revision before its children's (item_cmp).
+ * Sweep order: tags, then links before the data they name, containers
+ * last; an index's revision before its children's (item_cmp).
  */
 static int
 rank(int kind)
 {
 	switch (kind) {
+	case GC_KIND_TAG:
+		return 0; /* a tag before the manifest it names */
 	case GC_KIND_TAG_HISTORY:
-		return 0;
-	case GC_KIND_REVISION:
 		return 1;
-	case GC_KIND_LAYER_LINK:
+	case GC_KIND_REVISION:
 		return 2;
-	case GC_KIND_UPLOAD:
+	case GC_KIND_LAYER_LINK:
 		return 3;
-	case GC_KIND_BLOB:
+	case GC_KIND_UPLOAD:
 		return 4;
-	default:
+	case GC_KIND_BLOB:
 		return 5;
+	default:
+		return 6;
 	}
 }
 

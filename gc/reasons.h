@@ -15,7 +15,8 @@
 	X(REVISION, "revision")                                                \
 	X(TAG_HISTORY, "tag-history")                                          \
 	X(UPLOAD, "upload")                                                    \
-	X(REPOSITORY, "repository")
+	X(REPOSITORY, "repository")                                            \
+	X(TAG, "tag")
 
 /* X(ID, name, KIND): why an item of KIND goes */
 #define GC_REASONS(X)                                                          \
@@ -30,7 +31,9 @@
 	X(DANGLING_HISTORY, "dangling-history", TAG_HISTORY)                   \
 	X(STALE_UPLOAD, "stale-upload", UPLOAD)                                \
 	X(INTERRUPTED_REMOVAL, "interrupted-removal", UPLOAD)                  \
-	X(EMPTY_REPOSITORY, "empty-repository", REPOSITORY)
+	X(EMPTY_REPOSITORY, "empty-repository", REPOSITORY)                    \
+	X(POLICY, "policy", TAG)                                               \
+	X(ATTACHMENT, "attachment", TAG)
 
 #define GC_KIND_ENUM_(id, name) GC_KIND_##id,
 enum gc_kind { GC_KINDS(GC_KIND_ENUM_) GC_KIND_MAX };

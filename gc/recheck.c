@@ -123,6 +123,44 @@ out:
 	return error;
 }
 
+int
+gc_tag_unchanged(struct gc_run *run, const struct gc_item *it)
+{
+	const struct gc_tagdec *d = &run->tagdecs[it->id2];
+	struct recheck_ctx c = {run, it->repo, -1, 0};
+	struct drydock_repo_info ri;
+	struct drydock_digest cur;
+	char rel[GC_PATH_MAX + 16], *path = NULL;
+	int64_t mt = 0;
+	uint32_t id;
+	int r;
+
+	snprintf(rel, sizeof(rel), "%s/current/link", it->path);
+	r = drydock_store_stat(run->st, -1, rel, NULL, &mt, NULL);
+	if (r == DRYDOCK_ENOTFOUND) {
+		drydock_error_clear();
+		return 1; /* deleted meanwhile, or broken: it may go */
+	}
+	if (r < 0 || (r = drydock_link_read(&cur, run->st, -1, rel)) < 0) {
+		drydock_error_clear();
+		return 0; /* what it names is unknown: it stays */
+	}
+	if (mt == d->pushed_ns && gc_id_lookup(run, &cur, &id) == 0 &&
+	    id == d->target)
+		return 1;
+	/* moved since the policy decided: it stays, with what it names */
+	if ((r = drydock_repo_open(
+	         &ri, &path, run->st, run->repos[it->repo].name)) < 0) {
+		drydock_error_clear();
+		return 0;
+	}
+	c.fd = ri.fd;
+	r = mark_new(&c, &cur);
+	close(ri.fd);
+	free(path);
+	return r < 0 ? r : 0;
+}
+
 /* Old links naming a blob that goes: rewritten in place since the walk? */
 static int
 recheck_links(struct gc_run *run)
@@ -150,8 +188,8 @@ recheck_links(struct gc_run *run)
 	return 0;
 }
 
-static int
-cancelled(const struct gc_run *run, const struct gc_item *it)
+int
+gc_item_needed(const struct gc_run *run, const struct gc_item *it)
 {
 	const uint8_t keep = GC_MARKED | GC_YOUNG;
 
@@ -174,7 +212,7 @@ gc_recheck(struct gc_run *run)
 {
 	uint8_t *busy;
 	size_t i;
-	int error;
+	int error = 0;
 
 	run->rechecking = 1;
 	for (i = 0; i < run->nrepos; i++) {
@@ -188,7 +226,12 @@ gc_recheck(struct gc_run *run)
 	for (i = 0; i < run->nitems; i++) {
 		struct gc_item *it = &run->items[i];
 
-		if (!it->cancelled && cancelled(run, it)) {
+		if (!it->cancelled &&
+		    (gc_item_needed(run, it) ||
+		        (it->kind == GC_KIND_TAG &&
+		            (error = gc_tag_unchanged(run, it)) <= 0))) {
+			if (error < 0)
+				return error;
 			it->cancelled = 1;
 			run->cancelled++;
 		}

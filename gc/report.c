@@ -36,6 +36,17 @@ gc_reason_name(int reason)
 	                                             : "unknown";
 }
 
+/* The rule that decided t, in a static buffer. */
+static const char *
+rule_text(const struct gc_run *run, const struct gc_tagdec *t)
+{
+	static char buf[300];
+
+	gc_policy_rule_format(buf, sizeof(buf), &run->opts->policies, t->policy,
+	    t->rule, t->keep);
+	return buf;
+}
+
 static json_t *
 item_json(const struct gc_run *run, const struct gc_item *it)
 {
@@ -59,8 +70,69 @@ item_json(const struct gc_run *run, const struct gc_item *it)
 	if (it->kind == GC_KIND_BLOB || it->kind == GC_KIND_UPLOAD)
 		json_object_set_new(
 		    o, "size", json_integer((json_int_t)it->size));
+	if (it->kind == GC_KIND_TAG) {
+		const struct gc_tagdec *t = &run->tagdecs[it->id2];
+
+		json_object_set_new(o, "rule", json_string(rule_text(run, t)));
+		json_object_set_new(
+		    o, "pushed", json_integer(t->pushed_ns / 1000000000));
+	}
 	json_object_set_new(
 	    o, "reason", json_string(gc_reason_name(it->reason)));
+	return o;
+}
+
+/* The policy file and the candidates it kept, with the rule that did. */
+static json_t *
+policy_json(const struct gc_run *run)
+{
+	json_t *o = json_object(), *kept = json_array();
+	size_t i;
+
+	for (i = 0; i < run->ntagdecs; i++) {
+		const struct gc_tagdec *t = &run->tagdecs[i];
+		json_t *k;
+
+		if (t->verdict != GC_TAG_KEEP)
+			continue;
+		k = json_object();
+		json_object_set_new(
+		    k, "repository", json_string(run->repos[t->repo].name));
+		json_object_set_new(k, "tag", json_string(t->name));
+		json_object_set_new(k, "rule", json_string(rule_text(run, t)));
+		json_object_set_new(
+		    k, "pushed", json_integer(t->pushed_ns / 1000000000));
+		json_array_append_new(kept, k);
+	}
+	json_object_set_new(o, "file", json_string(run->opts->policy_file));
+	json_object_set_new(o, "kept", kept);
+	return o;
+}
+
+/* How many pins were given, and those that named nothing. */
+static json_t *
+pins_json(const struct gc_run *run)
+{
+	const struct gc_pins *pins = &run->opts->pins;
+	json_t *o = json_object(), *un = json_array();
+	size_t i;
+
+	for (i = 0; i < pins->n; i++) {
+		const struct gc_pin *p = &pins->v[i];
+		json_t *u;
+
+		if (run->pin_matched != NULL && run->pin_matched[i])
+			continue;
+		u = json_object();
+		json_object_set_new(u, "file",
+		    json_string(
+		        strcmp(p->file, "-") == 0 ? "<stdin>" : p->file));
+		json_object_set_new(u, "line", json_integer(p->line));
+		json_object_set_new(u, "pin", json_string(p->text));
+		json_array_append_new(un, u);
+	}
+	json_object_set_new(o, "given", json_integer((json_int_t)pins->n));
+	json_object_set_new(o, "unmatched", un);
 	return o;
 }
 
@@ -124,6 +196,10 @@ report_json(const struct gc_run *run)
 		json_array_append_new(probs, p);
 	}
 	json_object_set_new(root, "problems", probs);
+	if (o->pins.n > 0)
+		json_object_set_new(root, "pins", pins_json(run));
+	if (o->policy_file != NULL)
+		json_object_set_new(root, "policy", policy_json(run));
 	if (run->blind)
 		json_object_set_new(
 		    root, "blob_sweep_skipped", json_string(run->blind));
@@ -185,6 +261,53 @@ write_json(const struct gc_run *run, const char *dest)
 	return drydock_outfile_commit(&of);
 }
 
+static int
+dec_cmp(const void *a, const void *b, void *arg)
+{
+	const struct gc_run *run = arg;
+	const struct gc_tagdec *x = &run->tagdecs[*(const size_t *)a],
+	                       *y = &run->tagdecs[*(const size_t *)b];
+	int c;
+
+	if (x->repo != y->repo &&
+	    (c = strcmp(run->repos[x->repo].name, run->repos[y->repo].name)))
+		return c;
+	if (x->pushed_ns != y->pushed_ns)
+		return x->pushed_ns > y->pushed_ns ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/*
+ * What the policies decided, per repository and newest first: each tag
+ * that goes with the rule that condemned it, each kept candidate with the
+ * rule that kept it.
+ */
+static void
+policy_lines(const struct gc_run *run, FILE *f)
+{
+	size_t *order, i;
+	char age[64];
+
+	if (run->ntagdecs == 0 ||
+	    (order = calloc(run->ntagdecs, sizeof(*order))) == NULL)
+		return;
+	for (i = 0; i < run->ntagdecs; i++)
+		order[i] = i;
+	qsort_r(order, run->ntagdecs, sizeof(*order), dec_cmp, (void *)run);
+	for (i = 0; i < run->ntagdecs; i++) {
+		const struct gc_tagdec *t = &run->tagdecs[order[i]];
+		int64_t secs = (run->now_ns - t->pushed_ns) / 1000000000;
+
+		/* to the hour past a day, to the minute below: readable */
+		secs = secs < 0 ? 0 : secs - secs % (secs >= 86400 ? 3600 : 60);
+		drydock_duration_format(age, sizeof(age), secs);
+		fprintf(f, "policy: %s %s:%s (%s; pushed %s ago)\n",
+		    t->verdict == GC_TAG_DELETE ? "delete" : "keep",
+		    run->repos[t->repo].name, t->name, rule_text(run, t), age);
+	}
+	free(order);
+}
+
 static void
 summary(const struct gc_run *run, FILE *f)
 {
@@ -208,8 +331,21 @@ summary(const struct gc_run *run, FILE *f)
 				        b, sizeof(b), it->size));
 			fputs(")\n", f);
 		}
+	if ((o->dry_run || o->com.verbose) && !o->com.quiet)
+		policy_lines(run, f);
 	if (o->com.quiet)
 		return;
+	if (o->policy_file != NULL) {
+		size_t kept = 0;
+
+		for (i = 0; i < run->ntagdecs; i++)
+			kept += run->tagdecs[i].verdict == GC_TAG_KEEP;
+		fprintf(f,
+		    "drydock-gc: policy %s: %s %llu tags, kept %zu "
+		    "candidates\n",
+		    o->policy_file, verb,
+		    (unsigned long long)run->removed[GC_KIND_TAG], kept);
+	}
 	fprintf(f,
 	    "drydock-gc: %s: %zu repositories, %llu manifests, %llu blobs "
 	    "(%llu in use)\n",

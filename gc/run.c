@@ -68,6 +68,7 @@ gc_run_init(
 	 * is the storage's, or a push in flight would look old.
 	 */
 	now = run->start_ns + (run->skew_ns < 0 ? run->skew_ns : 0);
+	run->now_ns = now;
 	/*
 	 * Anything modified after the mark began is young whatever the grace:
 	 * a push racing with this run.  Two seconds of slack cover filesystems
@@ -109,6 +110,10 @@ gc_run_release(struct gc_run *run)
 	}
 	free(run->problems);
 	free(run->blind);
+	free(run->pin_matched);
+	for (i = 0; i < run->ntagdecs; i++)
+		free(run->tagdecs[i].name);
+	free(run->tagdecs);
 	memset(run, 0, sizeof(*run));
 }
 
@@ -129,7 +134,8 @@ gc_add_item(struct gc_run *run, int kind, uint32_t repo, uint32_t id,
 	it->id2 = id;
 	it->reason = (uint8_t)reason;
 	it->size = size;
-	if (kind == GC_KIND_UPLOAD || kind == GC_KIND_TAG_HISTORY) {
+	if (kind == GC_KIND_UPLOAD || kind == GC_KIND_TAG_HISTORY ||
+	    kind == GC_KIND_TAG) {
 		size_t np = strlen(path) + 1, nt = tag ? strlen(tag) + 1 : 1;
 
 		if ((it->path = malloc(np + nt)) == NULL) {
@@ -181,7 +187,8 @@ gc_item_path(
 const char *
 gc_item_tag(const struct gc_item *it)
 {
-	if (it->kind != GC_KIND_TAG_HISTORY || it->path == NULL)
+	if ((it->kind != GC_KIND_TAG_HISTORY && it->kind != GC_KIND_TAG) ||
+	    it->path == NULL)
 		return NULL;
 	return it->path + strlen(it->path) + 1;
 }

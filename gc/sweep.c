@@ -105,6 +105,21 @@ remove_item(struct gc_run *run, struct gc_item *it)
 		    run->st, path, "repositories");
 	case GC_KIND_UPLOAD:
 		return remove_upload(run, path);
+	case GC_KIND_TAG:
+		/*
+		 * As the registry's tag delete, the whole tags/<tag>; its
+		 * history first: until current/link goes, the tag resolves.
+		 */
+		snprintf(rel, sizeof(rel), "%s/index", path);
+		r = drydock_store_remove_tree(run->st, rel);
+		if (r < 0 && r != DRYDOCK_ENOTFOUND)
+			return r;
+		snprintf(rel, sizeof(rel), "%s/current/link", path);
+		r = drydock_store_unlink(run->st, rel);
+		if (r < 0 && r != DRYDOCK_ENOTFOUND)
+			return r;
+		r = drydock_store_remove_tree(run->st, path);
+		return r == DRYDOCK_ENOTFOUND ? 0 : r;
 	default:
 		r = drydock_store_remove_tree(run->st, path);
 		return r == DRYDOCK_ENOTFOUND ? 0 : r;
@@ -173,7 +188,10 @@ quarantine_item(
 	return r;
 }
 
-/* The blob may have been re-pushed since the plan: look once more. */
+/*
+ * The blob may have been re-pushed since the plan, the tag moved: look
+ * once more.
+ */
 static int
 still_garbage(struct gc_run *run, const struct gc_item *it)
 {
@@ -181,6 +199,11 @@ still_garbage(struct gc_run *run, const struct gc_item *it)
 	int64_t mtime = 0;
 	int r;
 
+	/* a tag moved meanwhile marks what it names now (recheck.c) */
+	if (gc_item_needed(run, it))
+		return 0;
+	if (it->kind == GC_KIND_TAG)
+		return gc_tag_unchanged(run, it) == 1;
 	if (it->kind != GC_KIND_BLOB)
 		return 1;
 	d = gc_digest(run, it->id);

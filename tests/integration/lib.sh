@@ -787,7 +787,7 @@ check_report_consistent() {
 	local r=$1 l=$2 k
 	assert_jq "$r" '.schema_version' 1 "$l: schema_version 1"
 	assert_jq "$r" '.tool' '"drydock-gc"' "$l: tool"
-	for k in blob layer-link revision tag-history upload repository; do
+	for k in blob layer-link revision tag-history upload repository tag; do
 		assert_eq "$(removed_of "$r" "$k" | wc -l)" \
 		    "$(jq --arg k "$k" '.summary.removed[$k]' "$r")" \
 		    "$l: summary.removed.$k matches the list"
