@@ -37,3 +37,12 @@ fe_strdup(const char *s)
 		drydock_error_set_os("out of memory");
 	return d;
 }
+
+int
+fe_push_u32(uint32_t **arr, size_t *n, size_t *cap, uint32_t v)
+{
+	if (fe_grow((void **)arr, cap, *n + 1, sizeof(**arr)) < 0)
+		return DRYDOCK_ERROR;
+	(*arr)[(*n)++] = v;
+	return 0;
+}

@@ -383,6 +383,7 @@ void gc_scan_record_problem(struct gc_scan_problems *sink, const char *path,
 int gc_mark(struct gc_run *run);
 int gc_mark_from(struct gc_run *run, uint32_t repo, int repo_fd, uint32_t root);
 
+/* manifests.c */
 /*
  * The manifest id, loaded once for the run (*out NULL when it is no
  * manifest); 0 or an error.
@@ -390,9 +391,14 @@ int gc_mark_from(struct gc_run *run, uint32_t repo, int repo_fd, uint32_t root);
 int gc_manifest_load(
     struct gc_run *run, uint32_t id, const struct gc_manifest **out);
 
+/* A manifest already loaded, or NULL. */
+static inline const struct gc_manifest *
+gc_manifest_of(const struct gc_run *run, uint32_t id)
+{
+	return run->mf[id] == UINT32_MAX ? NULL : &run->manifests[run->mf[id]];
+}
+
 /* retain.c */
-/* Append v to the growing array *arr; DRYDOCK_ERROR (out of memory). */
-int gc_push_u32(uint32_t **arr, size_t *n, size_t *cap, uint32_t v);
 void gc_retain_init(
     struct gc_retain *r, const struct gc_run *run, uint32_t repo);
 void gc_retain_release(struct gc_retain *r);
@@ -404,9 +410,12 @@ int gc_retain_released(const struct gc_retain *r, uint32_t id);
 /* Release untagged referrers of released manifests; drop them from roots. */
 int gc_retain_referrers(struct gc_retain *r, struct gc_run *run,
     size_t links_start, uint32_t *roots, size_t *nroots);
-/* Attachment tags: go with their released subject, else marked as roots. */
-int gc_retain_attachments(struct gc_retain *r, struct gc_run *run, int repo_fd,
-    const struct gc_tags *t, int *marked);
+/*
+ * Attachment tags: go with their released subject; the targets of the
+ * others are appended to *roots, for the mark.
+ */
+int gc_retain_attachments(struct gc_retain *r, struct gc_run *run,
+    const struct gc_tags *t, uint32_t **roots, size_t *nroots, size_t *cap);
 /* Items for the deleted tags (none in a suspect repository). */
 int gc_retain_finish(struct gc_retain *r, struct gc_run *run, const char *path,
     const struct gc_tags *t);

@@ -16,9 +16,6 @@
 
 #include "gc.h"
 
-/* Manifests larger than this are not even read; the registry caps at 4 MiB. */
-#define GC_MANIFEST_READ_MAX (64u << 20)
-
 struct mark_ctx {
 	struct gc_run *run;
 	uint32_t repo;
@@ -51,136 +48,6 @@ add_link(struct gc_run *run, uint32_t repo, int kind,
 	/* layer links are walked by name: plan.c probes those it needs */
 	l->probed = kind != GC_LINK_LAYER;
 	l->young = (uint8_t)(l->probed && gc_is_young(run, li->mtime_ns));
-	return 0;
-}
-
-/* Intern what a parsed manifest references into gm. */
-static int
-intern_refs(
-    struct gc_run *run, struct gc_manifest *gm, const struct gc_parsed *p)
-{
-	uint32_t rid;
-	size_t i;
-	int error;
-
-	gm->is_index = (uint8_t)p->is_index;
-	if (p->has_subject &&
-	    (error = gc_id(&gm->subject, run, &p->subject)) < 0)
-		return error;
-	for (i = 0; i < p->nrefs; i++) {
-		if ((error = gc_id(&rid, run, &p->refs[i])) < 0 ||
-		    (error = gc_push_u32(
-		         &run->refs, &run->nrefs, &run->caprefs, rid)) < 0)
-			return error;
-		gm->nrefs++;
-	}
-	return 0;
-}
-
-/*
- * The manifest as a scanning thread parsed it, or read and parsed here
- * (not read ahead: too large, over the read-ahead budget, or reached from
- * another repository).  0 with p->rc set, or a read problem already
- * reported (p->rc < 0, p->message NULL).
- */
-static int
-get_parsed(struct gc_run *run, const struct drydock_digest *d, const char *path,
-    const char *dstr, struct gc_parsed *p)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	int r, error;
-
-	if (gc_scan_take_manifest(run, d, p))
-		return 0;
-	memset(p, 0, sizeof(*p));
-	r = drydock_store_blob_read(
-	    &buf, &len, run->st, d, GC_MANIFEST_READ_MAX);
-	if (r == DRYDOCK_ENOTFOUND) {
-		p->rc = r;
-		return 0;
-	}
-	if (r < 0) {
-		drydock_store_problem(run->st, path, r,
-		    "cannot read manifest %s: %s", dstr,
-		    drydock_error_message());
-		p->rc = r;
-		return 0;
-	}
-	error = gc_parse_manifest(p, buf, len);
-	free(buf);
-	return error;
-}
-
-/*
- * Load a manifest once for the whole run and keep only its references.
- * A missing or unparsable manifest is remembered as such.
- */
-static int
-load_manifest(struct gc_run *run, uint32_t id)
-{
-	struct gc_manifest gm;
-	struct gc_parsed p;
-	struct drydock_digest d = gc_digest(run, id);
-	char dstr[DRYDOCK_DIGEST_STRMAX], path[256];
-	int error = 0;
-
-	if (run->flags[id] & GC_LOADED)
-		return 0;
-	run->flags[id] |= GC_LOADED;
-	memset(&gm, 0, sizeof(gm));
-	gm.subject = UINT32_MAX;
-	gm.refs = (uint32_t)run->nrefs;
-	drydock_digest_format(dstr, &d);
-	drydock_store_blob_path(path, sizeof(path), &d);
-
-	if ((error = get_parsed(run, &d, path, dstr, &p)) < 0)
-		return error;
-	if (p.rc == DRYDOCK_ENOTFOUND) {
-		/*
-		 * Only a tag, a revision or an index reaches here: what the
-		 * manifest named is unknown, as for an unparsable one.
-		 */
-		drydock_store_problem(run->st, path, p.rc,
-		    "manifest %s is missing (its data file is gone); every "
-		    "blob its repository links is kept",
-		    dstr);
-		gm.state = GC_MF_MISSING;
-	} else if (p.rc < 0) {
-		if (p.message != NULL)
-			drydock_store_problem(run->st, path, p.rc,
-			    "cannot parse manifest %s: %s", dstr, p.message);
-		gm.state = GC_MF_CORRUPT;
-	} else if ((error = intern_refs(run, &gm, &p)) < 0)
-		goto out;
-	if ((error = fe_grow((void **)&run->manifests, &run->capmanifests,
-	         run->nmanifests + 1, sizeof(*run->manifests))) < 0)
-		goto out;
-	run->manifests[run->nmanifests] = gm;
-	run->mf[id] = (uint32_t)run->nmanifests++;
-out:
-	gc_parsed_release(&p);
-	return error;
-}
-
-static const struct gc_manifest *
-manifest_of(const struct gc_run *run, uint32_t id)
-{
-	if (run->mf[id] == UINT32_MAX)
-		return NULL;
-	return &run->manifests[run->mf[id]];
-}
-
-int
-gc_manifest_load(
-    struct gc_run *run, uint32_t id, const struct gc_manifest **out)
-{
-	int error;
-
-	*out = NULL;
-	if ((error = load_manifest(run, id)) < 0)
-		return error;
-	*out = manifest_of(run, id);
 	return 0;
 }
 
@@ -219,7 +86,7 @@ gc_mark_from(struct gc_run *run, uint32_t repo, int repo_fd, uint32_t root)
 	int error;
 
 	run->nstack = 0;
-	if ((error = gc_push_u32(
+	if ((error = fe_push_u32(
 	         &run->stack, &run->nstack, &run->capstack, root)) < 0)
 		return error;
 	while (run->nstack > 0) {
@@ -233,20 +100,21 @@ gc_mark_from(struct gc_run *run, uint32_t repo, int repo_fd, uint32_t root)
 		run->flags[id] |= GC_MARKED;
 		if (run->rechecking)
 			run->flags[id] |= GC_NEWMARK;
-		if ((error = load_manifest(run, id)) < 0)
+		if ((error = gc_manifest_load(run, id, &m)) < 0)
 			return error;
-		if ((m = manifest_of(run, id)) == NULL)
+		if (m == NULL)
 			continue;
 		if (m->state != GC_MF_OK) {
 			run->repos[repo].tainted = 1;
 			continue;
 		}
 		for (i = 0; i < m->nrefs; i++) {
-			/* re-read: load_manifest may move run->manifests */
-			uint32_t r = run->refs[manifest_of(run, id)->refs + i];
+			/* re-read: a load may move run->manifests */
+			uint32_t r =
+			    run->refs[gc_manifest_of(run, id)->refs + i];
 
-			if (manifest_of(run, id)->is_index) {
-				if ((error = gc_push_u32(&run->stack,
+			if (gc_manifest_of(run, id)->is_index) {
+				if ((error = fe_push_u32(&run->stack,
 				         &run->nstack, &run->capstack, r)) < 0)
 					return error;
 				continue;
@@ -316,7 +184,7 @@ revision_cb(const struct drydock_repo_info *ri,
 	run->nrevisions++;
 	if (li->status < 0) {
 		run->repos[c->repo].tainted = 1;
-		return gc_push_u32(&c->roots, &c->nroots, &c->caproots, id);
+		return fe_push_u32(&c->roots, &c->nroots, &c->caproots, id);
 	}
 	run->rev_in[id] = c->repo + 1;
 	if (c->ret.pol != NULL && c->ret.pol->untagged >= 0)
@@ -329,7 +197,7 @@ revision_cb(const struct drydock_repo_info *ri,
 		root = 0; /* only tags the policy deletes named it */
 	if (root || gc_is_young(run, li->mtime_ns) ||
 	    (run->flags[id] & GC_PINNED))
-		return gc_push_u32(&c->roots, &c->nroots, &c->caproots, id);
+		return fe_push_u32(&c->roots, &c->nroots, &c->caproots, id);
 	return 0;
 }
 
@@ -362,7 +230,7 @@ pin_roots(struct mark_ctx *c)
 		    run->rev_in[id] != c->repo + 1)
 			continue;
 		run->pin_matched[pi] = 1;
-		if ((error = gc_push_u32(
+		if ((error = fe_push_u32(
 		         &c->roots, &c->nroots, &c->caproots, id)) < 0)
 			return error;
 	}
@@ -578,9 +446,8 @@ mark_referrers(struct mark_ctx *c)
 			if (l->kind != GC_LINK_REVISION || l->status != 0 ||
 			    run->kept_in[l->id] == stamp)
 				continue;
-			if ((error = load_manifest(run, l->id)) < 0)
+			if ((error = gc_manifest_load(run, l->id, &m)) < 0)
 				return error;
-			m = manifest_of(run, l->id);
 			if (m != NULL && m->state != GC_MF_OK)
 				run->repos[c->repo].tainted = 1;
 			if (m == NULL || m->subject == UINT32_MAX ||
@@ -672,8 +539,8 @@ mark_repo(struct gc_run *run, struct gc_scan *s)
 {
 	struct mark_ctx c;
 	struct gc_repo *repo;
-	size_t i;
-	int error, marked = 0;
+	size_t i, n;
+	int error;
 
 	if (gc_stop)
 		return DRYDOCK_EINTR;
@@ -736,9 +603,15 @@ mark_repo(struct gc_run *run, struct gc_scan *s)
 			goto out;
 	if ((error = mark_referrers(&c)) < 0)
 		goto out;
+	n = c.nroots;
 	if ((error = gc_retain_attachments(
-	         &c.ret, run, s->ri.fd, &c.tags, &marked)) < 0 ||
-	    (marked && (error = mark_referrers(&c)) < 0))
+	         &c.ret, run, &c.tags, &c.roots, &c.nroots, &c.caproots)) < 0)
+		goto out;
+	for (i = n; i < c.nroots; i++)
+		if ((error = gc_mark_from(run, c.repo, s->ri.fd, c.roots[i])) <
+		    0)
+			goto out;
+	if (c.nroots > n && (error = mark_referrers(&c)) < 0)
 		goto out;
 	/* every link was read: a malformed one is reported, never guessed at */
 	if ((error = replay_layers(&c, s)) < 0)

@@ -15,15 +15,6 @@
 
 #include "gc.h"
 
-int
-gc_push_u32(uint32_t **arr, size_t *n, size_t *cap, uint32_t v)
-{
-	if (fe_grow((void **)arr, cap, *n + 1, sizeof(**arr)) < 0)
-		return DRYDOCK_ERROR;
-	(*arr)[(*n)++] = v;
-	return 0;
-}
-
 static int
 u32_cmp(const void *a, const void *b)
 {
@@ -120,7 +111,7 @@ find_released(struct gc_retain *r, const struct gc_tags *t)
 			if (!r->gone[j] && t->target[j] == t->target[i])
 				break;
 		if (j == t->n &&
-		    (error = gc_push_u32(&r->released, &r->nreleased,
+		    (error = fe_push_u32(&r->released, &r->nreleased,
 		         &r->capreleased, t->target[i])) < 0)
 			return error;
 	}
@@ -139,7 +130,7 @@ gc_retain_decide(struct gc_retain *r, struct gc_run *run,
 
 	if (r->pol == NULL) {
 		for (i = 0; i < t->n && error == 0; i++)
-			error = gc_push_u32(roots, nroots, cap, t->target[i]);
+			error = fe_push_u32(roots, nroots, cap, t->target[i]);
 		return error;
 	}
 	if ((pt = calloc(t->n + 1, sizeof(*pt))) == NULL ||
@@ -167,10 +158,10 @@ gc_retain_decide(struct gc_retain *r, struct gc_run *run,
 			r->gone[i] = 1;
 		else if (pt[i].attachment)
 			/* decided once its subject's fate is known */
-			error = gc_push_u32(&r->pending, &r->npending,
+			error = fe_push_u32(&r->pending, &r->npending,
 			    &r->cappending, (uint32_t)i);
 		else
-			error = gc_push_u32(roots, nroots, cap, t->target[i]);
+			error = fe_push_u32(roots, nroots, cap, t->target[i]);
 		if (error < 0)
 			goto out;
 	}
@@ -218,9 +209,9 @@ gc_retain_referrers(struct gc_retain *r, struct gc_run *run, size_t links_start,
 				;
 			if (j < r->tag_roots)
 				continue; /* a kept tag names it */
-			if ((error = gc_push_u32(&r->released, &r->nreleased,
+			if ((error = fe_push_u32(&r->released, &r->nreleased,
 			         &r->capreleased, l->id)) < 0 ||
-			    (error = gc_push_u32(
+			    (error = fe_push_u32(
 			         &newly, &nnewly, &capnewly, l->id)) < 0)
 				goto out;
 			qsort(r->released, r->nreleased, sizeof(*r->released),
@@ -245,12 +236,12 @@ out:
 /*
  * Attachment tags (cosign's sha256-<hex>.sig, the referrers tag schema):
  * never candidates themselves, they go with the manifest they attach to
- * when the policy released it and nothing kept it.  The others are roots,
- * marked here; *marked says whether any was.
+ * when the policy released it and nothing kept it.  The others are roots:
+ * their targets are appended to *roots for the mark.
  */
 int
-gc_retain_attachments(struct gc_retain *r, struct gc_run *run, int repo_fd,
-    const struct gc_tags *t, int *marked)
+gc_retain_attachments(struct gc_retain *r, struct gc_run *run,
+    const struct gc_tags *t, uint32_t **roots, size_t *nroots, size_t *cap)
 {
 	struct gc_policy_tag pt;
 	struct drydock_digest d;
@@ -258,7 +249,6 @@ gc_retain_attachments(struct gc_retain *r, struct gc_run *run, int repo_fd,
 	uint32_t sid;
 	int error;
 
-	*marked = 0;
 	for (k = 0; k < r->npending; k++) {
 		size_t i = r->pending[k];
 
@@ -279,10 +269,8 @@ gc_retain_attachments(struct gc_retain *r, struct gc_run *run, int repo_fd,
 			continue;
 		}
 		drydock_error_clear();
-		if ((error = gc_mark_from(
-		         run, r->repo, repo_fd, t->target[i])) < 0)
+		if ((error = fe_push_u32(roots, nroots, cap, t->target[i])) < 0)
 			return error;
-		*marked = 1;
 	}
 	return 0;
 }

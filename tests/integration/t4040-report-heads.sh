@@ -51,12 +51,24 @@ mkdir -p "$T/r2/docker/registry/v2/repositories/odd/_layers/sha256/not-a-digest"
 run_gc --grace 0 --json "$T/gc-problems.json" "$T/r2"
 assert_rc 4 "gc with a problem"
 run_gc --restore "$T/q" --json "$T/gc-restore.json" "$T/r2"
-reports=("$T/gc.json" "$T/gc-m.json" "$T/gc-problems.json")
+# a policy that deletes tags, and pins (one that matches nothing)
+printf '%s\n' 'policies:' '  - repositories: ["**"]' '    delete: ".*"' \
+    '    keep:' '      - last: 1' >"$T/policy.yml"
+printf '%s\n' "nosuch/repo:tag" >"$T/pins"
+cp -a "$root" "$T/r3"
+run_gc -n --grace 0 --policy "$T/policy.yml" --pin "$T/pins" \
+    --json "$T/gc-policy.json" "$T/r3"
+reports=("$T/gc.json" "$T/gc-m.json" "$T/gc-problems.json" "$T/gc-policy.json")
 [ -s "$T/gc-restore.json" ] && reports+=("$T/gc-restore.json")
 assert_schema drydock-gc "${reports[@]}"
-assert_true "the gc reports hold removed items and problems" \
-    jq -es 'map(.removed | length) | add > 0' "$T/gc-m.json" &&
-    jq -e '.problems | length > 0' "$T/gc-problems.json" >/dev/null
+assert_true "the -m report holds removed items" \
+    jq -e '(.removed | length) > 0' "$T/gc-m.json"
+assert_true "the problems report holds problems" \
+    jq -e '(.problems | length) > 0' "$T/gc-problems.json"
+assert_true "the policy report holds deleted tags, kept candidates, pins" \
+    jq -e '([.removed[] | select(.kind == "tag")] | length) > 0 and
+        (.pins.unmatched | length) == 1 and (.policy.kept | length) > 0' \
+        "$T/gc-policy.json"
 run_migrate --verify --to-oci-types --json "$T/mig-v.json" "registry:$root" "oci:$T/lay-v"
 run_migrate -n --json "$T/mig-n.json" "registry:$root" "oci:$T/lay-n"
 run_migrate verify --json "$T/mig-verify.json" "registry:$root" "oci:$T/lay-v"
