@@ -200,6 +200,22 @@ archive_cb(const void *buf, size_t len, void *payload)
 	return drydock_archive_writer_data(payload, buf, len);
 }
 
+void
+mig_dest_blob_abandon(struct mig_run *run, const struct drydock_digest *d)
+{
+	char hex[DRYDOCK_DIGEST_STRMAX], path[DRYDOCK_DIGEST_STRMAX + 32];
+	struct drydock_error saved = *drydock_error_last();
+
+	if (run->dst.type != MIG_LOC_REGISTRY)
+		return;
+	/* leave no empty blob directory behind */
+	drydock_digest_hex(hex, d);
+	snprintf(path, sizeof(path), "blobs/%s/%.2s/%s",
+	    drydock_digest_alg_name(d->alg), hex, hex);
+	(void)drydock_store_rmdir(run->dst.st, path);
+	drydock_error_restore(&saved);
+}
+
 int
 mig_dest_has_blob(
     struct mig_run *run, const struct drydock_digest *d, int64_t size)

@@ -132,6 +132,15 @@ report_json(const struct mig_run *run)
 	}
 	json_object_set_new(j, "digest_changes", c);
 	json_object_set_new(j, "blobs", blobs_json(run));
+	if (run->o->src.type == MIG_LOC_DOCKER) {
+		json_t *net = json_object();
+
+		json_object_set_new(
+		    net, "pulled", json_integer((json_int_t)run->pulled));
+		json_object_set_new(net, "pulled_bytes",
+		    json_integer((json_int_t)run->pulled_bytes));
+		json_object_set_new(j, "network", net);
+	}
 	for (i = 0; i < run->nproblems; i++)
 		json_array_append_new(p, json_string(run->problems[i]));
 	json_object_set_new(j, "problems", p);
@@ -241,6 +250,10 @@ summary(const struct mig_run *run, FILE *f)
 	    (unsigned long long)s->count[DRYDOCK_BLOBCOPY_COPIED],
 	    (unsigned long long)s->bytes[DRYDOCK_BLOBCOPY_COPIED],
 	    run->nchanges, run->seconds);
+	if (run->o->src.type == MIG_LOC_DOCKER)
+		fprintf(f, "%s: %llu blob(s) pulled (%llu bytes)\n", MIG_NAME,
+		    (unsigned long long)run->pulled,
+		    (unsigned long long)run->pulled_bytes);
 	if (run->dst.archived)
 		fprintf(f,
 		    "%s: %llu blob(s) written into the archive (%llu "

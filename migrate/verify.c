@@ -110,7 +110,7 @@ check_manifest(
 		drydock_error_set(DRYDOCK_ERRCLASS_MANIFEST, "nested too deep");
 		return vfail(v, "index", d);
 	}
-	if (mig_source_manifest_read(&buf, &len, &v->dv, d) < 0)
+	if (mig_source_manifest_read(&buf, &len, &v->dv, repo, d) < 0)
 		return vfail(v, "manifest", d);
 	if (drydock_manifest_parse(&m, buf, len) < 0) {
 		free(buf);
