@@ -362,6 +362,47 @@ pull_blob(struct mig_run *run, struct drydock_blobcopy *bc, const char *repo,
 	return 0;
 }
 
+struct push_src {
+	struct mig_run *run;
+	const char *repo;
+	const struct drydock_descriptor *desc;
+};
+
+/* The bytes of a blob to push: the source's file, or pulled first. */
+static int
+push_open(int *fd_out, void *ctx)
+{
+	struct push_src *p = ctx;
+	struct mig_run *run = p->run;
+	uint64_t bytes;
+	int error;
+
+	if (run->src.rem == NULL) {
+		*fd_out = mig_source_blob_open(&run->src, &p->desc->digest);
+		return *fd_out < 0 ? *fd_out : 0;
+	}
+	if ((error = mig_remote_fetch(
+	         run->src.rem, p->repo, p->desc, fd_out, &bytes)) < 0)
+		return error;
+	__atomic_add_fetch(&run->pulled, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&run->pulled_bytes, bytes, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* A blob to a docker:// destination, unless it holds it already. */
+static int
+push_blob(struct mig_run *run, const char *repo,
+    const struct drydock_descriptor *desc)
+{
+	struct push_src p = {run, repo, desc};
+	int how;
+
+	if (mig_dest_pushed(run, repo, &desc->digest))
+		return 0;
+	return mig_dest_push_blob(
+	    run, &how, repo, &desc->digest, desc->size, push_open, &p);
+}
+
 static int
 copy_blob(struct mig_run *run, struct mig_root *r, const char *repo,
     const struct drydock_descriptor *desc)
@@ -369,7 +410,14 @@ copy_blob(struct mig_run *run, struct mig_root *r, const char *repo,
 	struct drydock_digest key;
 	int fd, how, error;
 
-	if (!drydock_digestmap_get(run->placed, &desc->digest, NULL) &&
+	if (run->dst.type == MIG_LOC_DOCKER) {
+		if (desc->foreign) {
+			run->foreign_skipped++;
+			return 0;
+		}
+		if ((error = push_blob(run, repo, desc)) < 0)
+			return error;
+	} else if (!drydock_digestmap_get(run->placed, &desc->digest, NULL) &&
 	    run->src.rem != NULL && !desc->foreign) {
 		if ((error = pull_blob(run, run->bc, repo, desc)) < 0)
 			return error;
@@ -411,13 +459,13 @@ copy_blob(struct mig_run *run, struct mig_root *r, const char *repo,
  */
 static int
 copy_manifest(struct mig_run *run, struct mig_root *r, const char *repo,
-    const struct drydock_digest *d, int depth, struct drydock_digest *dest_out,
-    int64_t *size_out, char **mt_out)
+    const char *tag, const struct drydock_digest *d, int depth,
+    struct drydock_digest *dest_out, int64_t *size_out, char **mt_out)
 {
 	struct drydock_manifest *m = NULL;
 	struct drydock_digest key, nd;
 	char *buf = NULL, *nbuf = NULL;
-	const char *out;
+	const char *out, *mt;
 	size_t len, nlen, i;
 	uint32_t ci;
 	int error, how, kind;
@@ -448,6 +496,10 @@ copy_manifest(struct mig_run *run, struct mig_root *r, const char *repo,
 				free(*mt_out);
 				*mt_out = mig_strdup(run->changes[ci].to_type);
 			}
+		} else if (tag != NULL && run->dst.type == MIG_LOC_DOCKER) {
+			/* another tag of the same manifest: its own PUT */
+			error = mig_dest_put_manifest(run, &how, repo, tag,
+			    drydock_manifest_media_type(m), buf, len, d);
 		}
 		goto out;
 	}
@@ -465,7 +517,7 @@ copy_manifest(struct mig_run *run, struct mig_root *r, const char *repo,
 		    ref->role == DRYDOCK_REF_LAYER)
 			error = copy_blob(run, r, repo, ref);
 		else if (ref->role == DRYDOCK_REF_CHILD)
-			error = copy_manifest(run, r, repo, &ref->digest,
+			error = copy_manifest(run, r, repo, NULL, &ref->digest,
 			    depth + 1, &cd, &csz, NULL);
 		if (error < 0)
 			goto out;
@@ -504,7 +556,11 @@ copy_manifest(struct mig_run *run, struct mig_root *r, const char *repo,
 		    "still names the old digest",
 		    repo, drydock_digest_format(ds, d));
 	}
-	if ((error = mig_dest_put_buffer(run, &how, out, nlen, &nd)) < 0)
+	mt = drydock_manifest_media_type(m);
+	if (out != buf && drydock_digestmap_get(run->conv, d, &ci))
+		mt = run->changes[ci].to_type;
+	if ((error = mig_dest_put_manifest(
+	         run, &how, repo, tag, mt, out, nlen, &nd)) < 0)
 		goto out;
 	if ((error = mig_dest_queue(
 	         run, MIG_PEND_REVISION, repo, NULL, &nd, NULL, -1)) < 0)
@@ -532,8 +588,8 @@ copy_root(struct mig_run *run, struct mig_root *r)
 	char *mt = NULL;
 	int error;
 
-	error = copy_manifest(
-	    run, r, e->repo, &e->digest, 0, &r->dest_digest, &size, &mt);
+	error = copy_manifest(run, r, e->repo, e->tag, &e->digest, 0,
+	    &r->dest_digest, &size, &mt);
 	if (error == DRYDOCK_EINTR || error == DRYDOCK_EUNSUPPORTED ||
 	    (error < 0 && mig_error_fatal())) {
 		/*
@@ -643,7 +699,10 @@ prefetch_one(void *ctx, size_t i)
 	                                           : 0)) < 0)
 		return error;
 	drydock_blobcopy_set_cancel(bc, &mig_stop);
-	error = pull_blob(run, bc, p->items[i].repo, &p->items[i].desc);
+	if (run->dst.type == MIG_LOC_DOCKER)
+		error = push_blob(run, p->items[i].repo, &p->items[i].desc);
+	else
+		error = pull_blob(run, bc, p->items[i].repo, &p->items[i].desc);
 	drydock_blobcopy_free(bc);
 	/* the copy tries again and tells which image it failed */
 	if (error < 0 && error != DRYDOCK_EINTR && error != DRYDOCK_EAUTH &&
@@ -677,6 +736,25 @@ prefetch(struct mig_run *run)
 	return error;
 }
 
+/* docker://HOST/REPO:TAG names one image: one tag may go there. */
+static int
+dest_tag_ok(struct mig_run *run)
+{
+	size_t i, n = 0;
+
+	if (run->dst.rem == NULL || mig_remote_ref(run->dst.rem)->tag == NULL)
+		return 0;
+	for (i = 0; i < run->nroots; i++)
+		n += run->roots[i].e->tag != NULL;
+	if (n <= 1)
+		return 0;
+	drydock_error_set(DRYDOCK_ERRCLASS_INVALID,
+	    "'%s' names one tag, and %zu tagged images were chosen: name the "
+	    "repository alone (their tags are kept), or choose one image",
+	    run->o->dst.spec, n);
+	return DRYDOCK_ERROR;
+}
+
 int
 mig_copy(struct mig_run *run)
 {
@@ -685,7 +763,10 @@ mig_copy(struct mig_run *run)
 
 	int64_t last = 0, now;
 
-	if (run->src.rem != NULL && (error = prefetch(run)) < 0)
+	if ((error = dest_tag_ok(run)) < 0)
+		return error;
+	if ((run->src.rem != NULL || run->dst.type == MIG_LOC_DOCKER) &&
+	    (error = prefetch(run)) < 0)
 		return error;
 	for (i = 0; i < run->nroots; i++) {
 		if (mig_stop)

@@ -22,7 +22,8 @@ static const char synopsis[] =
     "                       [--all-tags] [--untagged] [--to-oci-types]\n"
     "                       [--platform OS/ARCH] [--compress]\n"
     "                       [--link auto|hard|reflink|copy] [--verify]\n"
-    "                       [-j N] [--creds USER:PASS] [--authfile FILE]\n"
+    "                       [-j N] [--all-repositories]\n"
+    "                       [--creds USER:PASS] [--authfile FILE]\n"
     "                       [--src-creds|--dest-creds USER:PASS]\n"
     "                       [--[src-|dest-]tls-verify=BOOL]\n"
     "                       [--src-cert-dir|--dest-cert-dir DIR]\n"
@@ -55,7 +56,9 @@ help(void)
 	      "or a device: streamed)\n"
 	      "  docker://HOST[:PORT]/REPO[:TAG|@DIGEST]\n"
 	      "                        a registry's HTTP API (no tag: "
-	      "every tag); a source\n\n"
+	      "every tag; a destination\n"
+	      "                        docker://HOST/ keeps every "
+	      "repository's name)\n\n"
 	      "Options:\n"
 	      "      --repo NAME         every tag of NAME (repeatable)\n"
 	      "      --image NAME:TAG    one tag, or NAME@DIGEST one manifest "
@@ -78,6 +81,8 @@ help(void)
 	      "at DEST\n"
 	      "  -j, --jobs N            parallel transfers of a docker:// "
 	      "side (default 4)\n"
+	      "      --all-repositories  a docker://HOST/ source: every "
+	      "repository of _catalog\n"
 	      "      --creds USER:PASS   credentials of a docker:// side "
 	      "(--src-creds,\n"
 	      "                          --dest-creds: of one side)\n"
@@ -113,7 +118,8 @@ help(void)
 }
 
 enum {
-	OPT_ALL_TAGS = 256,
+	OPT_ALL_REPOS = 256,
+	OPT_ALL_TAGS,
 	OPT_AUTHFILE,
 	OPT_COMPRESS,
 	OPT_CREDS,
@@ -134,6 +140,7 @@ enum {
 };
 
 static const struct option longopts[] = {FE_OPT_LONGOPTS,
+    {"all-repositories", no_argument, NULL, OPT_ALL_REPOS},
     {"all-tags", no_argument, NULL, OPT_ALL_TAGS},
     {"authfile", required_argument, NULL, OPT_AUTHFILE},
     {"compress", no_argument, NULL, OPT_COMPRESS},
@@ -214,7 +221,8 @@ direction_ok(const struct mig_opts *o)
 	int s = o->src.type, d = o->dst.type;
 
 	if (d == MIG_LOC_DOCKER)
-		return 0; /* not yet a destination */
+		return s == MIG_LOC_REGISTRY || s == MIG_LOC_OCI ||
+		    s == MIG_LOC_DOCKER;
 	if (s == MIG_LOC_DOCKER)
 		return d == MIG_LOC_REGISTRY || d == MIG_LOC_OCI;
 	if (o->verify_only)
@@ -265,6 +273,9 @@ parse_options(struct mig_opts *o, int argc, char **argv)
 			break;
 		case 'n':
 			o->dry_run = 1;
+			break;
+		case OPT_ALL_REPOS:
+			o->all_repos = 1;
 			break;
 		case OPT_ALL_TAGS:
 			o->all_tags = 1;
@@ -345,6 +356,12 @@ parse_options(struct mig_opts *o, int argc, char **argv)
 	        o->src.type == MIG_LOC_DOCKER_ARCHIVE)) {
 		fe_usage("--dry-run reads registry and oci: sources only");
 	}
+	if (o->dst.type == MIG_LOC_DOCKER && strchr(o->dst.path, '@') != NULL)
+		fe_usage("%s: a destination is named by a tag, not a digest",
+		    o->dst.spec);
+	if (o->all_repos && o->src.type != MIG_LOC_DOCKER)
+		fe_usage("--all-repositories reads a docker:// source's "
+		         "_catalog");
 	if (!direction_ok(o)) {
 		fe_usage("cannot %s %s to %s",
 		    o->verify_only ? "verify" : "migrate", o->src.spec,
@@ -383,6 +400,9 @@ same_place(const struct mig_opts *o)
 {
 	char a[PATH_MAX], b[PATH_MAX];
 
+	if (o->src.type == MIG_LOC_DOCKER || o->dst.type == MIG_LOC_DOCKER)
+		return o->src.type == o->dst.type &&
+		    strcmp(o->src.path, o->dst.path) == 0;
 	if (realpath(o->src.path, a) == NULL ||
 	    realpath(o->dst.path, b) == NULL)
 		return 0;

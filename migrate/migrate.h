@@ -13,6 +13,7 @@
 #ifndef DRYDOCK_MIGRATE_H
 #define DRYDOCK_MIGRATE_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -35,6 +36,9 @@
 #define MIG_NAME "drydock-migrate"
 
 struct mig_run;
+
+/* Opens the bytes of a blob to push, when they are needed: *fd_out. */
+typedef int (*mig_open_cb)(int *fd_out, void *ctx);
 
 enum mig_loc_type {
 	MIG_LOC_REGISTRY = 0,
@@ -73,6 +77,8 @@ struct mig_opts {
 	const char *src_cert_dir, *dst_cert_dir; /* --src-cert-dir, ... */
 	int src_tls_verify, dst_tls_verify; /* --src-tls-verify=BOOL, ... */
 	int jobs; /* -j: parallel transfers */
+	int all_repos; /* --all-repositories: a docker://HOST/ source's
+	                  _catalog */
 };
 
 /* --- the source: a catalogue of names ------------------------------------ */
@@ -169,6 +175,18 @@ struct mig_dest {
 	struct drydock_store *st;
 	struct drydock_ocilayout *lay;
 	/*
+	 * docker://: the client; where each blob went (for mounts) and
+	 * which (repository, blob) the registry has, under lock
+	 */
+	struct mig_remote *rem;
+	pthread_mutex_t lock;
+	struct drydock_digestmap *pushed; /* (repo, digest) */
+	struct drydock_digestmap *home; /* digest -> index in homes */
+	char **homes;
+	size_t nhomes, caphomes;
+	uint64_t chunk; /* upload chunk size, 0: monolithic */
+	uint64_t mounted, uploaded, uploaded_bytes;
+	/*
 	 * archives: the tar, written to a temporary file beside path and
 	 * renamed into place, or streamed to "-", a FIFO or a device
 	 */
@@ -188,6 +206,30 @@ int mig_dest_open(
 /* Place a blob read from src_fd.  how_out: enum drydock_blobcopy_how. */
 int mig_dest_put_blob(struct mig_run *run, int *how_out, int src_fd,
     const struct drydock_digest *d, int64_t size);
+/*
+ * The repository at the destination for repo of the source: the one a
+ * docker://HOST/REPO names, else repo.
+ */
+const char *mig_dest_repo(struct mig_run *run, const char *repo);
+/*
+ * docker:// destination: a blob of repo (source's name) from fd, unless
+ * the registry has it; mounted from another repository that got it in
+ * this run.  how_out: MIG_PUSH_*.
+ */
+int mig_dest_push_blob(struct mig_run *run, int *how_out, const char *repo,
+    const struct drydock_digest *d, int64_t size, mig_open_cb open_cb,
+    void *ctx);
+/* 1 when the docker:// destination is known to hold (repo, d) */
+int mig_dest_pushed(
+    struct mig_run *run, const char *repo, const struct drydock_digest *d);
+/*
+ * A manifest of repo (source's name): at a docker:// destination PUT by
+ * tag (the destination's tag when it names one) or by digest; elsewhere
+ * mig_dest_put_buffer().
+ */
+int mig_dest_put_manifest(struct mig_run *run, int *how_out, const char *repo,
+    const char *tag, const char *media_type, const char *buf, size_t len,
+    const struct drydock_digest *d);
 /* Place a manifest (or any blob held in memory). */
 int mig_dest_put_buffer(struct mig_run *run, int *how_out, const char *buf,
     size_t len, const struct drydock_digest *d);
@@ -337,6 +379,9 @@ const struct mig_dref *mig_remote_ref(const struct mig_remote *r);
 /* The names of the location: its tag(s) or digest, and their referrers. */
 int mig_remote_catalogue(
     struct mig_source *src, struct mig_remote *r, struct mig_run *run);
+/* The digest and size of repo:tag (HEAD, else the manifest hashed). */
+int mig_remote_resolve(struct mig_remote *r, struct drydock_digest *d_out,
+    int64_t *size_out, const char *repo, const char *tag);
 /* A manifest of repo by digest, checked (cached: a copy each time). */
 int mig_remote_manifest_read(char **buf_out, size_t *len_out,
     struct mig_remote *r, const char *repo, const struct drydock_digest *d);
@@ -348,6 +393,29 @@ int mig_remote_manifest_read(char **buf_out, size_t *len_out,
 int mig_remote_pull_blob(struct mig_run *run, struct mig_remote *r,
     struct drydock_blobcopy *bc, const char *repo,
     const struct drydock_descriptor *desc, uint64_t *bytes_out);
+/*
+ * Pull a blob into an unnamed temporary file ($TMPDIR or /var/tmp),
+ * checked against its digest: *fd_out (close it).
+ */
+int mig_remote_fetch(struct mig_remote *r, const char *repo,
+    const struct drydock_descriptor *desc, int *fd_out, uint64_t *bytes_out);
+/* 1 when repo has blob d (of size, unless -1), 0 when not, or an error */
+int mig_remote_blob_exists(struct mig_remote *r, const char *repo,
+    const struct drydock_digest *d, int64_t size);
+enum { MIG_PUSH_PRESENT = 0, MIG_PUSH_MOUNTED, MIG_PUSH_UPLOADED };
+/*
+ * Upload size bytes as blob d of repo: mounted from repository from when
+ * not NULL (and the registry does it), else POST then one PUT, or PATCHes
+ * of chunk bytes (chunk > 0) and a PUT, the bytes from open_cb's file
+ * (closed here).  *how_out: MIG_PUSH_*.
+ */
+int mig_remote_push_blob(struct mig_remote *r, int *how_out, const char *repo,
+    const struct drydock_digest *d, int64_t size, const char *from,
+    uint64_t chunk, mig_open_cb open_cb, void *ctx);
+/* PUT a manifest's bytes as they are, by tag (or digest when NULL). */
+int mig_remote_push_manifest(struct mig_remote *r, const char *repo,
+    const char *tag, const char *media_type, const char *buf, size_t len,
+    const struct drydock_digest *d);
 
 /* copy.c */
 int mig_select(struct mig_run *run);

@@ -7,6 +7,7 @@
  * (verified, cached) and blobs pulled into the destination, hashed in
  * flight and checked before they get their name.
  */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -104,7 +105,7 @@ mig_dref_parse(struct mig_dref *r, const char *s)
 		r->host = mig_strdup("docker.io");
 	}
 	/* Docker Hub's official images are library/NAME */
-	if (r->host != NULL && strcmp(r->host, "docker.io") == 0 &&
+	if (r->host != NULL && strcmp(r->host, "docker.io") == 0 && n > 0 &&
 	    memchr(name, '/', n) == NULL) {
 		if ((repo = malloc(n + 9)) != NULL)
 			snprintf(repo, n + 9, "library/%.*s", (int)n, name);
@@ -118,8 +119,13 @@ mig_dref_parse(struct mig_dref *r, const char *s)
 	            : r->host);
 	if (r->repo == NULL || r->api_host == NULL)
 		return mig_oom();
-	if (r->repo[0] == '\0')
-		return dref_bad(r, s, "no repository");
+	if (r->repo[0] == '\0') {
+		/* docker://HOST/: every repository, names kept */
+		if (r->tag != NULL || r->has_digest)
+			return dref_bad(
+			    r, s, "a tag or digest needs a repository");
+		return 0;
+	}
 	if (!drydock_reference_is_repo(r->repo))
 		return dref_bad(r, s, "not a repository name");
 	if (r->tag != NULL && !drydock_reference_is_tag(r->tag))
@@ -347,8 +353,8 @@ mig_remote_manifest_read(char **buf_out, size_t *len_out, struct mig_remote *r,
  * Docker-Content-Digest; a registry that leaves it out is asked for the
  * manifest itself, which is hashed (and cached).
  */
-static int
-resolve_tag(struct mig_remote *r, struct drydock_digest *d_out,
+int
+mig_remote_resolve(struct mig_remote *r, struct drydock_digest *d_out,
     int64_t *size_out, const char *repo, const char *tag)
 {
 	struct drydock_http_request req;
@@ -485,7 +491,7 @@ resolve_one(void *ctx, size_t i)
 	struct resolve_job *j = ctx;
 	int error;
 
-	error = resolve_tag(
+	error = mig_remote_resolve(
 	    j->r, &j->digests[i], &j->sizes[i], j->repo, j->tags[i]);
 	if (error == DRYDOCK_EINTR || error == DRYDOCK_EAUTH)
 		return error;
@@ -675,13 +681,106 @@ out:
 	return error;
 }
 
+/* Every repository the registry lists (_catalog, paged). */
+static int
+list_repos(struct mig_remote *r, char ***out, size_t *n_out)
+{
+	struct drydock_http_request req;
+	struct drydock_http_response resp;
+	char what[600], *path = NULL, *next = NULL, **names = NULL;
+	size_t n = 0, cap = 0, i;
+	json_t *j = NULL, *v;
+	int error = 0;
+
+	memset(&resp, 0, sizeof(resp));
+	snprintf(what, sizeof(what), "%s: _catalog", r->ref.host);
+	/* distribution 2.8 refuses n above 1000 */
+	if ((path = mig_strdup("/v2/_catalog?n=1000")) == NULL)
+		return mig_oom();
+	while (path != NULL) {
+		memset(&req, 0, sizeof(req));
+		req.method = "GET";
+		req.path = path;
+		req.scope = "registry:catalog:*";
+		req.max_body = 64u << 20;
+		if ((error = drydock_http_request(&resp, r->http, &req)) < 0)
+			goto out;
+		if (resp.status != 200) {
+			error = drydock_http_status_error(&resp, what);
+			goto out;
+		}
+		if ((j = json_loadb(resp.body ? resp.body : "", resp.body_len,
+		         0, NULL)) == NULL) {
+			drydock_error_set(DRYDOCK_ERRCLASS_JSON,
+			    "%s: the answer is not JSON", what);
+			error = DRYDOCK_ECORRUPT;
+			goto out;
+		}
+		json_array_foreach(json_object_get(j, "repositories"), i, v)
+		{
+			if (json_string_value(v) == NULL ||
+			    !drydock_reference_is_repo(json_string_value(v)))
+				continue;
+			if (fe_grow((void **)&names, &cap, n + 1,
+			        sizeof(*names)) < 0 ||
+			    (names[n] = strdup(json_string_value(v))) == NULL) {
+				error = mig_oom();
+				goto out;
+			}
+			n++;
+		}
+		json_decref(j);
+		j = NULL;
+		if ((error = drydock_http_link_next(&next, resp.link)) < 0)
+			goto out;
+		free(path);
+		path = next;
+		drydock_http_response_release(&resp);
+	}
+out:
+	json_decref(j);
+	drydock_http_response_release(&resp);
+	free(path);
+	if (error < 0) {
+		for (i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+		return error;
+	}
+	*out = names;
+	*n_out = n;
+	return 0;
+}
+
 int
 mig_remote_catalogue(
     struct mig_source *src, struct mig_remote *r, struct mig_run *run)
 {
-	int error;
+	char **repos = NULL;
+	size_t n = 0, i;
+	int error = 0;
 
-	if ((error = catalogue_repo(r, src, run, r->ref.repo)) < 0)
+	if (r->ref.repo[0] != '\0') {
+		if ((error = catalogue_repo(r, src, run, r->ref.repo)) < 0)
+			return error;
+		mig_source_sort(src);
+		return 0;
+	}
+	if (!run->o->all_repos) {
+		drydock_error_set(DRYDOCK_ERRCLASS_INVALID,
+		    "docker://%s/ names no repository: give one, or "
+		    "--all-repositories",
+		    r->ref.host);
+		return DRYDOCK_ERROR;
+	}
+	if ((error = list_repos(r, &repos, &n)) < 0)
+		return error;
+	for (i = 0; i < n && error == 0; i++)
+		error = catalogue_repo(r, src, run, repos[i]);
+	for (i = 0; i < n; i++)
+		free(repos[i]);
+	free(repos);
+	if (error < 0)
 		return error;
 	mig_source_sort(src);
 	return 0;
@@ -696,28 +795,19 @@ sink_cb(const void *buf, size_t len, void *payload)
 	return drydock_blobcopy_sink_write(payload, buf, len);
 }
 
-int
-mig_remote_pull_blob(struct mig_run *run, struct mig_remote *r,
-    struct drydock_blobcopy *bc, const char *repo,
-    const struct drydock_descriptor *desc, uint64_t *bytes_out)
+/* GET blob desc of repo, its bytes to cb (resumed where a drop cut it). */
+static int
+get_blob(struct mig_remote *r, const char *repo,
+    const struct drydock_descriptor *desc, drydock_http_data_cb cb,
+    void *payload, uint64_t *received_out)
 {
 	struct drydock_http_request req;
 	struct drydock_http_response resp;
-	struct drydock_blobcopy_sink *s = NULL;
 	char path[1024], scope[600], what[1024], ds[DRYDOCK_DIGEST_STRMAX];
-	char name[DRYDOCK_DIGEST_STRMAX];
-	uint64_t size = 0;
-	int dfd, owned, how, error;
+	int error;
 
-	*bytes_out = 0;
-	memset(&resp, 0, sizeof(resp));
+	*received_out = 0;
 	what_of(what, sizeof(what), r, repo, NULL, &desc->digest);
-	if ((dfd = mig_dest_blob_dir(&run->dst, &desc->digest, name, &owned)) <
-	    0)
-		return dfd;
-	if ((error = drydock_blobcopy_sink_new(&s, bc, dfd, desc->digest.alg)) <
-	    0)
-		goto out;
 	snprintf(path, sizeof(path), "/v2/%s/blobs/%s", repo,
 	    drydock_digest_format(ds, &desc->digest));
 	scope_pull(scope, sizeof(scope), repo);
@@ -725,15 +815,37 @@ mig_remote_pull_blob(struct mig_run *run, struct mig_remote *r,
 	req.method = "GET";
 	req.path = path;
 	req.scope = scope;
-	req.data_cb = sink_cb;
-	req.payload = s;
+	req.data_cb = cb;
+	req.payload = payload;
 	req.flags = DRYDOCK_HTTP_RESUME;
-	if ((error = drydock_http_request(&resp, r->http, &req)) < 0)
-		goto out;
-	if (resp.status != 200 && resp.status != 206) {
+	if ((error = drydock_http_request(&resp, r->http, &req)) == 0 &&
+	    resp.status != 200 && resp.status != 206)
 		error = drydock_http_status_error(&resp, what);
+	*received_out = resp.received;
+	drydock_http_response_release(&resp);
+	return error;
+}
+
+int
+mig_remote_pull_blob(struct mig_run *run, struct mig_remote *r,
+    struct drydock_blobcopy *bc, const char *repo,
+    const struct drydock_descriptor *desc, uint64_t *bytes_out)
+{
+	struct drydock_blobcopy_sink *s = NULL;
+	char what[1024], name[DRYDOCK_DIGEST_STRMAX];
+	uint64_t size = 0;
+	int dfd, owned, how, error;
+
+	*bytes_out = 0;
+	what_of(what, sizeof(what), r, repo, NULL, &desc->digest);
+	if ((dfd = mig_dest_blob_dir(&run->dst, &desc->digest, name, &owned)) <
+	    0)
+		return dfd;
+	if ((error = drydock_blobcopy_sink_new(&s, bc, dfd, desc->digest.alg)) <
+	    0)
 		goto out;
-	}
+	if ((error = get_blob(r, repo, desc, sink_cb, s, bytes_out)) < 0)
+		goto out;
 	/* every byte hashed on its way in; a wrong one never gets a name */
 	if ((error = drydock_blobcopy_sink_finish(
 	         s, NULL, &size, &desc->digest)) < 0) {
@@ -750,13 +862,290 @@ mig_remote_pull_blob(struct mig_run *run, struct mig_remote *r,
 		error = DRYDOCK_ECORRUPT;
 		goto out;
 	}
-	if ((error = drydock_blobcopy_sink_commit(s, &how, dfd, name)) < 0)
-		goto out;
-	*bytes_out = resp.received;
+	error = drydock_blobcopy_sink_commit(s, &how, dfd, name);
 out:
 	drydock_blobcopy_sink_free(s);
-	drydock_http_response_release(&resp);
 	if (owned)
 		close(dfd);
+	return error;
+}
+
+/* --- a destination: blobs and manifests pushed --------------------------- */
+
+struct fetch {
+	int fd;
+	struct drydock_hasher *h;
+	uint64_t n;
+};
+
+static int
+fetch_cb(const void *buf, size_t len, void *payload)
+{
+	struct fetch *f = payload;
+	const char *p = buf;
+	ssize_t w;
+
+	if (drydock_hasher_update(f->h, buf, len) < 0)
+		return DRYDOCK_ERROR;
+	while (len > 0) {
+		if ((w = write(f->fd, p, len)) < 0) {
+			drydock_error_set_os("cannot write a temporary file");
+			return DRYDOCK_ERROR;
+		}
+		p += w;
+		len -= (size_t)w;
+		f->n += (uint64_t)w;
+	}
+	return 0;
+}
+
+int
+mig_remote_fetch(struct mig_remote *r, const char *repo,
+    const struct drydock_descriptor *desc, int *fd_out, uint64_t *bytes_out)
+{
+	struct fetch f = {-1, NULL, 0};
+	struct drydock_digest got;
+	const char *tmp = getenv("TMPDIR");
+	char what[1024];
+	int error;
+
+	*fd_out = -1;
+	what_of(what, sizeof(what), r, repo, NULL, &desc->digest);
+	if ((f.fd = open(tmp != NULL && tmp[0] ? tmp : "/var/tmp",
+	         O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0) {
+		drydock_error_set_os("cannot make a temporary file");
+		return DRYDOCK_ERROR;
+	}
+	if ((error = drydock_hasher_new(&f.h, desc->digest.alg)) < 0 ||
+	    (error = get_blob(r, repo, desc, fetch_cb, &f, bytes_out)) < 0 ||
+	    (error = drydock_hasher_final(&got, f.h)) < 0)
+		goto out;
+	if (!drydock_digest_equal(&got, &desc->digest) ||
+	    (desc->size >= 0 && f.n != (uint64_t)desc->size)) {
+		drydock_error_set(DRYDOCK_ERRCLASS_DIGEST,
+		    "%s: the registry sent bytes that do not hash to the "
+		    "digest; refused",
+		    what);
+		error = DRYDOCK_ECORRUPT;
+		goto out;
+	}
+	*fd_out = f.fd;
+	f.fd = -1;
+out:
+	drydock_hasher_free(f.h);
+	if (f.fd >= 0)
+		close(f.fd);
+	return error;
+}
+
+static void
+scope_push(char *buf, size_t sz, const char *repo, const char *from)
+{
+	if (from != NULL && strcmp(from, repo) != 0)
+		snprintf(buf, sz, "repository:%s:pull,push repository:%s:pull",
+		    repo, from);
+	else
+		snprintf(buf, sz, "repository:%s:pull,push", repo);
+}
+
+int
+mig_remote_blob_exists(struct mig_remote *r, const char *repo,
+    const struct drydock_digest *d, int64_t size)
+{
+	struct drydock_http_request req;
+	struct drydock_http_response resp;
+	char path[1024], scope[600], what[1024], ds[DRYDOCK_DIGEST_STRMAX];
+	int error;
+
+	what_of(what, sizeof(what), r, repo, NULL, d);
+	snprintf(path, sizeof(path), "/v2/%s/blobs/%s", repo,
+	    drydock_digest_format(ds, d));
+	scope_push(scope, sizeof(scope), repo, NULL);
+	memset(&req, 0, sizeof(req));
+	req.method = "HEAD";
+	req.path = path;
+	req.scope = scope;
+	if ((error = drydock_http_request(&resp, r->http, &req)) < 0)
+		goto out;
+	if (resp.status == 200)
+		error = size < 0 || resp.content_length < 0 ||
+		    resp.content_length == size;
+	else if (resp.status == 404)
+		error = 0;
+	else
+		error = drydock_http_status_error(&resp, what);
+out:
+	drydock_http_response_release(&resp);
+	return error;
+}
+
+/* url + "?digest=" or "&digest=" (new) */
+static char *
+with_digest(const char *url, const struct drydock_digest *d)
+{
+	char ds[DRYDOCK_DIGEST_STRMAX], *u;
+	size_t n = strlen(url) + DRYDOCK_DIGEST_STRMAX + 16;
+
+	if ((u = malloc(n)) != NULL)
+		snprintf(u, n, "%s%cdigest=%s", url,
+		    strchr(url, '?') != NULL ? '&' : '?',
+		    drydock_digest_format(ds, d));
+	return u;
+}
+
+/*
+ * One upload request: the session's Location comes back in *url (new),
+ * which it replaces.  want: the status that means success.
+ */
+static int
+upload_step(struct mig_remote *r, struct drydock_http_request *req, char **url,
+    long want, const char *what)
+{
+	struct drydock_http_response resp;
+	int error;
+
+	if ((error = drydock_http_request(&resp, r->http, req)) < 0)
+		goto out;
+	if (resp.status != want) {
+		error = drydock_http_status_error(&resp, what);
+		goto out;
+	}
+	if (resp.location != NULL) {
+		free(*url);
+		*url = resp.location;
+		resp.location = NULL;
+	}
+out:
+	drydock_http_response_release(&resp);
+	return error;
+}
+
+int
+mig_remote_push_blob(struct mig_remote *r, int *how_out, const char *repo,
+    const struct drydock_digest *d, int64_t size, const char *from,
+    uint64_t chunk, mig_open_cb open_cb, void *ctx)
+{
+	struct drydock_http_request req;
+	char path[1024], scope[1200], what[1024], ds[DRYDOCK_DIGEST_STRMAX];
+	char range[64], *url = NULL, *put = NULL;
+	int64_t off;
+	int error, fd = -1;
+
+	*how_out = MIG_PUSH_UPLOADED;
+	what_of(what, sizeof(what), r, repo, NULL, d);
+	scope_push(scope, sizeof(scope), repo, from);
+	memset(&req, 0, sizeof(req));
+	req.path = path;
+	req.scope = scope;
+	req.method = "POST";
+	if (from != NULL && strcmp(from, repo) != 0) {
+		struct drydock_http_response resp;
+
+		/* cross-repository mount: 201 when it worked */
+		snprintf(path, sizeof(path),
+		    "/v2/%s/blobs/uploads/?mount=%s&from=%s", repo,
+		    drydock_digest_format(ds, d), from);
+		if ((error = drydock_http_request(&resp, r->http, &req)) < 0)
+			return error;
+		if (resp.status == 201) {
+			drydock_http_response_release(&resp);
+			*how_out = MIG_PUSH_MOUNTED;
+			return 0;
+		}
+		if (resp.status != 202 || resp.location == NULL) {
+			error = drydock_http_status_error(&resp, what);
+			drydock_http_response_release(&resp);
+			return error;
+		}
+		url = resp.location; /* an upload session instead */
+		resp.location = NULL;
+		drydock_http_response_release(&resp);
+	} else {
+		snprintf(path, sizeof(path), "/v2/%s/blobs/uploads/", repo);
+		if ((error = upload_step(r, &req, &url, 202, what)) < 0)
+			goto out;
+	}
+	if (url == NULL) {
+		drydock_error_set(DRYDOCK_ERRCLASS_HTTP,
+		    "%s: the upload came without a Location", what);
+		error = DRYDOCK_ERROR;
+		goto out;
+	}
+	if ((error = open_cb(&fd, ctx)) < 0)
+		goto out;
+	req.content_type = "application/octet-stream";
+	req.body_fd = fd;
+	/* chunks: PATCH each with its Content-Range, PUT the digest */
+	for (off = 0; chunk > 0 && off < size; off += (int64_t)chunk) {
+		req.method = "PATCH";
+		req.path = url;
+		req.body_off = off;
+		req.body_size =
+		    size - off < (int64_t)chunk ? size - off : (int64_t)chunk;
+		req.flags = DRYDOCK_HTTP_NO_RETRY;
+		snprintf(range, sizeof(range), "%lld-%lld", (long long)off,
+		    (long long)(off + req.body_size - 1));
+		req.content_range = range;
+		if ((error = upload_step(r, &req, &url, 202, what)) < 0)
+			goto out;
+	}
+	req.flags = 0;
+	req.content_range = NULL;
+	req.method = "PUT";
+	req.body_off = 0;
+	req.body_size = chunk > 0 ? 0 : size; /* monolithic: all of it */
+	if ((put = with_digest(url, d)) == NULL) {
+		error = mig_oom();
+		goto out;
+	}
+	req.path = put;
+	error = upload_step(r, &req, &url, 201, what);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(url);
+	free(put);
+	return error;
+}
+
+int
+mig_remote_push_manifest(struct mig_remote *r, const char *repo,
+    const char *tag, const char *media_type, const char *buf, size_t len,
+    const struct drydock_digest *d)
+{
+	struct drydock_http_request req;
+	struct drydock_http_response resp;
+	struct drydock_digest got;
+	char path[1024], scope[600], what[1024], ds[DRYDOCK_DIGEST_STRMAX];
+	int error;
+
+	what_of(what, sizeof(what), r, repo, tag, d);
+	snprintf(path, sizeof(path), "/v2/%s/manifests/%s", repo,
+	    tag != NULL ? tag : drydock_digest_format(ds, d));
+	scope_push(scope, sizeof(scope), repo, NULL);
+	memset(&req, 0, sizeof(req));
+	req.method = "PUT";
+	req.path = path;
+	req.scope = scope;
+	req.content_type = media_type;
+	req.body = buf;
+	req.body_len = len;
+	if ((error = drydock_http_request(&resp, r->http, &req)) < 0)
+		goto out;
+	if (resp.status != 201) {
+		error = drydock_http_status_error(&resp, what);
+		goto out;
+	}
+	/* the bytes are ours: the registry must name them as we do */
+	if (resp.digest != NULL &&
+	    (drydock_digest_parse(&got, resp.digest, strlen(resp.digest)) < 0 ||
+	        !drydock_digest_equal(&got, d))) {
+		drydock_error_set(DRYDOCK_ERRCLASS_DIGEST,
+		    "%s: the registry stored the manifest as '%s'", what,
+		    resp.digest);
+		error = DRYDOCK_ECORRUPT;
+	}
+out:
+	drydock_http_response_release(&resp);
 	return error;
 }
