@@ -597,8 +597,8 @@ catalogue_repo(struct mig_remote *r, struct mig_source *src,
 {
 	const struct mig_dref *ref = &r->ref;
 	struct resolve_job job;
-	char **tags = NULL;
-	size_t n = 0, i, first = src->n;
+	char **tags = NULL, *one[1], **res;
+	size_t n = 0, i, nres = 0, first = src->n;
 	int error;
 
 	memset(&job, 0, sizeof(job));
@@ -616,39 +616,37 @@ catalogue_repo(struct mig_remote *r, struct mig_source *src,
 		         src, repo, NULL, &ref->digest, -1)) < 0)
 			goto out;
 	} else {
+		/* every tag, or the one named (the list still tells the
+		 * referrers' fallback tags) */
+		res = tags;
+		nres = n;
+		if (ref->tag != NULL) {
+			one[0] = ref->tag;
+			res = one;
+			nres = 1;
+		}
 		job.r = r;
 		job.repo = repo;
-		if (ref->tag != NULL) {
-			/* the one tag named */
-			for (i = 0; i < n; i++)
-				free(tags[i]);
-			free(tags);
-			n = 0;
-			if ((tags = malloc(sizeof(*tags))) == NULL ||
-			    (tags[0] = mig_strdup(ref->tag)) == NULL) {
-				error = mig_oom();
-				goto out;
-			}
-			n = 1;
-		}
-		job.tags = tags;
-		if ((job.digests = calloc(n + 1, sizeof(*job.digests))) ==
+		job.tags = res;
+		if ((job.digests = calloc(nres + 1, sizeof(*job.digests))) ==
 		        NULL ||
-		    (job.sizes = calloc(n + 1, sizeof(*job.sizes))) == NULL ||
-		    (job.errors = calloc(n + 1, sizeof(*job.errors))) == NULL) {
+		    (job.sizes = calloc(nres + 1, sizeof(*job.sizes))) ==
+		        NULL ||
+		    (job.errors = calloc(nres + 1, sizeof(*job.errors))) ==
+		        NULL) {
 			error = mig_oom();
 			goto out;
 		}
-		if ((error = mig_parallel(n, run->o->jobs, resolve_one, &job)) <
-		    0)
+		if ((error = mig_parallel(
+		         nres, run->o->jobs, resolve_one, &job)) < 0)
 			goto out;
-		for (i = 0; i < n; i++) {
+		for (i = 0; i < nres; i++) {
 			if (job.errors[i] != NULL) {
 				mig_problem(run, "%s", job.errors[i]);
 				run->failures++;
 				continue;
 			}
-			if ((error = mig_source_add(src, repo, tags[i],
+			if ((error = mig_source_add(src, repo, res[i],
 			         &job.digests[i], job.sizes[i])) < 0)
 				goto out;
 		}
@@ -669,11 +667,10 @@ catalogue_repo(struct mig_remote *r, struct mig_source *src,
 			goto out;
 	}
 out:
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		free(tags[i]);
-		if (job.errors != NULL)
-			free(job.errors[i]);
-	}
+	for (i = 0; i < nres && job.errors != NULL; i++)
+		free(job.errors[i]);
 	free(tags);
 	free(job.digests);
 	free(job.sizes);

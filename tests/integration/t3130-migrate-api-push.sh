@@ -76,7 +76,31 @@ assert_mig_rc 4 "a deleted manifest fails verify"
 assert_jq "$T/r5.json" '[.images[] | select(.verified == false) | .tag]
     | index("1.0") != null' true "team/app:1.0 did not verify"
 
-# 5. --all-repositories, and 2,000 tags listed page by page
+# 5. referrers through the tag schema: sha256-<hex> tags naming indexes
+fallback() { # SUBJECT REFERRER: tag sha256-<subject hex> -> index of REFERRER
+	local size mt
+	size=$(curl -s -H "$ACCEPT" "http://$REG/v2/team/app/manifests/$2" | wc -c)
+	mt=$(curl -s -H "$ACCEPT" "http://$REG/v2/team/app/manifests/$2" | jq -r .mediaType)
+	printf '{"schemaVersion":2,"mediaType":"%s","manifests":[{"mediaType":"%s","digest":"%s","size":%d}]}' \
+	    "$MT_OCI_INDEX" "$mt" "$2" "$size" |
+		curl -s -f -o /dev/null -X PUT -H "Content-Type: $MT_OCI_INDEX" \
+		    --data-binary @- "http://$REG/v2/team/app/manifests/sha256-${1#sha256:}"
+}
+APP1=$(awk '$1 == "team/app:1.0" {print $2}' "$T/f/tags")
+run_migrate --image team/app:1.0 "registry:$T/f/root" "$D/" # deleted in 4.
+assert_mig_rc 0 "team/app:1.0 pushed again"
+fallback "$APP1" "$R1" && fallback "$R1" "$R2" || bail "fallback tags"
+run_migrate --verify --json "$T/r8.json" "$D/team/app:1.0" "oci:$T/refs"
+assert_mig_rc 0 "docker://.../team/app:1.0 with its referrers -> oci:"
+assert_jq "$T/r8.json" '[.summary.tags, .summary.referrers, .verify.ok]' \
+    '[1,2,true]' "both referrers found through sha256-<hex> tags, and verified"
+for r in "$R1" "$R2"; do
+	assert_eq "team/app@$r" "$(jq -r --arg d "$r" '.manifests[] |
+	    select(.digest == $d) | .annotations["io.containerd.image.name"]' \
+	    "$T/refs/index.json")" "referrer $r is in the layout"
+done
+
+# 6. --all-repositories, and 2,000 tags listed page by page
 mf=$(curl -s -H "Accept: $MT_OCI_MANIFEST" "http://$REG/v2/library/single/manifests/1.0")
 for ((i = 0; i < 2000; i++)); do
 	printf 'url = "http://%s/v2/many/tags/manifests/t%04d"\n' "$REG" "$i"
