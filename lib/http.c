@@ -31,48 +31,18 @@
 #define CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 #define CERTS_D "/etc/containers/certs.d:/etc/docker/certs.d"
 
-struct token {
-	char *scope;
-	char *value;
-	int64_t expires; /* CLOCK_MONOTONIC ms */
-};
-
-struct drydock_http {
-	char *host; /* HOST[:PORT] as given */
-	int loopback;
-	char *base; /* "https://HOST[:PORT]", chosen on first use */
-	int tls_verify;
-	char *username, *secret;
-	int retries;
-	unsigned backoff_ms, max_wait_ms;
-	char *user_agent;
-	char *ca; /* the system CAs and certs.d's, or NULL: curl's own */
-	size_t ca_len;
-	char *client_cert, *client_key;
-	const volatile sig_atomic_t *cancel;
-	CURLSH *share;
-	pthread_mutex_t share_lock[CURL_LOCK_DATA_LAST];
-	pthread_mutex_t lock; /* everything below */
-	CURL **pool;
-	size_t npool, cappool;
-	int scheme; /* DRYDOCK_HTTP__*: what the registry asked for */
-	char *realm, *service;
-	struct token *tokens;
-	size_t ntokens;
-};
-
 /* --- small helpers ------------------------------------------------------ */
 
-static int
-oom(void)
+int
+drydock_http__oom(void)
 {
 	errno = ENOMEM;
 	drydock_error_set_os("out of memory");
 	return DRYDOCK_ERROR;
 }
 
-static int64_t
-now_ms(void)
+int64_t
+drydock_http__now_ms(void)
 {
 	struct timespec ts;
 
@@ -114,8 +84,8 @@ wait_ms(const struct drydock_http *h, int64_t ms)
  * A URL without its query and fragment, for messages: signed URLs carry
  * their signature there.
  */
-static void
-url_for_message(char *buf, size_t sz, const char *url)
+void
+drydock_http__url_for_message(char *buf, size_t sz, const char *url)
 {
 	size_t n = strcspn(url, "?#");
 
@@ -123,119 +93,7 @@ url_for_message(char *buf, size_t sz, const char *url)
 	    url[n] != '\0' || n > 300 ? "..." : "");
 }
 
-static char *
-dup_or_null(const char *s)
-{
-	return s != NULL ? strdup(s) : NULL;
-}
-
 /* --- parsers (http_int.h) ----------------------------------------------- */
-
-static const char *
-skip_space(const char *p)
-{
-	while (*p == ' ' || *p == '\t' || *p == ',')
-		p++;
-	return p;
-}
-
-/*
- * One auth-param of a challenge at *pp: key=value or key="quoted"; the
- * key and value go to the buffers.  @return 1 read, 0 none left
- * (another scheme starts, or the end).
- */
-static int
-next_param(const char **pp, char *key, size_t ksz, char *val, size_t vsz)
-{
-	const char *p = skip_space(*pp);
-	size_t k = 0, v = 0;
-
-	while (*p != '\0' && *p != '=' && *p != ' ' && *p != ',') {
-		if (k + 1 < ksz)
-			key[k++] = *p;
-		p++;
-	}
-	key[k] = '\0';
-	if (*p != '=' || k == 0)
-		return 0;
-	p++;
-	if (*p == '"') {
-		for (p++; *p != '\0' && *p != '"'; p++) {
-			if (*p == '\\' && p[1] != '\0')
-				p++;
-			if (v + 1 < vsz)
-				val[v++] = *p;
-		}
-		if (*p == '"')
-			p++;
-	} else {
-		while (*p != '\0' && *p != ',' && *p != ' ') {
-			if (v + 1 < vsz)
-				val[v++] = *p;
-			p++;
-		}
-	}
-	val[v] = '\0';
-	*pp = p;
-	return 1;
-}
-
-int
-drydock_http__challenge_parse(
-    struct drydock_http__challenge *c, const char *value)
-{
-	char key[64], val[2048];
-	const char *p = value;
-	size_t n;
-
-	memset(c, 0, sizeof(*c));
-	while (*(p = skip_space(p)) != '\0') {
-		n = strcspn(p, " \t,");
-		if ((n == 5 && strncasecmp(p, "Basic", 5) == 0) ||
-		    (n == 6 && strncasecmp(p, "Bearer", 6) == 0))
-			break;
-		/* another scheme: skip it and its parameters */
-		p += n;
-		while (next_param(&p, key, sizeof(key), val, sizeof(val)))
-			;
-	}
-	if (*p == '\0')
-		return DRYDOCK_ENOTFOUND;
-	c->scheme = (p[1] == 'a' || p[1] == 'A') ? DRYDOCK_HTTP__BASIC
-	                                         : DRYDOCK_HTTP__BEARER;
-	p += strcspn(p, " \t,");
-	while (next_param(&p, key, sizeof(key), val, sizeof(val))) {
-		char **slot = NULL;
-
-		if (strcasecmp(key, "realm") == 0)
-			slot = &c->realm;
-		else if (strcasecmp(key, "service") == 0)
-			slot = &c->service;
-		else if (strcasecmp(key, "scope") == 0)
-			slot = &c->scope;
-		else if (strcasecmp(key, "error") == 0)
-			slot = &c->error;
-		if (slot == NULL)
-			continue;
-		free(*slot);
-		if ((*slot = strdup(val)) == NULL) {
-			drydock_http__challenge_release(c);
-			return oom();
-		}
-	}
-	return 0;
-}
-
-void
-drydock_http__challenge_release(struct drydock_http__challenge *c)
-{
-	free(c->realm);
-	free(c->service);
-	free(c->scope);
-	free(c->error);
-	memset(c, 0, sizeof(*c));
-}
-
 int64_t
 drydock_http__retry_after_ms(const char *value, time_t now)
 {
@@ -327,7 +185,7 @@ drydock_http_link_next(char **out, const char *link)
 			    (rel[4] == '"' || rel[4] == ';' || rel[4] == ',' ||
 			        rel[4] == ' ' || rel[4] == '\0')) {
 				*out = strndup(lt + 1, (size_t)(gt - lt - 1));
-				return *out == NULL ? oom() : 0;
+				return *out == NULL ? drydock_http__oom() : 0;
 			}
 		}
 	}
@@ -386,7 +244,7 @@ ca_append(struct drydock_http *h, const char *path)
 	}
 	while ((r = read(fd, buf, sizeof(buf))) > 0) {
 		if ((n = realloc(h->ca, h->ca_len + (size_t)r + 2)) == NULL) {
-			error = oom();
+			error = drydock_http__oom();
 			break;
 		}
 		h->ca = n;
@@ -444,7 +302,7 @@ certs_dir(struct drydock_http *h, const char *dir)
 				error = DRYDOCK_ERROR;
 			} else if ((h->client_cert = strdup(path)) == NULL ||
 			    (h->client_key = strdup(key)) == NULL) {
-				error = oom();
+				error = drydock_http__oom();
 			}
 		}
 	}
@@ -501,7 +359,7 @@ drydock_http_new(struct drydock_http **out, const char *host,
 		return DRYDOCK_ERROR;
 	}
 	if ((h = calloc(1, sizeof(*h))) == NULL)
-		return oom();
+		return drydock_http__oom();
 	pthread_mutex_init(&h->lock, NULL);
 	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_init(&h->share_lock[i], NULL);
@@ -517,13 +375,13 @@ drydock_http_new(struct drydock_http **out, const char *host,
 	    (o->username != NULL &&
 	        (h->username = strdup(o->username)) == NULL) ||
 	    (o->secret != NULL && (h->secret = strdup(o->secret)) == NULL)) {
-		error = oom();
+		error = drydock_http__oom();
 		goto fail;
 	}
 	if ((error = load_certs(h, o)) < 0)
 		goto fail;
 	if ((h->share = curl_share_init()) == NULL) {
-		error = oom();
+		error = drydock_http__oom();
 		goto fail;
 	}
 	curl_share_setopt(h->share, CURLSHOPT_LOCKFUNC, share_lock);
@@ -540,8 +398,8 @@ fail:
 	return error;
 }
 
-static void
-forget_secret(char *s)
+void
+drydock_http__forget(char *s)
 {
 	if (s != NULL)
 		OPENSSL_cleanse(s, strlen(s));
@@ -562,13 +420,13 @@ drydock_http_free(struct drydock_http *h)
 		curl_share_cleanup(h->share);
 	for (i = 0; i < h->ntokens; i++) {
 		free(h->tokens[i].scope);
-		forget_secret(h->tokens[i].value);
+		drydock_http__forget(h->tokens[i].value);
 	}
 	free(h->tokens);
 	free(h->host);
 	free(h->base);
 	free(h->username);
-	forget_secret(h->secret);
+	drydock_http__forget(h->secret);
 	free(h->user_agent);
 	free(h->ca);
 	free(h->client_cert);
@@ -705,7 +563,7 @@ choose_base(struct drydock_http *h)
 	pthread_mutex_unlock(&h->lock);
 	if (h->loopback) {
 		if ((c = handle_get(h)) == NULL)
-			return oom();
+			return drydock_http__oom();
 		handle_setup(h, c);
 		snprintf(url, sizeof(url), "https://%s/v2/", h->host);
 		curl_easy_setopt(c, CURLOPT_URL, url);
@@ -720,7 +578,7 @@ choose_base(struct drydock_http *h)
 	pthread_mutex_lock(&h->lock);
 	if (h->base == NULL && (h->base = strdup(url)) == NULL) {
 		pthread_mutex_unlock(&h->lock);
-		return oom();
+		return drydock_http__oom();
 	}
 	pthread_mutex_unlock(&h->lock);
 	return 0;
@@ -1027,319 +885,6 @@ perform(struct xfer *x, const char *method, const char *url, const char *auth)
 	return rc;
 }
 
-/* --- authentication ------------------------------------------------------ */
-
-static char *
-basic_value(const char *user, const char *secret)
-{
-	size_t n = strlen(user) + 1 + strlen(secret);
-	unsigned char *plain = malloc(n + 1);
-	char *out = malloc(6 + 4 * ((n + 2) / 3) + 1);
-
-	if (plain == NULL || out == NULL) {
-		free(plain);
-		free(out);
-		return NULL;
-	}
-	snprintf((char *)plain, n + 1, "%s:%s", user, secret);
-	memcpy(out, "Basic ", 6);
-	EVP_EncodeBlock((unsigned char *)out + 6, plain, (int)n);
-	OPENSSL_cleanse(plain, n);
-	free(plain);
-	return out;
-}
-
-/* The cached token of scope (a new "Bearer ..." value), or NULL. */
-static char *
-token_lookup(struct drydock_http *h, const char *scope)
-{
-	char *v = NULL;
-	size_t i;
-
-	pthread_mutex_lock(&h->lock);
-	for (i = 0; i < h->ntokens; i++) {
-		if (strcmp(h->tokens[i].scope, scope) != 0 ||
-		    h->tokens[i].expires <= now_ms())
-			continue;
-		if ((v = malloc(strlen(h->tokens[i].value) + 8)) != NULL)
-			sprintf(v, "Bearer %s", h->tokens[i].value);
-		break;
-	}
-	pthread_mutex_unlock(&h->lock);
-	return v;
-}
-
-static int
-token_store(struct drydock_http *h, const char *scope, const char *value,
-    int64_t expires_in)
-{
-	struct token *t = NULL, *n;
-	size_t i;
-	int error = 0;
-
-	pthread_mutex_lock(&h->lock);
-	for (i = 0; i < h->ntokens; i++)
-		if (strcmp(h->tokens[i].scope, scope) == 0)
-			t = &h->tokens[i];
-	if (t == NULL) {
-		if ((n = realloc(h->tokens, (h->ntokens + 1) * sizeof(*n))) ==
-		    NULL) {
-			error = oom();
-			goto out;
-		}
-		h->tokens = n;
-		t = &h->tokens[h->ntokens];
-		memset(t, 0, sizeof(*t));
-		if ((t->scope = strdup(scope)) == NULL) {
-			error = oom();
-			goto out;
-		}
-		h->ntokens++;
-	}
-	forget_secret(t->value);
-	if ((t->value = strdup(value)) == NULL)
-		error = oom();
-	/* a little early: a token must not expire on its way */
-	t->expires = now_ms() + (expires_in > 30 ? expires_in - 10 : 20) * 1000;
-out:
-	pthread_mutex_unlock(&h->lock);
-	return error;
-}
-
-/* Append "&name=<escaped value>" to a growing URL. */
-static int
-url_add(char **url, const char *name, const char *value)
-{
-	char *esc = curl_easy_escape(NULL, value, 0), *n;
-	size_t len = strlen(*url);
-
-	if (esc == NULL)
-		return oom();
-	n = realloc(*url, len + strlen(name) + strlen(esc) + 3);
-	if (n == NULL) {
-		curl_free(esc);
-		return oom();
-	}
-	sprintf(n + len, "%c%s=%s", strchr(n, '?') ? '&' : '?', name, esc);
-	curl_free(esc);
-	*url = n;
-	return 0;
-}
-
-static int request_loop(struct drydock_http_response *resp,
-    struct drydock_http *h, const struct drydock_http_request *req,
-    const char *fixed_auth);
-
-/* The token's value out of a token server's JSON answer. */
-static int
-token_parse(char **value_out, int64_t *expires_out, const char *body,
-    size_t len, const char *realm)
-{
-	json_t *j = json_loadb(body, len, 0, NULL), *v;
-
-	*value_out = NULL;
-	v = json_object_get(j, "token");
-	if (json_string_value(v) == NULL || json_string_length(v) == 0)
-		v = json_object_get(j, "access_token");
-	if (json_string_value(v) == NULL || json_string_length(v) == 0) {
-		json_decref(j);
-		drydock_error_set(DRYDOCK_ERRCLASS_AUTH,
-		    "token server '%s' answered without a token", realm);
-		return DRYDOCK_ERROR;
-	}
-	*value_out = strdup(json_string_value(v));
-	*expires_out = json_integer_value(json_object_get(j, "expires_in"));
-	if (*expires_out <= 0)
-		*expires_out = 60;
-	json_decref(j);
-	return *value_out == NULL ? oom() : 0;
-}
-
-/*
- * A token for scope from the challenge's realm: GET with Basic
- * credentials (or none), or, for an identity token, the OAuth2 refresh
- * POST docker uses.
- */
-static int
-token_fetch(struct drydock_http *h, const char *scope)
-{
-	struct drydock_http_request tr;
-	struct drydock_http_response tresp;
-	char realm[400], *url = NULL, *auth = NULL, *form = NULL, *value = NULL;
-	const char *p;
-	int64_t expires = 60;
-	int error = 0, refresh;
-
-	memset(&tr, 0, sizeof(tr));
-	memset(&tresp, 0, sizeof(tresp));
-	pthread_mutex_lock(&h->lock);
-	url = dup_or_null(h->realm);
-	if (url != NULL && h->service != NULL)
-		error = url_add(&url, "service", h->service);
-	pthread_mutex_unlock(&h->lock);
-	if (url == NULL)
-		return oom();
-	if (error < 0)
-		goto out;
-	url_for_message(realm, sizeof(realm), url);
-	if (strncmp(url, "https://", 8) != 0 &&
-	    !(strncmp(url, "http://", 7) == 0 &&
-	        drydock_http__is_loopback(url + 7))) {
-		drydock_error_set(DRYDOCK_ERRCLASS_AUTH,
-		    "token realm '%s' is not https: refused", realm);
-		error = DRYDOCK_EAUTH;
-		goto out;
-	}
-	refresh = h->username != NULL && strcmp(h->username, "<token>") == 0;
-	for (p = scope; *p != '\0' && !refresh;) {
-		char one[1024];
-		size_t n = strcspn(p, " ");
-
-		snprintf(one, sizeof(one), "%.*s", (int)n, p);
-		if (n > 0 && (error = url_add(&url, "scope", one)) < 0)
-			goto out;
-		p += n + (p[n] == ' ');
-	}
-	tr.path = url;
-	if (refresh) {
-		/* grant_type=refresh_token: the secret goes in the body */
-		form = strdup("");
-		if (form == NULL ||
-		    (error = url_add(&form, "grant_type", "refresh_token")) <
-		        0 ||
-		    (error = url_add(
-		         &form, "service", h->service ? h->service : "")) < 0 ||
-		    (error = url_add(&form, "client_id", "drydock")) < 0 ||
-		    (error = url_add(&form, "scope", scope)) < 0 ||
-		    (error = url_add(&form, "refresh_token", h->secret)) < 0) {
-			error = form == NULL ? oom() : error;
-			goto out;
-		}
-		tr.method = "POST";
-		tr.body = form + 1; /* past the '?' */
-		tr.body_len = strlen(form + 1);
-		tr.content_type = "application/x-www-form-urlencoded";
-	} else {
-		tr.method = "GET";
-		if (h->username != NULL &&
-		    (auth = basic_value(
-		         h->username, h->secret ? h->secret : "")) == NULL) {
-			error = oom();
-			goto out;
-		}
-	}
-	tr.max_body = 1u << 20;
-	if ((error = request_loop(&tresp, h, &tr, auth)) < 0)
-		goto out;
-	if (tresp.status == 401 || tresp.status == 403) {
-		drydock_error_set(DRYDOCK_ERRCLASS_AUTH,
-		    "token server '%s' refused %s (HTTP %ld)", realm,
-		    h->username != NULL ? "the credentials"
-		                        : "an anonymous token",
-		    tresp.status);
-		error = DRYDOCK_EAUTH;
-		goto out;
-	}
-	if (tresp.status != 200) {
-		error = drydock_http_status_error(&tresp, realm);
-		goto out;
-	}
-	if ((error = token_parse(
-	         &value, &expires, tresp.body, tresp.body_len, realm)) < 0)
-		goto out;
-	error = token_store(h, scope, value, expires);
-out:
-	drydock_http_response_release(&tresp);
-	forget_secret(auth);
-	forget_secret(form);
-	forget_secret(value);
-	free(url);
-	return error;
-}
-
-/* The Authorization value for a registry request of scope, or NULL. */
-static char *
-auth_value(struct drydock_http *h, const char *scope)
-{
-	int scheme;
-
-	pthread_mutex_lock(&h->lock);
-	scheme = h->scheme;
-	pthread_mutex_unlock(&h->lock);
-	if (scheme == DRYDOCK_HTTP__BASIC && h->username != NULL)
-		return basic_value(h->username, h->secret ? h->secret : "");
-	if (scheme == DRYDOCK_HTTP__BEARER)
-		return token_lookup(h, scope);
-	return NULL;
-}
-
-/*
- * A 401: what the registry wants.  @return 0 when a retry with new
- * credentials may pass, or DRYDOCK_EAUTH and a message.
- */
-static int
-answer_challenge(
-    struct drydock_http *h, struct xfer *x, const char *scope, int sent_auth)
-{
-	struct drydock_http__challenge c;
-	int error;
-
-	if (x->www_auth == NULL ||
-	    (error = drydock_http__challenge_parse(&c, x->www_auth)) ==
-	        DRYDOCK_ENOTFOUND) {
-		drydock_error_set(DRYDOCK_ERRCLASS_AUTH,
-		    "%s: HTTP 401 without a Basic or Bearer challenge",
-		    h->host);
-		return DRYDOCK_EAUTH;
-	}
-	if (error < 0)
-		return error;
-	if (c.scheme == DRYDOCK_HTTP__BASIC) {
-		pthread_mutex_lock(&h->lock);
-		h->scheme = DRYDOCK_HTTP__BASIC;
-		pthread_mutex_unlock(&h->lock);
-		drydock_http__challenge_release(&c);
-		if (h->username == NULL) {
-			drydock_error_set(DRYDOCK_ERRCLASS_AUTH,
-			    "%s: authentication required, and no credentials "
-			    "for it (--creds, --authfile, docker login)",
-			    h->host);
-			return DRYDOCK_EAUTH;
-		}
-		if (sent_auth) {
-			drydock_error_set(DRYDOCK_ERRCLASS_AUTH,
-			    "%s: wrong user name or password", h->host);
-			return DRYDOCK_EAUTH;
-		}
-		return 0;
-	}
-	if (c.realm == NULL) {
-		drydock_http__challenge_release(&c);
-		drydock_error_set(DRYDOCK_ERRCLASS_AUTH,
-		    "%s: Bearer challenge without a realm", h->host);
-		return DRYDOCK_EAUTH;
-	}
-	if (sent_auth) {
-		drydock_error_set(DRYDOCK_ERRCLASS_AUTH,
-		    "%s: access denied%s%s (scope '%s')", h->host,
-		    c.error ? ": " : "", c.error ? c.error : "",
-		    scope[0] ? scope : (c.scope ? c.scope : ""));
-		drydock_http__challenge_release(&c);
-		return DRYDOCK_EAUTH;
-	}
-	pthread_mutex_lock(&h->lock);
-	h->scheme = DRYDOCK_HTTP__BEARER;
-	free(h->realm);
-	free(h->service);
-	h->realm = c.realm;
-	h->service = c.service;
-	c.realm = c.service = NULL;
-	pthread_mutex_unlock(&h->lock);
-	error = token_fetch(h, scope[0] ? scope : (c.scope ? c.scope : ""));
-	drydock_http__challenge_release(&c);
-	return error;
-}
-
 /* --- the request loop ----------------------------------------------------- */
 
 static int
@@ -1347,7 +892,7 @@ curl_error(CURLcode rc, const char *url, const char *errbuf)
 {
 	char u[400];
 
-	url_for_message(u, sizeof(u), url);
+	drydock_http__url_for_message(u, sizeof(u), url);
 	drydock_error_set(DRYDOCK_ERRCLASS_HTTP, "%s: %s", u,
 	    errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
 	return DRYDOCK_ERROR;
@@ -1422,9 +967,27 @@ retry_wait(struct drydock_http *h, struct xfer *x, unsigned tries)
 	return ms > cap ? cap : ms;
 }
 
+/*
+ * After ms, start again at the request's own URL: a redirect's target
+ * (a signed URL) may have expired meanwhile.
+ */
 static int
-request_loop(struct drydock_http_response *resp, struct drydock_http *h,
-    const struct drydock_http_request *req, const char *fixed_auth)
+restart(struct drydock_http *h, char **url, const char *start, int64_t ms)
+{
+	int error;
+
+	if ((error = wait_ms(h, ms)) < 0)
+		return error;
+	free(*url);
+	if ((*url = strdup(start)) == NULL)
+		return drydock_http__oom();
+	return 0;
+}
+
+int
+drydock_http__request_loop(struct drydock_http_response *resp,
+    struct drydock_http *h, const struct drydock_http_request *req,
+    const char *fixed_auth)
 {
 	struct xfer x;
 	char errbuf[CURL_ERROR_SIZE], *url = NULL, *start = NULL, *next;
@@ -1441,10 +1004,10 @@ request_loop(struct drydock_http_response *resp, struct drydock_http *h,
 	x.resp = resp;
 	x.max = req->max_body ? req->max_body : DEFAULT_BODY_MAX;
 	if ((x.c = handle_get(h)) == NULL)
-		return oom();
+		return drydock_http__oom();
 	if ((start = absolute(h, req->path)) == NULL ||
 	    (url = strdup(start)) == NULL) {
-		error = oom();
+		error = drydock_http__oom();
 		goto out;
 	}
 	for (;;) {
@@ -1454,16 +1017,16 @@ request_loop(struct drydock_http_response *resp, struct drydock_http *h,
 		}
 		/* credentials only where the request began */
 		home = drydock_http__same_origin(url, start);
-		forget_secret(auth);
+		drydock_http__forget(auth);
 		auth = NULL;
 		if (home && fixed_auth != NULL) {
 			if ((auth = strdup(fixed_auth)) == NULL) {
-				error = oom();
+				error = drydock_http__oom();
 				goto out;
 			}
 		} else if (home && fixed_auth == NULL &&
 		    drydock_http__same_origin(url, h->base)) {
-			auth = auth_value(h, scope);
+			auth = drydock_http__auth_value(h, scope);
 		}
 		errbuf[0] = '\0';
 		curl_easy_setopt(x.c, CURLOPT_ERRORBUFFER, errbuf);
@@ -1501,13 +1064,8 @@ request_loop(struct drydock_http_response *resp, struct drydock_http *h,
 				goto out;
 			}
 			tries++;
-			if ((error = wait_ms(h, ms)) < 0)
+			if ((error = restart(h, &url, start, ms)) < 0)
 				goto out;
-			free(url);
-			if ((url = strdup(start)) == NULL) {
-				error = oom();
-				goto out;
-			}
 			method = req->method;
 			continue;
 		}
@@ -1536,8 +1094,8 @@ request_loop(struct drydock_http_response *resp, struct drydock_http *h,
 		if (x.status == 401 && fixed_auth == NULL && home &&
 		    challenges < 2) {
 			challenges++;
-			if ((error = answer_challenge(
-			         h, &x, scope, auth != NULL)) < 0)
+			if ((error = drydock_http__answer_challenge(
+			         h, x.www_auth, scope, auth != NULL)) < 0)
 				goto out;
 			continue;
 		}
@@ -1545,13 +1103,8 @@ request_loop(struct drydock_http_response *resp, struct drydock_http *h,
 		        x.status == 503 || x.status == 504) &&
 		    x.delivered == 0 && (ms = retry_wait(h, &x, tries)) >= 0) {
 			tries++;
-			if ((error = wait_ms(h, ms)) < 0)
+			if ((error = restart(h, &url, start, ms)) < 0)
 				goto out;
-			free(url);
-			if ((url = strdup(start)) == NULL) {
-				error = oom();
-				goto out;
-			}
 			method = req->method;
 			continue;
 		}
@@ -1574,7 +1127,7 @@ out:
 	free(x.www_auth);
 	free(x.retry_after);
 	free(x.content_range);
-	forget_secret(auth);
+	drydock_http__forget(auth);
 	free(url);
 	free(start);
 	return error;
@@ -1590,7 +1143,7 @@ drydock_http_request(struct drydock_http_response *resp, struct drydock_http *h,
 	resp->content_length = -1;
 	if ((error = choose_base(h)) < 0)
 		return error;
-	return request_loop(resp, h, req, NULL);
+	return drydock_http__request_loop(resp, h, req, NULL);
 }
 
 int

@@ -395,25 +395,27 @@ out:
 
 /* --- the catalogue ------------------------------------------------------- */
 
-/* Every tag of repo, following the Link header from page to page. */
+/*
+ * A paged list (tags/list, _catalog): the strings of key in every page,
+ * from path on, following the Link header; with check, only those it
+ * accepts.
+ */
 static int
-list_tags(
-    struct mig_remote *r, char ***tags_out, size_t *n_out, const char *repo)
+list_paged(struct mig_remote *r, char ***out, size_t *n_out, const char *path0,
+    const char *scope, const char *key, int (*check)(const char *),
+    const char *what)
 {
 	struct drydock_http_request req;
 	struct drydock_http_response resp;
-	char scope[600], what[600], *path = NULL, *next = NULL;
-	char **tags = NULL;
+	char *path, *next = NULL, **names = NULL;
 	size_t n = 0, cap = 0, i;
 	json_t *j = NULL, *v;
 	int error = 0, pages = 0;
+	const char *name;
 
 	memset(&resp, 0, sizeof(resp));
-	snprintf(what, sizeof(what), "%s/%s: tags/list", r->ref.host, repo);
-	scope_pull(scope, sizeof(scope), repo);
-	if ((path = malloc(strlen(repo) + 64)) == NULL)
+	if ((path = mig_strdup(path0)) == NULL)
 		return mig_oom();
-	sprintf(path, "/v2/%s/tags/list?n=%d", repo, TAGS_PAGE);
 	while (path != NULL) {
 		if (++pages > 100000) {
 			drydock_error_set(DRYDOCK_ERRCLASS_HTTP,
@@ -432,21 +434,21 @@ list_tags(
 			error = drydock_http_status_error(&resp, what);
 			goto out;
 		}
-		j = json_loadb(
-		    resp.body ? resp.body : "", resp.body_len, 0, NULL);
-		if (j == NULL) {
+		if ((j = json_loadb(resp.body ? resp.body : "", resp.body_len,
+		         0, NULL)) == NULL) {
 			drydock_error_set(DRYDOCK_ERRCLASS_JSON,
 			    "%s: the answer is not JSON", what);
 			error = DRYDOCK_ECORRUPT;
 			goto out;
 		}
-		json_array_foreach(json_object_get(j, "tags"), i, v)
+		json_array_foreach(json_object_get(j, key), i, v)
 		{
-			if (json_string_value(v) == NULL)
+			if ((name = json_string_value(v)) == NULL ||
+			    (check != NULL && !check(name)))
 				continue;
-			if (fe_grow((void **)&tags, &cap, n + 1,
-			        sizeof(*tags)) < 0 ||
-			    (tags[n] = strdup(json_string_value(v))) == NULL) {
+			if (fe_grow((void **)&names, &cap, n + 1,
+			        sizeof(*names)) < 0 ||
+			    (names[n] = strdup(name)) == NULL) {
 				error = mig_oom();
 				goto out;
 			}
@@ -458,7 +460,6 @@ list_tags(
 			goto out;
 		free(path);
 		path = next;
-		next = NULL;
 		drydock_http_response_release(&resp);
 	}
 out:
@@ -467,13 +468,26 @@ out:
 	free(path);
 	if (error < 0) {
 		for (i = 0; i < n; i++)
-			free(tags[i]);
-		free(tags);
+			free(names[i]);
+		free(names);
 		return error;
 	}
-	*tags_out = tags;
+	*out = names;
 	*n_out = n;
 	return 0;
+}
+
+/* Every tag of repo. */
+static int
+list_tags(
+    struct mig_remote *r, char ***tags_out, size_t *n_out, const char *repo)
+{
+	char path[1024], scope[600], what[600];
+
+	snprintf(what, sizeof(what), "%s/%s: tags/list", r->ref.host, repo);
+	snprintf(path, sizeof(path), "/v2/%s/tags/list?n=%d", repo, TAGS_PAGE);
+	scope_pull(scope, sizeof(scope), repo);
+	return list_paged(r, tags_out, n_out, path, scope, "tags", NULL, what);
 }
 
 struct resolve_job {
@@ -678,75 +692,16 @@ out:
 	return error;
 }
 
-/* Every repository the registry lists (_catalog, paged). */
+/* Every repository the registry lists (_catalog; 2.8 refuses n > 1000). */
 static int
 list_repos(struct mig_remote *r, char ***out, size_t *n_out)
 {
-	struct drydock_http_request req;
-	struct drydock_http_response resp;
-	char what[600], *path = NULL, *next = NULL, **names = NULL;
-	size_t n = 0, cap = 0, i;
-	json_t *j = NULL, *v;
-	int error = 0;
+	char what[600];
 
-	memset(&resp, 0, sizeof(resp));
 	snprintf(what, sizeof(what), "%s: _catalog", r->ref.host);
-	/* distribution 2.8 refuses n above 1000 */
-	if ((path = mig_strdup("/v2/_catalog?n=1000")) == NULL)
-		return mig_oom();
-	while (path != NULL) {
-		memset(&req, 0, sizeof(req));
-		req.method = "GET";
-		req.path = path;
-		req.scope = "registry:catalog:*";
-		req.max_body = 64u << 20;
-		if ((error = drydock_http_request(&resp, r->http, &req)) < 0)
-			goto out;
-		if (resp.status != 200) {
-			error = drydock_http_status_error(&resp, what);
-			goto out;
-		}
-		if ((j = json_loadb(resp.body ? resp.body : "", resp.body_len,
-		         0, NULL)) == NULL) {
-			drydock_error_set(DRYDOCK_ERRCLASS_JSON,
-			    "%s: the answer is not JSON", what);
-			error = DRYDOCK_ECORRUPT;
-			goto out;
-		}
-		json_array_foreach(json_object_get(j, "repositories"), i, v)
-		{
-			if (json_string_value(v) == NULL ||
-			    !drydock_reference_is_repo(json_string_value(v)))
-				continue;
-			if (fe_grow((void **)&names, &cap, n + 1,
-			        sizeof(*names)) < 0 ||
-			    (names[n] = strdup(json_string_value(v))) == NULL) {
-				error = mig_oom();
-				goto out;
-			}
-			n++;
-		}
-		json_decref(j);
-		j = NULL;
-		if ((error = drydock_http_link_next(&next, resp.link)) < 0)
-			goto out;
-		free(path);
-		path = next;
-		drydock_http_response_release(&resp);
-	}
-out:
-	json_decref(j);
-	drydock_http_response_release(&resp);
-	free(path);
-	if (error < 0) {
-		for (i = 0; i < n; i++)
-			free(names[i]);
-		free(names);
-		return error;
-	}
-	*out = names;
-	*n_out = n;
-	return 0;
+	return list_paged(r, out, n_out, "/v2/_catalog?n=1000",
+	    "registry:catalog:*", "repositories", drydock_reference_is_repo,
+	    what);
 }
 
 int
