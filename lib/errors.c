@@ -89,6 +89,8 @@ drydock_error_code_name(int code)
 		return "EUNSAFE";
 	case DRYDOCK_EINTR:
 		return "EINTR";
+	case DRYDOCK_EAUTH:
+		return "EAUTH";
 	case DRYDOCK_EUSER:
 		return "EUSER";
 	case DRYDOCK_ITEROVER:

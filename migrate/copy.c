@@ -84,7 +84,7 @@ tag_selected(const struct mig_opts *o, const struct mig_entry *e, char **names,
 /* The manifests reachable from d through index children, into set. */
 static int
 closure_add(struct mig_run *run, struct drydock_digestmap *set,
-    const struct drydock_digest *d, int depth)
+    const char *repo, const struct drydock_digest *d, int depth)
 {
 	struct drydock_manifest *m = NULL;
 	char *buf = NULL;
@@ -95,7 +95,7 @@ closure_add(struct mig_run *run, struct drydock_digestmap *set,
 		return 0;
 	if (drydock_digestmap_put(set, d, 0) < 0)
 		return mig_oom();
-	if (mig_source_manifest_read(&buf, &len, &run->src, d) < 0 ||
+	if (mig_source_manifest_read(&buf, &len, &run->src, repo, d) < 0 ||
 	    drydock_manifest_parse(&m, buf, len) < 0) {
 		drydock_error_clear(); /* the copy will say what is wrong */
 		free(buf);
@@ -106,7 +106,8 @@ closure_add(struct mig_run *run, struct drydock_digestmap *set,
 		const struct drydock_descriptor *r = drydock_manifest_ref(m, i);
 
 		if (r->role == DRYDOCK_REF_CHILD)
-			error = closure_add(run, set, &r->digest, depth + 1);
+			error =
+			    closure_add(run, set, repo, &r->digest, depth + 1);
 	}
 	drydock_manifest_free(m);
 	free(buf);
@@ -125,7 +126,8 @@ load_subject(struct mig_run *run, struct mig_entry *e)
 	if (e->subject_state != 0)
 		return;
 	e->subject_state = 2;
-	if (mig_source_manifest_read(&buf, &len, &run->src, &e->digest) == 0 &&
+	if (mig_source_manifest_read(
+	        &buf, &len, &run->src, e->repo, &e->digest) == 0 &&
 	    drydock_manifest_parse(&m, buf, len) == 0 &&
 	    (s = drydock_manifest_subject(m)) != NULL) {
 		e->subject_state = 1;
@@ -170,8 +172,8 @@ select_in_repo(struct mig_run *run, size_t lo, size_t hi)
 		goto out;
 	for (i = 0; i < run->nroots; i++)
 		if (strcmp(run->roots[i].e->repo, repo) == 0 &&
-		    (error = closure_add(run, c, &run->roots[i].e->digest, 0)) <
-		        0)
+		    (error = closure_add(
+		         run, c, repo, &run->roots[i].e->digest, 0)) < 0)
 			goto out;
 	do {
 		changed = 0;
@@ -182,7 +184,8 @@ select_in_repo(struct mig_run *run, size_t lo, size_t hi)
 			    !drydock_digestmap_get(c, &e->subject, NULL))
 				continue;
 			if ((error = add_root(run, e, MIG_WHY_REFERRER)) < 0 ||
-			    (error = closure_add(run, c, &e->digest, 0)) < 0)
+			    (error = closure_add(run, c, repo, &e->digest, 0)) <
+			        0)
 				goto out;
 			changed = 1;
 		}
@@ -196,7 +199,7 @@ select_in_repo(struct mig_run *run, size_t lo, size_t hi)
 		    drydock_digestmap_get(c, &e->digest, NULL))
 			continue;
 		if ((error = drydock_digestmap_new(&one, 8)) < 0 ||
-		    (error = closure_add(run, one, &e->digest, 0)) < 0)
+		    (error = closure_add(run, one, repo, &e->digest, 0)) < 0)
 			goto out;
 		drydock_digestmap_del(one, &e->digest);
 		if ((error = drydock_digestmap_foreach(one, copy_into, kids)) <
@@ -336,6 +339,70 @@ root_fail(struct mig_root *r, const char *what)
 	return 0;
 }
 
+/*
+ * A blob of a docker:// source: present at the destination already (a
+ * rerun), else pulled into it.
+ */
+static int
+pull_blob(struct mig_run *run, struct drydock_blobcopy *bc, const char *repo,
+    const struct drydock_descriptor *desc)
+{
+	uint64_t bytes;
+	int error;
+
+	if (mig_dest_has_blob(run, &desc->digest, desc->size))
+		return 0;
+	error = mig_remote_pull_blob(run, run->src.rem, bc, repo, desc, &bytes);
+	if (error < 0) {
+		mig_dest_blob_abandon(run, &desc->digest);
+		return error;
+	}
+	__atomic_add_fetch(&run->pulled, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&run->pulled_bytes, bytes, __ATOMIC_RELAXED);
+	return 0;
+}
+
+struct push_src {
+	struct mig_run *run;
+	const char *repo;
+	const struct drydock_descriptor *desc;
+};
+
+/* The bytes of a blob to push: the source's file, or pulled first. */
+static int
+push_open(int *fd_out, void *ctx)
+{
+	struct push_src *p = ctx;
+	struct mig_run *run = p->run;
+	uint64_t bytes;
+	int error;
+
+	if (run->src.rem == NULL) {
+		*fd_out = mig_source_blob_open(&run->src, &p->desc->digest);
+		return *fd_out < 0 ? *fd_out : 0;
+	}
+	if ((error = mig_remote_fetch(
+	         run->src.rem, p->repo, p->desc, fd_out, &bytes)) < 0)
+		return error;
+	__atomic_add_fetch(&run->pulled, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&run->pulled_bytes, bytes, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* A blob to a docker:// destination, unless it holds it already. */
+static int
+push_blob(struct mig_run *run, const char *repo,
+    const struct drydock_descriptor *desc)
+{
+	struct push_src p = {run, repo, desc};
+	int how;
+
+	if (mig_dest_pushed(run, repo, &desc->digest))
+		return 0;
+	return mig_dest_push_blob(
+	    run, &how, repo, &desc->digest, desc->size, push_open, &p);
+}
+
 static int
 copy_blob(struct mig_run *run, struct mig_root *r, const char *repo,
     const struct drydock_descriptor *desc)
@@ -343,7 +410,20 @@ copy_blob(struct mig_run *run, struct mig_root *r, const char *repo,
 	struct drydock_digest key;
 	int fd, how, error;
 
-	if (!drydock_digestmap_get(run->placed, &desc->digest, NULL)) {
+	if (run->dst.type == MIG_LOC_DOCKER) {
+		if (desc->foreign) {
+			run->foreign_skipped++;
+			return 0;
+		}
+		if ((error = push_blob(run, repo, desc)) < 0)
+			return error;
+	} else if (!drydock_digestmap_get(run->placed, &desc->digest, NULL) &&
+	    run->src.rem != NULL && !desc->foreign) {
+		if ((error = pull_blob(run, run->bc, repo, desc)) < 0)
+			return error;
+		if (drydock_digestmap_put(run->placed, &desc->digest, 0) < 0)
+			return mig_oom();
+	} else if (!drydock_digestmap_get(run->placed, &desc->digest, NULL)) {
 		fd = mig_source_blob_open(&run->src, &desc->digest);
 		if (fd == DRYDOCK_ENOTFOUND && desc->foreign) {
 			/* foreign: the descriptor stays, the data is elsewhere
@@ -379,13 +459,13 @@ copy_blob(struct mig_run *run, struct mig_root *r, const char *repo,
  */
 static int
 copy_manifest(struct mig_run *run, struct mig_root *r, const char *repo,
-    const struct drydock_digest *d, int depth, struct drydock_digest *dest_out,
-    int64_t *size_out, char **mt_out)
+    const char *tag, const struct drydock_digest *d, int depth,
+    struct drydock_digest *dest_out, int64_t *size_out, char **mt_out)
 {
 	struct drydock_manifest *m = NULL;
 	struct drydock_digest key, nd;
 	char *buf = NULL, *nbuf = NULL;
-	const char *out;
+	const char *out, *mt;
 	size_t len, nlen, i;
 	uint32_t ci;
 	int error, how, kind;
@@ -396,7 +476,8 @@ copy_manifest(struct mig_run *run, struct mig_root *r, const char *repo,
 		    "indexes nested more than 16 deep");
 		return DRYDOCK_ECORRUPT;
 	}
-	if ((error = mig_source_manifest_read(&buf, &len, &run->src, d)) < 0)
+	if ((error = mig_source_manifest_read(&buf, &len, &run->src, repo, d)) <
+	    0)
 		return error;
 	*size_out = (int64_t)len;
 	if ((error = drydock_manifest_parse(&m, buf, len)) < 0)
@@ -415,6 +496,10 @@ copy_manifest(struct mig_run *run, struct mig_root *r, const char *repo,
 				free(*mt_out);
 				*mt_out = mig_strdup(run->changes[ci].to_type);
 			}
+		} else if (tag != NULL && run->dst.type == MIG_LOC_DOCKER) {
+			/* another tag of the same manifest: its own PUT */
+			error = mig_dest_put_manifest(run, &how, repo, tag,
+			    drydock_manifest_media_type(m), buf, len, d);
 		}
 		goto out;
 	}
@@ -432,7 +517,7 @@ copy_manifest(struct mig_run *run, struct mig_root *r, const char *repo,
 		    ref->role == DRYDOCK_REF_LAYER)
 			error = copy_blob(run, r, repo, ref);
 		else if (ref->role == DRYDOCK_REF_CHILD)
-			error = copy_manifest(run, r, repo, &ref->digest,
+			error = copy_manifest(run, r, repo, NULL, &ref->digest,
 			    depth + 1, &cd, &csz, NULL);
 		if (error < 0)
 			goto out;
@@ -471,7 +556,11 @@ copy_manifest(struct mig_run *run, struct mig_root *r, const char *repo,
 		    "still names the old digest",
 		    repo, drydock_digest_format(ds, d));
 	}
-	if ((error = mig_dest_put_buffer(run, &how, out, nlen, &nd)) < 0)
+	mt = drydock_manifest_media_type(m);
+	if (out != buf && drydock_digestmap_get(run->conv, d, &ci))
+		mt = run->changes[ci].to_type;
+	if ((error = mig_dest_put_manifest(
+	         run, &how, repo, tag, mt, out, nlen, &nd)) < 0)
 		goto out;
 	if ((error = mig_dest_queue(
 	         run, MIG_PEND_REVISION, repo, NULL, &nd, NULL, -1)) < 0)
@@ -499,8 +588,8 @@ copy_root(struct mig_run *run, struct mig_root *r)
 	char *mt = NULL;
 	int error;
 
-	error = copy_manifest(
-	    run, r, e->repo, &e->digest, 0, &r->dest_digest, &size, &mt);
+	error = copy_manifest(run, r, e->repo, e->tag, &e->digest, 0,
+	    &r->dest_digest, &size, &mt);
 	if (error == DRYDOCK_EINTR || error == DRYDOCK_EUNSUPPORTED ||
 	    (error < 0 && mig_error_fatal())) {
 		/*
@@ -536,6 +625,136 @@ copy_root(struct mig_run *run, struct mig_root *r)
 	    size);
 }
 
+/* --- a docker:// source: its blobs pulled in parallel first ------------ */
+
+struct prefetch_item {
+	const char *repo; /* borrowed from the catalogue */
+	struct drydock_descriptor desc; /* digest, size */
+};
+
+struct prefetch {
+	struct mig_run *run;
+	struct drydock_digestmap *seen;
+	struct prefetch_item *items;
+	size_t n, cap;
+};
+
+/* The configs and layers under manifest d of repo, each blob once. */
+static int
+prefetch_walk(struct prefetch *p, const char *repo,
+    const struct drydock_digest *d, int depth)
+{
+	struct drydock_manifest *m = NULL;
+	char *buf = NULL;
+	size_t len, i;
+	int error = 0;
+
+	if (depth > 16 ||
+	    mig_source_manifest_read(&buf, &len, &p->run->src, repo, d) < 0 ||
+	    drydock_manifest_parse(&m, buf, len) < 0) {
+		drydock_error_clear(); /* the copy says what is wrong */
+		free(buf);
+		return mig_stop ? DRYDOCK_EINTR : 0;
+	}
+	for (i = 0; i < drydock_manifest_ref_count(m) && error == 0; i++) {
+		const struct drydock_descriptor *r = drydock_manifest_ref(m, i);
+
+		if (r->role == DRYDOCK_REF_CHILD) {
+			error = prefetch_walk(p, repo, &r->digest, depth + 1);
+			continue;
+		}
+		if ((r->role != DRYDOCK_REF_CONFIG &&
+		        r->role != DRYDOCK_REF_LAYER) ||
+		    r->foreign ||
+		    drydock_digestmap_get(p->seen, &r->digest, NULL))
+			continue;
+		if (drydock_digestmap_put(p->seen, &r->digest, 0) < 0 ||
+		    fe_grow((void **)&p->items, &p->cap, p->n + 1,
+		        sizeof(*p->items)) < 0) {
+			error = mig_oom();
+			break;
+		}
+		p->items[p->n].repo = repo;
+		memset(&p->items[p->n].desc, 0, sizeof(p->items[p->n].desc));
+		p->items[p->n].desc.digest = r->digest;
+		p->items[p->n].desc.size = r->size;
+		p->n++;
+	}
+	drydock_manifest_free(m);
+	free(buf);
+	return error;
+}
+
+static int
+prefetch_one(void *ctx, size_t i)
+{
+	struct prefetch *p = ctx;
+	struct mig_run *run = p->run;
+	struct drydock_blobcopy *bc = NULL;
+	int error;
+
+	/* a copier per transfer: its counters are not shared */
+	if ((error = drydock_blobcopy_new(&bc, run->o->link_mode,
+	         run->dst.type == MIG_LOC_REGISTRY ? DRYDOCK_BLOBCOPY_OWNER
+	                                           : 0)) < 0)
+		return error;
+	drydock_blobcopy_set_cancel(bc, &mig_stop);
+	if (run->dst.type == MIG_LOC_DOCKER)
+		error = push_blob(run, p->items[i].repo, &p->items[i].desc);
+	else
+		error = pull_blob(run, bc, p->items[i].repo, &p->items[i].desc);
+	drydock_blobcopy_free(bc);
+	/* the copy tries again and tells which image it failed */
+	if (error < 0 && error != DRYDOCK_EINTR && error != DRYDOCK_EAUTH &&
+	    !mig_error_fatal())
+		error = 0;
+	return error;
+}
+
+/*
+ * Every blob the chosen images need, on -j threads over the client's
+ * shared connections; the copy then finds them in place.
+ */
+static int
+prefetch(struct mig_run *run)
+{
+	struct prefetch p;
+	size_t i;
+	int error = 0;
+
+	memset(&p, 0, sizeof(p));
+	p.run = run;
+	if ((error = drydock_digestmap_new(&p.seen, 1024)) < 0)
+		return error;
+	for (i = 0; i < run->nroots && error == 0; i++)
+		error = prefetch_walk(
+		    &p, run->roots[i].e->repo, &run->roots[i].e->digest, 0);
+	if (error == 0)
+		error = mig_parallel(p.n, run->o->jobs, prefetch_one, &p);
+	drydock_digestmap_free(p.seen);
+	free(p.items);
+	return error;
+}
+
+/* docker://HOST/REPO:TAG names one image: one tag may go there. */
+static int
+dest_tag_ok(struct mig_run *run)
+{
+	size_t i, n = 0;
+
+	if (run->dst.rem == NULL || mig_remote_ref(run->dst.rem)->tag == NULL)
+		return 0;
+	for (i = 0; i < run->nroots; i++)
+		n += run->roots[i].e->tag != NULL;
+	if (n <= 1)
+		return 0;
+	drydock_error_set(DRYDOCK_ERRCLASS_INVALID,
+	    "'%s' names one tag, and %zu tagged images were chosen: name the "
+	    "repository alone (their tags are kept), or choose one image",
+	    run->o->dst.spec, n);
+	return DRYDOCK_ERROR;
+}
+
 int
 mig_copy(struct mig_run *run)
 {
@@ -544,6 +763,11 @@ mig_copy(struct mig_run *run)
 
 	int64_t last = 0, now;
 
+	if ((error = dest_tag_ok(run)) < 0)
+		return error;
+	if ((run->src.rem != NULL || run->dst.type == MIG_LOC_DOCKER) &&
+	    (error = prefetch(run)) < 0)
+		return error;
 	for (i = 0; i < run->nroots; i++) {
 		if (mig_stop)
 			return DRYDOCK_EINTR;

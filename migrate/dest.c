@@ -74,11 +74,21 @@ mig_dest_open(
 {
 	int error;
 
-	(void)run;
 	memset(dst, 0, sizeof(*dst));
 	dst->type = loc->type;
 	dst->path = loc->path;
+	pthread_mutex_init(&dst->lock, NULL);
 	switch (loc->type) {
+	case MIG_LOC_DOCKER:
+#ifdef DRYDOCK_TEST_HOOKS
+		if (getenv("DRYDOCK_TEST_CHUNK") != NULL)
+			dst->chunk =
+			    strtoull(getenv("DRYDOCK_TEST_CHUNK"), NULL, 10);
+#endif
+		if ((error = drydock_digestmap_new(&dst->pushed, 1024)) < 0 ||
+		    (error = drydock_digestmap_new(&dst->home, 1024)) < 0)
+			return error;
+		return mig_remote_open(&dst->rem, run, loc, 1);
 	case MIG_LOC_REGISTRY:
 		if (foreign_dir(loc->path)) {
 			drydock_error_set(DRYDOCK_ERRCLASS_STORE,
@@ -146,9 +156,144 @@ mig_dest_release(struct mig_dest *dst)
 	dst->st = NULL;
 	drydock_ocilayout_close(dst->lay);
 	dst->lay = NULL;
+	mig_remote_free(dst->rem);
+	dst->rem = NULL;
+	drydock_digestmap_free(dst->pushed);
+	drydock_digestmap_free(dst->home);
+	dst->pushed = dst->home = NULL;
+	for (i = 0; i < dst->nhomes; i++)
+		free(dst->homes[i]);
+	free(dst->homes);
+	dst->homes = NULL;
+	dst->nhomes = dst->caphomes = 0;
 }
 
 /* --- blobs ------------------------------------------------------------- */
+
+const char *
+mig_dest_repo(struct mig_run *run, const char *repo)
+{
+	const struct mig_dref *ref;
+
+	if (run->dst.rem == NULL)
+		return repo;
+	ref = mig_remote_ref(run->dst.rem);
+	return ref->repo[0] != '\0' ? ref->repo : repo;
+}
+
+int
+mig_dest_pushed(
+    struct mig_run *run, const char *repo, const struct drydock_digest *d)
+{
+	struct drydock_digest key;
+	int has;
+
+	mig_repo_key(&key, mig_dest_repo(run, repo), d);
+	pthread_mutex_lock(&run->dst.lock);
+	has = drydock_digestmap_get(run->dst.pushed, &key, NULL);
+	pthread_mutex_unlock(&run->dst.lock);
+	return has;
+}
+
+/* The registry holds d in drepo now: a mount source for other repos. */
+static int
+note_pushed(
+    struct mig_dest *dst, const char *drepo, const struct drydock_digest *d)
+{
+	struct drydock_digest key;
+	size_t i;
+	int error = 0;
+
+	mig_repo_key(&key, drepo, d);
+	pthread_mutex_lock(&dst->lock);
+	if (drydock_digestmap_put(dst->pushed, &key, 0) < 0) {
+		error = mig_oom();
+		goto out;
+	}
+	if (drydock_digestmap_get(dst->home, d, NULL))
+		goto out;
+	for (i = 0; i < dst->nhomes && strcmp(dst->homes[i], drepo) != 0; i++)
+		;
+	if (i == dst->nhomes) {
+		if (fe_grow((void **)&dst->homes, &dst->caphomes,
+		        dst->nhomes + 1, sizeof(*dst->homes)) < 0 ||
+		    (dst->homes[i] = mig_strdup(drepo)) == NULL) {
+			error = mig_oom();
+			goto out;
+		}
+		dst->nhomes++;
+	}
+	if (drydock_digestmap_put(dst->home, d, (uint32_t)i) < 0)
+		error = mig_oom();
+out:
+	pthread_mutex_unlock(&dst->lock);
+	return error;
+}
+
+int
+mig_dest_push_blob(struct mig_run *run, int *how_out, const char *repo,
+    const struct drydock_digest *d, int64_t size, mig_open_cb open_cb,
+    void *ctx)
+{
+	struct mig_dest *dst = &run->dst;
+	const char *drepo = mig_dest_repo(run, repo);
+	char *from = NULL;
+	uint32_t i;
+	int error;
+
+	*how_out = MIG_PUSH_PRESENT;
+	if (mig_dest_pushed(run, repo, d))
+		return 0;
+	pthread_mutex_lock(&dst->lock);
+	if (drydock_digestmap_get(dst->home, d, &i) &&
+	    (from = mig_strdup(dst->homes[i])) == NULL) {
+		pthread_mutex_unlock(&dst->lock);
+		return mig_oom();
+	}
+	pthread_mutex_unlock(&dst->lock);
+	/* HEAD first: a rerun, or a blob the registry had */
+	if ((error = mig_remote_blob_exists(dst->rem, drepo, d, size)) != 0) {
+		free(from);
+		if (error < 0)
+			return error;
+		return note_pushed(dst, drepo, d);
+	}
+	error = mig_remote_push_blob(
+	    dst->rem, how_out, drepo, d, size, from, dst->chunk, open_cb, ctx);
+	free(from);
+	if (error < 0)
+		return error;
+	pthread_mutex_lock(&dst->lock);
+	if (*how_out == MIG_PUSH_MOUNTED) {
+		dst->mounted++;
+	} else {
+		dst->uploaded++;
+		dst->uploaded_bytes += size > 0 ? (uint64_t)size : 0;
+	}
+	pthread_mutex_unlock(&dst->lock);
+	return note_pushed(dst, drepo, d);
+}
+
+int
+mig_dest_put_manifest(struct mig_run *run, int *how_out, const char *repo,
+    const char *tag, const char *media_type, const char *buf, size_t len,
+    const struct drydock_digest *d)
+{
+	const struct mig_dref *ref;
+	int error;
+
+	if (run->dst.type != MIG_LOC_DOCKER)
+		return mig_dest_put_buffer(run, how_out, buf, len, d);
+	ref = mig_remote_ref(run->dst.rem);
+	if (tag != NULL && ref->tag != NULL)
+		tag = ref->tag;
+	*how_out = DRYDOCK_BLOBCOPY_COPIED;
+	error = mig_remote_push_manifest(run->dst.rem, mig_dest_repo(run, repo),
+	    tag, media_type, buf, len, d);
+	if (error == 0 && tag == NULL)
+		error = note_pushed(&run->dst, mig_dest_repo(run, repo), d);
+	return error;
+}
 
 int
 mig_dest_blob_dir(struct mig_dest *dst, const struct drydock_digest *d,
@@ -200,6 +345,22 @@ archive_cb(const void *buf, size_t len, void *payload)
 	return drydock_archive_writer_data(payload, buf, len);
 }
 
+void
+mig_dest_blob_abandon(struct mig_run *run, const struct drydock_digest *d)
+{
+	char hex[DRYDOCK_DIGEST_STRMAX], path[DRYDOCK_DIGEST_STRMAX + 32];
+	struct drydock_error saved = *drydock_error_last();
+
+	if (run->dst.type != MIG_LOC_REGISTRY)
+		return;
+	/* leave no empty blob directory behind */
+	drydock_digest_hex(hex, d);
+	snprintf(path, sizeof(path), "blobs/%s/%.2s/%s",
+	    drydock_digest_alg_name(d->alg), hex, hex);
+	(void)drydock_store_rmdir(run->dst.st, path);
+	drydock_error_restore(&saved);
+}
+
 int
 mig_dest_has_blob(
     struct mig_run *run, const struct drydock_digest *d, int64_t size)
@@ -215,6 +376,8 @@ mig_dest_has_blob(
 	case MIG_LOC_OCI:
 		error = drydock_ocilayout_blob_stat(dst->lay, d, &got);
 		break;
+	case MIG_LOC_DOCKER:
+		return 0; /* known by repository: mig_dest_pushed() */
 	default:
 		return drydock_digestmap_get(dst->written, d, NULL);
 	}
@@ -312,6 +475,8 @@ mig_dest_queue(struct mig_run *run, int kind, const char *repo, const char *tag,
 	struct mig_dest *dst = &run->dst;
 	struct mig_pending *p;
 
+	if (dst->type == MIG_LOC_DOCKER) /* pushed as it went */
+		return 0;
 	if (dst->type != MIG_LOC_REGISTRY &&
 	    (kind == MIG_PEND_LAYER || kind == MIG_PEND_REVISION))
 		return 0;
@@ -484,6 +649,9 @@ mig_dest_finish(struct mig_run *run)
 	int error;
 
 	switch (dst->type) {
+	case MIG_LOC_DOCKER:
+		error = 0; /* every manifest and tag was pushed in order */
+		break;
 	case MIG_LOC_REGISTRY:
 		error = registry_finish(run);
 		break;

@@ -210,8 +210,8 @@ image_of(struct dx *x, struct mig_root *r, char **buf, size_t *len,
 	size_t i, n = 0;
 	int error;
 
-	if ((error = mig_source_manifest_read(buf, len, &x->run->src, &d)) <
-	        0 ||
+	if ((error = mig_source_manifest_read(
+	         buf, len, &x->run->src, r->e->repo, &d)) < 0 ||
 	    (error = drydock_manifest_parse(m, *buf, *len)) < 0)
 		return error;
 	if (!drydock_manifest_is_index(*m)) {
@@ -246,8 +246,8 @@ image_of(struct dx *x, struct mig_root *r, char **buf, size_t *len,
 	*m = NULL;
 	free(*buf);
 	*buf = NULL;
-	if ((error = mig_source_manifest_read(buf, len, &x->run->src, &d)) <
-	        0 ||
+	if ((error = mig_source_manifest_read(
+	         buf, len, &x->run->src, r->e->repo, &d)) < 0 ||
 	    (error = drydock_manifest_parse(m, *buf, *len)) < 0)
 		return error;
 	if (drydock_manifest_is_index(*m)) {
@@ -377,7 +377,7 @@ export_root(struct dx *x, struct mig_root *r)
 		goto out;
 	}
 	if ((error = mig_source_manifest_read(
-	         &cfg, &clen, &x->run->src, &cfgd->digest)) < 0 ||
+	         &cfg, &clen, &x->run->src, r->e->repo, &cfgd->digest)) < 0 ||
 	    (error = mig_docker_diff_ids(&ids, cfg, clen)) < 0)
 		goto out;
 	if ((layers = json_array()) == NULL) {

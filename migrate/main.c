@@ -23,6 +23,11 @@ static const char synopsis[] =
     "                       [--all-tags] [--untagged] [--to-oci-types]\n"
     "                       [--platform OS/ARCH] [--compress]\n"
     "                       [--link auto|hard|reflink|copy] [--verify]\n"
+    "                       [-j N] [--all-repositories]\n"
+    "                       [--creds USER:PASS] [--authfile FILE]\n"
+    "                       [--src-creds|--dest-creds USER:PASS]\n"
+    "                       [--[src-|dest-]tls-verify=BOOL]\n"
+    "                       [--src-cert-dir|--dest-cert-dir DIR]\n"
     "                       [--json FILE|-] [--metrics FILE] SRC DEST\n"
     "       drydock-migrate verify [--repo NAME]... [--image NAME:TAG]...\n"
     "                       [--json FILE|-] SRC DEST\n";
@@ -49,7 +54,12 @@ help(void)
 	      "  docker-archive:FILE   docker save format (lossy: one "
 	      "platform, new manifest)\n"
 	      "                        (an archive FILE may be -, a FIFO "
-	      "or a device: streamed)\n\n"
+	      "or a device: streamed)\n"
+	      "  docker://HOST[:PORT]/REPO[:TAG|@DIGEST]\n"
+	      "                        a registry's HTTP API (no tag: "
+	      "every tag; a destination\n"
+	      "                        docker://HOST/ keeps every "
+	      "repository's name)\n\n"
 	      "Options:\n"
 	      "      --repo NAME         every tag of NAME (repeatable)\n"
 	      "      --image NAME:TAG    one tag, or NAME@DIGEST one manifest "
@@ -70,6 +80,25 @@ help(void)
 	      "                          copy (default auto)\n"
 	      "      --verify            afterwards, prove every tag and blob "
 	      "at DEST\n"
+	      "  -j, --jobs N            parallel transfers of a docker:// "
+	      "side (default 4)\n"
+	      "      --all-repositories  a docker://HOST/ source: every "
+	      "repository of _catalog\n"
+	      "      --creds USER:PASS   credentials of a docker:// side "
+	      "(--src-creds,\n"
+	      "                          --dest-creds: of one side)\n"
+	      "      --authfile FILE     credentials file (default: "
+	      "$REGISTRY_AUTH_FILE,\n"
+	      "                          auth.json, ~/.docker/config.json "
+	      "and its helpers)\n"
+	      "      --tls-verify=BOOL   verify the registry's certificate "
+	      "(default true;\n"
+	      "                          --src-tls-verify, --dest-tls-verify: "
+	      "one side)\n"
+	      "      --src-cert-dir DIR, --dest-cert-dir DIR\n"
+	      "                          CAs (*.crt) and a client certificate "
+	      "(*.cert, *.key)\n"
+	      "                          instead of certs.d/HOST:PORT\n"
 	      "      --json FILE|-       write the inventory as JSON\n"
 	      "      --metrics FILE      write a Prometheus textfile-collector "
 	      "file\n"
@@ -90,25 +119,46 @@ help(void)
 }
 
 enum {
-	OPT_ALL_TAGS = 256,
+	OPT_ALL_REPOS = 256,
+	OPT_ALL_TAGS,
+	OPT_AUTHFILE,
 	OPT_COMPRESS,
+	OPT_CREDS,
+	OPT_DEST_CERT_DIR,
+	OPT_DEST_CREDS,
+	OPT_DEST_TLS_VERIFY,
 	OPT_IMAGE,
 	OPT_LINK,
 	OPT_PLATFORM,
 	OPT_REPO,
+	OPT_SRC_CERT_DIR,
+	OPT_SRC_CREDS,
+	OPT_SRC_TLS_VERIFY,
+	OPT_TLS_VERIFY,
 	OPT_TO_OCI,
 	OPT_UNTAGGED,
 	OPT_VERIFY
 };
 
 static const struct option longopts[] = {FE_OPT_LONGOPTS,
+    {"all-repositories", no_argument, NULL, OPT_ALL_REPOS},
     {"all-tags", no_argument, NULL, OPT_ALL_TAGS},
+    {"authfile", required_argument, NULL, OPT_AUTHFILE},
     {"compress", no_argument, NULL, OPT_COMPRESS},
+    {"creds", required_argument, NULL, OPT_CREDS},
+    {"dest-cert-dir", required_argument, NULL, OPT_DEST_CERT_DIR},
+    {"dest-creds", required_argument, NULL, OPT_DEST_CREDS},
+    {"dest-tls-verify", optional_argument, NULL, OPT_DEST_TLS_VERIFY},
     {"dry-run", no_argument, NULL, 'n'},
     {"image", required_argument, NULL, OPT_IMAGE},
+    {"jobs", required_argument, NULL, 'j'},
     {"link", required_argument, NULL, OPT_LINK},
     {"platform", required_argument, NULL, OPT_PLATFORM},
     {"repo", required_argument, NULL, OPT_REPO},
+    {"src-cert-dir", required_argument, NULL, OPT_SRC_CERT_DIR},
+    {"src-creds", required_argument, NULL, OPT_SRC_CREDS},
+    {"src-tls-verify", optional_argument, NULL, OPT_SRC_TLS_VERIFY},
+    {"tls-verify", optional_argument, NULL, OPT_TLS_VERIFY},
     {"to-oci-types", no_argument, NULL, OPT_TO_OCI},
     {"untagged", no_argument, NULL, OPT_UNTAGGED},
     {"verify", no_argument, NULL, OPT_VERIFY}, {NULL, 0, NULL, 0}};
@@ -122,8 +172,21 @@ parse_loc(struct mig_loc *loc, const char *arg)
 	} kinds[] = {{"registry:", MIG_LOC_REGISTRY}, {"oci:", MIG_LOC_OCI},
 	    {"oci-archive:", MIG_LOC_OCI_ARCHIVE},
 	    {"docker-archive:", MIG_LOC_DOCKER_ARCHIVE}};
+	struct mig_dref ref;
 	size_t i, n;
 
+	if (strncmp(arg, "docker://", 9) == 0) {
+		if (mig_dref_parse(&ref, arg + 9) < 0) {
+			fprintf(stderr, "%s: %s\n", MIG_NAME,
+			    drydock_error_message());
+			return -1;
+		}
+		mig_dref_release(&ref);
+		loc->type = MIG_LOC_DOCKER;
+		loc->path = arg + 9;
+		loc->spec = arg;
+		return 0;
+	}
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		n = strlen(kinds[i].prefix);
 		if (strncmp(arg, kinds[i].prefix, n) == 0 && arg[n] != '\0') {
@@ -135,7 +198,7 @@ parse_loc(struct mig_loc *loc, const char *arg)
 	}
 	fprintf(stderr,
 	    "%s: '%s': not a location (registry:DIR, oci:DIR, "
-	    "oci-archive:FILE, docker-archive:FILE)\n",
+	    "oci-archive:FILE, docker-archive:FILE, docker://HOST/REPO)\n",
 	    MIG_NAME, arg);
 	return -1;
 }
@@ -192,6 +255,11 @@ direction_ok(const struct mig_opts *o)
 {
 	int s = o->src.type, d = o->dst.type;
 
+	if (d == MIG_LOC_DOCKER)
+		return s == MIG_LOC_REGISTRY || s == MIG_LOC_OCI ||
+		    s == MIG_LOC_DOCKER;
+	if (s == MIG_LOC_DOCKER)
+		return d == MIG_LOC_REGISTRY || d == MIG_LOC_OCI;
 	if (o->verify_only)
 		return s != MIG_LOC_DOCKER_ARCHIVE &&
 		    d != MIG_LOC_DOCKER_ARCHIVE;
@@ -204,30 +272,67 @@ direction_ok(const struct mig_opts *o)
 	return 1;
 }
 
+/* --tls-verify, --tls-verify=true|false */
+static int
+tls_bool(const char *name, const char *arg)
+{
+	if (arg == NULL || strcmp(arg, "true") == 0)
+		return 1;
+	if (strcmp(arg, "false") == 0)
+		return 0;
+	fe_usage("%s: give true or false", name);
+	return 1; /* NOTREACHED */
+}
+
 static void
 parse_options(struct mig_opts *o, int argc, char **argv)
 {
+	const char *creds = NULL;
 	int c;
 
 	memset(o, 0, sizeof(*o));
 	fe_opt_common_init(&o->com);
+	o->src_tls_verify = o->dst_tls_verify = 1;
+	o->jobs = 4;
 	if (argc > 1 && strcmp(argv[1], "verify") == 0) {
 		o->verify_only = o->verify = 1;
 		argv++;
 		argc--;
 	}
-	while ((c = getopt_long(argc, argv, "hnqvV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hj:nqvV", longopts, NULL)) != -1) {
 		if (fe_opt_common(&o->com, c, optarg, help))
 			continue;
 		switch (c) {
+		case 'j':
+			o->jobs = (int)fe_opt_number("--jobs", optarg, 1, 64);
+			break;
 		case 'n':
 			o->dry_run = 1;
+			break;
+		case OPT_ALL_REPOS:
+			o->all_repos = 1;
 			break;
 		case OPT_ALL_TAGS:
 			o->all_tags = 1;
 			break;
+		case OPT_AUTHFILE:
+			o->authfile = optarg;
+			break;
 		case OPT_COMPRESS:
 			o->compress = 1;
+			break;
+		case OPT_CREDS:
+			creds = optarg;
+			break;
+		case OPT_DEST_CERT_DIR:
+			o->dst_cert_dir = optarg;
+			break;
+		case OPT_DEST_CREDS:
+			o->dst_creds = optarg;
+			break;
+		case OPT_DEST_TLS_VERIFY:
+			o->dst_tls_verify =
+			    tls_bool("--dest-tls-verify", optarg);
 			break;
 		case OPT_IMAGE:
 			push_arg(&o->images, &o->nimages, optarg);
@@ -242,6 +347,20 @@ parse_options(struct mig_opts *o, int argc, char **argv)
 			break;
 		case OPT_REPO:
 			push_arg(&o->repos, &o->nrepos, optarg);
+			break;
+		case OPT_SRC_CERT_DIR:
+			o->src_cert_dir = optarg;
+			break;
+		case OPT_SRC_CREDS:
+			o->src_creds = optarg;
+			break;
+		case OPT_SRC_TLS_VERIFY:
+			o->src_tls_verify =
+			    tls_bool("--src-tls-verify", optarg);
+			break;
+		case OPT_TLS_VERIFY:
+			o->src_tls_verify = o->dst_tls_verify =
+			    tls_bool("--tls-verify", optarg);
 			break;
 		case OPT_TO_OCI:
 			o->to_oci_types = 1;
@@ -258,6 +377,10 @@ parse_options(struct mig_opts *o, int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	if (o->src_creds == NULL)
+		o->src_creds = creds;
+	if (o->dst_creds == NULL)
+		o->dst_creds = creds;
 	if (argc != 2)
 		fe_usage("give a source and a destination");
 	if (parse_loc(&o->src, argv[0]) < 0 || parse_loc(&o->dst, argv[1]) < 0)
@@ -270,6 +393,12 @@ parse_options(struct mig_opts *o, int argc, char **argv)
 	        o->src.type == MIG_LOC_DOCKER_ARCHIVE)) {
 		fe_usage("--dry-run reads registry and oci: sources only");
 	}
+	if (o->dst.type == MIG_LOC_DOCKER && strchr(o->dst.path, '@') != NULL)
+		fe_usage("%s: a destination is named by a tag, not a digest",
+		    o->dst.spec);
+	if (o->all_repos && o->src.type != MIG_LOC_DOCKER)
+		fe_usage("--all-repositories reads a docker:// source's "
+		         "_catalog");
 	if (!direction_ok(o)) {
 		fe_usage("cannot %s %s to %s",
 		    o->verify_only ? "verify" : "migrate", o->src.spec,
@@ -308,6 +437,9 @@ same_place(const struct mig_opts *o)
 {
 	char a[PATH_MAX], b[PATH_MAX];
 
+	if (o->src.type == MIG_LOC_DOCKER || o->dst.type == MIG_LOC_DOCKER)
+		return o->src.type == o->dst.type &&
+		    strcmp(o->src.path, o->dst.path) == 0;
 	if (realpath(o->src.path, a) == NULL ||
 	    realpath(o->dst.path, b) == NULL)
 		return 0;

@@ -13,6 +13,7 @@
 #ifndef DRYDOCK_MIGRATE_H
 #define DRYDOCK_MIGRATE_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,11 +37,15 @@
 
 struct mig_run;
 
+/* Opens the bytes of a blob to push, when they are needed: *fd_out. */
+typedef int (*mig_open_cb)(int *fd_out, void *ctx);
+
 enum mig_loc_type {
 	MIG_LOC_REGISTRY = 0,
 	MIG_LOC_OCI,
 	MIG_LOC_OCI_ARCHIVE,
-	MIG_LOC_DOCKER_ARCHIVE
+	MIG_LOC_DOCKER_ARCHIVE,
+	MIG_LOC_DOCKER /* docker://HOST/REPO: the registry API */
 };
 
 struct mig_loc {
@@ -66,6 +71,15 @@ struct mig_opts {
 	int verify_only; /* the verify subcommand */
 	int link_mode; /* enum drydock_blobcopy_mode */
 	int dry_run; /* -n: select and list, write nothing */
+	/* docker:// sides */
+	const char *src_creds, *dst_creds; /* --src-creds, --dest-creds,
+	                                      --creds: USER:PASSWORD */
+	const char *authfile; /* --authfile */
+	const char *src_cert_dir, *dst_cert_dir; /* --src-cert-dir, ... */
+	int src_tls_verify, dst_tls_verify; /* --src-tls-verify=BOOL, ... */
+	int jobs; /* -j: parallel transfers */
+	int all_repos; /* --all-repositories: a docker://HOST/ source's
+	                  _catalog */
 };
 
 /* --- the source: a catalogue of names ------------------------------------ */
@@ -82,11 +96,14 @@ struct mig_entry {
 	struct drydock_digest subject;
 };
 
+struct mig_remote;
+
 struct mig_source {
 	int type; /* enum mig_loc_type (archives are read into a directory
 	             type before they become a source) */
 	struct drydock_store *st;
 	struct drydock_ocilayout *lay;
+	struct mig_remote *rem; /* docker:// */
 	struct mig_entry *entries; /* sorted by repo, tag (untagged last) */
 	size_t n, cap;
 };
@@ -111,12 +128,18 @@ int mig_source_add(struct mig_source *src, const char *repo, const char *tag,
     const struct drydock_digest *d, int64_t size);
 void mig_source_sort(struct mig_source *src);
 
-/* fd of a blob (close it), DRYDOCK_ENOTFOUND, ... */
+/*
+ * fd of a blob (close it), DRYDOCK_ENOTFOUND, ...; DRYDOCK_EUNSUPPORTED
+ * from a docker:// source (mig_remote_pull_blob places its blobs)
+ */
 int mig_source_blob_open(
     struct mig_source *src, const struct drydock_digest *d);
-/* A manifest: read (at most 4 MiB) and its digest checked. */
+/* A manifest of repo: read (at most 4 MiB) and its digest checked. */
 int mig_source_manifest_read(char **buf_out, size_t *len_out,
-    struct mig_source *src, const struct drydock_digest *d);
+    struct mig_source *src, const char *repo, const struct drydock_digest *d);
+/* An untagged entry of repo with digest d, before the sort (linear). */
+struct mig_entry *mig_source_find(
+    struct mig_source *src, const char *repo, const struct drydock_digest *d);
 /* The entry of repo:tag (tag NULL: the untagged entry of digest d). */
 struct mig_entry *mig_source_lookup(struct mig_source *src, const char *repo,
     const char *tag, const struct drydock_digest *d);
@@ -153,6 +176,18 @@ struct mig_dest {
 	struct drydock_store *st;
 	struct drydock_ocilayout *lay;
 	/*
+	 * docker://: the client; where each blob went (for mounts) and
+	 * which (repository, blob) the registry has, under lock
+	 */
+	struct mig_remote *rem;
+	pthread_mutex_t lock;
+	struct drydock_digestmap *pushed; /* (repo, digest) */
+	struct drydock_digestmap *home; /* digest -> index in homes */
+	char **homes;
+	size_t nhomes, caphomes;
+	uint64_t chunk; /* upload chunk size, 0: monolithic */
+	uint64_t mounted, uploaded, uploaded_bytes;
+	/*
 	 * archives: the tar, written to a temporary file beside path and
 	 * renamed into place, or streamed to "-", a FIFO or a device
 	 */
@@ -172,6 +207,30 @@ int mig_dest_open(
 /* Place a blob read from src_fd.  how_out: enum drydock_blobcopy_how. */
 int mig_dest_put_blob(struct mig_run *run, int *how_out, int src_fd,
     const struct drydock_digest *d, int64_t size);
+/*
+ * The repository at the destination for repo of the source: the one a
+ * docker://HOST/REPO names, else repo.
+ */
+const char *mig_dest_repo(struct mig_run *run, const char *repo);
+/*
+ * docker:// destination: a blob of repo (source's name) from fd, unless
+ * the registry has it; mounted from another repository that got it in
+ * this run.  how_out: MIG_PUSH_*.
+ */
+int mig_dest_push_blob(struct mig_run *run, int *how_out, const char *repo,
+    const struct drydock_digest *d, int64_t size, mig_open_cb open_cb,
+    void *ctx);
+/* 1 when the docker:// destination is known to hold (repo, d) */
+int mig_dest_pushed(
+    struct mig_run *run, const char *repo, const struct drydock_digest *d);
+/*
+ * A manifest of repo (source's name): at a docker:// destination PUT by
+ * tag (the destination's tag when it names one) or by digest; elsewhere
+ * mig_dest_put_buffer().
+ */
+int mig_dest_put_manifest(struct mig_run *run, int *how_out, const char *repo,
+    const char *tag, const char *media_type, const char *buf, size_t len,
+    const struct drydock_digest *d);
 /* Place a manifest (or any blob held in memory). */
 int mig_dest_put_buffer(struct mig_run *run, int *how_out, const char *buf,
     size_t len, const struct drydock_digest *d);
@@ -182,6 +241,11 @@ int mig_dest_put_buffer(struct mig_run *run, int *how_out, const char *buf,
  */
 int mig_dest_blob_dir(struct mig_dest *dst, const struct drydock_digest *d,
     char *name, int *owned);
+/*
+ * After a failed write of blob d into a registry root: its directory,
+ * when empty, goes (the error is kept).
+ */
+void mig_dest_blob_abandon(struct mig_run *run, const struct drydock_digest *d);
 /* 1 when the destination holds the blob already (size checked). */
 int mig_dest_has_blob(
     struct mig_run *run, const struct drydock_digest *d, int64_t size);
@@ -241,6 +305,8 @@ struct mig_run {
 	char **problems;
 	size_t nproblems, capproblems;
 	uint64_t foreign_skipped;
+	/* a docker:// source: what came over the network */
+	uint64_t pulled, pulled_bytes;
 	int failures; /* names not found, bad bytes sent into an archive */
 	int verify_failures;
 	int verify_ran;
@@ -284,8 +350,74 @@ int mig_read_data(
 void mig_repo_key(struct drydock_digest *out, const char *repo,
     const struct drydock_digest *d);
 char *mig_strdup(const char *s);
+/*
+ * fn(ctx, i) for every i below n on up to jobs threads; the first
+ * negative value stops the others between items and comes back.
+ */
+int mig_parallel(size_t n, int jobs, int (*fn)(void *ctx, size_t i), void *ctx);
 int mig_oom(void);
 int64_t mig_now_ns(void);
+
+/* remote.c: a docker:// location */
+
+/* docker://HOST[:PORT]/REPO[:TAG|@DIGEST], read as docker reads it */
+struct mig_dref {
+	char *host; /* "docker.io" for Docker Hub, as credentials name it */
+	char *api_host; /* where its API answers: registry-1.docker.io */
+	char *repo; /* "library/" added to Docker Hub's one-word names */
+	char *tag; /* or NULL */
+	int has_digest;
+	struct drydock_digest digest;
+};
+
+/* s: after "docker://".  @return 0, or DRYDOCK_ERROR and a message */
+int mig_dref_parse(struct mig_dref *r, const char *s);
+void mig_dref_release(struct mig_dref *r);
+/* A client for loc, with the credentials of its side (dest 1 or 0). */
+int mig_remote_open(struct mig_remote **out, struct mig_run *run,
+    const struct mig_loc *loc, int dest);
+void mig_remote_free(struct mig_remote *r);
+const struct mig_dref *mig_remote_ref(const struct mig_remote *r);
+/* The names of the location: its tag(s) or digest, and their referrers. */
+int mig_remote_catalogue(
+    struct mig_source *src, struct mig_remote *r, struct mig_run *run);
+/* The digest and size of repo:tag (HEAD, else the manifest hashed). */
+int mig_remote_resolve(struct mig_remote *r, struct drydock_digest *d_out,
+    int64_t *size_out, const char *repo, const char *tag);
+/* A manifest of repo by digest, checked (cached: a copy each time). */
+int mig_remote_manifest_read(char **buf_out, size_t *len_out,
+    struct mig_remote *r, const char *repo, const struct drydock_digest *d);
+/*
+ * Pull a blob into the destination (a registry root or an OCI layout)
+ * through bc (one per thread): hashed as it comes, named only when it
+ * matches.  *bytes_out: the bytes that came over the network.
+ */
+int mig_remote_pull_blob(struct mig_run *run, struct mig_remote *r,
+    struct drydock_blobcopy *bc, const char *repo,
+    const struct drydock_descriptor *desc, uint64_t *bytes_out);
+/*
+ * Pull a blob into an unnamed temporary file ($TMPDIR or /var/tmp),
+ * checked against its digest: *fd_out (close it).
+ */
+int mig_remote_fetch(struct mig_remote *r, const char *repo,
+    const struct drydock_descriptor *desc, int *fd_out, uint64_t *bytes_out);
+/* 1 when repo has blob d (of size, unless -1), 0 when not, or an error */
+int mig_remote_blob_exists(struct mig_remote *r, const char *repo,
+    const struct drydock_digest *d, int64_t size);
+enum { MIG_PUSH_PRESENT = 0, MIG_PUSH_MOUNTED, MIG_PUSH_UPLOADED };
+/*
+ * Upload size bytes as blob d of repo: mounted from repository from when
+ * not NULL (and the registry does it), else POST then one PUT, or PATCHes
+ * of chunk bytes (chunk > 0) and a PUT, the bytes from open_cb's file
+ * (closed here).  *how_out: MIG_PUSH_*.
+ */
+int mig_remote_push_blob(struct mig_remote *r, int *how_out, const char *repo,
+    const struct drydock_digest *d, int64_t size, const char *from,
+    uint64_t chunk, mig_open_cb open_cb, void *ctx);
+/* PUT a manifest's bytes as they are, by tag (or digest when NULL). */
+int mig_remote_push_manifest(struct mig_remote *r, const char *repo,
+    const char *tag, const char *media_type, const char *buf, size_t len,
+    const struct drydock_digest *d);
 
 /* copy.c */
 int mig_select(struct mig_run *run);

@@ -100,19 +100,8 @@ out:
 	drydock_blobcopy_sink_free(s);
 	if (owned)
 		close(dfd);
-	if (error < 0 && error != DRYDOCK_EINTR &&
-	    run->dst.type == MIG_LOC_REGISTRY) {
-		char hex[DRYDOCK_DIGEST_STRMAX],
-		    path[DRYDOCK_DIGEST_STRMAX + 32];
-		struct drydock_error saved = *drydock_error_last();
-
-		/* leave no empty blob directory behind */
-		drydock_digest_hex(hex, d);
-		snprintf(path, sizeof(path), "blobs/%s/%.2s/%s",
-		    drydock_digest_alg_name(d->alg), hex, hex);
-		(void)drydock_store_rmdir(run->dst.st, path);
-		drydock_error_restore(&saved);
-	}
+	if (error < 0 && error != DRYDOCK_EINTR)
+		mig_dest_blob_abandon(run, d);
 	return error;
 }
 

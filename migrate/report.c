@@ -133,6 +133,22 @@ report_json(const struct mig_run *run)
 	}
 	json_object_set_new(j, "digest_changes", c);
 	json_object_set_new(j, "blobs", blobs_json(run));
+	if (run->o->src.type == MIG_LOC_DOCKER ||
+	    run->o->dst.type == MIG_LOC_DOCKER) {
+		json_t *net = json_object();
+
+		json_object_set_new(
+		    net, "pulled", json_integer((json_int_t)run->pulled));
+		json_object_set_new(net, "pulled_bytes",
+		    json_integer((json_int_t)run->pulled_bytes));
+		json_object_set_new(net, "uploaded",
+		    json_integer((json_int_t)run->dst.uploaded));
+		json_object_set_new(net, "uploaded_bytes",
+		    json_integer((json_int_t)run->dst.uploaded_bytes));
+		json_object_set_new(
+		    net, "mounted", json_integer((json_int_t)run->dst.mounted));
+		json_object_set_new(j, "network", net);
+	}
 	for (i = 0; i < run->nproblems; i++)
 		json_array_append_new(
 		    p, json_pack("{s:s}", "message", run->problems[i]));
@@ -243,6 +259,16 @@ summary(const struct mig_run *run, FILE *f)
 	    (unsigned long long)s->count[DRYDOCK_BLOBCOPY_COPIED],
 	    (unsigned long long)s->bytes[DRYDOCK_BLOBCOPY_COPIED],
 	    run->nchanges, run->seconds);
+	if (run->o->src.type == MIG_LOC_DOCKER)
+		fprintf(f, "%s: %llu blob(s) pulled (%llu bytes)\n", MIG_NAME,
+		    (unsigned long long)run->pulled,
+		    (unsigned long long)run->pulled_bytes);
+	if (run->o->dst.type == MIG_LOC_DOCKER)
+		fprintf(f,
+		    "%s: %llu blob(s) uploaded (%llu bytes), %llu mounted\n",
+		    MIG_NAME, (unsigned long long)run->dst.uploaded,
+		    (unsigned long long)run->dst.uploaded_bytes,
+		    (unsigned long long)run->dst.mounted);
 	if (run->dst.archived)
 		fprintf(f,
 		    "%s: %llu blob(s) written into the archive (%llu "

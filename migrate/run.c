@@ -5,6 +5,7 @@
  * nothing else in migrate/, so that every phase may call it.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +76,71 @@ mig_error_fatal(void)
 	default:
 		return 0;
 	}
+}
+
+struct par {
+	size_t n, next;
+	int (*fn)(void *, size_t);
+	void *ctx;
+	int error; /* the first failure */
+	struct drydock_error saved; /* its message */
+	pthread_mutex_t lock;
+};
+
+static void *
+par_worker(void *arg)
+{
+	struct par *p = arg;
+	size_t i;
+	int error;
+
+	for (;;) {
+		pthread_mutex_lock(&p->lock);
+		i = p->error == 0 && !mig_stop ? p->next++ : p->n;
+		pthread_mutex_unlock(&p->lock);
+		if (i >= p->n)
+			return NULL;
+		if ((error = p->fn(p->ctx, i)) >= 0)
+			continue;
+		pthread_mutex_lock(&p->lock);
+		if (p->error == 0) {
+			p->error = error;
+			p->saved = *drydock_error_last();
+		}
+		pthread_mutex_unlock(&p->lock);
+	}
+}
+
+int
+mig_parallel(size_t n, int jobs, int (*fn)(void *ctx, size_t i), void *ctx)
+{
+	pthread_t tid[64];
+	struct par p;
+	size_t t, nt = jobs < 1 ? 1 : (size_t)jobs;
+
+	memset(&p, 0, sizeof(p));
+	p.n = n;
+	p.fn = fn;
+	p.ctx = ctx;
+	pthread_mutex_init(&p.lock, NULL);
+	if (nt > 64)
+		nt = 64;
+	if (nt > n)
+		nt = n;
+	/* the first worker is this thread */
+	for (t = 1; t < nt; t++)
+		if (pthread_create(&tid[t], NULL, par_worker, &p) != 0)
+			break;
+	nt = t;
+	par_worker(&p);
+	for (t = 1; t < nt; t++)
+		pthread_join(tid[t], NULL);
+	pthread_mutex_destroy(&p.lock);
+	if (p.error < 0)
+		drydock_error_restore(&p.saved);
+	else if (mig_stop)
+		return DRYDOCK_EINTR;
+	return p.error;
 }
 
 void

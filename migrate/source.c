@@ -81,6 +81,20 @@ mig_source_sort(struct mig_source *src)
 }
 
 struct mig_entry *
+mig_source_find(
+    struct mig_source *src, const char *repo, const struct drydock_digest *d)
+{
+	size_t i;
+
+	for (i = 0; i < src->n; i++)
+		if (src->entries[i].tag == NULL &&
+		    drydock_digest_equal(&src->entries[i].digest, d) &&
+		    strcmp(src->entries[i].repo, repo) == 0)
+			return &src->entries[i];
+	return NULL;
+}
+
+struct mig_entry *
 mig_source_lookup(struct mig_source *src, const char *repo, const char *tag,
     const struct drydock_digest *d)
 {
@@ -320,6 +334,17 @@ mig_source_open(
 	int error;
 
 	memset(src, 0, sizeof(*src));
+	if (type == MIG_LOC_DOCKER) {
+		struct mig_loc loc = {MIG_LOC_DOCKER, path, path};
+
+		src->type = MIG_LOC_DOCKER;
+		if ((error = mig_remote_open(&src->rem, run, &loc, 0)) < 0 ||
+		    (error = mig_remote_catalogue(src, src->rem, run)) < 0) {
+			mig_source_release(src, 1);
+			return error;
+		}
+		return 0;
+	}
 	if (type == MIG_LOC_REGISTRY)
 		error = drydock_store_open(&st, path, DRYDOCK_STORE_RDONLY);
 	else
@@ -352,6 +377,8 @@ mig_source_release(struct mig_source *src, int owned)
 	src->entries = NULL;
 	src->n = src->cap = 0;
 	if (owned) {
+		mig_remote_free(src->rem);
+		src->rem = NULL;
 		drydock_store_close(src->st);
 		drydock_ocilayout_close(src->lay);
 		src->st = NULL;
@@ -364,6 +391,11 @@ mig_source_release(struct mig_source *src, int owned)
 int
 mig_source_blob_open(struct mig_source *src, const struct drydock_digest *d)
 {
+	if (src->rem != NULL) {
+		drydock_error_set(DRYDOCK_ERRCLASS_INVALID,
+		    "a docker:// source's blobs are pulled, not opened");
+		return DRYDOCK_EUNSUPPORTED;
+	}
 	if (src->st != NULL)
 		return drydock_store_blob_open(src->st, d);
 	return drydock_ocilayout_blob_open(src->lay, d);
@@ -371,13 +403,16 @@ mig_source_blob_open(struct mig_source *src, const struct drydock_digest *d)
 
 int
 mig_source_manifest_read(char **buf_out, size_t *len_out,
-    struct mig_source *src, const struct drydock_digest *d)
+    struct mig_source *src, const char *repo, const struct drydock_digest *d)
 {
 	char e[DRYDOCK_DIGEST_STRMAX], g[DRYDOCK_DIGEST_STRMAX];
 	struct drydock_digest got;
 	int error;
 
 	*buf_out = NULL;
+	if (src->rem != NULL) /* checked as it came */
+		return mig_remote_manifest_read(
+		    buf_out, len_out, src->rem, repo, d);
 	if (src->st != NULL)
 		error = drydock_store_blob_read(
 		    buf_out, len_out, src->st, d, DRYDOCK_MANIFEST_MAX);

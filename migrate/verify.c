@@ -74,6 +74,28 @@ check_blob(
 {
 	int fd, error;
 
+	if (v->dv.rem != NULL) {
+		/* a registry checked the digest when it took the bytes */
+		if (drydock_digestmap_get(v->blob_ok, &desc->digest, NULL) ||
+		    (desc->foreign && desc->size < 0))
+			return 0;
+		error = mig_remote_blob_exists(
+		    v->dv.rem, repo, &desc->digest, desc->size);
+		if (error == DRYDOCK_EINTR || error == DRYDOCK_EAUTH)
+			return error;
+		if (error <= 0) {
+			if (error == 0) {
+				if (desc->foreign)
+					return 0;
+				drydock_error_set(DRYDOCK_ERRCLASS_STORE,
+				    "not in '%s', or of another size", repo);
+			}
+			return vfail(v, "missing blob", &desc->digest);
+		}
+		return drydock_digestmap_put(v->blob_ok, &desc->digest, 0) < 0
+		    ? mig_oom()
+		    : 0;
+	}
 	if (!drydock_digestmap_get(v->blob_ok, &desc->digest, NULL)) {
 		fd = mig_source_blob_open(&v->dv, &desc->digest);
 		if (fd == DRYDOCK_ENOTFOUND && desc->foreign)
@@ -110,7 +132,7 @@ check_manifest(
 		drydock_error_set(DRYDOCK_ERRCLASS_MANIFEST, "nested too deep");
 		return vfail(v, "index", d);
 	}
-	if (mig_source_manifest_read(&buf, &len, &v->dv, d) < 0)
+	if (mig_source_manifest_read(&buf, &len, &v->dv, repo, d) < 0)
 		return vfail(v, "manifest", d);
 	if (drydock_manifest_parse(&m, buf, len) < 0) {
 		free(buf);
@@ -133,6 +155,42 @@ check_manifest(
 	return error;
 }
 
+/*
+ * At a docker:// destination: the tag (as named there) resolves to the
+ * expected digest, and the manifests and blobs under it are there.
+ */
+static int
+check_remote_root(struct vctx *v, struct mig_root *r)
+{
+	const struct mig_dref *ref = mig_remote_ref(v->dv.rem);
+	const char *repo = ref->repo[0] != '\0' ? ref->repo : r->e->repo;
+	const char *tag = ref->tag != NULL ? ref->tag : r->e->tag;
+	char ds[DRYDOCK_DIGEST_STRMAX], es[DRYDOCK_DIGEST_STRMAX];
+	struct drydock_digest got;
+	int64_t size;
+	int error;
+
+	if (r->e->tag != NULL) {
+		error = mig_remote_resolve(v->dv.rem, &got, &size, repo, tag);
+		if (error == DRYDOCK_EINTR || error == DRYDOCK_EAUTH)
+			return error;
+		if (error < 0) {
+			snprintf(v->why, sizeof(v->why), "%s:%s: %s", repo, tag,
+			    drydock_error_message());
+			return 1;
+		}
+		if (!drydock_digest_equal(&got, &r->dest_digest)) {
+			snprintf(v->why, sizeof(v->why),
+			    "%s:%s resolves to '%s' at the destination, "
+			    "expected '%s'",
+			    repo, tag, drydock_digest_format(ds, &got),
+			    drydock_digest_format(es, &r->dest_digest));
+			return 1;
+		}
+	}
+	return check_manifest(v, repo, &r->dest_digest, 0);
+}
+
 static int
 check_root(struct vctx *v, struct mig_root *r)
 {
@@ -140,6 +198,8 @@ check_root(struct vctx *v, struct mig_root *r)
 	const struct mig_entry *e = r->e;
 	struct mig_entry *got;
 
+	if (v->dv.rem != NULL)
+		return check_remote_root(v, r);
 	got = mig_source_lookup(&v->dv, e->repo, e->tag, &r->dest_digest);
 	if (got == NULL) {
 		snprintf(
@@ -170,8 +230,15 @@ dir_verify(struct mig_run *run)
 	    (error = drydock_digestmap_new(&v.link_ok, 1024)) < 0 ||
 	    (error = drydock_digestmap_new(&v.mf_ok, 256)) < 0)
 		goto out;
-	if ((error = mig_source_open(&v.dv, dl->type, dl->path, run)) < 0)
+	if (dl->type == MIG_LOC_DOCKER) {
+		/* no catalogue: each image is asked for by name */
+		v.dv.type = MIG_LOC_DOCKER;
+		if ((error = mig_remote_open(&v.dv.rem, run, dl, 1)) < 0)
+			goto out;
+	} else if ((error = mig_source_open(&v.dv, dl->type, dl->path, run)) <
+	    0) {
 		goto out;
+	}
 	for (i = 0; i < run->nroots; i++) {
 		struct mig_root *r = &run->roots[i];
 

@@ -14,6 +14,7 @@
 #include <drydock/digestmap.h>
 #include <drydock/duration.h>
 #include <drydock/errors.h>
+#include <drydock/http.h>
 #include <drydock/journal.h>
 #include <drydock/link.h>
 #include <drydock/manifest.h>
@@ -21,6 +22,7 @@
 #include <drydock/pathcheck.h>
 #include <drydock/quarantine.h>
 #include <drydock/reference.h>
+#include <drydock/regauth.h>
 #include <drydock/regconfig.h>
 #include <drydock/regwrite.h>
 #include <drydock/state.h>

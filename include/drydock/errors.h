@@ -24,6 +24,7 @@ enum drydock_error_code {
 	DRYDOCK_EUNSUPPORTED = -7, /* valid but not handled (algorithm...) */
 	DRYDOCK_EUNSAFE = -8,      /* symlink, '..' or other escape refused */
 	DRYDOCK_EINTR = -9,        /* interrupted by a signal */
+	DRYDOCK_EAUTH = -10,       /* a registry refused the credentials */
 	DRYDOCK_EUSER = -30,       /* reserved for callbacks */
 	DRYDOCK_ITEROVER = -31     /* end of a pull iteration */
 };
@@ -40,7 +41,9 @@ enum drydock_error_class {
 	DRYDOCK_ERRCLASS_SSL,      /* OpenSSL */
 	DRYDOCK_ERRCLASS_ARCHIVE,  /* libarchive */
 	DRYDOCK_ERRCLASS_CONFIG,   /* registry config.yml */
-	DRYDOCK_ERRCLASS_CALLBACK  /* a callback returned an error */
+	DRYDOCK_ERRCLASS_CALLBACK, /* a callback returned an error */
+	DRYDOCK_ERRCLASS_HTTP,     /* libcurl, or a registry's answer */
+	DRYDOCK_ERRCLASS_AUTH      /* credentials, helpers, tokens */
 };
 
 #define DRYDOCK_ERROR_MSGMAX 1024

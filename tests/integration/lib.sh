@@ -200,13 +200,43 @@ _port_busy() {
 	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# the registry answers /v2/: {} when open, 401 behind REG_AUTH
+_registry_ready() {
+	local code
+	if [ -n "${REG_TLS:-}" ]; then
+		code=$(curl -s -o /dev/null -w '%{http_code}' \
+		    --cacert "$REG_TLS/ca.crt" "https://127.0.0.1:$REG_PORT/v2/")
+	else
+		code=$(curl -s -o /dev/null -w '%{http_code}' \
+		    "http://127.0.0.1:$REG_PORT/v2/")
+	fi
+	[ "$code" = 200 ] || { [ -n "${REG_AUTH:-}" ] && [ "$code" = 401 ]; }
+}
+
+# make_tls DIR: a CA (DIR/ca.crt) and a certificate for 127.0.0.1 and
+# localhost it signed (DIR/server.crt, DIR/server.key), made with openssl
+make_tls() {
+	local d=$1
+	mkdir -p "$d"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
+	    -subj "/CN=drydock test CA" -keyout "$d/ca.key" -out "$d/ca.crt" \
+	    2>/dev/null || return 1
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+	    -keyout "$d/server.key" -out "$d/server.csr" 2>/dev/null || return 1
+	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$d/san.ext"
+	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" \
+	    -CAkey "$d/ca.key" -CAcreateserial -days 2 -extfile "$d/san.ext" \
+	    -out "$d/server.crt" 2>/dev/null
+}
+
 # start_registry ROOT: run docker-registry on ROOT (created if missing) on a
 # free loopback port kept for the whole test; sets REG=127.0.0.1:PORT.
 # REG_CACHE=inmemory turns on the blob descriptor cache.  REG_USER=NAME
 # runs it as that user and its primary group, without supplementary groups
 # (as Debian's package runs it): a ROOT created here is given to it, an
 # existing one is left as it is (give_root does that), so that a test sees
-# what the tools left behind.
+# what the tools left behind.  REG_TLS=DIR (make_tls) serves https;
+# REG_AUTH adds its lines (an auth: section) to the configuration.
 start_registry() {
 	local root=$1 try i run=()
 	if [ -n "${REG_USER:-}" ]; then
@@ -245,7 +275,10 @@ start_registry() {
 			echo "http:"
 			echo "  addr: 127.0.0.1:$REG_PORT"
 			echo "  secret: drydock-integration-tests"
+			[ -n "${REG_TLS:-}" ] &&
+				echo "  tls: {certificate: $REG_TLS/server.crt, key: $REG_TLS/server.key}"
 			echo "health: {storagedriver: {enabled: false}}"
+			[ -n "${REG_AUTH:-}" ] && printf '%s\n' "$REG_AUTH"
 		} >"$T/registry.yml"
 		echo "=== serve $root on $REG_PORT" >>"$T/registry.log"
 		: >"$T/registry.cur.log"
@@ -258,7 +291,7 @@ start_registry() {
 				break
 			fi
 			if grep -q 'listening on' "$T/registry.cur.log" &&
-			    [ "$(curl -s "http://127.0.0.1:$REG_PORT/v2/")" = "{}" ]; then
+			    _registry_ready; then
 				REG="127.0.0.1:$REG_PORT"
 				REG_ROOT=$root
 				return 0

@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+# regproxy.py --- a small HTTP proxy in front of a real docker-registry on
+# 127.0.0.1, for the fault tests of drydock-migrate's registry client.
+# Every request is passed on unchanged, except where a rule says:
+#
+#   --corrupt DIGEST    GET of that blob: one byte of the body flipped
+#   --drop DIGEST:N     the first GET of that blob: N bytes of the body,
+#                       then the connection is closed
+#   --throttle SUBSTR:K the first K requests whose path holds SUBSTR get
+#                       429 with Retry-After: 1
+#   --fail SUBSTR:K     the first K requests whose path holds SUBSTR get 503
+#
+# Each request is logged to --log as "METHOD PATH RANGE -> STATUS".
+# Usage: regproxy.py --listen PORT --upstream HOST:PORT --log FILE [rules]
+import argparse
+import http.client
+import http.server
+import socketserver
+import sys
+import threading
+
+lock = threading.Lock()
+counts = {}
+
+
+def count(key):
+    with lock:
+        counts[key] = counts.get(key, 0) + 1
+        return counts[key]
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def log(self, status):
+        with lock, open(self.server.opts.log, "a") as f:
+            f.write("%s %s %s -> %s\n" % (self.command, self.path,
+                    self.headers.get("Range", "-"), status))
+
+    def rule(self, rules):
+        for substr, k in rules:
+            if substr in self.path and count((id(rules), substr)) <= k:
+                return True
+        return False
+
+    def simple(self, status, extra=None):
+        self.send_response(status)
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        self.log(status)
+
+    def forward(self):
+        o = self.server.opts
+        if self.rule(o.throttle):
+            return self.simple(429, {"Retry-After": "1"})
+        if self.rule(o.fail):
+            return self.simple(503)
+        n = int(self.headers.get("Content-Length", "0") or 0)
+        body = self.rfile.read(n) if n > 0 else None
+        headers = {k: v for k, v in self.headers.items()
+                   if k.lower() not in ("host", "connection")}
+        up = http.client.HTTPConnection(o.upstream, timeout=60)
+        up.request(self.command, self.path, body=body, headers=headers)
+        r = up.getresponse()
+        data = r.read()
+        up.close()
+        blob = "/blobs/sha256:" in self.path and self.command == "GET"
+        digest = self.path.rsplit("/", 1)[-1] if blob else None
+        if digest in o.corrupt and len(data) > 0:
+            data = bytes([data[0] ^ 0xFF]) + data[1:]
+        cut = None
+        if digest in o.drop and count(("drop", digest)) == 1:
+            cut = o.drop[digest]
+        self.send_response(r.status)
+        for k, v in r.getheaders():
+            if k.lower() not in ("content-length", "connection",
+                                 "transfer-encoding"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data if cut is None else data[:cut])
+        self.wfile.flush()
+        self.log(r.status if cut is None else "%s cut at %d" % (r.status, cut))
+        if cut is not None:
+            self.close_connection = True
+
+    do_GET = do_HEAD = do_PUT = do_POST = do_PATCH = do_DELETE = forward
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def pairs(values, conv):
+    out = []
+    for v in values:
+        a, b = v.rsplit(":", 1)
+        out.append((a, conv(b)))
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--listen", type=int, required=True)
+    p.add_argument("--upstream", required=True)
+    p.add_argument("--log", required=True)
+    p.add_argument("--corrupt", action="append", default=[])
+    p.add_argument("--drop", action="append", default=[])
+    p.add_argument("--throttle", action="append", default=[])
+    p.add_argument("--fail", action="append", default=[])
+    o = p.parse_args()
+    o.corrupt = set(o.corrupt)
+    o.drop = dict(pairs(o.drop, int))
+    o.throttle = pairs(o.throttle, int)
+    o.fail = pairs(o.fail, int)
+    s = Server(("127.0.0.1", o.listen), Handler)
+    s.opts = o
+    print("listening", flush=True)
+    try:
+        s.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

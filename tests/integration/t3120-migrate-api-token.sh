@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# t3120-migrate-api-token --- the Bearer token flow against docker-registry
+# configured with auth.token, and a token issuer started here
+# (tokenissuer.py: RS256 JWTs whose certificate the registry trusts):
+# the challenge's realm, service and the repository's scope, one token
+# kept for a whole run, anonymous tokens for a public repository, access
+# denied for a private one, a wrong password refused by the token server;
+# no password or token printed.
+. "$(dirname "$0")/lib.sh"
+
+use_fixture migzoo "$T/f"
+PASS='t0ken-Pa55'
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=drydock token" \
+    -keyout "$T/tok.key" -out "$T/tok.crt" 2>/dev/null || bail "openssl"
+tport=$((20000 + (RANDOM * 32768 + RANDOM + $$) % 40000))
+python3 "$IT_DIR/tokenissuer.py" --listen "$tport" --key "$T/tok.key" \
+    --cert "$T/tok.crt" --user "alice:$PASS" --service drydock-test \
+    --issuer drydock-issuer --log "$T/token.log" --public team/multi \
+    >"$T/issuer.out" 2>&1 &
+ISSUER_PID=$!
+BG_PIDS+=("$ISSUER_PID")
+for ((i = 0; i < 100; i++)); do
+	grep -q listening "$T/issuer.out" && break
+	sleep 0.05
+done
+grep -q listening "$T/issuer.out" || bail "tokenissuer.py: $(cat "$T/issuer.out")"
+REG_AUTH="auth:
+  token:
+    realm: http://127.0.0.1:$tport/token
+    service: drydock-test
+    issuer: drydock-issuer
+    rootcertbundle: $T/tok.crt"
+start_registry "$T/f/root"
+: >"$T/token.log"
+
+# 1. with credentials: one token for the repository's pull scope
+run_migrate -v --verify --json "$T/r1.json" --creds "alice:$PASS" \
+    "docker://$REG/team/app" "registry:$T/out"
+assert_mig_rc 0 "docker:// behind auth.token, with credentials"
+assert_jq "$T/r1.json" '[.summary.tags, .verify.ok]' '[2,true]' \
+    "both tags carried and verified"
+for t in team/app:1.0 team/app:2.0; do
+	want=$(awk -v t="$t" '$1 == t {print $2}' "$T/f/tags")
+	assert_eq "team/app ${t#*:} $want" \
+	    "$(tag_links "$T/out" | grep "^team/app ${t#*:} ")" \
+	    "$t: the source's digest"
+done
+assert_true "the token was asked for repository:team/app:pull as alice" \
+    grep -q "^alice repository:team/app:pull -> 200$" "$T/token.log"
+n=$(grep -c '^alice' "$T/token.log")
+assert_true "one token serves the whole run ($n asked for)" test "$n" -le 2
+assert_false "neither the password nor a token is printed or reported" \
+    grep -rqE -- "$PASS|eyJ" "$T/mig.out" "$T/mig.all.err" "$T/r1.json"
+
+# 2. anonymous: a public repository
+run_migrate "docker://$REG/team/multi:1.0" "oci:$T/lay"
+assert_mig_rc 0 "an anonymous token for a public repository"
+assert_true "asked for without credentials" \
+    grep -q "^- repository:team/multi:pull -> 200$" "$T/token.log"
+assert_eq "$(awk '$1 == "team/multi:1.0" {print $2}' "$T/f/tags")" \
+    "$(skopeo_oci_digest "$T/lay" team/multi:1.0)" "its digest kept"
+
+# 3. anonymous on a private repository; a wrong password
+run_migrate "docker://$REG/team/app" "registry:$T/bad1"
+assert_mig_rc 8 "no credentials for a private repository"
+assert_true "access denied, with the scope" \
+    grep -q "access denied.*repository:team/app:pull" "$T/mig.err"
+assert_file_absent "$T/bad1" "nothing written"
+run_migrate --creds alice:nope "docker://$REG/team/app" "registry:$T/bad2"
+assert_mig_rc 8 "a wrong password"
+assert_true "the token server refused the credentials" \
+    grep -q "token server .* refused the credentials" "$T/mig.err"
+assert_file_absent "$T/bad2" "nothing written"
+kill "$ISSUER_PID" && wait "$ISSUER_PID" 2>/dev/null
+finish
