@@ -347,12 +347,19 @@ static int
 pull_blob(struct mig_run *run, struct drydock_blobcopy *bc, const char *repo,
     const struct drydock_descriptor *desc)
 {
+	char name[DRYDOCK_DIGEST_STRMAX];
 	uint64_t bytes;
-	int error;
+	int dfd, owned, error;
 
 	if (mig_dest_has_blob(run, &desc->digest, desc->size))
 		return 0;
-	error = mig_remote_pull_blob(run, run->src.rem, bc, repo, desc, &bytes);
+	if ((dfd = mig_dest_blob_dir(&run->dst, &desc->digest, name, &owned)) <
+	    0)
+		return dfd;
+	error = mig_remote_pull_blob(
+	    run->src.rem, bc, repo, desc, dfd, name, &bytes);
+	if (owned)
+		close(dfd);
 	if (error < 0) {
 		mig_dest_blob_abandon(run, &desc->digest);
 		return error;

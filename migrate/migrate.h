@@ -130,7 +130,7 @@ void mig_source_sort(struct mig_source *src);
 
 /*
  * fd of a blob (close it), DRYDOCK_ENOTFOUND, ...; DRYDOCK_EUNSUPPORTED
- * from a docker:// source (mig_remote_pull_blob places its blobs)
+ * from a docker:// source (copy.c pulls its blobs into place)
  */
 int mig_source_blob_open(
     struct mig_source *src, const struct drydock_digest *d);
@@ -388,13 +388,13 @@ int mig_remote_resolve(struct mig_remote *r, struct drydock_digest *d_out,
 int mig_remote_manifest_read(char **buf_out, size_t *len_out,
     struct mig_remote *r, const char *repo, const struct drydock_digest *d);
 /*
- * Pull a blob into the destination (a registry root or an OCI layout)
+ * Pull a blob into directory dfd as name (mig_dest_blob_dir says where)
  * through bc (one per thread): hashed as it comes, named only when it
  * matches.  *bytes_out: the bytes that came over the network.
  */
-int mig_remote_pull_blob(struct mig_run *run, struct mig_remote *r,
-    struct drydock_blobcopy *bc, const char *repo,
-    const struct drydock_descriptor *desc, uint64_t *bytes_out);
+int mig_remote_pull_blob(struct mig_remote *r, struct drydock_blobcopy *bc,
+    const char *repo, const struct drydock_descriptor *desc, int dfd,
+    const char *name, uint64_t *bytes_out);
 /*
  * Pull a blob into an unnamed temporary file ($TMPDIR or /var/tmp),
  * checked against its digest: *fd_out (close it).

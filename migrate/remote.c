@@ -779,20 +779,17 @@ get_blob(struct mig_remote *r, const char *repo,
 }
 
 int
-mig_remote_pull_blob(struct mig_run *run, struct mig_remote *r,
-    struct drydock_blobcopy *bc, const char *repo,
-    const struct drydock_descriptor *desc, uint64_t *bytes_out)
+mig_remote_pull_blob(struct mig_remote *r, struct drydock_blobcopy *bc,
+    const char *repo, const struct drydock_descriptor *desc, int dfd,
+    const char *name, uint64_t *bytes_out)
 {
 	struct drydock_blobcopy_sink *s = NULL;
-	char what[1024], name[DRYDOCK_DIGEST_STRMAX];
+	char what[1024];
 	uint64_t size = 0;
-	int dfd, owned, how, error;
+	int how, error;
 
 	*bytes_out = 0;
 	what_of(what, sizeof(what), r, repo, NULL, &desc->digest);
-	if ((dfd = mig_dest_blob_dir(&run->dst, &desc->digest, name, &owned)) <
-	    0)
-		return dfd;
 	if ((error = drydock_blobcopy_sink_new(&s, bc, dfd, desc->digest.alg)) <
 	    0)
 		goto out;
@@ -817,8 +814,6 @@ mig_remote_pull_blob(struct mig_run *run, struct mig_remote *r,
 	error = drydock_blobcopy_sink_commit(s, &how, dfd, name);
 out:
 	drydock_blobcopy_sink_free(s);
-	if (owned)
-		close(dfd);
 	return error;
 }
 
