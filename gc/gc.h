@@ -120,6 +120,8 @@ struct gc_repo {
 	int64_t mtime_ns; /* the empty directory's */
 	int64_t layers_mtime_ns; /* _layers/sha256 directory at walk time */
 	int64_t revs_mtime_ns; /* _manifests/revisions/sha256 at walk time */
+	size_t links_start, links_end; /* its links in run->links */
+	int remarked; /* the re-check or the sweep kept more here */
 };
 
 /*
@@ -366,6 +368,14 @@ int gc_run_init(
     struct gc_run *run, const struct gc_opts *opts, struct drydock_store *st);
 void gc_run_release(struct gc_run *run);
 
+/*
+ * The test build's pause: with DRYDOCK_GC_TEST_PAUSE=PHASE:FILE, reaching
+ * PHASE ("recheck", "tag": the first tag removed) the first time creates
+ * FILE and waits until the test removed it, so that a test can push at
+ * that exact point.  Nothing in other builds.
+ */
+void gc_test_pause(const char *phase);
+
 int gc_add_item(struct gc_run *run, int kind, uint32_t repo, uint32_t id,
     const char *path, const char *tag, int reason, uint64_t size);
 void gc_problem(const char *path, int code, const char *message, void *payload);
@@ -380,6 +390,9 @@ void gc_scan_record_problem(struct gc_scan_problems *sink, const char *path,
     int code, const char *message);
 
 /* mark.c */
+/* Keep the referrers of what repository repo keeps (its links from..to). */
+int gc_keep_referrers(
+    struct gc_run *run, uint32_t repo, int repo_fd, size_t from, size_t to);
 int gc_mark(struct gc_run *run);
 int gc_mark_from(struct gc_run *run, uint32_t repo, int repo_fd, uint32_t root);
 
@@ -445,6 +458,19 @@ int gc_plan(struct gc_run *run);
 
 /* recheck.c */
 int gc_recheck(struct gc_run *run);
+/*
+ * Keep manifest id of repository repo after all, as a root a push just
+ * wrote: marked with all it reaches (GC_NEWMARK), the repository flagged
+ * for gc_settle().
+ */
+int gc_keep_again(struct gc_run *run, uint32_t repo, uint32_t id);
+/*
+ * After more was kept (a racing push, a tag that could not be deleted):
+ * the referrers of what is now kept, and the attachment tags of kept
+ * subjects, are kept too, until nothing changes; then every planned item
+ * that is now needed is cancelled.
+ */
+int gc_settle(struct gc_run *run);
 /* Whether the re-check (or the sweep) found item it needed after all. */
 int gc_item_needed(const struct gc_run *run, const struct gc_item *it);
 /*

@@ -428,18 +428,23 @@ plan_revisions(struct mark_ctx *c)
 	return 0;
 }
 
-/* Referrers: revisions whose subject this repository keeps are kept too. */
-static int
-mark_referrers(struct mark_ctx *c)
+/*
+ * Referrers: revisions of repository repo (its links from..to) whose
+ * subject the repository keeps are kept too, until nothing changes.  The
+ * mark calls it per repository; the re-check and the sweep call it again
+ * when a racing push or a tag that could not be deleted kept more.
+ */
+int
+gc_keep_referrers(
+    struct gc_run *run, uint32_t repo, int repo_fd, size_t from, size_t to)
 {
-	struct gc_run *run = c->run;
-	const uint32_t stamp = c->repo + 1;
+	const uint32_t stamp = repo + 1;
 	int changed = 1, error;
 	size_t i;
 
 	while (changed) {
 		changed = 0;
-		for (i = c->links_start; i < run->nlinks; i++) {
+		for (i = from; i < to; i++) {
 			const struct gc_link *l = &run->links[i];
 			const struct gc_manifest *m;
 
@@ -449,17 +454,24 @@ mark_referrers(struct mark_ctx *c)
 			if ((error = gc_manifest_load(run, l->id, &m)) < 0)
 				return error;
 			if (m != NULL && m->state != GC_MF_OK)
-				run->repos[c->repo].tainted = 1;
+				run->repos[repo].tainted = 1;
 			if (m == NULL || m->subject == UINT32_MAX ||
 			    run->kept_in[m->subject] != stamp)
 				continue;
-			if ((error = gc_mark_from(
-			         run, c->repo, c->ri->fd, l->id)) < 0)
+			if ((error = gc_mark_from(run, repo, repo_fd, l->id)) <
+			    0)
 				return error;
 			changed = 1;
 		}
 	}
 	return 0;
+}
+
+static int
+mark_referrers(struct mark_ctx *c)
+{
+	return gc_keep_referrers(
+	    c->run, c->repo, c->ri->fd, c->links_start, c->run->nlinks);
 }
 
 /* A repository with a bad manifest or link keeps everything it links. */
@@ -634,6 +646,8 @@ mark_repo(struct gc_run *run, struct gc_scan *s)
 		run->repos[c.repo].uploads++;
 	}
 out:
+	run->repos[c.repo].links_start = c.links_start;
+	run->repos[c.repo].links_end = run->nlinks;
 	run->cur_repo = UINT32_MAX;
 	for (i = 0; i < c.tags.n; i++)
 		free(c.tags.name[i]);
@@ -688,8 +702,19 @@ pins_check(struct gc_run *run)
 		    gc_id_lookup(run, &p->digest, &id) == 0 &&
 		    (run->rev_in[id] != 0 ||
 		        drydock_store_blob_stat(
-		            run->st, &p->digest, NULL, NULL) == 0))
+		            run->st, &p->digest, NULL, NULL) == 0)) {
 			run->pin_matched[i] = 1;
+			/* docker's image ID: a config, kept alone */
+			if (run->rev_in[id] == 0 && !run->opts->com.quiet)
+				fprintf(stderr,
+				    "drydock-gc: warning: %s:%d: pin '%s' "
+				    "names a blob no repository holds as a "
+				    "manifest (an image ID?): it keeps that "
+				    "blob alone\n",
+				    strcmp(p->file, "-") == 0 ? "<stdin>"
+				                              : p->file,
+				    p->line, p->text);
+		}
 		drydock_error_clear();
 		if (!run->pin_matched[i] && !run->opts->com.quiet)
 			fprintf(stderr,

@@ -129,11 +129,18 @@ ere(regex_t *re, char **text, const struct reader *r, const yaml_node_t *n,
 	if ((error = string(&v, r, n, key)) < 0)
 		return error;
 	len = strlen(v);
-	if ((anchored = malloc(len + 5)) == NULL)
-		return oom();
-	snprintf(anchored, len + 5, "^(%s)$", v);
-	rc = regcomp(re, anchored, REG_EXTENDED | REG_NOSUB);
-	free(anchored);
+	/*
+	 * The text alone first: "a)|(.*" is no ERE, but wrapped as
+	 * "^(a)|(.*)$" it would compile, and match every tag.
+	 */
+	if ((rc = regcomp(re, v, REG_EXTENDED | REG_NOSUB)) == 0) {
+		regfree(re);
+		if ((anchored = malloc(len + 5)) == NULL)
+			return oom();
+		snprintf(anchored, len + 5, "^(%s)$", v);
+		rc = regcomp(re, anchored, REG_EXTENDED | REG_NOSUB);
+		free(anchored);
+	}
 	if (rc != 0) {
 		regerror(rc, re, msg, sizeof(msg));
 		return bad(r, n,
@@ -443,6 +450,30 @@ gc_policy_parse(
 		yaml_parser_delete(&parser);
 		gc_policy_release(out);
 		return error;
+	}
+	/* a policy is one document: a second one would be ignored */
+	if (r.doc.nodes.start != r.doc.nodes.top) {
+		yaml_document_t extra;
+
+		if (!yaml_parser_load(&parser, &extra)) {
+			error = yaml_failed(&parser, name);
+			yaml_document_delete(&r.doc);
+			yaml_parser_delete(&parser);
+			gc_policy_release(out);
+			return error;
+		}
+		if (extra.nodes.start != extra.nodes.top) {
+			drydock_error_set(DRYDOCK_ERRCLASS_CONFIG,
+			    "%s:%zu: a second YAML document; a policy file "
+			    "holds one",
+			    name, extra.start_mark.line + 1);
+			yaml_document_delete(&extra);
+			yaml_document_delete(&r.doc);
+			yaml_parser_delete(&parser);
+			gc_policy_release(out);
+			return DRYDOCK_ECORRUPT;
+		}
+		yaml_document_delete(&extra);
 	}
 	yaml_parser_delete(&parser);
 	error = read_root(out, &r);

@@ -25,6 +25,17 @@ struct recheck_ctx {
 	int error;
 };
 
+/* Mark id from repository repo again, reaching GC_NEWMARK everywhere. */
+static int
+mark_id(struct gc_run *run, uint32_t repo, int fd, uint32_t id)
+{
+	/* force a fresh walk from this root in this repository */
+	if (!(run->flags[id] & GC_NEWMARK))
+		run->kept_in[id] = 0;
+	run->repos[repo].remarked = 1;
+	return gc_mark_from(run, repo, fd, id);
+}
+
 static int
 mark_new(struct recheck_ctx *c, const struct drydock_digest *d)
 {
@@ -33,10 +44,141 @@ mark_new(struct recheck_ctx *c, const struct drydock_digest *d)
 
 	if ((error = gc_id(&id, c->run, d)) < 0)
 		return error;
-	/* force a fresh walk from this root in this repository */
-	if (!(c->run->flags[id] & GC_NEWMARK))
-		c->run->kept_in[id] = 0;
-	return gc_mark_from(c->run, c->repo, c->fd, id);
+	return mark_id(c->run, c->repo, c->fd, id);
+}
+
+int
+gc_keep_again(struct gc_run *run, uint32_t repo, uint32_t id)
+{
+	struct drydock_repo_info ri;
+	char *path = NULL;
+	int error;
+
+	if ((error = drydock_repo_open(
+	         &ri, &path, run->st, run->repos[repo].name)) < 0) {
+		/* gone: nothing of it is served; its blobs are kept below */
+		drydock_error_clear();
+		run->flags[id] |= GC_NEWMARK | GC_MARKED;
+		return 0;
+	}
+	error = mark_id(run, repo, ri.fd, id);
+	close(ri.fd);
+	free(path);
+	return error;
+}
+
+/* The subject an attachment tag (sha256-<hex>[.sig|.att|.sbom]) names. */
+static int
+attachment_subject(
+    const struct gc_run *run, const struct gc_item *it, uint32_t *out)
+{
+	const char *name = run->tagdecs[it->id2].name;
+	struct drydock_digest d;
+
+	if (strncmp(name, "sha256-", 7) != 0 || strlen(name) < 7 + 64 ||
+	    drydock_digest_from_hex(&d, DRYDOCK_DIGEST_SHA256, name + 7, 64) <
+	        0) {
+		drydock_error_clear();
+		return -1;
+	}
+	return gc_id_lookup(run, &d, out) == 0 ? 0 : -1;
+}
+
+/* Referrers of each repository that kept more, until nothing changes. */
+static int
+settle_referrers(struct gc_run *run)
+{
+	struct drydock_repo_info ri;
+	char *path;
+	size_t i;
+	int error;
+
+	for (i = 0; i < run->nrepos; i++) {
+		struct gc_repo *r = &run->repos[i];
+
+		if (!r->remarked)
+			continue;
+		r->remarked = 0;
+		path = NULL;
+		if (drydock_repo_open(&ri, &path, run->st, r->name) < 0) {
+			drydock_error_clear();
+			continue;
+		}
+		error = gc_keep_referrers(
+		    run, (uint32_t)i, ri.fd, r->links_start, r->links_end);
+		close(ri.fd);
+		free(path);
+		if (error < 0)
+			return error;
+	}
+	return 0;
+}
+
+/* Cancel every planned item that is needed now. */
+static int
+cancel_needed(struct gc_run *run)
+{
+	uint8_t *busy;
+	size_t i;
+
+	for (i = 0; i < run->nitems; i++) {
+		struct gc_item *it = &run->items[i];
+
+		if (!it->cancelled && !it->done && gc_item_needed(run, it)) {
+			it->cancelled = 1;
+			run->cancelled++;
+		}
+	}
+	/* a repository that anything was cancelled in stays */
+	if ((busy = calloc(run->nrepos + 1, 1)) == NULL) {
+		drydock_error_set_os("out of memory");
+		return DRYDOCK_ERROR;
+	}
+	for (i = 0; i < run->nitems; i++)
+		if (run->items[i].cancelled && run->items[i].repo < run->nrepos)
+			busy[run->items[i].repo] = 1;
+	for (i = 0; i < run->nitems; i++) {
+		struct gc_item *it = &run->items[i];
+
+		if (it->kind == GC_KIND_REPOSITORY && !it->cancelled &&
+		    !it->done && busy[it->repo]) {
+			it->cancelled = 1;
+			run->cancelled++;
+		}
+	}
+	free(busy);
+	return 0;
+}
+
+int
+gc_settle(struct gc_run *run)
+{
+	uint32_t sid;
+	size_t i;
+	int changed = 1, error;
+
+	while (changed) {
+		changed = 0;
+		if ((error = settle_referrers(run)) < 0)
+			return error;
+		/* an attachment goes only with a subject nothing kept */
+		for (i = 0; i < run->nitems; i++) {
+			struct gc_item *it = &run->items[i];
+
+			if (it->kind != GC_KIND_TAG || it->cancelled ||
+			    it->done || it->reason != GC_REASON_ATTACHMENT ||
+			    attachment_subject(run, it, &sid) < 0 ||
+			    run->kept_in[sid] != it->repo + 1)
+				continue;
+			it->cancelled = 1;
+			run->cancelled++;
+			if ((error = gc_keep_again(run, it->repo,
+			         run->tagdecs[it->id2].target)) < 0)
+				return error;
+			changed = 1;
+		}
+	}
+	return cancel_needed(run);
 }
 
 static int
@@ -210,10 +352,10 @@ gc_item_needed(const struct gc_run *run, const struct gc_item *it)
 int
 gc_recheck(struct gc_run *run)
 {
-	uint8_t *busy;
 	size_t i;
 	int error = 0;
 
+	gc_test_pause("recheck");
 	run->rechecking = 1;
 	for (i = 0; i < run->nrepos; i++) {
 		if (gc_stop)
@@ -226,33 +368,21 @@ gc_recheck(struct gc_run *run)
 	for (i = 0; i < run->nitems; i++) {
 		struct gc_item *it = &run->items[i];
 
-		if (!it->cancelled &&
-		    (gc_item_needed(run, it) ||
-		        (it->kind == GC_KIND_TAG &&
-		            (error = gc_tag_unchanged(run, it)) <= 0))) {
+		/*
+		 * A tag moved since the policy decided, or unreadable now:
+		 * it stays, and so does what it named (what it names now is
+		 * marked by gc_tag_unchanged)
+		 */
+		if (!it->cancelled && it->kind == GC_KIND_TAG &&
+		    (error = gc_tag_unchanged(run, it)) <= 0) {
 			if (error < 0)
 				return error;
 			it->cancelled = 1;
 			run->cancelled++;
+			if ((error = gc_keep_again(run, it->repo,
+			         run->tagdecs[it->id2].target)) < 0)
+				return error;
 		}
 	}
-	/* a repository that anything was cancelled in stays */
-	if ((busy = calloc(run->nrepos + 1, 1)) == NULL) {
-		drydock_error_set_os("out of memory");
-		return DRYDOCK_ERROR;
-	}
-	for (i = 0; i < run->nitems; i++)
-		if (run->items[i].cancelled && run->items[i].repo < run->nrepos)
-			busy[run->items[i].repo] = 1;
-	for (i = 0; i < run->nitems; i++) {
-		struct gc_item *it = &run->items[i];
-
-		if (it->kind == GC_KIND_REPOSITORY && !it->cancelled &&
-		    busy[it->repo]) {
-			it->cancelled = 1;
-			run->cancelled++;
-		}
-	}
-	free(busy);
-	return 0;
+	return gc_settle(run);
 }

@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "gc.h"
 
@@ -274,4 +277,29 @@ gc_problem(const char *path, int code, const char *message, void *payload)
 	if (code != DRYDOCK_ECORRUPT && path != NULL &&
 	    strncmp(path, "repositories/", 13) == 0 && run->blind == NULL)
 		run->blind = strdup(path);
+}
+
+void
+gc_test_pause(const char *phase)
+{
+#ifdef DRYDOCK_TEST_HOOKS /* only in the test build (Makefile) */
+	const char *hook = getenv("DRYDOCK_GC_TEST_PAUSE");
+	const char *colon = hook != NULL ? strchr(hook, ':') : NULL;
+	static int paused; /* once a run */
+	struct stat sb;
+	int i, fd;
+
+	if (paused || colon == NULL ||
+	    strncmp(hook, phase, (size_t)(colon - hook)) != 0 ||
+	    phase[colon - hook] != '\0')
+		return;
+	paused = 1;
+	/* FILE appears; the test acts, then removes it (at most 60 s) */
+	if ((fd = open(colon + 1, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) >= 0)
+		close(fd);
+	for (i = 0; i < 3000 && stat(colon + 1, &sb) == 0; i++)
+		usleep(20000);
+#else
+	(void)phase;
+#endif
 }

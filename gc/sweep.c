@@ -241,6 +241,17 @@ sweep_one(struct sweep_ctx *c, struct gc_item *it, int64_t jid, int *state)
 		raise(c->abort_signal);
 	if (gc_stop) /* the signal came between two items */
 		return;
+	/*
+	 * A tag once more, after the journal's commit: the moment between
+	 * this look and its removal is all a push to it can race with.
+	 */
+	if (it->kind == GC_KIND_TAG)
+		gc_test_pause("tag");
+	if (it->kind == GC_KIND_TAG && gc_tag_unchanged(run, it) != 1) {
+		it->cancelled = 1;
+		run->cancelled++;
+		return;
+	}
 	r = c->journal ? quarantine_item(c, it, jid, state)
 	               : remove_item(run, it);
 	if (r == DRYDOCK_EEXISTS && it->kind == GC_KIND_REPOSITORY) {
@@ -302,7 +313,7 @@ sweep_batch(struct sweep_ctx *c, size_t from, size_t to)
 	for (i = from; i < to; i++) {
 		struct gc_item *it = &run->items[i];
 
-		if (it->cancelled)
+		if (it->cancelled || it->done)
 			continue;
 		if (run->opts->dry_run) {
 			it->done = 1;
@@ -338,6 +349,46 @@ sweep_batch(struct sweep_ctx *c, size_t from, size_t to)
 	return c->journal ? journal_outcome(c, jid, state, n) : 0;
 }
 
+/*
+ * Tags first, each alone: looked at again just before it goes, so that a
+ * push to it a moment earlier keeps it.  Then a tag that stays (it moved,
+ * cannot be read, or could not be removed) keeps what it named, with the
+ * referrers and attachment tags that go with it (gc_settle), before
+ * anything its deletion would have freed goes.
+ */
+static int
+sweep_tags(struct sweep_ctx *c)
+{
+	struct gc_run *run = c->run;
+	size_t i;
+	int error, kept = 0;
+
+	for (i = 0; i < run->nitems; i++) {
+		if (run->items[i].kind != GC_KIND_TAG ||
+		    run->items[i].cancelled)
+			continue;
+		if (gc_stop) {
+			run->interrupted = 1;
+			return 0;
+		}
+		if ((error = sweep_batch(c, i, i + 1)) < 0)
+			return error;
+	}
+	if (run->opts->dry_run)
+		return 0;
+	for (i = 0; i < run->nitems; i++) {
+		struct gc_item *it = &run->items[i];
+
+		if (it->kind != GC_KIND_TAG || it->done)
+			continue;
+		if ((error = gc_keep_again(
+		         run, it->repo, run->tagdecs[it->id2].target)) < 0)
+			return error;
+		kept = 1;
+	}
+	return kept ? gc_settle(run) : 0;
+}
+
 int
 gc_sweep(struct gc_run *run)
 {
@@ -358,6 +409,8 @@ gc_sweep(struct gc_run *run)
 	c.abort_signal = sig ? (int)strtol(sig, NULL, 10) : SIGKILL;
 	if (!run->opts->dry_run && run->opts->quarantine &&
 	    (error = open_quarantine(&c, run->opts->quarantine)) < 0)
+		goto out;
+	if ((error = sweep_tags(&c)) < 0)
 		goto out;
 	for (i = 0; i < run->nitems && !run->interrupted; i += SWEEP_BATCH) {
 		size_t to = i + SWEEP_BATCH < run->nitems ? i + SWEEP_BATCH

@@ -51,6 +51,8 @@ for d in $(cat "$F/app2old.img" "$F/r2.img" | sort -u); do
 done
 pass "every blob of the pinned images stays"
 assert_true "the pinned stray blob stays" blob_exists "$root" "$STRAY"
+assert_true "... with a warning that a pin of a blob keeps that blob alone" \
+    grep -q "<stdin>:2: pin '$STRAY' names a blob no repository holds as a manifest" "$T/gc.err"
 assert_eq "$(revision_links "$root" | grep -c -e "$APP2_OLD" -e "$R2")" 2 \
     "the pinned revisions stay"
 # what is not pinned still goes
@@ -63,8 +65,8 @@ assert_jq "$r" '[.pins.unmatched[] | "\(.line) \(.pin)"]' \
     "the report lists the pins that matched nothing"
 assert_eq 2 "$(grep -c "warning: $T/pins:[67]: pin '.*' matches nothing" \
     "$T/gc.err")" "a warning for each pin that matched nothing, with its line"
-assert_eq 0 "$(grep -c '<stdin>' "$T/gc.err")" \
-    "no warning for the pins from stdin, which all matched"
+assert_eq 0 "$(grep -c "<stdin>.*matches nothing" "$T/gc.err")" \
+    "no 'matches nothing' for the pins from stdin, which all matched"
 
 start_registry "$root"
 pull_ok "team/app@$APP2_OLD" "the pinned APP2_OLD pulls by digest"

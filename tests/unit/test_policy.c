@@ -197,6 +197,19 @@ test_policy__malformed(void **state)
 	refused("policies:\n  - repositories: [a]\n    delete: .*\n"
 	        "policies: []\n",
 	    4, "policies: given twice");
+	/* no ERE on its own, but "^(ci-1)|(.*)$" once wrapped: every tag */
+	refused("policies:\n  - repositories: [a]\n    delete: \"ci-1)|(.*\"\n",
+	    3, "not an extended regular expression");
+	refused("policies:\n  - repositories: [a]\n    delete: x\n"
+	        "    keep:\n      - tags: \"v1)|(.*\"\n",
+	    5, "not an extended regular expression");
+	/* a second document would have been ignored, errors and all */
+	refused("policies:\n  - repositories: [a]\n    delete: x\n---\n"
+	        "policies:\n  - repositories: [b]\n    delete: y\n",
+	    4, "a second YAML document");
+	refused("policies:\n  - repositories: [a]\n    delete: x\n---\n"
+	        "policies: [\n",
+	    6, "");
 }
 
 static void
