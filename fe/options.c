@@ -93,6 +93,21 @@ fe_opt_common(struct fe_common *c, int opt, const char *arg, void (*help)(void))
 	return 1;
 }
 
+int
+fe_opt_stored(const struct fe_opt_store *t, int opt, const char *arg)
+{
+	for (; t->opt != 0; t++) {
+		if (t->opt != opt)
+			continue;
+		if (t->str != NULL)
+			*t->str = arg;
+		if (t->flag != NULL)
+			*t->flag = 1;
+		return 1;
+	}
+	return 0;
+}
+
 void
 fe_opt_common_end(struct fe_common *c)
 {

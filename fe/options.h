@@ -62,6 +62,19 @@ void fe_opt_common_init(struct fe_common *c);
 int fe_opt_common(
     struct fe_common *c, int opt, const char *arg, void (*help)(void));
 
+/*
+ * A tool's options that only store what they are given, as a table (the
+ * end: opt 0): a string option's argument, or 1 in a flag.
+ */
+struct fe_opt_store {
+	int opt; /* what getopt_long returns for it */
+	const char **str; /* the argument goes here, or NULL */
+	int *flag; /* set to 1, or NULL */
+};
+
+/* 1 when opt is in table t (its value stored), else 0. */
+int fe_opt_stored(const struct fe_opt_store *t, int opt, const char *arg);
+
 /* After getopt: the progress line's default (a terminal), never with -q. */
 void fe_opt_common_end(struct fe_common *c);
 

@@ -110,6 +110,9 @@ static size_t npin_files, cappin_files;
 static void
 parse_options(struct gc_opts *o, int argc, char **argv)
 {
+	const struct fe_opt_store stored[] = {{'m', NULL, &o->delete_untagged},
+	    {'n', NULL, &o->dry_run}, {OPT_QUARANTINE, &o->quarantine, NULL},
+	    {OPT_RESTORE, &o->restore, NULL}, {0, NULL, NULL}};
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -117,19 +120,15 @@ parse_options(struct gc_opts *o, int argc, char **argv)
 	o->grace = 3600;
 	o->uploads_age = 168 * 3600;
 	o->jobs = 16;
+
 	while (
 	    (c = getopt_long(argc, argv, "hj:mnqvV", longopts, NULL)) != -1) {
-		if (fe_opt_common(&o->com, c, optarg, help))
+		if (fe_opt_common(&o->com, c, optarg, help) ||
+		    fe_opt_stored(stored, c, optarg))
 			continue;
 		switch (c) {
 		case 'j':
 			o->jobs = (int)fe_opt_number("--jobs", optarg, 1, 64);
-			break;
-		case 'm':
-			o->delete_untagged = 1;
-			break;
-		case 'n':
-			o->dry_run = 1;
 			break;
 		case OPT_GRACE:
 			o->grace = fe_opt_duration("--grace", optarg);
@@ -144,12 +143,6 @@ parse_options(struct gc_opts *o, int argc, char **argv)
 			if (o->policy_file != NULL)
 				fe_usage("--policy is given once");
 			o->policy_file = optarg;
-			break;
-		case OPT_QUARANTINE:
-			o->quarantine = optarg;
-			break;
-		case OPT_RESTORE:
-			o->restore = optarg;
 			break;
 		case OPT_UPLOADS:
 			o->uploads_age =

@@ -288,6 +288,19 @@ static void
 parse_options(struct mig_opts *o, int argc, char **argv)
 {
 	const char *creds = NULL;
+	const struct fe_opt_store stored[] = {{'n', NULL, &o->dry_run},
+	    {OPT_ALL_REPOS, NULL, &o->all_repos},
+	    {OPT_ALL_TAGS, NULL, &o->all_tags},
+	    {OPT_AUTHFILE, &o->authfile, NULL},
+	    {OPT_COMPRESS, NULL, &o->compress}, {OPT_CREDS, &creds, NULL},
+	    {OPT_DEST_CERT_DIR, &o->dst_cert_dir, NULL},
+	    {OPT_DEST_CREDS, &o->dst_creds, NULL},
+	    {OPT_PLATFORM, &o->platform, NULL},
+	    {OPT_SRC_CERT_DIR, &o->src_cert_dir, NULL},
+	    {OPT_SRC_CREDS, &o->src_creds, NULL},
+	    {OPT_TO_OCI, NULL, &o->to_oci_types},
+	    {OPT_UNTAGGED, NULL, &o->untagged}, {OPT_VERIFY, NULL, &o->verify},
+	    {0, NULL, NULL}};
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -300,35 +313,12 @@ parse_options(struct mig_opts *o, int argc, char **argv)
 		argc--;
 	}
 	while ((c = getopt_long(argc, argv, "hj:nqvV", longopts, NULL)) != -1) {
-		if (fe_opt_common(&o->com, c, optarg, help))
+		if (fe_opt_common(&o->com, c, optarg, help) ||
+		    fe_opt_stored(stored, c, optarg))
 			continue;
 		switch (c) {
 		case 'j':
 			o->jobs = (int)fe_opt_number("--jobs", optarg, 1, 64);
-			break;
-		case 'n':
-			o->dry_run = 1;
-			break;
-		case OPT_ALL_REPOS:
-			o->all_repos = 1;
-			break;
-		case OPT_ALL_TAGS:
-			o->all_tags = 1;
-			break;
-		case OPT_AUTHFILE:
-			o->authfile = optarg;
-			break;
-		case OPT_COMPRESS:
-			o->compress = 1;
-			break;
-		case OPT_CREDS:
-			creds = optarg;
-			break;
-		case OPT_DEST_CERT_DIR:
-			o->dst_cert_dir = optarg;
-			break;
-		case OPT_DEST_CREDS:
-			o->dst_creds = optarg;
 			break;
 		case OPT_DEST_TLS_VERIFY:
 			o->dst_tls_verify =
@@ -342,17 +332,8 @@ parse_options(struct mig_opts *o, int argc, char **argv)
 			    0)
 				fe_usage("--link: %s", drydock_error_message());
 			break;
-		case OPT_PLATFORM:
-			o->platform = optarg;
-			break;
 		case OPT_REPO:
 			push_arg(&o->repos, &o->nrepos, optarg);
-			break;
-		case OPT_SRC_CERT_DIR:
-			o->src_cert_dir = optarg;
-			break;
-		case OPT_SRC_CREDS:
-			o->src_creds = optarg;
 			break;
 		case OPT_SRC_TLS_VERIFY:
 			o->src_tls_verify =
@@ -361,15 +342,6 @@ parse_options(struct mig_opts *o, int argc, char **argv)
 		case OPT_TLS_VERIFY:
 			o->src_tls_verify = o->dst_tls_verify =
 			    tls_bool("--tls-verify", optarg);
-			break;
-		case OPT_TO_OCI:
-			o->to_oci_types = 1;
-			break;
-		case OPT_UNTAGGED:
-			o->untagged = 1;
-			break;
-		case OPT_VERIFY:
-			o->verify = 1;
 			break;
 		default:
 			fe_usage(NULL);
