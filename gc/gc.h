@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include <drydock/drydock.h>
+#include <jansson.h>
 
 #include "fe/array.h"
 #include "fe/err.h"
@@ -495,6 +496,13 @@ void gc_pins_release(struct gc_pins *pins);
 
 /* restore.c */
 int gc_restore(const struct gc_opts *opts, struct drydock_store *st);
+
+/* duhtml.c */
+/*
+ * The space report as one self-contained HTML page at path, from du's
+ * JSON reports by repository and by tag (all entries).
+ */
+int gc_du_html(const json_t *repos, const json_t *tags, const char *path);
 
 /* report.c */
 int gc_report(struct gc_run *run);
