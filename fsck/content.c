@@ -266,7 +266,7 @@ rec_cb(const struct drydock_state_blob *rec, void *payload)
 	if (!drydock_digestmap_get(run->idmap, &rec->digest, &id) ||
 	    run->objs[id].blob == FSCK_NONE ||
 	    !run->blobs[run->objs[id].blob].has_data) {
-		if (fsck__grow((void **)&pruned.gone, &pruned.cap, pruned.n + 1,
+		if (fe_grow((void **)&pruned.gone, &pruned.cap, pruned.n + 1,
 		        sizeof(*pruned.gone)) < 0)
 			return DRYDOCK_ERROR;
 		pruned.gone[pruned.n++] = rec->digest;

@@ -15,6 +15,7 @@
 
 #include <drydock/drydock.h>
 
+#include "fe/array.h"
 #include "fe/err.h"
 #include "fe/exit.h"
 #include "fe/exitcode.h"
@@ -343,8 +344,6 @@ int fsck_run_init(struct fsck_run *run, const struct fsck_opts *opts,
 void fsck_run_release(struct fsck_run *run);
 int fsck_id(
     uint32_t *out, struct fsck_run *run, const struct drydock_digest *d);
-int fsck__grow(void **arr, size_t *cap, size_t need, size_t elem);
-char *fsck_strdup(const char *s);
 void fsck_problem_cb(
     const char *path, int code, const char *message, void *payload);
 int fsck_walk(struct fsck_run *run);

@@ -69,7 +69,7 @@ fsck_report(struct fsck_run *run, int id, const struct fsck_ctx *ctx,
 
 	if (sev == FSCK_SEV_IGNORE)
 		return 0;
-	if (fsck__grow((void **)&run->findings, &run->capfindings,
+	if (fe_grow((void **)&run->findings, &run->capfindings,
 	        run->nfindings + 1, sizeof(*run->findings)) < 0)
 		return DRYDOCK_ERROR;
 	f = &run->findings[run->nfindings];
@@ -81,8 +81,8 @@ fsck_report(struct fsck_run *run, int id, const struct fsck_ctx *ctx,
 	f->impact = (uint8_t)ctx->impact;
 	f->impact_id = ctx->impact_id;
 	f->action = (uint8_t)ctx->action;
-	if ((ctx->path != NULL && (f->path = fsck_strdup(ctx->path)) == NULL) ||
-	    (ctx->tag != NULL && (f->tag = fsck_strdup(ctx->tag)) == NULL))
+	if ((ctx->path != NULL && (f->path = fe_strdup(ctx->path)) == NULL) ||
+	    (ctx->tag != NULL && (f->tag = fe_strdup(ctx->tag)) == NULL))
 		goto oom;
 	if (fmt != NULL) {
 		va_start(ap, fmt);

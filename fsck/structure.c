@@ -25,36 +25,6 @@
 /* --- the run's tables ---------------------------------------------------- */
 
 int
-fsck__grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	ncap = *cap ? *cap : 16;
-	while (ncap < need)
-		ncap *= 2;
-	if ((p = realloc(*arr, ncap * elem)) == NULL) {
-		drydock_error_set_os("out of memory");
-		return DRYDOCK_ERROR;
-	}
-	*arr = p;
-	*cap = ncap;
-	return 0;
-}
-
-char *
-fsck_strdup(const char *s)
-{
-	char *p = s != NULL ? strdup(s) : NULL;
-
-	if (s != NULL && p == NULL)
-		drydock_error_set_os("out of memory");
-	return p;
-}
-
-int
 fsck_id(uint32_t *out, struct fsck_run *run, const struct drydock_digest *d)
 {
 	uint32_t v;
@@ -67,9 +37,9 @@ fsck_id(uint32_t *out, struct fsck_run *run, const struct drydock_digest *d)
 		*out = v;
 		return 0;
 	}
-	if (fsck__grow((void **)&run->ids, &run->capids, run->nids + 1,
+	if (fe_grow((void **)&run->ids, &run->capids, run->nids + 1,
 	        sizeof(*run->ids)) < 0 ||
-	    fsck__grow((void **)&run->objs, &run->capobjs, run->nids + 1,
+	    fe_grow((void **)&run->objs, &run->capobjs, run->nids + 1,
 	        sizeof(*run->objs)) < 0) {
 		drydock_digestmap_del(run->idmap, d);
 		return DRYDOCK_ERROR;
@@ -223,7 +193,7 @@ fsck_problem_cb(const char *path, int code, const char *message, void *payload)
 	struct fsck_run *run = payload;
 	struct fsck_problem *p;
 
-	if (fsck__grow((void **)&run->problems, &run->capproblems,
+	if (fe_grow((void **)&run->problems, &run->capproblems,
 	        run->nproblems + 1, sizeof(*run->problems)) < 0) {
 		run->operational = 1;
 		return;
@@ -231,8 +201,8 @@ fsck_problem_cb(const char *path, int code, const char *message, void *payload)
 	p = &run->problems[run->nproblems];
 	memset(p, 0, sizeof(*p));
 	p->code = code;
-	if ((p->path = fsck_strdup(path)) == NULL ||
-	    (p->message = fsck_strdup(message)) == NULL) {
+	if ((p->path = fe_strdup(path)) == NULL ||
+	    (p->message = fe_strdup(message)) == NULL) {
 		free(p->path);
 		run->operational = 1;
 		return;
@@ -434,7 +404,7 @@ blob_cb(const struct drydock_blob_info *bi, void *payload)
 		return error;
 	if (run->objs[id].blob != FSCK_NONE)
 		return 0; /* cannot happen: one directory per digest */
-	if ((error = fsck__grow((void **)&run->blobs, &run->capblobs,
+	if ((error = fe_grow((void **)&run->blobs, &run->capblobs,
 	         run->nblobs + 1, sizeof(*run->blobs))) < 0)
 		return error;
 	b = &run->blobs[run->nblobs];
@@ -475,7 +445,7 @@ late_data(struct fsck_run *run, uint32_t id)
 	if (drydock_store_blob_stat(run->st, &run->ids[id], &size, &mtime) < 0)
 		return 0;
 	if (o->blob == FSCK_NONE) {
-		if (fsck__grow((void **)&run->blobs, &run->capblobs,
+		if (fe_grow((void **)&run->blobs, &run->capblobs,
 		        run->nblobs + 1, sizeof(*run->blobs)) < 0)
 			return 0;
 		b = &run->blobs[run->nblobs];
@@ -592,7 +562,7 @@ add_link(struct fsck_run *run, struct fsck_link **arr, size_t *n, size_t *cap,
 {
 	struct fsck_link *l;
 
-	if (fsck__grow((void **)arr, cap, *n + 1, sizeof(**arr)) < 0)
+	if (fe_grow((void **)arr, cap, *n + 1, sizeof(**arr)) < 0)
 		return DRYDOCK_ERROR;
 	l = &(*arr)[(*n)++];
 	l->status = status;
@@ -652,7 +622,7 @@ hist_cb(const struct drydock_repo_info *ri, const struct drydock_link_info *li,
 		return DRYDOCK_EINTR;
 	if (link_status(&status, c, LK_HISTORY, li) < 0)
 		goto fail;
-	if (fsck__grow((void **)&repo->hist, &repo->caphist, repo->nhist + 1,
+	if (fe_grow((void **)&repo->hist, &repo->caphist, repo->nhist + 1,
 	        sizeof(*repo->hist)) < 0)
 		goto fail;
 	h = &repo->hist[repo->nhist];
@@ -660,7 +630,7 @@ hist_cb(const struct drydock_repo_info *ri, const struct drydock_link_info *li,
 	h->tag = c->tag;
 	h->l.status = status;
 	h->l.target = FSCK_NONE;
-	if ((h->path = fsck_strdup(li->dir_path)) == NULL ||
+	if ((h->path = fe_strdup(li->dir_path)) == NULL ||
 	    fsck_id(&h->l.id, c->run, &li->digest) < 0 ||
 	    (status == 0 && fsck_id(&h->l.target, c->run, &li->target) < 0)) {
 		free(h->path);
@@ -790,13 +760,13 @@ tag_cb(const struct drydock_repo_info *ri, const struct drydock_tag_info *ti,
 
 	if (fsck_stop)
 		return DRYDOCK_EINTR;
-	if (fsck__grow((void **)&repo->tags, &repo->captags, repo->ntags + 1,
+	if (fe_grow((void **)&repo->tags, &repo->captags, repo->ntags + 1,
 	        sizeof(*repo->tags)) < 0)
 		goto fail;
 	t = &repo->tags[repo->ntags];
 	t->target = FSCK_NONE;
 	t->status = ti->current.status;
-	if ((t->name = fsck_strdup(ti->name)) == NULL)
+	if ((t->name = fe_strdup(ti->name)) == NULL)
 		goto fail;
 	repo->ntags++;
 	run->ntags++;
@@ -965,14 +935,14 @@ repo_cb(const struct drydock_repo_info *ri, void *payload)
 
 	if (fsck_stop)
 		return DRYDOCK_EINTR;
-	if (fsck__grow((void **)&run->repos, &run->caprepos, run->nrepos + 1,
+	if (fe_grow((void **)&run->repos, &run->caprepos, run->nrepos + 1,
 	        sizeof(*run->repos)) < 0)
 		return DRYDOCK_ERROR;
 	repo = &run->repos[run->nrepos];
 	memset(repo, 0, sizeof(*repo));
 	repo->has = ri->has;
-	if ((repo->name = fsck_strdup(ri->name)) == NULL ||
-	    (repo->path = fsck_strdup(ri->path)) == NULL) {
+	if ((repo->name = fe_strdup(ri->name)) == NULL ||
+	    (repo->path = fe_strdup(ri->path)) == NULL) {
 		free(repo->name);
 		return DRYDOCK_ERROR;
 	}
@@ -1055,7 +1025,7 @@ platform_string(const struct drydock_platform *p)
 	snprintf(buf, sizeof(buf), "%s/%s%s%s", p->os ? p->os : "?",
 	    p->architecture ? p->architecture : "?", p->variant ? "/" : "",
 	    p->variant ? p->variant : "");
-	return fsck_strdup(buf);
+	return fe_strdup(buf);
 }
 
 static int
@@ -1069,8 +1039,8 @@ keep_refs(struct fsck_run *run, struct fsck_manifest *mf,
 		const struct drydock_descriptor *d = drydock_manifest_ref(m, i);
 		struct fsck_ref *r;
 
-		if (fsck__grow((void **)&run->refs, &run->caprefs,
-		        run->nrefs + 1, sizeof(*run->refs)) < 0)
+		if (fe_grow((void **)&run->refs, &run->caprefs, run->nrefs + 1,
+		        sizeof(*run->refs)) < 0)
 			return DRYDOCK_ERROR;
 		r = &run->refs[run->nrefs];
 		memset(r, 0, sizeof(*r));
@@ -1170,7 +1140,7 @@ load_manifest(
 			*out = &run->mfs[o->mf];
 		return 0;
 	}
-	if (fsck__grow((void **)&run->mfs, &run->capmfs, run->nmfs + 1,
+	if (fe_grow((void **)&run->mfs, &run->capmfs, run->nmfs + 1,
 	        sizeof(*run->mfs)) < 0)
 		return DRYDOCK_ERROR;
 	/* loaded only once there is a table entry: *out is never NULL */
@@ -1213,7 +1183,7 @@ push_work(struct check_ctx *c, uint32_t id)
 	if (c->run->objs[id].stamp == c->repo + 1)
 		return 0;
 	c->run->objs[id].stamp = c->repo + 1;
-	if (fsck__grow((void **)&c->work, &c->capwork, c->nwork + 1,
+	if (fe_grow((void **)&c->work, &c->capwork, c->nwork + 1,
 	        sizeof(*c->work)) < 0)
 		return DRYDOCK_ERROR;
 	c->work[c->nwork++] = id;
@@ -1232,16 +1202,16 @@ repo_finding(struct check_ctx *c, int fid, uint32_t id, uint32_t mid,
 	struct fsck_run *run = c->run;
 	struct fsck_pending *p;
 
-	if (fsck__grow((void **)&run->pending, &run->cappending,
-	        run->npending + 1, sizeof(*run->pending)) < 0)
+	if (fe_grow((void **)&run->pending, &run->cappending, run->npending + 1,
+	        sizeof(*run->pending)) < 0)
 		return DRYDOCK_ERROR;
 	p = &run->pending[run->npending];
 	p->fid = fid;
 	p->id = id;
 	p->mid = mid;
 	p->repo = c->repo;
-	if ((p->path = fsck_strdup(path)) == NULL ||
-	    (p->detail = fsck_strdup(detail)) == NULL) {
+	if ((p->path = fe_strdup(path)) == NULL ||
+	    (p->detail = fe_strdup(detail)) == NULL) {
 		free(p->path);
 		return DRYDOCK_ERROR;
 	}
@@ -1286,7 +1256,7 @@ size_check(struct fsck_run *run, uint32_t mid, uint32_t id, int64_t size)
 		if (run->sizechecks[i].manifest == mid &&
 		    run->sizechecks[i].blob == id)
 			return 0;
-	if (fsck__grow((void **)&run->sizechecks, &run->capsizechecks,
+	if (fe_grow((void **)&run->sizechecks, &run->capsizechecks,
 	        run->nsizechecks + 1, sizeof(*run->sizechecks)) < 0)
 		return DRYDOCK_ERROR;
 	sc = &run->sizechecks[run->nsizechecks++];
