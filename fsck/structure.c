@@ -900,11 +900,36 @@ tag_target_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/*
+ * fe_grow leaves up to half again as many items as an array holds, and 64
+ * at the least: a store of many small repositories would carry kilobytes
+ * of slack for each of them through the run.  Their tables no longer grow
+ * once walked: fit them (a failed shrink keeps the array as it was).
+ */
+static void
+fit(void **arr, size_t *cap, size_t n, size_t elem)
+{
+	void *p;
+
+	if (n == 0 || n >= *cap || (p = realloc(*arr, n * elem)) == NULL)
+		return;
+	*arr = p;
+	*cap = n;
+}
+
 static int
 sort_repo_tables(struct fsck_repo *repo)
 {
 	size_t i;
 
+	fit((void **)&repo->tags, &repo->captags, repo->ntags,
+	    sizeof(*repo->tags));
+	fit((void **)&repo->revs, &repo->caprevs, repo->nrevs,
+	    sizeof(*repo->revs));
+	fit((void **)&repo->layers, &repo->caplayers, repo->nlayers,
+	    sizeof(*repo->layers));
+	fit((void **)&repo->hist, &repo->caphist, repo->nhist,
+	    sizeof(*repo->hist));
 	/* qsort(NULL, 0, ...) is undefined */
 	if (repo->nrevs > 1)
 		qsort(repo->revs, repo->nrevs, sizeof(*repo->revs), link_cmp);
