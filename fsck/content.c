@@ -49,15 +49,6 @@ struct pool {
 	atomic_int failed; /* a worker could not start */
 };
 
-int64_t
-fsck_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static int
 stop_reason(struct pool *p)
 {
@@ -69,7 +60,7 @@ stop_reason(struct pool *p)
 		atomic_store(&p->stop, 2);
 		return 2;
 	}
-	if (p->deadline_ns != 0 && fsck_now_ns() >= p->deadline_ns) {
+	if (p->deadline_ns != 0 && fe_clock_monotonic_ns() >= p->deadline_ns) {
 		atomic_store(&p->stop, 1);
 		return 1;
 	}
@@ -428,7 +419,7 @@ state_tx(struct fsck_run *run, struct monitor *m)
 	if ((error = drydock_state_begin(run->state)) < 0)
 		return error;
 	m->in_tx = 1;
-	m->tx_start = fsck_now_ns();
+	m->tx_start = fe_clock_monotonic_ns();
 	return 0;
 }
 
@@ -473,7 +464,7 @@ take_result(struct fsck_run *run, struct monitor *m, struct fsck_blob *b)
 		break;
 	}
 	if (error == 0 && m->in_tx &&
-	    fsck_now_ns() - m->tx_start > STATE_COMMIT_NS) {
+	    fe_clock_monotonic_ns() - m->tx_start > STATE_COMMIT_NS) {
 		m->in_tx = 0;
 		error = drydock_state_commit(run->state);
 	}
@@ -565,7 +556,7 @@ fsck_content(struct fsck_run *run)
 	struct pool p;
 	struct monitor m;
 	pthread_t *threads = NULL;
-	int64_t t0 = fsck_now_ns();
+	int64_t t0 = fe_clock_monotonic_ns();
 	int jobs, i, started = 0, error;
 	size_t k;
 
@@ -649,7 +640,7 @@ fsck_content(struct fsck_run *run)
 out:
 	free(pruned.gone);
 	memset(&pruned, 0, sizeof(pruned));
-	run->hash_seconds = (double)(fsck_now_ns() - t0) / 1e9;
+	run->hash_seconds = (double)(fe_clock_monotonic_ns() - t0) / 1e9;
 	free(threads);
 	free(p.done);
 	free(p.order);

@@ -16,6 +16,7 @@
 #include <drydock/drydock.h>
 
 #include "fe/array.h"
+#include "fe/clock.h"
 #include "fe/err.h"
 #include "fe/exit.h"
 #include "fe/exitcode.h"
@@ -361,7 +362,6 @@ int fsck_vanished(struct fsck_run *run, uint32_t id);
 int fsck_pending_findings(struct fsck_run *run);
 
 /* content.c */
-int64_t fsck_now_ns(void);
 int fsck_content(struct fsck_run *run);
 int fsck_content_findings(struct fsck_run *run);
 

@@ -202,7 +202,7 @@ fsck_finish(struct fsck_run *run)
 		run->exit_code |= DRYDOCK_EXIT_OPERATIONAL;
 	if (run->interrupted)
 		run->exit_code |= DRYDOCK_EXIT_INTERRUPTED;
-	run->seconds = (double)(fsck_now_ns() - run->start_ns) / 1e9;
+	run->seconds = (double)(fe_clock_monotonic_ns() - run->start_ns) / 1e9;
 }
 
 /* --- the human summary ------------------------------------------------------

@@ -63,7 +63,7 @@ fsck_run_init(struct fsck_run *run, const struct fsck_opts *opts,
 	run->opts = opts;
 	run->st = st;
 	fe_progress_init(&run->progress, opts->progress && !opts->quiet);
-	run->start_ns = fsck_now_ns();
+	run->start_ns = fe_clock_monotonic_ns();
 	run->now = (int64_t)time(NULL);
 	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
 	run->start_real_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
