@@ -337,25 +337,28 @@ struct fsck_run {
 	double seconds, hash_seconds;
 };
 
+/* run.c */
 extern volatile sig_atomic_t fsck_stop;
-
-/* structure.c */
 int fsck_run_init(struct fsck_run *run, const struct fsck_opts *opts,
     struct drydock_store *st);
 void fsck_run_release(struct fsck_run *run);
 int fsck_id(
     uint32_t *out, struct fsck_run *run, const struct drydock_digest *d);
+int fsck_blob_path(
+    char *buf, size_t sz, const struct fsck_run *run, uint32_t id);
+const struct fsck_link *fsck_revision_link(
+    const struct fsck_repo *repo, uint32_t id);
+int fsck_is_revision(const struct fsck_repo *repo, uint32_t id);
+const struct fsck_link *fsck_layer_link(
+    const struct fsck_repo *repo, uint32_t id);
+
+/* structure.c */
 void fsck_problem_cb(
     const char *path, int code, const char *message, void *payload);
 int fsck_walk(struct fsck_run *run);
 int fsck_check_structure(struct fsck_run *run);
 int fsck_check_blobs(struct fsck_run *run);
 int fsck_problems_to_findings(struct fsck_run *run);
-int fsck_is_revision(const struct fsck_repo *repo, uint32_t id);
-const struct fsck_link *fsck_layer_link(
-    const struct fsck_repo *repo, uint32_t id);
-int fsck_blob_path(
-    char *buf, size_t sz, const struct fsck_run *run, uint32_t id);
 
 /* recheck.c */
 int fsck_vanished(struct fsck_run *run, uint32_t id);
