@@ -352,13 +352,22 @@ int fsck_is_revision(const struct fsck_repo *repo, uint32_t id);
 const struct fsck_link *fsck_layer_link(
     const struct fsck_repo *repo, uint32_t id);
 
-/* structure.c */
+/* findings.c */
+int fsck_finding_lookup(const char *name);
+const char *fsck_severity_name(int severity);
+const char *fsck_action_name(int action);
+void fsck_list_findings(void);
+int fsck_report(struct fsck_run *run, int id, const struct fsck_ctx *ctx,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void fsck_problem_cb(
     const char *path, int code, const char *message, void *payload);
+const char *fsck_problem_consume(struct fsck_run *run, const char *path);
+int fsck_problems_to_findings(struct fsck_run *run);
+
+/* structure.c */
 int fsck_walk(struct fsck_run *run);
 int fsck_check_structure(struct fsck_run *run);
 int fsck_check_blobs(struct fsck_run *run);
-int fsck_problems_to_findings(struct fsck_run *run);
 
 /* recheck.c */
 int fsck_vanished(struct fsck_run *run, uint32_t id);
@@ -373,19 +382,13 @@ int fsck_impact(struct fsck_run *run);
 
 /* repair.c */
 int fsck_repair(struct fsck_run *run);
-const char *fsck_action_name(int action);
 
 /* report.c */
-int fsck_report(struct fsck_run *run, int id, const struct fsck_ctx *ctx,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-int fsck_finding_lookup(const char *name);
-const char *fsck_severity_name(int severity);
 void fsck_progress(struct fsck_run *run, const char *phase, uint64_t done,
     uint64_t total, uint64_t bytes, uint64_t bytes_total);
 void fsck_progress_end(struct fsck_run *run);
 void fsck_finish(struct fsck_run *run);
 int fsck_output(struct fsck_run *run);
 int fsck_metrics(struct fsck_run *run);
-void fsck_list_findings(void);
 
 #endif

@@ -38,24 +38,6 @@ struct repair_ctx {
 	int error;
 };
 
-const char *
-fsck_action_name(int action)
-{
-	switch (action) {
-	case FSCK_ACT_REWRITE:
-		return "rewrite the link without whitespace";
-	case FSCK_ACT_RELINK:
-		return "create the link";
-	case FSCK_ACT_QUARANTINE:
-		return "move it into quarantine";
-	case FSCK_ACT_QUARANTINE_RELINK:
-		return "move the link into quarantine and write it from its "
-		       "path";
-	default:
-		return "nothing";
-	}
-}
-
 static void note(struct fsck_finding *f, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
