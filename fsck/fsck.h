@@ -344,6 +344,7 @@ int fsck_run_init(struct fsck_run *run, const struct fsck_opts *opts,
 void fsck_run_release(struct fsck_run *run);
 int fsck_id(
     uint32_t *out, struct fsck_run *run, const struct drydock_digest *d);
+struct fsck_blob *fsck_blob_add(struct fsck_run *run, uint32_t id);
 int fsck_blob_path(
     char *buf, size_t sz, const struct fsck_run *run, uint32_t id);
 const struct fsck_link *fsck_revision_link(

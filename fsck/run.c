@@ -136,6 +136,26 @@ fsck_id(uint32_t *out, struct fsck_run *run, const struct drydock_digest *d)
 	return 0;
 }
 
+/*
+ * A new entry of run->blobs for digest id, its data not known yet.
+ * Returns it, or NULL when out of memory.
+ */
+struct fsck_blob *
+fsck_blob_add(struct fsck_run *run, uint32_t id)
+{
+	struct fsck_blob *b;
+
+	if (fe_grow((void **)&run->blobs, &run->capblobs, run->nblobs + 1,
+	        sizeof(*run->blobs)) < 0)
+		return NULL;
+	b = &run->blobs[run->nblobs];
+	memset(b, 0, sizeof(*b));
+	b->id = id;
+	b->want = UINT64_MAX;
+	run->objs[id].blob = (uint32_t)run->nblobs++;
+	return b;
+}
+
 int
 fsck_blob_path(char *buf, size_t sz, const struct fsck_run *run, uint32_t id)
 {

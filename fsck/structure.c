@@ -38,18 +38,12 @@ blob_cb(const struct drydock_blob_info *bi, void *payload)
 		return error;
 	if (run->objs[id].blob != FSCK_NONE)
 		return 0; /* cannot happen: one directory per digest */
-	if ((error = fe_grow((void **)&run->blobs, &run->capblobs,
-	         run->nblobs + 1, sizeof(*run->blobs))) < 0)
-		return error;
-	b = &run->blobs[run->nblobs];
-	memset(b, 0, sizeof(*b));
-	b->id = id;
+	if ((b = fsck_blob_add(run, id)) == NULL)
+		return DRYDOCK_ERROR;
 	b->has_data = (uint8_t)(bi->has_data != 0);
 	b->size = bi->size;
 	b->mtime_ns = bi->mtime_ns;
 	b->ino = bi->inode;
-	b->want = UINT64_MAX;
-	run->objs[id].blob = (uint32_t)run->nblobs++;
 	run->objs[id].flags |= FSCK_O_BLOBDIR;
 	if (b->has_data) {
 		run->objs[id].flags |= FSCK_O_DATA;
@@ -78,16 +72,8 @@ late_data(struct fsck_run *run, uint32_t id)
 		return 1;
 	if (drydock_store_blob_stat(run->st, &run->ids[id], &size, &mtime) < 0)
 		return 0;
-	if (o->blob == FSCK_NONE) {
-		if (fe_grow((void **)&run->blobs, &run->capblobs,
-		        run->nblobs + 1, sizeof(*run->blobs)) < 0)
-			return 0;
-		b = &run->blobs[run->nblobs];
-		memset(b, 0, sizeof(*b));
-		b->id = id;
-		b->want = UINT64_MAX;
-		o->blob = (uint32_t)run->nblobs++;
-	}
+	if (o->blob == FSCK_NONE && fsck_blob_add(run, id) == NULL)
+		return 0;
 	b = &run->blobs[o->blob];
 	b->has_data = 1;
 	b->size = size;
