@@ -365,8 +365,11 @@ void fsck_problem_cb(
 const char *fsck_problem_consume(struct fsck_run *run, const char *path);
 int fsck_problems_to_findings(struct fsck_run *run);
 
-/* structure.c */
+/* walk.c */
 int fsck_walk(struct fsck_run *run);
+void fsck_sort_tags(struct fsck_repo *repo);
+
+/* structure.c */
 int fsck_check_structure(struct fsck_run *run);
 int fsck_check_blobs(struct fsck_run *run);
 
