@@ -369,6 +369,11 @@ int fsck_problems_to_findings(struct fsck_run *run);
 int fsck_walk(struct fsck_run *run);
 void fsck_sort_tags(struct fsck_repo *repo);
 
+/* manifests.c */
+int fsck_late_data(struct fsck_run *run, uint32_t id);
+int fsck_load_manifest(
+    struct fsck_run *run, uint32_t id, const struct fsck_manifest **out);
+
 /* structure.c */
 int fsck_check_structure(struct fsck_run *run);
 int fsck_check_blobs(struct fsck_run *run);
