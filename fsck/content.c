@@ -653,14 +653,13 @@ out:
 static int
 content_finding(struct fsck_run *run, const struct fsck_blob *b)
 {
-	struct fsck_ctx ctx = {NULL, b->id, FSCK_NONE, NULL, FSCK_IMPACT_ALL,
-	    FSCK_NONE, FSCK_ACT_QUARANTINE};
 	char path[DRYDOCK_DIGEST_STRMAX + 32], dstr[DRYDOCK_DIGEST_STRMAX];
 	char sz[32], want[32];
+	struct fsck_ctx ctx = FSCK_CTX_INIT(.path = path, .digest = b->id,
+	    .impact = FSCK_IMPACT_ALL, .action = FSCK_ACT_QUARANTINE);
 
 	if (fsck_blob_path(path, sizeof(path), run, b->id) < 0)
 		return DRYDOCK_ERROR;
-	ctx.path = path;
 	drydock_bytes_format(sz, sizeof(sz), b->seen_size);
 	switch (b->result) {
 	case FSCK_H_MISMATCH:
@@ -717,8 +716,6 @@ fsck_content_findings(struct fsck_run *run)
 	for (i = 0; i < run->nsizechecks && error == 0; i++) {
 		const struct fsck_sizecheck *sc = &run->sizechecks[i];
 		const struct fsck_obj *o = &run->objs[sc->blob];
-		struct fsck_ctx ctx = {path, sc->blob, FSCK_NONE, NULL,
-		    FSCK_IMPACT_ALL, sc->manifest, FSCK_ACT_NONE};
 		const struct fsck_blob *b;
 
 		if ((o->flags & FSCK_O_BAD) || o->blob == FSCK_NONE)
@@ -726,7 +723,9 @@ fsck_content_findings(struct fsck_run *run)
 		b = &run->blobs[o->blob];
 		if (fsck_blob_path(path, sizeof(path), run, sc->manifest) < 0)
 			return DRYDOCK_ERROR;
-		error = fsck_report(run, FSCK_DESCRIPTOR_SIZE_MISMATCH, &ctx,
+		error = fsck_report(run, FSCK_DESCRIPTOR_SIZE_MISMATCH,
+		    FSCK_CTX(.path = path, .digest = sc->blob,
+		        .impact = FSCK_IMPACT_ALL, .impact_id = sc->manifest),
 		    "manifest %s says %lld bytes for %s, which has %llu%s",
 		    drydock_digest_format(dstr, &run->ids[sc->manifest]),
 		    (long long)sc->size,

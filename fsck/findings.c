@@ -284,8 +284,7 @@ fsck_problems_to_findings(struct fsck_run *run)
 
 	for (i = 0; i < run->nproblems && error == 0; i++) {
 		struct fsck_problem *p = &run->problems[i];
-		struct fsck_ctx ctx = {p->path, FSCK_NONE, FSCK_NONE, NULL,
-		    FSCK_IMPACT_NONE, FSCK_NONE, FSCK_ACT_NONE};
+		struct fsck_ctx ctx = FSCK_CTX_INIT(.path = p->path);
 		char *tag = NULL;
 		int id;
 

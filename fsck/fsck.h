@@ -237,16 +237,42 @@ struct fsck_finding {
 	char *repair_note; /* what -p did or why it did not */
 };
 
-/* Arguments of fsck_report(): all borrowed. */
+/*
+ * Arguments of fsck_report(): all borrowed.  Write them with FSCK_CTX or
+ * FSCK_CTX_INIT, never as a bare initialiser: 0 is a repository and a
+ * digest id like any other, so a field left out must be FSCK_NONE.
+ */
 struct fsck_ctx {
-	const char *path;
-	uint32_t digest;
-	uint32_t repo;
-	const char *tag;
+	const char *path; /* relative to $V2, or NULL */
+	uint32_t digest; /* digest id, or FSCK_NONE */
+	uint32_t repo; /* repository index, or FSCK_NONE */
+	const char *tag; /* or NULL */
 	int impact; /* enum fsck_impact */
-	uint32_t impact_id; /* FSCK_NONE: digest */
+	uint32_t impact_id; /* digest id impact is computed for; FSCK_NONE:
+	                       digest */
 	int action; /* enum fsck_action */
 };
+
+/*
+ * A struct fsck_ctx from designated initialisers, digest, repo and
+ * impact_id FSCK_NONE unless given, the rest zero (no path, no tag, no
+ * impact, no action):
+ *
+ *	fsck_report(run, FSCK_BLOB_MISSING,
+ *	    FSCK_CTX(.path = path, .digest = id), NULL);
+ *	struct fsck_ctx ctx = FSCK_CTX_INIT(.repo = ri);
+ *
+ * The fields given override the defaults before them, as C11 6.7.9
+ * says; GCC and clang warn about that (-Woverride-init, in -Wextra),
+ * which this header turns off for fsck/ alone.
+ */
+#define FSCK_CTX_INIT(...)                                                     \
+	{                                                                      \
+		.digest = FSCK_NONE, .repo = FSCK_NONE,                        \
+		.impact_id = FSCK_NONE, __VA_ARGS__                            \
+	}
+#define FSCK_CTX(...) (&(const struct fsck_ctx)FSCK_CTX_INIT(__VA_ARGS__))
+#pragma GCC diagnostic ignored "-Woverride-init"
 
 struct fsck_problem {
 	char *path;

@@ -92,13 +92,12 @@ keep_refs(struct fsck_run *run, struct fsck_manifest *mf,
 static int
 manifest_finding(struct fsck_run *run, uint32_t id, int fid, const char *detail)
 {
-	struct fsck_ctx ctx = {NULL, id, FSCK_NONE, NULL, FSCK_IMPACT_ALL,
-	    FSCK_NONE, FSCK_ACT_NONE};
 	char path[DRYDOCK_DIGEST_STRMAX + 32];
+	struct fsck_ctx ctx = FSCK_CTX_INIT(.path = path, .digest = id,
+	    .impact = FSCK_IMPACT_ALL);
 
 	if (fsck_blob_path(path, sizeof(path), run, id) < 0)
 		return DRYDOCK_ERROR;
-	ctx.path = path;
 	/* a type drydock does not know may serve fine (schema 1 on 2.8) */
 	if (fid == FSCK_MANIFEST_UNSUPPORTED)
 		ctx.impact = FSCK_IMPACT_NONE;

@@ -66,8 +66,6 @@ repo_finding(struct check_ctx *c, int fid, uint32_t id, uint32_t mid,
 static int
 blob_missing(struct fsck_run *run, uint32_t id, uint32_t owner)
 {
-	struct fsck_ctx ctx = {NULL, id, FSCK_NONE, NULL, FSCK_IMPACT_ALL,
-	    FSCK_NONE, FSCK_ACT_NONE};
 	char path[DRYDOCK_DIGEST_STRMAX + 32], dstr[DRYDOCK_DIGEST_STRMAX];
 
 	if (run->objs[id].flags & (FSCK_O_MISSING | FSCK_O_UNSAFE))
@@ -75,9 +73,9 @@ blob_missing(struct fsck_run *run, uint32_t id, uint32_t owner)
 	run->objs[id].flags |= FSCK_O_MISSING;
 	if (fsck_blob_path(path, sizeof(path), run, id) < 0)
 		return DRYDOCK_ERROR;
-	ctx.path = path;
-	return fsck_report(run, FSCK_BLOB_MISSING, &ctx, "needed by %s",
-	    drydock_digest_format(dstr, &run->ids[owner]));
+	return fsck_report(run, FSCK_BLOB_MISSING,
+	    FSCK_CTX(.path = path, .digest = id, .impact = FSCK_IMPACT_ALL),
+	    "needed by %s", drydock_digest_format(dstr, &run->ids[owner]));
 }
 
 static int
@@ -130,17 +128,13 @@ check_blob_ref(struct check_ctx *c, uint32_t mid, const struct fsck_ref *r)
 	run->objs[data].flags |= FSCK_O_REFERENCED;
 	if ((r->flags & FSCK_REF_FOREIGN) &&
 	    !(run->objs[data].flags & FSCK_O_DATA)) {
-		struct fsck_ctx ctx = {NULL, r->id, FSCK_NONE, NULL,
-		    FSCK_IMPACT_NONE, FSCK_NONE, FSCK_ACT_NONE};
-
 		if (run->objs[r->id].flags & FSCK_O_FOREIGN)
 			return 0;
 		run->objs[r->id].flags |= FSCK_O_FOREIGN;
 		if (fsck_blob_path(path, sizeof(path), run, r->id) < 0)
 			return DRYDOCK_ERROR;
-		ctx.path = path;
-		return fsck_report(
-		    run, FSCK_FOREIGN_LAYER_EXTERNAL, &ctx, NULL);
+		return fsck_report(run, FSCK_FOREIGN_LAYER_EXTERNAL,
+		    FSCK_CTX(.path = path, .digest = r->id), NULL);
 	}
 	if (!fsck_late_data(run, data))
 		return blob_missing(run, data, mid);
@@ -218,8 +212,6 @@ check_manifest(struct check_ctx *c, uint32_t mid)
 		switch (r.role) {
 		case DRYDOCK_REF_SUBJECT:
 			if (!fsck_is_revision(&run->repos[c->repo], r.id)) {
-				struct fsck_ctx ctx = {NULL, mid, c->repo, NULL,
-				    FSCK_IMPACT_NONE, FSCK_NONE, FSCK_ACT_NONE};
 				char path[4200], hex[DRYDOCK_DIGEST_STRMAX];
 				char dstr[DRYDOCK_DIGEST_STRMAX];
 
@@ -228,9 +220,10 @@ check_manifest(struct check_ctx *c, uint32_t mid)
 				    run->repos[c->repo].path,
 				    drydock_digest_alg_name(run->ids[mid].alg),
 				    drydock_digest_hex(hex, &run->ids[mid]));
-				ctx.path = path;
 				error = fsck_report(run, FSCK_SUBJECT_MISSING,
-				    &ctx, "subject %s",
+				    FSCK_CTX(.path = path, .digest = mid,
+				        .repo = c->repo),
+				    "subject %s",
 				    drydock_digest_format(
 				        dstr, &run->ids[r.id]));
 			}
@@ -301,8 +294,8 @@ check_tags(struct check_ctx *c)
 
 	for (i = 0; i < repo->ntags && error == 0; i++) {
 		const struct fsck_tag *t = &repo->tags[i];
-		struct fsck_ctx ctx = {path, FSCK_NONE, c->repo, t->name,
-		    FSCK_IMPACT_TAG, FSCK_NONE, FSCK_ACT_NONE};
+		struct fsck_ctx ctx = FSCK_CTX_INIT(.path = path,
+		    .repo = c->repo, .tag = t->name, .impact = FSCK_IMPACT_TAG);
 		const struct fsck_link *l;
 
 		snprintf(path, sizeof(path), "%s/_manifests/tags/%s/current",
@@ -333,13 +326,13 @@ check_tags(struct check_ctx *c)
 	}
 	for (i = 0; i < repo->nhist && error == 0; i++) {
 		const struct fsck_hist *h = &repo->hist[i];
-		struct fsck_ctx ctx = {h->path, h->l.id, c->repo,
-		    repo->tags[h->tag].name, FSCK_IMPACT_NONE, FSCK_NONE,
-		    FSCK_ACT_NONE};
 
 		if (h->l.status != 0 || fsck_is_revision(repo, h->l.id))
 			continue;
-		error = fsck_report(run, FSCK_TAG_HISTORY_DANGLING, &ctx, NULL);
+		error = fsck_report(run, FSCK_TAG_HISTORY_DANGLING,
+		    FSCK_CTX(.path = h->path, .digest = h->l.id,
+		        .repo = c->repo, .tag = repo->tags[h->tag].name),
+		    NULL);
 	}
 	return error;
 }
@@ -355,8 +348,6 @@ check_layers(struct check_ctx *c)
 
 	for (i = 0; i < repo->nlayers && error == 0; i++) {
 		const struct fsck_link *l = &repo->layers[i];
-		struct fsck_ctx ctx = {path, l->id, c->repo, NULL,
-		    FSCK_IMPACT_NONE, FSCK_NONE, FSCK_ACT_NONE};
 		uint32_t f;
 
 		if (l->status != 0)
@@ -370,7 +361,9 @@ check_layers(struct check_ctx *c)
 		snprintf(path, sizeof(path), "%s/_layers/%s/%s/link",
 		    repo->path, drydock_digest_alg_name(run->ids[l->id].alg),
 		    drydock_digest_hex(hex, &run->ids[l->id]));
-		error = fsck_report(run, FSCK_LAYER_LINK_DANGLING, &ctx, NULL);
+		error = fsck_report(run, FSCK_LAYER_LINK_DANGLING,
+		    FSCK_CTX(.path = path, .digest = l->id, .repo = c->repo),
+		    NULL);
 	}
 	return error;
 }
@@ -380,8 +373,7 @@ check_repo(struct fsck_run *run, uint32_t ri)
 {
 	struct check_ctx c;
 	const struct fsck_repo *repo = &run->repos[ri];
-	struct fsck_ctx ctx = {repo->path, FSCK_NONE, ri, NULL,
-	    FSCK_IMPACT_NONE, FSCK_NONE, FSCK_ACT_NONE};
+	struct fsck_ctx ctx = FSCK_CTX_INIT(.path = repo->path, .repo = ri);
 	size_t i, nvalid = 0;
 	int error = 0;
 
@@ -487,8 +479,8 @@ fsck_check_blobs(struct fsck_run *run)
 	for (i = 0; i < run->nblobs && error == 0; i++) {
 		const struct fsck_blob *b = &run->blobs[i];
 		uint32_t f = run->objs[b->id].flags;
-		struct fsck_ctx ctx = {path, b->id, FSCK_NONE, NULL,
-		    FSCK_IMPACT_NONE, FSCK_NONE, FSCK_ACT_NONE};
+		struct fsck_ctx ctx =
+		    FSCK_CTX_INIT(.path = path, .digest = b->id);
 
 		if (f &
 		    (FSCK_O_REFERENCED | FSCK_O_MANIFEST | FSCK_O_UNSAFE |

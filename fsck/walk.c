@@ -83,8 +83,8 @@ link_finding(struct repo_ctx *c, int kind, const struct drydock_link_info *li,
     const char *tag)
 {
 	struct fsck_run *run = c->run;
-	struct fsck_ctx ctx = {li->path, FSCK_NONE, c->repo, tag,
-	    FSCK_IMPACT_NONE, FSCK_NONE, FSCK_ACT_QUARANTINE};
+	struct fsck_ctx ctx = FSCK_CTX_INIT(.path = li->path, .repo = c->repo,
+	    .tag = tag, .action = FSCK_ACT_QUARANTINE);
 	struct drydock_digest d;
 	const char *why;
 	char *buf = NULL, dstr[DRYDOCK_DIGEST_STRMAX];
@@ -130,9 +130,9 @@ static int
 wrong_target(struct repo_ctx *c, int kind, const struct drydock_link_info *li)
 {
 	struct fsck_run *run = c->run;
-	struct fsck_ctx ctx = {li->path, FSCK_NONE, c->repo, NULL,
-	    kind == LK_HISTORY ? FSCK_IMPACT_NONE : FSCK_IMPACT_REPO, FSCK_NONE,
-	    FSCK_ACT_QUARANTINE_RELINK};
+	struct fsck_ctx ctx = FSCK_CTX_INIT(.path = li->path, .repo = c->repo,
+	    .impact = kind == LK_HISTORY ? FSCK_IMPACT_NONE : FSCK_IMPACT_REPO,
+	    .action = FSCK_ACT_QUARANTINE_RELINK);
 	char dstr[DRYDOCK_DIGEST_STRMAX];
 
 	if (fsck_id(&ctx.digest, run, &li->digest) < 0)
@@ -185,8 +185,8 @@ static int
 info_finding(struct repo_ctx *c, int id, const char *path,
     const struct drydock_digest *d, const char *tag)
 {
-	struct fsck_ctx ctx = {path, FSCK_NONE, c->repo, tag, FSCK_IMPACT_NONE,
-	    FSCK_NONE, FSCK_ACT_NONE};
+	struct fsck_ctx ctx =
+	    FSCK_CTX_INIT(.path = path, .repo = c->repo, .tag = tag);
 
 	if (d != NULL && fsck_id(&ctx.digest, c->run, d) < 0)
 		return DRYDOCK_ERROR;
@@ -236,9 +236,8 @@ static int
 subwalk_result(struct repo_ctx *c, int r, const char *sub)
 {
 	struct fsck_run *run = c->run;
-	struct fsck_ctx ctx = {NULL, FSCK_NONE, c->repo, NULL, FSCK_IMPACT_NONE,
-	    FSCK_NONE, FSCK_ACT_NONE};
 	char path[4200], msg[DRYDOCK_ERROR_MSGMAX];
+	struct fsck_ctx ctx = FSCK_CTX_INIT(.path = path, .repo = c->repo);
 	int id;
 
 	if (r == 0 || c->error != 0 || r == DRYDOCK_EINTR)
@@ -268,7 +267,6 @@ subwalk_result(struct repo_ctx *c, int r, const char *sub)
 		ctx.impact = FSCK_IMPACT_REPO_ALL;
 	snprintf(path, sizeof(path), "%s/%s", run->repos[c->repo].path, sub);
 	snprintf(msg, sizeof(msg), "%s", drydock_error_message());
-	ctx.path = path;
 	return fsck_report(run, id, &ctx, "%s", msg);
 }
 
@@ -283,9 +281,8 @@ static int
 scan_fixed(struct fsck_run *run, uint32_t repo, const char *rel,
     const char *const *names)
 {
-	struct fsck_ctx ctx = {NULL, FSCK_NONE, repo, NULL, FSCK_IMPACT_NONE,
-	    FSCK_NONE, FSCK_ACT_NONE};
 	char path[4200];
+	struct fsck_ctx ctx = FSCK_CTX_INIT(.path = path, .repo = repo);
 	struct dirent *de;
 	DIR *d;
 	size_t i;
@@ -316,7 +313,6 @@ scan_fixed(struct fsck_run *run, uint32_t repo, const char *rel,
 			snprintf(path, sizeof(path), "%s/%s", rel, de->d_name);
 		else
 			snprintf(path, sizeof(path), "%s", de->d_name);
-		ctx.path = path;
 		if (de->d_type == DT_LNK)
 			error = fsck_report(run, FSCK_SYMLINK, &ctx, NULL);
 		else
@@ -435,8 +431,6 @@ upload_cb(const struct drydock_repo_info *ri,
 {
 	struct repo_ctx *c = payload;
 	struct fsck_run *run = c->run;
-	struct fsck_ctx ctx = {up->path, FSCK_NONE, c->repo, NULL,
-	    FSCK_IMPACT_NONE, FSCK_NONE, FSCK_ACT_NONE};
 	int64_t cutoff = run->now - run->opts->uploads_age;
 	int64_t when = up->startedat;
 	char age[32];
@@ -455,8 +449,8 @@ upload_cb(const struct drydock_repo_info *ri,
 		id = FSCK_UPLOAD_STALE;
 	else
 		id = FSCK_UPLOAD_IN_PROGRESS;
-	if (fsck_report(run, id, &ctx, "%s old, %llu bytes", age,
-	        (unsigned long long)up->size) < 0) {
+	if (fsck_report(run, id, FSCK_CTX(.path = up->path, .repo = c->repo),
+	        "%s old, %llu bytes", age, (unsigned long long)up->size) < 0) {
 		c->error = DRYDOCK_ERROR;
 		return DRYDOCK_ERROR;
 	}
@@ -599,16 +593,14 @@ repo_cb(const struct drydock_repo_info *ri, void *payload)
 static int
 top_walk_result(struct fsck_run *run, int r, const char *path)
 {
-	struct fsck_ctx ctx = {path, FSCK_NONE, FSCK_NONE, NULL,
-	    FSCK_IMPACT_NONE, FSCK_NONE, FSCK_ACT_NONE};
 	char msg[DRYDOCK_ERROR_MSGMAX];
 
 	if (r != DRYDOCK_EUNSAFE && r != DRYDOCK_ECORRUPT)
 		return r;
 	snprintf(msg, sizeof(msg), "%s", drydock_error_message());
 	return fsck_report(run,
-	    r == DRYDOCK_EUNSAFE ? FSCK_SYMLINK : FSCK_STRAY_FILE, &ctx, "%s",
-	    msg);
+	    r == DRYDOCK_EUNSAFE ? FSCK_SYMLINK : FSCK_STRAY_FILE,
+	    FSCK_CTX(.path = path), "%s", msg);
 }
 
 int
