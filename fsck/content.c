@@ -656,7 +656,7 @@ content_finding(struct fsck_run *run, const struct fsck_blob *b)
 	char path[DRYDOCK_DIGEST_STRMAX + 32], dstr[DRYDOCK_DIGEST_STRMAX];
 	char sz[32], want[32];
 	struct fsck_ctx ctx = FSCK_CTX_INIT(.path = path, .digest = b->id,
-	    .impact = FSCK_IMPACT_ALL, .action = FSCK_ACT_QUARANTINE);
+	    .impact = FSCK_IMPACT_ALL);
 
 	if (fsck_blob_path(path, sizeof(path), run, b->id) < 0)
 		return DRYDOCK_ERROR;
@@ -689,11 +689,9 @@ content_finding(struct fsck_run *run, const struct fsck_blob *b)
 			    "0 of %llu bytes", (unsigned long long)b->want);
 		return fsck_report(run, FSCK_BLOB_EMPTY, &ctx, NULL);
 	case FSCK_H_IOERR:
-		ctx.action = FSCK_ACT_NONE;
 		return fsck_report(run, FSCK_BLOB_UNREADABLE, &ctx, "%s",
 		    strerror(b->err ? b->err : EIO));
 	case FSCK_H_UNSAFE:
-		ctx.action = FSCK_ACT_NONE;
 		return fsck_report(run, FSCK_SPECIAL_FILE, &ctx,
 		    "became a symlink or special file during the run");
 	case FSCK_H_GONE:

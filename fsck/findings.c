@@ -16,7 +16,8 @@
 
 /* --- the table ----------------------------------------------------------- */
 
-#define FSCK_DEF_(id, sev, msg) {#id, FSCK_SEV_##sev, msg},
+#define FSCK_DEF_(id, sev, remedy, msg)                                        \
+	{#id, FSCK_SEV_##sev, FSCK_ACT_##remedy, msg},
 const struct fsck_finding_def fsck_finding_defs[FSCK_FINDING_MAX] = {
     FSCK_FINDINGS(FSCK_DEF_)};
 #undef FSCK_DEF_
@@ -56,6 +57,7 @@ fsck_action_name(int action)
 	case FSCK_ACT_RELINK:
 		return "create the link";
 	case FSCK_ACT_QUARANTINE:
+	case FSCK_ACT_QUARANTINE_LINK:
 		return "move it into quarantine";
 	case FSCK_ACT_QUARANTINE_RELINK:
 		return "move the link into quarantine and write it from its "
@@ -100,7 +102,9 @@ fsck_report(struct fsck_run *run, int id, const struct fsck_ctx *ctx,
 	f->repo = ctx->repo;
 	f->impact = (uint8_t)ctx->impact;
 	f->impact_id = ctx->impact_id;
-	f->action = (uint8_t)ctx->action;
+	f->action = (uint8_t)(ctx->action == FSCK_ACT_DEFAULT
+	        ? fsck_finding_defs[id].remedy
+	        : ctx->action);
 	if ((ctx->path != NULL && (f->path = fe_strdup(ctx->path)) == NULL) ||
 	    (ctx->tag != NULL && (f->tag = fe_strdup(ctx->tag)) == NULL))
 		goto oom;

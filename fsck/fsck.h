@@ -203,14 +203,6 @@ enum fsck_impact {
 	FSCK_IMPACT_REPO_ALL /* every tag of repo */
 };
 
-enum fsck_action {
-	FSCK_ACT_NONE = 0,
-	FSCK_ACT_REWRITE, /* rewrite a link without its whitespace */
-	FSCK_ACT_RELINK, /* create a missing link */
-	FSCK_ACT_QUARANTINE, /* move into the quarantine directory */
-	FSCK_ACT_QUARANTINE_RELINK /* quarantine a bad link, write a good one */
-};
-
 struct fsck_image {
 	char *ref; /* "repo:tag [platform]" or "repo@digest" */
 	uint32_t repo;
@@ -250,13 +242,13 @@ struct fsck_ctx {
 	int impact; /* enum fsck_impact */
 	uint32_t impact_id; /* digest id impact is computed for; FSCK_NONE:
 	                       digest */
-	int action; /* enum fsck_action */
+	int action; /* enum fsck_action; FSCK_ACT_DEFAULT: the table's */
 };
 
 /*
  * A struct fsck_ctx from designated initialisers, digest, repo and
- * impact_id FSCK_NONE unless given, the rest zero (no path, no tag, no
- * impact, no action):
+ * impact_id FSCK_NONE unless given, the action the finding's remedy in
+ * the table, the rest zero (no path, no tag, no impact):
  *
  *	fsck_report(run, FSCK_BLOB_MISSING,
  *	    FSCK_CTX(.path = path, .digest = id), NULL);
@@ -269,7 +261,8 @@ struct fsck_ctx {
 #define FSCK_CTX_INIT(...)                                                     \
 	{                                                                      \
 		.digest = FSCK_NONE, .repo = FSCK_NONE,                        \
-		.impact_id = FSCK_NONE, __VA_ARGS__                            \
+		.impact_id = FSCK_NONE, .action = FSCK_ACT_DEFAULT,            \
+		__VA_ARGS__                                                    \
 	}
 #define FSCK_CTX(...) (&(const struct fsck_ctx)FSCK_CTX_INIT(__VA_ARGS__))
 #pragma GCC diagnostic ignored "-Woverride-init"

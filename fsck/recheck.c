@@ -229,7 +229,7 @@ fsck_pending_findings(struct fsck_run *run)
 			continue;
 		error = fsck_report(run, p->fid,
 		    FSCK_CTX(.path = p->path, .digest = p->id, .repo = p->repo,
-		        .impact = FSCK_IMPACT_REPO, .action = FSCK_ACT_RELINK),
+		        .impact = FSCK_IMPACT_REPO),
 		    "%s", p->detail);
 	}
 	return error;

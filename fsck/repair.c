@@ -15,7 +15,9 @@
  *
  * Writes are atomic (drydock_store_write_file); moves are recorded in the
  * quarantine directory's journal first, in the format of drydock-gc's
- * --quarantine, so "drydock-gc --restore DIR" puts them back.
+ * --quarantine, so "drydock-gc --restore DIR" puts them back.  What each
+ * finding gets is its action, the remedy findings.h gives its ID (or what
+ * its report chose instead).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -329,21 +331,19 @@ fsck_repair(struct fsck_run *run)
 			}
 			if (f->action == FSCK_ACT_NONE || f->path == NULL)
 				continue;
-			switch (f->id) {
-			case FSCK_BLOB_DIGEST_MISMATCH:
-			case FSCK_BLOB_TRUNCATED:
-			case FSCK_BLOB_EMPTY:
+			/* the finding's remedy (findings.h) */
+			switch (f->action) {
+			case FSCK_ACT_QUARANTINE:
 				if (pass == 1 && f->digest != FSCK_NONE)
 					repair_blob(&c, f);
 				break;
-			case FSCK_LINK_WHITESPACE:
-			case FSCK_LINK_UNPARSABLE:
-			case FSCK_LINK_WRONG_TARGET:
+			case FSCK_ACT_REWRITE:
+			case FSCK_ACT_QUARANTINE_LINK:
+			case FSCK_ACT_QUARANTINE_RELINK:
 				if (pass == 2)
 					repair_link(&c, f);
 				break;
-			case FSCK_LAYER_LINK_MISSING:
-			case FSCK_CHILD_NOT_LINKED:
+			case FSCK_ACT_RELINK:
 				if (pass == 3 && f->digest != FSCK_NONE)
 					repair_missing_link(&c, f);
 				break;

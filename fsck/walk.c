@@ -76,22 +76,26 @@ link_kind_name(int kind)
 
 /*
  * A link file whose content did not parse: whitespace around a digest
- * (rewritable), or no digest at all.  Returns the status to keep for it.
+ * (rewritable), another digest than its path's, or no digest at all.
+ * Returns 0 or an error (of ours, not of the link).
  */
 static int
 link_finding(struct repo_ctx *c, int kind, const struct drydock_link_info *li,
     const char *tag)
 {
 	struct fsck_run *run = c->run;
-	struct fsck_ctx ctx = FSCK_CTX_INIT(.path = li->path, .repo = c->repo,
-	    .tag = tag, .action = FSCK_ACT_QUARANTINE);
+	struct fsck_ctx ctx =
+	    FSCK_CTX_INIT(.path = li->path, .repo = c->repo, .tag = tag);
 	struct drydock_digest d;
 	const char *why;
 	char *buf = NULL, dstr[DRYDOCK_DIGEST_STRMAX];
 	size_t len = 0;
-	int junk = 0, id = FSCK_LINK_UNPARSABLE, error, per_digest;
+	int junk = 0, id = FSCK_LINK_UNPARSABLE, error, per_digest, pathed;
 
 	per_digest = kind != LK_CURRENT;
+	/* the path says what the content must be (not an alias's) */
+	pathed = per_digest &&
+	    !(kind == LK_LAYER && li->digest.alg != DRYDOCK_DIGEST_SHA256);
 	if (per_digest && fsck_id(&ctx.digest, run, &li->digest) < 0)
 		return DRYDOCK_ERROR;
 	if (kind == LK_LAYER || kind == LK_REVISION)
@@ -104,20 +108,18 @@ link_finding(struct repo_ctx *c, int kind, const struct drydock_link_info *li,
 	why = fsck_problem_consume(run, li->path);
 	if (drydock_link_parse_lenient(&d, &junk, buf, len) == 0) {
 		drydock_digest_format(dstr, &d);
-		if (per_digest &&
-		    !(kind == LK_LAYER &&
-		        li->digest.alg != DRYDOCK_DIGEST_SHA256) &&
-		    !drydock_digest_equal(&d, &li->digest)) {
+		if (pathed && !drydock_digest_equal(&d, &li->digest))
 			id = FSCK_LINK_WRONG_TARGET;
-			ctx.action = FSCK_ACT_QUARANTINE_RELINK;
-		} else {
+		else
 			id = FSCK_LINK_WHITESPACE;
-			ctx.action = FSCK_ACT_REWRITE;
-		}
-	} else if (per_digest &&
-	    !(kind == LK_LAYER && li->digest.alg != DRYDOCK_DIGEST_SHA256)) {
-		/* the path says what the content must be */
-		ctx.action = FSCK_ACT_QUARANTINE_RELINK;
+	} else if (!pathed) {
+		/*
+		 * LINK_UNPARSABLE's remedy writes the link anew from its
+		 * path.  The path of a tag's current link, or of an alias
+		 * layer link (which holds the canonical sha256 digest), does
+		 * not say what it must hold: -p only moves it into quarantine.
+		 */
+		ctx.action = FSCK_ACT_QUARANTINE_LINK;
 	}
 	free(buf);
 	error = fsck_report(run, id, &ctx, "%s: %s", link_kind_name(kind),
@@ -131,8 +133,7 @@ wrong_target(struct repo_ctx *c, int kind, const struct drydock_link_info *li)
 {
 	struct fsck_run *run = c->run;
 	struct fsck_ctx ctx = FSCK_CTX_INIT(.path = li->path, .repo = c->repo,
-	    .impact = kind == LK_HISTORY ? FSCK_IMPACT_NONE : FSCK_IMPACT_REPO,
-	    .action = FSCK_ACT_QUARANTINE_RELINK);
+	    .impact = kind == LK_HISTORY ? FSCK_IMPACT_NONE : FSCK_IMPACT_REPO);
 	char dstr[DRYDOCK_DIGEST_STRMAX];
 
 	if (fsck_id(&ctx.digest, run, &li->digest) < 0)
