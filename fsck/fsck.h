@@ -1,10 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fsck.h --- drydock-fsck's internal interfaces: options, the run's state,
- * and its phases: structure.c (walk, manifests, references), content.c
- * (parallel hashing), recheck.c (what went away during the run), impact.c
- * (which images a finding breaks), repair.c, report.c (findings, summary,
- * JSON, metrics, progress).
+ * and its phases.  main.c runs the phases in this order, each in a file:
+ *
+ *   walk.c       the storage walk: blobs/, then each repository's tags and
+ *                history, revisions, layer links and uploads
+ *   structure.c  what the registry needs to serve every image, from each
+ *                repository's revisions down (manifests.c reads each
+ *                manifest once); after content.c, the blobs nothing needs
+ *   content.c    every blob's data hashed against its digest, on all cores
+ *   recheck.c    what went away during the run, read again before
+ *                structure.c or content.c calls it missing
+ *   impact.c     which images each finding breaks
+ *   repair.c     -p: each finding's remedy
+ *   report.c     the summary, --json and --metrics (and the progress line
+ *                while the phases run)
+ *
+ * Beneath them all, run.c (the run's state and tables, the stop flag) and
+ * findings.c (the table of findings.h; fsck_report(), through which every
+ * finding goes; the library's problems as findings).  Calls go one way,
+ * never in a circle: a phase calls recheck.c, manifests.c, report.c,
+ * findings.c and run.c, each of which calls only those after it in this
+ * list (structure.c also sorts a tag table again with walk.c's
+ * fsck_sort_tags); main.c calls the phases.
  */
 #ifndef DRYDOCK_FSCK_H
 #define DRYDOCK_FSCK_H
@@ -30,6 +48,9 @@
 #include "findings.h"
 
 #define FSCK_NONE UINT32_MAX
+
+/* A link file holds a digest: more than this is not read. */
+#define FSCK_LINK_READ_MAX 4096
 
 enum fsck_verify {
 	FSCK_VERIFY_NONE = 0, /* structure only */
@@ -397,13 +418,13 @@ int fsck_load_manifest(
 int fsck_check_structure(struct fsck_run *run);
 int fsck_check_blobs(struct fsck_run *run);
 
-/* recheck.c */
-int fsck_vanished(struct fsck_run *run, uint32_t id);
-int fsck_pending_findings(struct fsck_run *run);
-
 /* content.c */
 int fsck_content(struct fsck_run *run);
 int fsck_content_findings(struct fsck_run *run);
+
+/* recheck.c */
+int fsck_vanished(struct fsck_run *run, uint32_t id);
+int fsck_pending_findings(struct fsck_run *run);
 
 /* impact.c */
 int fsck_impact(struct fsck_run *run);

@@ -30,8 +30,6 @@
 
 #include "fsck.h"
 
-#define LINK_READ_MAX 4096
-
 struct repair_ctx {
 	struct fsck_run *run;
 	struct drydock_journal *journal;
@@ -226,7 +224,7 @@ repair_link(struct repair_ctx *c, struct fsck_finding *f)
 	int junk = 0, r;
 
 	r = drydock_store_read_file(
-	    &buf, &len, run->st, -1, f->path, LINK_READ_MAX);
+	    &buf, &len, run->st, -1, f->path, FSCK_LINK_READ_MAX);
 	if (r < 0) {
 		note(f, "left alone: %s", drydock_error_message());
 		return;

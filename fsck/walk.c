@@ -16,9 +16,6 @@
 
 #include "fsck.h"
 
-/* A link file holds a digest: more than this is not read. */
-#define LINK_READ_MAX 4096
-
 static int
 blob_cb(const struct drydock_blob_info *bi, void *payload)
 {
@@ -103,7 +100,7 @@ link_finding(struct repo_ctx *c, int kind, const struct drydock_link_info *li,
 	else if (kind == LK_CURRENT)
 		ctx.impact = FSCK_IMPACT_TAG;
 	if (drydock_store_read_file(
-	        &buf, &len, run->st, -1, li->path, LINK_READ_MAX) < 0)
+	        &buf, &len, run->st, -1, li->path, FSCK_LINK_READ_MAX) < 0)
 		return 0; /* unreadable: the walker's problem says why */
 	why = fsck_problem_consume(run, li->path);
 	if (drydock_link_parse_lenient(&d, &junk, buf, len) == 0) {
