@@ -49,15 +49,6 @@ struct pool {
 	atomic_int failed; /* a worker could not start */
 };
 
-int64_t
-fsck_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static int
 stop_reason(struct pool *p)
 {
@@ -69,7 +60,7 @@ stop_reason(struct pool *p)
 		atomic_store(&p->stop, 2);
 		return 2;
 	}
-	if (p->deadline_ns != 0 && fsck_now_ns() >= p->deadline_ns) {
+	if (p->deadline_ns != 0 && fe_clock_monotonic_ns() >= p->deadline_ns) {
 		atomic_store(&p->stop, 1);
 		return 1;
 	}
@@ -266,7 +257,7 @@ rec_cb(const struct drydock_state_blob *rec, void *payload)
 	if (!drydock_digestmap_get(run->idmap, &rec->digest, &id) ||
 	    run->objs[id].blob == FSCK_NONE ||
 	    !run->blobs[run->objs[id].blob].has_data) {
-		if (fsck__grow((void **)&pruned.gone, &pruned.cap, pruned.n + 1,
+		if (fe_grow((void **)&pruned.gone, &pruned.cap, pruned.n + 1,
 		        sizeof(*pruned.gone)) < 0)
 			return DRYDOCK_ERROR;
 		pruned.gone[pruned.n++] = rec->digest;
@@ -428,7 +419,7 @@ state_tx(struct fsck_run *run, struct monitor *m)
 	if ((error = drydock_state_begin(run->state)) < 0)
 		return error;
 	m->in_tx = 1;
-	m->tx_start = fsck_now_ns();
+	m->tx_start = fe_clock_monotonic_ns();
 	return 0;
 }
 
@@ -473,7 +464,7 @@ take_result(struct fsck_run *run, struct monitor *m, struct fsck_blob *b)
 		break;
 	}
 	if (error == 0 && m->in_tx &&
-	    fsck_now_ns() - m->tx_start > STATE_COMMIT_NS) {
+	    fe_clock_monotonic_ns() - m->tx_start > STATE_COMMIT_NS) {
 		m->in_tx = 0;
 		error = drydock_state_commit(run->state);
 	}
@@ -565,7 +556,7 @@ fsck_content(struct fsck_run *run)
 	struct pool p;
 	struct monitor m;
 	pthread_t *threads = NULL;
-	int64_t t0 = fsck_now_ns();
+	int64_t t0 = fe_clock_monotonic_ns();
 	int jobs, i, started = 0, error;
 	size_t k;
 
@@ -649,7 +640,7 @@ fsck_content(struct fsck_run *run)
 out:
 	free(pruned.gone);
 	memset(&pruned, 0, sizeof(pruned));
-	run->hash_seconds = (double)(fsck_now_ns() - t0) / 1e9;
+	run->hash_seconds = (double)(fe_clock_monotonic_ns() - t0) / 1e9;
 	free(threads);
 	free(p.done);
 	free(p.order);
@@ -662,14 +653,13 @@ out:
 static int
 content_finding(struct fsck_run *run, const struct fsck_blob *b)
 {
-	struct fsck_ctx ctx = {NULL, b->id, FSCK_NONE, NULL, FSCK_IMPACT_ALL,
-	    FSCK_NONE, FSCK_ACT_QUARANTINE};
 	char path[DRYDOCK_DIGEST_STRMAX + 32], dstr[DRYDOCK_DIGEST_STRMAX];
 	char sz[32], want[32];
+	struct fsck_ctx ctx = FSCK_CTX_INIT(.path = path, .digest = b->id,
+	    .impact = FSCK_IMPACT_ALL);
 
 	if (fsck_blob_path(path, sizeof(path), run, b->id) < 0)
 		return DRYDOCK_ERROR;
-	ctx.path = path;
 	drydock_bytes_format(sz, sizeof(sz), b->seen_size);
 	switch (b->result) {
 	case FSCK_H_MISMATCH:
@@ -699,11 +689,9 @@ content_finding(struct fsck_run *run, const struct fsck_blob *b)
 			    "0 of %llu bytes", (unsigned long long)b->want);
 		return fsck_report(run, FSCK_BLOB_EMPTY, &ctx, NULL);
 	case FSCK_H_IOERR:
-		ctx.action = FSCK_ACT_NONE;
 		return fsck_report(run, FSCK_BLOB_UNREADABLE, &ctx, "%s",
 		    strerror(b->err ? b->err : EIO));
 	case FSCK_H_UNSAFE:
-		ctx.action = FSCK_ACT_NONE;
 		return fsck_report(run, FSCK_SPECIAL_FILE, &ctx,
 		    "became a symlink or special file during the run");
 	case FSCK_H_GONE:
@@ -726,8 +714,6 @@ fsck_content_findings(struct fsck_run *run)
 	for (i = 0; i < run->nsizechecks && error == 0; i++) {
 		const struct fsck_sizecheck *sc = &run->sizechecks[i];
 		const struct fsck_obj *o = &run->objs[sc->blob];
-		struct fsck_ctx ctx = {path, sc->blob, FSCK_NONE, NULL,
-		    FSCK_IMPACT_ALL, sc->manifest, FSCK_ACT_NONE};
 		const struct fsck_blob *b;
 
 		if ((o->flags & FSCK_O_BAD) || o->blob == FSCK_NONE)
@@ -735,7 +721,9 @@ fsck_content_findings(struct fsck_run *run)
 		b = &run->blobs[o->blob];
 		if (fsck_blob_path(path, sizeof(path), run, sc->manifest) < 0)
 			return DRYDOCK_ERROR;
-		error = fsck_report(run, FSCK_DESCRIPTOR_SIZE_MISMATCH, &ctx,
+		error = fsck_report(run, FSCK_DESCRIPTOR_SIZE_MISMATCH,
+		    FSCK_CTX(.path = path, .digest = sc->blob,
+		        .impact = FSCK_IMPACT_ALL, .impact_id = sc->manifest),
 		    "manifest %s says %lld bytes for %s, which has %llu%s",
 		    drydock_digest_format(dstr, &run->ids[sc->manifest]),
 		    (long long)sc->size,

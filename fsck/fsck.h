@@ -1,10 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fsck.h --- drydock-fsck's internal interfaces: options, the run's state,
- * and its phases: structure.c (walk, manifests, references), content.c
- * (parallel hashing), recheck.c (what went away during the run), impact.c
- * (which images a finding breaks), repair.c, report.c (findings, summary,
- * JSON, metrics, progress).
+ * and its phases.  main.c runs the phases in this order, each in a file:
+ *
+ *   walk.c       the storage walk: blobs/, then each repository's tags and
+ *                history, revisions, layer links and uploads
+ *   structure.c  what the registry needs to serve every image, from each
+ *                repository's revisions down (manifests.c reads each
+ *                manifest once); after content.c, the blobs nothing needs
+ *   content.c    every blob's data hashed against its digest, on all cores
+ *   recheck.c    what went away during the run, read again before
+ *                structure.c or content.c calls it missing
+ *   impact.c     which images each finding breaks
+ *   repair.c     -p: each finding's remedy
+ *   report.c     the summary, --json and --metrics (and the progress line
+ *                while the phases run)
+ *
+ * Beneath them all, run.c (the run's state and tables, the stop flag) and
+ * findings.c (the table of findings.h; fsck_report(), through which every
+ * finding goes; the library's problems as findings).  Calls go one way,
+ * never in a circle: a phase calls recheck.c, manifests.c, report.c,
+ * findings.c and run.c, each of which calls only those after it in this
+ * list (structure.c also sorts a tag table again with walk.c's
+ * fsck_sort_tags); main.c calls the phases.
  */
 #ifndef DRYDOCK_FSCK_H
 #define DRYDOCK_FSCK_H
@@ -15,6 +33,8 @@
 
 #include <drydock/drydock.h>
 
+#include "fe/array.h"
+#include "fe/clock.h"
 #include "fe/err.h"
 #include "fe/exit.h"
 #include "fe/exitcode.h"
@@ -28,6 +48,9 @@
 #include "findings.h"
 
 #define FSCK_NONE UINT32_MAX
+
+/* A link file holds a digest: more than this is not read. */
+#define FSCK_LINK_READ_MAX 4096
 
 enum fsck_verify {
 	FSCK_VERIFY_NONE = 0, /* structure only */
@@ -201,14 +224,6 @@ enum fsck_impact {
 	FSCK_IMPACT_REPO_ALL /* every tag of repo */
 };
 
-enum fsck_action {
-	FSCK_ACT_NONE = 0,
-	FSCK_ACT_REWRITE, /* rewrite a link without its whitespace */
-	FSCK_ACT_RELINK, /* create a missing link */
-	FSCK_ACT_QUARANTINE, /* move into the quarantine directory */
-	FSCK_ACT_QUARANTINE_RELINK /* quarantine a bad link, write a good one */
-};
-
 struct fsck_image {
 	char *ref; /* "repo:tag [platform]" or "repo@digest" */
 	uint32_t repo;
@@ -235,16 +250,43 @@ struct fsck_finding {
 	char *repair_note; /* what -p did or why it did not */
 };
 
-/* Arguments of fsck_report(): all borrowed. */
+/*
+ * Arguments of fsck_report(): all borrowed.  Write them with FSCK_CTX or
+ * FSCK_CTX_INIT, never as a bare initialiser: 0 is a repository and a
+ * digest id like any other, so a field left out must be FSCK_NONE.
+ */
 struct fsck_ctx {
-	const char *path;
-	uint32_t digest;
-	uint32_t repo;
-	const char *tag;
+	const char *path; /* relative to $V2, or NULL */
+	uint32_t digest; /* digest id, or FSCK_NONE */
+	uint32_t repo; /* repository index, or FSCK_NONE */
+	const char *tag; /* or NULL */
 	int impact; /* enum fsck_impact */
-	uint32_t impact_id; /* FSCK_NONE: digest */
-	int action; /* enum fsck_action */
+	uint32_t impact_id; /* digest id impact is computed for; FSCK_NONE:
+	                       digest */
+	int action; /* enum fsck_action; FSCK_ACT_DEFAULT: the table's */
 };
+
+/*
+ * A struct fsck_ctx from designated initialisers, digest, repo and
+ * impact_id FSCK_NONE unless given, the action the finding's remedy in
+ * the table, the rest zero (no path, no tag, no impact):
+ *
+ *	fsck_report(run, FSCK_BLOB_MISSING,
+ *	    FSCK_CTX(.path = path, .digest = id), NULL);
+ *	struct fsck_ctx ctx = FSCK_CTX_INIT(.repo = ri);
+ *
+ * The fields given override the defaults before them, as C11 6.7.9
+ * says; GCC and clang warn about that (-Woverride-init, in -Wextra),
+ * which this header turns off for fsck/ alone.
+ */
+#define FSCK_CTX_INIT(...)                                                     \
+	{                                                                      \
+		.digest = FSCK_NONE, .repo = FSCK_NONE,                        \
+		.impact_id = FSCK_NONE, .action = FSCK_ACT_DEFAULT,            \
+		__VA_ARGS__                                                    \
+	}
+#define FSCK_CTX(...) (&(const struct fsck_ctx)FSCK_CTX_INIT(__VA_ARGS__))
+#pragma GCC diagnostic ignored "-Woverride-init"
 
 struct fsck_problem {
 	char *path;
@@ -335,55 +377,67 @@ struct fsck_run {
 	double seconds, hash_seconds;
 };
 
+/* run.c */
 extern volatile sig_atomic_t fsck_stop;
-
-/* structure.c */
 int fsck_run_init(struct fsck_run *run, const struct fsck_opts *opts,
     struct drydock_store *st);
 void fsck_run_release(struct fsck_run *run);
 int fsck_id(
     uint32_t *out, struct fsck_run *run, const struct drydock_digest *d);
-int fsck__grow(void **arr, size_t *cap, size_t need, size_t elem);
-char *fsck_strdup(const char *s);
-void fsck_problem_cb(
-    const char *path, int code, const char *message, void *payload);
-int fsck_walk(struct fsck_run *run);
-int fsck_check_structure(struct fsck_run *run);
-int fsck_check_blobs(struct fsck_run *run);
-int fsck_problems_to_findings(struct fsck_run *run);
+struct fsck_blob *fsck_blob_add(struct fsck_run *run, uint32_t id);
+int fsck_blob_path(
+    char *buf, size_t sz, const struct fsck_run *run, uint32_t id);
+const struct fsck_link *fsck_revision_link(
+    const struct fsck_repo *repo, uint32_t id);
 int fsck_is_revision(const struct fsck_repo *repo, uint32_t id);
 const struct fsck_link *fsck_layer_link(
     const struct fsck_repo *repo, uint32_t id);
-int fsck_blob_path(
-    char *buf, size_t sz, const struct fsck_run *run, uint32_t id);
+
+/* findings.c */
+int fsck_finding_lookup(const char *name);
+const char *fsck_severity_name(int severity);
+const char *fsck_action_name(int action);
+void fsck_list_findings(void);
+int fsck_report(struct fsck_run *run, int id, const struct fsck_ctx *ctx,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void fsck_problem_cb(
+    const char *path, int code, const char *message, void *payload);
+const char *fsck_problem_consume(struct fsck_run *run, const char *path);
+int fsck_problems_to_findings(struct fsck_run *run);
+
+/* walk.c */
+int fsck_walk(struct fsck_run *run);
+void fsck_sort_tags(struct fsck_repo *repo);
+
+/* manifests.c */
+int fsck_late_data(struct fsck_run *run, uint32_t id);
+int fsck_load_manifest(
+    struct fsck_run *run, uint32_t id, const struct fsck_manifest **out);
+
+/* structure.c */
+int fsck_check_structure(struct fsck_run *run);
+int fsck_check_blobs(struct fsck_run *run);
+
+/* content.c */
+int fsck_content(struct fsck_run *run);
+int fsck_content_findings(struct fsck_run *run);
 
 /* recheck.c */
 int fsck_vanished(struct fsck_run *run, uint32_t id);
 int fsck_pending_findings(struct fsck_run *run);
-
-/* content.c */
-int64_t fsck_now_ns(void);
-int fsck_content(struct fsck_run *run);
-int fsck_content_findings(struct fsck_run *run);
 
 /* impact.c */
 int fsck_impact(struct fsck_run *run);
 
 /* repair.c */
 int fsck_repair(struct fsck_run *run);
-const char *fsck_action_name(int action);
 
 /* report.c */
-int fsck_report(struct fsck_run *run, int id, const struct fsck_ctx *ctx,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-int fsck_finding_lookup(const char *name);
-const char *fsck_severity_name(int severity);
 void fsck_progress(struct fsck_run *run, const char *phase, uint64_t done,
     uint64_t total, uint64_t bytes, uint64_t bytes_total);
 void fsck_progress_end(struct fsck_run *run);
 void fsck_finish(struct fsck_run *run);
 int fsck_output(struct fsck_run *run);
 int fsck_metrics(struct fsck_run *run);
-void fsck_list_findings(void);
 
 #endif

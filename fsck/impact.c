@@ -94,17 +94,17 @@ add_image(
 		    drydock_digest_format(dstr, &run->ids[digest]));
 	if (platform != NULL && n > 0 && (size_t)n < sizeof(buf))
 		snprintf(buf + n, sizeof(buf) - (size_t)n, " [%s]", platform);
-	if (fsck__grow((void **)&f->images, &im->capimages, f->nimages + 1,
+	if (fe_grow((void **)&f->images, &im->capimages, f->nimages + 1,
 	        sizeof(*f->images)) < 0)
 		return DRYDOCK_ERROR;
 	img = &f->images[f->nimages];
 	memset(img, 0, sizeof(*img));
 	img->repo = im->repo;
 	img->digest = digest;
-	if ((img->ref = fsck_strdup(buf)) == NULL ||
-	    (tag != NULL && (img->tag = fsck_strdup(tag)) == NULL) ||
+	if ((img->ref = fe_strdup(buf)) == NULL ||
+	    (tag != NULL && (img->tag = fe_strdup(tag)) == NULL) ||
 	    (platform != NULL &&
-	        (img->platform = fsck_strdup(platform)) == NULL)) {
+	        (img->platform = fe_strdup(platform)) == NULL)) {
 		free(img->ref);
 		free(img->tag);
 		return DRYDOCK_ERROR;
@@ -139,11 +139,11 @@ join_platform(const char *outer, const char *inner)
 	char buf[512];
 
 	if (inner == NULL)
-		return outer != NULL ? fsck_strdup(outer) : NULL;
+		return outer != NULL ? fe_strdup(outer) : NULL;
 	if (outer == NULL)
-		return fsck_strdup(inner);
+		return fe_strdup(inner);
 	snprintf(buf, sizeof(buf), "%s > %s", outer, inner);
-	return fsck_strdup(buf);
+	return fe_strdup(buf);
 }
 
 /* The images of the current repository that manifest x is part of. */

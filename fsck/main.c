@@ -15,8 +15,6 @@
 
 #include "fsck.h"
 
-volatile sig_atomic_t fsck_stop;
-
 static const char synopsis[] =
     "usage: drydock-fsck [-npqv] [-j N] [--strict] [--verify MODE] "
     "[--slice K/N]\n"

@@ -140,9 +140,9 @@ some_owner(const struct fsck_run *run, uint32_t id)
 int
 fsck_vanished(struct fsck_run *run, uint32_t id)
 {
-	struct fsck_ctx ctx = {NULL, id, FSCK_NONE, NULL, FSCK_IMPACT_ALL,
-	    FSCK_NONE, FSCK_ACT_NONE};
 	char path[DRYDOCK_DIGEST_STRMAX + 32], dstr[DRYDOCK_DIGEST_STRMAX];
+	struct fsck_ctx ctx = FSCK_CTX_INIT(.path = path, .digest = id,
+	    .impact = FSCK_IMPACT_ALL);
 	uint32_t via = FSCK_NONE;
 	int error;
 
@@ -161,7 +161,6 @@ fsck_vanished(struct fsck_run *run, uint32_t id)
 	run->objs[id].flags |= FSCK_O_MISSING;
 	if (fsck_blob_path(path, sizeof(path), run, id) < 0)
 		return DRYDOCK_ERROR;
-	ctx.path = path;
 	if (run->objs[id].flags & FSCK_O_MANIFEST)
 		return fsck_report(
 		    run, FSCK_MANIFEST_MISSING, &ctx, "removed during the run");
@@ -222,15 +221,16 @@ fsck_pending_findings(struct fsck_run *run)
 		return error;
 	for (i = 0; i < run->npending && error == 0; i++) {
 		const struct fsck_pending *p = &run->pending[i];
-		struct fsck_ctx ctx = {p->path, p->id, p->repo, NULL,
-		    FSCK_IMPACT_REPO, FSCK_NONE, FSCK_ACT_RELINK};
 		int r = drydock_link_read(&d, run->st, -1, p->path);
 
 		drydock_error_clear();
 		if (r == 0 ||
 		    !needed_in_repo(run, p->repo, p->mid, NEEDED_DEPTH))
 			continue;
-		error = fsck_report(run, p->fid, &ctx, "%s", p->detail);
+		error = fsck_report(run, p->fid,
+		    FSCK_CTX(.path = p->path, .digest = p->id, .repo = p->repo,
+		        .impact = FSCK_IMPACT_REPO),
+		    "%s", p->detail);
 	}
 	return error;
 }

@@ -15,7 +15,9 @@
  *
  * Writes are atomic (drydock_store_write_file); moves are recorded in the
  * quarantine directory's journal first, in the format of drydock-gc's
- * --quarantine, so "drydock-gc --restore DIR" puts them back.
+ * --quarantine, so "drydock-gc --restore DIR" puts them back.  What each
+ * finding gets is its action, the remedy findings.h gives its ID (or what
+ * its report chose instead).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,8 +30,6 @@
 
 #include "fsck.h"
 
-#define LINK_READ_MAX 4096
-
 struct repair_ctx {
 	struct fsck_run *run;
 	struct drydock_journal *journal;
@@ -37,24 +37,6 @@ struct repair_ctx {
 	int qfd; /* DIR/objects */
 	int error;
 };
-
-const char *
-fsck_action_name(int action)
-{
-	switch (action) {
-	case FSCK_ACT_REWRITE:
-		return "rewrite the link without whitespace";
-	case FSCK_ACT_RELINK:
-		return "create the link";
-	case FSCK_ACT_QUARANTINE:
-		return "move it into quarantine";
-	case FSCK_ACT_QUARANTINE_RELINK:
-		return "move the link into quarantine and write it from its "
-		       "path";
-	default:
-		return "nothing";
-	}
-}
 
 static void note(struct fsck_finding *f, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -242,7 +224,7 @@ repair_link(struct repair_ctx *c, struct fsck_finding *f)
 	int junk = 0, r;
 
 	r = drydock_store_read_file(
-	    &buf, &len, run->st, -1, f->path, LINK_READ_MAX);
+	    &buf, &len, run->st, -1, f->path, FSCK_LINK_READ_MAX);
 	if (r < 0) {
 		note(f, "left alone: %s", drydock_error_message());
 		return;
@@ -347,21 +329,19 @@ fsck_repair(struct fsck_run *run)
 			}
 			if (f->action == FSCK_ACT_NONE || f->path == NULL)
 				continue;
-			switch (f->id) {
-			case FSCK_BLOB_DIGEST_MISMATCH:
-			case FSCK_BLOB_TRUNCATED:
-			case FSCK_BLOB_EMPTY:
+			/* the finding's remedy (findings.h) */
+			switch (f->action) {
+			case FSCK_ACT_QUARANTINE:
 				if (pass == 1 && f->digest != FSCK_NONE)
 					repair_blob(&c, f);
 				break;
-			case FSCK_LINK_WHITESPACE:
-			case FSCK_LINK_UNPARSABLE:
-			case FSCK_LINK_WRONG_TARGET:
+			case FSCK_ACT_REWRITE:
+			case FSCK_ACT_QUARANTINE_LINK:
+			case FSCK_ACT_QUARANTINE_RELINK:
 				if (pass == 2)
 					repair_link(&c, f);
 				break;
-			case FSCK_LAYER_LINK_MISSING:
-			case FSCK_CHILD_NOT_LINKED:
+			case FSCK_ACT_RELINK:
 				if (pass == 3 && f->digest != FSCK_NONE)
 					repair_missing_link(&c, f);
 				break;

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * report.c --- findings and what a run tells about them: every finding
- * goes through fsck_report(); at the end the findings are sorted and
- * counted, the exit code decided, and the human summary, the --json report
- * and the --metrics textfile are all built from the same struct fsck_run.
+ * report.c --- what a run tells, and nothing else: the progress line while
+ * it runs; at the end the findings are sorted and counted, the exit code
+ * decided, and the human summary, the --json report and the --metrics
+ * textfile are all built from the same struct fsck_run.  The findings
+ * themselves are made in findings.c.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,92 +15,6 @@
 #include <jansson.h>
 
 #include "fsck.h"
-
-#define FSCK_DEF_(id, sev, msg) {#id, FSCK_SEV_##sev, msg},
-const struct fsck_finding_def fsck_finding_defs[FSCK_FINDING_MAX] = {
-    FSCK_FINDINGS(FSCK_DEF_)};
-#undef FSCK_DEF_
-
-int
-fsck_finding_lookup(const char *name)
-{
-	int i;
-
-	for (i = 0; i < FSCK_FINDING_MAX; i++)
-		if (strcmp(fsck_finding_defs[i].name, name) == 0)
-			return i;
-	return -1;
-}
-
-const char *
-fsck_severity_name(int severity)
-{
-	switch (severity) {
-	case FSCK_SEV_PROBLEM:
-		return "problem";
-	case FSCK_SEV_WARNING:
-		return "warning";
-	case FSCK_SEV_INFO:
-		return "info";
-	default:
-		return "ignored";
-	}
-}
-
-void
-fsck_list_findings(void)
-{
-	int i;
-
-	for (i = 0; i < FSCK_FINDING_MAX; i++)
-		printf("%-26s %-8s %s\n", fsck_finding_defs[i].name,
-		    fsck_severity_name(fsck_finding_defs[i].severity),
-		    fsck_finding_defs[i].message);
-}
-
-int
-fsck_report(struct fsck_run *run, int id, const struct fsck_ctx *ctx,
-    const char *fmt, ...)
-{
-	struct fsck_finding *f;
-	int sev = run->opts->sev[id];
-	va_list ap;
-	int n;
-
-	if (sev == FSCK_SEV_IGNORE)
-		return 0;
-	if (fsck__grow((void **)&run->findings, &run->capfindings,
-	        run->nfindings + 1, sizeof(*run->findings)) < 0)
-		return DRYDOCK_ERROR;
-	f = &run->findings[run->nfindings];
-	memset(f, 0, sizeof(*f));
-	f->id = id;
-	f->severity = sev;
-	f->digest = ctx->digest;
-	f->repo = ctx->repo;
-	f->impact = (uint8_t)ctx->impact;
-	f->impact_id = ctx->impact_id;
-	f->action = (uint8_t)ctx->action;
-	if ((ctx->path != NULL && (f->path = fsck_strdup(ctx->path)) == NULL) ||
-	    (ctx->tag != NULL && (f->tag = fsck_strdup(ctx->tag)) == NULL))
-		goto oom;
-	if (fmt != NULL) {
-		va_start(ap, fmt);
-		n = vasprintf(&f->detail, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			f->detail = NULL;
-			goto oom;
-		}
-	}
-	run->nfindings++;
-	return 0;
-oom:
-	free(f->path);
-	free(f->tag);
-	drydock_error_set_os("out of memory");
-	return DRYDOCK_ERROR;
-}
 
 /* --- progress ------------------------------------------------------------ */
 
@@ -202,7 +116,7 @@ fsck_finish(struct fsck_run *run)
 		run->exit_code |= DRYDOCK_EXIT_OPERATIONAL;
 	if (run->interrupted)
 		run->exit_code |= DRYDOCK_EXIT_INTERRUPTED;
-	run->seconds = (double)(fsck_now_ns() - run->start_ns) / 1e9;
+	run->seconds = (double)(fe_clock_monotonic_ns() - run->start_ns) / 1e9;
 }
 
 /* --- the human summary ------------------------------------------------------

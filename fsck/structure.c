@@ -1,1204 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * structure.c --- the structure checks: walk blobs/ and every repository
- * once (tags, tag history, revisions, layer links, uploads), read each
- * manifest once, and check what the registry needs to serve every image:
- * links that parse strictly, tags that name revisions, manifests that
- * exist and parse, referenced blobs that exist globally and are linked in
- * the repository, descriptor sizes that match.  Anomalies the walkers skip
- * (symlinks, strays) become findings here too.
+ * structure.c --- the structure checks, on what the walk found: for each
+ * repository, from its revisions down through the manifests (manifests.c
+ * reads each once), what the registry needs to serve every image: tags
+ * that name revisions, manifests that exist and parse, referenced blobs
+ * that exist globally and are linked in the repository, descriptor sizes
+ * that match; after hashing, the blobs nothing needs.
  */
-#include <dirent.h>
-#include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "fsck.h"
-
-/* Manifests over the registry's limit are not read at all. */
-#define LINK_READ_MAX 4096
-
-/* --- the run's tables ---------------------------------------------------- */
-
-int
-fsck__grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	ncap = *cap ? *cap : 16;
-	while (ncap < need)
-		ncap *= 2;
-	if ((p = realloc(*arr, ncap * elem)) == NULL) {
-		drydock_error_set_os("out of memory");
-		return DRYDOCK_ERROR;
-	}
-	*arr = p;
-	*cap = ncap;
-	return 0;
-}
-
-char *
-fsck_strdup(const char *s)
-{
-	char *p = s != NULL ? strdup(s) : NULL;
-
-	if (s != NULL && p == NULL)
-		drydock_error_set_os("out of memory");
-	return p;
-}
-
-int
-fsck_id(uint32_t *out, struct fsck_run *run, const struct drydock_digest *d)
-{
-	uint32_t v;
-	int r;
-
-	r = drydock_digestmap_add(run->idmap, d, (uint32_t)run->nids, &v);
-	if (r < 0)
-		return r;
-	if (r == 0) {
-		*out = v;
-		return 0;
-	}
-	if (fsck__grow((void **)&run->ids, &run->capids, run->nids + 1,
-	        sizeof(*run->ids)) < 0 ||
-	    fsck__grow((void **)&run->objs, &run->capobjs, run->nids + 1,
-	        sizeof(*run->objs)) < 0) {
-		drydock_digestmap_del(run->idmap, d);
-		return DRYDOCK_ERROR;
-	}
-	run->ids[run->nids] = *d;
-	memset(&run->objs[run->nids], 0, sizeof(*run->objs));
-	run->objs[run->nids].blob = FSCK_NONE;
-	run->objs[run->nids].mf = FSCK_NONE;
-	*out = (uint32_t)run->nids++;
-	return 0;
-}
-
-int
-fsck_run_init(struct fsck_run *run, const struct fsck_opts *opts,
-    struct drydock_store *st)
-{
-	struct timespec ts;
-	int error;
-
-	memset(run, 0, sizeof(*run));
-	run->opts = opts;
-	run->st = st;
-	fe_progress_init(&run->progress, opts->progress && !opts->quiet);
-	run->start_ns = fsck_now_ns();
-	run->now = (int64_t)time(NULL);
-	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-	run->start_real_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-	if ((error = drydock_digestmap_new(&run->idmap, 1024)) < 0 ||
-	    (error = drydock_digest_buffer(
-	         &run->empty256, DRYDOCK_DIGEST_SHA256, "", 0)) < 0 ||
-	    (error = drydock_digest_buffer(
-	         &run->empty512, DRYDOCK_DIGEST_SHA512, "", 0)) < 0)
-		return error;
-	return 0;
-}
-
-static void
-repo_release(struct fsck_repo *r)
-{
-	size_t i;
-
-	for (i = 0; i < r->ntags; i++)
-		free(r->tags[i].name);
-	for (i = 0; i < r->nhist; i++)
-		free(r->hist[i].path);
-	free(r->tags);
-	free(r->tag_order);
-	free(r->revs);
-	free(r->layers);
-	free(r->hist);
-	free(r->name);
-	free(r->path);
-}
-
-void
-fsck_run_release(struct fsck_run *run)
-{
-	size_t i, j;
-
-	for (i = 0; i < run->nrepos; i++)
-		repo_release(&run->repos[i]);
-	free(run->repos);
-	for (i = 0; i < run->nblobs; i++)
-		free(run->blobs[i].got);
-	free(run->blobs);
-	for (i = 0; i < run->nrefs; i++)
-		free(run->refs[i].platform);
-	free(run->refs);
-	free(run->mfs);
-	free(run->pstart);
-	free(run->plist);
-	free(run->nstart);
-	free(run->namers);
-	free(run->needed);
-	for (i = 0; i < run->npending; i++) {
-		free(run->pending[i].path);
-		free(run->pending[i].detail);
-	}
-	free(run->pending);
-	for (i = 0; i < run->nproblems; i++) {
-		free(run->problems[i].path);
-		free(run->problems[i].message);
-	}
-	free(run->problems);
-	free(run->sizechecks);
-	for (i = 0; i < run->nfindings; i++) {
-		struct fsck_finding *f = &run->findings[i];
-
-		for (j = 0; j < f->nimages; j++) {
-			free(f->images[j].ref);
-			free(f->images[j].tag);
-			free(f->images[j].platform);
-		}
-		free(f->images);
-		free(f->path);
-		free(f->detail);
-		free(f->tag);
-		free(f->repair_note);
-	}
-	free(run->findings);
-	free(run->ids);
-	free(run->objs);
-	drydock_digestmap_free(run->idmap);
-	memset(run, 0, sizeof(*run));
-}
-
-int
-fsck_blob_path(char *buf, size_t sz, const struct fsck_run *run, uint32_t id)
-{
-	return drydock_store_blob_path(buf, sz, &run->ids[id]);
-}
-
-static const struct fsck_link *
-link_find(const struct fsck_link *arr, size_t n, uint32_t id)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (arr[mid].id == id)
-			return &arr[mid];
-		if (arr[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
-/* 1 when id has a good revision link in repo. */
-int
-fsck_is_revision(const struct fsck_repo *repo, uint32_t id)
-{
-	const struct fsck_link *l = link_find(repo->revs, repo->nrevs, id);
-
-	return l != NULL && l->status == 0;
-}
-
-const struct fsck_link *
-fsck_layer_link(const struct fsck_repo *repo, uint32_t id)
-{
-	return link_find(repo->layers, repo->nlayers, id);
-}
-
-/* --- problems the walkers and readers report ---------------------------- */
-
-void
-fsck_problem_cb(const char *path, int code, const char *message, void *payload)
-{
-	struct fsck_run *run = payload;
-	struct fsck_problem *p;
-
-	if (fsck__grow((void **)&run->problems, &run->capproblems,
-	        run->nproblems + 1, sizeof(*run->problems)) < 0) {
-		run->operational = 1;
-		return;
-	}
-	p = &run->problems[run->nproblems];
-	memset(p, 0, sizeof(*p));
-	p->code = code;
-	if ((p->path = fsck_strdup(path)) == NULL ||
-	    (p->message = fsck_strdup(message)) == NULL) {
-		free(p->path);
-		run->operational = 1;
-		return;
-	}
-	run->nproblems++;
-}
-
-/*
- * The walker reports a bad link file as a problem just before handing the
- * link to our callback; the link finding replaces it.  Returns its message.
- */
-static const char *
-consume_problem(struct fsck_run *run, const char *path)
-{
-	size_t i, n = run->nproblems;
-
-	for (i = n; i > 0 && n - i < 32; i--) {
-		struct fsck_problem *p = &run->problems[i - 1];
-
-		if (!p->consumed && strcmp(p->path, path) == 0) {
-			p->consumed = 1;
-			return p->message;
-		}
-	}
-	return NULL;
-}
-
-/* Repository index by name, or FSCK_NONE. */
-static uint32_t
-repo_by_name(const struct fsck_run *run, const char *name, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < run->nrepos; i++)
-		if (strlen(run->repos[i].name) == len &&
-		    memcmp(run->repos[i].name, name, len) == 0)
-			return (uint32_t)i;
-	return FSCK_NONE;
-}
-
-/* "<alg>/<hex>" at p (ending at '/' or NUL): intern it into *id. */
-static int
-path_digest(
-    struct fsck_run *run, const char *p, uint32_t *id, const char **rest)
-{
-	const char *slash = strchr(p, '/'), *hex, *end;
-	struct drydock_digest d;
-	int alg;
-
-	if (slash == NULL)
-		return -1;
-	alg = drydock_digest_alg_lookup(p, (size_t)(slash - p));
-	hex = slash + 1;
-	end = strchr(hex, '/');
-	if (end == NULL)
-		end = hex + strlen(hex);
-	if (alg == DRYDOCK_DIGEST_NONE ||
-	    drydock_digest_from_hex(&d, alg, hex, (size_t)(end - hex)) < 0)
-		return -1;
-	if (fsck_id(id, run, &d) < 0)
-		return -1;
-	*rest = end;
-	return 0;
-}
-
-/*
- * What an anomaly at path breaks: a blob's data (every image needing it), a
- * repository's link (its images needing the digest), a tag.  *tag_out gets
- * a tag name (malloc'ed) for a tag.
- */
-static void
-path_impact(struct fsck_run *run, const char *path, struct fsck_ctx *ctx,
-    char **tag_out)
-{
-	const char *p, *rest, *name;
-	uint32_t id;
-
-	*tag_out = NULL;
-	if (strncmp(path, "blobs/", 6) == 0) {
-		p = path + 6;
-		/* blobs/<alg>/<hh>/<hex>: skip the <hh> level */
-		if ((rest = strchr(p, '/')) == NULL ||
-		    strchr(rest + 1, '/') == NULL)
-			return;
-		{
-			char buf[DRYDOCK_DIGEST_STRMAX + 16];
-			const char *hh = rest + 1, *hex = strchr(hh, '/') + 1;
-
-			snprintf(buf, sizeof(buf), "%.*s/%s", (int)(rest - p),
-			    p, hex);
-			if (path_digest(run, buf, &id, &rest) < 0)
-				return;
-			if (*rest == '\0' || strcmp(rest, "/data") == 0)
-				run->objs[id].flags |= FSCK_O_UNSAFE;
-			else
-				return;
-		}
-		ctx->digest = id;
-		ctx->impact = FSCK_IMPACT_ALL;
-		return;
-	}
-	if (strncmp(path, "repositories/", 13) != 0)
-		return;
-	name = path + 13;
-	for (p = name; (p = strchr(p, '/')) != NULL; p++)
-		if (p[1] == '_')
-			break;
-	if (p == NULL)
-		return;
-	ctx->repo = repo_by_name(run, name, (size_t)(p - name));
-	if (ctx->repo == FSCK_NONE)
-		return;
-	p++;
-	if (strncmp(p, "_layers/", 8) == 0 &&
-	    path_digest(run, p + 8, &id, &rest) == 0) {
-		ctx->impact = FSCK_IMPACT_REPO;
-		ctx->digest = id;
-	} else if (strncmp(p, "_manifests/revisions/", 21) == 0 &&
-	    path_digest(run, p + 21, &id, &rest) == 0) {
-		ctx->impact = FSCK_IMPACT_REPO;
-		ctx->digest = id;
-	} else if (strncmp(p, "_manifests/tags/", 16) == 0) {
-		const char *t = p + 16, *e = strchr(t, '/');
-
-		if (e != NULL && strncmp(e, "/current", 8) != 0)
-			return; /* history entries break nothing */
-		if (e == NULL)
-			e = t + strlen(t);
-		if ((*tag_out = strndup(t, (size_t)(e - t))) == NULL)
-			return;
-		ctx->impact = FSCK_IMPACT_TAG;
-		ctx->tag = *tag_out;
-	}
-}
-
-/* Turn what the walkers skipped into findings. */
-int
-fsck_problems_to_findings(struct fsck_run *run)
-{
-	size_t i;
-	int error = 0;
-
-	for (i = 0; i < run->nproblems && error == 0; i++) {
-		struct fsck_problem *p = &run->problems[i];
-		struct fsck_ctx ctx = {p->path, FSCK_NONE, FSCK_NONE, NULL,
-		    FSCK_IMPACT_NONE, FSCK_NONE, FSCK_ACT_NONE};
-		char *tag = NULL;
-		int id;
-
-		if (p->consumed)
-			continue;
-		switch (p->code) {
-		case DRYDOCK_EUNSAFE:
-			id = strstr(p->message, "symlink") != NULL
-			    ? FSCK_SYMLINK
-			    : FSCK_SPECIAL_FILE;
-			path_impact(run, p->path, &ctx, &tag);
-			break;
-		case DRYDOCK_ERROR:
-			id = FSCK_IO_ERROR;
-			path_impact(run, p->path, &ctx, &tag);
-			break;
-		case DRYDOCK_ECORRUPT:
-			if (strstr(p->message, "temporary") != NULL)
-				id = FSCK_TEMP_FILE;
-			else if (strncmp(p->path, "blobs/", 6) == 0)
-				id = FSCK_BLOB_STRAY;
-			else
-				id = FSCK_STRAY_FILE;
-			break;
-		default:
-			id = FSCK_STRAY_FILE;
-		}
-		/* "symlink ...: is a symlink; not followed" says it twice */
-		if (id == FSCK_SYMLINK &&
-		    strcmp(p->message, "is a symlink; not followed") == 0)
-			error = fsck_report(run, id, &ctx, NULL);
-		else
-			error = fsck_report(run, id, &ctx, "%s", p->message);
-		free(tag);
-	}
-	return error;
-}
-
-/* --- walking ---------------------------------------------------------------
- */
-
-static int
-blob_cb(const struct drydock_blob_info *bi, void *payload)
-{
-	struct fsck_run *run = payload;
-	struct fsck_blob *b;
-	uint32_t id;
-	int error;
-
-	if (fsck_stop)
-		return DRYDOCK_EINTR;
-	if ((error = fsck_id(&id, run, &bi->digest)) < 0)
-		return error;
-	if (run->objs[id].blob != FSCK_NONE)
-		return 0; /* cannot happen: one directory per digest */
-	if ((error = fsck__grow((void **)&run->blobs, &run->capblobs,
-	         run->nblobs + 1, sizeof(*run->blobs))) < 0)
-		return error;
-	b = &run->blobs[run->nblobs];
-	memset(b, 0, sizeof(*b));
-	b->id = id;
-	b->has_data = (uint8_t)(bi->has_data != 0);
-	b->size = bi->size;
-	b->mtime_ns = bi->mtime_ns;
-	b->ino = bi->inode;
-	b->want = UINT64_MAX;
-	run->objs[id].blob = (uint32_t)run->nblobs++;
-	run->objs[id].flags |= FSCK_O_BLOBDIR;
-	if (b->has_data) {
-		run->objs[id].flags |= FSCK_O_DATA;
-		run->ndata++;
-		run->blob_bytes += b->size;
-	}
-	fsck_progress(run, "walking blobs", run->nblobs, 0, 0, 0);
-	return 0;
-}
-
-/*
- * Blobs are walked before repositories, so beside a live registry a push
- * can link a blob the blob walk did not see (the registry writes data
- * before links).  Before calling a blob missing, look again: when its data
- * is there now, it joins the run (and is hashed).  Returns 1 when it did.
- */
-static int
-late_data(struct fsck_run *run, uint32_t id)
-{
-	struct fsck_obj *o = &run->objs[id];
-	struct fsck_blob *b;
-	uint64_t size = 0;
-	int64_t mtime = 0;
-
-	if (o->flags & (FSCK_O_DATA | FSCK_O_UNSAFE))
-		return 1;
-	if (drydock_store_blob_stat(run->st, &run->ids[id], &size, &mtime) < 0)
-		return 0;
-	if (o->blob == FSCK_NONE) {
-		if (fsck__grow((void **)&run->blobs, &run->capblobs,
-		        run->nblobs + 1, sizeof(*run->blobs)) < 0)
-			return 0;
-		b = &run->blobs[run->nblobs];
-		memset(b, 0, sizeof(*b));
-		b->id = id;
-		b->want = UINT64_MAX;
-		o->blob = (uint32_t)run->nblobs++;
-	}
-	b = &run->blobs[o->blob];
-	b->has_data = 1;
-	b->size = size;
-	b->mtime_ns = mtime;
-	o->flags |= FSCK_O_BLOBDIR | FSCK_O_DATA;
-	run->ndata++;
-	run->blob_bytes += size;
-	return 1;
-}
-
-enum link_kind { LK_LAYER, LK_REVISION, LK_HISTORY, LK_CURRENT };
-
-struct repo_ctx {
-	struct fsck_run *run;
-	uint32_t repo;
-	const struct drydock_repo_info *ri;
-	uint32_t tag; /* history walks: the tag */
-	int error; /* set when our own callback failed */
-};
-
-static const char *
-link_kind_name(int kind)
-{
-	switch (kind) {
-	case LK_LAYER:
-		return "layer link";
-	case LK_REVISION:
-		return "revision link";
-	case LK_HISTORY:
-		return "tag history link";
-	default:
-		return "tag current link";
-	}
-}
-
-/*
- * A link file whose content did not parse: whitespace around a digest
- * (rewritable), or no digest at all.  Returns the status to keep for it.
- */
-static int
-link_finding(struct repo_ctx *c, int kind, const struct drydock_link_info *li,
-    const char *tag)
-{
-	struct fsck_run *run = c->run;
-	struct fsck_ctx ctx = {li->path, FSCK_NONE, c->repo, tag,
-	    FSCK_IMPACT_NONE, FSCK_NONE, FSCK_ACT_QUARANTINE};
-	struct drydock_digest d;
-	const char *why;
-	char *buf = NULL, dstr[DRYDOCK_DIGEST_STRMAX];
-	size_t len = 0;
-	int junk = 0, id = FSCK_LINK_UNPARSABLE, error, per_digest;
-
-	per_digest = kind != LK_CURRENT;
-	if (per_digest && fsck_id(&ctx.digest, run, &li->digest) < 0)
-		return DRYDOCK_ERROR;
-	if (kind == LK_LAYER || kind == LK_REVISION)
-		ctx.impact = FSCK_IMPACT_REPO;
-	else if (kind == LK_CURRENT)
-		ctx.impact = FSCK_IMPACT_TAG;
-	if (drydock_store_read_file(
-	        &buf, &len, run->st, -1, li->path, LINK_READ_MAX) < 0)
-		return 0; /* unreadable: the walker's problem says why */
-	why = consume_problem(run, li->path);
-	if (drydock_link_parse_lenient(&d, &junk, buf, len) == 0) {
-		drydock_digest_format(dstr, &d);
-		if (per_digest &&
-		    !(kind == LK_LAYER &&
-		        li->digest.alg != DRYDOCK_DIGEST_SHA256) &&
-		    !drydock_digest_equal(&d, &li->digest)) {
-			id = FSCK_LINK_WRONG_TARGET;
-			ctx.action = FSCK_ACT_QUARANTINE_RELINK;
-		} else {
-			id = FSCK_LINK_WHITESPACE;
-			ctx.action = FSCK_ACT_REWRITE;
-		}
-	} else if (per_digest &&
-	    !(kind == LK_LAYER && li->digest.alg != DRYDOCK_DIGEST_SHA256)) {
-		/* the path says what the content must be */
-		ctx.action = FSCK_ACT_QUARANTINE_RELINK;
-	}
-	free(buf);
-	error = fsck_report(run, id, &ctx, "%s: %s", link_kind_name(kind),
-	    why != NULL ? why : "not a digest");
-	return error < 0 ? error : 0;
-}
-
-/* A link that parses but names another digest than its path. */
-static int
-wrong_target(struct repo_ctx *c, int kind, const struct drydock_link_info *li)
-{
-	struct fsck_run *run = c->run;
-	struct fsck_ctx ctx = {li->path, FSCK_NONE, c->repo, NULL,
-	    kind == LK_HISTORY ? FSCK_IMPACT_NONE : FSCK_IMPACT_REPO, FSCK_NONE,
-	    FSCK_ACT_QUARANTINE_RELINK};
-	char dstr[DRYDOCK_DIGEST_STRMAX];
-
-	if (fsck_id(&ctx.digest, run, &li->digest) < 0)
-		return DRYDOCK_ERROR;
-	return fsck_report(run, FSCK_LINK_WRONG_TARGET, &ctx, "%s holds %s",
-	    link_kind_name(kind), drydock_digest_format(dstr, &li->target));
-}
-
-static int
-add_link(struct fsck_run *run, struct fsck_link **arr, size_t *n, size_t *cap,
-    const struct drydock_link_info *li, int status)
-{
-	struct fsck_link *l;
-
-	if (fsck__grow((void **)arr, cap, *n + 1, sizeof(**arr)) < 0)
-		return DRYDOCK_ERROR;
-	l = &(*arr)[(*n)++];
-	l->status = status;
-	l->target = FSCK_NONE;
-	if (fsck_id(&l->id, run, &li->digest) < 0)
-		return DRYDOCK_ERROR;
-	if (status == 0 && fsck_id(&l->target, run, &li->target) < 0)
-		return DRYDOCK_ERROR;
-	return 0;
-}
-
-/*
- * The status to keep for a link after our own checks: the content must
- * match the path.  Returns 0 or an error (of ours, not of the link).
- */
-static int
-link_status(int *status, struct repo_ctx *c, int kind,
-    const struct drydock_link_info *li)
-{
-	*status = li->status;
-	if (li->status == DRYDOCK_ECORRUPT)
-		return link_finding(c, kind, li, NULL);
-	if (li->status != 0)
-		return 0;
-	if (kind == LK_LAYER && li->digest.alg != DRYDOCK_DIGEST_SHA256)
-		return 0; /* an alias: names the canonical sha256 blob */
-	if (!drydock_digest_equal(&li->target, &li->digest)) {
-		*status = DRYDOCK_ECORRUPT;
-		return wrong_target(c, kind, li);
-	}
-	return 0;
-}
-
-static int
-info_finding(struct repo_ctx *c, int id, const char *path,
-    const struct drydock_digest *d, const char *tag)
-{
-	struct fsck_ctx ctx = {path, FSCK_NONE, c->repo, tag, FSCK_IMPACT_NONE,
-	    FSCK_NONE, FSCK_ACT_NONE};
-
-	if (d != NULL && fsck_id(&ctx.digest, c->run, d) < 0)
-		return DRYDOCK_ERROR;
-	return fsck_report(c->run, id, &ctx, NULL);
-}
-
-static int
-hist_cb(const struct drydock_repo_info *ri, const struct drydock_link_info *li,
-    void *payload)
-{
-	struct repo_ctx *c = payload;
-	struct fsck_repo *repo = &c->run->repos[c->repo];
-	struct fsck_hist *h;
-	int status;
-
-	(void)ri;
-	if (fsck_stop)
-		return DRYDOCK_EINTR;
-	if (link_status(&status, c, LK_HISTORY, li) < 0)
-		goto fail;
-	if (fsck__grow((void **)&repo->hist, &repo->caphist, repo->nhist + 1,
-	        sizeof(*repo->hist)) < 0)
-		goto fail;
-	h = &repo->hist[repo->nhist];
-	memset(h, 0, sizeof(*h));
-	h->tag = c->tag;
-	h->l.status = status;
-	h->l.target = FSCK_NONE;
-	if ((h->path = fsck_strdup(li->dir_path)) == NULL ||
-	    fsck_id(&h->l.id, c->run, &li->digest) < 0 ||
-	    (status == 0 && fsck_id(&h->l.target, c->run, &li->target) < 0)) {
-		free(h->path);
-		goto fail;
-	}
-	repo->nhist++;
-	return 0;
-fail:
-	c->error = DRYDOCK_ERROR;
-	return DRYDOCK_ERROR;
-}
-
-/*
- * A sub-walk that could not start (its directory is a symlink, a file, or
- * unreadable) is a finding, not the end of the run.
- */
-static int
-subwalk_result(struct repo_ctx *c, int r, const char *sub)
-{
-	struct fsck_run *run = c->run;
-	struct fsck_ctx ctx = {NULL, FSCK_NONE, c->repo, NULL, FSCK_IMPACT_NONE,
-	    FSCK_NONE, FSCK_ACT_NONE};
-	char path[4200], msg[DRYDOCK_ERROR_MSGMAX];
-	int id;
-
-	if (r == 0 || c->error != 0 || r == DRYDOCK_EINTR)
-		return r;
-	switch (r) {
-	case DRYDOCK_EUNSAFE:
-		id = FSCK_SYMLINK;
-		break;
-	case DRYDOCK_ECORRUPT:
-		id = FSCK_STRAY_FILE;
-		break;
-	case DRYDOCK_ERROR:
-		id = FSCK_IO_ERROR;
-		break;
-	default:
-		return r;
-	}
-	/*
-	 * What the links there say is unknown: no finding may rest on their
-	 * absence, and every tag of the repository is in doubt.
-	 */
-	if (strcmp(sub, "_manifests/revisions") == 0)
-		run->repos[c->repo].unread |= FSCK_UNREAD_REVS;
-	else if (strcmp(sub, "_layers") == 0)
-		run->repos[c->repo].unread |= FSCK_UNREAD_LAYERS;
-	if (run->repos[c->repo].unread != 0 && id != FSCK_STRAY_FILE)
-		ctx.impact = FSCK_IMPACT_REPO_ALL;
-	snprintf(path, sizeof(path), "%s/%s", run->repos[c->repo].path, sub);
-	snprintf(msg, sizeof(msg), "%s", drydock_error_message());
-	ctx.path = path;
-	return fsck_report(run, id, &ctx, "%s", msg);
-}
-
-/*
- * Entries the walkers do not look at: the levels of the tree that hold
- * only fixed names ($V2 itself, _manifests/, a tag's directory and its
- * current/).  Anything else there is a stray; a symlink is reported as
- * one, never followed.  A directory that cannot be opened is left to the
- * walkers, which report it.
- */
-static int
-scan_fixed(struct fsck_run *run, uint32_t repo, const char *rel,
-    const char *const *names)
-{
-	struct fsck_ctx ctx = {NULL, FSCK_NONE, repo, NULL, FSCK_IMPACT_NONE,
-	    FSCK_NONE, FSCK_ACT_NONE};
-	char path[4200];
-	struct dirent *de;
-	DIR *d;
-	size_t i;
-	int fd, error = 0;
-
-	if (rel[0] == '\0')
-		fd = openat(drydock_store_v2fd(run->st), ".",
-		    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	else
-		fd = drydock_store_openat(
-		    run->st, -1, rel, O_RDONLY | O_DIRECTORY, 0);
-	if (fd < 0)
-		return 0;
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return 0;
-	}
-	while (error == 0 && (de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		for (i = 0; names[i] != NULL; i++)
-			if (strcmp(de->d_name, names[i]) == 0)
-				break;
-		if (names[i] != NULL)
-			continue;
-		if (rel[0] != '\0')
-			snprintf(path, sizeof(path), "%s/%s", rel, de->d_name);
-		else
-			snprintf(path, sizeof(path), "%s", de->d_name);
-		ctx.path = path;
-		if (de->d_type == DT_LNK)
-			error = fsck_report(run, FSCK_SYMLINK, &ctx, NULL);
-		else
-			error = fsck_report(run, FSCK_STRAY_FILE, &ctx,
-			    "not written by the registry");
-	}
-	closedir(d);
-	return error;
-}
-
-static const char *const tag_names[] = {"current", "index", NULL};
-static const char *const current_names[] = {"link", NULL};
-static const char *const manifests_names[] = {"revisions", "tags", NULL};
-static const char *const v2_names[] = {"blobs", "repositories", NULL};
-
-static int
-tag_cb(const struct drydock_repo_info *ri, const struct drydock_tag_info *ti,
-    void *payload)
-{
-	struct repo_ctx *c = payload;
-	struct fsck_run *run = c->run;
-	struct fsck_repo *repo = &run->repos[c->repo];
-	struct fsck_tag *t;
-	char sub[4200];
-	int r;
-
-	if (fsck_stop)
-		return DRYDOCK_EINTR;
-	if (fsck__grow((void **)&repo->tags, &repo->captags, repo->ntags + 1,
-	        sizeof(*repo->tags)) < 0)
-		goto fail;
-	t = &repo->tags[repo->ntags];
-	t->target = FSCK_NONE;
-	t->status = ti->current.status;
-	if ((t->name = fsck_strdup(ti->name)) == NULL)
-		goto fail;
-	repo->ntags++;
-	run->ntags++;
-	if (t->status == 0 && fsck_id(&t->target, run, &ti->current.target) < 0)
-		goto fail;
-	if (t->status == DRYDOCK_ECORRUPT &&
-	    link_finding(c, LK_CURRENT, &ti->current, ti->name) < 0)
-		goto fail;
-	c->tag = (uint32_t)(repo->ntags - 1);
-	snprintf(sub, sizeof(sub), "%s/current", ti->path);
-	if (scan_fixed(run, c->repo, ti->path, tag_names) < 0 ||
-	    scan_fixed(run, c->repo, sub, current_names) < 0)
-		goto fail;
-	r = drydock_tag_history_foreach(run->st, ri, ti->name,
-	    DRYDOCK_WALK_READ | DRYDOCK_WALK_CRUFT, hist_cb, c);
-	snprintf(sub, sizeof(sub), "_manifests/tags/%s/index", ti->name);
-	return subwalk_result(c, r, sub);
-fail:
-	c->error = DRYDOCK_ERROR;
-	return DRYDOCK_ERROR;
-}
-
-static int
-rev_cb(const struct drydock_repo_info *ri, const struct drydock_link_info *li,
-    void *payload)
-{
-	struct repo_ctx *c = payload;
-	struct fsck_repo *repo = &c->run->repos[c->repo];
-	int status;
-
-	(void)ri;
-	if (fsck_stop)
-		return DRYDOCK_EINTR;
-	if (li->status == DRYDOCK_ENOTFOUND &&
-	    info_finding(c, FSCK_REVISION_EMPTY_DIR, li->dir_path, &li->digest,
-	        NULL) < 0)
-		goto fail;
-	if (link_status(&status, c, LK_REVISION, li) < 0)
-		goto fail;
-	if (add_link(c->run, &repo->revs, &repo->nrevs, &repo->caprevs, li,
-	        status) < 0)
-		goto fail;
-	if (status == 0)
-		c->run->nrevisions++;
-	return 0;
-fail:
-	c->error = DRYDOCK_ERROR;
-	return DRYDOCK_ERROR;
-}
-
-static int
-layer_cb(const struct drydock_repo_info *ri, const struct drydock_link_info *li,
-    void *payload)
-{
-	struct repo_ctx *c = payload;
-	struct fsck_repo *repo = &c->run->repos[c->repo];
-	int status;
-
-	(void)ri;
-	if (fsck_stop)
-		return DRYDOCK_EINTR;
-	if (li->status == DRYDOCK_ENOTFOUND &&
-	    info_finding(c, FSCK_LAYER_LINK_EMPTY_DIR, li->dir_path,
-	        &li->digest, NULL) < 0)
-		goto fail;
-	if (link_status(&status, c, LK_LAYER, li) < 0)
-		goto fail;
-	if (add_link(c->run, &repo->layers, &repo->nlayers, &repo->caplayers,
-	        li, status) < 0)
-		goto fail;
-	if (status == 0)
-		c->run->nlayers++;
-	return 0;
-fail:
-	c->error = DRYDOCK_ERROR;
-	return DRYDOCK_ERROR;
-}
-
-static int
-upload_cb(const struct drydock_repo_info *ri,
-    const struct drydock_upload_info *up, void *payload)
-{
-	struct repo_ctx *c = payload;
-	struct fsck_run *run = c->run;
-	struct fsck_ctx ctx = {up->path, FSCK_NONE, c->repo, NULL,
-	    FSCK_IMPACT_NONE, FSCK_NONE, FSCK_ACT_NONE};
-	int64_t cutoff = run->now - run->opts->uploads_age;
-	int64_t when = up->startedat;
-	char age[32];
-	int id;
-
-	(void)ri;
-	run->repos[c->repo].nuploads++;
-	run->nuploads++;
-	if (when < 0)
-		when = up->mtime_ns / 1000000000;
-	drydock_duration_format(
-	    age, sizeof(age), run->now > when ? run->now - when : 0);
-	if (up->startedat < 0 && when < cutoff)
-		id = FSCK_UPLOAD_NO_STARTEDAT;
-	else if (when < cutoff)
-		id = FSCK_UPLOAD_STALE;
-	else
-		id = FSCK_UPLOAD_IN_PROGRESS;
-	if (fsck_report(run, id, &ctx, "%s old, %llu bytes", age,
-	        (unsigned long long)up->size) < 0) {
-		c->error = DRYDOCK_ERROR;
-		return DRYDOCK_ERROR;
-	}
-	return 0;
-}
-
-static int
-link_cmp(const void *a, const void *b)
-{
-	const struct fsck_link *x = a, *y = b;
-
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
-static const struct fsck_repo *sort_repo;
-
-static int
-tag_target_cmp(const void *a, const void *b)
-{
-	const struct fsck_tag *x = &sort_repo->tags[*(const uint32_t *)a];
-	const struct fsck_tag *y = &sort_repo->tags[*(const uint32_t *)b];
-
-	if (x->target != y->target)
-		return x->target < y->target ? -1 : 1;
-	return strcmp(x->name, y->name);
-}
-
-static int
-sort_repo_tables(struct fsck_repo *repo)
-{
-	size_t i;
-
-	/* qsort(NULL, 0, ...) is undefined */
-	if (repo->nrevs > 1)
-		qsort(repo->revs, repo->nrevs, sizeof(*repo->revs), link_cmp);
-	if (repo->nlayers > 1)
-		qsort(repo->layers, repo->nlayers, sizeof(*repo->layers),
-		    link_cmp);
-	if (repo->ntags == 0)
-		return 0;
-	if ((repo->tag_order = calloc(repo->ntags, sizeof(uint32_t))) == NULL) {
-		drydock_error_set_os("out of memory");
-		return DRYDOCK_ERROR;
-	}
-	for (i = 0; i < repo->ntags; i++)
-		repo->tag_order[i] = (uint32_t)i;
-	sort_repo = repo;
-	qsort(repo->tag_order, repo->ntags, sizeof(uint32_t), tag_target_cmp);
-	sort_repo = NULL;
-	return 0;
-}
-
-static int
-repo_cb(const struct drydock_repo_info *ri, void *payload)
-{
-	struct fsck_run *run = payload;
-	struct repo_ctx c;
-	struct fsck_repo *repo;
-	int r;
-
-	if (fsck_stop)
-		return DRYDOCK_EINTR;
-	if (fsck__grow((void **)&run->repos, &run->caprepos, run->nrepos + 1,
-	        sizeof(*run->repos)) < 0)
-		return DRYDOCK_ERROR;
-	repo = &run->repos[run->nrepos];
-	memset(repo, 0, sizeof(*repo));
-	repo->has = ri->has;
-	if ((repo->name = fsck_strdup(ri->name)) == NULL ||
-	    (repo->path = fsck_strdup(ri->path)) == NULL) {
-		free(repo->name);
-		return DRYDOCK_ERROR;
-	}
-	memset(&c, 0, sizeof(c));
-	c.run = run;
-	c.repo = (uint32_t)run->nrepos++;
-	c.ri = ri;
-	fsck_progress(run, "walking repositories", run->nrepos, 0, 0, 0);
-	if (ri->has & DRYDOCK_REPO_MANIFESTS) {
-		char sub[4200];
-
-		snprintf(sub, sizeof(sub), "%s/_manifests", ri->path);
-		if ((r = scan_fixed(run, c.repo, sub, manifests_names)) < 0)
-			return r;
-	}
-	r = drydock_tag_foreach(
-	    run->st, ri, DRYDOCK_WALK_STAT | DRYDOCK_WALK_CRUFT, tag_cb, &c);
-	if ((r = subwalk_result(&c, r, "_manifests/tags")) < 0)
-		return r;
-	r = drydock_revision_foreach(run->st, ri,
-	    DRYDOCK_WALK_READ | DRYDOCK_WALK_STAT | DRYDOCK_WALK_CRUFT, rev_cb,
-	    &c);
-	if ((r = subwalk_result(&c, r, "_manifests/revisions")) < 0)
-		return r;
-	r = drydock_layer_foreach(run->st, ri,
-	    DRYDOCK_WALK_READ | DRYDOCK_WALK_STAT | DRYDOCK_WALK_CRUFT,
-	    layer_cb, &c);
-	if ((r = subwalk_result(&c, r, "_layers")) < 0)
-		return r;
-	r = drydock_upload_foreach(
-	    run->st, ri, DRYDOCK_WALK_STAT | DRYDOCK_WALK_CRUFT, upload_cb, &c);
-	if ((r = subwalk_result(&c, r, "_uploads")) < 0)
-		return r;
-	return sort_repo_tables(&run->repos[c.repo]);
-}
-
-/* A top-level walk that cannot start: a finding unless it is an error. */
-static int
-top_walk_result(struct fsck_run *run, int r, const char *path)
-{
-	struct fsck_ctx ctx = {path, FSCK_NONE, FSCK_NONE, NULL,
-	    FSCK_IMPACT_NONE, FSCK_NONE, FSCK_ACT_NONE};
-	char msg[DRYDOCK_ERROR_MSGMAX];
-
-	if (r != DRYDOCK_EUNSAFE && r != DRYDOCK_ECORRUPT)
-		return r;
-	snprintf(msg, sizeof(msg), "%s", drydock_error_message());
-	return fsck_report(run,
-	    r == DRYDOCK_EUNSAFE ? FSCK_SYMLINK : FSCK_STRAY_FILE, &ctx, "%s",
-	    msg);
-}
-
-int
-fsck_walk(struct fsck_run *run)
-{
-	int error;
-
-	if ((error = scan_fixed(run, FSCK_NONE, "", v2_names)) < 0)
-		return error;
-	error = drydock_blob_foreach(
-	    run->st, DRYDOCK_WALK_STAT | DRYDOCK_WALK_CRUFT, blob_cb, run);
-	fsck_progress_end(run);
-	if ((error = top_walk_result(run, error, "blobs")) < 0)
-		return error;
-	error = drydock_repo_foreach(run->st, DRYDOCK_WALK_CRUFT, repo_cb, run);
-	fsck_progress_end(run);
-	return top_walk_result(run, error, "repositories");
-}
-
-/* --- manifests ---------------------------------------------------------------
- */
-
-static char *
-platform_string(const struct drydock_platform *p)
-{
-	char buf[256];
-
-	if (p->os == NULL && p->architecture == NULL)
-		return NULL;
-	snprintf(buf, sizeof(buf), "%s/%s%s%s", p->os ? p->os : "?",
-	    p->architecture ? p->architecture : "?", p->variant ? "/" : "",
-	    p->variant ? p->variant : "");
-	return fsck_strdup(buf);
-}
-
-static int
-keep_refs(struct fsck_run *run, struct fsck_manifest *mf,
-    const struct drydock_manifest *m)
-{
-	size_t i, n = drydock_manifest_ref_count(m);
-
-	mf->first = (uint32_t)run->nrefs;
-	for (i = 0; i < n; i++) {
-		const struct drydock_descriptor *d = drydock_manifest_ref(m, i);
-		struct fsck_ref *r;
-
-		if (fsck__grow((void **)&run->refs, &run->caprefs,
-		        run->nrefs + 1, sizeof(*run->refs)) < 0)
-			return DRYDOCK_ERROR;
-		r = &run->refs[run->nrefs];
-		memset(r, 0, sizeof(*r));
-		if (fsck_id(&r->id, run, &d->digest) < 0)
-			return DRYDOCK_ERROR;
-		r->owner = mf->id;
-		r->role = (uint8_t)d->role;
-		r->flags = d->foreign ? FSCK_REF_FOREIGN : 0;
-		r->size = d->size;
-		if (d->role == DRYDOCK_REF_CHILD &&
-		    (r->platform = platform_string(&d->platform)) == NULL &&
-		    (d->platform.os != NULL ||
-		        d->platform.architecture != NULL))
-			return DRYDOCK_ERROR;
-		run->nrefs++;
-		mf->nrefs++;
-	}
-	return 0;
-}
-
-/* Findings about a manifest itself: once per digest, every image. */
-static int
-manifest_finding(struct fsck_run *run, uint32_t id, int fid, const char *detail)
-{
-	struct fsck_ctx ctx = {NULL, id, FSCK_NONE, NULL, FSCK_IMPACT_ALL,
-	    FSCK_NONE, FSCK_ACT_NONE};
-	char path[DRYDOCK_DIGEST_STRMAX + 32];
-
-	if (fsck_blob_path(path, sizeof(path), run, id) < 0)
-		return DRYDOCK_ERROR;
-	ctx.path = path;
-	/* a type drydock does not know may serve fine (schema 1 on 2.8) */
-	if (fid == FSCK_MANIFEST_UNSUPPORTED)
-		ctx.impact = FSCK_IMPACT_NONE;
-	if (fid == FSCK_MANIFEST_MISSING)
-		run->objs[id].flags |= FSCK_O_MISSING;
-	if (detail != NULL)
-		return fsck_report(run, fid, &ctx, "%s", detail);
-	return fsck_report(run, fid, &ctx, NULL);
-}
-
-static int
-parse_manifest(struct fsck_run *run, struct fsck_manifest *mf)
-{
-	struct drydock_manifest *m = NULL;
-	char *buf = NULL, msg[DRYDOCK_ERROR_MSGMAX];
-	size_t len = 0;
-	int r, error = 0;
-
-	r = drydock_store_blob_read(
-	    &buf, &len, run->st, &run->ids[mf->id], DRYDOCK_MANIFEST_MAX);
-	if (r == DRYDOCK_ENOTFOUND) {
-		/* fsck_vanished() decides once the references are known */
-		mf->state = FSCK_MF_MISSING;
-		run->objs[mf->id].flags |= FSCK_O_VANISHED;
-		return 0;
-	}
-	if (r < 0) {
-		snprintf(msg, sizeof(msg), "cannot read it: %s",
-		    drydock_error_message());
-		mf->state = FSCK_MF_UNPARSABLE;
-		return manifest_finding(
-		    run, mf->id, FSCK_MANIFEST_UNPARSABLE, msg);
-	}
-	r = drydock_manifest_parse(&m, buf, len);
-	if (r < 0) {
-		snprintf(msg, sizeof(msg), "%s", drydock_error_message());
-		mf->state = r == DRYDOCK_EUNSUPPORTED ? FSCK_MF_UNSUPPORTED
-		                                      : FSCK_MF_UNPARSABLE;
-		error = manifest_finding(run, mf->id,
-		    r == DRYDOCK_EUNSUPPORTED ? FSCK_MANIFEST_UNSUPPORTED
-		                              : FSCK_MANIFEST_UNPARSABLE,
-		    msg);
-		goto out;
-	}
-	mf->is_index = (uint8_t)drydock_manifest_is_index(m);
-	error = keep_refs(run, mf, m);
-out:
-	drydock_manifest_free(m);
-	free(buf);
-	return error;
-}
-
-/* Read and parse manifest id once for the run; its state tells the rest. */
-static int
-load_manifest(
-    struct fsck_run *run, uint32_t id, const struct fsck_manifest **out)
-{
-	struct fsck_obj *o = &run->objs[id];
-	struct fsck_manifest *mf;
-	char b[32];
-	int error = 0;
-
-	*out = NULL;
-	if (o->flags & FSCK_O_LOADED) {
-		if (o->mf != FSCK_NONE)
-			*out = &run->mfs[o->mf];
-		return 0;
-	}
-	if (fsck__grow((void **)&run->mfs, &run->capmfs, run->nmfs + 1,
-	        sizeof(*run->mfs)) < 0)
-		return DRYDOCK_ERROR;
-	/* loaded only once there is a table entry: *out is never NULL */
-	o->flags |= FSCK_O_LOADED | FSCK_O_MANIFEST;
-	mf = &run->mfs[run->nmfs];
-	memset(mf, 0, sizeof(*mf));
-	mf->id = id;
-	run->objs[id].mf = (uint32_t)run->nmfs++;
-	run->nmanifests++;
-	if (o->flags & FSCK_O_UNSAFE) {
-		mf->state =
-		    FSCK_MF_UNSAFE; /* SYMLINK or SPECIAL_FILE says it */
-	} else if (!late_data(run, id)) {
-		mf->state = FSCK_MF_MISSING;
-		error = manifest_finding(run, id, FSCK_MANIFEST_MISSING, NULL);
-	} else if (run->blobs[o->blob].size > DRYDOCK_MANIFEST_MAX) {
-		mf->state = FSCK_MF_TOO_LARGE;
-		drydock_bytes_format(b, sizeof(b), run->blobs[o->blob].size);
-		error = manifest_finding(run, id, FSCK_MANIFEST_TOO_LARGE, b);
-	} else {
-		error = parse_manifest(run, mf);
-	}
-	*out = &run->mfs[run->objs[id].mf];
-	return error;
-}
-
-/* --- references
- * ---------------------------------------------------------------- */
 
 struct check_ctx {
 	struct fsck_run *run;
@@ -1213,7 +27,7 @@ push_work(struct check_ctx *c, uint32_t id)
 	if (c->run->objs[id].stamp == c->repo + 1)
 		return 0;
 	c->run->objs[id].stamp = c->repo + 1;
-	if (fsck__grow((void **)&c->work, &c->capwork, c->nwork + 1,
+	if (fe_grow((void **)&c->work, &c->capwork, c->nwork + 1,
 	        sizeof(*c->work)) < 0)
 		return DRYDOCK_ERROR;
 	c->work[c->nwork++] = id;
@@ -1232,16 +46,16 @@ repo_finding(struct check_ctx *c, int fid, uint32_t id, uint32_t mid,
 	struct fsck_run *run = c->run;
 	struct fsck_pending *p;
 
-	if (fsck__grow((void **)&run->pending, &run->cappending,
-	        run->npending + 1, sizeof(*run->pending)) < 0)
+	if (fe_grow((void **)&run->pending, &run->cappending, run->npending + 1,
+	        sizeof(*run->pending)) < 0)
 		return DRYDOCK_ERROR;
 	p = &run->pending[run->npending];
 	p->fid = fid;
 	p->id = id;
 	p->mid = mid;
 	p->repo = c->repo;
-	if ((p->path = fsck_strdup(path)) == NULL ||
-	    (p->detail = fsck_strdup(detail)) == NULL) {
+	if ((p->path = fe_strdup(path)) == NULL ||
+	    (p->detail = fe_strdup(detail)) == NULL) {
 		free(p->path);
 		return DRYDOCK_ERROR;
 	}
@@ -1252,8 +66,6 @@ repo_finding(struct check_ctx *c, int fid, uint32_t id, uint32_t mid,
 static int
 blob_missing(struct fsck_run *run, uint32_t id, uint32_t owner)
 {
-	struct fsck_ctx ctx = {NULL, id, FSCK_NONE, NULL, FSCK_IMPACT_ALL,
-	    FSCK_NONE, FSCK_ACT_NONE};
 	char path[DRYDOCK_DIGEST_STRMAX + 32], dstr[DRYDOCK_DIGEST_STRMAX];
 
 	if (run->objs[id].flags & (FSCK_O_MISSING | FSCK_O_UNSAFE))
@@ -1261,9 +73,9 @@ blob_missing(struct fsck_run *run, uint32_t id, uint32_t owner)
 	run->objs[id].flags |= FSCK_O_MISSING;
 	if (fsck_blob_path(path, sizeof(path), run, id) < 0)
 		return DRYDOCK_ERROR;
-	ctx.path = path;
-	return fsck_report(run, FSCK_BLOB_MISSING, &ctx, "needed by %s",
-	    drydock_digest_format(dstr, &run->ids[owner]));
+	return fsck_report(run, FSCK_BLOB_MISSING,
+	    FSCK_CTX(.path = path, .digest = id, .impact = FSCK_IMPACT_ALL),
+	    "needed by %s", drydock_digest_format(dstr, &run->ids[owner]));
 }
 
 static int
@@ -1286,7 +98,7 @@ size_check(struct fsck_run *run, uint32_t mid, uint32_t id, int64_t size)
 		if (run->sizechecks[i].manifest == mid &&
 		    run->sizechecks[i].blob == id)
 			return 0;
-	if (fsck__grow((void **)&run->sizechecks, &run->capsizechecks,
+	if (fe_grow((void **)&run->sizechecks, &run->capsizechecks,
 	        run->nsizechecks + 1, sizeof(*run->sizechecks)) < 0)
 		return DRYDOCK_ERROR;
 	sc = &run->sizechecks[run->nsizechecks++];
@@ -1316,19 +128,15 @@ check_blob_ref(struct check_ctx *c, uint32_t mid, const struct fsck_ref *r)
 	run->objs[data].flags |= FSCK_O_REFERENCED;
 	if ((r->flags & FSCK_REF_FOREIGN) &&
 	    !(run->objs[data].flags & FSCK_O_DATA)) {
-		struct fsck_ctx ctx = {NULL, r->id, FSCK_NONE, NULL,
-		    FSCK_IMPACT_NONE, FSCK_NONE, FSCK_ACT_NONE};
-
 		if (run->objs[r->id].flags & FSCK_O_FOREIGN)
 			return 0;
 		run->objs[r->id].flags |= FSCK_O_FOREIGN;
 		if (fsck_blob_path(path, sizeof(path), run, r->id) < 0)
 			return DRYDOCK_ERROR;
-		ctx.path = path;
-		return fsck_report(
-		    run, FSCK_FOREIGN_LAYER_EXTERNAL, &ctx, NULL);
+		return fsck_report(run, FSCK_FOREIGN_LAYER_EXTERNAL,
+		    FSCK_CTX(.path = path, .digest = r->id), NULL);
 	}
-	if (!late_data(run, data))
+	if (!fsck_late_data(run, data))
 		return blob_missing(run, data, mid);
 	if ((error = size_check(run, mid, data, r->size)) < 0)
 		return error;
@@ -1364,13 +172,13 @@ check_child(struct check_ctx *c, uint32_t mid, const struct fsck_ref *r)
 		return error;
 	if (fsck_is_revision(repo, r->id))
 		return 0; /* checked as a revision of its own */
-	if ((error = load_manifest(run, r->id, &child)) < 0)
+	if ((error = fsck_load_manifest(run, r->id, &child)) < 0)
 		return error;
 	if (child->state == FSCK_MF_MISSING || child->state == FSCK_MF_UNSAFE)
 		return 0; /* MANIFEST_MISSING or SYMLINK says it */
 	if ((error = push_work(c, r->id)) < 0)
 		return error;
-	l = link_find(repo->revs, repo->nrevs, r->id);
+	l = fsck_revision_link(repo, r->id);
 	if (l != NULL && l->status != DRYDOCK_ENOTFOUND)
 		return 0; /* a bad revision link: its own finding */
 	if (repo->unread & FSCK_UNREAD_REVS)
@@ -1391,7 +199,7 @@ check_manifest(struct check_ctx *c, uint32_t mid)
 	uint32_t i, first, n;
 	int error;
 
-	if ((error = load_manifest(run, mid, &mf)) < 0)
+	if ((error = fsck_load_manifest(run, mid, &mf)) < 0)
 		return error;
 	if (mf->state != FSCK_MF_OK)
 		return 0;
@@ -1404,8 +212,6 @@ check_manifest(struct check_ctx *c, uint32_t mid)
 		switch (r.role) {
 		case DRYDOCK_REF_SUBJECT:
 			if (!fsck_is_revision(&run->repos[c->repo], r.id)) {
-				struct fsck_ctx ctx = {NULL, mid, c->repo, NULL,
-				    FSCK_IMPACT_NONE, FSCK_NONE, FSCK_ACT_NONE};
 				char path[4200], hex[DRYDOCK_DIGEST_STRMAX];
 				char dstr[DRYDOCK_DIGEST_STRMAX];
 
@@ -1414,9 +220,10 @@ check_manifest(struct check_ctx *c, uint32_t mid)
 				    run->repos[c->repo].path,
 				    drydock_digest_alg_name(run->ids[mid].alg),
 				    drydock_digest_hex(hex, &run->ids[mid]));
-				ctx.path = path;
 				error = fsck_report(run, FSCK_SUBJECT_MISSING,
-				    &ctx, "subject %s",
+				    FSCK_CTX(.path = path, .digest = mid,
+				        .repo = c->repo),
+				    "subject %s",
 				    drydock_digest_format(
 				        dstr, &run->ids[r.id]));
 			}
@@ -1472,9 +279,7 @@ recheck_current(struct fsck_run *run, uint32_t ri, size_t ti)
 	if (fsck_id(&t->target, run, &d) < 0)
 		return DRYDOCK_ERROR;
 	t->status = 0;
-	sort_repo = repo;
-	qsort(repo->tag_order, repo->ntags, sizeof(uint32_t), tag_target_cmp);
-	sort_repo = NULL;
+	fsck_sort_tags(repo);
 	return 1;
 }
 
@@ -1489,8 +294,8 @@ check_tags(struct check_ctx *c)
 
 	for (i = 0; i < repo->ntags && error == 0; i++) {
 		const struct fsck_tag *t = &repo->tags[i];
-		struct fsck_ctx ctx = {path, FSCK_NONE, c->repo, t->name,
-		    FSCK_IMPACT_TAG, FSCK_NONE, FSCK_ACT_NONE};
+		struct fsck_ctx ctx = FSCK_CTX_INIT(.path = path,
+		    .repo = c->repo, .tag = t->name, .impact = FSCK_IMPACT_TAG);
 		const struct fsck_link *l;
 
 		snprintf(path, sizeof(path), "%s/_manifests/tags/%s/current",
@@ -1507,7 +312,7 @@ check_tags(struct check_ctx *c)
 		if (t->status != 0)
 			continue; /* a link or symlink finding says it */
 		run->objs[t->target].flags |= FSCK_O_MANIFEST;
-		l = link_find(repo->revs, repo->nrevs, t->target);
+		l = fsck_revision_link(repo, t->target);
 		if (l != NULL && l->status == 0)
 			continue;
 		if (l != NULL && l->status != DRYDOCK_ENOTFOUND)
@@ -1521,13 +326,13 @@ check_tags(struct check_ctx *c)
 	}
 	for (i = 0; i < repo->nhist && error == 0; i++) {
 		const struct fsck_hist *h = &repo->hist[i];
-		struct fsck_ctx ctx = {h->path, h->l.id, c->repo,
-		    repo->tags[h->tag].name, FSCK_IMPACT_NONE, FSCK_NONE,
-		    FSCK_ACT_NONE};
 
 		if (h->l.status != 0 || fsck_is_revision(repo, h->l.id))
 			continue;
-		error = fsck_report(run, FSCK_TAG_HISTORY_DANGLING, &ctx, NULL);
+		error = fsck_report(run, FSCK_TAG_HISTORY_DANGLING,
+		    FSCK_CTX(.path = h->path, .digest = h->l.id,
+		        .repo = c->repo, .tag = repo->tags[h->tag].name),
+		    NULL);
 	}
 	return error;
 }
@@ -1543,8 +348,6 @@ check_layers(struct check_ctx *c)
 
 	for (i = 0; i < repo->nlayers && error == 0; i++) {
 		const struct fsck_link *l = &repo->layers[i];
-		struct fsck_ctx ctx = {path, l->id, c->repo, NULL,
-		    FSCK_IMPACT_NONE, FSCK_NONE, FSCK_ACT_NONE};
 		uint32_t f;
 
 		if (l->status != 0)
@@ -1553,12 +356,14 @@ check_layers(struct check_ctx *c)
 		run->objs[l->target].flags |= FSCK_O_REFERENCED;
 		run->objs[l->id].flags |= FSCK_O_REFERENCED;
 		if ((f & (FSCK_O_DATA | FSCK_O_UNSAFE)) ||
-		    late_data(run, l->target))
+		    fsck_late_data(run, l->target))
 			continue;
 		snprintf(path, sizeof(path), "%s/_layers/%s/%s/link",
 		    repo->path, drydock_digest_alg_name(run->ids[l->id].alg),
 		    drydock_digest_hex(hex, &run->ids[l->id]));
-		error = fsck_report(run, FSCK_LAYER_LINK_DANGLING, &ctx, NULL);
+		error = fsck_report(run, FSCK_LAYER_LINK_DANGLING,
+		    FSCK_CTX(.path = path, .digest = l->id, .repo = c->repo),
+		    NULL);
 	}
 	return error;
 }
@@ -1568,8 +373,7 @@ check_repo(struct fsck_run *run, uint32_t ri)
 {
 	struct check_ctx c;
 	const struct fsck_repo *repo = &run->repos[ri];
-	struct fsck_ctx ctx = {repo->path, FSCK_NONE, ri, NULL,
-	    FSCK_IMPACT_NONE, FSCK_NONE, FSCK_ACT_NONE};
+	struct fsck_ctx ctx = FSCK_CTX_INIT(.path = repo->path, .repo = ri);
 	size_t i, nvalid = 0;
 	int error = 0;
 
@@ -1675,8 +479,8 @@ fsck_check_blobs(struct fsck_run *run)
 	for (i = 0; i < run->nblobs && error == 0; i++) {
 		const struct fsck_blob *b = &run->blobs[i];
 		uint32_t f = run->objs[b->id].flags;
-		struct fsck_ctx ctx = {path, b->id, FSCK_NONE, NULL,
-		    FSCK_IMPACT_NONE, FSCK_NONE, FSCK_ACT_NONE};
+		struct fsck_ctx ctx =
+		    FSCK_CTX_INIT(.path = path, .digest = b->id);
 
 		if (f &
 		    (FSCK_O_REFERENCED | FSCK_O_MANIFEST | FSCK_O_UNSAFE |

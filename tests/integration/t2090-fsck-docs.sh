@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # t2090-fsck-docs --- drydock-fsck's documentation is in step with the code:
 # fsck/check-findings.sh finds every finding ID of fsck/findings.h, with its
-# default severity, in drydock-fsck(8) (and fails when one is missing, has
-# another severity or does not exist); --list-findings prints the same
-# table; every long option of --help is in the man page; the man page
-# renders without warnings.
+# default severity and its remedy, in drydock-fsck(8) (and fails when one is
+# missing, has another severity or remedy, or does not exist);
+# --list-findings prints the same table; every long option of --help is in
+# the man page; the man page renders without warnings.
 . "$(dirname "$0")/lib.sh"
 
 CF=$SRC_DIR/fsck/check-findings.sh
@@ -20,6 +20,15 @@ assert_true "and names it" sh -c "'$CF' '$H' '$T/missing.8' 2>&1 |
     grep -q LAYER_LINK_MISSING"
 sed 's/^\.BR SYMLINK " (warning)"$/.BR SYMLINK " (info)"/' "$MAN" >"$T/sev.8"
 assert_false "check-findings fails on a wrong severity" "$CF" "$H" "$T/sev.8"
+sed '/^rewrites it\.$/d' "$MAN" >"$T/remedy.8"
+assert_false "check-findings fails when the man page does not say what -p does" \
+    "$CF" "$H" "$T/remedy.8"
+assert_true "and names the finding" sh -c "'$CF' '$H' '$T/remedy.8' 2>&1 |
+    grep -q LINK_WHITESPACE"
+sed 's/X(DESCRIPTOR_SIZE_MISMATCH, PROBLEM, NONE,/X(DESCRIPTOR_SIZE_MISMATCH, PROBLEM, RELINK,/' \
+    "$H" >"$T/remedy.h"
+assert_false "check-findings fails on a remedy the man page does not give" \
+    "$CF" "$T/remedy.h" "$MAN"
 sed 's/^\.BR IO_ERROR " (problem)"$/.BR IO_ERROR " (problem)"\nA.\n.TP\n.BR NO_SUCH_FINDING " (info)"/' \
     "$MAN" >"$T/extra.8"
 assert_false "check-findings fails on an ID that does not exist" \
