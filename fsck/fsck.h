@@ -60,17 +60,12 @@ enum fsck_verify {
 };
 
 struct fsck_opts {
+	struct fe_common com; /* -q, -v, --json, --metrics, --config, ... */
 	const char *root; /* storage root (argument or config) */
-	const char *config; /* --config */
-	const char *json; /* --json FILE|- */
-	const char *metrics; /* --metrics FILE */
 	const char *state; /* --state FILE */
 	const char *quarantine; /* --quarantine DIR (set by main when -p) */
 	int repair; /* -p */
 	int strict; /* --strict: warnings count */
-	int verbose; /* -v */
-	int quiet; /* -q */
-	int progress; /* -1 auto, 0, 1 */
 	int jobs; /* --jobs */
 	int verify; /* enum fsck_verify */
 	unsigned slice_k, slice_n; /* --slice K/N */

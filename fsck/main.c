@@ -88,16 +88,11 @@ help(void)
 }
 
 enum {
-	OPT_CONFIG = 256,
-	OPT_ERROR,
+	OPT_ERROR = 256,
 	OPT_IGNORE,
-	OPT_JSON,
 	OPT_LIST,
 	OPT_MAX_DURATION,
 	OPT_MAX_FINDINGS,
-	OPT_METRICS,
-	OPT_NO_PROGRESS,
-	OPT_PROGRESS,
 	OPT_QUARANTINE,
 	OPT_SLICE,
 	OPT_STATE,
@@ -106,29 +101,21 @@ enum {
 	OPT_VERIFY
 };
 
-static const struct option longopts[] = {
-    {"config", required_argument, NULL, OPT_CONFIG},
+static const struct option longopts[] = {FE_OPT_LONGOPTS, FE_OPT_CONFIG_LONGOPT,
     {"dry-run", no_argument, NULL, 'n'},
     {"error", required_argument, NULL, OPT_ERROR},
-    {"help", no_argument, NULL, 'h'},
     {"ignore", required_argument, NULL, OPT_IGNORE},
     {"jobs", required_argument, NULL, 'j'},
-    {"json", required_argument, NULL, OPT_JSON},
     {"list-findings", no_argument, NULL, OPT_LIST},
     {"max-duration", required_argument, NULL, OPT_MAX_DURATION},
     {"max-findings", required_argument, NULL, OPT_MAX_FINDINGS},
-    {"metrics", required_argument, NULL, OPT_METRICS},
-    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
-    {"progress", no_argument, NULL, OPT_PROGRESS},
     {"quarantine", required_argument, NULL, OPT_QUARANTINE},
-    {"quiet", no_argument, NULL, 'q'}, {"repair", no_argument, NULL, 'p'},
+    {"repair", no_argument, NULL, 'p'},
     {"slice", required_argument, NULL, OPT_SLICE},
     {"state", required_argument, NULL, OPT_STATE},
     {"strict", no_argument, NULL, OPT_STRICT},
     {"uploads-older-than", required_argument, NULL, OPT_UPLOADS},
-    {"verbose", no_argument, NULL, 'v'},
-    {"verify", required_argument, NULL, OPT_VERIFY},
-    {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
+    {"verify", required_argument, NULL, OPT_VERIFY}, {NULL, 0, NULL, 0}};
 
 /* A usage error about option name: exit 16. */
 static void
@@ -168,9 +155,13 @@ static void
 parse_options(struct fsck_opts *o, int argc, char **argv)
 {
 	int c, i, dry_run = 0, verify_set = 0;
+	const struct fe_opt_store stored[] = {{'n', NULL, &dry_run},
+	    {'p', NULL, &o->repair}, {OPT_QUARANTINE, &o->quarantine, NULL},
+	    {OPT_STATE, &o->state, NULL}, {OPT_STRICT, NULL, &o->strict},
+	    {0, NULL, NULL}};
 
 	memset(o, 0, sizeof(*o));
-	o->progress = -1;
+	fe_opt_common_init(&o->com);
 	o->verify = FSCK_VERIFY_ALL;
 	o->uploads_age = 168 * 3600;
 	o->max_findings = 1000;
@@ -178,38 +169,18 @@ parse_options(struct fsck_opts *o, int argc, char **argv)
 		o->sev[i] = (signed char)fsck_finding_defs[i].severity;
 	while (
 	    (c = getopt_long(argc, argv, "hj:npqvV", longopts, NULL)) != -1) {
+		if (fe_opt_common(&o->com, c, optarg, help) ||
+		    fe_opt_stored(stored, c, optarg))
+			continue;
 		switch (c) {
-		case 'h':
-			help();
-			break;
 		case 'j':
 			o->jobs = (int)fe_opt_number("--jobs", optarg, 1, 1024);
-			break;
-		case 'n':
-			dry_run = 1;
-			break;
-		case 'p':
-			o->repair = 1;
-			break;
-		case 'q':
-			o->quiet = 1;
-			break;
-		case 'v':
-			o->verbose++;
-			break;
-		case 'V':
-			fe_version();
-		case OPT_CONFIG:
-			o->config = optarg;
 			break;
 		case OPT_ERROR:
 			severity_opt(o, "--error", optarg, FSCK_SEV_PROBLEM);
 			break;
 		case OPT_IGNORE:
 			severity_opt(o, "--ignore", optarg, FSCK_SEV_IGNORE);
-			break;
-		case OPT_JSON:
-			o->json = optarg;
 			break;
 		case OPT_LIST:
 			fsck_list_findings();
@@ -224,28 +195,10 @@ parse_options(struct fsck_opts *o, int argc, char **argv)
 			o->max_findings = (size_t)fe_opt_number(
 			    "--max-findings", optarg, 0, 100000000);
 			break;
-		case OPT_METRICS:
-			o->metrics = optarg;
-			break;
-		case OPT_NO_PROGRESS:
-			o->progress = 0;
-			break;
-		case OPT_PROGRESS:
-			o->progress = 1;
-			break;
-		case OPT_QUARANTINE:
-			o->quarantine = optarg;
-			break;
 		case OPT_SLICE:
 			if (drydock_state_slice_parse(
 			        &o->slice_k, &o->slice_n, optarg) < 0)
 				bad("--slice", drydock_error_message());
-			break;
-		case OPT_STATE:
-			o->state = optarg;
-			break;
-		case OPT_STRICT:
-			o->strict = 1;
 			break;
 		case OPT_UPLOADS:
 			o->uploads_age =
@@ -259,7 +212,7 @@ parse_options(struct fsck_opts *o, int argc, char **argv)
 			fe_usage(NULL);
 		}
 	}
-	o->root = fe_opt_root(argc - optind, argv + optind, o->config);
+	o->root = fe_opt_root(argc - optind, argv + optind, o->com.config);
 	if (dry_run && o->repair)
 		bad("-n", "-n and -p exclude each other");
 	/* -n promises no write anywhere; --state is written on every run */
@@ -281,7 +234,7 @@ parse_options(struct fsck_opts *o, int argc, char **argv)
 	        o->verify == FSCK_VERIFY_SLICE) &&
 	    o->state == NULL)
 		bad("--verify", "changed and slice need --state FILE");
-	o->progress = o->quiet ? 0 : fe_opt_progress(o->progress);
+	fe_opt_common_end(&o->com);
 }
 
 static int
@@ -322,8 +275,9 @@ run_fsck(const struct fsck_opts *o, struct drydock_store *st, const char *root)
 	int error, rc;
 
 	/* -p changes the store: a report it cannot write stops it first */
-	if ((o->json && drydock_outfile_check(NULL, o->json) < 0) ||
-	    (o->metrics && drydock_outfile_check(NULL, o->metrics) < 0)) {
+	if ((o->com.json && drydock_outfile_check(NULL, o->com.json) < 0) ||
+	    (o->com.metrics &&
+	        drydock_outfile_check(NULL, o->com.metrics) < 0)) {
 		fprintf(stderr, "drydock-fsck: %s; nothing was checked\n",
 		    drydock_error_message());
 		return DRYDOCK_EXIT_OPERATIONAL;
@@ -355,7 +309,7 @@ run_fsck(const struct fsck_opts *o, struct drydock_store *st, const char *root)
 		fprintf(stderr, "drydock-fsck: %s\n", drydock_error_message());
 		run.exit_code |= DRYDOCK_EXIT_OPERATIONAL;
 	}
-	if (o->metrics != NULL && fsck_metrics(&run) < 0) {
+	if (o->com.metrics != NULL && fsck_metrics(&run) < 0) {
 		fprintf(stderr, "drydock-fsck: %s\n", drydock_error_message());
 		run.exit_code |= DRYDOCK_EXIT_OPERATIONAL;
 	}
@@ -377,9 +331,9 @@ main(int argc, char **argv)
 	memset(&cfg, 0, sizeof(cfg));
 	fe_init("drydock-fsck", synopsis);
 	parse_options(&o, argc, argv);
-	if (o.config) {
-		if ((error = drydock_regconfig_read(&cfg, o.config)) < 0) {
-			fprintf(stderr, "drydock-fsck: %s: %s\n", o.config,
+	if (o.com.config) {
+		if ((error = drydock_regconfig_read(&cfg, o.com.config)) < 0) {
+			fprintf(stderr, "drydock-fsck: %s: %s\n", o.com.config,
 			    drydock_error_message());
 			return DRYDOCK_EXIT_OPERATIONAL;
 		}
@@ -419,7 +373,7 @@ main(int argc, char **argv)
 		rc = DRYDOCK_EXIT_OPERATIONAL;
 		goto out;
 	}
-	if (drydock_store_is_empty(st) && !o.quiet)
+	if (drydock_store_is_empty(st) && !o.com.quiet)
 		fprintf(stderr,
 		    "drydock-fsck: %s: no docker/registry/v2 yet: nothing to "
 		    "do\n",

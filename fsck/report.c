@@ -168,9 +168,10 @@ summary(const struct fsck_run *run, FILE *out)
 	for (i = 0; i < run->nfindings; i++) {
 		const struct fsck_finding *f = &run->findings[i];
 
-		if (f->severity == FSCK_SEV_INFO && !o->verbose)
+		if (f->severity == FSCK_SEV_INFO && !o->com.verbose)
 			continue;
-		if (f->severity == FSCK_SEV_WARNING && o->quiet && !o->strict)
+		if (f->severity == FSCK_SEV_WARNING && o->com.quiet &&
+		    !o->strict)
 			continue;
 		if (o->max_findings && shown >= o->max_findings) {
 			hidden++;
@@ -184,7 +185,7 @@ summary(const struct fsck_run *run, FILE *out)
 		    "drydock-fsck: %zu more findings not listed "
 		    "(--max-findings)\n",
 		    hidden);
-	if (o->quiet && run->exit_code == 0)
+	if (o->com.quiet && run->exit_code == 0)
 		return;
 	fprintf(out,
 	    "drydock-fsck: %s: %zu repositories, %llu tags, %llu revisions, "
@@ -234,8 +235,8 @@ summary(const struct fsck_run *run, FILE *out)
 	    (unsigned long long)run->by_sev[FSCK_SEV_PROBLEM], rep,
 	    (unsigned long long)run->by_sev[FSCK_SEV_WARNING],
 	    (unsigned long long)run->by_sev[FSCK_SEV_INFO],
-	    run->by_sev[FSCK_SEV_INFO] && !o->verbose ? " (-v lists notes)"
-	                                              : "",
+	    run->by_sev[FSCK_SEV_INFO] && !o->com.verbose ? " (-v lists notes)"
+	                                                  : "",
 	    run->exit_code);
 }
 
@@ -481,12 +482,13 @@ int
 fsck_output(struct fsck_run *run)
 {
 	const struct fsck_opts *o = run->opts;
-	FILE *f = o->json && strcmp(o->json, "-") == 0 ? stderr : stdout;
+	FILE *f =
+	    o->com.json && strcmp(o->com.json, "-") == 0 ? stderr : stdout;
 
 	summary(run, f);
 	fflush(f);
-	if (o->json)
-		return write_json(run, o->json);
+	if (o->com.json)
+		return write_json(run, o->com.json);
 	return 0;
 }
 
@@ -502,7 +504,7 @@ fsck_metrics(struct fsck_run *run)
 	struct fe_metrics m;
 	int k;
 
-	if (fe_metrics_open(&m, run->opts->metrics) < 0)
+	if (fe_metrics_open(&m, run->opts->com.metrics) < 0)
 		return DRYDOCK_ERROR;
 	fe_metrics_run(&m, "fsck", run->seconds, run->exit_code);
 	fe_metrics_gauge(&m, "drydock_fsck_complete",

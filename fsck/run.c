@@ -24,7 +24,8 @@ fsck_run_init(struct fsck_run *run, const struct fsck_opts *opts,
 	memset(run, 0, sizeof(*run));
 	run->opts = opts;
 	run->st = st;
-	fe_progress_init(&run->progress, opts->progress && !opts->quiet);
+	fe_progress_init(
+	    &run->progress, opts->com.progress && !opts->com.quiet);
 	run->start_ns = fe_clock_monotonic_ns();
 	run->now = (int64_t)time(NULL);
 	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
