@@ -433,6 +433,8 @@ void fsck_progress(struct fsck_run *run, const char *phase, uint64_t done,
 void fsck_progress_end(struct fsck_run *run);
 void fsck_finish(struct fsck_run *run);
 int fsck_output(struct fsck_run *run);
+/* One line to the system log, even under -q (fe/syslog.h). */
+void fsck_log_line(const struct fsck_run *run);
 int fsck_metrics(struct fsck_run *run);
 
 #endif

@@ -313,6 +313,7 @@ run_fsck(const struct fsck_opts *o, struct drydock_store *st, const char *root)
 		fprintf(stderr, "drydock-fsck: %s\n", drydock_error_message());
 		run.exit_code |= DRYDOCK_EXIT_OPERATIONAL;
 	}
+	fsck_log_line(&run);
 	rc = run.exit_code;
 	drydock_state_close(run.state);
 	fsck_run_release(&run);

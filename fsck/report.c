@@ -14,6 +14,8 @@
 
 #include <jansson.h>
 
+#include "fe/jsonhead.h"
+#include "fe/syslog.h"
 #include "fsck.h"
 
 /* --- progress ------------------------------------------------------------ */
@@ -384,9 +386,7 @@ report_json(const struct fsck_run *run)
 	size_t i;
 	int k;
 
-	json_object_set_new(root, "schema_version", json_integer(1));
-	json_object_set_new(root, "tool", json_string("drydock-fsck"));
-	json_object_set_new(root, "version", json_string(DRYDOCK_VERSION));
+	fe_json_head(root, "drydock-fsck", 1, run->start_real_ns);
 	json_object_set_new(
 	    root, "root", json_string(drydock_store_root(run->st)));
 	json_object_set_new(root, "repair", json_boolean(o->repair));
@@ -495,6 +495,25 @@ fsck_output(struct fsck_run *run)
 /* --- metrics -----------------------------------------------------------------
  */
 
+void
+fsck_log_line(const struct fsck_run *run)
+{
+	fe_syslog_run(run->exit_code != 0,
+	    "%s: %llu findings (%llu problems, %llu warnings); %llu blobs "
+	    "hashed (%llu bytes), %llu unchanged, %llu deferred; %llu "
+	    "repairs; exit %d; %.1fs",
+	    drydock_store_root(run->st),
+	    (unsigned long long)(run->by_sev[FSCK_SEV_PROBLEM] +
+	        run->by_sev[FSCK_SEV_WARNING] + run->by_sev[FSCK_SEV_INFO]),
+	    (unsigned long long)run->by_sev[FSCK_SEV_PROBLEM],
+	    (unsigned long long)run->by_sev[FSCK_SEV_WARNING],
+	    (unsigned long long)run->hashed,
+	    (unsigned long long)run->hashed_bytes,
+	    (unsigned long long)run->unchanged,
+	    (unsigned long long)run->deferred, (unsigned long long)run->acted,
+	    run->exit_code, run->seconds);
+}
+
 int
 fsck_metrics(struct fsck_run *run)
 {
@@ -512,7 +531,7 @@ fsck_metrics(struct fsck_run *run)
 	    !run->interrupted && !run->deadline_hit && !run->operational);
 	fe_metrics_gauge(&m, "drydock_fsck_blobs_hashed",
 	    "Blobs whose data was hashed.", NULL, NULL, (double)run->hashed);
-	fe_metrics_gauge(&m, "drydock_fsck_bytes_hashed",
+	fe_metrics_gauge(&m, "drydock_fsck_hashed_bytes",
 	    "Bytes of blob data hashed.", NULL, NULL,
 	    (double)run->hashed_bytes);
 	fe_metrics_gauge(&m, "drydock_fsck_blobs_unchanged",

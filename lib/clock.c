@@ -16,7 +16,7 @@
 #include <drydock/clock.h>
 #include <drydock/errors.h>
 
-#define PROBE_PREFIX ".drydock-clock."
+#define PROBE_PREFIX DRYDOCK_CLOCK_PROBE_PREFIX
 
 int64_t
 drydock_clock_realtime_ns(void)

@@ -37,6 +37,9 @@ DRYDOCK_EXTERN int64_t drydock_clock_realtime_ns(void);
  */
 DRYDOCK_EXTERN int drydock_clock_storage_skew(int64_t *skew_ns_out, int dirfd);
 
+/* The probe's name starts so: a checker beside a gc run passes over it. */
+#define DRYDOCK_CLOCK_PROBE_PREFIX ".drydock-clock."
+
 #ifdef __cplusplus
 }
 #endif

@@ -91,7 +91,7 @@ assert_jq "$T/r.json" '[.repair, .verify, .complete, .exit_code]' \
 
 # the metrics textfile tells the same
 assert_true "metrics: bytes hashed" \
-    grep -qx "drydock_fsck_bytes_hashed $nbytes" "$T/fsck.prom"
+    grep -qx "drydock_fsck_hashed_bytes $nbytes" "$T/fsck.prom"
 assert_true "metrics: blobs hashed" \
     grep -qx "drydock_fsck_blobs_hashed $nblobs" "$T/fsck.prom"
 assert_true "metrics: findings by kind" grep -qx \

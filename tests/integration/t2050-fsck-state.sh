@@ -47,7 +47,7 @@ assert_fsck_rc 0 "--verify changed, nothing changed"
 assert_eq "[0,0,$n]" "$(summary "$T/b.json")" \
     "--verify changed on an unchanged store hashes nothing"
 assert_true "metrics: 0 bytes hashed" \
-    grep -qx 'drydock_fsck_bytes_hashed 0' "$T/b.prom"
+    grep -qx 'drydock_fsck_hashed_bytes 0' "$T/b.prom"
 assert_true "metrics: every blob unchanged" \
     grep -qx "drydock_fsck_blobs_unchanged $n" "$T/b.prom"
 assert_jq "$T/b.json" '[.verify, .complete]' '["changed",true]' \

@@ -35,16 +35,30 @@ syslog_wait 2
 assert_true "the line of a run with problems is daemon.warning" \
     grep -qE '^<28>.*drydock-gc\[[0-9]+\]: .*1 problems; exit 4;' "$T/syslog.log"
 
+# fsck: findings are problems here (a corrupt blob): warning
+run_fsck -q "$root"
+syslog_wait 3
+assert_true "fsck's line: daemon.info when clean, with findings and bytes" \
+    grep -qE "^<(30|28)>.*drydock-fsck\[[0-9]+\]: $root: [0-9]+ findings \([0-9]+ problems, [0-9]+ warnings\); [0-9]+ blobs hashed \([0-9]+ bytes\)" \
+    "$T/syslog.log"
+cp -a "$root" "$T/bad"
+b=$(ls -d "$T/bad"/docker/registry/v2/blobs/sha256/*/* | head -1)
+echo garbage >>"$b/data"
+run_fsck -q "$T/bad"
+syslog_wait 4
+assert_true "a run that found problems logs at daemon.warning" \
+    grep -qE '^<28>.*drydock-fsck\[[0-9]+\]: .*exit 4;' "$T/syslog.log"
+
 # migrate
 run_migrate -q --link copy "registry:$root" "oci:$T/lay"
 assert_mig_rc 0 "migrate -q"
-syslog_wait 3
+syslog_wait 5
 assert_true "migrate's line: daemon.info, images and bytes" \
     grep -qE "^<30>.*drydock-migrate\[[0-9]+\]: migrate registry:$root to oci:$T/lay: [0-9]+ images, 0 failed; [0-9]+ blobs copied \([0-9]+ bytes\)" \
     "$T/syslog.log"
 run_migrate -q "registry:$T/nosuch" "oci:$T/lay2"
 assert_mig_rc 8 "migrate from a missing root"
-syslog_wait 4
+syslog_wait 6
 assert_true "a failed migration logs at daemon.warning" \
     grep -qE '^<28>.*drydock-migrate\[[0-9]+\]: .*exit 8;' "$T/syslog.log"
 run_migrate -q "registry:$root" "registry:$root"
@@ -55,7 +69,7 @@ BG_PIDS+=($!)
 sleep 0.3
 run_migrate -q "registry:$root" "registry:$T/locked"
 assert_mig_rc 8 "a destination locked by another run"
-syslog_wait 5
+syslog_wait 7
 assert_true "a refused run logs too (same place: exit 16)" \
     grep -qE "^<28>.*drydock-migrate\[[0-9]+\]: registry:$root to registry:$root: stopped before it began; exit 16" \
     "$T/syslog.log"

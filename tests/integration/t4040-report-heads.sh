@@ -34,6 +34,9 @@ run_gc -n --grace 0 --json "$T/gc.json" "$root"
 assert_rc 0 "gc"
 check_head "$T/gc.json" drydock-gc 1
 
+run_fsck --json "$T/fsck.json" "$root"
+check_head "$T/fsck.json" drydock-fsck 1
+
 # a repository name that is no OCI ref.name: migrate's warning is a problem
 mkdir -p "$T/reg"
 cp -a "$root/." "$T/reg/"
@@ -76,6 +79,18 @@ run_migrate --json "$T/mig-d.json" "registry:$root" "docker-archive:$T/d.tar"
 run_migrate --image nosuch:tag --json "$T/mig-f.json" "registry:$root" "oci:$T/lay-f"
 assert_schema drydock-migrate "$T/mig.json" "$T/mig-v.json" "$T/mig-n.json" \
     "$T/mig-verify.json" "$T/mig-d.json" "$T/mig-f.json"
+
+# fsck: clean, with findings that break images, and after -p
+cp -a "$root" "$T/r4"
+V4=$T/r4/docker/registry/v2
+b=$(ls -d "$V4"/blobs/sha256/*/* | head -1)
+echo garbage >>"$b/data"
+mkdir -p "$V4/repositories/odd/_layers/sha256/not-a-digest"
+run_fsck --json "$T/fsck-bad.json" "$T/r4"
+run_fsck -p --quarantine "$T/fq" --json "$T/fsck-p.json" "$T/r4"
+assert_true "the fsck reports hold findings that break images" \
+    jq -e '[.findings[] | select((.images | length) > 0)] | length > 0' "$T/fsck-bad.json"
+assert_schema drydock-fsck "$T/fsck.json" "$T/fsck-bad.json" "$T/fsck-p.json"
 
 # and the schemas are strict: an unknown field, or a wrong type, fails
 jq '.surprise = 1' "$T/gc.json" >"$T/bad1.json"
