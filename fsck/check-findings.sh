@@ -19,8 +19,8 @@ set -eu
 dir=$(cd "$(dirname "$0")" && pwd)
 h=${1:-$dir/findings.h}
 man=${2:-$dir/drydock-fsck.8}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/check-findings.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+. "$dir/../tests/doc-table.sh"
+doc_table_begin check-findings
 
 # X(ID, SEVERITY, ... in the FSCK_FINDINGS table
 sed -n 's/^[[:space:]]*X(\([A-Z0-9_]*\),[[:space:]]*\([A-Z]*\).*/\1 \2/p' "$h" |
@@ -63,30 +63,14 @@ awk 'NR == FNR { if ($2 != "as") r[$1] = $2; next }
 	$2 == "as" { print $1, ($3 in r ? r[$3] : "unknown:" $3); next }
 	{ print }' "$tmp/man.said" "$tmp/man.said" | LC_ALL=C sort >"$tmp/man.remedy"
 
-if [ ! -s "$tmp/code" ]; then
-	echo "check-findings: no finding found in $h" >&2
-	exit 1
-fi
 rc=0
-LC_ALL=C comm -23 "$tmp/code" "$tmp/man" | while read -r id sev; do
-	echo "check-findings: $id ($sev) is not explained in $man" >&2
-	echo x >>"$tmp/bad"
-done
-LC_ALL=C comm -13 "$tmp/code" "$tmp/man" | while read -r id sev; do
-	echo "check-findings: $man explains $id ($sev), which $h does not have (or not with that severity)" >&2
-	echo x >>"$tmp/bad"
-done
+doc_table_compare "finding ID" "$tmp/code" "$tmp/man" "$h" "$man"
 # remedies of the IDs both explain
 LC_ALL=C join "$tmp/code.remedy" "$tmp/man.remedy" | while read -r id code said; do
 	[ "$code" = "$said" ] && continue
 	echo "check-findings: $id: $man says -p does $said, $h says $code" >&2
 	echo x >>"$tmp/bad"
 done
-dups=$(cut -d' ' -f1 "$tmp/man" | uniq -d)
-if [ -n "$dups" ]; then
-	echo "check-findings: explained twice: $dups" >&2
-	echo x >>"$tmp/bad"
-fi
 [ -f "$tmp/bad" ] && rc=1
 [ "$rc" = 0 ] &&
 	echo "check-findings: all $(wc -l <"$tmp/code") finding IDs are explained in $(basename "$man"), with their severities and remedies"

@@ -10,8 +10,8 @@ set -eu
 dir=$(cd "$(dirname "$0")" && pwd)
 h=${1:-$dir/reasons.h}
 man=${2:-$dir/drydock-gc.8}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/check-reasons.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+. "$dir/../tests/doc-table.sh"
+doc_table_begin check-reasons
 
 # X(ID, "kind") in GC_KINDS, X(ID, "reason", KIND) in GC_REASONS
 sed -n 's/^[[:space:]]*X(\([A-Z_]*\), "\([a-z-]*\)")[[:space:]\\]*$/\1 \2/p' \
@@ -33,22 +33,6 @@ sed -n '/^Kinds and their reasons:/,/^\.SH /p' "$man" |
 		print kind, w
 	}' | LC_ALL=C sort >"$tmp/man"
 
-if [ ! -s "$tmp/code" ]; then
-	echo "check-reasons: no reason found in $h" >&2
-	exit 1
-fi
-LC_ALL=C comm -23 "$tmp/code" "$tmp/man" | while read -r kind reason; do
-	echo "check-reasons: $kind $reason is not listed in $man" >&2
-	echo x >>"$tmp/bad"
-done
-LC_ALL=C comm -13 "$tmp/code" "$tmp/man" | while read -r kind reason; do
-	echo "check-reasons: $man lists $kind $reason, which $h does not have" >&2
-	echo x >>"$tmp/bad"
-done
-dups=$(uniq -d "$tmp/man")
-if [ -n "$dups" ]; then
-	echo "check-reasons: listed twice: $dups" >&2
-	echo x >>"$tmp/bad"
-fi
+doc_table_compare reason "$tmp/code" "$tmp/man" "$h" "$man"
 [ -f "$tmp/bad" ] && exit 1
 echo "check-reasons: all $(wc -l <"$tmp/code") reasons are listed in $(basename "$man")"

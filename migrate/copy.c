@@ -779,7 +779,7 @@ mig_copy(struct mig_run *run)
 		if (mig_stop)
 			return DRYDOCK_EINTR;
 		if (run->o->com.progress &&
-		    ((now = mig_now_ns()) - last > 200000000 || i == 0)) {
+		    ((now = fe_clock_monotonic_ns()) - last > 200000000 || i == 0)) {
 			fprintf(stderr, "\r\033[K%s: %zu/%zu images", MIG_NAME,
 			    i, run->nroots);
 			last = now;

@@ -585,7 +585,7 @@ main(int argc, char **argv)
 	struct drydock_regconfig cfg[2];
 	struct mig_opts o;
 	struct mig_run run;
-	int64_t t0 = mig_now_ns();
+	int64_t t0 = fe_clock_monotonic_ns();
 	int error, rc, logged = 0;
 
 	fe_init(MIG_NAME, synopsis);
@@ -629,7 +629,7 @@ main(int argc, char **argv)
 	}
 	if (error < 0)
 		mark_unfinished(&run);
-	run.seconds = (double)(mig_now_ns() - t0) / 1e9;
+	run.seconds = (double)(fe_clock_monotonic_ns() - t0) / 1e9;
 	run.exit_code = rc = exit_for(&run, error);
 	if (mig_report(&run) < 0) {
 		fprintf(stderr, "%s: %s\n", MIG_NAME, drydock_error_message());

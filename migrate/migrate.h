@@ -23,6 +23,7 @@
 #include <drydock/drydock.h>
 
 #include "fe/array.h"
+#include "fe/clock.h"
 #include "fe/err.h"
 #include "fe/exit.h"
 #include "fe/options.h"
@@ -356,7 +357,6 @@ char *mig_strdup(const char *s);
  */
 int mig_parallel(size_t n, int jobs, int (*fn)(void *ctx, size_t i), void *ctx);
 int mig_oom(void);
-int64_t mig_now_ns(void);
 
 /* remote.c: a docker:// location */
 

@@ -29,15 +29,6 @@ mig_strdup(const char *s)
 	return s != NULL ? strdup(s) : NULL;
 }
 
-int64_t
-mig_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 void
 mig_repo_key(struct drydock_digest *out, const char *repo,
     const struct drydock_digest *d)

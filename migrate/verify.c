@@ -382,7 +382,7 @@ out:
 int
 mig_verify(struct mig_run *run)
 {
-	int64_t t0 = mig_now_ns();
+	int64_t t0 = fe_clock_monotonic_ns();
 	int error;
 
 	switch (run->o->dst.type) {
@@ -396,7 +396,7 @@ mig_verify(struct mig_run *run)
 		error = dir_verify(run);
 		break;
 	}
-	run->verify_seconds = (double)(mig_now_ns() - t0) / 1e9;
+	run->verify_seconds = (double)(fe_clock_monotonic_ns() - t0) / 1e9;
 	run->verify_ran = 1;
 	return error;
 }
