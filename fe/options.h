@@ -34,9 +34,14 @@ enum fe_opt {
 	FE_OPT_PROGRESS
 };
 
-/* The long options of struct fe_common, for a tool's longopts[]. */
+/*
+ * The long options of struct fe_common, for a tool's longopts[], and
+ * --dry-run (-n) and --jobs (-j), which every tool takes and reads itself.
+ */
 #define FE_OPT_LONGOPTS                                                        \
 	{"help", no_argument, NULL, 'h'},                                      \
+	    {"dry-run", no_argument, NULL, 'n'},                               \
+	    {"jobs", required_argument, NULL, 'j'},                            \
 	    {"json", required_argument, NULL, FE_OPT_JSON},                    \
 	    {"metrics", required_argument, NULL, FE_OPT_METRICS},              \
 	    {"no-progress", no_argument, NULL, FE_OPT_NO_PROGRESS},            \

@@ -102,10 +102,8 @@ enum {
 };
 
 static const struct option longopts[] = {FE_OPT_LONGOPTS, FE_OPT_CONFIG_LONGOPT,
-    {"dry-run", no_argument, NULL, 'n'},
     {"error", required_argument, NULL, OPT_ERROR},
     {"ignore", required_argument, NULL, OPT_IGNORE},
-    {"jobs", required_argument, NULL, 'j'},
     {"list-findings", no_argument, NULL, OPT_LIST},
     {"max-duration", required_argument, NULL, OPT_MAX_DURATION},
     {"max-findings", required_argument, NULL, OPT_MAX_FINDINGS},

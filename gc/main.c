@@ -93,9 +93,7 @@ enum {
 
 static const struct option longopts[] = {FE_OPT_LONGOPTS, FE_OPT_CONFIG_LONGOPT,
     {"delete-untagged", no_argument, NULL, 'm'},
-    {"dry-run", no_argument, NULL, 'n'},
     {"grace", required_argument, NULL, OPT_GRACE},
-    {"jobs", required_argument, NULL, 'j'},
     {"pin", required_argument, NULL, OPT_PIN},
     {"policy", required_argument, NULL, OPT_POLICY},
     {"quarantine", required_argument, NULL, OPT_QUARANTINE},
