@@ -375,6 +375,7 @@ drydock_http_new(struct drydock_http **out, const char *host,
 	h->retries = o->retries < 0 ? 5 : o->retries;
 	h->backoff_ms = o->backoff_ms ? o->backoff_ms : 250;
 	h->max_wait_ms = o->max_wait_ms ? o->max_wait_ms : 60000;
+	h->max_connections = o->max_connections;
 	if ((h->host = strdup(host)) == NULL ||
 	    (h->user_agent = strdup(o->user_agent ? o->user_agent : ua)) ==
 	        NULL ||
@@ -544,6 +545,9 @@ handle_setup(struct drydock_http *h, CURL *c)
 	curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	if (h->max_connections > 0)
+		curl_easy_setopt(
+		    c, CURLOPT_MAXCONNECTS, (long)h->max_connections);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, h->tls_verify ? 1L : 0L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, h->tls_verify ? 2L : 0L);
 	if (h->ca != NULL) {

@@ -88,6 +88,7 @@ drydock_s3_new(struct drydock_s3 **out, const struct drydock_s3_opts *o)
 	ho.certs_d = ""; /* certs.d is the registries' */
 	ho.retries = o->retries;
 	ho.backoff_ms = o->backoff_ms;
+	ho.max_connections = s3->jobs + 4; /* the jobs, and a few callers */
 	if (o->access_key != NULL && o->access_key[0] != '\0') {
 		ho.username = o->access_key;
 		ho.secret = o->secret_key != NULL ? o->secret_key : "";

@@ -74,6 +74,12 @@ struct drydock_http_opts {
 	 * the secret key; no challenge is answered.  NULL: no signing.
 	 */
 	const char *aws_sigv4;
+	/*
+	 * connections kept open for reuse (CURLOPT_MAXCONNECTS of the shared
+	 * cache): at least the requests run at once, or each one beyond
+	 * closes a connection when it ends; 0: libcurl's 5
+	 */
+	unsigned max_connections;
 };
 
 /* Fill *o with the defaults. */

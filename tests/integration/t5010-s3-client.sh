@@ -11,7 +11,8 @@
 # measured and aborted, one of our own and the one docker-registry's s3
 # driver leaves under _uploads/<id>/data when a push is abandoned after its
 # first PATCH; a wrong secret key or access key said plainly, with nothing
-# read, written or deleted; 404s.  Prints the objects removed per second.
+# read, written or deleted; 404s; connections kept open with 8 requests
+# in flight.  Prints the objects removed per second.
 . "$(dirname "$0")/lib.sh"
 
 S3TOOL=$DRYDOCK_TOOLS/s3tool
@@ -39,7 +40,21 @@ s3t_ok() { # MESSAGE ARGS...
 
 # --- listing: more than 1,000 keys under one prefix ---------------------------------
 
+# closed connections of the S3 port (TIME-WAIT), when ss is there
+closed() {
+	local port=${S3_ENDPOINT##*:}
+	ss -tan 2>/dev/null | awk -v p=":$port" \
+	    '$1 == "TIME-WAIT" && (index($4, p) || index($5, p))' | wc -l
+}
+before=$(closed)
 s3t_ok "2,500 objects written (8 PUTs in flight)" -j 8 fill many/k 2500
+if command -v ss >/dev/null; then
+	n=$(($(closed) - before))
+	assert_true "... over kept connections ($n closed, not one a PUT)" \
+	    test "$n" -lt 100
+else
+	skip "ss is not installed: connection reuse not checked"
+fi
 s3t_ok "and listed" ls many/
 awk '{print $1}' "$T/out" >"$T/listed"
 assert_eq 2500 "$(wc -l <"$T/listed")" "ListObjectsV2 followed 3 pages"
