@@ -266,14 +266,6 @@ read_root(struct reader *r, const yaml_node_t *params, char **out)
 
 /* --- the s3 driver ------------------------------------------------------ */
 
-static int
-oom(void)
-{
-	errno = ENOMEM;
-	drydock_error_set_os("out of memory");
-	return DRYDOCK_ERROR;
-}
-
 /* Is any REGISTRY_STORAGE_<DRIVER>_* variable set (prefix with the '_')? */
 static int
 env_names(const char *prefix)
@@ -353,8 +345,10 @@ s3_string(
 	*out = NULL;
 	if ((error = s3_param(r, params, key, &p)) < 0 || p.text == NULL)
 		return error;
-	if ((*out = strdup(p.text)) == NULL)
-		return oom();
+	if ((*out = strdup(p.text)) == NULL) {
+		drydock_error_set_os("out of memory");
+		return DRYDOCK_ERROR;
+	}
 	if (**out == '\0') {
 		free(*out);
 		*out = NULL;
@@ -453,8 +447,10 @@ dup_env(char **out, const char *a, const char *b)
 	if ((v == NULL || v[0] == '\0') && b != NULL)
 		v = getenv(b);
 	*out = NULL;
-	if (v != NULL && v[0] != '\0' && (*out = strdup(v)) == NULL)
-		return oom();
+	if (v != NULL && v[0] != '\0' && (*out = strdup(v)) == NULL) {
+		drydock_error_set_os("out of memory");
+		return DRYDOCK_ERROR;
+	}
 	return 0;
 }
 

@@ -24,14 +24,6 @@
 #define EMPTY_SHA256                                                           \
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
-static int
-oom(void)
-{
-	errno = ENOMEM;
-	drydock_error_set_os("out of memory");
-	return DRYDOCK_ERROR;
-}
-
 void
 drydock_s3_opts_init(struct drydock_s3_opts *o)
 {
@@ -66,7 +58,7 @@ drydock_s3_new(struct drydock_s3 **out, const struct drydock_s3_opts *o)
 	    (error = check_part("copy part size", o->copy_part_size)) < 0)
 		return error;
 	if ((s3 = calloc(1, sizeof(*s3))) == NULL)
-		return oom();
+		return drydock_s3__oom();
 	s3->jobs = o->jobs > 0 ? o->jobs : 1;
 	s3->part_size = o->part_size;
 	s3->copy_part_size = o->copy_part_size;
@@ -79,7 +71,7 @@ drydock_s3_new(struct drydock_s3 **out, const struct drydock_s3_opts *o)
 	        (s3->session_token = strdup(o->session_token)) == NULL) ||
 	    asprintf(&sigv4, "aws:amz:%s:s3", o->region) < 0) {
 		sigv4 = NULL;
-		error = oom();
+		error = drydock_s3__oom();
 		goto fail;
 	}
 	drydock_http_opts_init(&ho);
@@ -193,30 +185,39 @@ static int
 request_path(
     char **out, const struct drydock_s3 *s3, const char *key, const char *query)
 {
-	char *p;
-	size_t n;
+	struct drydock_s3__buf p = {0};
 	int error;
 
-	if ((p = strdup(s3->prefix)) == NULL)
-		return oom();
-	if ((error = drydock_s3__encode(&p, "/", 1)) < 0 ||
-	    (key != NULL && (error = drydock_s3__encode(&p, key, 1)) < 0))
-		goto fail;
-	if (query != NULL && query[0] != '\0') {
-		n = strlen(p);
-		if ((*out = realloc(p, n + strlen(query) + 2)) == NULL) {
-			error = oom();
-			goto fail;
-		}
-		p = *out;
-		p[n] = '?';
-		strcpy(p + n + 1, query);
+	if ((error = drydock_s3__add(&p, s3->prefix, strlen(s3->prefix))) < 0 ||
+	    (error = drydock_s3__add(&p, "/", 1)) < 0 ||
+	    (key != NULL && (error = drydock_s3__encode(&p, key, 1)) < 0) ||
+	    (query != NULL && query[0] != '\0' &&
+	        ((error = drydock_s3__add(&p, "?", 1)) < 0 ||
+	            (error = drydock_s3__add(&p, query, strlen(query))) < 0))) {
+		free(p.s);
+		return error;
 	}
-	*out = p;
+	*out = p.s;
 	return 0;
-fail:
-	free(p);
-	return error;
+}
+
+/* "x-amz-copy-source: /BUCKET/KEY" (new) */
+static int
+copy_source(char **out, const struct drydock_s3 *s3, const char *key)
+{
+	static const char name[] = "x-amz-copy-source: /";
+	struct drydock_s3__buf b = {0};
+	int error;
+
+	if ((error = drydock_s3__add(&b, name, sizeof(name) - 1)) < 0 ||
+	    (error = drydock_s3__encode(&b, s3->bucket, 0)) < 0 ||
+	    (error = drydock_s3__add(&b, "/", 1)) < 0 ||
+	    (error = drydock_s3__encode(&b, key, 1)) < 0) {
+		free(b.s);
+		return error;
+	}
+	*out = b.s;
+	return 0;
 }
 
 int
@@ -246,20 +247,14 @@ drydock_s3__send(struct drydock_http_response *resp, struct drydock_s3 *s3,
 		if (asprintf(&token, "x-amz-security-token: %s",
 		        s3->session_token) < 0) {
 			token = NULL;
-			error = oom();
+			error = drydock_s3__oom();
 			goto out;
 		}
 		headers[nh++] = token;
 	}
 	if (r->copy_source != NULL) {
-		if ((source = strdup("x-amz-copy-source: /")) == NULL ||
-		    (error = drydock_s3__encode(&source, s3->bucket, 0)) < 0 ||
-		    (error = drydock_s3__encode(&source, "/", 1)) < 0 ||
-		    (error = drydock_s3__encode(&source, r->copy_source, 1)) <
-		        0) {
-			error = error < 0 ? error : oom();
+		if ((error = copy_source(&source, s3, r->copy_source)) < 0)
 			goto out;
-		}
 		headers[nh++] = source;
 	}
 	if (r->copy_range != NULL) {
@@ -485,12 +480,12 @@ drydock_s3_read(char **out, size_t *out_len, struct drydock_s3 *s3,
 	*out = NULL;
 	*out_len = 0;
 	if (len == 0)
-		return (*out = calloc(1, 1)) == NULL ? oom() : 0;
+		return (*out = calloc(1, 1)) == NULL ? drydock_s3__oom() : 0;
 	drydock_s3__name(name, sizeof(name), s3, key);
 	if ((error = drydock_s3__send(&resp, s3, &r)) < 0)
 		goto out;
 	if (resp.status == 416) { /* from past the end: nothing */
-		error = (*out = calloc(1, 1)) == NULL ? oom() : 0;
+		error = (*out = calloc(1, 1)) == NULL ? drydock_s3__oom() : 0;
 		goto out;
 	}
 	if (resp.status != 200 && resp.status != 206) {
@@ -498,7 +493,7 @@ drydock_s3_read(char **out, size_t *out_len, struct drydock_s3 *s3,
 		goto out;
 	}
 	if (resp.body == NULL && (resp.body = calloc(1, 1)) == NULL) {
-		error = oom();
+		error = drydock_s3__oom();
 		goto out;
 	}
 	*out = resp.body;

@@ -41,12 +41,24 @@ struct drydock_s3 {
 int drydock_s3__where(
     char **host, char **prefix, int *https, const struct drydock_s3_opts *o);
 
+/* Out of memory: errno ENOMEM, the message; @return DRYDOCK_ERROR */
+int drydock_s3__oom(void);
+
+/* A growing string; s is NUL-terminated once anything was added. */
+struct drydock_s3__buf {
+	char *s; /* malloc'ed, or NULL */
+	size_t len, cap;
+};
+
+/* Append n bytes of s.  @return 0, or DRYDOCK_ERROR (out of memory) */
+int drydock_s3__add(struct drydock_s3__buf *b, const char *s, size_t n);
+
 /*
- * RFC 3986-encode s onto the end of *buf (a NUL-terminated malloc'ed
- * string, or NULL): everything but A-Z a-z 0-9 - . _ ~ (and / when
- * keep_slash) as %XX.  @return 0, or DRYDOCK_ERROR (out of memory)
+ * Append s RFC 3986-encoded: everything but A-Z a-z 0-9 - . _ ~ (and /
+ * when keep_slash) as %XX.  @return 0, or DRYDOCK_ERROR (out of memory)
  */
-int drydock_s3__encode(char **buf, const char *s, int keep_slash);
+int drydock_s3__encode(
+    struct drydock_s3__buf *b, const char *s, int keep_slash);
 
 /* A query parameter; value NULL is written "name=". */
 struct drydock_s3__param {

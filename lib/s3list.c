@@ -18,14 +18,6 @@
 
 #define LIST_BODY_MAX (16u << 20)
 
-static int
-oom(void)
-{
-	errno = ENOMEM;
-	drydock_error_set_os("out of memory");
-	return DRYDOCK_ERROR;
-}
-
 /* --- ListObjectsV2 ------------------------------------------------------ */
 
 /* One page: the listing from token (or start_after on the first). */
@@ -175,13 +167,13 @@ drydock_s3_foreach_many(struct drydock_s3 *s3, const char *const *prefixes,
  * control character) is DRYDOCK_EUNSUPPORTED.
  */
 static int
-xml_key(char **buf, size_t *len, size_t *cap, const char *key)
+xml_key(struct drydock_s3__buf *b, const char *key)
 {
-	char esc[8], *nb;
+	char esc[8];
 	const char *p, *s;
-	size_t n;
+	int error = 0;
 
-	for (p = key; *p != '\0'; p++) {
+	for (p = key; error == 0 && *p != '\0'; p++) {
 		unsigned char c = (unsigned char)*p;
 
 		if (c == '&')
@@ -196,38 +188,18 @@ xml_key(char **buf, size_t *len, size_t *cap, const char *key)
 		} else if (c < 0x20 || c == 0x7f)
 			return DRYDOCK_EUNSUPPORTED;
 		else {
-			esc[0] = (char)c;
-			esc[1] = '\0';
-			s = esc;
+			error = drydock_s3__add(b, p, 1);
+			continue;
 		}
-		n = strlen(s);
-		if (*len + n + 64 > *cap) {
-			if ((nb = realloc(*buf, *cap * 2 + n + 64)) == NULL)
-				return oom();
-			*buf = nb;
-			*cap = *cap * 2 + n + 64;
-		}
-		memcpy(*buf + *len, s, n);
-		*len += n;
+		error = drydock_s3__add(b, s, strlen(s));
 	}
-	return 0;
+	return error;
 }
 
 static int
-append(char **buf, size_t *len, size_t *cap, const char *s)
+add_str(struct drydock_s3__buf *b, const char *s)
 {
-	size_t n = strlen(s);
-	char *nb;
-
-	if (*len + n + 1 > *cap) {
-		if ((nb = realloc(*buf, *cap * 2 + n + 1)) == NULL)
-			return oom();
-		*buf = nb;
-		*cap = *cap * 2 + n + 1;
-	}
-	memcpy(*buf + *len, s, n + 1);
-	*len += n;
-	return 0;
+	return drydock_s3__add(b, s, strlen(s));
 }
 
 struct removal {
@@ -263,44 +235,33 @@ report(struct removal *rm, const char *key, const char *code, const char *msg)
 
 /* The XML of keys[from, to) ("sendable": 1 for a key in the body). */
 static int
-delete_body(char **out, size_t *out_len, const struct removal *rm, size_t from,
+delete_body(struct drydock_s3__buf *b, const struct removal *rm, size_t from,
     size_t to, char *sendable)
 {
-	size_t len = 0, cap = 4096, i;
-	char *b;
-	int error = 0;
+	size_t i, mark;
+	int error;
 
-	if ((b = malloc(cap)) == NULL)
-		return oom();
-	b[0] = '\0';
-	error = append(&b, &len, &cap,
+	error = add_str(b,
 	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Delete xmlns=\""
 	    "http://s3.amazonaws.com/doc/2006-03-01/\"><Quiet>false</Quiet>");
 	for (i = from; error == 0 && i < to; i++) {
-		size_t mark = len;
-
-		if ((error = append(&b, &len, &cap, "<Object><Key>")) < 0)
+		mark = b->len;
+		if ((error = add_str(b, "<Object><Key>")) < 0)
 			break;
-		error = xml_key(&b, &len, &cap, rm->keys[i]);
+		error = xml_key(b, rm->keys[i]);
 		if (error == DRYDOCK_EUNSUPPORTED) {
-			len = mark; /* leave it out: said apart */
-			b[len] = '\0';
+			b->len = mark; /* leave it out: said apart */
+			b->s[mark] = '\0';
 			error = 0;
 			continue;
 		}
 		sendable[i - from] = 1;
 		if (error == 0)
-			error = append(&b, &len, &cap, "</Key></Object>");
+			error = add_str(b, "</Key></Object>");
 	}
 	if (error == 0)
-		error = append(&b, &len, &cap, "</Delete>");
-	if (error < 0) {
-		free(b);
-		return error;
-	}
-	*out = b;
-	*out_len = len;
-	return 0;
+		error = add_str(b, "</Delete>");
+	return error;
 }
 
 static int
@@ -347,17 +308,18 @@ removal_task(size_t b, void *p)
 	    .method = "POST", .query = "delete=", .content_md5 = 1};
 	struct drydock_s3__deleted d = {0};
 	struct drydock_http_response resp;
-	char what[128], *body = NULL, *sendable = NULL;
+	struct drydock_s3__buf body = {0};
+	char what[128], *sendable = NULL;
 	int error;
 
 	if (to > rm->n)
 		to = rm->n;
 	if ((sendable = calloc(to - from, 1)) == NULL)
-		return oom();
-	if ((error = delete_body(&body, &r.body_len, rm, from, to, sendable)) <
-	    0)
+		return drydock_s3__oom();
+	if ((error = delete_body(&body, rm, from, to, sendable)) < 0)
 		goto out;
-	r.body = body;
+	r.body = body.s;
+	r.body_len = body.len;
 	snprintf(what, sizeof(what), "removing %zu keys from '%s'", to - from,
 	    rm->s3->bucket);
 	if ((error = drydock_s3__call(&resp, rm->s3, &r, what)) < 0)
@@ -368,7 +330,7 @@ removal_task(size_t b, void *p)
 		error = report_batch(rm, &d, from, to, sendable);
 out:
 	drydock_s3__deleted_release(&d);
-	free(body);
+	free(body.s);
 	free(sendable);
 	return error;
 }

@@ -17,14 +17,6 @@
 
 #include "s3_int.h"
 
-static int
-oom(void)
-{
-	errno = ENOMEM;
-	drydock_error_set_os("out of memory");
-	return DRYDOCK_ERROR;
-}
-
 /* "uploadId=ID" and "partNumber=N&uploadId=ID" queries (new) */
 static int
 upload_query(char **out, const char *upload_id, unsigned number)
@@ -114,7 +106,7 @@ drydock_s3__upload_complete(struct drydock_s3 *s3, const char *key,
 	int error;
 
 	if ((body = malloc(cap)) == NULL)
-		return oom();
+		return drydock_s3__oom();
 	len += (size_t)snprintf(body, cap, "<CompleteMultipartUpload>");
 	for (i = 0; i < nparts; i++)
 		len += (size_t)snprintf(body + len, cap - len,
@@ -238,7 +230,7 @@ multipart(struct parts *ps, int (*task)(size_t i, void *payload))
 		ps->part = ((ps->size / DRYDOCK_S3__MAX_PARTS >> 20) + 1) << 20;
 	nparts = (size_t)((ps->size + ps->part - 1) / ps->part);
 	if ((ps->etags = calloc(nparts, sizeof(*ps->etags))) == NULL)
-		return oom();
+		return drydock_s3__oom();
 	if ((error = drydock_s3__upload_begin(&upload_id, ps->s3, ps->key)) < 0)
 		goto out;
 	ps->upload_id = upload_id;

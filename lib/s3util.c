@@ -19,8 +19,8 @@
 
 #include "s3_int.h"
 
-static int
-oom(void)
+int
+drydock_s3__oom(void)
 {
 	errno = ENOMEM;
 	drydock_error_set_os("out of memory");
@@ -63,7 +63,7 @@ set_prefix(char **prefix, const char *path, const char *bucket)
 		n--;
 	if (asprintf(prefix, "%.*s/%s", (int)n, path, bucket) < 0) {
 		*prefix = NULL;
-		return oom();
+		return drydock_s3__oom();
 	}
 	return 0;
 }
@@ -97,7 +97,7 @@ endpoint_where(
 		return DRYDOCK_ERROR;
 	}
 	if ((*host = strndup(h, (size_t)(slash - h))) == NULL)
-		return oom();
+		return drydock_s3__oom();
 	return set_prefix(prefix, slash, o->bucket);
 }
 
@@ -115,12 +115,12 @@ aws_where(
 	if ((vhost ? asprintf(host, "%s.s3.%s.%s", o->bucket, o->region, tld)
 	           : asprintf(host, "s3.%s.%s", o->region, tld)) < 0) {
 		*host = NULL;
-		return oom();
+		return drydock_s3__oom();
 	}
 	if (!vhost)
 		return set_prefix(prefix, "", o->bucket);
 	if ((*prefix = strdup("")) == NULL)
-		return oom();
+		return drydock_s3__oom();
 	return 0;
 }
 
@@ -155,29 +155,44 @@ drydock_s3__where(
 /* --- encoding ----------------------------------------------------------- */
 
 int
-drydock_s3__encode(char **buf, const char *s, int keep_slash)
+drydock_s3__add(struct drydock_s3__buf *b, const char *s, size_t n)
+{
+	size_t cap = b->cap ? b->cap : 256;
+	char *ns;
+
+	while (cap < b->len + n + 1)
+		cap *= 2;
+	if (cap != b->cap) {
+		if ((ns = realloc(b->s, cap)) == NULL)
+			return drydock_s3__oom();
+		b->s = ns;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+	return 0;
+}
+
+int
+drydock_s3__encode(struct drydock_s3__buf *b, const char *s, int keep_slash)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	size_t have = *buf != NULL ? strlen(*buf) : 0;
 	const unsigned char *p;
-	char *n, *o;
+	char esc[3] = {'%'};
+	int error = drydock_s3__add(b, "", 0); /* "" for "" */
 
-	if ((n = realloc(*buf, have + 3 * strlen(s) + 1)) == NULL)
-		return oom();
-	*buf = n;
-	o = n + have;
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+	for (p = (const unsigned char *)s; error == 0 && *p != '\0'; p++) {
 		if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' ||
 		    *p == '~' || (keep_slash && *p == '/')) {
-			*o++ = (char)*p;
+			error = drydock_s3__add(b, (const char *)p, 1);
 		} else {
-			*o++ = '%';
-			*o++ = hex[*p >> 4];
-			*o++ = hex[*p & 15];
+			esc[1] = hex[*p >> 4];
+			esc[2] = hex[*p & 15];
+			error = drydock_s3__add(b, esc, 3);
 		}
 	}
-	*o = '\0';
-	return 0;
+	return error;
 }
 
 static int
@@ -188,52 +203,36 @@ param_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-/* Append s as it is to *buf. */
-static int
-append_raw(char **buf, const char *s)
-{
-	size_t have = strlen(*buf), n = strlen(s);
-	char *nb;
-
-	if ((nb = realloc(*buf, have + n + 1)) == NULL)
-		return oom();
-	memcpy(nb + have, s, n + 1);
-	*buf = nb;
-	return 0;
-}
-
 int
 drydock_s3__query(char **out, const struct drydock_s3__param *params, size_t n)
 {
 	struct drydock_s3__param *sorted = NULL;
-	char *q;
+	struct drydock_s3__buf q = {0};
 	size_t i;
-	int error = 0;
+	int error;
 
 	*out = NULL;
-	if ((q = strdup("")) == NULL ||
-	    (n > 0 && (sorted = malloc(n * sizeof(*sorted))) == NULL)) {
-		free(q);
-		return oom();
-	}
+	if (n > 0 && (sorted = malloc(n * sizeof(*sorted))) == NULL)
+		return drydock_s3__oom();
 	if (n > 0) {
 		memcpy(sorted, params, n * sizeof(*sorted));
 		qsort(sorted, n, sizeof(*sorted), param_cmp);
 	}
+	error = drydock_s3__add(&q, "", 0);
 	for (i = 0; error == 0 && i < n; i++) {
-		if ((i > 0 && (error = append_raw(&q, "&")) < 0) ||
+		if ((i > 0 && (error = drydock_s3__add(&q, "&", 1)) < 0) ||
 		    (error = drydock_s3__encode(&q, sorted[i].name, 0)) < 0 ||
-		    (error = append_raw(&q, "=")) < 0)
+		    (error = drydock_s3__add(&q, "=", 1)) < 0)
 			break;
 		if (sorted[i].value != NULL)
 			error = drydock_s3__encode(&q, sorted[i].value, 0);
 	}
 	free(sorted);
 	if (error < 0) {
-		free(q);
+		free(q.s);
 		return error;
 	}
-	*out = q;
+	*out = q.s;
 	return 0;
 }
 
@@ -329,7 +328,7 @@ drydock_s3__parallel(unsigned jobs, size_t n,
 	if (jobs > n)
 		jobs = (unsigned)n;
 	if ((t = calloc(jobs, sizeof(*t))) == NULL)
-		return oom();
+		return drydock_s3__oom();
 	pthread_mutex_init(&r.lock, NULL);
 	for (i = 0; i < jobs; i++) {
 		if (pthread_create(&t[i], NULL, worker, &r) != 0)

@@ -41,14 +41,6 @@ struct walker {
 	void *ctx;
 };
 
-static int
-oom(void)
-{
-	errno = ENOMEM;
-	drydock_error_set_os("out of memory");
-	return DRYDOCK_ERROR;
-}
-
 static void
 stop(struct walker *w, int error)
 {
@@ -129,7 +121,7 @@ on_text(void *p, const XML_Char *s, int n)
 		for (cap = w->cap ? w->cap : 256; cap < w->len + (size_t)n + 1;)
 			cap *= 2;
 		if ((t = realloc(w->text, cap)) == NULL) {
-			stop(w, oom());
+			stop(w, drydock_s3__oom());
 			return;
 		}
 		w->text = t;
@@ -166,7 +158,7 @@ walk(struct walker *w, const char *xml, size_t len)
 	int error = 0;
 
 	if ((w->parser = XML_ParserCreate("UTF-8")) == NULL)
-		return oom();
+		return drydock_s3__oom();
 	XML_SetUserData(w->parser, w);
 	XML_SetElementHandler(w->parser, on_start, on_end);
 	XML_SetCharacterDataHandler(w->parser, on_text);
@@ -186,6 +178,26 @@ walk(struct walker *w, const char *xml, size_t len)
 	return error;
 }
 
+/*
+ * Walk a page of a paged listing: a truncated one must say where the next
+ * one starts (marker, named for the message).
+ */
+static int
+walk_page(struct walker *w, const char *xml, size_t len, const int *truncated,
+    char *const *marker, const char *what)
+{
+	int error;
+
+	if ((error = walk(w, xml, len)) < 0)
+		return error;
+	if (*truncated && *marker == NULL) {
+		drydock_error_set(DRYDOCK_ERRCLASS_HTTP,
+		    "S3 answer: a truncated %s without its marker", what);
+		return DRYDOCK_ECORRUPT;
+	}
+	return 0;
+}
+
 static int
 is(const char *path, const char *want)
 {
@@ -197,7 +209,7 @@ dup_to(char **slot, const char *s)
 {
 	free(*slot);
 	if ((*slot = strdup(s)) == NULL)
-		return oom();
+		return drydock_s3__oom();
 	return 0;
 }
 
@@ -211,7 +223,7 @@ grow(void **v, size_t *n, size_t *cap, size_t size)
 	if (*n == *cap) {
 		c = *cap ? *cap * 2 : 64;
 		if ((nv = realloc(*v, c * size)) == NULL)
-			return oom();
+			return drydock_s3__oom();
 		*v = nv;
 		*cap = c;
 	}
@@ -297,15 +309,9 @@ drydock_s3__parse_list(
 	int error;
 
 	memset(out, 0, sizeof(*out));
-	if ((error = walk(&w, xml, len)) < 0)
+	if ((error = walk_page(&w, xml, len, &out->truncated, &out->next_token,
+	         "listing (NextContinuationToken)")) < 0)
 		drydock_s3__list_release(out);
-	else if (out->truncated && out->next_token == NULL) {
-		drydock_error_set(DRYDOCK_ERRCLASS_HTTP,
-		    "S3 answer: a truncated listing without "
-		    "NextContinuationToken");
-		drydock_s3__list_release(out);
-		error = DRYDOCK_ECORRUPT;
-	}
 	return error;
 }
 
@@ -444,15 +450,9 @@ drydock_s3__parse_uploads(
 	int error;
 
 	memset(out, 0, sizeof(*out));
-	if ((error = walk(&w, xml, len)) < 0)
+	if ((error = walk_page(&w, xml, len, &out->truncated,
+	         &out->next_key_marker, "upload listing (NextKeyMarker)")) < 0)
 		drydock_s3__uploads_release(out);
-	else if (out->truncated && out->next_key_marker == NULL) {
-		drydock_error_set(DRYDOCK_ERRCLASS_HTTP,
-		    "S3 answer: a truncated upload listing without "
-		    "NextKeyMarker");
-		drydock_s3__uploads_release(out);
-		error = DRYDOCK_ECORRUPT;
-	}
 	return error;
 }
 
@@ -504,15 +504,9 @@ drydock_s3__parse_parts(
 	int error;
 
 	memset(out, 0, sizeof(*out));
-	if ((error = walk(&w, xml, len)) < 0)
+	if ((error = walk_page(&w, xml, len, &out->truncated, &out->next_marker,
+	         "part listing (NextPartNumberMarker)")) < 0)
 		drydock_s3__parts_release(out);
-	else if (out->truncated && out->next_marker == NULL) {
-		drydock_error_set(DRYDOCK_ERRCLASS_HTTP,
-		    "S3 answer: a truncated part listing without "
-		    "NextPartNumberMarker");
-		drydock_s3__parts_release(out);
-		error = DRYDOCK_ECORRUPT;
-	}
 	return error;
 }
 

@@ -127,17 +127,18 @@ test_s3__new(void **state)
 static void
 encode_is(const char *in, int keep_slash, const char *want)
 {
-	char *b = NULL;
+	struct drydock_s3__buf b = {0};
 
 	assert_int_equal(drydock_s3__encode(&b, in, keep_slash), 0);
-	assert_string_equal(b, want);
-	free(b);
+	assert_string_equal(b.s, want);
+	assert_int_equal(b.len, strlen(want));
+	free(b.s);
 }
 
 static void
 test_s3__encode(void **state)
 {
-	char *b;
+	struct drydock_s3__buf b = {0};
 
 	(void)state;
 	encode_is("AZaz09-._~", 0, "AZaz09-._~");
@@ -147,12 +148,15 @@ test_s3__encode(void **state)
 	encode_is("a b/c:d", 1, "a%20b/c%3Ad");
 	encode_is("\xc3\xa9", 0, "%C3%A9"); /* UTF-8, upper-case hex */
 	encode_is("", 0, "");
-	/* appends */
-	b = strdup("x=");
-	assert_non_null(b);
+	/* appends, growing past its first size */
+	assert_int_equal(drydock_s3__add(&b, "x=", 2), 0);
 	assert_int_equal(drydock_s3__encode(&b, "a/b", 0), 0);
-	assert_string_equal(b, "x=a%2Fb");
-	free(b);
+	assert_string_equal(b.s, "x=a%2Fb");
+	for (int i = 0; i < 200; i++)
+		assert_int_equal(drydock_s3__encode(&b, " ", 0), 0);
+	assert_int_equal(b.len, 7 + 600);
+	assert_int_equal(strlen(b.s), b.len);
+	free(b.s);
 }
 
 static void
@@ -291,7 +295,8 @@ test_s3__parse_list_bad(void **state)
 	    DRYDOCK_ECORRUPT, "<Error> where <ListBucketResult> was expected");
 	parse_list_fails("<ListBucketResult><IsTruncated>true</IsTruncated>"
 	                 "</ListBucketResult>",
-	    DRYDOCK_ECORRUPT, "without NextContinuationToken");
+	    DRYDOCK_ECORRUPT,
+	    "truncated listing (NextContinuationToken) without its marker");
 	parse_list_fails("<ListBucketResult><Contents><Size>1</Size></Contents>"
 	                 "</ListBucketResult>",
 	    DRYDOCK_ECORRUPT, "without its key");
