@@ -33,9 +33,9 @@ VARIANT ?= plain
 B := build/$(VARIANT)
 
 CC ?= cc
-PKGS := jansson libarchive sqlite3 libcrypto yaml-0.1 libcurl
+PKGS := jansson libarchive sqlite3 libcrypto yaml-0.1 libcurl expat
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -larchive -lsqlite3 -lcrypto -lyaml -lcurl)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -larchive -lsqlite3 -lcrypto -lyaml -lcurl -lexpat)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 WARN := -Wall -Wextra

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fe/storage.h"
 #include "fsck.h"
 
 static const char synopsis[] =
@@ -334,6 +335,10 @@ main(int argc, char **argv)
 		if ((error = drydock_regconfig_read(&cfg, o.com.config)) < 0) {
 			fprintf(stderr, "drydock-fsck: %s: %s\n", o.com.config,
 			    drydock_error_message());
+			return DRYDOCK_EXIT_OPERATIONAL;
+		}
+		if (fe_storage_check(o.config, &cfg) < 0) {
+			drydock_regconfig_release(&cfg);
 			return DRYDOCK_EXIT_OPERATIONAL;
 		}
 		o.root = cfg.rootdirectory;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fe/storage.h"
 #include "gc.h"
 
 static const char synopsis[] =
@@ -285,6 +286,10 @@ main(int argc, char **argv)
 		if ((error = drydock_regconfig_read(&cfg, o.com.config)) < 0) {
 			fprintf(stderr, "drydock-gc: %s: %s\n", o.com.config,
 			    drydock_error_message());
+			rc = DRYDOCK_EXIT_OPERATIONAL;
+			goto out;
+		}
+		if (fe_storage_check(o.com.config, &cfg) < 0) {
 			rc = DRYDOCK_EXIT_OPERATIONAL;
 			goto out;
 		}

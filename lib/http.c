@@ -358,6 +358,12 @@ drydock_http_new(struct drydock_http **out, const char *host,
 		    "'%s' is not a registry host (HOST[:PORT])", host);
 		return DRYDOCK_ERROR;
 	}
+	if (o->scheme != NULL && strcmp(o->scheme, "http") != 0 &&
+	    strcmp(o->scheme, "https") != 0) {
+		drydock_error_set(DRYDOCK_ERRCLASS_INVALID,
+		    "'%s' is not a URL scheme of HTTP", o->scheme);
+		return DRYDOCK_ERROR;
+	}
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return drydock_http__oom();
 	pthread_mutex_init(&h->lock, NULL);
@@ -369,11 +375,16 @@ drydock_http_new(struct drydock_http **out, const char *host,
 	h->retries = o->retries < 0 ? 5 : o->retries;
 	h->backoff_ms = o->backoff_ms ? o->backoff_ms : 250;
 	h->max_wait_ms = o->max_wait_ms ? o->max_wait_ms : 60000;
+	h->max_connections = o->max_connections;
 	if ((h->host = strdup(host)) == NULL ||
 	    (h->user_agent = strdup(o->user_agent ? o->user_agent : ua)) ==
 	        NULL ||
 	    (o->username != NULL &&
 	        (h->username = strdup(o->username)) == NULL) ||
+	    (o->scheme != NULL &&
+	        (h->scheme_fixed = strdup(o->scheme)) == NULL) ||
+	    (o->aws_sigv4 != NULL &&
+	        (h->aws_sigv4 = strdup(o->aws_sigv4)) == NULL) ||
 	    (o->secret != NULL && (h->secret = strdup(o->secret)) == NULL)) {
 		error = drydock_http__oom();
 		goto fail;
@@ -428,6 +439,8 @@ drydock_http_free(struct drydock_http *h)
 	free(h->username);
 	drydock_http__forget(h->secret);
 	free(h->user_agent);
+	free(h->scheme_fixed);
+	free(h->aws_sigv4);
 	free(h->ca);
 	free(h->client_cert);
 	free(h->client_key);
@@ -461,6 +474,8 @@ drydock_http_response_release(struct drydock_http_response *r)
 	free(r->digest);
 	free(r->link);
 	free(r->range);
+	free(r->etag);
+	free(r->last_modified);
 	memset(r, 0, sizeof(*r));
 	r->content_length = -1;
 }
@@ -530,6 +545,9 @@ handle_setup(struct drydock_http *h, CURL *c)
 	curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	if (h->max_connections > 0)
+		curl_easy_setopt(
+		    c, CURLOPT_MAXCONNECTS, (long)h->max_connections);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, h->tls_verify ? 1L : 0L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, h->tls_verify ? 2L : 0L);
 	if (h->ca != NULL) {
@@ -561,7 +579,9 @@ choose_base(struct drydock_http *h)
 		return 0;
 	}
 	pthread_mutex_unlock(&h->lock);
-	if (h->loopback) {
+	if (h->scheme_fixed != NULL) {
+		http = strcmp(h->scheme_fixed, "http") == 0;
+	} else if (h->loopback) {
 		if ((c = handle_get(h)) == NULL)
 			return drydock_http__oom();
 		handle_setup(h, c);
@@ -639,8 +659,11 @@ on_header(char *line, size_t size, size_t nitems, void *p)
 		free(x->resp->digest);
 		free(x->resp->link);
 		free(x->resp->range);
+		free(x->resp->etag);
+		free(x->resp->last_modified);
 		x->resp->content_type = x->resp->location = NULL;
 		x->resp->digest = x->resp->link = x->resp->range = NULL;
+		x->resp->etag = x->resp->last_modified = NULL;
 		x->resp->content_length = -1;
 		return n;
 	}
@@ -664,6 +687,10 @@ on_header(char *line, size_t size, size_t nitems, void *p)
 		set_str(&x->resp->link, v, vlen);
 	else if (IS("range"))
 		set_str(&x->resp->range, v, vlen);
+	else if (IS("etag"))
+		set_str(&x->resp->etag, v, vlen);
+	else if (IS("last-modified"))
+		set_str(&x->resp->last_modified, v, vlen);
 	else if (IS("content-range"))
 		set_str(&x->content_range, v, vlen);
 	else if (IS("retry-after"))
@@ -699,6 +726,21 @@ body_start(struct xfer *x)
 	return 0;
 }
 
+/* n bytes of a 2xx body cut to what is left of a range_len request */
+static size_t
+clip(const struct xfer *x, size_t n)
+{
+	uint64_t got, want;
+
+	if (x->req->range_len <= 0)
+		return n;
+	want = (uint64_t)x->req->range_len;
+	got = x->req->data_cb != NULL ? x->delivered : x->len;
+	if (got >= want)
+		return 0;
+	return want - got < n ? (size_t)(want - got) : n;
+}
+
 static size_t
 on_body(char *data, size_t size, size_t nmemb, void *p)
 {
@@ -707,7 +749,7 @@ on_body(char *data, size_t size, size_t nmemb, void *p)
 	char *nb;
 	int rc;
 
-	if (x->status >= 200 && x->status < 300 && x->req->data_cb != NULL) {
+	if (x->status >= 200 && x->status < 300) {
 		if (!x->started && body_start(x) < 0)
 			return 0;
 		if (x->skip > 0) {
@@ -716,9 +758,11 @@ on_body(char *data, size_t size, size_t nmemb, void *p)
 			x->skip -= s;
 			data += s;
 			n -= s;
-			if (n == 0)
-				return s;
 		}
+		if ((n = clip(x, n)) == 0)
+			return size * nmemb;
+	}
+	if (x->status >= 200 && x->status < 300 && x->req->data_cb != NULL) {
 		x->to_cb = 1;
 		if ((rc = x->req->data_cb(data, n, x->req->payload)) != 0) {
 			x->cb_error = rc;
@@ -811,16 +855,64 @@ add_header(struct curl_slist **list, const char *name, const char *v)
 }
 
 /*
- * Send method to url once.  auth: an Authorization value, or NULL.
+ * The header lines of one attempt (a list to curl_slist_free_all), or
+ * NULL when out of memory.  from: the first byte to ask for.  A signed
+ * request keeps curl's "Expect: 100-continue": libcurl 7.88's SigV4 signs
+ * every header of the list, "Expect:" (the removal) too, which the server
+ * never receives, and the signature would not match.
+ */
+static struct curl_slist *
+request_headers(const struct drydock_http_request *req, const char *auth,
+    int64_t from, int ranged, int sign)
+{
+	struct curl_slist *hd = NULL, *n;
+	const char *const *line;
+	char range[64];
+
+	if ((req->accept != NULL &&
+	        add_header(&hd, "Accept", req->accept) == NULL) ||
+	    (req->content_type != NULL &&
+	        add_header(&hd, "Content-Type", req->content_type) == NULL) ||
+	    (req->content_range != NULL &&
+	        add_header(&hd, "Content-Range", req->content_range) == NULL) ||
+	    (auth != NULL && add_header(&hd, "Authorization", auth) == NULL) ||
+	    (!sign && add_header(&hd, "Expect", "") == NULL))
+		goto oom;
+	for (line = req->headers; line != NULL && *line != NULL; line++) {
+		if ((n = curl_slist_append(hd, *line)) == NULL)
+			goto oom;
+		hd = n;
+	}
+	if (ranged) {
+		if (req->range_len > 0)
+			snprintf(range, sizeof(range), "bytes=%lld-%lld",
+			    (long long)from,
+			    (long long)(req->range_from + req->range_len - 1));
+		else
+			snprintf(range, sizeof(range), "bytes=%lld-",
+			    (long long)from);
+		if (add_header(&hd, "Range", range) == NULL)
+			goto oom;
+	}
+	return hd;
+oom:
+	curl_slist_free_all(hd);
+	return NULL;
+}
+
+/*
+ * Send method to url once.  auth: an Authorization value, or NULL; sign:
+ * sign it with the client's AWS SigV4 credentials.
  * @return the CURLcode; x->status, headers and body filled.
  */
 static CURLcode
-perform(struct xfer *x, const char *method, const char *url, const char *auth)
+perform(struct xfer *x, const char *method, const char *url, const char *auth,
+    int sign)
 {
 	const struct drydock_http_request *req = x->req;
-	struct curl_slist *hd = NULL;
-	char range[64];
+	struct curl_slist *hd;
 	int64_t from = req->range_from + (int64_t)x->delivered;
+	int ranged = from > 0 || req->range_len > 0;
 	int has_body = req->body != NULL || req->body_size > 0 ||
 	    strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0;
 	CURLcode rc;
@@ -832,29 +924,19 @@ perform(struct xfer *x, const char *method, const char *url, const char *auth)
 	x->skip = 0;
 	x->sent = 0;
 	x->too_big = x->bad_range = 0;
-	x->want_from = x->req->data_cb != NULL ? from : 0;
+	x->want_from = ranged ? from : 0;
 	curl_easy_setopt(x->c, CURLOPT_URL, url);
 	curl_easy_setopt(x->c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(x->c, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(x->c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(x->c, CURLOPT_WRITEDATA, x);
-	if ((req->accept != NULL &&
-	        add_header(&hd, "Accept", req->accept) == NULL) ||
-	    (req->content_type != NULL &&
-	        add_header(&hd, "Content-Type", req->content_type) == NULL) ||
-	    (req->content_range != NULL &&
-	        add_header(&hd, "Content-Range", req->content_range) == NULL) ||
-	    (auth != NULL && add_header(&hd, "Authorization", auth) == NULL) ||
-	    add_header(&hd, "Expect", "") == NULL) {
-		curl_slist_free_all(hd);
+	if ((hd = request_headers(req, auth, from, ranged, sign)) == NULL)
 		return CURLE_OUT_OF_MEMORY;
-	}
-	if (from > 0) {
-		snprintf(range, sizeof(range), "bytes=%lld-", (long long)from);
-		if (add_header(&hd, "Range", range) == NULL) {
-			curl_slist_free_all(hd);
-			return CURLE_OUT_OF_MEMORY;
-		}
+	if (sign) {
+		curl_easy_setopt(x->c, CURLOPT_AWS_SIGV4, x->h->aws_sigv4);
+		curl_easy_setopt(x->c, CURLOPT_USERNAME, x->h->username);
+		curl_easy_setopt(x->c, CURLOPT_PASSWORD,
+		    x->h->secret != NULL ? x->h->secret : "");
 	}
 	curl_easy_setopt(x->c, CURLOPT_HTTPHEADER, hd);
 	x->head = strcmp(method, "HEAD") == 0;
@@ -1030,7 +1112,10 @@ drydock_http__request_loop(struct drydock_http_response *resp,
 		}
 		errbuf[0] = '\0';
 		curl_easy_setopt(x.c, CURLOPT_ERRORBUFFER, errbuf);
-		rc = perform(&x, method, url, auth);
+		rc = perform(&x, method, url, auth,
+		    home && fixed_auth == NULL && h->aws_sigv4 != NULL &&
+		        h->username != NULL &&
+		        drydock_http__same_origin(url, h->base));
 		curl_easy_setopt(x.c, CURLOPT_ERRORBUFFER, NULL);
 		if (x.cb_error != 0) {
 			error = x.cb_error;
@@ -1092,7 +1177,7 @@ drydock_http__request_loop(struct drydock_http_response *resp,
 			continue;
 		}
 		if (x.status == 401 && fixed_auth == NULL && home &&
-		    challenges < 2) {
+		    h->aws_sigv4 == NULL && challenges < 2) {
 			challenges++;
 			if ((error = drydock_http__answer_challenge(
 			         h, x.www_auth, scope, auth != NULL)) < 0)

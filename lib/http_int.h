@@ -65,6 +65,9 @@ struct drydock_http {
 	int retries;
 	unsigned backoff_ms, max_wait_ms;
 	char *user_agent;
+	char *scheme_fixed; /* "http", "https", or NULL (opts.scheme) */
+	char *aws_sigv4; /* opts.aws_sigv4, or NULL */
+	unsigned max_connections; /* opts.max_connections */
 	char *ca; /* the system CAs and certs.d's, or NULL: curl's own */
 	size_t ca_len;
 	char *client_cert, *client_key;

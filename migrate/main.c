@@ -15,6 +15,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "fe/storage.h"
 #include "fe/syslog.h"
 #include "migrate.h"
 
@@ -397,6 +398,8 @@ resolve_config(struct mig_loc *loc, struct drydock_regconfig *cfg)
 		    drydock_error_message());
 		return -1;
 	}
+	if (fe_storage_check(loc->path, cfg) < 0)
+		return -1;
 	loc->path = cfg->rootdirectory;
 	return 0;
 }

@@ -6,7 +6,7 @@
 set -eu
 # the -dev packages are debian/control's Build-Depends (t4010 checks it)
 build="build-essential pkg-config libjansson-dev libarchive-dev libsqlite3-dev
-libssl-dev libcmocka-dev libyaml-dev libcurl4-openssl-dev"
+libssl-dev libcmocka-dev libyaml-dev libcurl4-openssl-dev libexpat1-dev"
 tests="g++ docker-registry skopeo curl jq faketime valgrind zstd gzip tar
 coreutils util-linux procps bsdutils sqlite3 python3 cppcheck
 apache2-utils openssl radosgw ceph-mon ceph-osd python3-jsonschema"

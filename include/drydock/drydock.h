@@ -25,6 +25,7 @@
 #include <drydock/regauth.h>
 #include <drydock/regconfig.h>
 #include <drydock/regwrite.h>
+#include <drydock/s3.h>
 #include <drydock/state.h>
 #include <drydock/store.h>
 #include <drydock/walk.h>

@@ -21,6 +21,13 @@
  * under /etc/containers/certs.d/HOST[:PORT]/ and /etc/docker/certs.d/ (a
  * *.cert with its *.key is a client certificate), as containers-certs.d(5)
  * says.
+ *
+ * With aws_sigv4 set (an S3 endpoint, lib/s3.c), the client signs each
+ * request to its own origin with AWS Signature Version 4 (libcurl's
+ * CURLOPT_AWS_SIGV4) instead of answering challenges.  libcurl 7.88 signs
+ * the URL as it is given: the caller writes the query canonical (sorted,
+ * RFC 3986-encoded, "name=" for a value-less one) and adds the
+ * x-amz-content-sha256 header, which is then signed with the others.
  */
 #ifndef DRYDOCK_HTTP_H
 #define DRYDOCK_HTTP_H
@@ -56,6 +63,23 @@ struct drydock_http_opts {
 	unsigned backoff_ms; /* first wait, doubled each time (default 250) */
 	unsigned max_wait_ms; /* longest wait, Retry-After too (60000) */
 	const char *user_agent; /* NULL: "drydock/VERSION" */
+	/*
+	 * "http" or "https": always that scheme; NULL: https, or http on a
+	 * loopback host whose port does not speak TLS
+	 */
+	const char *scheme;
+	/*
+	 * "PROVIDER1:PROVIDER2:REGION:SERVICE" ("aws:amz:us-east-1:s3"):
+	 * sign requests with AWS SigV4, username the access key and secret
+	 * the secret key; no challenge is answered.  NULL: no signing.
+	 */
+	const char *aws_sigv4;
+	/*
+	 * connections kept open for reuse (CURLOPT_MAXCONNECTS of the shared
+	 * cache): at least the requests run at once, or each one beyond
+	 * closes a connection when it ends; 0: libcurl's 5
+	 */
+	unsigned max_connections;
 };
 
 /* Fill *o with the defaults. */
@@ -95,6 +119,13 @@ struct drydock_http_request {
 	void *payload;
 	size_t max_body; /* a collected body's limit (0: 4 MiB) */
 	int64_t range_from; /* > 0: ask for the bytes from there on */
+	/*
+	 * > 0: ask for range_len bytes from range_from (a 200 that ignores
+	 * the Range is cut to them)
+	 */
+	int64_t range_len;
+	/* more header lines ("Name: value"), NULL-terminated, or NULL */
+	const char *const *headers;
 	unsigned flags; /* enum drydock_http_flags */
 };
 
@@ -109,6 +140,8 @@ struct drydock_http_response {
 	char *digest; /* Docker-Content-Digest */
 	char *link; /* Link */
 	char *range; /* Range (an upload's progress) */
+	char *etag; /* ETag, as sent (quoted) */
+	char *last_modified; /* Last-Modified */
 	int64_t content_length; /* -1 when not said */
 	uint64_t received; /* body bytes passed to data_cb */
 	unsigned attempts; /* requests sent, retries and auth included */

@@ -424,12 +424,12 @@ s3() {
 }
 
 # s3_keys BUCKET [PREFIX]: every key under PREFIX, sorted (ListObjectsV2,
-# paged)
+# paged; the query sorted by name, as curl signs it as it is)
 s3_keys() {
 	local b=$1 prefix=${2:-} token="" out
 	while :; do
-		out=$(s3 GET "$b?list-type=2&prefix=$(jq -rn --arg p "$prefix" \
-		    '$p|@uri')${token:+&continuation-token=$(jq -rn --arg t "$token" '$t|@uri')}")
+		out=$(s3 GET "$b?${token:+continuation-token=$(jq -rn --arg t "$token" '$t|@uri')&}list-type=2&prefix=$(jq -rn --arg p "$prefix" \
+		    '$p|@uri')")
 		grep -o '<Key>[^<]*</Key>' <<<"$out" | sed 's/<[^>]*>//g'
 		grep -q '<IsTruncated>true</IsTruncated>' <<<"$out" || break
 		token=$(grep -o '<NextContinuationToken>[^<]*' <<<"$out" |

@@ -9,6 +9,10 @@
 #   --throttle SUBSTR:K the first K requests whose path holds SUBSTR get
 #                       429 with Retry-After: 1
 #   --fail SUBSTR:K     the first K requests whose path holds SUBSTR get 503
+#   --cut SUBSTR:N      the first GET whose path holds SUBSTR: N bytes of the
+#                       body, then the connection is closed
+#   --keep-host         pass the Host header on as it came (a SigV4
+#                       signature covers it: t5010's S3 requests)
 #
 # Each request is logged to --log as "METHOD PATH RANGE -> STATUS".
 # Usage: regproxy.py --listen PORT --upstream HOST:PORT --log FILE [rules]
@@ -47,6 +51,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return False
 
     def simple(self, status, extra=None):
+        # the request's body is read first: left in the connection, it
+        # would be taken for the next request
+        n = int(self.headers.get("Content-Length", "0") or 0)
+        if n > 0:
+            self.rfile.read(n)
         self.send_response(status)
         for k, v in (extra or {}).items():
             self.send_header(k, v)
@@ -62,8 +71,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.simple(503)
         n = int(self.headers.get("Content-Length", "0") or 0)
         body = self.rfile.read(n) if n > 0 else None
+        dropped = ("connection",) if o.keep_host else ("host", "connection")
         headers = {k: v for k, v in self.headers.items()
-                   if k.lower() not in ("host", "connection")}
+                   if k.lower() not in dropped}
         up = http.client.HTTPConnection(o.upstream, timeout=60)
         up.request(self.command, self.path, body=body, headers=headers)
         r = up.getresponse()
@@ -76,6 +86,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         cut = None
         if digest in o.drop and count(("drop", digest)) == 1:
             cut = o.drop[digest]
+        for substr, n in o.cut:
+            if (cut is None and self.command == "GET" and substr in self.path
+                    and count(("cut", substr)) == 1):
+                cut = n
         self.send_response(r.status)
         for k, v in r.getheaders():
             if k.lower() not in ("content-length", "connection",
@@ -115,7 +129,10 @@ def main():
     p.add_argument("--drop", action="append", default=[])
     p.add_argument("--throttle", action="append", default=[])
     p.add_argument("--fail", action="append", default=[])
+    p.add_argument("--cut", action="append", default=[])
+    p.add_argument("--keep-host", action="store_true")
     o = p.parse_args()
+    o.cut = pairs(o.cut, int)
     o.corrupt = set(o.corrupt)
     o.drop = dict(pairs(o.drop, int))
     o.throttle = pairs(o.throttle, int)

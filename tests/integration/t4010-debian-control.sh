@@ -24,7 +24,7 @@ devs() { tr ', ' '\n\n' | sed 's/<.*//' | grep -E '^lib[a-z0-9.+-]*-dev$' | LC_A
 bd=$(field Build-Depends | devs)
 deps=$(sed -n '/^build="/,/"$/p' "$SRC_DIR/tests/deps.sh" | tr -d '"' | sed 's/^build=//' | devs)
 diag "tests/deps.sh: $(echo $deps)"
-assert_eq 7 "$(wc -w <<<"$deps")" "tests/deps.sh names seven -dev packages"
+assert_eq 8 "$(wc -w <<<"$deps")" "tests/deps.sh names eight -dev packages"
 assert_eq "$deps" "$bd" "Build-Depends: exactly the -dev packages of tests/deps.sh"
 dev_para=$(awk '/^$/{p++} /^Package: libdrydock-dev$/{print p + 1}' "$C")
 dd=$(field Depends "$dev_para" | devs)

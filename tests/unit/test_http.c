@@ -188,6 +188,42 @@ test_http__new(void **state)
 }
 
 static void
+test_http__scheme(void **state)
+{
+	struct drydock_http_opts o;
+	struct drydock_http_request req = {.method = "GET", .path = "/"};
+	struct drydock_http_response resp;
+	struct drydock_http *h = NULL;
+
+	(void)state;
+	drydock_http_opts_init(&o);
+	o.retries = 0;
+	o.scheme = "ftp";
+	assert_int_equal(
+	    drydock_http_new(&h, "127.0.0.1:1", &o), DRYDOCK_ERROR);
+	assert_null(h);
+	assert_non_null(strstr(drydock_error_message(), "'ftp'"));
+	/* a fixed scheme: no TLS probe of a loopback port (S3 endpoints) */
+	o.scheme = "http";
+	o.aws_sigv4 = "aws:amz:us-east-1:s3";
+	o.username = "AKIDEXAMPLE";
+	o.secret = "secret";
+	assert_int_equal(drydock_http_new(&h, "127.0.0.1:1", &o), 0);
+	assert_int_equal(drydock_http_request(&resp, h, &req), DRYDOCK_ERROR);
+	drydock_http_response_release(&resp);
+	assert_string_equal(drydock_http_base(h), "http://127.0.0.1:1");
+	assert_null(strstr(drydock_error_message(), "secret"));
+	drydock_http_free(h);
+	/* without: the probe of a closed port leaves https */
+	o.scheme = NULL;
+	assert_int_equal(drydock_http_new(&h, "127.0.0.1:1", &o), 0);
+	assert_int_equal(drydock_http_request(&resp, h, &req), DRYDOCK_ERROR);
+	drydock_http_response_release(&resp);
+	assert_string_equal(drydock_http_base(h), "https://127.0.0.1:1");
+	drydock_http_free(h);
+}
+
+static void
 test_http__status_error(void **state)
 {
 	struct drydock_http_response r;
@@ -223,6 +259,7 @@ main(void)
 	    cmocka_unit_test(test_http__loopback),
 	    cmocka_unit_test(test_http__link_next),
 	    cmocka_unit_test(test_http__new),
+	    cmocka_unit_test(test_http__scheme),
 	    cmocka_unit_test(test_http__status_error),
 	};
 

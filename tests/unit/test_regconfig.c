@@ -17,6 +17,26 @@
 
 #define ENV_ROOT "REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY"
 
+/* The variables the registry (and so drydock) reads for its storage. */
+static const char *const env_vars[] = {ENV_ROOT,
+    "REGISTRY_STORAGE_FILESYSTEM_MAXTHREADS", "REGISTRY_STORAGE_S3_ACCESSKEY",
+    "REGISTRY_STORAGE_S3_SECRETKEY", "REGISTRY_STORAGE_S3_REGION",
+    "REGISTRY_STORAGE_S3_REGIONENDPOINT", "REGISTRY_STORAGE_S3_BUCKET",
+    "REGISTRY_STORAGE_S3_ROOTDIRECTORY", "REGISTRY_STORAGE_S3_SECURE",
+    "REGISTRY_STORAGE_S3_SKIPVERIFY", "REGISTRY_STORAGE_S3_V4AUTH",
+    "REGISTRY_STORAGE_S3_CHUNKSIZE", "REGISTRY_STORAGE_S3AWS_BUCKET",
+    "AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY",
+    "AWS_SECRET_KEY", "AWS_SESSION_TOKEN"};
+
+static void
+clear_env(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(env_vars) / sizeof(env_vars[0]); i++)
+		unsetenv(env_vars[i]);
+}
+
 struct fixture {
 	char dir[64];
 	char path[128];
@@ -35,7 +55,7 @@ setup(void **state)
 		return -1;
 	}
 	snprintf(f->path, sizeof(f->path), "%s/config.yml", f->dir);
-	unsetenv(ENV_ROOT);
+	clear_env();
 	*state = f;
 	return 0;
 }
@@ -46,7 +66,7 @@ teardown(void **state)
 	struct fixture *f = *state;
 	int rc;
 
-	unsetenv(ENV_ROOT);
+	clear_env();
 	unlink(f->path);
 	rc = rmdir(f->dir);
 	free(f);
@@ -254,9 +274,9 @@ static void
 test_regconfig__other_drivers(void **state)
 {
 	static const char *const drivers[] = {
-	    "s3", "gcs", "azure", "inmemory", "swift", "oss"};
+	    "gcs", "azure", "inmemory", "swift", "oss"};
 	struct fixture *f = *state;
-	char text[256], msg[64];
+	char text[256], msg[128];
 	size_t i;
 
 	for (i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++) {
@@ -271,21 +291,234 @@ test_regconfig__other_drivers(void **state)
 		    "    bucket: b\n",
 		    drivers[i]);
 		snprintf(msg, sizeof(msg),
-		    "storage driver '%s' is not supported", drivers[i]);
+		    "storage driver '%s' is not supported: drydock knows "
+		    "the filesystem and s3 drivers",
+		    drivers[i]);
 		read_fails(f, text, DRYDOCK_EUNSUPPORTED, msg);
+		assert_null(strchr(drydock_error_message(), '\n'));
 	}
-	read_fails(f, "storage: s3\n", DRYDOCK_EUNSUPPORTED,
-	    "storage driver 's3' is not supported");
+	read_fails(f, "storage: gcs\n", DRYDOCK_EUNSUPPORTED,
+	    "storage driver 'gcs' is not supported");
 	read_fails(f, "storage: {inmemory: }\n", DRYDOCK_EUNSUPPORTED,
 	    "storage driver 'inmemory' is not supported");
-	/* The environment does not turn s3 into a filesystem. */
+	/* The environment does not turn s3 into a filesystem: the registry
+	 * stops on "multiple storage drivers", and so do we. */
 	setenv(ENV_ROOT, "/env/root", 1);
-	read_fails(f, "storage: {s3: {region: x}}\n", DRYDOCK_EUNSUPPORTED,
-	    "storage driver 's3' is not supported");
+	read_fails(f, "storage: {s3: {region: x, bucket: b}}\n",
+	    DRYDOCK_ECORRUPT,
+	    "more than one driver ('s3', and 'filesystem' from the "
+	    "environment)");
 	/* Two drivers: the registry refuses to start. */
 	unsetenv(ENV_ROOT);
 	read_fails(f, "storage: {filesystem: {rootdirectory: /r}, s3: {}}\n",
 	    DRYDOCK_ECORRUPT, "more than one driver");
+}
+
+/* As t5000 and docs/s3-test-server.md configure docker-registry. */
+static const char s3_config[] =
+    "version: 0.1\n"
+    "log: {level: warn, formatter: text}\n"
+    "storage:\n"
+    "  s3:\n"
+    "    region: us-east-1\n"
+    "    regionendpoint: http://127.0.0.1:7480   # path-style\n"
+    "    bucket: registry\n"
+    "    accesskey: TESTKEY\n"
+    "    secretkey: TESTSECRET\n"
+    "    secure: false\n"
+    "    v4auth: true\n"
+    "    rootdirectory: /x\n"
+    "  delete: {enabled: true}\n"
+    "  redirect: {disable: true}\n"
+    "http: {addr: 127.0.0.1:5002, secret: test-only}\n";
+
+static void
+test_regconfig__s3(void **state)
+{
+	struct fixture *f = *state;
+	struct drydock_regconfig cfg;
+
+	read_ok(f, s3_config, &cfg);
+	assert_int_equal(cfg.driver, DRYDOCK_REGCONFIG_S3);
+	assert_null(cfg.rootdirectory);
+	assert_int_equal(cfg.delete_enabled, 1);
+	assert_string_equal(cfg.s3.region, "us-east-1");
+	assert_string_equal(cfg.s3.regionendpoint, "http://127.0.0.1:7480");
+	assert_string_equal(cfg.s3.bucket, "registry");
+	assert_string_equal(cfg.s3.accesskey, "TESTKEY");
+	assert_string_equal(cfg.s3.secretkey, "TESTSECRET");
+	assert_null(cfg.s3.sessiontoken);
+	assert_string_equal(cfg.s3.rootdirectory, "/x");
+	assert_int_equal(cfg.s3.secure, 0);
+	assert_int_equal(cfg.s3.skipverify, 0);
+	assert_int_equal(cfg.s3.v4auth, 1);
+	assert_int_equal(cfg.s3.chunksize, 10 << 20);
+	drydock_regconfig_release(&cfg);
+	assert_null(cfg.s3.secretkey);
+	assert_int_equal(cfg.driver, DRYDOCK_REGCONFIG_FILESYSTEM);
+
+	/* defaults, the s3aws name, a quoted "1" (strconv.ParseBool) */
+	read_ok(f,
+	    "storage: {s3aws: {region: eu-west-1, bucket: 'b', "
+	    "skipverify: \"1\", v4auth: off, chunksize: 5242880}}\n",
+	    &cfg);
+	assert_int_equal(cfg.driver, DRYDOCK_REGCONFIG_S3);
+	assert_null(cfg.s3.regionendpoint);
+	assert_null(cfg.s3.rootdirectory);
+	assert_null(cfg.s3.accesskey);
+	assert_int_equal(cfg.s3.secure, 1);
+	assert_int_equal(cfg.s3.skipverify, 1);
+	assert_int_equal(cfg.s3.v4auth, 0);
+	assert_int_equal(cfg.s3.chunksize, 5 << 20);
+	drydock_regconfig_release(&cfg);
+
+	/* numbers as the driver reads them: a string with a base prefix */
+	read_ok(f,
+	    "storage: {s3: {region: r, bucket: 123, chunksize: '0x1000000', "
+	    "secure: t}}\n",
+	    &cfg);
+	assert_string_equal(cfg.s3.bucket, "123");
+	assert_int_equal(cfg.s3.chunksize, 16 << 20);
+	assert_int_equal(cfg.s3.secure, 1);
+	drydock_regconfig_release(&cfg);
+}
+
+static void
+test_regconfig__s3_env(void **state)
+{
+	struct fixture *f = *state;
+	struct drydock_regconfig cfg;
+
+	/* REGISTRY_STORAGE_S3_<KEY> overrides the file, read as YAML */
+	setenv("REGISTRY_STORAGE_S3_BUCKET", "other", 1);
+	setenv("REGISTRY_STORAGE_S3_SECURE", "true", 1);
+	setenv("REGISTRY_STORAGE_S3_CHUNKSIZE", "20971520", 1);
+	setenv("REGISTRY_STORAGE_S3_ROOTDIRECTORY", "'/quoted root'", 1);
+	setenv("REGISTRY_STORAGE_S3_SECRETKEY", "from-env", 1);
+	read_ok(f, s3_config, &cfg);
+	assert_string_equal(cfg.s3.bucket, "other");
+	assert_string_equal(cfg.s3.region, "us-east-1");
+	assert_int_equal(cfg.s3.secure, 1);
+	assert_int_equal(cfg.s3.chunksize, 20 << 20);
+	assert_string_equal(cfg.s3.rootdirectory, "/quoted root");
+	assert_string_equal(cfg.s3.secretkey, "from-env");
+	drydock_regconfig_release(&cfg);
+
+	/* the environment alone names the s3 driver */
+	setenv("REGISTRY_STORAGE_S3_REGION", "eu-central-1", 1);
+	read_ok(f, "version: 0.1\nstorage: {delete: {enabled: true}}\n", &cfg);
+	assert_int_equal(cfg.driver, DRYDOCK_REGCONFIG_S3);
+	assert_string_equal(cfg.s3.region, "eu-central-1");
+	assert_string_equal(cfg.s3.bucket, "other");
+	assert_int_equal(cfg.delete_enabled, 1);
+	drydock_regconfig_release(&cfg);
+
+	/* ... and beside a filesystem, stops the registry */
+	read_fails(f, "storage: {filesystem: {rootdirectory: /r}}\n",
+	    DRYDOCK_ECORRUPT,
+	    "more than one driver ('filesystem', and 's3' from the "
+	    "environment)");
+	setenv(ENV_ROOT, "/r", 1);
+	read_fails(f, "storage: {delete: {enabled: true}}\n", DRYDOCK_ECORRUPT,
+	    "more than one driver");
+	unsetenv(ENV_ROOT);
+
+	/* an empty value is YAML's null: the file's value goes too */
+	setenv("REGISTRY_STORAGE_S3_REGION", "", 1);
+	read_fails(
+	    f, s3_config, DRYDOCK_ECORRUPT, "storage.s3.region is missing");
+	setenv("REGISTRY_STORAGE_S3_REGION", "r", 1);
+	setenv("REGISTRY_STORAGE_S3_SECURE", "1", 1);
+	read_fails(f, s3_config, DRYDOCK_ECORRUPT,
+	    "REGISTRY_STORAGE_S3_SECURE '1' is not a boolean");
+	setenv("REGISTRY_STORAGE_S3_SECURE", "\"1\"", 1);
+	read_ok(f, s3_config, &cfg);
+	assert_int_equal(cfg.s3.secure, 1);
+	drydock_regconfig_release(&cfg);
+
+	/* s3aws has variables of its own */
+	clear_env();
+	setenv("REGISTRY_STORAGE_S3AWS_BUCKET", "aws-bucket", 1);
+	read_ok(f, "storage: {s3aws: {region: r, bucket: b}}\n", &cfg);
+	assert_string_equal(cfg.s3.bucket, "aws-bucket");
+	drydock_regconfig_release(&cfg);
+}
+
+static void
+test_regconfig__s3_credentials(void **state)
+{
+	struct fixture *f = *state;
+	struct drydock_regconfig cfg;
+	static const char nokeys[] = "storage: {s3: {region: r, bucket: b}}\n";
+
+	/* the config's keys come first in the registry's chain */
+	setenv("AWS_ACCESS_KEY_ID", "ENVKEY", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "envsecret", 1);
+	setenv("AWS_SESSION_TOKEN", "envtoken", 1);
+	read_ok(f, s3_config, &cfg);
+	assert_string_equal(cfg.s3.accesskey, "TESTKEY");
+	assert_string_equal(cfg.s3.secretkey, "TESTSECRET");
+	assert_null(cfg.s3.sessiontoken);
+	drydock_regconfig_release(&cfg);
+
+	/* then the environment's, with its session token */
+	read_ok(f, nokeys, &cfg);
+	assert_string_equal(cfg.s3.accesskey, "ENVKEY");
+	assert_string_equal(cfg.s3.secretkey, "envsecret");
+	assert_string_equal(cfg.s3.sessiontoken, "envtoken");
+	drydock_regconfig_release(&cfg);
+
+	/* a key without its secret is no credential: the file's alone is
+	 * dropped for the environment's pair */
+	read_ok(
+	    f, "storage: {s3: {region: r, bucket: b, accesskey: K}}\n", &cfg);
+	assert_string_equal(cfg.s3.accesskey, "ENVKEY");
+	drydock_regconfig_release(&cfg);
+
+	/* the older names, and half a pair: none */
+	clear_env();
+	setenv("AWS_ACCESS_KEY", "OLDKEY", 1);
+	setenv("AWS_SECRET_KEY", "oldsecret", 1);
+	read_ok(f, nokeys, &cfg);
+	assert_string_equal(cfg.s3.accesskey, "OLDKEY");
+	assert_string_equal(cfg.s3.secretkey, "oldsecret");
+	drydock_regconfig_release(&cfg);
+	unsetenv("AWS_SECRET_KEY");
+	setenv("AWS_SESSION_TOKEN", "t", 1);
+	read_ok(f, nokeys, &cfg);
+	assert_null(cfg.s3.accesskey);
+	assert_null(cfg.s3.secretkey);
+	assert_null(cfg.s3.sessiontoken);
+	drydock_regconfig_release(&cfg);
+}
+
+static void
+test_regconfig__s3_bad(void **state)
+{
+	struct fixture *f = *state;
+
+	read_fails(f, "storage: {s3: {bucket: b}}\n", DRYDOCK_ECORRUPT,
+	    "storage.s3.region is missing (the registry needs it)");
+	read_fails(f, "storage: {s3: {region: r, bucket: ''}}\n",
+	    DRYDOCK_ECORRUPT, "storage.s3.bucket is missing");
+	read_fails(f, "storage: s3\n", DRYDOCK_ECORRUPT,
+	    "storage.s3.region is missing");
+	read_fails(f, "storage: {s3: {region: r, bucket: b, secure: maybe}}\n",
+	    DRYDOCK_ECORRUPT, "storage.s3.secure 'maybe' is not a boolean");
+	/* yaml.v2 reads a plain 1 as an int, which the driver refuses */
+	read_fails(f, "storage: {s3: {region: r, bucket: b, skipverify: 1}}\n",
+	    DRYDOCK_ECORRUPT, "storage.s3.skipverify '1' is not a boolean");
+	read_fails(f,
+	    "storage: {s3: {region: r, bucket: b, chunksize: 1048576}}\n",
+	    DRYDOCK_ECORRUPT,
+	    "storage.s3.chunksize 1048576 is out of range: 5242880 to "
+	    "5368709120 bytes");
+	read_fails(f, "storage: {s3: {region: r, bucket: b, chunksize: 10M}}\n",
+	    DRYDOCK_ECORRUPT, "storage.s3.chunksize '10M' is not an integer");
+	read_fails(f, "storage: {s3: {region: [r], bucket: b}}\n",
+	    DRYDOCK_ECORRUPT, "storage.s3.region must be a scalar");
+	read_fails(f, "storage: {s3: [region]}\n", DRYDOCK_ECORRUPT,
+	    "storage.s3 must be a mapping");
 }
 
 static void
@@ -440,6 +673,10 @@ main(void)
 	    T(test_regconfig__booleans),
 	    T(test_regconfig__default_root),
 	    T(test_regconfig__other_drivers),
+	    T(test_regconfig__s3),
+	    T(test_regconfig__s3_env),
+	    T(test_regconfig__s3_credentials),
+	    T(test_regconfig__s3_bad),
 	    T(test_regconfig__no_driver),
 	    T(test_regconfig__env_override),
 	    T(test_regconfig__bad_root),
