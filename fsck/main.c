@@ -337,7 +337,7 @@ main(int argc, char **argv)
 			    drydock_error_message());
 			return DRYDOCK_EXIT_OPERATIONAL;
 		}
-		if (fe_storage_check(o.config, &cfg) < 0) {
+		if (fe_storage_check(o.com.config, &cfg) < 0) {
 			drydock_regconfig_release(&cfg);
 			return DRYDOCK_EXIT_OPERATIONAL;
 		}
