@@ -49,6 +49,54 @@ struct gc_pins {
 	size_t nkeys;
 };
 
+/*
+ * What the mark records for `drydock-gc why` (trace.c): how each digest
+ * was reached in the repository that reached it last.  NULL in a plain run.
+ */
+enum gc_trace_edge {
+	GC_TRACE_NONE = 0,
+	GC_TRACE_ROOT, /* a root: a tag, a revision kept, a pin */
+	GC_TRACE_CHILD, /* listed by the index parent */
+	GC_TRACE_BLOB, /* config or layer of the manifest parent */
+	GC_TRACE_REFERRER, /* a referrer of parent, which is kept */
+	GC_TRACE_SUSPECT /* its repository has a problem: all it links stays */
+};
+
+struct gc_trace_step {
+	uint32_t id;
+	uint8_t edge; /* enum gc_trace_edge: how id was reached */
+};
+
+/* What became of a REPO:TAG asked about. */
+enum gc_why_tag {
+	GC_WHY_TAG_NONE = 0,
+	GC_WHY_TAG_KEPT,
+	GC_WHY_TAG_GONE,
+	GC_WHY_TAG_BROKEN
+};
+
+/* One REF of `drydock-gc why`, and what the mark found about it. */
+struct gc_why_ref {
+	struct gc_pin ref; /* parsed as a --pin line: digest, @ or : */
+	uint32_t repo; /* the repository the answer is about, or UINT32_MAX */
+	struct gc_trace_step *chain; /* from a root, root first */
+	size_t nchain;
+	char *root; /* what the root is: "tag team/app:1.0", ... */
+	int tag; /* enum gc_why_tag, for REPO:TAG */
+	uint32_t target; /* the tag's manifest */
+	uint32_t tagdec; /* index into run->tagdecs, or UINT32_MAX */
+	int held; /* REPO@DIGEST: REPO links it (revision or layer link) */
+	char *released_by; /* the deleted tags that named it, or NULL */
+};
+
+struct gc_trace {
+	struct gc_why_ref *refs;
+	size_t nrefs;
+	uint32_t *parent; /* id -> the id it was reached from */
+	uint32_t *in_repo; /* id -> 1 + the repository that reached it */
+	uint8_t *edge; /* id -> enum gc_trace_edge */
+};
+
 struct gc_opts {
 	struct fe_common com; /* -q, -v, --json, --metrics, --config, ... */
 	const char *root; /* storage root (argument or config) */
@@ -63,6 +111,8 @@ struct gc_opts {
 	struct gc_pins pins; /* --pin, read before the store is opened */
 	struct gc_policies policies; /* --policy, read before it too */
 	const char *policy_file; /* --policy FILE, or NULL */
+	char **refs; /* why: the REFs asked about */
+	size_t nrefs;
 };
 
 /*
@@ -319,6 +369,7 @@ struct gc_run {
 	uint8_t *pin_matched; /* per --pin: it named something here */
 	struct gc_tagdec *tagdecs; /* what the policies decided */
 	size_t ntagdecs, captagdecs;
+	struct gc_trace *trace; /* why: how digests were reached, or NULL */
 
 	/* counts for the report */
 	uint64_t nblobs, nmarked, kept_by_grace, nrevisions;
@@ -348,6 +399,23 @@ static inline int
 gc_is_racing(const struct gc_run *run, int64_t mtime_ns)
 {
 	return mtime_ns >= run->race_ns;
+}
+
+/*
+ * why: id reached in repository stamp - 1 from parent by edge; only the
+ * first way in each repository counts (a plain run pays one test).
+ */
+static inline void
+gc_trace_note(
+    struct gc_run *run, uint32_t stamp, uint32_t id, uint32_t parent, int edge)
+{
+	struct gc_trace *t = run->trace;
+
+	if (t == NULL || t->in_repo[id] == stamp)
+		return;
+	t->in_repo[id] = stamp;
+	t->parent[id] = parent;
+	t->edge[id] = (uint8_t)edge;
 }
 
 /* ids.c */
@@ -466,6 +534,24 @@ int gc_pins_index(struct gc_pins *pins);
 size_t gc_pins_lookup(
     const struct gc_pins *pins, const char *repo, size_t *first);
 void gc_pins_release(struct gc_pins *pins);
+/* One reference in --pin form (why's REFs); messages say "FILE:LINE: ". */
+int gc_pin_parse(
+    struct gc_pin *p, const char *text, const char *file, int line);
+void gc_pin_release(struct gc_pin *p);
+
+/* trace.c */
+/*
+ * After repository repo is marked: the REFs it answers get their chain
+ * (root first) and what became of them there.
+ */
+int gc_trace_repo(struct gc_run *run, uint32_t repo, const struct gc_tags *tags,
+    const struct gc_retain *ret, size_t links_start,
+    const struct gc_scan *scan);
+void gc_trace_free(struct gc_trace *t);
+
+/* why.c */
+/* drydock-gc why ROOT REF...: an exit code */
+int gc_why(const struct gc_opts *opts, struct drydock_store *st);
 
 /* restore.c */
 int gc_restore(const struct gc_opts *opts, struct drydock_store *st);

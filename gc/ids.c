@@ -64,12 +64,31 @@ slots_grow(struct gc_run *run)
 	return 0;
 }
 
+/* The why trace's per-id arrays, when there is one. */
+static int
+trace_reserve(struct gc_trace *t, size_t cap)
+{
+	void *p;
+
+	if ((p = realloc(t->parent, cap * sizeof(*t->parent))) == NULL)
+		return oom();
+	t->parent = p;
+	if ((p = realloc(t->in_repo, cap * sizeof(*t->in_repo))) == NULL)
+		return oom();
+	t->in_repo = p;
+	if ((p = realloc(t->edge, cap)) == NULL)
+		return oom();
+	t->edge = p;
+	return 0;
+}
+
 /* Room for one more id in every per-id array (grown by half). */
 static int
 ids_reserve(struct gc_run *run)
 {
 	size_t cap;
 	void *p;
+	int error;
 
 	if (run->nids < run->capids)
 		return 0;
@@ -94,6 +113,8 @@ ids_reserve(struct gc_run *run)
 	if ((p = realloc(run->rev_in, cap * sizeof(*run->rev_in))) == NULL)
 		return oom();
 	run->rev_in = p;
+	if (run->trace != NULL && (error = trace_reserve(run->trace, cap)) < 0)
+		return error;
 	run->capids = cap;
 	return 0;
 }
@@ -107,6 +128,8 @@ new_id(struct gc_run *run)
 	run->mf[id] = UINT32_MAX;
 	run->kept_in[id] = 0;
 	run->rev_in[id] = 0;
+	if (run->trace != NULL)
+		run->trace->in_repo[id] = 0;
 	return id;
 }
 

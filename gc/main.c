@@ -22,7 +22,10 @@ static const char synopsis[] =
     "                  [--policy FILE] [--pin FILE|-]... [--json FILE|-]\n"
     "                  [--quarantine DIR] [--metrics FILE]\n"
     "                  ROOT | --config FILE\n"
-    "       drydock-gc --restore DIR ROOT | --config FILE\n";
+    "       drydock-gc --restore DIR ROOT | --config FILE\n"
+    "       drydock-gc why [-m] [--grace DUR] [--policy FILE] [--pin "
+    "FILE|-]...\n"
+    "                  [--json FILE|-] ROOT | --config FILE  REF...\n";
 
 static void
 help(void)
@@ -65,6 +68,10 @@ help(void)
 	      "in DIR\n"
 	      "      --restore DIR           put back what a quarantine run "
 	      "moved\n"
+	      "  why ROOT REF...             why a digest, REPO:TAG or "
+	      "REPO@DIGEST stays\n"
+	      "                              (the chain from a root), or why "
+	      "it would go\n"
 	      "      --metrics FILE          write a Prometheus "
 	      "textfile-collector file\n"
 	      "      --progress, --no-progress  progress line (default: on a "
@@ -107,8 +114,31 @@ static const struct option longopts[] = {FE_OPT_LONGOPTS, FE_OPT_CONFIG_LONGOPT,
 static const char **pin_files;
 static size_t npin_files, cappin_files;
 
+/* The commands: a plain run, or a question about the store. */
+enum gc_cmd { CMD_GC = 0, CMD_WHY };
+
+/* why's operands: ROOT (unless --config) and one REF or more. */
 static void
-parse_options(struct gc_opts *o, int argc, char **argv)
+why_operands(struct gc_opts *o, int argc, char **argv)
+{
+	if (o->quarantine || o->restore || o->com.metrics)
+		fe_usage("why takes no --quarantine, --restore or --metrics");
+	if (o->com.config == NULL && argc > 0) {
+		o->root = argv[0];
+		argc--;
+		argv++;
+	}
+	if (o->root == NULL && o->com.config == NULL)
+		fe_usage("no storage root given");
+	if (argc == 0)
+		fe_usage("why: no REF given");
+	o->refs = argv;
+	o->nrefs = (size_t)argc;
+	o->dry_run = 1;
+}
+
+static void
+parse_options(struct gc_opts *o, int cmd, int argc, char **argv)
 {
 	int c;
 
@@ -159,7 +189,11 @@ parse_options(struct gc_opts *o, int argc, char **argv)
 			fe_usage(NULL);
 		}
 	}
-	o->root = fe_opt_root(argc - optind, argv + optind, o->com.config);
+	if (cmd == CMD_WHY)
+		why_operands(o, argc - optind, argv + optind);
+	else
+		o->root =
+		    fe_opt_root(argc - optind, argv + optind, o->com.config);
 	if (o->restore && (o->quarantine || o->dry_run))
 		fe_usage("--restore goes alone");
 	fe_opt_common_end(&o->com);
@@ -275,7 +309,7 @@ main(int argc, char **argv)
 	struct drydock_regconfig cfg;
 	struct drydock_store *st = NULL;
 	char *abs = NULL;
-	int rc, error;
+	int rc, error, cmd = CMD_GC;
 
 	memset(&cfg, 0, sizeof(cfg));
 	fe_init("drydock-gc", synopsis);
@@ -287,7 +321,14 @@ main(int argc, char **argv)
 	 */
 	mallopt(M_ARENA_MAX, 2);
 #endif
-	parse_options(&o, argc, argv);
+	if (argc > 1 && strcmp(argv[1], "why") == 0) {
+		/* a root named so is ./why */
+		cmd = CMD_WHY;
+		argv[1] = argv[0];
+		argc--;
+		argv++;
+	}
+	parse_options(&o, cmd, argc, argv);
 	if ((rc = read_policy(&o)) != 0 || (rc = read_pins(&o)) != 0)
 		goto out;
 	if (o.com.config) {
@@ -339,7 +380,9 @@ main(int argc, char **argv)
 		goto out;
 	}
 	fe_signals_catch(&gc_stop);
-	if (o.restore) {
+	if (cmd == CMD_WHY) {
+		rc = gc_why(&o, st);
+	} else if (o.restore) {
 		error = gc_restore(&o, st);
 		if (error < 0 && error != DRYDOCK_EINTR)
 			fprintf(stderr, "drydock-gc: %s\n",

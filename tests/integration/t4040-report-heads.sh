@@ -69,6 +69,19 @@ assert_true "the policy report holds deleted tags, kept candidates, pins" \
     jq -e '([.removed[] | select(.kind == "tag")] | length) > 0 and
         (.pins.unmatched | length) == 1 and (.policy.kept | length) > 0' \
         "$T/gc-policy.json"
+# drydock-gc why: its own report, its own schema
+run_gc why --grace 0 -m --pin "$T/pins" --policy "$T/policy.yml" \
+    --json "$T/gc-why.json" "$root" team/app:1.0 team/app:latest \
+    "$(cat "$root/docker/registry/v2/repositories/team/multi/_manifests/tags/1.0/current/link")" \
+    nosuch/repo:1
+check_head "$T/gc-why.json" drydock-gc 1
+assert_schema drydock-gc-why "$T/gc-why.json"
+assert_true "the why report holds a chain, a tag that goes and an unknown" \
+    jq -e '[.answers[].verdict] == ["kept","goes","kept","unknown"] and
+        (.answers[0].chain | length) == 1' "$T/gc-why.json"
+jq '.answers[0].chain[0].kind = "tag"' "$T/gc-why.json" >"$T/bad3.json"
+assert_false "a chain step of an unknown kind fails the why schema" \
+    schema_ok drydock-gc-why "$T/bad3.json"
 run_migrate --verify --to-oci-types --json "$T/mig-v.json" "registry:$root" "oci:$T/lay-v"
 run_migrate -n --json "$T/mig-n.json" "registry:$root" "oci:$T/lay-n"
 run_migrate verify --json "$T/mig-verify.json" "registry:$root" "oci:$T/lay-v"
