@@ -97,6 +97,48 @@ struct gc_trace {
 	uint8_t *edge; /* id -> enum gc_trace_edge */
 };
 
+/*
+ * What the mark records for `drydock-gc du` (holders.c): who holds each
+ * digest.  A holder is a tag (one a tag, deleted by the policy or not), or
+ * the rest of a repository's roots (its untagged revisions kept, pins,
+ * what is young, all it links when it has a problem).  NULL in a plain run.
+ */
+struct gc_holder {
+	uint32_t repo;
+	char *tag; /* NULL: the repository's other roots */
+	uint8_t doomed; /* a tag the policy deletes */
+};
+
+struct gc_pair {
+	uint32_t who; /* a holder, or a repository */
+	uint32_t id;
+};
+
+struct gc_holders {
+	int by_tag; /* --by tag: keep (holder, id) pairs */
+	struct gc_holder *v;
+	size_t n, cap;
+	/* per id */
+	uint32_t *seen; /* 2 * holder + pass: touched in that session */
+	uint32_t *last; /* the last holder */
+	uint16_t *count; /* holders, at most UINT16_MAX */
+	uint16_t *live; /* holders that stay (not doomed) */
+	uint32_t *repo_last; /* 1 + the last repository that held it */
+	uint16_t *repos; /* repositories holding it */
+	uint32_t *p1_repo; /* first pass: 1 + the repository it counts for */
+	uint16_t *p1_count; /* first pass: holders in that repository */
+	uint32_t *p1_last; /* first pass: the last of them */
+	/* what holders and repositories hold */
+	struct gc_pair *pairs; /* (holder, id), --by tag */
+	size_t npairs, cappairs;
+	struct gc_pair *rpairs; /* (repository, id) */
+	size_t nrpairs, caprpairs;
+	uint32_t *stack;
+	size_t nstack, capstack;
+	struct gc_pair *refs; /* this repository's referrers: (holder, id) */
+	size_t nrefs, caprefs;
+};
+
 struct gc_opts {
 	struct fe_common com; /* -q, -v, --json, --metrics, --config, ... */
 	const char *root; /* storage root (argument or config) */
@@ -113,6 +155,8 @@ struct gc_opts {
 	const char *policy_file; /* --policy FILE, or NULL */
 	char **refs; /* why: the REFs asked about */
 	size_t nrefs;
+	int du_by_tag; /* du --by tag */
+	long du_top; /* du --top N, 0: all */
 };
 
 /*
@@ -370,6 +414,7 @@ struct gc_run {
 	struct gc_tagdec *tagdecs; /* what the policies decided */
 	size_t ntagdecs, captagdecs;
 	struct gc_trace *trace; /* why: how digests were reached, or NULL */
+	struct gc_holders *holders; /* du: who holds each digest, or NULL */
 
 	/* counts for the report */
 	uint64_t nblobs, nmarked, kept_by_grace, nrevisions;
@@ -548,6 +593,17 @@ int gc_trace_repo(struct gc_run *run, uint32_t repo, const struct gc_tags *tags,
     const struct gc_retain *ret, size_t links_start,
     const struct gc_scan *scan);
 void gc_trace_free(struct gc_trace *t);
+
+/* holders.c */
+/* After repository repo is marked: its holders and what each holds. */
+int gc_holders_repo(struct gc_run *run, uint32_t repo,
+    const struct gc_tags *tags, const struct gc_retain *ret,
+    const uint32_t *roots, size_t nroots, size_t links_start);
+void gc_holders_free(struct gc_holders *h);
+
+/* du.c */
+/* drydock-gc du ROOT: an exit code */
+int gc_du(const struct gc_opts *opts, struct drydock_store *st);
 
 /* why.c */
 /* drydock-gc why ROOT REF...: an exit code */

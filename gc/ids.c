@@ -82,6 +82,30 @@ trace_reserve(struct gc_trace *t, size_t cap)
 	return 0;
 }
 
+#define GROW(arr, cap)                                                         \
+	do {                                                                   \
+		void *p_ = realloc((arr), (cap) * sizeof(*(arr)));             \
+		if (p_ == NULL)                                                \
+			return oom();                                          \
+		(arr) = p_;                                                    \
+	} while (0)
+
+/* du's per-id arrays, when there are. */
+static int
+holders_reserve(struct gc_holders *h, size_t cap)
+{
+	GROW(h->seen, cap);
+	GROW(h->last, cap);
+	GROW(h->count, cap);
+	GROW(h->live, cap);
+	GROW(h->repo_last, cap);
+	GROW(h->repos, cap);
+	GROW(h->p1_repo, cap);
+	GROW(h->p1_count, cap);
+	GROW(h->p1_last, cap);
+	return 0;
+}
+
 /* Room for one more id in every per-id array (grown by half). */
 static int
 ids_reserve(struct gc_run *run)
@@ -115,6 +139,9 @@ ids_reserve(struct gc_run *run)
 	run->rev_in = p;
 	if (run->trace != NULL && (error = trace_reserve(run->trace, cap)) < 0)
 		return error;
+	if (run->holders != NULL &&
+	    (error = holders_reserve(run->holders, cap)) < 0)
+		return error;
 	run->capids = cap;
 	return 0;
 }
@@ -130,6 +157,12 @@ new_id(struct gc_run *run)
 	run->rev_in[id] = 0;
 	if (run->trace != NULL)
 		run->trace->in_repo[id] = 0;
+	if (run->holders != NULL) {
+		struct gc_holders *h = run->holders;
+
+		h->seen[id] = h->repo_last[id] = h->p1_repo[id] = 0;
+		h->count[id] = h->live[id] = h->repos[id] = 0;
+	}
 	return id;
 }
 

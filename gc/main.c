@@ -25,7 +25,11 @@ static const char synopsis[] =
     "       drydock-gc --restore DIR ROOT | --config FILE\n"
     "       drydock-gc why [-m] [--grace DUR] [--policy FILE] [--pin "
     "FILE|-]...\n"
-    "                  [--json FILE|-] ROOT | --config FILE  REF...\n";
+    "                  [--json FILE|-] ROOT | --config FILE  REF...\n"
+    "       drydock-gc du [-m] [--by repository|tag] [--top N] [--grace "
+    "DUR]\n"
+    "                  [--policy FILE] [--pin FILE|-]... [--json FILE|-]\n"
+    "                  ROOT | --config FILE\n";
 
 static void
 help(void)
@@ -72,6 +76,16 @@ help(void)
 	      "REPO@DIGEST stays\n"
 	      "                              (the chain from a root), or why "
 	      "it would go\n"
+	      "  du ROOT                     bytes per repository (or tag): "
+	      "total, exclusive\n"
+	      "                              (what deleting it alone frees), "
+	      "shared; and the\n"
+	      "                              store's live, reclaimable, and "
+	      "freed by --policy\n"
+	      "      --by repository|tag     du: what an entry is (default "
+	      "repository)\n"
+	      "      --top N                 du: only the N entries holding "
+	      "most bytes alone\n"
 	      "      --metrics FILE          write a Prometheus "
 	      "textfile-collector file\n"
 	      "      --progress, --no-progress  progress line (default: on a "
@@ -90,15 +104,18 @@ help(void)
 }
 
 enum {
-	OPT_GRACE = 256,
+	OPT_BY = 256,
+	OPT_GRACE,
 	OPT_PIN,
 	OPT_POLICY,
 	OPT_QUARANTINE,
 	OPT_RESTORE,
+	OPT_TOP,
 	OPT_UPLOADS
 };
 
 static const struct option longopts[] = {FE_OPT_LONGOPTS, FE_OPT_CONFIG_LONGOPT,
+    {"by", required_argument, NULL, OPT_BY},
     {"delete-untagged", no_argument, NULL, 'm'},
     {"dry-run", no_argument, NULL, 'n'},
     {"grace", required_argument, NULL, OPT_GRACE},
@@ -107,6 +124,7 @@ static const struct option longopts[] = {FE_OPT_LONGOPTS, FE_OPT_CONFIG_LONGOPT,
     {"policy", required_argument, NULL, OPT_POLICY},
     {"quarantine", required_argument, NULL, OPT_QUARANTINE},
     {"restore", required_argument, NULL, OPT_RESTORE},
+    {"top", required_argument, NULL, OPT_TOP},
     {"uploads-older-than", required_argument, NULL, OPT_UPLOADS},
     {NULL, 0, NULL, 0}};
 
@@ -115,14 +133,14 @@ static const char **pin_files;
 static size_t npin_files, cappin_files;
 
 /* The commands: a plain run, or a question about the store. */
-enum gc_cmd { CMD_GC = 0, CMD_WHY };
+enum gc_cmd { CMD_GC = 0, CMD_WHY, CMD_DU };
+
+static const char *const cmd_names[] = {"", "why", "du"};
 
 /* why's operands: ROOT (unless --config) and one REF or more. */
 static void
 why_operands(struct gc_opts *o, int argc, char **argv)
 {
-	if (o->quarantine || o->restore || o->com.metrics)
-		fe_usage("why takes no --quarantine, --restore or --metrics");
 	if (o->com.config == NULL && argc > 0) {
 		o->root = argv[0];
 		argc--;
@@ -140,7 +158,7 @@ why_operands(struct gc_opts *o, int argc, char **argv)
 static void
 parse_options(struct gc_opts *o, int cmd, int argc, char **argv)
 {
-	int c;
+	int c, by_given = 0;
 
 	memset(o, 0, sizeof(*o));
 	fe_opt_common_init(&o->com);
@@ -160,6 +178,16 @@ parse_options(struct gc_opts *o, int cmd, int argc, char **argv)
 			break;
 		case 'n':
 			o->dry_run = 1;
+			break;
+		case OPT_BY:
+			if (strcmp(optarg, "repository") != 0 &&
+			    strcmp(optarg, "tag") != 0)
+				fe_usage("--by: 'repository' or 'tag'");
+			o->du_by_tag = strcmp(optarg, "tag") == 0;
+			by_given = 1;
+			break;
+		case OPT_TOP:
+			o->du_top = fe_opt_number("--top", optarg, 1, 1000000);
 			break;
 		case OPT_GRACE:
 			o->grace = fe_opt_duration("--grace", optarg);
@@ -189,11 +217,18 @@ parse_options(struct gc_opts *o, int cmd, int argc, char **argv)
 			fe_usage(NULL);
 		}
 	}
-	if (cmd == CMD_WHY)
+	if (cmd != CMD_DU && (by_given || o->du_top))
+		fe_usage("--by and --top go with du");
+	if (cmd != CMD_GC && (o->quarantine || o->restore || o->com.metrics))
+		fe_usage("%s takes no --quarantine, --restore or --metrics",
+		    cmd_names[cmd]);
+	if (cmd == CMD_WHY) {
 		why_operands(o, argc - optind, argv + optind);
-	else
+	} else {
 		o->root =
 		    fe_opt_root(argc - optind, argv + optind, o->com.config);
+		o->dry_run |= cmd == CMD_DU;
+	}
 	if (o->restore && (o->quarantine || o->dry_run))
 		fe_usage("--restore goes alone");
 	fe_opt_common_end(&o->com);
@@ -321,9 +356,10 @@ main(int argc, char **argv)
 	 */
 	mallopt(M_ARENA_MAX, 2);
 #endif
-	if (argc > 1 && strcmp(argv[1], "why") == 0) {
-		/* a root named so is ./why */
-		cmd = CMD_WHY;
+	if (argc > 1 &&
+	    (strcmp(argv[1], "why") == 0 || strcmp(argv[1], "du") == 0)) {
+		/* a root named so is ./why, ./du */
+		cmd = strcmp(argv[1], "why") == 0 ? CMD_WHY : CMD_DU;
 		argv[1] = argv[0];
 		argc--;
 		argv++;
@@ -382,6 +418,8 @@ main(int argc, char **argv)
 	fe_signals_catch(&gc_stop);
 	if (cmd == CMD_WHY) {
 		rc = gc_why(&o, st);
+	} else if (cmd == CMD_DU) {
+		rc = gc_du(&o, st);
 	} else if (o.restore) {
 		error = gc_restore(&o, st);
 		if (error < 0 && error != DRYDOCK_EINTR)

@@ -646,6 +646,9 @@ mark_repo(struct gc_run *run, struct gc_scan *s)
 	if (error == 0 && run->trace != NULL)
 		error = gc_trace_repo(
 		    run, c.repo, &c.tags, &c.ret, c.links_start, s);
+	if (error == 0 && run->holders != NULL)
+		error = gc_holders_repo(run, c.repo, &c.tags, &c.ret, c.roots,
+		    c.nroots, c.links_start);
 out:
 	run->cur_repo = UINT32_MAX;
 	for (i = 0; i < c.tags.n; i++)

@@ -82,6 +82,15 @@ assert_true "the why report holds a chain, a tag that goes and an unknown" \
 jq '.answers[0].chain[0].kind = "tag"' "$T/gc-why.json" >"$T/bad3.json"
 assert_false "a chain step of an unknown kind fails the why schema" \
     schema_ok drydock-gc-why "$T/bad3.json"
+# drydock-gc du: the same
+run_gc du --grace 0 --by tag --policy "$T/policy.yml" --json "$T/gc-du.json" \
+    "$root"
+check_head "$T/gc-du.json" drydock-gc 1
+run_gc du --grace 0 --top 1 --json "$T/gc-du2.json" "$root"
+assert_schema drydock-gc-du "$T/gc-du.json" "$T/gc-du2.json"
+jq '.store.policy_bytes = "none"' "$T/gc-du.json" >"$T/bad4.json"
+assert_false "policy bytes as a string fail the du schema" \
+    schema_ok drydock-gc-du "$T/bad4.json"
 run_migrate --verify --to-oci-types --json "$T/mig-v.json" "registry:$root" "oci:$T/lay-v"
 run_migrate -n --json "$T/mig-n.json" "registry:$root" "oci:$T/lay-n"
 run_migrate verify --json "$T/mig-verify.json" "registry:$root" "oci:$T/lay-v"
