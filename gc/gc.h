@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include <drydock/drydock.h>
 
 #include "fe/array.h"
@@ -139,6 +141,36 @@ struct gc_holders {
 	size_t nrefs, caprefs;
 };
 
+/*
+ * What an item removes, as plan saw it and apply sees it now (planfile.c):
+ * a changed item is not the one the plan was approved with.
+ */
+struct gc_fp {
+	int64_t mtime_ns; /* its file (data, link), or its directory's */
+	uint64_t size; /* blobs and uploads */
+	char link[DRYDOCK_DIGEST_STRMAX]; /* a link's content, or "" */
+};
+
+/* One item of a plan file, read back by apply. */
+struct gc_planned {
+	uint8_t kind; /* enum gc_kind */
+	uint8_t matched; /* the store's plan now has it too */
+	char *path;
+	struct gc_fp fp;
+};
+
+struct gc_plan_file {
+	struct gc_planned *v; /* sorted by kind, then path */
+	size_t n;
+};
+
+/* A planned item apply left, and why. */
+struct gc_skip {
+	uint8_t kind;
+	char *path;
+	char *why;
+};
+
 struct gc_opts {
 	struct fe_common com; /* -q, -v, --json, --metrics, --config, ... */
 	const char *root; /* storage root (argument or config) */
@@ -157,6 +189,8 @@ struct gc_opts {
 	size_t nrefs;
 	int du_by_tag; /* du --by tag */
 	long du_top; /* du --top N, 0: all */
+	const char *plan_file; /* apply: the plan */
+	const char *plan_root; /* apply: the root the plan is for */
 };
 
 /*
@@ -415,6 +449,10 @@ struct gc_run {
 	size_t ntagdecs, captagdecs;
 	struct gc_trace *trace; /* why: how digests were reached, or NULL */
 	struct gc_holders *holders; /* du: who holds each digest, or NULL */
+	struct gc_skip *skipped; /* apply: planned items left, and why */
+	size_t nskipped, capskipped;
+	size_t planned; /* apply: items in the plan */
+	size_t unplanned; /* apply: items the plan did not have, left */
 
 	/* counts for the report */
 	uint64_t nblobs, nmarked, kept_by_grace, nrevisions;
@@ -579,6 +617,9 @@ int gc_pins_index(struct gc_pins *pins);
 size_t gc_pins_lookup(
     const struct gc_pins *pins, const char *repo, size_t *first);
 void gc_pins_release(struct gc_pins *pins);
+/* One more pin, as line of file (a plan's pins, read back). */
+int gc_pins_add(
+    struct gc_pins *pins, const char *text, const char *file, int line);
 /* One reference in --pin form (why's REFs); messages say "FILE:LINE: ". */
 int gc_pin_parse(
     struct gc_pin *p, const char *text, const char *file, int line);
@@ -605,6 +646,28 @@ void gc_holders_free(struct gc_holders *h);
 /* drydock-gc du ROOT: an exit code */
 int gc_du(const struct gc_opts *opts, struct drydock_store *st);
 
+/* planfile.c */
+/* The fingerprint of what it removes: 0, or DRYDOCK_ENOTFOUND (gone). */
+int gc_fingerprint(
+    struct gc_run *run, const struct gc_item *it, struct gc_fp *fp);
+/* drydock-gc plan: the plan, with fingerprints, to f. */
+int gc_plan_write(struct gc_run *run, FILE *f);
+/*
+ * Read a plan: its items into pf, its options (-m, --grace, the policy
+ * and the pins as they were) into o.  DRYDOCK_ECORRUPT for a file that is
+ * no plan, with why.
+ */
+int gc_plan_read(struct gc_plan_file *pf, struct gc_opts *o, const char *path);
+void gc_plan_file_release(struct gc_plan_file *pf);
+
+/* apply.c */
+/*
+ * drydock-gc apply, after the store's own plan: cancel what the plan file
+ * does not have, or has with another fingerprint; record why each of its
+ * items that is not removed is left.
+ */
+int gc_apply_match(struct gc_run *run, struct gc_plan_file *pf);
+
 /* why.c */
 /* drydock-gc why ROOT REF...: an exit code */
 int gc_why(const struct gc_opts *opts, struct drydock_store *st);
@@ -614,6 +677,10 @@ int gc_restore(const struct gc_opts *opts, struct drydock_store *st);
 
 /* report.c */
 int gc_report(struct gc_run *run);
+/* An item as the report (and a plan) lists it. */
+json_t *gc_item_json(const struct gc_run *run, const struct gc_item *it);
+/* The problems met, as the report lists them. */
+json_t *gc_problems_json(const struct gc_run *run);
 int gc_metrics(struct gc_run *run);
 /* One line to the system log, even under -q (fe/syslog.h). */
 void gc_log_line(const struct gc_run *run);

@@ -29,7 +29,13 @@ static const char synopsis[] =
     "       drydock-gc du [-m] [--by repository|tag] [--top N] [--grace "
     "DUR]\n"
     "                  [--policy FILE] [--pin FILE|-]... [--json FILE|-]\n"
-    "                  ROOT | --config FILE\n";
+    "                  ROOT | --config FILE\n"
+    "       drydock-gc plan [-m] [--grace DUR] [--uploads-older-than DUR]\n"
+    "                  [--policy FILE] [--pin FILE|-]... ROOT | --config "
+    "FILE > PLAN\n"
+    "       drydock-gc apply [-nqv] [--quarantine DIR] [--json FILE|-] "
+    "[--metrics FILE]\n"
+    "                  PLAN ROOT | --config FILE\n";
 
 static void
 help(void)
@@ -86,6 +92,12 @@ help(void)
 	      "repository)\n"
 	      "      --top N                 du: only the N entries holding "
 	      "most bytes alone\n"
+	      "  plan ROOT > PLAN            what a run would remove, with "
+	      "fingerprints, as JSON\n"
+	      "  apply PLAN ROOT             remove what PLAN lists and a run "
+	      "would remove now,\n"
+	      "                              unchanged; say why each other "
+	      "item is left\n"
 	      "      --metrics FILE          write a Prometheus "
 	      "textfile-collector file\n"
 	      "      --progress, --no-progress  progress line (default: on a "
@@ -133,9 +145,9 @@ static const char **pin_files;
 static size_t npin_files, cappin_files;
 
 /* The commands: a plain run, or a question about the store. */
-enum gc_cmd { CMD_GC = 0, CMD_WHY, CMD_DU };
+enum gc_cmd { CMD_GC = 0, CMD_WHY, CMD_DU, CMD_PLAN, CMD_APPLY };
 
-static const char *const cmd_names[] = {"", "why", "du"};
+static const char *const cmd_names[] = {"", "why", "du", "plan", "apply"};
 
 /* why's operands: ROOT (unless --config) and one REF or more. */
 static void
@@ -158,7 +170,7 @@ why_operands(struct gc_opts *o, int argc, char **argv)
 static void
 parse_options(struct gc_opts *o, int cmd, int argc, char **argv)
 {
-	int c, by_given = 0;
+	int c, by_given = 0, planned = 0;
 
 	memset(o, 0, sizeof(*o));
 	fe_opt_common_init(&o->com);
@@ -175,6 +187,7 @@ parse_options(struct gc_opts *o, int cmd, int argc, char **argv)
 			break;
 		case 'm':
 			o->delete_untagged = 1;
+			planned = 1;
 			break;
 		case 'n':
 			o->dry_run = 1;
@@ -191,14 +204,17 @@ parse_options(struct gc_opts *o, int cmd, int argc, char **argv)
 			break;
 		case OPT_GRACE:
 			o->grace = fe_opt_duration("--grace", optarg);
+			planned = 1;
 			break;
 		case OPT_PIN:
+			planned = 1;
 			if (fe_grow((void **)&pin_files, &cappin_files,
 			        npin_files + 1, sizeof(*pin_files)) < 0)
 				fe_usage("out of memory");
 			pin_files[npin_files++] = optarg;
 			break;
 		case OPT_POLICY:
+			planned = 1;
 			if (o->policy_file != NULL)
 				fe_usage("--policy is given once");
 			o->policy_file = optarg;
@@ -210,6 +226,7 @@ parse_options(struct gc_opts *o, int cmd, int argc, char **argv)
 			o->restore = optarg;
 			break;
 		case OPT_UPLOADS:
+			planned = 1;
 			o->uploads_age =
 			    fe_opt_duration("--uploads-older-than", optarg);
 			break;
@@ -219,15 +236,28 @@ parse_options(struct gc_opts *o, int cmd, int argc, char **argv)
 	}
 	if (cmd != CMD_DU && (by_given || o->du_top))
 		fe_usage("--by and --top go with du");
-	if (cmd != CMD_GC && (o->quarantine || o->restore || o->com.metrics))
+	if (cmd != CMD_GC && cmd != CMD_APPLY &&
+	    (o->quarantine || o->restore || o->com.metrics))
 		fe_usage("%s takes no --quarantine, --restore or --metrics",
 		    cmd_names[cmd]);
+	if (cmd == CMD_APPLY && (planned || o->restore))
+		fe_usage("apply takes -m, --grace, --uploads-older-than, "
+		         "--policy and --pin from the plan");
+	if (cmd == CMD_PLAN && (o->com.json || o->dry_run))
+		fe_usage("plan writes the plan to standard output; it changes "
+		         "nothing");
 	if (cmd == CMD_WHY) {
 		why_operands(o, argc - optind, argv + optind);
+	} else if (cmd == CMD_APPLY) {
+		if (optind >= argc)
+			fe_usage("apply: no plan given");
+		o->plan_file = argv[optind++];
+		o->root =
+		    fe_opt_root(argc - optind, argv + optind, o->com.config);
 	} else {
 		o->root =
 		    fe_opt_root(argc - optind, argv + optind, o->com.config);
-		o->dry_run |= cmd == CMD_DU;
+		o->dry_run |= cmd == CMD_DU || cmd == CMD_PLAN;
 	}
 	if (o->restore && (o->quarantine || o->dry_run))
 		fe_usage("--restore goes alone");
@@ -276,8 +306,33 @@ read_policy(struct gc_opts *o)
 	return 0;
 }
 
+/* plan: the plan to standard output, a line of what it holds to stderr. */
 static int
-run_gc(struct gc_opts *o, struct drydock_store *st)
+write_plan(struct gc_run *run)
+{
+	char b[64];
+	uint64_t bytes = 0;
+	size_t i, n = 0;
+
+	if (gc_plan_write(run, stdout) < 0)
+		return DRYDOCK_ERROR;
+	for (i = 0; i < run->nitems; i++) {
+		n += !run->items[i].cancelled;
+		bytes += run->items[i].cancelled ? 0 : run->items[i].size;
+	}
+	if (!run->opts->com.quiet)
+		fprintf(stderr,
+		    "drydock-gc: plan for %s: %zu items, %s; apply with "
+		    "drydock-gc apply PLAN %s\n",
+		    drydock_store_root(run->st), n,
+		    drydock_bytes_format(b, sizeof(b), bytes),
+		    drydock_store_root(run->st));
+	return 0;
+}
+
+static int
+run_gc(struct gc_opts *o, struct drydock_store *st, int cmd,
+    struct gc_plan_file *pf)
 {
 	struct gc_run run;
 	int64_t t0 = drydock_clock_realtime_ns();
@@ -302,6 +357,12 @@ run_gc(struct gc_opts *o, struct drydock_store *st)
 		goto out;
 	if ((error = gc_plan(&run)) < 0)
 		goto out;
+	if (cmd == CMD_PLAN) {
+		error = write_plan(&run);
+		goto out;
+	}
+	if (cmd == CMD_APPLY && (error = gc_apply_match(&run, pf)) < 0)
+		goto out;
 	if (!o->dry_run && (error = gc_recheck(&run)) < 0)
 		goto out;
 	error = gc_sweep(&run);
@@ -320,7 +381,7 @@ out:
 		run.exit_code = DRYDOCK_EXIT_OPERATIONAL;
 	else if (run.nproblems)
 		run.exit_code = DRYDOCK_EXIT_PROBLEMS;
-	if (error == 0 || error == DRYDOCK_EINTR) {
+	if (cmd != CMD_PLAN && (error == 0 || error == DRYDOCK_EINTR)) {
 		if (gc_report(&run) < 0) {
 			fprintf(stderr, "drydock-gc: %s\n",
 			    drydock_error_message());
@@ -331,7 +392,8 @@ out:
 		fprintf(stderr, "drydock-gc: %s\n", drydock_error_message());
 		run.exit_code |= DRYDOCK_EXIT_OPERATIONAL;
 	}
-	gc_log_line(&run);
+	if (cmd != CMD_PLAN)
+		gc_log_line(&run);
 	error = run.exit_code;
 	gc_run_release(&run);
 	return error;
@@ -343,10 +405,12 @@ main(int argc, char **argv)
 	struct gc_opts o;
 	struct drydock_regconfig cfg;
 	struct drydock_store *st = NULL;
+	struct gc_plan_file pf;
 	char *abs = NULL;
-	int rc, error, cmd = CMD_GC;
+	int rc, error, cmd = CMD_GC, i;
 
 	memset(&cfg, 0, sizeof(cfg));
+	memset(&pf, 0, sizeof(pf));
 	fe_init("drydock-gc", synopsis);
 #ifdef M_ARENA_MAX
 	/*
@@ -356,10 +420,10 @@ main(int argc, char **argv)
 	 */
 	mallopt(M_ARENA_MAX, 2);
 #endif
-	if (argc > 1 &&
-	    (strcmp(argv[1], "why") == 0 || strcmp(argv[1], "du") == 0)) {
-		/* a root named so is ./why, ./du */
-		cmd = strcmp(argv[1], "why") == 0 ? CMD_WHY : CMD_DU;
+	for (i = CMD_WHY; argc > 1 && i <= CMD_APPLY; i++)
+		if (strcmp(argv[1], cmd_names[i]) == 0)
+			cmd = i; /* a root named so is ./why, ./du, ... */
+	if (cmd != CMD_GC) {
 		argv[1] = argv[0];
 		argc--;
 		argv++;
@@ -367,6 +431,14 @@ main(int argc, char **argv)
 	parse_options(&o, cmd, argc, argv);
 	if ((rc = read_policy(&o)) != 0 || (rc = read_pins(&o)) != 0)
 		goto out;
+	if (cmd == CMD_APPLY &&
+	    (error = gc_plan_read(&pf, &o, o.plan_file)) < 0) {
+		fprintf(stderr, "drydock-gc: %s; nothing was removed\n",
+		    drydock_error_message());
+		rc = error == DRYDOCK_ECORRUPT ? DRYDOCK_EXIT_USAGE
+		                               : DRYDOCK_EXIT_OPERATIONAL;
+		goto out;
+	}
 	if (o.com.config) {
 		if ((error = drydock_regconfig_read(&cfg, o.com.config)) < 0) {
 			fprintf(stderr, "drydock-gc: %s: %s\n", o.com.config,
@@ -383,6 +455,14 @@ main(int argc, char **argv)
 		    "drydock-gc: cannot open storage root '%s': %s\n", o.root,
 		    strerror(errno));
 		rc = DRYDOCK_EXIT_OPERATIONAL;
+		goto out;
+	}
+	if (cmd == CMD_APPLY && strcmp(abs, o.plan_root) != 0) {
+		fprintf(stderr,
+		    "drydock-gc: %s is a plan for %s, not %s; nothing was "
+		    "removed\n",
+		    o.plan_file, o.plan_root, abs);
+		rc = DRYDOCK_EXIT_USAGE;
 		goto out;
 	}
 	/* the registry and the next run would meet its files as strays */
@@ -427,13 +507,14 @@ main(int argc, char **argv)
 			    drydock_error_message());
 		rc = fe_exit_for(error);
 	} else {
-		rc = run_gc(&o, st);
+		rc = run_gc(&o, st, cmd, &pf);
 	}
 out:
 	drydock_store_close(st);
 	drydock_regconfig_release(&cfg);
 	gc_pins_release(&o.pins);
 	gc_policy_release(&o.policies);
+	gc_plan_file_release(&pf);
 	free(pin_files);
 	free(abs);
 	return rc;

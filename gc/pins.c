@@ -172,6 +172,19 @@ gc_pins_read(struct gc_pins *pins, const char *file)
 }
 
 int
+gc_pins_add(struct gc_pins *pins, const char *text, const char *file, int line)
+{
+	char *s;
+	int error;
+
+	if ((s = fe_strdup(text)) == NULL)
+		return DRYDOCK_ERROR;
+	error = add_line(pins, s, file, line);
+	free(s);
+	return error;
+}
+
+int
 gc_pin_parse(struct gc_pin *p, const char *text, const char *file, int line)
 {
 	char *s;

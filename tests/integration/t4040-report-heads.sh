@@ -91,6 +91,21 @@ assert_schema drydock-gc-du "$T/gc-du.json" "$T/gc-du2.json"
 jq '.store.policy_bytes = "none"' "$T/gc-du.json" >"$T/bad4.json"
 assert_false "policy bytes as a string fail the du schema" \
     schema_ok drydock-gc-du "$T/bad4.json"
+# drydock-gc plan: the plan file; apply: a run's report, with what it left
+cp -a "$root" "$T/r4"
+"$GC" plan --grace 0 -m --policy "$T/policy.yml" --pin "$T/pins" "$T/r4" \
+    >"$T/gc-plan.json" 2>/dev/null
+assert_schema drydock-gc-plan "$T/gc-plan.json"
+jq '.items[0].fingerprint.mtime = 1' "$T/gc-plan.json" >"$T/bad5.json"
+assert_false "a plan whose mtime is a number fails the plan schema" \
+    schema_ok drydock-gc-plan "$T/bad5.json"
+rm -rf "$T/r4/docker/registry/v2/$(jq -r '[.items[] | select(.kind == "blob")][-1].path' \
+    "$T/gc-plan.json")"
+run_gc apply --json "$T/gc-apply.json" "$T/gc-plan.json" "$T/r4"
+check_head "$T/gc-apply.json" drydock-gc 1
+assert_schema drydock-gc "$T/gc-apply.json"
+assert_true "the apply report says what it left" \
+    jq -e '.command == "apply" and (.skipped | length) == 1' "$T/gc-apply.json"
 run_migrate --verify --to-oci-types --json "$T/mig-v.json" "registry:$root" "oci:$T/lay-v"
 run_migrate -n --json "$T/mig-n.json" "registry:$root" "oci:$T/lay-n"
 run_migrate verify --json "$T/mig-verify.json" "registry:$root" "oci:$T/lay-v"
