@@ -89,6 +89,7 @@ struct gc_why_ref {
 	uint32_t tagdec; /* index into run->tagdecs, or UINT32_MAX */
 	int held; /* REPO@DIGEST: REPO links it (revision or layer link) */
 	char *released_by; /* the deleted tags that named it, or NULL */
+	int released; /* REPO@DIGEST: the policy released it (retain.c) */
 };
 
 struct gc_trace {
@@ -558,9 +559,13 @@ int gc_retain_decide(struct gc_retain *r, struct gc_run *run,
     const struct gc_tags *t, uint32_t **roots, size_t *nroots, size_t *cap);
 /* Whether the policy released manifest id here (only deleted tags named it). */
 int gc_retain_released(const struct gc_retain *r, uint32_t id);
-/* Release untagged referrers of released manifests; drop them from roots. */
+/*
+ * Release untagged referrers of released manifests, and the manifests
+ * attachment tags of released manifests name; drop them from roots.
+ */
 int gc_retain_referrers(struct gc_retain *r, struct gc_run *run,
-    size_t links_start, uint32_t *roots, size_t *nroots);
+    const struct gc_tags *t, size_t links_start, uint32_t *roots,
+    size_t *nroots);
 /*
  * Attachment tags: go with their released subject; the targets of the
  * others are appended to *roots, for the mark.

@@ -603,7 +603,7 @@ mark_repo(struct gc_run *run, struct gc_scan *s)
 	if ((error = replay_walks(&c, s)) < 0)
 		goto out;
 	if ((error = gc_retain_referrers(
-	         &c.ret, run, c.links_start, c.roots, &c.nroots)) < 0)
+	         &c.ret, run, &c.tags, c.links_start, c.roots, &c.nroots)) < 0)
 		goto out;
 	if ((error = pin_roots(&c)) < 0)
 		goto out;

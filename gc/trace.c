@@ -307,6 +307,7 @@ gc_trace_repo(struct gc_run *run, uint32_t repo, const struct gc_tags *tags,
 		if (!here)
 			continue;
 		w->held = holds(run, links_start, id);
+		w->released = gc_retain_released(ret, id);
 		if ((error = released_by(w, tags, ret, id)) < 0)
 			return error;
 	}

@@ -315,16 +315,26 @@ answer_in_repo(struct answer *a, const struct gc_run *run,
 {
 	const char *name = run->repos[w->repo].name;
 	const struct gc_item *it = item_of(run, GC_KIND_REVISION, w->repo, id);
+	const struct gc_manifest *m;
 	char prefix[600];
 
 	if (it != NULL) {
 		a->verdict = GOES;
+		m = gc_manifest_of(run, id);
 		if (w->released_by != NULL &&
 		    it->reason == GC_REASON_UNTAGGED_REVISION)
 			snprintf(a->text, sizeof(a->text),
 			    "the policy deletes the tags of %s that named it "
 			    "(%s), and nothing kept reaches it",
 			    name, w->released_by);
+		else if (w->released && m != NULL && m->subject != UINT32_MAX)
+			snprintf(a->text, sizeof(a->text),
+			    "a referrer of a manifest the policy releases "
+			    "goes with it");
+		else if (w->released)
+			snprintf(a->text, sizeof(a->text),
+			    "only attachment tags named it, and they go with "
+			    "the manifest they are attached to");
 		else
 			revision_reason(a->text, sizeof(a->text), run, it);
 		return;
