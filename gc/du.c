@@ -13,7 +13,6 @@
 
 #include <jansson.h>
 
-#include "fe/jsonhead.h"
 #include "gc.h"
 
 struct entry {
@@ -221,22 +220,12 @@ report_json(const struct du *du)
 {
 	const struct gc_run *run = du->run;
 	const struct gc_opts *o = run->opts;
-	json_t *root = json_object(), *store = json_object();
-	json_t *entries = json_array(), *probs = json_array();
+	json_t *root = gc_query_json(run, "du"), *store = json_object();
+	json_t *entries = json_array();
 	size_t i, k = 0, total = 0;
 
-	fe_json_head(root, "drydock-gc", 1, run->start_ns);
-	json_object_set_new(root, "command", json_string("du"));
-	json_object_set_new(
-	    root, "root", json_string(drydock_store_root(run->st)));
 	json_object_set_new(
 	    root, "by", json_string(o->du_by_tag ? "tag" : "repository"));
-	json_object_set_new(
-	    root, "delete_untagged", json_boolean(o->delete_untagged));
-	json_object_set_new(root, "grace_seconds", json_integer(o->grace));
-	if (o->policy_file != NULL)
-		json_object_set_new(
-		    root, "policy", json_string(o->policy_file));
 	json_object_set_new(
 	    store, "blobs", json_integer((json_int_t)run->nblobs));
 	json_object_set_new(
@@ -276,49 +265,13 @@ report_json(const struct du *du)
 	json_object_set_new(root, "entries", entries);
 	json_object_set_new(
 	    root, "entries_total", json_integer((json_int_t)total));
-	for (i = 0; i < run->nproblems; i++) {
-		json_t *p = json_object();
-
-		json_object_set_new(
-		    p, "path", json_string(run->problems[i].path));
-		json_object_set_new(p, "code",
-		    json_string(
-		        drydock_error_code_name(run->problems[i].code)));
-		json_object_set_new(
-		    p, "message", json_string(run->problems[i].message));
-		json_array_append_new(probs, p);
-	}
-	json_object_set_new(root, "problems", probs);
-	json_object_set_new(root, "exit_code", json_integer(run->exit_code));
 	return root;
 }
 
 static int
-write_json(const struct du *du)
+report(struct gc_run *run, void *arg)
 {
-	const char *dest = du->run->opts->com.json;
-	struct drydock_outfile of;
-	json_t *j = report_json(du);
-	int r;
-
-	if (drydock_outfile_open(&of, dest) < 0) {
-		json_decref(j);
-		return DRYDOCK_ERROR;
-	}
-	r = json_dumpf(j, of.f, JSON_INDENT(1) | JSON_SORT_KEYS);
-	json_decref(j);
-	if (r != 0 || fputc('\n', of.f) == EOF || ferror(of.f)) {
-		drydock_outfile_abort(&of);
-		drydock_error_set_os("cannot write report '%s'", dest);
-		return DRYDOCK_ERROR;
-	}
-	return drydock_outfile_commit(&of);
-}
-
-static int
-report(struct du *du)
-{
-	struct gc_run *run = du->run;
+	struct du *du = arg;
 	const struct gc_opts *o = run->opts;
 	int error;
 
@@ -330,7 +283,7 @@ report(struct du *du)
 		run->exit_code = DRYDOCK_EXIT_PROBLEMS;
 	print_text(
 	    du, o->com.json && strcmp(o->com.json, "-") == 0 ? stderr : stdout);
-	return o->com.json ? write_json(du) : 0;
+	return o->com.json ? gc_json_write(o->com.json, report_json(du)) : 0;
 }
 
 int
@@ -353,15 +306,7 @@ gc_du(const struct gc_opts *opts, struct drydock_store *st)
 	}
 	run.holders = h;
 	du.run = &run;
-	drydock_store_set_problem_cb(st, gc_problem, &run);
-	if ((error = gc_mark(&run)) == 0 && (error = gc_plan(&run)) == 0)
-		error = report(&du);
-	drydock_store_set_problem_cb(st, NULL, NULL);
-	if (error < 0 && error != DRYDOCK_EINTR)
-		fprintf(stderr, "drydock-gc: %s\n", drydock_error_message());
-	rc = error == DRYDOCK_EINTR ? DRYDOCK_EXIT_INTERRUPTED
-	    : error < 0             ? DRYDOCK_EXIT_OPERATIONAL
-	                            : run.exit_code;
+	rc = gc_query(&run, report, &du);
 	free(du.size);
 	free(du.ids);
 	free(du.e);

@@ -673,6 +673,19 @@ void gc_plan_file_release(struct gc_plan_file *pf);
  */
 int gc_apply_match(struct gc_run *run, struct gc_plan_file *pf);
 
+/* query.c */
+/*
+ * A question about the store (why, du): the mark and plan of a dry run,
+ * then answer(run, arg); the exit code.
+ */
+int gc_query(struct gc_run *run, int (*answer)(struct gc_run *run, void *arg),
+    void *arg);
+/*
+ * A question's report, begun: the common head, the command, the root, -m,
+ * --grace, the policy file, the problems and the exit code.
+ */
+json_t *gc_query_json(const struct gc_run *run, const char *command);
+
 /* why.c */
 /* drydock-gc why ROOT REF...: an exit code */
 int gc_why(const struct gc_opts *opts, struct drydock_store *st);
@@ -686,6 +699,8 @@ int gc_report(struct gc_run *run);
 json_t *gc_item_json(const struct gc_run *run, const struct gc_item *it);
 /* The problems met, as the report lists them. */
 json_t *gc_problems_json(const struct gc_run *run);
+/* Write j (taken over) to dest ("-": standard output), whole or not at all. */
+int gc_json_write(const char *dest, json_t *j);
 int gc_metrics(struct gc_run *run);
 /* One line to the system log, even under -q (fe/syslog.h). */
 void gc_log_line(const struct gc_run *run);

@@ -157,6 +157,26 @@ gc_problems_json(const struct gc_run *run)
 	return probs;
 }
 
+int
+gc_json_write(const char *dest, json_t *j)
+{
+	struct drydock_outfile of;
+	int r;
+
+	if (drydock_outfile_open(&of, dest) < 0) {
+		json_decref(j);
+		return DRYDOCK_ERROR;
+	}
+	r = json_dumpf(j, of.f, JSON_INDENT(1) | JSON_SORT_KEYS);
+	json_decref(j);
+	if (r != 0 || fputc('\n', of.f) == EOF || ferror(of.f)) {
+		drydock_outfile_abort(&of);
+		drydock_error_set_os("cannot write report '%s'", dest);
+		return DRYDOCK_ERROR;
+	}
+	return drydock_outfile_commit(&of);
+}
+
 /* apply: the plan, and each of its items left with why. */
 static void
 apply_json(json_t *root, const struct gc_run *run)

@@ -11,7 +11,6 @@
 
 #include <jansson.h>
 
-#include "fe/jsonhead.h"
 #include "gc.h"
 
 enum verdict { KEPT = 0, GOES, UNKNOWN };
@@ -416,64 +415,17 @@ answer_json(const struct gc_run *run, const struct gc_why_ref *w,
 static json_t *
 report_json(const struct gc_run *run, json_t *answers)
 {
-	const struct gc_opts *o = run->opts;
-	json_t *root = json_object(), *probs = json_array();
-	size_t i;
+	json_t *root = gc_query_json(run, "why");
 
-	fe_json_head(root, "drydock-gc", 1, run->start_ns);
-	json_object_set_new(root, "command", json_string("why"));
 	json_object_set_new(
-	    root, "root", json_string(drydock_store_root(run->st)));
-	json_object_set_new(
-	    root, "delete_untagged", json_boolean(o->delete_untagged));
-	json_object_set_new(root, "grace_seconds", json_integer(o->grace));
-	if (o->policy_file != NULL)
-		json_object_set_new(
-		    root, "policy", json_string(o->policy_file));
-	json_object_set_new(root, "pins", json_integer((json_int_t)o->pins.n));
-	for (i = 0; i < run->nproblems; i++) {
-		json_t *p = json_object();
-
-		json_object_set_new(
-		    p, "path", json_string(run->problems[i].path));
-		json_object_set_new(p, "code",
-		    json_string(
-		        drydock_error_code_name(run->problems[i].code)));
-		json_object_set_new(
-		    p, "message", json_string(run->problems[i].message));
-		json_array_append_new(probs, p);
-	}
-	json_object_set_new(root, "problems", probs);
+	    root, "pins", json_integer((json_int_t)run->opts->pins.n));
 	json_object_set_new(root, "answers", answers);
-	json_object_set_new(root, "exit_code", json_integer(run->exit_code));
 	return root;
-}
-
-static int
-write_json(const struct gc_run *run, json_t *answers)
-{
-	struct drydock_outfile of;
-	json_t *j = report_json(run, answers);
-	int r;
-
-	if (drydock_outfile_open(&of, run->opts->com.json) < 0) {
-		json_decref(j);
-		return DRYDOCK_ERROR;
-	}
-	r = json_dumpf(j, of.f, JSON_INDENT(1) | JSON_SORT_KEYS);
-	json_decref(j);
-	if (r != 0 || fputc('\n', of.f) == EOF || ferror(of.f)) {
-		drydock_outfile_abort(&of);
-		drydock_error_set_os(
-		    "cannot write report '%s'", run->opts->com.json);
-		return DRYDOCK_ERROR;
-	}
-	return drydock_outfile_commit(&of);
 }
 
 /* Answer every REF: one line each, and the JSON report. */
 static int
-answer_all(struct gc_run *run)
+answer_all(struct gc_run *run, void *arg)
 {
 	const struct gc_opts *o = run->opts;
 	const struct gc_trace *t = run->trace;
@@ -484,6 +436,7 @@ answer_all(struct gc_run *run)
 	size_t i;
 	int error = 0, unknown = 0;
 
+	(void)arg;
 	for (i = 0; i < t->nrefs && error == 0; i++) {
 		const struct gc_why_ref *w = &t->refs[i];
 
@@ -500,7 +453,8 @@ answer_all(struct gc_run *run)
 	if (error == 0 && (unknown || run->nproblems))
 		run->exit_code = DRYDOCK_EXIT_PROBLEMS;
 	if (error == 0 && o->com.json) {
-		error = write_json(run, answers);
+		error = gc_json_write(
+		    run->opts->com.json, report_json(run, answers));
 		answers = NULL;
 	}
 	json_decref(answers);
@@ -550,15 +504,7 @@ gc_why(const struct gc_opts *opts, struct drydock_store *st)
 		return fe_exit_for(error);
 	}
 	run.trace = t;
-	drydock_store_set_problem_cb(st, gc_problem, &run);
-	if ((error = gc_mark(&run)) == 0 && (error = gc_plan(&run)) == 0)
-		error = answer_all(&run);
-	drydock_store_set_problem_cb(st, NULL, NULL);
-	if (error < 0 && error != DRYDOCK_EINTR)
-		fprintf(stderr, "drydock-gc: %s\n", drydock_error_message());
-	rc = error == DRYDOCK_EINTR ? DRYDOCK_EXIT_INTERRUPTED
-	    : error < 0             ? DRYDOCK_EXIT_OPERATIONAL
-	                            : run.exit_code;
+	rc = gc_query(&run, answer_all, NULL);
 	run.trace = NULL;
 	gc_trace_free(t);
 	gc_run_release(&run);
