@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include <drydock/drydock.h>
 #include <jansson.h>
 
@@ -50,6 +52,127 @@ struct gc_pins {
 	size_t nkeys;
 };
 
+/*
+ * What the mark records for `drydock-gc why` (trace.c): how each digest
+ * was reached in the repository that reached it last.  NULL in a plain run.
+ */
+enum gc_trace_edge {
+	GC_TRACE_NONE = 0,
+	GC_TRACE_ROOT, /* a root: a tag, a revision kept, a pin */
+	GC_TRACE_CHILD, /* listed by the index parent */
+	GC_TRACE_BLOB, /* config or layer of the manifest parent */
+	GC_TRACE_REFERRER, /* a referrer of parent, which is kept */
+	GC_TRACE_SUSPECT /* its repository has a problem: all it links stays */
+};
+
+struct gc_trace_step {
+	uint32_t id;
+	uint8_t edge; /* enum gc_trace_edge: how id was reached */
+};
+
+/* What became of a REPO:TAG asked about. */
+enum gc_why_tag {
+	GC_WHY_TAG_NONE = 0,
+	GC_WHY_TAG_KEPT,
+	GC_WHY_TAG_GONE,
+	GC_WHY_TAG_BROKEN
+};
+
+/* One REF of `drydock-gc why`, and what the mark found about it. */
+struct gc_why_ref {
+	struct gc_pin ref; /* parsed as a --pin line: digest, @ or : */
+	uint32_t repo; /* the repository the answer is about, or UINT32_MAX */
+	struct gc_trace_step *chain; /* from a root, root first */
+	size_t nchain;
+	char *root; /* what the root is: "tag team/app:1.0", ... */
+	int tag; /* enum gc_why_tag, for REPO:TAG */
+	uint32_t target; /* the tag's manifest */
+	uint32_t tagdec; /* index into run->tagdecs, or UINT32_MAX */
+	int held; /* REPO@DIGEST: REPO links it (revision or layer link) */
+	char *released_by; /* the deleted tags that named it, or NULL */
+	int released; /* REPO@DIGEST: the policy released it (retain.c) */
+};
+
+struct gc_trace {
+	struct gc_why_ref *refs;
+	size_t nrefs;
+	uint32_t *parent; /* id -> the id it was reached from */
+	uint32_t *in_repo; /* id -> 1 + the repository that reached it */
+	uint8_t *edge; /* id -> enum gc_trace_edge */
+};
+
+/*
+ * What the mark records for `drydock-gc du` (holders.c): who holds each
+ * digest.  A holder is a tag (one a tag, deleted by the policy or not), or
+ * the rest of a repository's roots (its untagged revisions kept, pins,
+ * what is young, all it links when it has a problem).  NULL in a plain run.
+ */
+struct gc_holder {
+	uint32_t repo;
+	char *tag; /* NULL: the repository's other roots */
+	uint8_t doomed; /* a tag the policy deletes */
+};
+
+struct gc_pair {
+	uint32_t who; /* a holder, or a repository */
+	uint32_t id;
+};
+
+struct gc_holders {
+	int by_tag; /* --by tag: keep (holder, id) pairs */
+	struct gc_holder *v;
+	size_t n, cap;
+	/* per id */
+	uint32_t *seen; /* 2 * holder + pass: touched in that session */
+	uint32_t *last; /* the last holder */
+	uint16_t *count; /* holders, at most UINT16_MAX */
+	uint16_t *live; /* holders that stay (not doomed) */
+	uint32_t *repo_last; /* 1 + the last repository that held it */
+	uint16_t *repos; /* repositories holding it */
+	uint32_t *p1_repo; /* first pass: 1 + the repository it counts for */
+	uint16_t *p1_count; /* first pass: holders in that repository */
+	uint32_t *p1_last; /* first pass: the last of them */
+	/* what holders and repositories hold */
+	struct gc_pair *pairs; /* (holder, id), --by tag */
+	size_t npairs, cappairs;
+	struct gc_pair *rpairs; /* (repository, id) */
+	size_t nrpairs, caprpairs;
+	uint32_t *stack;
+	size_t nstack, capstack;
+	struct gc_pair *refs; /* this repository's referrers: (holder, id) */
+	size_t nrefs, caprefs;
+};
+
+/*
+ * What an item removes, as plan saw it and apply sees it now (planfile.c):
+ * a changed item is not the one the plan was approved with.
+ */
+struct gc_fp {
+	int64_t mtime_ns; /* its file (data, link), or its directory's */
+	uint64_t size; /* blobs and uploads */
+	char link[DRYDOCK_DIGEST_STRMAX]; /* a link's content, or "" */
+};
+
+/* One item of a plan file, read back by apply. */
+struct gc_planned {
+	uint8_t kind; /* enum gc_kind */
+	uint8_t matched; /* the store's plan now has it too */
+	char *path;
+	struct gc_fp fp;
+};
+
+struct gc_plan_file {
+	struct gc_planned *v; /* sorted by kind, then path */
+	size_t n;
+};
+
+/* A planned item apply left, and why. */
+struct gc_skip {
+	uint8_t kind;
+	char *path;
+	char *why;
+};
+
 struct gc_opts {
 	struct fe_common com; /* -q, -v, --json, --metrics, --config, ... */
 	const char *root; /* storage root (argument or config) */
@@ -64,6 +187,12 @@ struct gc_opts {
 	struct gc_pins pins; /* --pin, read before the store is opened */
 	struct gc_policies policies; /* --policy, read before it too */
 	const char *policy_file; /* --policy FILE, or NULL */
+	char **refs; /* why: the REFs asked about */
+	size_t nrefs;
+	int du_by_tag; /* du --by tag */
+	long du_top; /* du --top N, 0: all */
+	const char *plan_file; /* apply: the plan */
+	const char *plan_root; /* apply: the root the plan is for */
 };
 
 /*
@@ -322,6 +451,12 @@ struct gc_run {
 	uint8_t *pin_matched; /* per --pin: it named something here */
 	struct gc_tagdec *tagdecs; /* what the policies decided */
 	size_t ntagdecs, captagdecs;
+	struct gc_trace *trace; /* why: how digests were reached, or NULL */
+	struct gc_holders *holders; /* du: who holds each digest, or NULL */
+	struct gc_skip *skipped; /* apply: planned items left, and why */
+	size_t nskipped, capskipped;
+	size_t planned; /* apply: items in the plan */
+	size_t unplanned; /* apply: items the plan did not have, left */
 
 	/* counts for the report */
 	uint64_t nblobs, nmarked, kept_by_grace, nrevisions;
@@ -351,6 +486,23 @@ static inline int
 gc_is_racing(const struct gc_run *run, int64_t mtime_ns)
 {
 	return mtime_ns >= run->race_ns;
+}
+
+/*
+ * why: id reached in repository stamp - 1 from parent by edge; only the
+ * first way in each repository counts (a plain run pays one test).
+ */
+static inline void
+gc_trace_note(
+    struct gc_run *run, uint32_t stamp, uint32_t id, uint32_t parent, int edge)
+{
+	struct gc_trace *t = run->trace;
+
+	if (t == NULL || t->in_repo[id] == stamp)
+		return;
+	t->in_repo[id] = stamp;
+	t->parent[id] = parent;
+	t->edge[id] = (uint8_t)edge;
 }
 
 /* ids.c */
@@ -421,9 +573,13 @@ int gc_retain_decide(struct gc_retain *r, struct gc_run *run,
     const struct gc_tags *t, uint32_t **roots, size_t *nroots, size_t *cap);
 /* Whether the policy released manifest id here (only deleted tags named it). */
 int gc_retain_released(const struct gc_retain *r, uint32_t id);
-/* Release untagged referrers of released manifests; drop them from roots. */
+/*
+ * Release untagged referrers of released manifests, and the manifests
+ * attachment tags of released manifests name; drop them from roots.
+ */
 int gc_retain_referrers(struct gc_retain *r, struct gc_run *run,
-    size_t links_start, uint32_t *roots, size_t *nroots);
+    const struct gc_tags *t, size_t links_start, uint32_t *roots,
+    size_t *nroots);
 /*
  * Attachment tags: go with their released subject; the targets of the
  * others are appended to *roots, for the mark.
@@ -493,6 +649,73 @@ int gc_pins_index(struct gc_pins *pins);
 size_t gc_pins_lookup(
     const struct gc_pins *pins, const char *repo, size_t *first);
 void gc_pins_release(struct gc_pins *pins);
+/* One more pin, as line of file (a plan's pins, read back). */
+int gc_pins_add(
+    struct gc_pins *pins, const char *text, const char *file, int line);
+/* One reference in --pin form (why's REFs); messages say "FILE:LINE: ". */
+int gc_pin_parse(
+    struct gc_pin *p, const char *text, const char *file, int line);
+void gc_pin_release(struct gc_pin *p);
+
+/* trace.c */
+/*
+ * After repository repo is marked: the REFs it answers get their chain
+ * (root first) and what became of them there.
+ */
+int gc_trace_repo(struct gc_run *run, uint32_t repo, const struct gc_tags *tags,
+    const struct gc_retain *ret, size_t links_start,
+    const struct gc_scan *scan);
+void gc_trace_free(struct gc_trace *t);
+
+/* holders.c */
+/* After repository repo is marked: its holders and what each holds. */
+int gc_holders_repo(struct gc_run *run, uint32_t repo,
+    const struct gc_tags *tags, const struct gc_retain *ret,
+    const uint32_t *roots, size_t nroots, size_t links_start);
+void gc_holders_free(struct gc_holders *h);
+
+/* du.c */
+/* drydock-gc du ROOT: an exit code */
+int gc_du(const struct gc_opts *opts, struct drydock_store *st);
+
+/* planfile.c */
+/* The fingerprint of what it removes: 0, or DRYDOCK_ENOTFOUND (gone). */
+int gc_fingerprint(
+    struct gc_run *run, const struct gc_item *it, struct gc_fp *fp);
+/* drydock-gc plan: the plan, with fingerprints, to f. */
+int gc_plan_write(struct gc_run *run, FILE *f);
+/*
+ * Read a plan: its items into pf, its options (-m, --grace, the policy
+ * and the pins as they were) into o.  DRYDOCK_ECORRUPT for a file that is
+ * no plan, with why.
+ */
+int gc_plan_read(struct gc_plan_file *pf, struct gc_opts *o, const char *path);
+void gc_plan_file_release(struct gc_plan_file *pf);
+
+/* apply.c */
+/*
+ * drydock-gc apply, after the store's own plan: cancel what the plan file
+ * does not have, or has with another fingerprint; record why each of its
+ * items that is not removed is left.
+ */
+int gc_apply_match(struct gc_run *run, struct gc_plan_file *pf);
+
+/* query.c */
+/*
+ * A question about the store (why, du): the mark and plan of a dry run,
+ * then answer(run, arg); the exit code.
+ */
+int gc_query(struct gc_run *run, int (*answer)(struct gc_run *run, void *arg),
+    void *arg);
+/*
+ * A question's report, begun: the common head, the command, the root, -m,
+ * --grace, the policy file, the problems and the exit code.
+ */
+json_t *gc_query_json(const struct gc_run *run, const char *command);
+
+/* why.c */
+/* drydock-gc why ROOT REF...: an exit code */
+int gc_why(const struct gc_opts *opts, struct drydock_store *st);
 
 /* restore.c */
 int gc_restore(const struct gc_opts *opts, struct drydock_store *st);
@@ -506,6 +729,12 @@ int gc_du_html(const json_t *repos, const json_t *tags, const char *path);
 
 /* report.c */
 int gc_report(struct gc_run *run);
+/* An item as the report (and a plan) lists it. */
+json_t *gc_item_json(const struct gc_run *run, const struct gc_item *it);
+/* The problems met, as the report lists them. */
+json_t *gc_problems_json(const struct gc_run *run);
+/* Write j (taken over) to dest ("-": standard output), whole or not at all. */
+int gc_json_write(const char *dest, json_t *j);
 int gc_metrics(struct gc_run *run);
 /* One line to the system log, even under -q (fe/syslog.h). */
 void gc_log_line(const struct gc_run *run);

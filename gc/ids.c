@@ -64,12 +64,55 @@ slots_grow(struct gc_run *run)
 	return 0;
 }
 
+/* The why trace's per-id arrays, when there is one. */
+static int
+trace_reserve(struct gc_trace *t, size_t cap)
+{
+	void *p;
+
+	if ((p = realloc(t->parent, cap * sizeof(*t->parent))) == NULL)
+		return oom();
+	t->parent = p;
+	if ((p = realloc(t->in_repo, cap * sizeof(*t->in_repo))) == NULL)
+		return oom();
+	t->in_repo = p;
+	if ((p = realloc(t->edge, cap)) == NULL)
+		return oom();
+	t->edge = p;
+	return 0;
+}
+
+#define GROW(arr, cap)                                                         \
+	do {                                                                   \
+		void *p_ = realloc((arr), (cap) * sizeof(*(arr)));             \
+		if (p_ == NULL)                                                \
+			return oom();                                          \
+		(arr) = p_;                                                    \
+	} while (0)
+
+/* du's per-id arrays, when there are. */
+static int
+holders_reserve(struct gc_holders *h, size_t cap)
+{
+	GROW(h->seen, cap);
+	GROW(h->last, cap);
+	GROW(h->count, cap);
+	GROW(h->live, cap);
+	GROW(h->repo_last, cap);
+	GROW(h->repos, cap);
+	GROW(h->p1_repo, cap);
+	GROW(h->p1_count, cap);
+	GROW(h->p1_last, cap);
+	return 0;
+}
+
 /* Room for one more id in every per-id array (grown by half). */
 static int
 ids_reserve(struct gc_run *run)
 {
 	size_t cap;
 	void *p;
+	int error;
 
 	if (run->nids < run->capids)
 		return 0;
@@ -94,6 +137,11 @@ ids_reserve(struct gc_run *run)
 	if ((p = realloc(run->rev_in, cap * sizeof(*run->rev_in))) == NULL)
 		return oom();
 	run->rev_in = p;
+	if (run->trace != NULL && (error = trace_reserve(run->trace, cap)) < 0)
+		return error;
+	if (run->holders != NULL &&
+	    (error = holders_reserve(run->holders, cap)) < 0)
+		return error;
 	run->capids = cap;
 	return 0;
 }
@@ -107,6 +155,14 @@ new_id(struct gc_run *run)
 	run->mf[id] = UINT32_MAX;
 	run->kept_in[id] = 0;
 	run->rev_in[id] = 0;
+	if (run->trace != NULL)
+		run->trace->in_repo[id] = 0;
+	if (run->holders != NULL) {
+		struct gc_holders *h = run->holders;
+
+		h->seen[id] = h->repo_last[id] = h->p1_repo[id] = 0;
+		h->count[id] = h->live[id] = h->repos[id] = 0;
+	}
 	return id;
 }
 

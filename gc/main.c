@@ -23,7 +23,20 @@ static const char synopsis[] =
     "                  [--policy FILE] [--pin FILE|-]... [--json FILE|-]\n"
     "                  [--quarantine DIR] [--metrics FILE]\n"
     "                  ROOT | --config FILE\n"
-    "       drydock-gc --restore DIR ROOT | --config FILE\n";
+    "       drydock-gc --restore DIR ROOT | --config FILE\n"
+    "       drydock-gc why [-m] [--grace DUR] [--policy FILE] [--pin "
+    "FILE|-]...\n"
+    "                  [--json FILE|-] ROOT | --config FILE  REF...\n"
+    "       drydock-gc du [-m] [--by repository|tag] [--top N] [--grace "
+    "DUR]\n"
+    "                  [--policy FILE] [--pin FILE|-]... [--json FILE|-]\n"
+    "                  ROOT | --config FILE\n"
+    "       drydock-gc plan [-m] [--grace DUR] [--uploads-older-than DUR]\n"
+    "                  [--policy FILE] [--pin FILE|-]... ROOT | --config "
+    "FILE > PLAN\n"
+    "       drydock-gc apply [-nqv] [--quarantine DIR] [--json FILE|-] "
+    "[--metrics FILE]\n"
+    "                  PLAN ROOT | --config FILE\n";
 
 static void
 help(void)
@@ -66,6 +79,26 @@ help(void)
 	      "in DIR\n"
 	      "      --restore DIR           put back what a quarantine run "
 	      "moved\n"
+	      "  why ROOT REF...             why a digest, REPO:TAG or "
+	      "REPO@DIGEST stays\n"
+	      "                              (the chain from a root), or why "
+	      "it would go\n"
+	      "  du ROOT                     bytes per repository (or tag): "
+	      "total, exclusive\n"
+	      "                              (what deleting it alone frees), "
+	      "shared; and the\n"
+	      "                              store's live, reclaimable, and "
+	      "freed by --policy\n"
+	      "      --by repository|tag     du: what an entry is (default "
+	      "repository)\n"
+	      "      --top N                 du: only the N entries holding "
+	      "most bytes alone\n"
+	      "  plan ROOT > PLAN            what a run would remove, with "
+	      "fingerprints, as JSON\n"
+	      "  apply PLAN ROOT             remove what PLAN lists and a run "
+	      "would remove now,\n"
+	      "                              unchanged; say why each other "
+	      "item is left\n"
 	      "      --metrics FILE          write a Prometheus "
 	      "textfile-collector file\n"
 	      "      --progress, --no-progress  progress line (default: on a "
@@ -84,21 +117,25 @@ help(void)
 }
 
 enum {
-	OPT_GRACE = 256,
+	OPT_BY = 256,
+	OPT_GRACE,
 	OPT_PIN,
 	OPT_POLICY,
 	OPT_QUARANTINE,
 	OPT_RESTORE,
+	OPT_TOP,
 	OPT_UPLOADS
 };
 
 static const struct option longopts[] = {FE_OPT_LONGOPTS, FE_OPT_CONFIG_LONGOPT,
+    {"by", required_argument, NULL, OPT_BY},
     {"delete-untagged", no_argument, NULL, 'm'},
     {"grace", required_argument, NULL, OPT_GRACE},
     {"pin", required_argument, NULL, OPT_PIN},
     {"policy", required_argument, NULL, OPT_POLICY},
     {"quarantine", required_argument, NULL, OPT_QUARANTINE},
     {"restore", required_argument, NULL, OPT_RESTORE},
+    {"top", required_argument, NULL, OPT_TOP},
     {"uploads-older-than", required_argument, NULL, OPT_UPLOADS},
     {NULL, 0, NULL, 0}};
 
@@ -106,13 +143,36 @@ static const struct option longopts[] = {FE_OPT_LONGOPTS, FE_OPT_CONFIG_LONGOPT,
 static const char **pin_files;
 static size_t npin_files, cappin_files;
 
+/* The commands: a plain run, or a question about the store. */
+enum gc_cmd { CMD_GC = 0, CMD_WHY, CMD_DU, CMD_PLAN, CMD_APPLY };
+
+static const char *const cmd_names[] = {"", "why", "du", "plan", "apply"};
+
+/* why's operands: ROOT (unless --config) and one REF or more. */
 static void
-parse_options(struct gc_opts *o, int argc, char **argv)
+why_operands(struct gc_opts *o, int argc, char **argv)
 {
-	const struct fe_opt_store stored[] = {{'m', NULL, &o->delete_untagged},
-	    {'n', NULL, &o->dry_run}, {OPT_QUARANTINE, &o->quarantine, NULL},
+	if (o->com.config == NULL && argc > 0) {
+		o->root = argv[0];
+		argc--;
+		argv++;
+	}
+	if (o->root == NULL && o->com.config == NULL)
+		fe_usage("no storage root given");
+	if (argc == 0)
+		fe_usage("why: no REF given");
+	o->refs = argv;
+	o->nrefs = (size_t)argc;
+	o->dry_run = 1;
+}
+
+static void
+parse_options(struct gc_opts *o, int cmd, int argc, char **argv)
+{
+	const struct fe_opt_store stored[] = {{'n', NULL, &o->dry_run},
+	    {OPT_QUARANTINE, &o->quarantine, NULL},
 	    {OPT_RESTORE, &o->restore, NULL}, {0, NULL, NULL}};
-	int c;
+	int c, by_given = 0, planned = 0;
 
 	memset(o, 0, sizeof(*o));
 	fe_opt_common_init(&o->com);
@@ -129,21 +189,39 @@ parse_options(struct gc_opts *o, int argc, char **argv)
 		case 'j':
 			o->jobs = (int)fe_opt_number("--jobs", optarg, 1, 64);
 			break;
+		case 'm':
+			o->delete_untagged = 1;
+			planned = 1;
+			break;
+		case OPT_BY:
+			if (strcmp(optarg, "repository") != 0 &&
+			    strcmp(optarg, "tag") != 0)
+				fe_usage("--by: 'repository' or 'tag'");
+			o->du_by_tag = strcmp(optarg, "tag") == 0;
+			by_given = 1;
+			break;
+		case OPT_TOP:
+			o->du_top = fe_opt_number("--top", optarg, 1, 1000000);
+			break;
 		case OPT_GRACE:
 			o->grace = fe_opt_duration("--grace", optarg);
+			planned = 1;
 			break;
 		case OPT_PIN:
+			planned = 1;
 			if (fe_grow((void **)&pin_files, &cappin_files,
 			        npin_files + 1, sizeof(*pin_files)) < 0)
 				fe_usage("out of memory");
 			pin_files[npin_files++] = optarg;
 			break;
 		case OPT_POLICY:
+			planned = 1;
 			if (o->policy_file != NULL)
 				fe_usage("--policy is given once");
 			o->policy_file = optarg;
 			break;
 		case OPT_UPLOADS:
+			planned = 1;
 			o->uploads_age =
 			    fe_opt_duration("--uploads-older-than", optarg);
 			break;
@@ -151,7 +229,31 @@ parse_options(struct gc_opts *o, int argc, char **argv)
 			fe_usage(NULL);
 		}
 	}
-	o->root = fe_opt_root(argc - optind, argv + optind, o->com.config);
+	if (cmd != CMD_DU && (by_given || o->du_top))
+		fe_usage("--by and --top go with du");
+	if (cmd != CMD_GC && cmd != CMD_APPLY &&
+	    (o->quarantine || o->restore || o->com.metrics))
+		fe_usage("%s takes no --quarantine, --restore or --metrics",
+		    cmd_names[cmd]);
+	if (cmd == CMD_APPLY && (planned || o->restore))
+		fe_usage("apply takes -m, --grace, --uploads-older-than, "
+		         "--policy and --pin from the plan");
+	if (cmd == CMD_PLAN && (o->com.json || o->dry_run))
+		fe_usage("plan writes the plan to standard output; it changes "
+		         "nothing");
+	if (cmd == CMD_WHY) {
+		why_operands(o, argc - optind, argv + optind);
+	} else if (cmd == CMD_APPLY) {
+		if (optind >= argc)
+			fe_usage("apply: no plan given");
+		o->plan_file = argv[optind++];
+		o->root =
+		    fe_opt_root(argc - optind, argv + optind, o->com.config);
+	} else {
+		o->root =
+		    fe_opt_root(argc - optind, argv + optind, o->com.config);
+		o->dry_run |= cmd == CMD_DU || cmd == CMD_PLAN;
+	}
 	if (o->restore && (o->quarantine || o->dry_run))
 		fe_usage("--restore goes alone");
 	fe_opt_common_end(&o->com);
@@ -199,8 +301,33 @@ read_policy(struct gc_opts *o)
 	return 0;
 }
 
+/* plan: the plan to standard output, a line of what it holds to stderr. */
 static int
-run_gc(struct gc_opts *o, struct drydock_store *st)
+write_plan(struct gc_run *run)
+{
+	char b[64];
+	uint64_t bytes = 0;
+	size_t i, n = 0;
+
+	if (gc_plan_write(run, stdout) < 0)
+		return DRYDOCK_ERROR;
+	for (i = 0; i < run->nitems; i++) {
+		n += !run->items[i].cancelled;
+		bytes += run->items[i].cancelled ? 0 : run->items[i].size;
+	}
+	if (!run->opts->com.quiet)
+		fprintf(stderr,
+		    "drydock-gc: plan for %s: %zu items, %s; apply with "
+		    "drydock-gc apply PLAN %s\n",
+		    drydock_store_root(run->st), n,
+		    drydock_bytes_format(b, sizeof(b), bytes),
+		    drydock_store_root(run->st));
+	return 0;
+}
+
+static int
+run_gc(struct gc_opts *o, struct drydock_store *st, int cmd,
+    struct gc_plan_file *pf)
 {
 	struct gc_run run;
 	int64_t t0 = drydock_clock_realtime_ns();
@@ -225,6 +352,12 @@ run_gc(struct gc_opts *o, struct drydock_store *st)
 		goto out;
 	if ((error = gc_plan(&run)) < 0)
 		goto out;
+	if (cmd == CMD_PLAN) {
+		error = write_plan(&run);
+		goto out;
+	}
+	if (cmd == CMD_APPLY && (error = gc_apply_match(&run, pf)) < 0)
+		goto out;
 	if (!o->dry_run && (error = gc_recheck(&run)) < 0)
 		goto out;
 	error = gc_sweep(&run);
@@ -243,7 +376,7 @@ out:
 		run.exit_code = DRYDOCK_EXIT_OPERATIONAL;
 	else if (run.nproblems)
 		run.exit_code = DRYDOCK_EXIT_PROBLEMS;
-	if (error == 0 || error == DRYDOCK_EINTR) {
+	if (cmd != CMD_PLAN && (error == 0 || error == DRYDOCK_EINTR)) {
 		if (gc_report(&run) < 0) {
 			fprintf(stderr, "drydock-gc: %s\n",
 			    drydock_error_message());
@@ -254,7 +387,8 @@ out:
 		fprintf(stderr, "drydock-gc: %s\n", drydock_error_message());
 		run.exit_code |= DRYDOCK_EXIT_OPERATIONAL;
 	}
-	gc_log_line(&run);
+	if (cmd != CMD_PLAN)
+		gc_log_line(&run);
 	error = run.exit_code;
 	gc_run_release(&run);
 	return error;
@@ -266,10 +400,12 @@ main(int argc, char **argv)
 	struct gc_opts o;
 	struct drydock_regconfig cfg;
 	struct drydock_store *st = NULL;
+	struct gc_plan_file pf;
 	char *abs = NULL;
-	int rc, error;
+	int rc, error, cmd = CMD_GC, i;
 
 	memset(&cfg, 0, sizeof(cfg));
+	memset(&pf, 0, sizeof(pf));
 	fe_init("drydock-gc", synopsis);
 #ifdef M_ARENA_MAX
 	/*
@@ -279,9 +415,25 @@ main(int argc, char **argv)
 	 */
 	mallopt(M_ARENA_MAX, 2);
 #endif
-	parse_options(&o, argc, argv);
+	for (i = CMD_WHY; argc > 1 && i <= CMD_APPLY; i++)
+		if (strcmp(argv[1], cmd_names[i]) == 0)
+			cmd = i; /* a root named so is ./why, ./du, ... */
+	if (cmd != CMD_GC) {
+		argv[1] = argv[0];
+		argc--;
+		argv++;
+	}
+	parse_options(&o, cmd, argc, argv);
 	if ((rc = read_policy(&o)) != 0 || (rc = read_pins(&o)) != 0)
 		goto out;
+	if (cmd == CMD_APPLY &&
+	    (error = gc_plan_read(&pf, &o, o.plan_file)) < 0) {
+		fprintf(stderr, "drydock-gc: %s; nothing was removed\n",
+		    drydock_error_message());
+		rc = error == DRYDOCK_ECORRUPT ? DRYDOCK_EXIT_USAGE
+		                               : DRYDOCK_EXIT_OPERATIONAL;
+		goto out;
+	}
 	if (o.com.config) {
 		if ((error = drydock_regconfig_read(&cfg, o.com.config)) < 0) {
 			fprintf(stderr, "drydock-gc: %s: %s\n", o.com.config,
@@ -302,6 +454,14 @@ main(int argc, char **argv)
 		    "drydock-gc: cannot open storage root '%s': %s\n", o.root,
 		    strerror(errno));
 		rc = DRYDOCK_EXIT_OPERATIONAL;
+		goto out;
+	}
+	if (cmd == CMD_APPLY && strcmp(abs, o.plan_root) != 0) {
+		fprintf(stderr,
+		    "drydock-gc: %s is a plan for %s, not %s; nothing was "
+		    "removed\n",
+		    o.plan_file, o.plan_root, abs);
+		rc = DRYDOCK_EXIT_USAGE;
 		goto out;
 	}
 	/* the registry and the next run would meet its files as strays */
@@ -335,20 +495,25 @@ main(int argc, char **argv)
 		goto out;
 	}
 	fe_signals_catch(&gc_stop);
-	if (o.restore) {
+	if (cmd == CMD_WHY) {
+		rc = gc_why(&o, st);
+	} else if (cmd == CMD_DU) {
+		rc = gc_du(&o, st);
+	} else if (o.restore) {
 		error = gc_restore(&o, st);
 		if (error < 0 && error != DRYDOCK_EINTR)
 			fprintf(stderr, "drydock-gc: %s\n",
 			    drydock_error_message());
 		rc = fe_exit_for(error);
 	} else {
-		rc = run_gc(&o, st);
+		rc = run_gc(&o, st, cmd, &pf);
 	}
 out:
 	drydock_store_close(st);
 	drydock_regconfig_release(&cfg);
 	gc_pins_release(&o.pins);
 	gc_policy_release(&o.policies);
+	gc_plan_file_release(&pf);
 	free(pin_files);
 	free(abs);
 	return rc;

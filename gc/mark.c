@@ -85,6 +85,7 @@ gc_mark_from(struct gc_run *run, uint32_t repo, int repo_fd, uint32_t root)
 	const uint32_t stamp = repo + 1;
 	int error;
 
+	gc_trace_note(run, stamp, root, UINT32_MAX, GC_TRACE_ROOT);
 	run->nstack = 0;
 	if ((error = fe_push_u32(
 	         &run->stack, &run->nstack, &run->capstack, root)) < 0)
@@ -114,11 +115,14 @@ gc_mark_from(struct gc_run *run, uint32_t repo, int repo_fd, uint32_t root)
 			    run->refs[gc_manifest_of(run, id)->refs + i];
 
 			if (gc_manifest_of(run, id)->is_index) {
+				gc_trace_note(
+				    run, stamp, r, id, GC_TRACE_CHILD);
 				if ((error = fe_push_u32(&run->stack,
 				         &run->nstack, &run->capstack, r)) < 0)
 					return error;
 				continue;
 			}
+			gc_trace_note(run, stamp, r, id, GC_TRACE_BLOB);
 			run->flags[r] |= GC_MARKED;
 			if (run->rechecking)
 				run->flags[r] |= GC_NEWMARK;
@@ -458,6 +462,8 @@ gc_keep_referrers(
 			if (m == NULL || m->subject == UINT32_MAX ||
 			    run->kept_in[m->subject] != stamp)
 				continue;
+			gc_trace_note(
+			    run, stamp, l->id, m->subject, GC_TRACE_REFERRER);
 			if ((error = gc_mark_from(run, repo, repo_fd, l->id)) <
 			    0)
 				return error;
@@ -485,6 +491,10 @@ keep_all(struct mark_ctx *c)
 	for (i = c->links_start; i < run->nlinks; i++) {
 		struct gc_link *l = &run->links[i];
 
+		gc_trace_note(
+		    run, c->repo + 1, l->id, UINT32_MAX, GC_TRACE_SUSPECT);
+		gc_trace_note(
+		    run, c->repo + 1, l->target, UINT32_MAX, GC_TRACE_SUSPECT);
 		run->flags[l->id] |= GC_MARKED;
 		run->flags[l->target] |= GC_MARKED;
 		if (l->kind == GC_LINK_REVISION && l->status == 0 &&
@@ -605,7 +615,7 @@ mark_repo(struct gc_run *run, struct gc_scan *s)
 	if ((error = replay_walks(&c, s)) < 0)
 		goto out;
 	if ((error = gc_retain_referrers(
-	         &c.ret, run, c.links_start, c.roots, &c.nroots)) < 0)
+	         &c.ret, run, &c.tags, c.links_start, c.roots, &c.nroots)) < 0)
 		goto out;
 	if ((error = pin_roots(&c)) < 0)
 		goto out;
@@ -645,6 +655,12 @@ mark_repo(struct gc_run *run, struct gc_scan *s)
 	} else {
 		run->repos[c.repo].uploads++;
 	}
+	if (error == 0 && run->trace != NULL)
+		error = gc_trace_repo(
+		    run, c.repo, &c.tags, &c.ret, c.links_start, s);
+	if (error == 0 && run->holders != NULL)
+		error = gc_holders_repo(run, c.repo, &c.tags, &c.ret, c.roots,
+		    c.nroots, c.links_start);
 out:
 	run->repos[c.repo].links_start = c.links_start;
 	run->repos[c.repo].links_end = run->nlinks;

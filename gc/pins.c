@@ -171,17 +171,53 @@ gc_pins_read(struct gc_pins *pins, const char *file)
 	return error;
 }
 
+int
+gc_pins_add(struct gc_pins *pins, const char *text, const char *file, int line)
+{
+	char *s;
+	int error;
+
+	if ((s = fe_strdup(text)) == NULL)
+		return DRYDOCK_ERROR;
+	error = add_line(pins, s, file, line);
+	free(s);
+	return error;
+}
+
+int
+gc_pin_parse(struct gc_pin *p, const char *text, const char *file, int line)
+{
+	char *s;
+	int error;
+
+	memset(p, 0, sizeof(*p));
+	p->file = file;
+	p->line = line;
+	if ((p->text = fe_strdup(text)) == NULL ||
+	    (s = fe_strdup(text)) == NULL)
+		return DRYDOCK_ERROR;
+	error = parse_pin(p, s, file, line);
+	free(s);
+	return error;
+}
+
+void
+gc_pin_release(struct gc_pin *p)
+{
+	free(p->text);
+	free(p->repo);
+	free(p->alt);
+	free(p->tag);
+	memset(p, 0, sizeof(*p));
+}
+
 void
 gc_pins_release(struct gc_pins *pins)
 {
 	size_t i;
 
-	for (i = 0; i < pins->n; i++) {
-		free(pins->v[i].text);
-		free(pins->v[i].repo);
-		free(pins->v[i].alt);
-		free(pins->v[i].tag);
-	}
+	for (i = 0; i < pins->n; i++)
+		gc_pin_release(&pins->v[i]);
 	free(pins->v);
 	free(pins->keys);
 	memset(pins, 0, sizeof(*pins));

@@ -440,8 +440,12 @@ gc_policy_parse(
 	memset(out, 0, sizeof(*out));
 	memset(&r, 0, sizeof(r));
 	r.name = name;
-	if ((out->path = strdup(name)) == NULL)
+	if ((out->path = strdup(name)) == NULL ||
+	    (out->text = strndup(buf, len)) == NULL) {
+		free(out->path);
+		out->path = NULL;
 		return oom();
+	}
 	if (!yaml_parser_initialize(&parser))
 		return oom();
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
@@ -548,6 +552,7 @@ gc_policy_release(struct gc_policies *p)
 	}
 	free(p->v);
 	free(p->path);
+	free(p->text);
 	memset(p, 0, sizeof(*p));
 }
 

@@ -38,6 +38,7 @@ struct gc_policy {
 
 struct gc_policies {
 	char *path; /* the file, for messages */
+	char *text; /* the file as read (a plan carries it) */
 	struct gc_policy *v;
 	size_t n;
 };

@@ -47,8 +47,8 @@ rule_text(const struct gc_run *run, const struct gc_tagdec *t)
 	return buf;
 }
 
-static json_t *
-item_json(const struct gc_run *run, const struct gc_item *it)
+json_t *
+gc_item_json(const struct gc_run *run, const struct gc_item *it)
 {
 	json_t *o = json_object();
 	struct drydock_digest d;
@@ -136,14 +136,79 @@ pins_json(const struct gc_run *run)
 	return o;
 }
 
+json_t *
+gc_problems_json(const struct gc_run *run)
+{
+	json_t *probs = json_array();
+	size_t i;
+
+	for (i = 0; i < run->nproblems; i++) {
+		json_t *p = json_object();
+
+		json_object_set_new(
+		    p, "path", json_string(run->problems[i].path));
+		json_object_set_new(p, "code",
+		    json_string(
+		        drydock_error_code_name(run->problems[i].code)));
+		json_object_set_new(
+		    p, "message", json_string(run->problems[i].message));
+		json_array_append_new(probs, p);
+	}
+	return probs;
+}
+
+int
+gc_json_write(const char *dest, json_t *j)
+{
+	struct drydock_outfile of;
+	int r;
+
+	if (drydock_outfile_open(&of, dest) < 0) {
+		json_decref(j);
+		return DRYDOCK_ERROR;
+	}
+	r = json_dumpf(j, of.f, JSON_INDENT(1) | JSON_SORT_KEYS);
+	json_decref(j);
+	if (r != 0 || fputc('\n', of.f) == EOF || ferror(of.f)) {
+		drydock_outfile_abort(&of);
+		drydock_error_set_os("cannot write report '%s'", dest);
+		return DRYDOCK_ERROR;
+	}
+	return drydock_outfile_commit(&of);
+}
+
+/* apply: the plan, and each of its items left with why. */
+static void
+apply_json(json_t *root, const struct gc_run *run)
+{
+	json_t *sk = json_array();
+	size_t i;
+
+	for (i = 0; i < run->nskipped; i++) {
+		json_t *j = json_object();
+
+		json_object_set_new(
+		    j, "kind", json_string(gc_kind_name(run->skipped[i].kind)));
+		json_object_set_new(
+		    j, "path", json_string(run->skipped[i].path));
+		json_object_set_new(j, "why", json_string(run->skipped[i].why));
+		json_array_append_new(sk, j);
+	}
+	json_object_set_new(root, "command", json_string("apply"));
+	json_object_set_new(root, "plan", json_string(run->opts->plan_file));
+	json_object_set_new(
+	    root, "plan_items", json_integer((json_int_t)run->planned));
+	json_object_set_new(
+	    root, "unplanned", json_integer((json_int_t)run->unplanned));
+	json_object_set_new(root, "skipped", sk);
+}
+
 static json_t *
 report_json(const struct gc_run *run)
 {
 	const struct gc_opts *o = run->opts;
 	json_t *root = json_object(), *sum = json_object(),
 	       *rem = json_object();
-	json_t *probs = json_array();
-	size_t i;
 	int k;
 
 	fe_json_head(root, "drydock-gc", 1, run->start_ns);
@@ -183,19 +248,9 @@ report_json(const struct gc_run *run)
 	json_object_set_new(sum, "seconds", json_real(run->seconds));
 	json_object_set_new(root, "summary", sum);
 	/* "removed" is streamed by write_json(): it can be 100,000 items */
-	for (i = 0; i < run->nproblems; i++) {
-		json_t *p = json_object();
-
-		json_object_set_new(
-		    p, "path", json_string(run->problems[i].path));
-		json_object_set_new(p, "code",
-		    json_string(
-		        drydock_error_code_name(run->problems[i].code)));
-		json_object_set_new(
-		    p, "message", json_string(run->problems[i].message));
-		json_array_append_new(probs, p);
-	}
-	json_object_set_new(root, "problems", probs);
+	json_object_set_new(root, "problems", gc_problems_json(run));
+	if (o->plan_file != NULL)
+		apply_json(root, run);
 	if (o->pins.n > 0)
 		json_object_set_new(root, "pins", pins_json(run));
 	if (o->policy_file != NULL)
@@ -236,7 +291,7 @@ dump_json(const struct gc_run *run, FILE *f)
 	for (i = 0; i < run->nitems && r == 0; i++) {
 		if (!run->items[i].done)
 			continue;
-		j = item_json(run, &run->items[i]);
+		j = gc_item_json(run, &run->items[i]);
 		fputs(sep, f);
 		r = json_dumpf(j, f, JSON_COMPACT | JSON_SORT_KEYS);
 		json_decref(j);
@@ -335,6 +390,12 @@ summary(const struct gc_run *run, FILE *f)
 		policy_lines(run, f);
 	if (o->com.quiet)
 		return;
+	if (o->plan_file != NULL)
+		fprintf(f,
+		    "drydock-gc: apply %s: %zu planned items, %zu left "
+		    "(listed above), %zu not in the plan left for a later "
+		    "run\n",
+		    o->plan_file, run->planned, run->nskipped, run->unplanned);
 	if (o->policy_file != NULL) {
 		size_t kept = 0;
 

@@ -172,6 +172,62 @@ out:
 	return error;
 }
 
+/* Whether id is a revision of this repository that is young. */
+static int
+young_revision(const struct gc_run *run, size_t links_start, uint32_t id)
+{
+	size_t i;
+
+	for (i = links_start; i < run->nlinks; i++)
+		if (run->links[i].kind == GC_LINK_REVISION &&
+		    run->links[i].id == id)
+			return run->links[i].young;
+	return 1; /* not a revision here: nothing to release */
+}
+
+/*
+ * The manifests attachment tags of released manifests name (a cosign
+ * signature's own manifest) are released too, unless young, pinned or a
+ * kept tag's: the tags are decided after the mark (gc_retain_attachments),
+ * which makes the targets of those that stay roots again.
+ */
+static int
+release_attached(struct gc_retain *r, struct gc_run *run,
+    const struct gc_tags *t, size_t links_start, const uint32_t *roots,
+    uint32_t **newly, size_t *nnewly, size_t *capnewly)
+{
+	struct drydock_digest d;
+	size_t k, j;
+	uint32_t sid, tid;
+	int error;
+
+	for (k = 0; k < r->npending; k++) {
+		size_t i = r->pending[k];
+
+		tid = t->target[i];
+		if (drydock_digest_from_hex(
+		        &d, DRYDOCK_DIGEST_SHA256, t->name[i] + 7, 64) < 0 ||
+		    gc_id_lookup(run, &d, &sid) < 0 ||
+		    !gc_retain_released(r, sid) || gc_retain_released(r, tid) ||
+		    gc_is_young(run, t->mtime[i]) || tag_pinned(run, r, t, i) ||
+		    (run->flags[tid] & GC_PINNED) ||
+		    young_revision(run, links_start, tid)) {
+			drydock_error_clear();
+			continue;
+		}
+		for (j = 0; j < r->tag_roots && roots[j] != tid; j++)
+			;
+		if (j < r->tag_roots)
+			continue; /* a kept tag names it */
+		if ((error = fe_push_u32(&r->released, &r->nreleased,
+		         &r->capreleased, tid)) < 0 ||
+		    (error = fe_push_u32(newly, nnewly, capnewly, tid)) < 0)
+			return error;
+		qsort(r->released, r->nreleased, sizeof(*r->released), u32_cmp);
+	}
+	return 0;
+}
+
 /*
  * Untagged referrers of released manifests are released too (with -m they
  * would go for want of a kept subject): out of the roots they go, unless
@@ -180,8 +236,9 @@ out:
  * young or pinned, and stays one then.
  */
 int
-gc_retain_referrers(struct gc_retain *r, struct gc_run *run, size_t links_start,
-    uint32_t *roots, size_t *nroots)
+gc_retain_referrers(struct gc_retain *r, struct gc_run *run,
+    const struct gc_tags *t, size_t links_start, uint32_t *roots,
+    size_t *nroots)
 {
 	const struct gc_manifest *m;
 	uint32_t *newly = NULL;
@@ -190,6 +247,9 @@ gc_retain_referrers(struct gc_retain *r, struct gc_run *run, size_t links_start,
 
 	if (r->nreleased == 0)
 		return 0;
+	if ((error = release_attached(r, run, t, links_start, roots, &newly,
+	         &nnewly, &capnewly)) < 0)
+		goto out;
 	while (changed) {
 		changed = 0;
 		for (i = links_start; i < run->nlinks; i++) {

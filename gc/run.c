@@ -117,6 +117,11 @@ gc_run_release(struct gc_run *run)
 	for (i = 0; i < run->ntagdecs; i++)
 		free(run->tagdecs[i].name);
 	free(run->tagdecs);
+	for (i = 0; i < run->nskipped; i++) {
+		free(run->skipped[i].path);
+		free(run->skipped[i].why);
+	}
+	free(run->skipped);
 	memset(run, 0, sizeof(*run));
 }
 

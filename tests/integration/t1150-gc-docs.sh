@@ -44,6 +44,21 @@ assert_eq "" "$(comm -23 "$T/seen" "$T/table")" \
 assert_true "the run reported several reasons" \
     test "$(wc -l <"$T/seen")" -ge 5
 
+# every policy docs/operations.md shows (section 12) is one drydock-gc accepts
+awk -v d="$T" '/^## / { s = /^## 12\./ } s && /^```yaml/ { f = 1; n++; next }
+    f && /^```/ { f = 0; next } f { print > (d "/doc" n ".yml") }' \
+    "$SRC_DIR/docs/operations.md"
+mkdir -p "$T/empty"
+n=0
+for p in "$T"/doc*.yml; do
+	[ -f "$p" ] || continue
+	n=$((n + 1))
+	run_gc -n -q --policy "$p" "$T/empty"
+	[ "$GC_RC" = 0 ] || { fail "docs/operations.md: policy $p is refused";
+		head -n 3 "$T/gc.err" | sed 's/^/#   /'; }
+done
+assert_true "docs/operations.md shows policies ($n), each accepted" test "$n" -ge 3
+
 run_gc --help
 check_man_page "$T/gc.out" "$MAN"
 finish

@@ -72,6 +72,43 @@ assert_true "the policy report holds deleted tags, kept candidates, pins" \
     jq -e '([.removed[] | select(.kind == "tag")] | length) > 0 and
         (.pins.unmatched | length) == 1 and (.policy.kept | length) > 0' \
         "$T/gc-policy.json"
+# drydock-gc why: its own report, its own schema
+run_gc why --grace 0 -m --pin "$T/pins" --policy "$T/policy.yml" \
+    --json "$T/gc-why.json" "$root" team/app:1.0 team/app:latest \
+    "$(cat "$root/docker/registry/v2/repositories/team/multi/_manifests/tags/1.0/current/link")" \
+    nosuch/repo:1
+check_head "$T/gc-why.json" drydock-gc 1
+assert_schema drydock-gc-why "$T/gc-why.json"
+assert_true "the why report holds a chain, a tag that goes and an unknown" \
+    jq -e '[.answers[].verdict] == ["kept","goes","kept","unknown"] and
+        (.answers[0].chain | length) == 1' "$T/gc-why.json"
+jq '.answers[0].chain[0].kind = "tag"' "$T/gc-why.json" >"$T/bad3.json"
+assert_false "a chain step of an unknown kind fails the why schema" \
+    schema_ok drydock-gc-why "$T/bad3.json"
+# drydock-gc du: the same
+run_gc du --grace 0 --by tag --policy "$T/policy.yml" --json "$T/gc-du.json" \
+    "$root"
+check_head "$T/gc-du.json" drydock-gc 1
+run_gc du --grace 0 --top 1 --json "$T/gc-du2.json" "$root"
+assert_schema drydock-gc-du "$T/gc-du.json" "$T/gc-du2.json"
+jq '.store.policy_bytes = "none"' "$T/gc-du.json" >"$T/bad4.json"
+assert_false "policy bytes as a string fail the du schema" \
+    schema_ok drydock-gc-du "$T/bad4.json"
+# drydock-gc plan: the plan file; apply: a run's report, with what it left
+cp -a "$root" "$T/r4"
+"$GC" plan --grace 0 -m --policy "$T/policy.yml" --pin "$T/pins" "$T/r4" \
+    >"$T/gc-plan.json" 2>/dev/null
+assert_schema drydock-gc-plan "$T/gc-plan.json"
+jq '.items[0].fingerprint.mtime = 1' "$T/gc-plan.json" >"$T/bad5.json"
+assert_false "a plan whose mtime is a number fails the plan schema" \
+    schema_ok drydock-gc-plan "$T/bad5.json"
+rm -rf "$T/r4/docker/registry/v2/$(jq -r '[.items[] | select(.kind == "blob")][-1].path' \
+    "$T/gc-plan.json")"
+run_gc apply --json "$T/gc-apply.json" "$T/gc-plan.json" "$T/r4"
+check_head "$T/gc-apply.json" drydock-gc 1
+assert_schema drydock-gc "$T/gc-apply.json"
+assert_true "the apply report says what it left" \
+    jq -e '.command == "apply" and (.skipped | length) == 1' "$T/gc-apply.json"
 run_migrate --verify --to-oci-types --json "$T/mig-v.json" "registry:$root" "oci:$T/lay-v"
 run_migrate -n --json "$T/mig-n.json" "registry:$root" "oci:$T/lay-n"
 run_migrate verify --json "$T/mig-verify.json" "registry:$root" "oci:$T/lay-v"
