@@ -29,6 +29,7 @@ struct du {
 	size_t nids;
 	struct entry *e;
 	size_t n;
+	int by_tag; /* what e holds: tags, or repositories */
 	uint64_t live, now, policy;
 };
 
@@ -86,13 +87,14 @@ sole(const struct gc_run *run, uint32_t id, int by_repo)
 }
 
 static int
-sum_entries(struct du *du)
+sum_entries(struct du *du, int by_tag)
 {
 	struct gc_run *run = du->run;
 	const struct gc_holders *h = run->holders;
-	const int by_tag = h->by_tag;
 	size_t i, n = by_tag ? h->n : run->nrepos;
 
+	free(du->e);
+	du->by_tag = by_tag;
 	if ((du->e = calloc(n + 1, sizeof(*du->e))) == NULL)
 		return oom();
 	for (i = 0; i < n; i++) {
@@ -171,7 +173,7 @@ entry_cmp(const void *a, const void *b, void *arg)
 static size_t
 shown(const struct du *du, size_t i)
 {
-	return du->run->holders->by_tag ? du->e[i].tag != NULL : 1;
+	return du->by_tag ? du->e[i].tag != NULL : 1;
 }
 
 static void
@@ -216,7 +218,7 @@ print_text(const struct du *du, FILE *f)
 }
 
 static json_t *
-report_json(const struct du *du)
+report_json(const struct du *du, long top)
 {
 	const struct gc_run *run = du->run;
 	const struct gc_opts *o = run->opts;
@@ -225,7 +227,7 @@ report_json(const struct du *du)
 	size_t i, k = 0, total = 0;
 
 	json_object_set_new(
-	    root, "by", json_string(o->du_by_tag ? "tag" : "repository"));
+	    root, "by", json_string(du->by_tag ? "tag" : "repository"));
 	json_object_set_new(
 	    store, "blobs", json_integer((json_int_t)run->nblobs));
 	json_object_set_new(
@@ -243,7 +245,7 @@ report_json(const struct du *du)
 		if (!shown(du, i))
 			continue;
 		total++;
-		if (o->du_top != 0 && k >= (size_t)o->du_top)
+		if (top != 0 && k >= (size_t)top)
 			continue;
 		k++;
 		j = json_object();
@@ -268,6 +270,36 @@ report_json(const struct du *du)
 	return root;
 }
 
+/*
+ * du --html: the page needs both views, all of them (the chart shows the
+ * largest and sums the rest); both come from the one mark.
+ */
+static int
+write_html(struct du *du)
+{
+	struct gc_run *run = du->run;
+	json_t *repos = NULL, *tags = NULL;
+	int error;
+
+	if ((error = sum_entries(du, 0)) < 0)
+		return error;
+	qsort_r(du->e, du->n, sizeof(*du->e), entry_cmp, run);
+	if ((repos = report_json(du, 0)) == NULL)
+		return oom();
+	if ((error = sum_entries(du, 1)) < 0)
+		goto out;
+	qsort_r(du->e, du->n, sizeof(*du->e), entry_cmp, run);
+	if ((tags = report_json(du, 0)) == NULL) {
+		error = oom();
+		goto out;
+	}
+	error = gc_du_html(repos, tags, run->opts->du_html);
+out:
+	json_decref(repos);
+	json_decref(tags);
+	return error;
+}
+
 static int
 report(struct gc_run *run, void *arg)
 {
@@ -275,15 +307,21 @@ report(struct gc_run *run, void *arg)
 	const struct gc_opts *o = run->opts;
 	int error;
 
-	if ((error = sizes(du)) < 0 || (error = sum_entries(du)) < 0)
+	if ((error = sizes(du)) < 0)
 		return error;
 	sum_store(du);
-	qsort_r(du->e, du->n, sizeof(*du->e), entry_cmp, run);
 	if (run->nproblems)
 		run->exit_code = DRYDOCK_EXIT_PROBLEMS;
+	if (o->du_html != NULL && (error = write_html(du)) < 0)
+		return error;
+	if ((error = sum_entries(du, o->du_by_tag)) < 0)
+		return error;
+	qsort_r(du->e, du->n, sizeof(*du->e), entry_cmp, run);
 	print_text(
 	    du, o->com.json && strcmp(o->com.json, "-") == 0 ? stderr : stdout);
-	return o->com.json ? gc_json_write(o->com.json, report_json(du)) : 0;
+	return o->com.json
+	    ? gc_json_write(o->com.json, report_json(du, o->du_top))
+	    : 0;
 }
 
 int
@@ -295,11 +333,18 @@ gc_du(const struct gc_opts *opts, struct drydock_store *st)
 	int error, rc;
 
 	memset(&du, 0, sizeof(du));
+	/* a page that cannot be written is said before the long walk */
+	if (opts->du_html != NULL &&
+	    drydock_outfile_check(NULL, opts->du_html) < 0) {
+		fprintf(stderr, "drydock-gc: %s\n", drydock_error_message());
+		return DRYDOCK_EXIT_OPERATIONAL;
+	}
 	if ((h = calloc(1, sizeof(*h))) == NULL) {
 		fprintf(stderr, "drydock-gc: out of memory\n");
 		return DRYDOCK_EXIT_OPERATIONAL;
 	}
-	h->by_tag = opts->du_by_tag;
+	/* the page lists tags, whatever --by says */
+	h->by_tag = opts->du_by_tag || opts->du_html != NULL;
 	if ((error = gc_run_init(&run, opts, st)) < 0) {
 		gc_holders_free(h);
 		return fe_exit_for(error);

@@ -191,6 +191,7 @@ struct gc_opts {
 	size_t nrefs;
 	int du_by_tag; /* du --by tag */
 	long du_top; /* du --top N, 0: all */
+	const char *du_html; /* du --html FILE: the space report page */
 	const char *plan_file; /* apply: the plan */
 	const char *plan_root; /* apply: the root the plan is for */
 };

@@ -27,10 +27,9 @@ static const char synopsis[] =
     "       drydock-gc why [-m] [--grace DUR] [--policy FILE] [--pin "
     "FILE|-]...\n"
     "                  [--json FILE|-] ROOT | --config FILE  REF...\n"
-    "       drydock-gc du [-m] [--by repository|tag] [--top N] [--grace "
-    "DUR]\n"
-    "                  [--policy FILE] [--pin FILE|-]... [--json FILE|-]\n"
-    "                  ROOT | --config FILE\n"
+    "       drydock-gc du [-m] [--by repository|tag] [--top N] [--html FILE]\n"
+    "                  [--grace DUR] [--policy FILE] [--pin FILE|-]...\n"
+    "                  [--json FILE|-] ROOT | --config FILE\n"
     "       drydock-gc plan [-m] [--grace DUR] [--uploads-older-than DUR]\n"
     "                  [--policy FILE] [--pin FILE|-]... ROOT | --config "
     "FILE > PLAN\n"
@@ -93,6 +92,8 @@ help(void)
 	      "repository)\n"
 	      "      --top N                 du: only the N entries holding "
 	      "most bytes alone\n"
+	      "      --html FILE             du: also the space report as one "
+	      "HTML page\n"
 	      "  plan ROOT > PLAN            what a run would remove, with "
 	      "fingerprints, as JSON\n"
 	      "  apply PLAN ROOT             remove what PLAN lists and a run "
@@ -124,6 +125,7 @@ enum {
 	OPT_QUARANTINE,
 	OPT_RESTORE,
 	OPT_TOP,
+	OPT_HTML,
 	OPT_UPLOADS
 };
 
@@ -136,6 +138,7 @@ static const struct option longopts[] = {FE_OPT_LONGOPTS, FE_OPT_CONFIG_LONGOPT,
     {"quarantine", required_argument, NULL, OPT_QUARANTINE},
     {"restore", required_argument, NULL, OPT_RESTORE},
     {"top", required_argument, NULL, OPT_TOP},
+    {"html", required_argument, NULL, OPT_HTML},
     {"uploads-older-than", required_argument, NULL, OPT_UPLOADS},
     {NULL, 0, NULL, 0}};
 
@@ -170,6 +173,7 @@ static void
 parse_options(struct gc_opts *o, int cmd, int argc, char **argv)
 {
 	const struct fe_opt_store stored[] = {{'n', NULL, &o->dry_run},
+	    {OPT_HTML, &o->du_html, NULL},
 	    {OPT_QUARANTINE, &o->quarantine, NULL},
 	    {OPT_RESTORE, &o->restore, NULL}, {0, NULL, NULL}};
 	int c, by_given = 0, planned = 0;
@@ -229,8 +233,8 @@ parse_options(struct gc_opts *o, int cmd, int argc, char **argv)
 			fe_usage(NULL);
 		}
 	}
-	if (cmd != CMD_DU && (by_given || o->du_top))
-		fe_usage("--by and --top go with du");
+	if (cmd != CMD_DU && (by_given || o->du_top || o->du_html))
+		fe_usage("--by, --top and --html go with du");
 	if (cmd != CMD_GC && cmd != CMD_APPLY &&
 	    (o->quarantine || o->restore || o->com.metrics))
 		fe_usage("%s takes no --quarantine, --restore or --metrics",

@@ -9,7 +9,8 @@ build="build-essential pkg-config libjansson-dev libarchive-dev libsqlite3-dev
 libssl-dev libcmocka-dev libyaml-dev libcurl4-openssl-dev libexpat1-dev"
 tests="g++ docker-registry skopeo curl jq faketime valgrind zstd gzip tar
 coreutils util-linux procps bsdutils sqlite3 python3 cppcheck
-apache2-utils openssl radosgw ceph-mon ceph-osd python3-jsonschema"
+apache2-utils openssl radosgw ceph-mon ceph-osd python3-jsonschema
+chromium"
 deb="debhelper dpkg-dev lintian"
 case ${1:-} in
 "") pkgs="$build $tests" ;;
