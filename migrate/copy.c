@@ -768,31 +768,29 @@ mig_copy(struct mig_run *run)
 	size_t i;
 	int error;
 
-	int64_t last = 0, now;
+	struct fe_progress p;
 
 	if ((error = dest_tag_ok(run)) < 0)
 		return error;
 	if ((run->src.rem != NULL || run->dst.type == MIG_LOC_DOCKER) &&
 	    (error = prefetch(run)) < 0)
 		return error;
+	/* images done of all, with rate and time left, as gc's and fsck's */
+	fe_progress_init(&p, run->o->com.progress);
 	for (i = 0; i < run->nroots; i++) {
-		if (mig_stop)
+		if (mig_stop) {
+			fe_progress_end(&p);
 			return DRYDOCK_EINTR;
-		if (run->o->com.progress &&
-		    ((now = fe_clock_monotonic_ns()) - last > 200000000 || i == 0)) {
-			fprintf(stderr, "\r\033[K%s: %zu/%zu images", MIG_NAME,
-			    i, run->nroots);
-			last = now;
 		}
-		if ((error = copy_root(run, &run->roots[i])) < 0)
+		fe_progress_show(&p, "images", i, run->nroots, 0, 0);
+		if ((error = copy_root(run, &run->roots[i])) < 0) {
+			fe_progress_end(&p);
 			return error;
+		}
 	}
-	if (run->o->com.progress) {
-		fprintf(
-		    stderr, "\r\033[K%s: writing links and names", MIG_NAME);
-		error = mig_dest_finish(run);
-		fputs("\r\033[K", stderr);
-		return error;
-	}
-	return mig_dest_finish(run);
+	fe_progress_show(
+	    &p, "links and names of images", run->nroots, run->nroots, 0, 0);
+	error = mig_dest_finish(run);
+	fe_progress_end(&p);
+	return error;
 }

@@ -28,6 +28,7 @@
 #include "fe/exit.h"
 #include "fe/options.h"
 #include "fe/outfile.h"
+#include "fe/progress.h"
 #include "fe/signals.h"
 #include <drydock/ocilayout.h>
 #include <drydock/regwrite.h>
