@@ -10,23 +10,6 @@
 use_fixture migzoo "$T/f"
 start_registry "$T/f/root"
 
-# start_proxy ARGS...: regproxy.py before the registry; sets PROXY
-start_proxy() {
-	local port i
-	[ -n "${PROXY_PID:-}" ] && { kill "$PROXY_PID"; wait "$PROXY_PID"; } 2>/dev/null
-	port=$((20000 + (RANDOM * 32768 + RANDOM + $$) % 40000))
-	: >"$T/proxy.out"
-	python3 "$IT_DIR/regproxy.py" --listen "$port" --upstream "$REG" \
-	    --log "$T/proxy.log" "$@" >"$T/proxy.out" 2>&1 &
-	PROXY_PID=$!
-	BG_PIDS+=("$PROXY_PID")
-	for ((i = 0; i < 100; i++)); do
-		grep -q listening "$T/proxy.out" && { PROXY=127.0.0.1:$port; return; }
-		sleep 0.05
-	done
-	bail "regproxy.py did not start: $(cat "$T/proxy.out")"
-}
-
 # layer N of a manifest, and its config
 mf=$(curl -s -H "$ACCEPT" "http://$REG/v2/team/app/manifests/1.0")
 CFG=$(jq -r .config.digest <<<"$mf")
