@@ -360,17 +360,16 @@ restart_registry() { # [ROOT] (default: the current one)
 # in place of one started before; sets PROXY (HOST:PORT) and PROXY_STORAGE
 # (the address of its second listener, the blob storage of --redirect)
 start_proxy() {
-	local port i
+	local i
 	[ -n "${PROXY_PID:-}" ] && { kill "$PROXY_PID"; wait "$PROXY_PID"; } 2>/dev/null
-	port=$((20000 + (RANDOM * 32768 + RANDOM + $$) % 40000))
 	: >"$T/proxy.out"
-	python3 "$IT_DIR/regproxy.py" --listen "$port" --upstream "$REG" \
+	python3 "$IT_DIR/regproxy.py" --listen 0 --upstream "$REG" \
 	    --log "$T/proxy.log" "$@" >"$T/proxy.out" 2>&1 &
 	PROXY_PID=$!
 	BG_PIDS+=("$PROXY_PID")
 	for ((i = 0; i < 100; i++)); do
 		if grep -q listening "$T/proxy.out"; then
-			PROXY=127.0.0.1:$port
+			PROXY=127.0.0.1:$(awk '$1 == "listening" {print $2}' "$T/proxy.out")
 			PROXY_STORAGE=$(awk '$1 == "storage" {print $2}' "$T/proxy.out")
 			return
 		fi

@@ -22,7 +22,8 @@
 # "METHOD PATH RANGE -> STATUS listener=main|storage auth=SCHEME|-", SCHEME
 # being the first word of the Authorization header that came (never its
 # credentials).  The storage listener's address is printed at start as
-# "storage HOST:PORT".
+# "storage HOST:PORT", its own port as "listening PORT" (--listen 0: a free
+# port the system chooses).
 # Usage: regproxy.py --listen PORT --upstream HOST:PORT --log FILE [rules]
 import argparse
 import base64
@@ -167,7 +168,7 @@ def main():
     threading.Thread(target=st.serve_forever, daemon=True).start()
     s = Server(("127.0.0.1", o.listen), o, "main")
     print("storage", o.storage, flush=True)
-    print("listening", flush=True)
+    print("listening", s.server_address[1], flush=True)
     try:
         s.serve_forever()
     except KeyboardInterrupt:
