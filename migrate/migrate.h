@@ -29,6 +29,7 @@
 #include "fe/options.h"
 #include "fe/outfile.h"
 #include "fe/signals.h"
+#include "migrate/dref.h"
 #include <drydock/ocilayout.h>
 #include <drydock/regwrite.h>
 
@@ -145,12 +146,6 @@ struct mig_entry *mig_source_find(
 struct mig_entry *mig_source_lookup(struct mig_source *src, const char *repo,
     const char *tag, const struct drydock_digest *d);
 
-/*
- * 1 when the first component of name[0, len) is a registry host as
- * docker reads it (distribution's splitDockerDomain): it holds '.' or
- * ':', or is "localhost".
- */
-int mig_ref_has_host(const char *name, size_t len);
 /*
  * "[HOST/]REPO:TAG" into *repo_out and *tag_out (new), HOST dropped when
  * drop_host.  @return 1 when ref names no tag.
@@ -360,19 +355,6 @@ int mig_oom(void);
 
 /* remote.c: a docker:// location */
 
-/* docker://HOST[:PORT]/REPO[:TAG|@DIGEST], read as docker reads it */
-struct mig_dref {
-	char *host; /* "docker.io" for Docker Hub, as credentials name it */
-	char *api_host; /* where its API answers: registry-1.docker.io */
-	char *repo; /* "library/" added to Docker Hub's one-word names */
-	char *tag; /* or NULL */
-	int has_digest;
-	struct drydock_digest digest;
-};
-
-/* s: after "docker://".  @return 0, or DRYDOCK_ERROR and a message */
-int mig_dref_parse(struct mig_dref *r, const char *s);
-void mig_dref_release(struct mig_dref *r);
 /* A client for loc, with the credentials of its side (dest 1 or 0). */
 int mig_remote_open(struct mig_remote **out, struct mig_run *run,
     const struct mig_loc *loc, int dest);
