@@ -183,6 +183,7 @@ struct mig_dest {
 	size_t nhomes, caphomes;
 	uint64_t chunk; /* upload chunk size, 0: monolithic */
 	uint64_t mounted, uploaded, uploaded_bytes;
+	uint64_t manifests; /* PUT */
 	/*
 	 * archives: the tar, written to a temporary file beside path and
 	 * renamed into place, or streamed to "-", a FIFO or a device
@@ -311,6 +312,7 @@ struct mig_run {
 	int64_t start_real_ns; /* CLOCK_REALTIME at the start, for the report */
 	int exit_code;
 	char *error; /* what stopped the run, for the report */
+	int stop_error; /* its code (DRYDOCK_E*), or 0 */
 	/* oci-archive import: its index.json, the catalogue's origin */
 	struct drydock_ocilayout_index *src_index;
 };

@@ -15,6 +15,8 @@
 #                       listener on --storage-host (blob storage, as S3 or
 #                       GCS behind a real registry), which serves it without
 #                       asking for credentials
+#   --deny DIGEST       GET of that blob: 401 with a Basic challenge, as a
+#                       registry that wants other credentials for it
 #   --redirect-home DIGEST  GET of that blob: 307 to /_home/PATH on the same
 #                       listener (the same origin), served there
 #
@@ -88,6 +90,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             path = path[len("/_home"):]
         blob = "/blobs/sha256:" in path and self.command == "GET"
         digest = path.rsplit("/", 1)[-1] if blob else None
+        if main and digest in o.deny:
+            return self.simple(401, {"WWW-Authenticate":
+                                     'Basic realm="regproxy"'})
         if main and digest in o.redirect:
             return self.simple(307, {"Location": "http://%s%s?sig=s3cr3t-%d"
                                      % (o.storage, path, count("sig"))})
@@ -151,6 +156,7 @@ def main():
     p.add_argument("--throttle", action="append", default=[])
     p.add_argument("--fail", action="append", default=[])
     p.add_argument("--auth")
+    p.add_argument("--deny", action="append", default=[])
     p.add_argument("--redirect", action="append", default=[])
     p.add_argument("--redirect-home", action="append", default=[])
     p.add_argument("--storage-host", default="127.0.0.2")
@@ -159,6 +165,7 @@ def main():
     o.drop = dict(pairs(o.drop, int))
     o.throttle = pairs(o.throttle, int)
     o.fail = pairs(o.fail, int)
+    o.deny = set(o.deny)
     o.redirect = set(o.redirect)
     o.redirect_home = set(o.redirect_home)
     if o.auth:

@@ -71,11 +71,24 @@ assert_mig_rc 8 "no credentials for a private repository"
 assert_true "access denied, with the scope" \
     grep -q "access denied.*repository:team/app:pull" "$T/mig.err"
 assert_file_absent "$T/bad1" "nothing written"
+assert_true "and it says so, instead of offering a rerun" grep -q \
+    "the registry refused access: nothing was written; run it again with credentials" \
+    "$T/mig.err"
+assert_false "no 'the same command resumes it'" grep -q resumes "$T/mig.err"
 run_migrate --creds alice:nope "docker://$REG/team/app" "registry:$T/bad2"
 assert_mig_rc 8 "a wrong password"
 assert_true "the token server refused the credentials" \
     grep -q "token server .* refused the credentials" "$T/mig.err"
 assert_file_absent "$T/bad2" "nothing written"
+assert_true "and it says so" grep -q \
+    "the registry refused access: nothing was written" "$T/mig.err"
+# a push refused: anonymous
+run_migrate "registry:$T/f/root" "docker://$REG/"
+assert_mig_rc 8 "an anonymous push"
+assert_true "access denied, with the push scope" \
+    grep -q "access denied.*:pull,push" "$T/mig.err"
+assert_true "nothing was written, it says" grep -q \
+    "the registry refused access: nothing was written" "$T/mig.err"
 
 # 4. an identity token from ~/.docker/config.json: the refresh grant
 mkdir -p "$T/home/.docker" "$T/stale/.docker"
