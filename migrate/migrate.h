@@ -355,13 +355,18 @@ char *mig_strdup(const char *s);
 int mig_parallel(size_t n, int jobs, int (*fn)(void *ctx, size_t i), void *ctx);
 int mig_oom(void);
 
-/* remote.c: a docker:// location */
+/* remote.c: a docker:// location, its client, catalogue and pulls */
 
 /* A client for loc, with the credentials of its side (dest 1 or 0). */
 int mig_remote_open(struct mig_remote **out, struct mig_run *run,
     const struct mig_loc *loc, int dest);
 void mig_remote_free(struct mig_remote *r);
 const struct mig_dref *mig_remote_ref(const struct mig_remote *r);
+/* The client (borrowed), for push.c. */
+struct drydock_http *mig_remote_http(const struct mig_remote *r);
+/* "HOST/REPO:TAG", or "HOST/REPO@DIGEST" when tag is NULL, for messages */
+void mig_remote_what(char *buf, size_t sz, const struct mig_remote *r,
+    const char *repo, const char *tag, const struct drydock_digest *d);
 /* The names of the location: its tag(s) or digest, and their referrers. */
 int mig_remote_catalogue(
     struct mig_source *src, struct mig_remote *r, struct mig_run *run);
@@ -385,6 +390,9 @@ int mig_remote_pull_blob(struct mig_remote *r, struct drydock_blobcopy *bc,
  */
 int mig_remote_fetch(struct mig_remote *r, const char *repo,
     const struct drydock_descriptor *desc, int *fd_out, uint64_t *bytes_out);
+
+/* push.c: a docker:// destination */
+
 /* 1 when repo has blob d (of size, unless -1), 0 when not, or an error */
 int mig_remote_blob_exists(struct mig_remote *r, const char *repo,
     const struct drydock_digest *d, int64_t size);
