@@ -155,6 +155,7 @@ $(B)/tests/unit/%: $(B)/tests/unit/%.o $(FE_A) $(LIB_A)
 	    $(PKG_LIBS) -lm $(CMOCKA_LIBS)
 # a unit test of a tool's own module links that module's object
 $(B)/tests/unit/test_policy: $(B)/gc/policy.o
+$(B)/tests/unit/test_dref: $(B)/migrate/dref.o
 $(B)/tests/tools/%: $(B)/tests/tools/%.o $(LIB_A)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(PKG_LIBS)
 $(B)/tests/bench/%: $(B)/tests/bench/%.o $(LIB_A)

@@ -1,14 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * http.c --- an HTTP client for one registry host on libcurl: pooled
- * handles over shared connections, the 401 challenge (Basic, Bearer
- * tokens per scope), redirects that keep Authorization at home, retries
- * of 429 and 5xx, Range resume of cut bodies, certs.d for TLS.
+ * handles over shared connections, redirects that keep Authorization at
+ * home, retries of 429 and 5xx, Range resume of cut bodies.  The 401
+ * challenge (Basic, Bearer tokens per scope) is httpauth.c's, certs.d
+ * for TLS httpcerts.c's, the parsers httpparse.c's.
  */
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,8 +26,6 @@
 #define MAX_REDIRECTS 10
 #define ERROR_BODY_MAX (64u << 10)
 #define DEFAULT_BODY_MAX (4u << 20)
-#define CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
-#define CERTS_D "/etc/containers/certs.d:/etc/docker/certs.d"
 
 /* --- small helpers ------------------------------------------------------ */
 
@@ -80,118 +76,6 @@ wait_ms(const struct drydock_http *h, int64_t ms)
 	return cancelled(h) ? set_cancelled() : 0;
 }
 
-/*
- * A URL without its query and fragment, for messages: signed URLs carry
- * their signature there.
- */
-void
-drydock_http__url_for_message(char *buf, size_t sz, const char *url)
-{
-	size_t n = strcspn(url, "?#");
-
-	snprintf(buf, sz, "%.*s%s", (int)(n > 300 ? 300 : n), url,
-	    url[n] != '\0' || n > 300 ? "..." : "");
-}
-
-/* --- parsers (http_int.h) ----------------------------------------------- */
-int64_t
-drydock_http__retry_after_ms(const char *value, time_t now)
-{
-	char *end;
-	long long s;
-	time_t t;
-
-	while (*value == ' ')
-		value++;
-	if (*value >= '0' && *value <= '9') {
-		s = strtoll(value, &end, 10);
-		while (*end == ' ' || *end == '\r' || *end == '\n')
-			end++;
-		if (*end != '\0' || s < 0 || s > 86400)
-			return -1;
-		return s * 1000;
-	}
-	if ((t = curl_getdate(value, NULL)) == (time_t)-1)
-		return -1;
-	return t <= now ? 0 : (int64_t)(t - now) * 1000;
-}
-
-/* scheme, host and port of an absolute URL into buf: "https|h|443" */
-static int
-origin_of(char *buf, size_t sz, const char *url)
-{
-	CURLU *u = curl_url();
-	char *scheme = NULL, *host = NULL, *port = NULL;
-	int ok = 0;
-
-	if (u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) ==
-	        CURLUE_OK) {
-		for (char *p = host; *p != '\0'; p++)
-			*p = (char)tolower((unsigned char)*p);
-		snprintf(buf, sz, "%s|%s|%s", scheme, host, port);
-		ok = 1;
-	}
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	curl_url_cleanup(u);
-	return ok;
-}
-
-int
-drydock_http__same_origin(const char *a, const char *b)
-{
-	char x[512], y[512];
-
-	return origin_of(x, sizeof(x), a) && origin_of(y, sizeof(y), b) &&
-	    strcmp(x, y) == 0;
-}
-
-int
-drydock_http__is_loopback(const char *host)
-{
-	size_t n;
-
-	if (host[0] == '[')
-		return strncmp(host, "[::1]", 5) == 0 &&
-		    (host[5] == '\0' || host[5] == ':');
-	n = strcspn(host, ":");
-	return (n == 9 && strncmp(host, "127.0.0.1", 9) == 0) ||
-	    (n == 9 && strncasecmp(host, "localhost", 9) == 0);
-}
-
-int
-drydock_http_link_next(char **out, const char *link)
-{
-	const char *p = link, *lt, *gt;
-
-	*out = NULL;
-	while (p != NULL && (lt = strchr(p, '<')) != NULL) {
-		if ((gt = strchr(lt, '>')) == NULL)
-			return 0;
-		p = strchr(gt, ',');
-		/* the parameters of this link, up to the next one */
-		const char *end = p != NULL ? p : gt + strlen(gt);
-		const char *rel = gt + 1;
-
-		while ((rel = strstr(rel, "rel=")) != NULL && rel < end) {
-			rel += 4;
-			if (*rel == '"')
-				rel++;
-			if (strncmp(rel, "next", 4) == 0 &&
-			    (rel[4] == '"' || rel[4] == ';' || rel[4] == ',' ||
-			        rel[4] == ' ' || rel[4] == '\0')) {
-				*out = strndup(lt + 1, (size_t)(gt - lt - 1));
-				return *out == NULL ? drydock_http__oom() : 0;
-			}
-		}
-	}
-	return 0;
-}
-
 /* --- the client ---------------------------------------------------------- */
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -228,108 +112,6 @@ drydock_http_opts_init(struct drydock_http_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->tls_verify = 1;
 	o->retries = -1;
-}
-
-/* Append a whole file to h->ca. */
-static int
-ca_append(struct drydock_http *h, const char *path)
-{
-	char buf[65536], *n;
-	ssize_t r;
-	int fd, error = 0;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		drydock_error_set_os("cannot open '%s'", path);
-		return DRYDOCK_ERROR;
-	}
-	while ((r = read(fd, buf, sizeof(buf))) > 0) {
-		if ((n = realloc(h->ca, h->ca_len + (size_t)r + 2)) == NULL) {
-			error = drydock_http__oom();
-			break;
-		}
-		h->ca = n;
-		memcpy(h->ca + h->ca_len, buf, (size_t)r);
-		h->ca_len += (size_t)r;
-	}
-	if (r < 0 && error == 0) {
-		drydock_error_set_os("cannot read '%s'", path);
-		error = DRYDOCK_ERROR;
-	}
-	close(fd);
-	if (error == 0 && h->ca != NULL)
-		h->ca[h->ca_len++] = '\n';
-	return error;
-}
-
-static int
-has_suffix(const char *s, const char *suf)
-{
-	size_t n = strlen(s), m = strlen(suf);
-
-	return n > m && strcmp(s + n - m, suf) == 0;
-}
-
-/*
- * One certs.d directory: every *.crt joins the CAs; the first *.cert
- * with its *.key is the client certificate.
- */
-static int
-certs_dir(struct drydock_http *h, const char *dir)
-{
-	char path[4096], key[4096];
-	struct dirent *de;
-	DIR *d;
-	int error = 0;
-
-	if ((d = opendir(dir)) == NULL)
-		return 0; /* no directory for this host: nothing to add */
-	while (error == 0 && (de = readdir(d)) != NULL) {
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (has_suffix(de->d_name, ".crt")) {
-			if (h->ca == NULL && access(CA_BUNDLE, R_OK) == 0)
-				error = ca_append(h, CA_BUNDLE);
-			if (error == 0)
-				error = ca_append(h, path);
-		} else if (has_suffix(de->d_name, ".cert") &&
-		    h->client_cert == NULL) {
-			snprintf(key, sizeof(key), "%.*s.key",
-			    (int)(strlen(path) - 5), path);
-			if (access(key, R_OK) != 0) {
-				drydock_error_set(DRYDOCK_ERRCLASS_HTTP,
-				    "client certificate '%s' without its key "
-				    "'%s'",
-				    path, key);
-				error = DRYDOCK_ERROR;
-			} else if ((h->client_cert = strdup(path)) == NULL ||
-			    (h->client_key = strdup(key)) == NULL) {
-				error = drydock_http__oom();
-			}
-		}
-	}
-	closedir(d);
-	return error;
-}
-
-static int
-load_certs(struct drydock_http *h, const struct drydock_http_opts *o)
-{
-	const char *roots = o->certs_d != NULL ? o->certs_d : CERTS_D;
-	char dir[4096];
-	const char *p;
-	size_t n;
-	int error;
-
-	if (o->cert_dir != NULL)
-		return certs_dir(h, o->cert_dir);
-	for (p = roots; *p != '\0'; p += n + (p[n] == ':')) {
-		n = strcspn(p, ":");
-		if (n == 0)
-			continue;
-		snprintf(dir, sizeof(dir), "%.*s/%s", (int)n, p, h->host);
-		if ((error = certs_dir(h, dir)) < 0)
-			return error;
-	}
-	return 0;
 }
 
 int
@@ -389,7 +171,7 @@ drydock_http_new(struct drydock_http **out, const char *host,
 		error = drydock_http__oom();
 		goto fail;
 	}
-	if ((error = load_certs(h, o)) < 0)
+	if ((error = drydock_http__load_certs(h, o)) < 0)
 		goto fail;
 	if ((h->share = curl_share_init()) == NULL) {
 		error = drydock_http__oom();

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * http_int.h --- what http.c and httpauth.c share: the client's state,
- * the request loop, the parsers (for the unit tests too).
+ * http_int.h --- what http.c, httpauth.c and httpcerts.c share: the
+ * client's state, the request loop, the parsers (for the unit tests too).
  */
 #ifndef DRYDOCK_HTTP_INT_H
 #define DRYDOCK_HTTP_INT_H
@@ -88,6 +88,13 @@ int drydock_http__oom(void);
 int64_t drydock_http__now_ms(void);
 /* Overwrite and free a secret. */
 void drydock_http__forget(char *s);
+/*
+ * The host's certs.d files (httpcerts.c): h->ca, h->client_cert and
+ * h->client_key.  @return 0, or DRYDOCK_ERROR (a file unreadable, a
+ * client certificate without its key)
+ */
+int drydock_http__load_certs(
+    struct drydock_http *h, const struct drydock_http_opts *o);
 /* A URL without its query (signatures live there), for messages. */
 void drydock_http__url_for_message(char *buf, size_t sz, const char *url);
 /*

@@ -261,6 +261,27 @@ token_parse(char **value_out, int64_t *expires_out, const char *body,
 	return *value_out == NULL ? drydock_http__oom() : 0;
 }
 
+/* A token server's refusal: DRYDOCK_EAUTH, and what it said. */
+static int
+token_refused(const struct drydock_http_response *tresp,
+    const struct drydock_http *h, const char *realm, int refresh)
+{
+	json_t *j = NULL;
+	const char *why = NULL;
+
+	if (tresp->body != NULL && tresp->body_len > 0 &&
+	    (j = json_loadb(tresp->body, tresp->body_len, 0, NULL)) != NULL)
+		why = json_string_value(json_object_get(j, "error"));
+	drydock_error_set(DRYDOCK_ERRCLASS_AUTH,
+	    "token server '%s' refused %s (HTTP %ld%s%s)", realm,
+	    refresh                   ? "the identity token"
+	        : h->username != NULL ? "the credentials"
+	                              : "an anonymous token",
+	    tresp->status, why != NULL ? ": " : "", why != NULL ? why : "");
+	json_decref(j);
+	return DRYDOCK_EAUTH;
+}
+
 /*
  * A token for scope from the challenge's realm: GET with Basic
  * credentials (or none), or, for an identity token, the OAuth2 refresh
@@ -337,13 +358,10 @@ token_fetch(struct drydock_http *h, const char *scope)
 	tr.max_body = 1u << 20;
 	if ((error = drydock_http__request_loop(&tresp, h, &tr, auth)) < 0)
 		goto out;
-	if (tresp.status == 401 || tresp.status == 403) {
-		drydock_error_set(DRYDOCK_ERRCLASS_AUTH,
-		    "token server '%s' refused %s (HTTP %ld)", realm,
-		    h->username != NULL ? "the credentials"
-		                        : "an anonymous token",
-		    tresp.status);
-		error = DRYDOCK_EAUTH;
+	/* a refresh grant refused is 400 invalid_grant (RFC 6749 5.2) */
+	if (tresp.status == 401 || tresp.status == 403 ||
+	    (refresh && tresp.status == 400)) {
+		error = token_refused(&tresp, h, realm, refresh);
 		goto out;
 	}
 	if (tresp.status != 200) {

@@ -119,19 +119,6 @@ mig_source_lookup(struct mig_source *src, const char *repo, const char *tag,
 /* --- names --------------------------------------------------------------- */
 
 int
-mig_ref_has_host(const char *name, size_t len)
-{
-	const char *slash = memchr(name, '/', len);
-	size_t n;
-
-	if (slash == NULL)
-		return 0;
-	n = (size_t)(slash - name);
-	return memchr(name, '.', n) != NULL || memchr(name, ':', n) != NULL ||
-	    (n == 9 && strncmp(name, "localhost", 9) == 0);
-}
-
-int
 mig_split_ref(char **repo_out, char **tag_out, const char *ref, int drop_host)
 {
 	const char *colon = strrchr(ref, ':'), *slash = strrchr(ref, '/');

@@ -290,7 +290,12 @@ mig_dest_put_manifest(struct mig_run *run, int *how_out, const char *repo,
 	*how_out = DRYDOCK_BLOBCOPY_COPIED;
 	error = mig_remote_push_manifest(run->dst.rem, mig_dest_repo(run, repo),
 	    tag, media_type, buf, len, d);
-	if (error == 0 && tag == NULL)
+	if (error < 0)
+		return error;
+	pthread_mutex_lock(&run->dst.lock);
+	run->dst.manifests++;
+	pthread_mutex_unlock(&run->dst.lock);
+	if (tag == NULL)
 		error = note_pushed(&run->dst, mig_dest_repo(run, repo), d);
 	return error;
 }

@@ -623,6 +623,7 @@ main(int argc, char **argv)
 		goto done;
 	}
 	error = migrate(&run);
+	run.stop_error = error < 0 ? error : 0;
 	if (error < 0 && error != DRYDOCK_EINTR) {
 		stop_message(&run);
 		fprintf(stderr, "%s: %s\n", MIG_NAME,

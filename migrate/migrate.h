@@ -30,6 +30,7 @@
 #include "fe/outfile.h"
 #include "fe/progress.h"
 #include "fe/signals.h"
+#include "migrate/dref.h"
 #include <drydock/ocilayout.h>
 #include <drydock/regwrite.h>
 
@@ -147,12 +148,6 @@ struct mig_entry *mig_source_lookup(struct mig_source *src, const char *repo,
     const char *tag, const struct drydock_digest *d);
 
 /*
- * 1 when the first component of name[0, len) is a registry host as
- * docker reads it (distribution's splitDockerDomain): it holds '.' or
- * ':', or is "localhost".
- */
-int mig_ref_has_host(const char *name, size_t len);
-/*
  * "[HOST/]REPO:TAG" into *repo_out and *tag_out (new), HOST dropped when
  * drop_host.  @return 1 when ref names no tag.
  */
@@ -189,6 +184,7 @@ struct mig_dest {
 	size_t nhomes, caphomes;
 	uint64_t chunk; /* upload chunk size, 0: monolithic */
 	uint64_t mounted, uploaded, uploaded_bytes;
+	uint64_t manifests; /* PUT */
 	/*
 	 * archives: the tar, written to a temporary file beside path and
 	 * renamed into place, or streamed to "-", a FIFO or a device
@@ -317,6 +313,7 @@ struct mig_run {
 	int64_t start_real_ns; /* CLOCK_REALTIME at the start, for the report */
 	int exit_code;
 	char *error; /* what stopped the run, for the report */
+	int stop_error; /* its code (DRYDOCK_E*), or 0 */
 	/* oci-archive import: its index.json, the catalogue's origin */
 	struct drydock_ocilayout_index *src_index;
 };
@@ -359,26 +356,18 @@ char *mig_strdup(const char *s);
 int mig_parallel(size_t n, int jobs, int (*fn)(void *ctx, size_t i), void *ctx);
 int mig_oom(void);
 
-/* remote.c: a docker:// location */
+/* remote.c: a docker:// location, its client, catalogue and pulls */
 
-/* docker://HOST[:PORT]/REPO[:TAG|@DIGEST], read as docker reads it */
-struct mig_dref {
-	char *host; /* "docker.io" for Docker Hub, as credentials name it */
-	char *api_host; /* where its API answers: registry-1.docker.io */
-	char *repo; /* "library/" added to Docker Hub's one-word names */
-	char *tag; /* or NULL */
-	int has_digest;
-	struct drydock_digest digest;
-};
-
-/* s: after "docker://".  @return 0, or DRYDOCK_ERROR and a message */
-int mig_dref_parse(struct mig_dref *r, const char *s);
-void mig_dref_release(struct mig_dref *r);
 /* A client for loc, with the credentials of its side (dest 1 or 0). */
 int mig_remote_open(struct mig_remote **out, struct mig_run *run,
     const struct mig_loc *loc, int dest);
 void mig_remote_free(struct mig_remote *r);
 const struct mig_dref *mig_remote_ref(const struct mig_remote *r);
+/* The client (borrowed), for push.c. */
+struct drydock_http *mig_remote_http(const struct mig_remote *r);
+/* "HOST/REPO:TAG", or "HOST/REPO@DIGEST" when tag is NULL, for messages */
+void mig_remote_what(char *buf, size_t sz, const struct mig_remote *r,
+    const char *repo, const char *tag, const struct drydock_digest *d);
 /* The names of the location: its tag(s) or digest, and their referrers. */
 int mig_remote_catalogue(
     struct mig_source *src, struct mig_remote *r, struct mig_run *run);
@@ -402,6 +391,9 @@ int mig_remote_pull_blob(struct mig_remote *r, struct drydock_blobcopy *bc,
  */
 int mig_remote_fetch(struct mig_remote *r, const char *repo,
     const struct drydock_descriptor *desc, int *fd_out, uint64_t *bytes_out);
+
+/* push.c: a docker:// destination */
+
 /* 1 when repo has blob d (of size, unless -1), 0 when not, or an error */
 int mig_remote_blob_exists(struct mig_remote *r, const char *repo,
     const struct drydock_digest *d, int64_t size);

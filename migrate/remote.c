@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * remote.c --- a docker://HOST[:PORT]/REPO[:TAG|@DIGEST] location: its
- * reference as docker reads it, a client with the credentials found for
- * its host, its catalogue (tags/list paged, each tag's digest, referrers
- * from the referrers API or the sha256-<hex> tag), manifests by digest
+ * remote.c --- a docker://HOST[:PORT]/REPO[:TAG|@DIGEST] location (its
+ * reference read by dref.c): a client with the credentials found for its
+ * host, its catalogue (tags/list paged, each tag's digest, referrers from
+ * the referrers API or the sha256-<hex> tag), manifests by digest
  * (verified, cached) and blobs pulled into the destination, hashed in
- * flight and checked before they get their name.
+ * flight and checked before they get their name.  push.c writes to a
+ * docker:// destination through the same client.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -42,96 +43,6 @@ struct mig_remote {
 	struct cached *mf;
 	size_t nmf, capmf;
 };
-
-/* --- the reference ---------------------------------------------------------
- */
-
-void
-mig_dref_release(struct mig_dref *r)
-{
-	free(r->host);
-	free(r->api_host);
-	free(r->repo);
-	free(r->tag);
-	memset(r, 0, sizeof(*r));
-}
-
-static int
-dref_bad(struct mig_dref *r, const char *s, const char *why)
-{
-	mig_dref_release(r);
-	drydock_error_set(
-	    DRYDOCK_ERRCLASS_INVALID, "'docker://%s': %s", s, why);
-	return DRYDOCK_ERROR;
-}
-
-int
-mig_dref_parse(struct mig_dref *r, const char *s)
-{
-	const char *at = strchr(s, '@'), *slash, *colon, *name;
-	size_t n = at != NULL ? (size_t)(at - s) : strlen(s);
-	char *repo = NULL;
-
-	memset(r, 0, sizeof(*r));
-	if (at != NULL) {
-		if (drydock_digest_parse(&r->digest, at + 1, strlen(at + 1)) <
-		    0)
-			return dref_bad(r, s, "not a digest after '@'");
-		r->has_digest = 1;
-	}
-	/* HOST/ when the first component looks like one, as docker reads */
-	if (mig_ref_has_host(s, n)) {
-		slash = strchr(s, '/');
-		r->host = strndup(s, (size_t)(slash - s));
-		name = slash + 1;
-	} else {
-		r->host = mig_strdup("docker.io");
-		name = s;
-	}
-	n -= (size_t)(name - s);
-	slash = memrchr(name, '/', n);
-	colon = memrchr(name, ':', n);
-	if (colon != NULL && (slash == NULL || colon > slash)) {
-		if (r->has_digest)
-			return dref_bad(r, s, "both a tag and a digest");
-		r->tag = strndup(colon + 1, n - (size_t)(colon + 1 - name));
-		n = (size_t)(colon - name);
-	}
-	if (r->host == NULL ||
-	    (colon != NULL && r->tag == NULL && !r->has_digest))
-		return mig_oom();
-	if (strcmp(r->host, "index.docker.io") == 0) {
-		free(r->host);
-		r->host = mig_strdup("docker.io");
-	}
-	/* Docker Hub's official images are library/NAME */
-	if (r->host != NULL && strcmp(r->host, "docker.io") == 0 && n > 0 &&
-	    memchr(name, '/', n) == NULL) {
-		if ((repo = malloc(n + 9)) != NULL)
-			snprintf(repo, n + 9, "library/%.*s", (int)n, name);
-	} else {
-		repo = strndup(name, n);
-	}
-	r->repo = repo;
-	r->api_host =
-	    mig_strdup(strcmp(r->host ? r->host : "", "docker.io") == 0
-	            ? "registry-1.docker.io"
-	            : r->host);
-	if (r->repo == NULL || r->api_host == NULL)
-		return mig_oom();
-	if (r->repo[0] == '\0') {
-		/* docker://HOST/: every repository, names kept */
-		if (r->tag != NULL || r->has_digest)
-			return dref_bad(
-			    r, s, "a tag or digest needs a repository");
-		return 0;
-	}
-	if (!drydock_reference_is_repo(r->repo))
-		return dref_bad(r, s, "not a repository name");
-	if (r->tag != NULL && !drydock_reference_is_tag(r->tag))
-		return dref_bad(r, s, "not a tag");
-	return 0;
-}
 
 /* --- the client ---------------------------------------------------------- */
 
@@ -213,10 +124,15 @@ scope_pull(char *buf, size_t sz, const char *repo)
 	snprintf(buf, sz, "repository:%s:pull", repo);
 }
 
-/* "repo:what" or "repo@digest", for messages */
-static void
-what_of(char *buf, size_t sz, const struct mig_remote *r, const char *repo,
-    const char *tag, const struct drydock_digest *d)
+struct drydock_http *
+mig_remote_http(const struct mig_remote *r)
+{
+	return r->http;
+}
+
+void
+mig_remote_what(char *buf, size_t sz, const struct mig_remote *r,
+    const char *repo, const char *tag, const struct drydock_digest *d)
 {
 	char ds[DRYDOCK_DIGEST_STRMAX];
 
@@ -534,7 +450,7 @@ add_referrers(struct mig_remote *r, struct mig_source *src, const char *repo,
 	json_t *j = NULL, *v;
 	int error;
 
-	what_of(what, sizeof(what), r, repo, NULL, d);
+	mig_remote_what(what, sizeof(what), r, repo, NULL, d);
 	snprintf(path, sizeof(path), "/v2/%s/referrers/%s", repo,
 	    drydock_digest_format(ds, d));
 	scope_pull(scope, sizeof(scope), repo);
@@ -759,7 +675,7 @@ get_blob(struct mig_remote *r, const char *repo,
 	int error;
 
 	*received_out = 0;
-	what_of(what, sizeof(what), r, repo, NULL, &desc->digest);
+	mig_remote_what(what, sizeof(what), r, repo, NULL, &desc->digest);
 	snprintf(path, sizeof(path), "/v2/%s/blobs/%s", repo,
 	    drydock_digest_format(ds, &desc->digest));
 	scope_pull(scope, sizeof(scope), repo);
@@ -789,7 +705,7 @@ mig_remote_pull_blob(struct mig_remote *r, struct drydock_blobcopy *bc,
 	int how, error;
 
 	*bytes_out = 0;
-	what_of(what, sizeof(what), r, repo, NULL, &desc->digest);
+	mig_remote_what(what, sizeof(what), r, repo, NULL, &desc->digest);
 	if ((error = drydock_blobcopy_sink_new(&s, bc, dfd, desc->digest.alg)) <
 	    0)
 		goto out;
@@ -817,7 +733,7 @@ out:
 	return error;
 }
 
-/* --- a destination: blobs and manifests pushed --------------------------- */
+/* --- a blob into a temporary file (docker:// -> docker://) ------------- */
 
 struct fetch {
 	int fd;
@@ -857,7 +773,7 @@ mig_remote_fetch(struct mig_remote *r, const char *repo,
 	int error;
 
 	*fd_out = -1;
-	what_of(what, sizeof(what), r, repo, NULL, &desc->digest);
+	mig_remote_what(what, sizeof(what), r, repo, NULL, &desc->digest);
 	if ((f.fd = open(tmp != NULL && tmp[0] ? tmp : "/var/tmp",
 	         O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0) {
 		drydock_error_set_os("cannot make a temporary file");
@@ -882,217 +798,5 @@ out:
 	drydock_hasher_free(f.h);
 	if (f.fd >= 0)
 		close(f.fd);
-	return error;
-}
-
-static void
-scope_push(char *buf, size_t sz, const char *repo, const char *from)
-{
-	if (from != NULL && strcmp(from, repo) != 0)
-		snprintf(buf, sz, "repository:%s:pull,push repository:%s:pull",
-		    repo, from);
-	else
-		snprintf(buf, sz, "repository:%s:pull,push", repo);
-}
-
-int
-mig_remote_blob_exists(struct mig_remote *r, const char *repo,
-    const struct drydock_digest *d, int64_t size)
-{
-	struct drydock_http_request req;
-	struct drydock_http_response resp;
-	char path[1024], scope[600], what[1024], ds[DRYDOCK_DIGEST_STRMAX];
-	int error;
-
-	what_of(what, sizeof(what), r, repo, NULL, d);
-	snprintf(path, sizeof(path), "/v2/%s/blobs/%s", repo,
-	    drydock_digest_format(ds, d));
-	scope_push(scope, sizeof(scope), repo, NULL);
-	memset(&req, 0, sizeof(req));
-	req.method = "HEAD";
-	req.path = path;
-	req.scope = scope;
-	if ((error = drydock_http_request(&resp, r->http, &req)) < 0)
-		goto out;
-	if (resp.status == 200)
-		error = size < 0 || resp.content_length < 0 ||
-		    resp.content_length == size;
-	else if (resp.status == 404)
-		error = 0;
-	else
-		error = drydock_http_status_error(&resp, what);
-out:
-	drydock_http_response_release(&resp);
-	return error;
-}
-
-/* url + "?digest=" or "&digest=" (new) */
-static char *
-with_digest(const char *url, const struct drydock_digest *d)
-{
-	char ds[DRYDOCK_DIGEST_STRMAX], *u;
-	size_t n = strlen(url) + DRYDOCK_DIGEST_STRMAX + 16;
-
-	if ((u = malloc(n)) != NULL)
-		snprintf(u, n, "%s%cdigest=%s", url,
-		    strchr(url, '?') != NULL ? '&' : '?',
-		    drydock_digest_format(ds, d));
-	return u;
-}
-
-/*
- * One upload request: the session's Location comes back in *url (new),
- * which it replaces.  want: the status that means success.
- */
-static int
-upload_step(struct mig_remote *r, struct drydock_http_request *req, char **url,
-    long want, const char *what)
-{
-	struct drydock_http_response resp;
-	int error;
-
-	if ((error = drydock_http_request(&resp, r->http, req)) < 0)
-		goto out;
-	if (resp.status != want) {
-		error = drydock_http_status_error(&resp, what);
-		goto out;
-	}
-	if (resp.location != NULL) {
-		free(*url);
-		*url = resp.location;
-		resp.location = NULL;
-	}
-out:
-	drydock_http_response_release(&resp);
-	return error;
-}
-
-int
-mig_remote_push_blob(struct mig_remote *r, int *how_out, const char *repo,
-    const struct drydock_digest *d, int64_t size, const char *from,
-    uint64_t chunk, mig_open_cb open_cb, void *ctx)
-{
-	struct drydock_http_request req;
-	char path[1024], scope[1200], what[1024], ds[DRYDOCK_DIGEST_STRMAX];
-	char range[64], *url = NULL, *put = NULL;
-	int64_t off;
-	int error, fd = -1;
-
-	*how_out = MIG_PUSH_UPLOADED;
-	what_of(what, sizeof(what), r, repo, NULL, d);
-	scope_push(scope, sizeof(scope), repo, from);
-	memset(&req, 0, sizeof(req));
-	req.path = path;
-	req.scope = scope;
-	req.method = "POST";
-	if (from != NULL && strcmp(from, repo) != 0) {
-		struct drydock_http_response resp;
-
-		/* cross-repository mount: 201 when it worked */
-		snprintf(path, sizeof(path),
-		    "/v2/%s/blobs/uploads/?mount=%s&from=%s", repo,
-		    drydock_digest_format(ds, d), from);
-		if ((error = drydock_http_request(&resp, r->http, &req)) < 0)
-			return error;
-		if (resp.status == 201) {
-			drydock_http_response_release(&resp);
-			*how_out = MIG_PUSH_MOUNTED;
-			return 0;
-		}
-		if (resp.status != 202 || resp.location == NULL) {
-			error = drydock_http_status_error(&resp, what);
-			drydock_http_response_release(&resp);
-			return error;
-		}
-		url = resp.location; /* an upload session instead */
-		resp.location = NULL;
-		drydock_http_response_release(&resp);
-	} else {
-		snprintf(path, sizeof(path), "/v2/%s/blobs/uploads/", repo);
-		if ((error = upload_step(r, &req, &url, 202, what)) < 0)
-			goto out;
-	}
-	if (url == NULL) {
-		drydock_error_set(DRYDOCK_ERRCLASS_HTTP,
-		    "%s: the upload came without a Location", what);
-		error = DRYDOCK_ERROR;
-		goto out;
-	}
-	if ((error = open_cb(&fd, ctx)) < 0)
-		goto out;
-	req.content_type = "application/octet-stream";
-	req.body_fd = fd;
-	/* chunks: PATCH each with its Content-Range, PUT the digest */
-	for (off = 0; chunk > 0 && off < size; off += (int64_t)chunk) {
-		req.method = "PATCH";
-		req.path = url;
-		req.body_off = off;
-		req.body_size =
-		    size - off < (int64_t)chunk ? size - off : (int64_t)chunk;
-		req.flags = DRYDOCK_HTTP_NO_RETRY;
-		snprintf(range, sizeof(range), "%lld-%lld", (long long)off,
-		    (long long)(off + req.body_size - 1));
-		req.content_range = range;
-		if ((error = upload_step(r, &req, &url, 202, what)) < 0)
-			goto out;
-	}
-	req.flags = 0;
-	req.content_range = NULL;
-	req.method = "PUT";
-	req.body_off = 0;
-	req.body_size = chunk > 0 ? 0 : size; /* monolithic: all of it */
-	if ((put = with_digest(url, d)) == NULL) {
-		error = mig_oom();
-		goto out;
-	}
-	req.path = put;
-	error = upload_step(r, &req, &url, 201, what);
-out:
-	if (fd >= 0)
-		close(fd);
-	free(url);
-	free(put);
-	return error;
-}
-
-int
-mig_remote_push_manifest(struct mig_remote *r, const char *repo,
-    const char *tag, const char *media_type, const char *buf, size_t len,
-    const struct drydock_digest *d)
-{
-	struct drydock_http_request req;
-	struct drydock_http_response resp;
-	struct drydock_digest got;
-	char path[1024], scope[600], what[1024], ds[DRYDOCK_DIGEST_STRMAX];
-	int error;
-
-	what_of(what, sizeof(what), r, repo, tag, d);
-	snprintf(path, sizeof(path), "/v2/%s/manifests/%s", repo,
-	    tag != NULL ? tag : drydock_digest_format(ds, d));
-	scope_push(scope, sizeof(scope), repo, NULL);
-	memset(&req, 0, sizeof(req));
-	req.method = "PUT";
-	req.path = path;
-	req.scope = scope;
-	req.content_type = media_type;
-	req.body = buf;
-	req.body_len = len;
-	if ((error = drydock_http_request(&resp, r->http, &req)) < 0)
-		goto out;
-	if (resp.status != 201) {
-		error = drydock_http_status_error(&resp, what);
-		goto out;
-	}
-	/* the bytes are ours: the registry must name them as we do */
-	if (resp.digest != NULL &&
-	    (drydock_digest_parse(&got, resp.digest, strlen(resp.digest)) < 0 ||
-	        !drydock_digest_equal(&got, d))) {
-		drydock_error_set(DRYDOCK_ERRCLASS_DIGEST,
-		    "%s: the registry stored the manifest as '%s'", what,
-		    resp.digest);
-		error = DRYDOCK_ECORRUPT;
-	}
-out:
-	drydock_http_response_release(&resp);
 	return error;
 }

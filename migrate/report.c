@@ -197,6 +197,56 @@ renamed(const struct mig_run *run, const struct mig_root *r)
 		    MIG_NAME, r->e->repo, r->e->tag, r->archive_name);
 }
 
+/* Blobs and manifests this run wrote at the destination. */
+static uint64_t
+written(const struct mig_run *run)
+{
+	const struct drydock_blobcopy_stats *s =
+	    drydock_blobcopy_stats(run->bc);
+
+	return s->count[DRYDOCK_BLOBCOPY_HARDLINKED] +
+	    s->count[DRYDOCK_BLOBCOPY_REFLINKED] +
+	    s->count[DRYDOCK_BLOBCOPY_COPIED] + run->pulled +
+	    run->dst.uploaded + run->dst.mounted + run->dst.manifests +
+	    run->dst.archived;
+}
+
+/*
+ * What a run that stopped leaves, and what to do: the same command
+ * resumes it, except after an authentication failure, which it would
+ * only repeat.
+ */
+static void
+stopped(const struct mig_run *run)
+{
+	uint64_t n;
+
+	if (!(run->exit_code &
+	        (DRYDOCK_EXIT_OPERATIONAL | DRYDOCK_EXIT_INTERRUPTED)))
+		return;
+	if (run->stop_error != DRYDOCK_EAUTH ||
+	    (run->exit_code & DRYDOCK_EXIT_INTERRUPTED)) {
+		fprintf(stderr,
+		    "%s: the run stopped before it finished; the same "
+		    "command resumes it\n",
+		    MIG_NAME);
+		return;
+	}
+	if ((n = written(run)) == 0)
+		fprintf(stderr,
+		    "%s: the registry refused access: nothing was written; "
+		    "run it again with credentials it accepts (--creds, "
+		    "--authfile, docker login)\n",
+		    MIG_NAME);
+	else
+		fprintf(stderr,
+		    "%s: the registry refused access: %llu blob(s) and "
+		    "manifest(s) written before that stay; with credentials "
+		    "it accepts (--creds, --authfile, docker login), the same "
+		    "command carries the rest\n",
+		    MIG_NAME, (unsigned long long)n);
+}
+
 static void
 summary(const struct mig_run *run, FILE *f)
 {
@@ -236,12 +286,7 @@ summary(const struct mig_run *run, FILE *f)
 			    drydock_digest_format(ds, &r->e->digest),
 			    drydock_digest_format(dd, &r->dest_digest));
 	}
-	if (run->exit_code &
-	    (DRYDOCK_EXIT_OPERATIONAL | DRYDOCK_EXIT_INTERRUPTED))
-		fprintf(stderr,
-		    "%s: the run stopped before it finished; the "
-		    "same command resumes it\n",
-		    MIG_NAME);
+	stopped(run);
 	if (run->o->com.quiet)
 		return;
 	fprintf(f,

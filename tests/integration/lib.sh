@@ -356,6 +356,28 @@ restart_registry() { # [ROOT] (default: the current one)
 	start_registry "$root"
 }
 
+# start_proxy ARGS...: regproxy.py (its rules in ARGS) before the registry,
+# in place of one started before; sets PROXY (HOST:PORT) and PROXY_STORAGE
+# (the address of its second listener, the blob storage of --redirect)
+start_proxy() {
+	local i
+	[ -n "${PROXY_PID:-}" ] && { kill "$PROXY_PID"; wait "$PROXY_PID"; } 2>/dev/null
+	: >"$T/proxy.out"
+	python3 "$IT_DIR/regproxy.py" --listen 0 --upstream "$REG" \
+	    --log "$T/proxy.log" "$@" >"$T/proxy.out" 2>&1 &
+	PROXY_PID=$!
+	BG_PIDS+=("$PROXY_PID")
+	for ((i = 0; i < 100; i++)); do
+		if grep -q listening "$T/proxy.out"; then
+			PROXY=127.0.0.1:$(awk '$1 == "listening" {print $2}' "$T/proxy.out")
+			PROXY_STORAGE=$(awk '$1 == "storage" {print $2}' "$T/proxy.out")
+			return
+		fi
+		sleep 0.05
+	done
+	bail "regproxy.py did not start: $(cat "$T/proxy.out")"
+}
+
 # peers_only: this script tests the peers and the test bed, not drydock's
 # code: once, with the plain build (the sanitizer build would only repeat it)
 peers_only() {

@@ -13,10 +13,26 @@
 #                       body, then the connection is closed
 #   --keep-host         pass the Host header on as it came (a SigV4
 #                       signature covers it: t5010's S3 requests)
+#   --auth USER:PASS    Basic credentials asked for (401 without them); the
+#                       Authorization header is not passed on
+#   --redirect DIGEST   GET of that blob: 307 to another origin, a second
+#                       listener on --storage-host (blob storage, as S3 or
+#                       GCS behind a real registry), which serves it without
+#                       asking for credentials
+#   --deny DIGEST       GET of that blob: 401 with a Basic challenge, as a
+#                       registry that wants other credentials for it
+#   --redirect-home DIGEST  GET of that blob: 307 to /_home/PATH on the same
+#                       listener (the same origin), served there
 #
-# Each request is logged to --log as "METHOD PATH RANGE -> STATUS".
+# Each request is logged to --log as
+# "METHOD PATH RANGE -> STATUS listener=main|storage auth=SCHEME|-", SCHEME
+# being the first word of the Authorization header that came (never its
+# credentials).  The storage listener's address is printed at start as
+# "storage HOST:PORT", its own port as "listening PORT" (--listen 0: a free
+# port the system chooses).
 # Usage: regproxy.py --listen PORT --upstream HOST:PORT --log FILE [rules]
 import argparse
+import base64
 import http.client
 import http.server
 import socketserver
@@ -40,9 +56,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
     def log(self, status):
+        auth = self.headers.get("Authorization", "").split(" ")[0] or "-"
         with lock, open(self.server.opts.log, "a") as f:
-            f.write("%s %s %s -> %s\n" % (self.command, self.path,
-                    self.headers.get("Range", "-"), status))
+            f.write("%s %s %s -> %s listener=%s auth=%s\n" % (
+                    self.command, self.path, self.headers.get("Range", "-"),
+                    status, self.server.role, auth))
 
     def rule(self, rules):
         for substr, k in rules:
@@ -65,22 +83,47 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def forward(self):
         o = self.server.opts
+        main = self.server.role == "main"
+        if main and o.auth and self.headers.get("Authorization") != o.auth:
+            return self.simple(401, {"WWW-Authenticate":
+                                     'Basic realm="regproxy"'})
         if self.rule(o.throttle):
             return self.simple(429, {"Retry-After": "1"})
         if self.rule(o.fail):
             return self.simple(503)
+        # the storage and /_home serve what the registry has at PATH
+        path = self.path.split("?", 1)[0]
+        query = self.path[len(path):]  # S3's ?delete=, ?list-type=2...
+        if path.startswith("/_home/"):
+            path = path[len("/_home"):]
+        blob = "/blobs/sha256:" in path and self.command == "GET"
+        digest = path.rsplit("/", 1)[-1] if blob else None
+        if main and digest in o.deny:
+            return self.simple(401, {"WWW-Authenticate":
+                                     'Basic realm="regproxy"'})
+        if main and digest in o.redirect:
+            return self.simple(307, {"Location": "http://%s%s?sig=s3cr3t-%d"
+                                     % (o.storage, path, count("sig"))})
+        if main and digest in o.redirect_home and \
+                not self.path.startswith("/_home/"):
+            return self.simple(307, {"Location": "/_home%s?sig=h0me" % path})
+        # the body now: an answer of the proxy's own (simple) drains it
         n = int(self.headers.get("Content-Length", "0") or 0)
         body = self.rfile.read(n) if n > 0 else None
-        dropped = ("connection",) if o.keep_host else ("host", "connection")
+        # the proxy's own Basic auth is not passed on; a SigV4 signature
+        # (t5010) is, with the Host it covers (--keep-host)
+        dropped = {"connection"}
+        if not o.keep_host:
+            dropped.add("host")
+        if o.auth:
+            dropped.add("authorization")
         headers = {k: v for k, v in self.headers.items()
                    if k.lower() not in dropped}
         up = http.client.HTTPConnection(o.upstream, timeout=60)
-        up.request(self.command, self.path, body=body, headers=headers)
+        up.request(self.command, path + query, body=body, headers=headers)
         r = up.getresponse()
         data = r.read()
         up.close()
-        blob = "/blobs/sha256:" in self.path and self.command == "GET"
-        digest = self.path.rsplit("/", 1)[-1] if blob else None
         if digest in o.corrupt and len(data) > 0:
             data = bytes([data[0] ^ 0xFF]) + data[1:]
         cut = None
@@ -111,6 +154,11 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
+    def __init__(self, addr, opts, role):
+        super().__init__(addr, Handler)
+        self.opts = opts
+        self.role = role
+
 
 def pairs(values, conv):
     out = []
@@ -131,15 +179,28 @@ def main():
     p.add_argument("--fail", action="append", default=[])
     p.add_argument("--cut", action="append", default=[])
     p.add_argument("--keep-host", action="store_true")
+    p.add_argument("--auth")
+    p.add_argument("--deny", action="append", default=[])
+    p.add_argument("--redirect", action="append", default=[])
+    p.add_argument("--redirect-home", action="append", default=[])
+    p.add_argument("--storage-host", default="127.0.0.2")
     o = p.parse_args()
     o.cut = pairs(o.cut, int)
     o.corrupt = set(o.corrupt)
     o.drop = dict(pairs(o.drop, int))
     o.throttle = pairs(o.throttle, int)
     o.fail = pairs(o.fail, int)
-    s = Server(("127.0.0.1", o.listen), Handler)
-    s.opts = o
-    print("listening", flush=True)
+    o.deny = set(o.deny)
+    o.redirect = set(o.redirect)
+    o.redirect_home = set(o.redirect_home)
+    if o.auth:
+        o.auth = "Basic " + base64.b64encode(o.auth.encode()).decode()
+    st = Server((o.storage_host, 0), o, "storage")
+    o.storage = "%s:%d" % st.server_address[:2]
+    threading.Thread(target=st.serve_forever, daemon=True).start()
+    s = Server(("127.0.0.1", o.listen), o, "main")
+    print("storage", o.storage, flush=True)
+    print("listening", s.server_address[1], flush=True)
     try:
         s.serve_forever()
     except KeyboardInterrupt:

@@ -93,12 +93,18 @@ assert_mig_rc 8 "a wrong password stops the run"
 assert_true "it says so" grep -q "wrong user name or password" "$T/mig.err"
 assert_file_absent "$T/bad1" "a wrong password writes nothing"
 assert_false "not even the wrong password is printed" grep -q wrong: "$T/mig.err"
+assert_true "nothing was written, it says, and credentials are the cure" grep -q \
+    "the registry refused access: nothing was written; run it again with credentials" \
+    "$T/mig.err"
+assert_false "not 'the same command resumes it'" grep -q resumes "$T/mig.err"
 HOME=$T/nohome run_migrate --src-cert-dir "$T/certs" "$SRC/team/app" \
     "registry:$T/bad2"
 assert_mig_rc 8 "no credentials"
 assert_true "authentication required, and none" \
     grep -q "authentication required" "$T/mig.err"
 assert_file_absent "$T/bad2" "no credentials: nothing written"
+assert_true "and it says so" grep -q \
+    "the registry refused access: nothing was written" "$T/mig.err"
 run_migrate --creds "alice:$PASS" "$SRC/team/app" "registry:$T/bad3"
 assert_mig_rc 8 "an unknown CA is refused"
 assert_true "the certificate is named" grep -qi "certificate" "$T/mig.err"

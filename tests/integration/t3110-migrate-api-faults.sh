@@ -4,28 +4,14 @@
 # docker-registry flips a byte of a blob (refused, never named, the image
 # fails and the rest is carried), cuts a blob's body after 10 bytes (the
 # pull resumes with a Range request and every digest is kept), answers 429
-# with Retry-After: 1 (waited for, then carried) and 503 (retried).
+# with Retry-After: 1 (waited for, then carried) and 503 (retried), and
+# wants credentials for one blob (the run stops, says what it wrote and
+# that credentials are wanted, and the same command then carries the
+# rest).
 . "$(dirname "$0")/lib.sh"
 
 use_fixture migzoo "$T/f"
 start_registry "$T/f/root"
-
-# start_proxy ARGS...: regproxy.py before the registry; sets PROXY
-start_proxy() {
-	local port i
-	[ -n "${PROXY_PID:-}" ] && { kill "$PROXY_PID"; wait "$PROXY_PID"; } 2>/dev/null
-	port=$((20000 + (RANDOM * 32768 + RANDOM + $$) % 40000))
-	: >"$T/proxy.out"
-	python3 "$IT_DIR/regproxy.py" --listen "$port" --upstream "$REG" \
-	    --log "$T/proxy.log" "$@" >"$T/proxy.out" 2>&1 &
-	PROXY_PID=$!
-	BG_PIDS+=("$PROXY_PID")
-	for ((i = 0; i < 100; i++)); do
-		grep -q listening "$T/proxy.out" && { PROXY=127.0.0.1:$port; return; }
-		sleep 0.05
-	done
-	bail "regproxy.py did not start: $(cat "$T/proxy.out")"
-}
 
 # layer N of a manifest, and its config
 mf=$(curl -s -H "$ACCEPT" "http://$REG/v2/team/app/manifests/1.0")
@@ -78,4 +64,28 @@ assert_true "Retry-After: 1 was waited for (2 s)" \
 assert_eq 1 "$(grep -c '/blobs/.* -> 503' "$T/proxy.log")" "a blob got a 503"
 assert_eq "team/app 1.0 $want1
 team/app 2.0 $want2" "$(tag_links "$T/out3")" "both tags with their digests"
+
+# 4. credentials wanted for one blob, after others were written
+mf2=$(curl -s -H "$ACCEPT" "http://$REG/v2/team/app/manifests/2.0")
+CFG2=$(jq -r .config.digest <<<"$mf2")
+start_proxy --deny "$CFG2"
+run_migrate -j 1 --json "$T/r4.json" "docker://$PROXY/team/app" \
+    "registry:$T/out4"
+assert_mig_rc 8 "a 401 for one blob stops the run"
+assert_true "it says credentials are wanted" \
+    grep -q "authentication required, and no credentials" "$T/mig.err"
+assert_true "what was written stays, and the same command carries the rest" \
+    grep -qE "the registry refused access: [1-9][0-9]* blob\(s\) and manifest\(s\) written before that stay; .* the same command carries the rest" \
+    "$T/mig.err"
+assert_false "no 'nothing was written'" grep -q "nothing was written" "$T/mig.err"
+assert_eq "" "$(tag_links "$T/out4")" "no tag is written"
+n1=$(jq .network.pulled "$T/r4.json")
+start_proxy
+run_migrate --json "$T/r5.json" "docker://$PROXY/team/app" "registry:$T/out4"
+assert_mig_rc 0 "the same command, once the blob is served, carries the rest"
+assert_eq "team/app 1.0 $want1
+team/app 2.0 $want2" "$(tag_links "$T/out4")" "both tags with their digests"
+assert_true "the blobs of the first run were not pulled again" \
+    test "$(jq .network.pulled "$T/r5.json")" -lt "$(jq .network.pulled "$T/r3.json")"
+assert_true "the first run had pulled some ($n1)" test "$n1" -gt 0
 finish

@@ -5,17 +5,21 @@
 # the challenge's realm, service and the repository's scope, one token
 # kept for a whole run, anonymous tokens for a public repository, access
 # denied for a private one, a wrong password refused by the token server;
-# no password or token printed.
+# an identity token (a docker config.json auths entry's identitytoken)
+# traded for access tokens with the OAuth2 refresh grant (POST
+# grant_type=refresh_token), and a stale one refused; no password or
+# token printed.
 . "$(dirname "$0")/lib.sh"
 
 use_fixture migzoo "$T/f"
 PASS='t0ken-Pa55'
+REFRESH='1dent1ty-R3fresh'
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=drydock token" \
     -keyout "$T/tok.key" -out "$T/tok.crt" 2>/dev/null || bail "openssl"
-tport=$((20000 + (RANDOM * 32768 + RANDOM + $$) % 40000))
-python3 "$IT_DIR/tokenissuer.py" --listen "$tport" --key "$T/tok.key" \
+python3 "$IT_DIR/tokenissuer.py" --listen 0 --key "$T/tok.key" \
     --cert "$T/tok.crt" --user "alice:$PASS" --service drydock-test \
     --issuer drydock-issuer --log "$T/token.log" --public team/multi \
+    --refresh-token "$REFRESH" \
     >"$T/issuer.out" 2>&1 &
 ISSUER_PID=$!
 BG_PIDS+=("$ISSUER_PID")
@@ -24,6 +28,7 @@ for ((i = 0; i < 100; i++)); do
 	sleep 0.05
 done
 grep -q listening "$T/issuer.out" || bail "tokenissuer.py: $(cat "$T/issuer.out")"
+tport=$(awk '$1 == "listening" {print $2}' "$T/issuer.out")
 REG_AUTH="auth:
   token:
     realm: http://127.0.0.1:$tport/token
@@ -66,10 +71,52 @@ assert_mig_rc 8 "no credentials for a private repository"
 assert_true "access denied, with the scope" \
     grep -q "access denied.*repository:team/app:pull" "$T/mig.err"
 assert_file_absent "$T/bad1" "nothing written"
+assert_true "and it says so, instead of offering a rerun" grep -q \
+    "the registry refused access: nothing was written; run it again with credentials" \
+    "$T/mig.err"
+assert_false "no 'the same command resumes it'" grep -q resumes "$T/mig.err"
 run_migrate --creds alice:nope "docker://$REG/team/app" "registry:$T/bad2"
 assert_mig_rc 8 "a wrong password"
 assert_true "the token server refused the credentials" \
     grep -q "token server .* refused the credentials" "$T/mig.err"
 assert_file_absent "$T/bad2" "nothing written"
+assert_true "and it says so" grep -q \
+    "the registry refused access: nothing was written" "$T/mig.err"
+# a push refused: anonymous
+run_migrate "registry:$T/f/root" "docker://$REG/"
+assert_mig_rc 8 "an anonymous push"
+assert_true "access denied, with the push scope" \
+    grep -q "access denied.*:pull,push" "$T/mig.err"
+assert_true "nothing was written, it says" grep -q \
+    "the registry refused access: nothing was written" "$T/mig.err"
+
+# 4. an identity token from ~/.docker/config.json: the refresh grant
+mkdir -p "$T/home/.docker" "$T/stale/.docker"
+printf '{"auths":{"%s":{"identitytoken":"%s"}}}\n' "$REG" "$REFRESH" \
+    >"$T/home/.docker/config.json"
+: >"$T/token.log"
+HOME=$T/home run_migrate --verify --json "$T/r4.json" \
+    "docker://$REG/team/app" "registry:$T/out4"
+assert_mig_rc 0 "an identity token of config.json's auths"
+assert_jq "$T/r4.json" '[.summary.tags, .verify.ok]' '[2,true]' \
+    "both tags carried and verified"
+assert_eq "$(tag_links "$T/out")" "$(tag_links "$T/out4")" \
+    "the same tags and digests as with a password"
+assert_true "tokens came from POST grant_type=refresh_token as alice" \
+    grep -q "^alice repository:team/app:pull -> 200 grant=refresh_token client_id=drydock$" \
+    "$T/token.log"
+assert_false "never a GET with a password" grep -q -- '-> [0-9]*$' "$T/token.log"
+assert_false "neither the identity token nor a token is printed or reported" \
+    grep -rqE -- "$REFRESH|eyJ" "$T/mig.out" "$T/mig.err" "$T/r4.json"
+printf '{"auths":{"%s":{"identitytoken":"stale-R3fresh"}}}\n' "$REG" \
+    >"$T/stale/.docker/config.json"
+HOME=$T/stale run_migrate "docker://$REG/team/app" "registry:$T/bad3"
+assert_mig_rc 8 "a stale identity token"
+assert_true "the token server refused the identity token, and it says so" \
+    grep -q "token server .* refused the identity token (HTTP 400: invalid_grant)" \
+    "$T/mig.err"
+assert_true "the refusal was the refresh grant's" \
+    grep -q -- "-> 400 grant=refresh_token" "$T/token.log"
+assert_file_absent "$T/bad3" "nothing written"
 kill "$ISSUER_PID" && wait "$ISSUER_PID" 2>/dev/null
 finish

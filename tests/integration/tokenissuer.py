@@ -7,10 +7,17 @@
 # repositories named by --public; wrong credentials get 401.  Tokens are
 # RS256 JWTs signed with --key (openssl does the signing), whose
 # certificate --cert goes in the x5c header; the registry trusts it through
-# its rootcertbundle.  Each request is logged to --log as
-# "USER SCOPE... -> STATUS" (never a password).
+# its rootcertbundle.  POST /token with grant_type=refresh_token (the
+# OAuth2 refresh grant docker uses for the identitytoken of a docker
+# login) grants every action asked for to the user of --user when its
+# refresh_token is --refresh-token, and answers 400 invalid_grant
+# otherwise; its answer carries "access_token" (no "token").  Each request
+# is logged to --log as "USER SCOPE... -> STATUS", a POST's with
+# " grant=GRANT client_id=ID" after it (never a password or token).
 # Usage: tokenissuer.py --listen PORT --key K --cert C --user U:P
 #        --service S --issuer I --log FILE [--public REPO]...
+#        [--refresh-token TOKEN]
+# It prints "listening PORT" once it does (--listen 0: a free port).
 import argparse
 import base64
 import http.server
@@ -65,6 +72,34 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.log(user, scopes, 401)
                 return self.reply(401, {"details": "wrong credentials"},
                                   {"WWW-Authenticate": 'Basic realm="t"'})
+        self.log(user, scopes, 200)
+        self.reply(200, {"token": self.token(user, scopes),
+                         "expires_in": 300})
+
+    def do_POST(self):
+        o = self.server.opts
+        n = int(self.headers.get("Content-Length", "0") or 0)
+        form = urllib.parse.parse_qs(self.rfile.read(n).decode())
+
+        def field(k):
+            return form.get(k, [""])[0]
+
+        scopes = field("scope").split()
+        user = o.user.partition(":")[0]
+        extra = " grant=%s client_id=%s" % (field("grant_type") or "-",
+                                            field("client_id") or "-")
+        if field("grant_type") != "refresh_token" or not o.refresh_token \
+                or field("refresh_token") != o.refresh_token \
+                or field("service") != o.service or not field("client_id"):
+            self.log(user, scopes, 400, extra)
+            return self.reply(400, {"error": "invalid_grant"})
+        self.log(user, scopes, 200, extra)
+        self.reply(200, {"access_token": self.token(user, scopes),
+                         "expires_in": 300, "scope": " ".join(scopes)})
+
+    def token(self, user, scopes):
+        """An RS256 JWT granting user (None: anonymous) the scopes."""
+        o = self.server.opts
         access = []
         for s in scopes:
             kind, _, rest = s.partition(":")
@@ -84,14 +119,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", o.key],
                              input=signing.encode(), capture_output=True,
                              check=True).stdout
-        self.log(user, scopes, 200)
-        self.reply(200, {"token": signing + "." + b64url(sig),
-                         "expires_in": 300})
+        return signing + "." + b64url(sig)
 
-    def log(self, user, scopes, status):
+    def log(self, user, scopes, status, extra=""):
         with lock, open(self.server.opts.log, "a") as f:
-            f.write("%s %s -> %d\n" % (user or "-", " ".join(scopes) or "-",
-                                       status))
+            f.write("%s %s -> %d%s\n" % (user or "-", " ".join(scopes) or "-",
+                                         status, extra))
 
 
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
@@ -109,11 +142,12 @@ def main():
     p.add_argument("--issuer", required=True)
     p.add_argument("--log", required=True)
     p.add_argument("--public", action="append", default=[])
+    p.add_argument("--refresh-token")
     o = p.parse_args()
     o.x5c = cert_der(o.cert)
     s = Server(("127.0.0.1", o.listen), Handler)
     s.opts = o
-    print("listening", flush=True)
+    print("listening", s.server_address[1], flush=True)
     try:
         s.serve_forever()
     except KeyboardInterrupt:
