@@ -419,11 +419,23 @@ assert_schema() {
 # S3_ACCESS_KEY and S3_SECRET_KEY name it.  Skips the script (exit 0 with a
 # reason) where radosgw is not installed.
 start_s3() {
-	local rc
+	local rc try
+	# one radosgw at a time on this host: two clusters starting together
+	# raced for the ports each had found free (run.sh runs two scripts);
+	# the lock is held until this script ends
+	exec 9>"${TMPDIR:-/tmp}/drydock-radosgw.lock"
+	flock -w 900 9 || bail "cannot lock ${TMPDIR:-/tmp}/drydock-radosgw.lock"
 	S3_DIR=$T/rgw
-	"$SRC_DIR/tests/s3/radosgw.sh" start "$S3_DIR" "$@" >"$T/s3.env" \
-	    2>"$T/s3.err"
-	rc=$?
+	# (its daemons must not inherit the lock: 9>&-); a port another
+	# script's server took meanwhile fails a start: once more, on others
+	for try in 1 2 3; do
+		"$SRC_DIR/tests/s3/radosgw.sh" start "$S3_DIR" "$@" \
+		    >"$T/s3.env" 2>"$T/s3.err" 9>&-
+		rc=$?
+		[ "$rc" = 0 ] || [ "$rc" = 77 ] && break
+		"$SRC_DIR/tests/s3/radosgw.sh" stop "$S3_DIR" 9>&-
+		mv "$S3_DIR" "$S3_DIR.failed.$try"
+	done
 	if [ "$rc" = 77 ]; then
 		skip "radosgw is not installed (tests/deps.sh installs it)"
 		finish
