@@ -237,6 +237,26 @@ enum vtype {
 
 static int skip_value(struct scan *sc, int depth, int *type);
 
+/*
+ * After a member or an element: 1 on a comma (another follows), 0 on the
+ * closing character (consumed), -1 on anything else.
+ */
+static int
+next_or_close(struct scan *sc, char close)
+{
+	skip_ws(sc);
+	if (sc->p < sc->end && *sc->p == ',') {
+		sc->p++;
+		skip_ws(sc);
+		return 1;
+	}
+	if (sc->p < sc->end && *sc->p == (unsigned char)close) {
+		sc->p++;
+		return 0;
+	}
+	return -1;
+}
+
 /* Walk an object at sc->p; fn sees each key and reads or skips its value. */
 typedef int (*member_fn)(
     struct scan *sc, const struct sstr *key, int depth, void *arg);
@@ -245,6 +265,7 @@ static int
 scan_object(struct scan *sc, int depth, member_fn fn, void *arg)
 {
 	struct sstr key;
+	int r;
 
 	if (depth > SCAN_DEPTH_MAX)
 		return -1;
@@ -268,17 +289,8 @@ scan_object(struct scan *sc, int depth, member_fn fn, void *arg)
 		skip_ws(sc);
 		if (sc->p >= sc->end || fn(sc, &key, depth, arg) < 0)
 			return -1;
-		skip_ws(sc);
-		if (sc->p < sc->end && *sc->p == ',') {
-			sc->p++;
-			skip_ws(sc);
-			continue;
-		}
-		if (sc->p < sc->end && *sc->p == '}') {
-			sc->p++;
-			return 0;
-		}
-		return -1;
+		if ((r = next_or_close(sc, '}')) <= 0)
+			return r;
 	}
 }
 
@@ -299,6 +311,7 @@ static int
 scan_array(struct scan *sc, int depth, element_fn fn, void *arg)
 {
 	size_t i = 0;
+	int r;
 
 	if (depth > SCAN_DEPTH_MAX)
 		return -1;
@@ -311,17 +324,8 @@ scan_array(struct scan *sc, int depth, element_fn fn, void *arg)
 	for (;; i++) {
 		if (sc->p >= sc->end || fn(sc, i, depth, arg) < 0)
 			return -1;
-		skip_ws(sc);
-		if (sc->p < sc->end && *sc->p == ',') {
-			sc->p++;
-			skip_ws(sc);
-			continue;
-		}
-		if (sc->p < sc->end && *sc->p == ']') {
-			sc->p++;
-			return 0;
-		}
-		return -1;
+		if ((r = next_or_close(sc, ']')) <= 0)
+			return r;
 	}
 }
 

@@ -103,6 +103,13 @@ assert_eq "$ref" "$(jq -r '.images[0] | "\(.repository):\(.tag)"' "$T/one.json")
 run_migrate -n "oci:$T/lay:$ref" "registry:$T/one2"
 assert_mig_rc 0 "oci:DIR:REF with --dry-run"
 assert_true "... plans one image" grep -q "1 image(s) would go" "$T/mig.out"
+run_migrate "registry:$root" "oci-archive:$T/arch.tar"
+assert_mig_rc 0 "an oci-archive to take one image from"
+run_migrate --json "$T/one-a.json" "oci-archive:$T/arch.tar:$ref" \
+    "registry:$T/one-a"
+assert_mig_rc 0 "oci-archive:FILE:REF as a source"
+assert_eq "$ref" "$(jq -r '[.images[] | "\(.repository):\(.tag)"] | join(" ")' \
+    "$T/one-a.json")" "... carries exactly the image REF names"
 run_migrate "oci:$T/lay:nosuch:tag" "registry:$T/one3"
 assert_mig_rc 4 "oci:DIR:REF naming no image"
 run_migrate "registry:$root" "oci:$T/lay2:app:1"
