@@ -13,6 +13,8 @@
 
 #include <drydock/store.h>
 
+#include "driver_int.h"
+
 struct drydock_digest;
 
 #define DRYDOCK_STORE_MAGIC 0x64727964u /* "dryd" */
@@ -21,9 +23,11 @@ struct drydock_digest;
 struct drydock_store {
 	unsigned magic; /* DRYDOCK_STORE_MAGIC while open */
 	unsigned flags; /* enum drydock_store_open_flags */
-	char *root; /* as given */
-	int rootfd; /* the root directory, flock()ed by _lock */
-	int v2fd; /* $V2 */
+	const struct drydock_driver_ops *ops; /* the driver (driver_int.h) */
+	void *drv; /* the driver's own state (S3: store_s3.c's) */
+	char *root; /* as given; "s3://BUCKET/ROOTDIRECTORY" on S3 */
+	int rootfd; /* the root directory, flock()ed by _lock; -1 on S3 */
+	int v2fd; /* $V2; -1 on S3 */
 	int locked; /* 1 once _lock succeeded */
 	drydock_problem_cb problem_cb;
 	void *problem_payload;

@@ -18,6 +18,17 @@
  * it is renamed into place, and a directory that root must give away is
  * made with its owner's filesystem ids (setfsuid), so the registry never
  * meets an entry of root's.
+ *
+ * A store is held by one of two drivers, and its callers need not know
+ * which: a filesystem root (drydock_store_open()) or an S3 bucket
+ * (drydock_store_open_s3(); drydock_store_open_config() picks by the
+ * registry's config).  On a bucket the same paths are keys below
+ * <rootdirectory>/docker/registry/v2/, a directory is a common prefix,
+ * and a "handle" (the int a function below calls dirfd, fd or handle) is
+ * a number of the store's own: release every handle a store function
+ * gives with drydock_store_handle_close(), never close(2).  The
+ * functions that hand out a real file descriptor (drydock_store_openat,
+ * _blob_open, _mkdir_open, _v2fd) say what they do on S3.
  */
 #ifndef DRYDOCK_STORE_H
 #define DRYDOCK_STORE_H
@@ -33,6 +44,9 @@ extern "C" {
 #endif
 
 struct drydock_digest;
+struct drydock_regconfig;
+struct drydock_regconfig_s3;
+struct drydock_s3;
 struct drydock_store;
 
 /*
@@ -83,6 +97,92 @@ enum drydock_store_write_flags {
 DRYDOCK_EXTERN int drydock_store_open(
     struct drydock_store **out, const char *rootdirectory, unsigned flags);
 
+/*
+ * Open the registry storage in an S3 bucket, as the registry's s3 driver
+ * configured with cfg reads it: keys below
+ * <cfg->rootdirectory>/docker/registry/v2/.  The bucket is checked (one
+ * listing); a bucket without that prefix opens empty with
+ * DRYDOCK_STORE_ALLOW_EMPTY, else DRYDOCK_ENOTFOUND.
+ *
+ * @param jobs requests in flight in the calls that work in parallel, and
+ * connections kept open (0: 4)
+ * @return 0; DRYDOCK_ENOTFOUND; DRYDOCK_EAUTH (credentials refused);
+ * DRYDOCK_ERROR
+ */
+DRYDOCK_EXTERN int drydock_store_open_s3(struct drydock_store **out,
+    const struct drydock_regconfig_s3 *cfg, unsigned flags, unsigned jobs);
+
+/*
+ * Open the storage a registry config names: its filesystem rootdirectory
+ * or its s3 bucket (jobs as for drydock_store_open_s3()).
+ */
+DRYDOCK_EXTERN int drydock_store_open_config(struct drydock_store **out,
+    const struct drydock_regconfig *cfg, unsigned flags, unsigned jobs);
+
+/* The driver that holds st: "filesystem" or "s3" (static). */
+DRYDOCK_EXTERN const char *drydock_store_driver(const struct drydock_store *st);
+
+/*
+ * The S3 client of a store on S3 (borrowed), for what only a bucket has:
+ * incomplete multipart uploads.  NULL on a filesystem.
+ */
+DRYDOCK_EXTERN struct drydock_s3 *drydock_store_s3(const struct drydock_store *st);
+
+/*
+ * The bucket key of relpath (relative to $V2) on S3, written into buf:
+ * "<rootdirectory>/docker/registry/v2/<relpath>".  DRYDOCK_ERROR on a
+ * filesystem or when it does not fit.
+ */
+DRYDOCK_EXTERN int drydock_store_s3_key(char *buf, size_t bufsz,
+    const struct drydock_store *st, const char *relpath);
+
+/*
+ * Release a handle a store or walk function gave (a directory of
+ * drydock_repo_info, drydock_store_openat()'s): close(2) on a
+ * filesystem.  A negative handle does nothing.
+ */
+DRYDOCK_EXTERN void drydock_store_handle_close(struct drydock_store *st, int h);
+
+/*
+ * fstat a handle: size, mtime (ns) and whether it is a directory; each
+ * may be NULL.  0 or DRYDOCK_ERROR.
+ */
+DRYDOCK_EXTERN int drydock_store_handle_stat(struct drydock_store *st, int h,
+    uint64_t *size_out, int64_t *mtime_ns_out, int *is_dir_out);
+
+/*
+ * Stream relpath's bytes to cb in chunks (a non-zero return stops and is
+ * returned).  size_out, when not NULL, gets the file's size first known.
+ * @return 0, cb's value, DRYDOCK_ENOTFOUND, DRYDOCK_EUNSAFE, DRYDOCK_ERROR
+ */
+DRYDOCK_EXTERN int drydock_store_read_cb(struct drydock_store *st,
+    const char *relpath, int (*cb)(const void *buf, size_t len, void *payload),
+    void *payload, int64_t *size_out);
+
+/*
+ * The names in the directory relpath ("" is $V2) with their types (DT_DIR,
+ * DT_REG, DT_LNK, ...), one call each; a non-zero return stops and is
+ * returned.  DRYDOCK_ENOTFOUND when it is missing.
+ */
+DRYDOCK_EXTERN int drydock_store_dir_foreach(struct drydock_store *st,
+    const char *relpath, int (*cb)(const char *name, int type, void *payload),
+    void *payload);
+
+/*
+ * How far the storage's clock is ahead of this host's (negative: behind):
+ * a probe written and stat'ed (see drydock_clock_storage_skew()).
+ */
+DRYDOCK_EXTERN int drydock_store_clock_skew(
+    struct drydock_store *st, int64_t *skew_ns_out);
+
+/*
+ * Write relpath from fd (from its offset to its end; size when known,
+ * else -1) atomically: a temp file renamed on a filesystem, one PUT or a
+ * multipart upload on S3.  Parent directories are created.
+ */
+DRYDOCK_EXTERN int drydock_store_write_fd(
+    struct drydock_store *st, const char *relpath, int fd, int64_t size);
+
 /* Close a store; NULL does nothing.  Releases the lock if held. */
 DRYDOCK_EXTERN void drydock_store_close(struct drydock_store *st);
 
@@ -91,7 +191,7 @@ DRYDOCK_EXTERN const char *drydock_store_root(const struct drydock_store *st);
 
 /*
  * File descriptor of $V2 (borrowed; valid while the store is open); -1 for
- * an empty store (DRYDOCK_STORE_ALLOW_EMPTY).
+ * an empty store (DRYDOCK_STORE_ALLOW_EMPTY) and on S3.
  */
 DRYDOCK_EXTERN int drydock_store_v2fd(const struct drydock_store *st);
 
@@ -112,6 +212,10 @@ DRYDOCK_EXTERN void drydock_store_problem(
  * on the root directory itself, so no lock file is ever written.  A lock
  * held by someone else is tried again for two seconds (a monitoring probe
  * holds it for an instant) before giving up: the same for every tool.
+ * On S3 the lock is an object, <rootdirectory>/docker/registry/drydock.lock
+ * (beside v2/, where the registry never looks), created with a
+ * conditional PUT (If-None-Match: *): the second run's PUT fails.  It
+ * holds who took it and when, and is deleted by drydock_store_close().
  * @return 0 or DRYDOCK_ELOCKED.
  */
 DRYDOCK_EXTERN int drydock_store_lock(struct drydock_store *st);
@@ -122,7 +226,8 @@ DRYDOCK_EXTERN int drydock_store_path_check(const char *relpath);
 /*
  * Open relpath (relative to dirfd, or to $V2 when dirfd is -1) confined:
  * no symlink, no '..'.  flags are open(2) flags; O_NOFOLLOW and O_CLOEXEC
- * are added.
+ * are added.  On S3 only reading opens (O_RDONLY, O_DIRECTORY, O_PATH)
+ * work and give a store handle; a write is DRYDOCK_EUNSUPPORTED.
  * @return a new fd (>= 0) or DRYDOCK_ENOTFOUND / DRYDOCK_EUNSAFE /
  * DRYDOCK_ERROR.
  */
@@ -148,7 +253,11 @@ DRYDOCK_EXTERN int drydock_store_stat(struct drydock_store *st, int dirfd,
 DRYDOCK_EXTERN int drydock_store_blob_path(
     char *buf, size_t bufsz, const struct drydock_digest *d);
 
-/* Open a blob's data read-only. @return fd or DRYDOCK_ENOTFOUND/... */
+/*
+ * Open a blob's data read-only. @return fd or DRYDOCK_ENOTFOUND/...
+ * On S3 the fd is the read end of a pipe a thread streams the object
+ * into (no seek, no size: use drydock_store_blob_stat()).
+ */
 DRYDOCK_EXTERN int drydock_store_blob_open(
     struct drydock_store *st, const struct drydock_digest *d);
 
@@ -237,12 +346,14 @@ DRYDOCK_EXTERN int drydock_store_write_file_flags(struct drydock_store *st,
  * registry would, see above) confined, without following symlinks.  New
  * directories are not fsync'ed one by one: drydock_store_sync() makes them
  * durable.
- * @return a new fd (close it) or DRYDOCK_EUNSAFE / DRYDOCK_ERROR.
+ * @return a new fd (close it) or DRYDOCK_EUNSAFE / DRYDOCK_ERROR;
+ * DRYDOCK_EUNSUPPORTED on S3, which has no directories to make.
  */
 DRYDOCK_EXTERN int drydock_store_mkdir_open(
     struct drydock_store *st, const char *relpath);
 
-/* Make everything written to the store's filesystem durable (syncfs). */
+/* Make everything written to the store's filesystem durable (syncfs); on
+ * S3 a write is durable when it returns: nothing to do. */
 DRYDOCK_EXTERN int drydock_store_sync(struct drydock_store *st);
 
 #ifdef __cplusplus
