@@ -275,55 +275,55 @@ subwalk_result(struct repo_ctx *c, int r, const char *sub)
  * one, never followed.  A directory that cannot be opened is left to the
  * walkers, which report it.
  */
+struct fixed_scan {
+	struct fsck_run *run;
+	struct fsck_ctx ctx;
+	const char *rel;
+	const char *const *names;
+	int stopped; /* a report failed: that error, not a listing's */
+	char path[4200];
+};
+
+static int
+fixed_entry(const char *name, int type, void *payload)
+{
+	struct fixed_scan *f = payload;
+	size_t i;
+
+	for (i = 0; f->names[i] != NULL; i++)
+		if (strcmp(name, f->names[i]) == 0)
+			return 0;
+	/* drydock-gc's clock probe beside us: there for a moment */
+	if (f->rel[0] == '\0' && type == DT_REG &&
+	    strncmp(name, DRYDOCK_CLOCK_PROBE_PREFIX,
+	        strlen(DRYDOCK_CLOCK_PROBE_PREFIX)) == 0)
+		return 0;
+	if (f->rel[0] != '\0')
+		snprintf(f->path, sizeof(f->path), "%s/%s", f->rel, name);
+	else
+		snprintf(f->path, sizeof(f->path), "%s", name);
+	if (type == DT_LNK)
+		f->stopped = fsck_report(f->run, FSCK_SYMLINK, &f->ctx, NULL);
+	else
+		f->stopped = fsck_report(f->run, FSCK_STRAY_FILE, &f->ctx,
+		    "not written by the registry");
+	return f->stopped;
+}
+
 static int
 scan_fixed(struct fsck_run *run, uint32_t repo, const char *rel,
     const char *const *names)
 {
-	char path[4200];
-	struct fsck_ctx ctx = FSCK_CTX_INIT(.path = path, .repo = repo);
-	struct dirent *de;
-	DIR *d;
-	size_t i;
-	int fd, error = 0;
+	struct fixed_scan f = {.run = run, .rel = rel, .names = names};
+	int error;
 
-	if (rel[0] == '\0')
-		fd = openat(drydock_store_v2fd(run->st), ".",
-		    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	else
-		fd = drydock_store_openat(
-		    run->st, -1, rel, O_RDONLY | O_DIRECTORY, 0);
-	if (fd < 0)
-		return 0;
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return 0;
-	}
-	while (error == 0 && (de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		for (i = 0; names[i] != NULL; i++)
-			if (strcmp(de->d_name, names[i]) == 0)
-				break;
-		if (names[i] != NULL)
-			continue;
-		/* drydock-gc's clock probe beside us: there for a moment */
-		if (rel[0] == '\0' && de->d_type == DT_REG &&
-		    strncmp(de->d_name, DRYDOCK_CLOCK_PROBE_PREFIX,
-		        strlen(DRYDOCK_CLOCK_PROBE_PREFIX)) == 0)
-			continue;
-		if (rel[0] != '\0')
-			snprintf(path, sizeof(path), "%s/%s", rel, de->d_name);
-		else
-			snprintf(path, sizeof(path), "%s", de->d_name);
-		if (de->d_type == DT_LNK)
-			error = fsck_report(run, FSCK_SYMLINK, &ctx, NULL);
-		else
-			error = fsck_report(run, FSCK_STRAY_FILE, &ctx,
-			    "not written by the registry");
-	}
-	closedir(d);
-	return error;
+	f.ctx = (struct fsck_ctx)FSCK_CTX_INIT(.path = f.path, .repo = repo);
+	error = drydock_store_dir_foreach(run->st, rel, fixed_entry, &f);
+	if (f.stopped != 0)
+		return error;
+	/* a directory that cannot be listed is the walkers' to report */
+	drydock_error_clear();
+	return 0;
 }
 
 static const char *const tag_names[] = {"current", "index", NULL};

@@ -376,6 +376,7 @@ struct gc_scan {
 	unsigned has; /* 0: an empty directory (nothing to scan) */
 	int64_t mtime_ns; /* an empty directory's */
 	struct drydock_repo_info ri; /* opened by the worker */
+	struct drydock_store *st; /* the store ri.fd is a handle of */
 	char *ri_path;
 	int opened, ready;
 	int error, errclass; /* the walk failed: the run fails here */

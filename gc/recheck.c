@@ -62,7 +62,7 @@ gc_keep_again(struct gc_run *run, uint32_t repo, uint32_t id)
 		return 0;
 	}
 	error = mark_id(run, repo, ri.fd, id);
-	close(ri.fd);
+	drydock_store_handle_close(run->st, ri.fd);
 	free(path);
 	return error;
 }
@@ -106,7 +106,7 @@ settle_referrers(struct gc_run *run)
 		}
 		error = gc_keep_referrers(
 		    run, (uint32_t)i, ri.fd, r->links_start, r->links_end);
-		close(ri.fd);
+		drydock_store_handle_close(run->st, ri.fd);
 		free(path);
 		if (error < 0)
 			return error;
@@ -260,7 +260,7 @@ recheck_repo(struct gc_run *run, uint32_t i)
 		goto out;
 out:
 	if (ri.fd >= 0)
-		close(ri.fd);
+		drydock_store_handle_close(run->st, ri.fd);
 	free(path);
 	return error;
 }
@@ -298,7 +298,7 @@ gc_tag_unchanged(struct gc_run *run, const struct gc_item *it)
 	}
 	c.fd = ri.fd;
 	r = mark_new(&c, &cur);
-	close(ri.fd);
+	drydock_store_handle_close(run->st, ri.fd);
 	free(path);
 	return r < 0 ? r : 0;
 }

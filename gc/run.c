@@ -25,8 +25,7 @@ probe_storage_clock(struct gc_run *run)
 	char d[64];
 	int64_t skew;
 
-	if (drydock_clock_storage_skew(&skew, drydock_store_v2fd(run->st)) <
-	    0) {
+	if (drydock_store_clock_skew(run->st, &skew) < 0) {
 		fprintf(stderr,
 		    "drydock-gc: warning: %s; the grace period counts from "
 		    "this host's clock\n",

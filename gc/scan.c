@@ -260,6 +260,7 @@ scan_repo(struct gc_run *run, struct gc_scan *s)
 	if (s->has == 0)
 		return 0; /* an empty directory: the mark plans it as it is */
 	gc_scan_sink = &s->problems;
+	s->st = st;
 	error = drydock_repo_open(&s->ri, &s->ri_path, st, s->name);
 	if (error < 0) {
 		/* vanished or replaced since it was listed: hides references */
@@ -353,7 +354,7 @@ gc_scan_release(struct gc_scan *s)
 	size_t i, j;
 
 	if (s->opened && s->ri.fd >= 0)
-		close(s->ri.fd);
+		drydock_store_handle_close(s->st, s->ri.fd);
 	free(s->ri_path);
 	for (i = 0; i < s->ntags; i++) {
 		struct gc_scan_tag *t = &s->tags[i];
@@ -410,7 +411,6 @@ list_cb(const struct drydock_repo_info *ri, void *payload)
 {
 	struct scan_pool *p = payload;
 	struct gc_scan *s;
-	struct stat sb;
 	int error = 0;
 
 	if (gc_stop)
@@ -419,10 +419,9 @@ list_cb(const struct drydock_repo_info *ri, void *payload)
 		return oom();
 	s->ri.fd = -1;
 	s->has = ri->has;
-	if (ri->has == 0 && fstat(ri->fd, &sb) == 0)
-		s->mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 +
-		    sb.st_mtim.tv_nsec;
-	else if (ri->has == 0)
+	if (ri->has == 0 &&
+	    drydock_store_handle_stat(
+	        p->run->st, ri->fd, NULL, &s->mtime_ns, NULL) < 0)
 		s->mtime_ns = INT64_MAX; /* cannot tell: young */
 	if ((s->name = strdup(ri->name)) == NULL ||
 	    (s->path = strdup(ri->path)) == NULL) {

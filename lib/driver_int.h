@@ -77,7 +77,7 @@ struct drydock_dirent64 {
 
 struct drydock_driver_ops {
 	const char *name; /* "filesystem", "s3": in messages and reports */
-	unsigned caps;    /* enum drydock_driver_caps */
+	unsigned caps; /* enum drydock_driver_caps */
 
 	/* Release the driver's state (st->drv); the store frees the rest. */
 	void (*close)(struct drydock_store *st);

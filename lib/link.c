@@ -109,29 +109,42 @@ drydock_link_parse_lenient(
 #define LINK_FRESH_NS 5000000000LL
 
 static int
-link_is_fresh(int fd)
+link_is_fresh(struct drydock_store *st, int fd)
 {
 	struct timespec now;
 	struct stat sb;
 	int64_t m, t;
 
-	if (fstat(fd, &sb) < 0 || clock_gettime(CLOCK_REALTIME, &now) < 0)
+	if (drydock_store__fstat(st, fd, &sb) < 0 ||
+	    clock_gettime(CLOCK_REALTIME, &now) < 0)
 		return 0;
 	m = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
 	t = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
 	return t - m < LINK_FRESH_NS;
 }
 
-static int read_link_once(struct drydock_digest *out, int fd, int64_t size);
+static int read_link_once(
+    struct drydock_digest *out, struct drydock_store *st, int fd, int64_t size);
+
+/* Back to the start of a link file: a store handle (st) or an fd. */
+static int
+rewind_link(struct drydock_store *st, int fd)
+{
+	if (st == NULL)
+		return lseek(fd, 0, SEEK_SET) == 0 ? 0 : -1;
+	return st->ops->rewind(st, fd);
+}
 
 int
-drydock_store__read_link_fd(struct drydock_digest *out, int fd, int64_t size)
+drydock_store__read_link_fd(
+    struct drydock_digest *out, struct drydock_store *st, int fd, int64_t size)
 {
 	int error, tries = 0;
 
-	while ((error = read_link_once(out, fd, size)) == DRYDOCK_ECORRUPT &&
-	    tries++ < LINK_RETRIES && link_is_fresh(fd) &&
-	    lseek(fd, 0, SEEK_SET) == 0) {
+	while (
+	    (error = read_link_once(out, st, fd, size)) == DRYDOCK_ECORRUPT &&
+	    tries++ < LINK_RETRIES && link_is_fresh(st, fd) &&
+	    rewind_link(st, fd) == 0) {
 		usleep(LINK_RETRY_US);
 		size = -1; /* rewritten meanwhile, perhaps */
 	}
@@ -144,14 +157,15 @@ drydock_store__read_link_fd(struct drydock_digest *out, int fd, int64_t size)
  * a quarter of the syscalls of a link walk.
  */
 static int
-read_link_once(struct drydock_digest *out, int fd, int64_t size)
+read_link_once(
+    struct drydock_digest *out, struct drydock_store *st, int fd, int64_t size)
 {
 	char buf[LINK_READ_MAX + 1];
 	size_t len = 0;
 	ssize_t n;
 
 	while (len < sizeof(buf)) {
-		n = read(fd, buf + len, sizeof(buf) - len);
+		n = drydock_store__read(st, fd, buf + len, sizeof(buf) - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -189,11 +203,11 @@ drydock_link_read(struct drydock_digest *out, struct drydock_store *st,
 		    "link file '%s' is not a regular file", relpath);
 		error = DRYDOCK_EUNSAFE;
 	} else if ((error = drydock_store__read_link_fd(
-	                out, fd, (int64_t)sb.st_size)) < 0) {
+	                out, st, fd, (int64_t)sb.st_size)) < 0) {
 		snprintf(why, sizeof(why), "%s", drydock_error_message());
 		drydock_error_set(
 		    drydock_error_last()->klass, "'%s': %s", relpath, why);
 	}
-	close(fd);
+	st->ops->close_h(st, fd);
 	return error;
 }

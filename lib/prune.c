@@ -14,6 +14,8 @@
 #include <drydock/errors.h>
 #include <drydock/store.h>
 
+#include "store_int.h"
+
 #define PRUNE_MAXDEPTH 64
 
 /* Empty the directory fd of subdirectories; 1 if anything else remains. */
@@ -65,14 +67,12 @@ prune_dir(int fd, int depth)
 }
 
 int
-drydock_store_prune_empty(struct drydock_store *st, const char *relpath)
+drydock_store__fs_prune_empty(struct drydock_store *st, const char *relpath)
 {
 	char *parent = NULL, *slash;
 	const char *base;
 	int fd = -1, pfd = -1, error;
 
-	if ((error = drydock_store_path_check(relpath)) < 0)
-		return error;
 	fd = drydock_store_openat(st, -1, relpath, O_RDONLY | O_DIRECTORY, 0);
 	if (fd < 0)
 		return fd;

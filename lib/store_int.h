@@ -6,6 +6,7 @@
 #ifndef DRYDOCK_STORE_INT_H
 #define DRYDOCK_STORE_INT_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -29,6 +30,8 @@ struct drydock_store {
 	int rootfd; /* the root directory, flock()ed by _lock; -1 on S3 */
 	int v2fd; /* $V2; -1 on S3 */
 	int locked; /* 1 once _lock succeeded */
+	int empty; /* opened with nothing below $V2 (ALLOW_EMPTY) */
+	atomic_int feeders; /* store_pipe.c threads still streaming */
 	drydock_problem_cb problem_cb;
 	void *problem_payload;
 };
@@ -47,13 +50,45 @@ int drydock_store__check_writable(
  * The confined open, without error messages: relpath (already checked with
  * drydock_store_path_check) beneath dirfd (-1: $V2), no symlink followed
  * anywhere.  O_NOFOLLOW and O_CLOEXEC are added.  When sb is not NULL the
- * new fd is fstat'ed into it.  An O_PATH open that lands on a symlink is
- * refused as well.
+ * new handle is fstat'ed into it.  An O_PATH open that lands on a symlink
+ * is refused as well.  On a driver without fds (S3) only reading opens
+ * work (-EROFS otherwise) and mode is unused.
  *
- * @return an fd, or -errno: -ELOOP for a symlink met, -ENOENT, -ENOTDIR...
+ * @return a handle, or -errno: -ELOOP for a symlink met, -ENOENT,
+ * -ENOTDIR...
  */
 int drydock_store__open_raw(struct drydock_store *st, int dirfd,
     const char *relpath, int flags, mode_t mode, struct stat *sb);
+
+/* The filesystem driver's confined open (store_fs.c), as _open_raw. */
+int drydock_store__fs_open(struct drydock_store *st, int dirfd,
+    const char *relpath, int flags, mode_t mode, struct stat *sb);
+
+/* drydock_store_mkdir_open() and _prune_empty() on a filesystem. */
+int drydock_store__fs_mkdir_open(struct drydock_store *st, const char *relpath);
+int drydock_store__fs_prune_empty(
+    struct drydock_store *st, const char *relpath);
+
+/*
+ * read(2), fstat(2) and fstatat(AT_SYMLINK_NOFOLLOW) of store handles
+ * through the driver, with -1 and errno as the system calls (st NULL:
+ * the system call on an fd).
+ */
+ssize_t drydock_store__read(
+    struct drydock_store *st, int h, void *buf, size_t len);
+int drydock_store__fstat(struct drydock_store *st, int h, struct stat *sb);
+int drydock_store__statat(
+    struct drydock_store *st, int dir, const char *rel, struct stat *sb);
+
+/*
+ * A blob's bytes as a pipe's read end, streamed by a thread (drivers
+ * without fds: drydock_store_blob_open()).  @return an fd or an error
+ * code with the message set.
+ */
+int drydock_store__pipe_open(struct drydock_store *st, const char *relpath);
+
+/* "'x' is not a regular file but a directory": DRYDOCK_EUNSAFE. */
+int drydock_store__not_regular(const char *relpath, const struct stat *sb);
 
 /*
  * After -ELOOP from _open_raw: find which component of relpath is the
@@ -80,7 +115,7 @@ void drydock_store__force_fallback(int on);
  * DRYDOCK_EUNSUPPORTED or DRYDOCK_ERROR, with a message without the path.
  */
 int drydock_store__read_link_fd(
-    struct drydock_digest *out, int fd, int64_t size);
+    struct drydock_digest *out, struct drydock_store *st, int fd, int64_t size);
 
 /*
  * Read at most max bytes of fd (NUL-terminated); -EFBIG when larger.  hint
@@ -88,8 +123,8 @@ int drydock_store__read_link_fd(
  * there is its end (saves the read that returns 0, one in five syscalls
  * of gc's manifest reading).
  */
-int drydock_store__read_fd(
-    char **buf_out, size_t *len_out, int fd, size_t hint, size_t max);
+int drydock_store__read_fd(char **buf_out, size_t *len_out,
+    struct drydock_store *st, int fd, size_t hint, size_t max);
 
 /* st_mtim as nanoseconds. */
 int64_t drydock_store__mtime_ns(const struct stat *sb);

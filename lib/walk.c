@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * walk.c --- visit repositories, tags, tag history, revisions, layer links,
- * uploads and blobs.  Only dirfd-relative calls (readdir, openat, fstatat
- * with AT_SYMLINK_NOFOLLOW), d_type instead of stat where it suffices, and
- * one reusable path buffer per walk for the paths handed to callbacks.
+ * uploads and blobs.  Only handle-relative calls of the store's driver
+ * (getdents, open, statat: the system calls on a filesystem, listings on
+ * S3), d_type instead of stat where it suffices, and one reusable path
+ * buffer per walk for the paths handed to callbacks.  This is the one
+ * place that knows the registry's directory layout for reading.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -161,6 +163,7 @@ not_digest(struct walk *w)
  * own; the struct dirent returned is borrowed until the next read.
  */
 struct wdir {
+	struct drydock_store *st;
 	int fd;
 	size_t pos, len;
 	unsigned fills; /* getdents64 calls that returned entries */
@@ -169,7 +172,7 @@ struct wdir {
 };
 
 static struct wdir *
-wdir_open(int fd)
+wdir_open(struct drydock_store *st, int fd)
 {
 	struct wdir *d = malloc(sizeof(*d));
 
@@ -177,6 +180,7 @@ wdir_open(int fd)
 		errno = ENOMEM;
 		return NULL;
 	}
+	d->st = st;
 	d->fd = fd;
 	d->pos = d->len = 0;
 	d->fills = 0;
@@ -200,9 +204,11 @@ wdir_read(struct wdir *d)
 	if (d->pos >= d->len) {
 		if (d->eof)
 			return NULL;
-		if ((n = getdents64(d->fd, d->buf, sizeof(d->buf))) <= 0) {
+		n = d->st->ops->getdents(d->st, d->fd, d->buf, sizeof(d->buf));
+		if (n <= 0) {
 			d->eof = n == 0;
-			return NULL; /* errno is set by a failed call */
+			errno = (int)-n;
+			return NULL;
 		}
 		d->len = (size_t)n;
 		d->pos = 0;
@@ -225,7 +231,7 @@ wdir_rewind(struct wdir *d)
 		d->pos = 0;
 		return;
 	}
-	(void)lseek(d->fd, 0, SEEK_SET);
+	(void)d->st->ops->rewind(d->st, d->fd);
 	d->pos = d->len = 0;
 	d->fills = 0;
 	d->eof = 0;
@@ -236,7 +242,7 @@ wdir_close(struct wdir *d)
 {
 	if (d == NULL)
 		return;
-	close(d->fd);
+	d->st->ops->close_h(d->st, d->fd);
 	free(d);
 }
 
@@ -276,7 +282,7 @@ next_entry(struct walk *w, struct wdir *d)
 			continue;
 		if (de->d_type != DT_UNKNOWN)
 			return de;
-		if (fstatat(wdir_fd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) ==
+		if (drydock_store__statat(w->st, wdir_fd(d), de->d_name, &sb) ==
 		    0)
 			de->d_type = (unsigned char)IFTODT(sb.st_mode);
 		else if (errno == ENOENT)
@@ -306,13 +312,13 @@ open_subdir(struct walk *w, struct wdir *d, const char *name, int flags)
 	struct stat sb;
 	int fd, err;
 
-	fd = openat(
-	    wdir_fd(d), name, flags | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = w->st->ops->open(
+	    w->st, wdir_fd(d), name, flags | O_DIRECTORY, NULL);
 	if (fd < 0) {
 		/* O_DIRECTORY|O_NOFOLLOW on a symlink says ENOTDIR */
-		err = errno;
+		err = -fd;
 		if (err == ENOTDIR &&
-		    fstatat(wdir_fd(d), name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    drydock_store__statat(w->st, wdir_fd(d), name, &sb) == 0 &&
 		    S_ISLNK(sb.st_mode))
 			err = ELOOP;
 		open_problem(w, err);
@@ -328,9 +334,9 @@ opendir_sub(struct walk *w, struct wdir *d, const char *name)
 
 	if ((fd = open_subdir(w, d, name, O_RDONLY)) < 0)
 		return NULL;
-	if ((sub = wdir_open(fd)) == NULL) {
+	if ((sub = wdir_open(w->st, fd)) == NULL) {
 		open_problem(w, errno);
-		close(fd);
+		w->st->ops->close_h(w->st, fd);
 	}
 	return sub;
 }
@@ -369,10 +375,10 @@ open_root(struct walk *w, int dirfd, const char *rel, int *error)
 		*error = fd == -ENOTDIR ? DRYDOCK_ECORRUPT : DRYDOCK_ERROR;
 		return NULL;
 	}
-	if ((d = wdir_open(fd)) == NULL) {
+	if ((d = wdir_open(w->st, fd)) == NULL) {
 		drydock_error_set_os("cannot open directory '%s'", w->path);
 		*error = DRYDOCK_ERROR;
-		close(fd);
+		w->st->ops->close_h(w->st, fd);
 	}
 	return d;
 }
@@ -399,12 +405,12 @@ cb_result(int rc)
  * when the caller's open should look (and report) instead.
  */
 static int
-link_stat(int dfd, const char *dirname, const char *rel,
-    struct drydock_link_info *li, const char *parent)
+link_stat(struct drydock_store *st, int dfd, const char *dirname,
+    const char *rel, struct drydock_link_info *li, const char *parent)
 {
 	struct stat sb;
 
-	if (fstatat(dfd, rel, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+	if (drydock_store__statat(st, dfd, rel, &sb) == 0) {
 		if (!S_ISREG(sb.st_mode))
 			return -1; /* a symlink or a special file */
 		li->mtime_ns = drydock_store__mtime_ns(&sb);
@@ -413,9 +419,9 @@ link_stat(int dfd, const char *dirname, const char *rel,
 	if (errno != ENOENT)
 		return -1;
 	li->status = DRYDOCK_ENOTFOUND;
-	if (fstatat(dfd, dirname, &sb, AT_SYMLINK_NOFOLLOW) == 0 ||
+	if (drydock_store__statat(st, dfd, dirname, &sb) == 0 ||
 	    (parent != NULL &&
-	        fstatat(dfd, parent, &sb, AT_SYMLINK_NOFOLLOW) == 0))
+	        drydock_store__statat(st, dfd, parent, &sb) == 0))
 		li->mtime_ns = drydock_store__mtime_ns(&sb);
 	return 0;
 }
@@ -437,7 +443,7 @@ link_fill(struct walk *w, int dfd, const char *dirname,
 
 	join2(rel, dirname, "/link");
 	if ((flags & DRYDOCK_WALK_STAT) && !(flags & DRYDOCK_WALK_READ) &&
-	    link_stat(dfd, dirname, rel, li, parent) == 0)
+	    link_stat(w->st, dfd, dirname, rel, li, parent) == 0)
 		return;
 	fd = drydock_store__open_raw(w->st, dfd, rel,
 	    flags & DRYDOCK_WALK_READ ? O_RDONLY | O_NONBLOCK | O_NOCTTY
@@ -452,8 +458,8 @@ link_fill(struct walk *w, int dfd, const char *dirname,
 			if (flags & DRYDOCK_WALK_STAT)
 				li->mtime_ns = drydock_store__mtime_ns(&sb);
 			if ((flags & DRYDOCK_WALK_READ) &&
-			    (error = drydock_store__read_link_fd(
-			         &li->target, fd, (int64_t)sb.st_size)) < 0) {
+			    (error = drydock_store__read_link_fd(&li->target,
+			         w->st, fd, (int64_t)sb.st_size)) < 0) {
 				li->status = error == DRYDOCK_ERROR
 				    ? DRYDOCK_ERROR
 				    : DRYDOCK_ECORRUPT;
@@ -462,7 +468,7 @@ link_fill(struct walk *w, int dfd, const char *dirname,
 				    li->status, "%s", drydock_error_message());
 			}
 		}
-		close(fd);
+		w->st->ops->close_h(w->st, fd);
 		return;
 	}
 	switch (-fd) {
@@ -470,9 +476,9 @@ link_fill(struct walk *w, int dfd, const char *dirname,
 		li->status = DRYDOCK_ENOTFOUND;
 		if (!(flags & DRYDOCK_WALK_STAT))
 			break;
-		if (fstatat(dfd, dirname, &sb, AT_SYMLINK_NOFOLLOW) == 0 ||
+		if (drydock_store__statat(w->st, dfd, dirname, &sb) == 0 ||
 		    (parent != NULL &&
-		        fstatat(dfd, parent, &sb, AT_SYMLINK_NOFOLLOW) == 0))
+		        drydock_store__statat(w->st, dfd, parent, &sb) == 0))
 			li->mtime_ns = drydock_store__mtime_ns(&sb);
 		break;
 	case ELOOP:
@@ -540,7 +546,7 @@ link_hex(struct link_walk *lw, struct wdir *algdir, const char *hex, int alg)
 	if (!(w->flags & DRYDOCK_WALK_NAMES))
 		link_fill(w, wdir_fd(algdir), hex, &li, w->flags, NULL);
 	if (li.status == DRYDOCK_ENOTFOUND &&
-	    fstatat(wdir_fd(algdir), hex, &sb, AT_SYMLINK_NOFOLLOW) < 0 &&
+	    drydock_store__statat(w->st, wdir_fd(algdir), hex, &sb) < 0 &&
 	    errno == ENOENT) {
 		/* removed since it was listed, link and all */
 		drydock_error_clear();
@@ -630,6 +636,12 @@ check_repo(struct drydock_store *st, const struct drydock_repo_info *repo,
 		    DRYDOCK_ERRCLASS_INVALID, "%s: no repository", fn);
 		return DRYDOCK_ERROR;
 	}
+	/* a walk below a repository visits most of it: on S3, one listing */
+	if ((error = st->ops->prefetch(st, repo->fd)) < 0) {
+		errno = -error;
+		drydock_error_set_os("cannot list '%s'", repo->path);
+		return DRYDOCK_ERROR;
+	}
 	return 0;
 }
 
@@ -704,7 +716,7 @@ tag_one(struct walk *w, const struct drydock_repo_info *repo, struct wdir *d,
 	drydock_error_clear();
 	/* a tag deleted since the listing is not there to visit */
 	if (ti.current.status == DRYDOCK_ENOTFOUND &&
-	    fstatat(wdir_fd(d), tag, &sb, AT_SYMLINK_NOFOLLOW) < 0 &&
+	    drydock_store__statat(w->st, wdir_fd(d), tag, &sb) < 0 &&
 	    errno == ENOENT)
 		return 0;
 	return cb_result(cb(repo, &ti, payload));
@@ -852,18 +864,19 @@ read_startedat(struct walk *w, int ufd)
 		drydock_store_problem(w->st,
 		    with_suffix(w->aux, w, "/startedat"), DRYDOCK_EUNSAFE,
 		    "is not a regular file");
-		close(fd);
+		w->st->ops->close_h(w->st, fd);
 		return -1;
 	}
 	while (len < sizeof(buf)) {
-		n = read(fd, buf + len, sizeof(buf) - len);
+		n = drydock_store__read(
+		    w->st, fd, buf + len, sizeof(buf) - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
 		len += (size_t)n;
 	}
-	close(fd);
+	w->st->ops->close_h(w->st, fd);
 	return len > STARTEDAT_MAX ? -1 : parse_rfc3339(buf, len);
 }
 
@@ -881,10 +894,10 @@ upload_one(struct walk *w, const struct drydock_repo_info *repo, struct wdir *d,
 	memset(&ui, 0, sizeof(ui));
 	ui.id = id;
 	ui.path = w->path;
-	if (fstat(fd, &sb) == 0)
+	if (drydock_store__fstat(w->st, fd, &sb) == 0)
 		ui.mtime_ns = drydock_store__mtime_ns(&sb);
 	ui.startedat = read_startedat(w, fd);
-	if (fstatat(fd, "data", &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+	if (drydock_store__statat(w->st, fd, "data", &sb) == 0) {
 		if (S_ISREG(sb.st_mode))
 			ui.size = (uint64_t)sb.st_size;
 		else if (S_ISLNK(sb.st_mode))
@@ -894,7 +907,7 @@ upload_one(struct walk *w, const struct drydock_repo_info *repo, struct wdir *d,
 			    with_suffix(w->aux, w, "/data"), DRYDOCK_EUNSAFE,
 			    "is not a regular file");
 	}
-	close(fd);
+	w->st->ops->close_h(w->st, fd);
 	drydock_error_clear();
 	return cb_result(cb(repo, &ui, payload));
 }
@@ -1104,7 +1117,7 @@ drydock_repo_open(struct drydock_repo_info *info_out, char **path_out,
 		goto out;
 	}
 	for (i = 0; i < sizeof(markers) / sizeof(markers[0]); i++)
-		if (fstatat(fd, markers[i], &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		if (drydock_store__statat(st, fd, markers[i], &sb) == 0 &&
 		    S_ISDIR(sb.st_mode))
 			has |= marker_bit(markers[i]);
 	if (!(has & (DRYDOCK_REPO_MANIFESTS | DRYDOCK_REPO_LAYERS))) {
@@ -1122,7 +1135,7 @@ drydock_repo_open(struct drydock_repo_info *info_out, char **path_out,
 	fd = -1;
 out:
 	if (fd >= 0)
-		close(fd);
+		st->ops->close_h(st, fd);
 	free(path);
 	return error;
 }
@@ -1168,8 +1181,8 @@ blob_scan(struct walk *w, struct wdir *hhdir, const char *hex,
 			    "is not a regular file");
 		else if (!(w->flags & DRYDOCK_WALK_STAT))
 			bi->has_data = 1;
-		else if (fstatat(wdir_fd(d), "data", &sb,
-		             AT_SYMLINK_NOFOLLOW) == 0 &&
+		else if (drydock_store__statat(
+		             w->st, wdir_fd(d), "data", &sb) == 0 &&
 		    S_ISREG(sb.st_mode)) {
 			bi->has_data = 1;
 			bi->size = (uint64_t)sb.st_size;
@@ -1194,7 +1207,7 @@ blob_probe(struct walk *w, struct wdir *hhdir, const char *hex,
 	fd =
 	    drydock_store__open_raw(w->st, wdir_fd(hhdir), rel, O_PATH, 0, &sb);
 	if (fd >= 0) {
-		close(fd);
+		w->st->ops->close_h(w->st, fd);
 		if (!S_ISREG(sb.st_mode)) {
 			drydock_store_problem(w->st,
 			    with_suffix(w->aux, w, "/data"), DRYDOCK_EUNSAFE,
@@ -1260,7 +1273,7 @@ blob_hex(struct blob_walk *bw, struct wdir *hhdir, const char *hh,
 		blob_probe(w, hhdir, hex, &bi);
 	}
 	if (!bi.has_data) {
-		r = fstatat(wdir_fd(hhdir), hex, &sb, AT_SYMLINK_NOFOLLOW);
+		r = drydock_store__statat(w->st, wdir_fd(hhdir), hex, &sb);
 		if (r < 0 && errno == ENOENT) {
 			/* removed since it was listed: not a blob any more */
 			drydock_error_clear();
@@ -1333,6 +1346,8 @@ hh_fn(struct blob_walk *bw, struct wdir *algdir, const char *hh, void *arg)
 
 	if ((d = opendir_sub(bw->w, algdir, hh)) == NULL)
 		return 0;
+	/* on S3 one listing of the blobs below; a failure shows in the next */
+	(void)bw->w->st->ops->prefetch(bw->w->st, d->fd);
 	rc = blob_level(bw, d, NULL, hex_fn, &ha);
 	wdir_close(d);
 	return rc;

@@ -933,6 +933,104 @@ test_store__open_while_moved(void **state)
 	drydock_store_close(st);
 }
 
+struct names {
+	char seen[512];
+};
+
+static int
+collect_name(const char *name, int type, void *payload)
+{
+	struct names *n = payload;
+	size_t len = strlen(n->seen);
+
+	snprintf(n->seen + len, sizeof(n->seen) - len, "%s%s:%c",
+	    len > 0 ? " " : "", name,
+	    type == DT_DIR       ? 'd'
+	        : type == DT_LNK ? 'l'
+	                         : 'f');
+	return strcmp(name, "stop") == 0 ? 42 : 0;
+}
+
+static int
+sum_bytes(const void *buf, size_t len, void *payload)
+{
+	char *acc = payload;
+
+	strncat(acc, buf, len);
+	return 0;
+}
+
+/* The calls a driver-neutral caller uses, on the filesystem driver. */
+static void
+test_store__driver_calls(void **state)
+{
+	struct fx *fx = *state;
+	struct drydock_store *st = open_store(fx, 0);
+	struct names n = {{0}};
+	char acc[64] = {0}, path[PATH_MAX];
+	int64_t size = -1, skew = INT64_MAX, mtime = 0;
+	uint64_t hsize = 0;
+	int h, is_dir = -1, fd;
+	char *s;
+
+	assert_string_equal(drydock_store_driver(st), "filesystem");
+	assert_null(drydock_store_s3(st));
+	make_file(fx->v2, "d/a", "0123456789");
+	make_dir(fx->v2, "d/sub");
+	make_link(fx->v2, "d/ln", "../../../outside");
+	assert_int_equal(
+	    drydock_store_dir_foreach(st, "d", collect_name, &n), 0);
+	/* every entry once, with its type; the symlink is listed, not followed
+	 */
+	assert_non_null(strstr(n.seen, "a:f"));
+	assert_non_null(strstr(n.seen, "sub:d"));
+	assert_non_null(strstr(n.seen, "ln:l"));
+	assert_null(strstr(n.seen, ".:"));
+	assert_int_equal(
+	    drydock_store_dir_foreach(st, "nope", collect_name, &n),
+	    DRYDOCK_ENOTFOUND);
+	assert_int_equal(
+	    drydock_store_dir_foreach(st, "d/ln", collect_name, &n),
+	    DRYDOCK_EUNSAFE);
+	/* a callback's value stops the listing and comes back */
+	make_file(fx->v2, "e/stop", "");
+	assert_int_equal(
+	    drydock_store_dir_foreach(st, "e", collect_name, &n), 42);
+	/* streamed reads */
+	assert_int_equal(
+	    drydock_store_read_cb(st, "d/a", sum_bytes, acc, &size), 0);
+	assert_string_equal(acc, "0123456789");
+	assert_int_equal(size, 10);
+	assert_int_equal(
+	    drydock_store_read_cb(st, "d/ln", sum_bytes, acc, NULL),
+	    DRYDOCK_EUNSAFE);
+	/* handles */
+	h = drydock_store_openat(st, -1, "d", O_RDONLY | O_DIRECTORY, 0);
+	assert_true(h >= 0);
+	assert_int_equal(
+	    drydock_store_handle_stat(st, h, &hsize, &mtime, &is_dir), 0);
+	assert_int_equal(is_dir, 1);
+	assert_true(mtime > 0);
+	drydock_store_handle_close(st, h);
+	/* write_fd: a temp file renamed into place, parents made */
+	fx_join(path, fx->out, "sentinel");
+	assert_true((fd = open(path, O_RDONLY)) >= 0);
+	assert_int_equal(drydock_store_write_fd(st, "w/x/copy", fd, -1), 0);
+	close(fd);
+	s = read_whole(fx->v2, "w/x/copy");
+	assert_string_equal(s, SENTINEL);
+	free(s);
+	/* the clock probe leaves nothing behind */
+	assert_int_equal(drydock_store_clock_skew(st, &skew), 0);
+	assert_true(skew < 60 * 1000000000LL && skew > -60 * 1000000000LL);
+	n.seen[0] = '\0';
+	assert_int_equal(
+	    drydock_store_dir_foreach(st, "", collect_name, &n), 0);
+	assert_null(strstr(n.seen, "drydock-clock"));
+	assert_outside_intact(fx);
+	drydock_store_close(st);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 #define TF(name)                                                               \
 	{                                                                      \
@@ -964,6 +1062,7 @@ main(void)
 	    T(test_store__move_round_trip),
 	    T(test_store__move_cross_fs),
 	    T(test_store__open_while_moved),
+	    T(test_store__driver_calls),
 	    /* the same without openat2: the O_NOFOLLOW walk */
 	    TF(test_store__open_symlinked_component),
 	    TF(test_store__openat_hostile),
