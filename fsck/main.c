@@ -337,17 +337,20 @@ main(int argc, char **argv)
 			    drydock_error_message());
 			return DRYDOCK_EXIT_OPERATIONAL;
 		}
-		if (fe_storage_check(o.com.config, &cfg) < 0) {
-			drydock_regconfig_release(&cfg);
-			return DRYDOCK_EXIT_OPERATIONAL;
-		}
 		o.root = cfg.rootdirectory;
 	}
-	if ((abs = realpath(o.root, NULL)) == NULL) {
-		fprintf(stderr,
-		    "drydock-fsck: cannot open storage root '%s': %s\n", o.root,
-		    strerror(errno));
+	if ((abs = fe_storage_name(o.root, o.com.config ? &cfg : NULL)) ==
+	    NULL) {
 		rc = DRYDOCK_EXIT_OPERATIONAL;
+		goto out;
+	}
+	/* the quarantine of a bucket's objects is in the bucket; its journal
+	 * is here, where the operator says */
+	if (o.repair && o.quarantine == NULL && fe_storage_is_s3(&cfg)) {
+		fprintf(stderr,
+		    "drydock-fsck: -p on S3 storage needs "
+		    "--quarantine DIR (its journal)\n");
+		rc = DRYDOCK_EXIT_USAGE;
 		goto out;
 	}
 	if (o.repair && o.quarantine == NULL) {
@@ -370,8 +373,9 @@ main(int argc, char **argv)
 		goto out;
 	}
 	/* a registry before its first push is clean, not an error */
-	error = drydock_store_open(&st, abs,
-	    (o.repair ? 0 : DRYDOCK_STORE_RDONLY) | DRYDOCK_STORE_ALLOW_EMPTY);
+	error = fe_storage_open(&st, abs, o.com.config ? &cfg : NULL,
+	    (o.repair ? 0 : DRYDOCK_STORE_RDONLY) | DRYDOCK_STORE_ALLOW_EMPTY,
+	    o.jobs);
 	if (error < 0) {
 		fprintf(stderr, "drydock-fsck: %s\n", drydock_error_message());
 		rc = DRYDOCK_EXIT_OPERATIONAL;

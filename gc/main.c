@@ -445,18 +445,12 @@ main(int argc, char **argv)
 			rc = DRYDOCK_EXIT_OPERATIONAL;
 			goto out;
 		}
-		if (fe_storage_check(o.com.config, &cfg) < 0) {
-			rc = DRYDOCK_EXIT_OPERATIONAL;
-			goto out;
-		}
 		o.root = cfg.rootdirectory;
 		o.cache_warning =
 		    cfg.blobdescriptor != NULL && *cfg.blobdescriptor != '\0';
 	}
-	if ((abs = realpath(o.root, NULL)) == NULL) {
-		fprintf(stderr,
-		    "drydock-gc: cannot open storage root '%s': %s\n", o.root,
-		    strerror(errno));
+	if ((abs = fe_storage_name(o.root, o.com.config ? &cfg : NULL)) ==
+	    NULL) {
 		rc = DRYDOCK_EXIT_OPERATIONAL;
 		goto out;
 	}
@@ -479,9 +473,10 @@ main(int argc, char **argv)
 		goto out;
 	}
 	/* a registry before its first push is clean, not an error */
-	error = drydock_store_open(&st, abs,
+	error = fe_storage_open(&st, abs, o.com.config ? &cfg : NULL,
 	    (o.dry_run ? DRYDOCK_STORE_RDONLY : 0) |
-	        (o.restore ? 0 : DRYDOCK_STORE_ALLOW_EMPTY));
+	        (o.restore ? 0 : DRYDOCK_STORE_ALLOW_EMPTY),
+	    o.jobs);
 	if (error < 0) {
 		fprintf(stderr, "drydock-gc: %s\n", drydock_error_message());
 		rc = DRYDOCK_EXIT_OPERATIONAL;

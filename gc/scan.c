@@ -604,6 +604,7 @@ gc_scan_foreach(struct gc_run *run, gc_scan_cb cb)
 struct pfor {
 	size_t n;
 	size_t next;
+	size_t chunk; /* indices a worker takes at a time */
 	pthread_mutex_t mu;
 	void (*fn)(size_t, void *);
 	void *arg;
@@ -619,11 +620,12 @@ pfor_worker(void *arg)
 		pthread_mutex_lock(&pf->mu);
 		i = gc_stop ? pf->n : pf->next;
 		if (i < pf->n)
-			pf->next += 64 < pf->n - i ? 64 : pf->n - i;
+			pf->next +=
+			    pf->chunk < pf->n - i ? pf->chunk : pf->n - i;
 		pthread_mutex_unlock(&pf->mu);
 		if (i >= pf->n)
 			return NULL;
-		for (size_t j = i; j < i + 64 && j < pf->n; j++)
+		for (size_t j = i; j < i + pf->chunk && j < pf->n; j++)
 			pf->fn(j, pf->arg);
 	}
 }
@@ -631,14 +633,21 @@ pfor_worker(void *arg)
 int
 gc_parallel_for(size_t n, int jobs, void (*fn)(size_t i, void *arg), void *arg)
 {
-	struct pfor pf = {n, 0, PTHREAD_MUTEX_INITIALIZER, fn, arg};
+	struct pfor pf = {n, 0, 64, PTHREAD_MUTEX_INITIALIZER, fn, arg};
 	pthread_t tids[SCAN_MAX_WORKERS];
 	size_t nw, want = jobs < 1 ? 1 : (size_t)jobs;
 
 	if (want > SCAN_MAX_WORKERS)
 		want = SCAN_MAX_WORKERS;
-	if (want > (n + 63) / 64)
-		want = (n + 63) / 64;
+	/*
+	 * 64 indices at a time keep the lock cold where an index costs a
+	 * system call; a short list (a sweep batch of requests to a bucket)
+	 * is cut finer, so that every worker gets some.
+	 */
+	if (n / (want * 4) < pf.chunk)
+		pf.chunk = n / (want * 4) > 0 ? n / (want * 4) : 1;
+	if (want > (n + pf.chunk - 1) / pf.chunk)
+		want = (n + pf.chunk - 1) / pf.chunk;
 	for (nw = 0; nw < want; nw++)
 		if (pthread_create(&tids[nw], NULL, pfor_worker, &pf) != 0)
 			break;

@@ -22,6 +22,7 @@ struct sweep_ctx {
 	long abort_after; /* test hook: signal ourselves after N removals */
 	int abort_signal; /* SIGKILL, or DRYDOCK_GC_TEST_ABORT_SIGNAL */
 	long count;
+	char (*paths)[GC_PATH_MAX + 16]; /* SWEEP_BATCH of them */
 };
 
 /* Remove one item from the store for good. */
@@ -228,7 +229,33 @@ open_quarantine(struct sweep_ctx *c, const char *dir)
 	    c->journal, drydock_store_root(c->run->st), 0, &c->journal_run);
 }
 
-#define SWEEP_BATCH 256
+/*
+ * Items looked at, journaled and removed together: on S3 a batch's
+ * blobs go in a few DeleteObjects requests, several in flight.
+ */
+#define SWEEP_BATCH 1024
+
+/*
+ * An item's removal in the run's counts; a failure (r < 0) is a problem
+ * reported at path (NULL: the item's).
+ */
+static void
+account(struct gc_run *run, struct gc_item *it, const char *path, int r)
+{
+	char buf[GC_PATH_MAX];
+
+	if (r < 0) {
+		drydock_store_problem(run->st,
+		    path != NULL ? path
+		                 : gc_item_path(run, it, buf, sizeof(buf)),
+		    r, "cannot remove: %s", drydock_error_message());
+		run->failures++;
+		return;
+	}
+	it->done = 1;
+	run->removed[it->kind]++;
+	run->removed_bytes += it->size;
+}
 
 /* Remove (or move) one item; account for it in the run. */
 static void
@@ -259,18 +286,7 @@ sweep_one(struct sweep_ctx *c, struct gc_item *it, int64_t jid, int *state)
 		run->cancelled++;
 		return;
 	}
-	if (r < 0) {
-		char buf[GC_PATH_MAX];
-
-		drydock_store_problem(run->st,
-		    gc_item_path(run, it, buf, sizeof(buf)), r,
-		    "cannot remove: %s", drydock_error_message());
-		run->failures++;
-		return;
-	}
-	it->done = 1;
-	run->removed[it->kind]++;
-	run->removed_bytes += it->size;
+	account(run, it, NULL, r);
 }
 
 /*
@@ -299,15 +315,93 @@ journal_outcome(
 	return drydock_journal_commit(c->journal);
 }
 
+struct batch_ctx {
+	struct sweep_ctx *c;
+	struct gc_item **items;
+	char (*paths)[GC_PATH_MAX + 16];
+	const char **rels;
+	struct gc_item **owner; /* rels[i] is owner[i]'s */
+	unsigned char *garbage; /* still_garbage of items[i] */
+};
+
+static void
+probe_garbage(size_t i, void *arg)
+{
+	struct batch_ctx *b = arg;
+
+	b->garbage[i] = (unsigned char)still_garbage(b->c->run, b->items[i]);
+}
+
+/* Accounts for one file of a batched removal (one call at a time). */
+static void
+unlinked(size_t i, int code, void *payload)
+{
+	struct batch_ctx *b = payload;
+
+	account(b->c->run, b->owner[i], b->rels[i],
+	    code == DRYDOCK_ENOTFOUND ? 0 : code);
+}
+
+/*
+ * Blobs and layer links, removed without a journal: each is one file in
+ * its own directory, so the whole batch goes in one call (on S3, a few
+ * DeleteObjects requests in flight instead of a request per file).  The
+ * test hook's kill still comes after exactly abort_after removals.
+ */
+static void
+sweep_files(struct batch_ctx *b, struct gc_item **items, size_t n)
+{
+	struct sweep_ctx *c = b->c;
+	struct gc_run *run = c->run;
+	char buf[GC_PATH_MAX];
+	size_t i, m = 0, upto;
+
+	for (i = 0; i < n; i++) {
+		snprintf(b->paths[m], sizeof(b->paths[m]), "%s/%s",
+		    gc_item_path(run, items[i], buf, sizeof(buf)),
+		    items[i]->kind == GC_KIND_BLOB ? "data" : "link");
+		b->rels[m] = b->paths[m];
+		b->owner[m++] = items[i];
+	}
+	upto = m;
+	if (c->abort_after >= 0 && c->count + m > (size_t)c->abort_after)
+		upto = (size_t)c->abort_after - c->count;
+	if (drydock_store_unlink_many(run->st, b->rels, upto,
+	        DRYDOCK_STORE_UNLINK_DIR, unlinked, b) < 0) {
+		drydock_store_problem(run->st, "blobs", DRYDOCK_ERROR,
+		    "cannot remove: %s", drydock_error_message());
+		run->failures += upto;
+	}
+	c->count += upto;
+	if (upto < m)
+		raise(c->abort_signal);
+}
+
+/* Whether a batch holds a blob: a stat each, worth threads. */
+static int
+it_has_blobs(struct gc_item *const *items, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (items[i]->kind == GC_KIND_BLOB)
+			return 1;
+	return 0;
+}
+
 /* One batch of items: re-check, journal, act, record. */
 static int
 sweep_batch(struct sweep_ctx *c, size_t from, size_t to)
 {
 	struct gc_run *run = c->run;
-	struct gc_item *batch[SWEEP_BATCH];
+	struct gc_item *cand[SWEEP_BATCH], *batch[SWEEP_BATCH];
+	struct gc_item *files[SWEEP_BATCH], *owner[SWEEP_BATCH];
+	const char *rels[SWEEP_BATCH];
+	unsigned char garbage[SWEEP_BATCH];
 	int64_t jid[SWEEP_BATCH];
 	int state[SWEEP_BATCH];
-	size_t i, n = 0;
+	struct batch_ctx b = {c, cand, c->paths, rels, owner, garbage};
+	size_t i, n = 0, ncand = 0, nfiles = 0;
 	int error;
 
 	for (i = from; i < to; i++) {
@@ -321,12 +415,27 @@ sweep_batch(struct sweep_ctx *c, size_t from, size_t to)
 			run->removed_bytes += it->size;
 			continue;
 		}
-		if (!still_garbage(run, it)) {
-			it->cancelled = 1;
+		cand[ncand++] = it;
+	}
+	/* the looks before removal are reads: many at once (a bucket's) */
+	memset(garbage, 0, sizeof(garbage));
+	if (ncand > 1 && it_has_blobs(cand, ncand))
+		(void)gc_parallel_for(
+		    ncand, run->opts->jobs, probe_garbage, &b);
+	else
+		for (i = 0; i < ncand; i++)
+			probe_garbage(i, &b);
+	if (gc_stop) {
+		run->interrupted = 1;
+		return 0;
+	}
+	for (i = 0; i < ncand; i++) {
+		if (!garbage[i]) {
+			cand[i]->cancelled = 1;
 			run->cancelled++;
 			continue;
 		}
-		batch[n++] = it;
+		batch[n++] = cand[i];
 	}
 	if (n == 0)
 		return 0;
@@ -344,8 +453,22 @@ sweep_batch(struct sweep_ctx *c, size_t from, size_t to)
 			run->interrupted = 1;
 			break;
 		}
+		/* a run of one kind at a time: the sweep order holds (plan.c)
+		 */
+		if (nfiles > 0 && batch[i]->kind != files[0]->kind) {
+			sweep_files(&b, files, nfiles);
+			nfiles = 0;
+		}
+		if (!c->journal &&
+		    (batch[i]->kind == GC_KIND_BLOB ||
+		        batch[i]->kind == GC_KIND_LAYER_LINK)) {
+			files[nfiles++] = batch[i];
+			continue;
+		}
 		sweep_one(c, batch[i], jid[i], &state[i]);
 	}
+	if (nfiles > 0 && !gc_stop)
+		sweep_files(&b, files, nfiles);
 	return c->journal ? journal_outcome(c, jid, state, n) : 0;
 }
 
@@ -405,6 +528,10 @@ gc_sweep(struct gc_run *run)
 	memset(&c, 0, sizeof(c));
 	c.run = run;
 	c.qfd = -1;
+	if ((c.paths = calloc(SWEEP_BATCH, sizeof(*c.paths))) == NULL) {
+		drydock_error_set_os("out of memory");
+		return DRYDOCK_ERROR;
+	}
 	c.abort_after = hook ? strtol(hook, NULL, 10) : -1;
 	c.abort_signal = sig ? (int)strtol(sig, NULL, 10) : SIGKILL;
 	if (!run->opts->dry_run && run->opts->quarantine &&
@@ -434,5 +561,6 @@ out:
 	}
 	if (c.qfd >= 0)
 		close(c.qfd);
+	free(c.paths);
 	return error;
 }

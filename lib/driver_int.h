@@ -25,10 +25,10 @@
  * Handles: on the filesystem a handle is an fd; on S3 a number from
  * DRYDOCK_DRIVER_HANDLE_BASE up, so an S3 handle given to close(2) or
  * read(2) by mistake fails with EBADF instead of touching another fd.
- * -1 as a directory handle means $V2.  Every handle is released with
- * ops->close_h (drydock_store_handle_close() for callers of the public
- * API).  Handles may be used from several threads, one thread per handle
- * at a time; different handles concurrently.
+ * -1 as a directory handle means $V2, and so does rel "." beneath it.  Every
+ * handle is released with ops->close_h (drydock_store_handle_close() for
+ * callers of the public API).  Handles may be used from several threads, one
+ * thread per handle at a time; different handles concurrently.
  *
  * Errors: the handle calls (open, statat, fstat, getdents, read) return
  * -errno and set no message, as the system calls do, so walkers decide
@@ -151,6 +151,15 @@ struct drydock_driver_ops {
 	/* --- paths relative to $V2 (drydock codes, message set) -------- */
 
 	int (*unlink)(struct drydock_store *st, const char *rel);
+	/*
+	 * Remove n files (drydock_store_unlink_many()); done(i, code,
+	 * payload) is called once for each, from any thread but one call at
+	 * a time.  S3: DeleteObjects, 1,000 keys a request, requests in
+	 * parallel.
+	 */
+	int (*unlink_many)(struct drydock_store *st, const char *const *rels,
+	    size_t n, unsigned flags, void (*done)(size_t i, int code, void *),
+	    void *payload);
 	int (*rmdir)(struct drydock_store *st, const char *rel);
 	int (*rename_sibling)(
 	    struct drydock_store *st, const char *rel, const char *newname);

@@ -652,6 +652,22 @@ drydock_store_unlink(struct drydock_store *st, const char *relpath)
 }
 
 int
+drydock_store_unlink_many(struct drydock_store *st, const char *const *relpaths,
+    size_t n, unsigned flags, void (*done)(size_t i, int code, void *payload),
+    void *payload)
+{
+	size_t i;
+	int error;
+
+	if ((error = drydock_store__check_writable(st, __func__)) < 0)
+		return error;
+	for (i = 0; i < n; i++)
+		if ((error = drydock_store_path_check(relpaths[i])) < 0)
+			return error;
+	return st->ops->unlink_many(st, relpaths, n, flags, done, payload);
+}
+
+int
 drydock_store_rmdir(struct drydock_store *st, const char *relpath)
 {
 	int error;

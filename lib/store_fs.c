@@ -478,6 +478,35 @@ fs_unlink(struct drydock_store *st, const char *relpath)
 	return error;
 }
 
+static int fs_rmdir(struct drydock_store *st, const char *relpath);
+
+static int
+fs_unlink_many(struct drydock_store *st, const char *const *rels, size_t n,
+    unsigned flags, void (*done)(size_t i, int code, void *), void *payload)
+{
+	char dir[PATH_MAX];
+	const char *slash;
+	size_t i;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		r = fs_unlink(st, rels[i]);
+		slash = strrchr(rels[i], '/');
+		if ((flags & DRYDOCK_STORE_UNLINK_DIR) &&
+		    (r == 0 || r == DRYDOCK_ENOTFOUND) && slash != NULL &&
+		    (size_t)(slash - rels[i]) < sizeof(dir)) {
+			memcpy(dir, rels[i], (size_t)(slash - rels[i]));
+			dir[slash - rels[i]] = '\0';
+			/* not empty: a push came back to it; gone: fine */
+			(void)fs_rmdir(st, dir);
+		}
+		if (done != NULL)
+			done(i, r, payload);
+	}
+	drydock_error_clear();
+	return 0;
+}
+
 static int
 fs_rename_sibling(
     struct drydock_store *st, const char *relpath, const char *newname)
@@ -1360,6 +1389,7 @@ const struct drydock_driver_ops drydock_driver_fs = {
     .prefetch = fs_prefetch,
     .read_cb = fs_read_cb,
     .unlink = fs_unlink,
+    .unlink_many = fs_unlink_many,
     .rmdir = fs_rmdir,
     .rename_sibling = fs_rename_sibling,
     .remove_tree = fs_remove_tree,

@@ -273,6 +273,28 @@ DRYDOCK_EXTERN int drydock_store_blob_stat(struct drydock_store *st,
 DRYDOCK_EXTERN int drydock_store_unlink(
     struct drydock_store *st, const char *relpath);
 
+enum drydock_store_unlink_flags {
+	/*
+	 * and each file's directory when that leaves it empty (a blob's
+	 * <hex>/ after its data): no directory is left behind on a
+	 * filesystem; on S3 there is none to remove
+	 */
+	DRYDOCK_STORE_UNLINK_DIR = 1 << 0
+};
+
+/*
+ * Remove n files (never directories) in as few requests as the driver
+ * can: on S3 up to 1,000 keys in one DeleteObjects, several in flight.
+ * done, when not NULL, is called once per file with its index and 0,
+ * DRYDOCK_ENOTFOUND (on a filesystem: S3 says nothing of a missing key)
+ * or another error code, one call at a time.
+ * @return 0 when every request was answered (then each file's own result
+ * went to done); DRYDOCK_EAUTH, DRYDOCK_EINTR or DRYDOCK_ERROR
+ */
+DRYDOCK_EXTERN int drydock_store_unlink_many(struct drydock_store *st,
+    const char *const *relpaths, size_t n, unsigned flags,
+    void (*done)(size_t i, int code, void *payload), void *payload);
+
 /* Remove an empty directory.  DRYDOCK_EEXISTS when it is not empty. */
 DRYDOCK_EXTERN int drydock_store_rmdir(
     struct drydock_store *st, const char *relpath);

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# t5040-gc-s3 --- drydock-gc on a bucket, against the real thing: Debian's
+# docker-registry with its s3 driver on radosgw (tests/s3/radosgw.sh), images
+# pushed by skopeo.  The same contract as on a filesystem:
+#   - a dry run removes nothing and counts what would go;
+#   - the grace period counts from LastModified;
+#   - orphan mode, then -m: the garbage goes, every kept image pulls, the
+#     children of a kept multi-arch index and shared layers stay;
+#   - more than 1,000 garbage blobs under one prefix (listing pages and
+#     DeleteObjects batches) all go;
+#   - a push during the run (paused before its re-check) survives;
+#   - a run killed mid-sweep converges on the next;
+#   - a second run meets the lock object and changes nothing;
+#   - wrong credentials: one clear line, exit 8, nothing deleted.
+. "$(dirname "$0")/lib.sh"
+
+peers_only
+start_s3 registry
+REG_S3_BUCKET=registry REG_S3_ROOTDIR=/reg start_registry "$T/unused"
+CFG=$T/registry.yml
+S3TOOL=$DRYDOCK_TOOLS/s3tool
+v2=reg/docker/registry/v2
+
+keys() { s3_keys registry "$v2/${1:-}" | sort; }
+blob_key() { echo "$v2/blobs/sha256/${1:7:2}/${1#sha256:}/data"; }
+has_key() { grep -qx "$1" "$T/keys.now"; }
+
+L=$T/layout
+mkimage -s g-a -b g-base -r a "$L" >/dev/null
+mkimage -s g-b -b g-base -r b "$L" >/dev/null
+mkimage -s g-m -p linux/amd64 -p linux/arm64 -r m "$L" >/dev/null
+push_oci "$L" a app:1
+A=$(manifest_digest app 1)
+A_BLOBS=$(image_blobs app 1)
+push_oci "$L" m app:multi
+push_oci "$L" b app:1 # overwrites app:1: a is untagged now
+B_BLOBS=$(image_blobs app 1)
+echo "orphan $$" >"$T/orphan"
+ORPHAN=$(push_blob app "$T/orphan")
+A_ONLY=$(comm -23 <(tr ' ' '\n' <<<"$A_BLOBS" | sort) \
+    <(tr ' ' '\n' <<<"$B_BLOBS" | sort))
+[ -n "$A_ONLY" ] || bail "image a has no blob of its own"
+# 1,100 garbage blobs below one blobs/sha256/<hh>/: more than a page
+"$S3TOOL" -c "$CFG" -j 8 fill \
+    "$v2/blobs/sha256/ee/ee$(printf '%057d' 0)" 1100 /data >/dev/null ||
+    bail "cannot fill the bucket"
+
+keys >"$T/keys.before"
+
+# --- dry run: nothing moves ------------------------------------------------------
+run_gc --config "$CFG" -n -m --grace 0 --json "$T/dry.json"
+assert_eq 0 "$GC_RC" "a dry run on the bucket exits 0 ($(head -c 300 "$T/gc.err"))"
+keys >"$T/keys.now"
+assert_true "a dry run removes nothing" cmp -s "$T/keys.before" "$T/keys.now"
+assert_jq "$T/dry.json" '.summary.removed.blob >= 1101' "the dry run counts the garbage blobs"
+assert_jq "$T/dry.json" '.root == "s3://registry/reg"' "the report names the bucket"
+assert_schema drydock-gc "$T/dry.json"
+
+# --- grace from LastModified -------------------------------------------------------
+run_gc --config "$CFG" -m
+assert_eq 0 "$GC_RC" "gc with the default grace exits 0"
+keys >"$T/keys.now"
+assert_true "everything is younger than the grace period: all stays" \
+    cmp -s "$T/keys.before" "$T/keys.now"
+
+# --- orphan mode ------------------------------------------------------------------
+run_gc --config "$CFG" --grace 0 --json "$T/orphans.json"
+assert_eq 0 "$GC_RC" "orphan mode exits 0 ($(head -c 300 "$T/gc.err"))"
+keys >"$T/keys.now"
+assert_false "the orphan blob is gone" has_key "$(blob_key "$ORPHAN")"
+assert_eq 0 "$(grep -c "/blobs/sha256/ee/ee0" "$T/keys.now")" \
+    "all 1,100 generated garbage blobs are gone"
+for d in $A_ONLY; do
+	assert_true "untagged a's own blob stays without -m ($d)" has_key "$(blob_key "$d")"
+done
+pull_ok app:1 "app:1 pulls after orphan mode"
+pull_ok app:multi "app:multi pulls after orphan mode"
+pull_ok "app@$A" "the untagged manifest still pulls by digest"
+
+# --- -m, with a push during the run -----------------------------------------------
+rm -f "$T/pause" "$T/gc.rc"
+(
+	DRYDOCK_GC_TEST_PAUSE="recheck:$T/pause" "$GC" --config "$CFG" -m \
+	    --grace 0 --json "$T/m.json" >"$T/gc.out" 2>"$T/gc.err"
+	echo $? >"$T/gc.rc"
+) &
+for _ in $(seq 300); do
+	[ -e "$T/pause" ] || [ -e "$T/gc.rc" ] && break
+	sleep 0.1
+done
+[ -e "$T/pause" ] || bail "gc never paused: $(cat "$T/gc.err")"
+# meanwhile a second run meets the lock object
+"$GC" --config "$CFG" --grace 0 >"$T/gc2.out" 2>"$T/gc2.err"
+assert_eq 8 "$?" "a second run while one holds the lock exits 8"
+assert_true "... saying the lock is held" grep -qi "lock" "$T/gc2.err"
+# a push of a condemned manifest (a, untagged) under a new tag
+push_oci "$L" a app:again
+rm -f "$T/pause"
+for _ in $(seq 600); do [ -s "$T/gc.rc" ] && break; sleep 0.1; done
+assert_eq 0 "$(cat "$T/gc.rc")" "-m exits 0 ($(head -c 300 "$T/gc.err"))"
+keys >"$T/keys.now"
+pull_ok app:again "the image pushed during the run pulls"
+pull_ok app:1 "app:1 pulls after -m"
+pull_ok app:multi "app:multi (a multi-arch index) and its children pull after -m"
+assert_false "no lock object is left" has_key "reg/docker/registry/drydock.lock"
+
+# --- -m for real, killed mid-sweep, then converged -----------------------------------
+push_oci "$L" b app:1 # a is untagged again
+api_delete_manifest app again 2>/dev/null || true
+"$S3TOOL" -c "$CFG" -j 8 fill \
+    "$v2/blobs/sha256/ef/ef$(printf '%057d' 0)" 300 /data >/dev/null
+DRYDOCK_GC_TEST_ABORT_AFTER=5 run_gc --config "$CFG" -m --grace 0
+assert_ne 0 "$GC_RC" "the test hook kills the run mid-sweep"
+pull_ok app:1 "app:1 pulls after a killed run"
+pull_ok app:multi "app:multi pulls after a killed run"
+run_gc --config "$CFG" -m --grace 0 --json "$T/again.json"
+assert_eq 0 "$GC_RC" "the next run exits 0"
+keys >"$T/keys.now"
+assert_eq 0 "$(grep -c "/blobs/sha256/ef/ef0" "$T/keys.now")" \
+    "the next run removed what the killed one left"
+run_gc --config "$CFG" -m --grace 0 -n --json "$T/clean.json"
+assert_jq "$T/clean.json" '.summary.removed.blob == 0' "and a third finds nothing to remove"
+pull_ok app:1 "app:1 pulls at the end"
+pull_ok app:multi "app:multi pulls at the end"
+
+# --- wrong credentials ------------------------------------------------------------
+keys >"$T/keys.before"
+REGISTRY_STORAGE_S3_SECRETKEY=wrong run_gc --config "$CFG" -m --grace 0
+assert_eq 8 "$GC_RC" "a wrong secret key exits 8"
+assert_eq 1 "$(wc -l <"$T/gc.err")" "... with one line: $(head -c 200 "$T/gc.err")"
+keys >"$T/keys.now"
+assert_true "... and nothing was deleted" cmp -s "$T/keys.before" "$T/keys.now"
+finish
