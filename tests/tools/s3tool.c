@@ -19,6 +19,8 @@
  *	ls PREFIX [DELIM]      keys ("P prefix/" for common prefixes)
  *	lsmany DELIM PREFIX... many listings in flight, sorted
  *	fill PREFIX N [SUFFIX] write N small objects PREFIX00000SUFFIX...
+ *	putdir DIR PREFIX      write every regular file below DIR as
+ *	                       PREFIX/<its path below DIR> (a tree into a bucket)
  *	rm -|KEY...            DeleteObjects (keys from stdin with -): each
  *	                       key's result, then "removed N failed M S/s"
  *	uploads PREFIX         incomplete multipart uploads: KEY ID BYTES PARTS
@@ -31,6 +33,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -276,6 +279,80 @@ cmd_fill(struct drydock_s3 *s3, unsigned jobs, char **argv, int argc)
 	return 0;
 }
 
+/* A tree into the bucket: its files' paths, then PUTs in parallel. */
+struct putdir {
+	struct drydock_s3 *s3;
+	const char *dir, *prefix;
+	char **rel;
+	size_t n, cap;
+};
+
+static struct putdir *putdir_walking; /* nftw has no payload */
+
+static int
+putdir_visit(const char *path, const struct stat *sb, int type, struct FTW *f)
+{
+	struct putdir *pd = putdir_walking;
+	char **nrel;
+
+	(void)sb;
+	(void)f;
+	if (type != FTW_F)
+		return 0;
+	if (pd->n == pd->cap) {
+		pd->cap = pd->cap ? pd->cap * 2 : 1024;
+		if ((nrel = realloc(pd->rel, pd->cap * sizeof(*nrel))) == NULL)
+			return -1;
+		pd->rel = nrel;
+	}
+	if ((pd->rel[pd->n] = strdup(path + strlen(pd->dir) + 1)) == NULL)
+		return -1;
+	pd->n++;
+	return 0;
+}
+
+static int
+putdir_task(size_t i, void *p)
+{
+	struct putdir *pd = p;
+	char key[4096], path[4096];
+	struct stat sb;
+	int fd, error;
+
+	snprintf(key, sizeof(key), "%s/%s", pd->prefix, pd->rel[i]);
+	snprintf(path, sizeof(path), "%s/%s", pd->dir, pd->rel[i]);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &sb) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return DRYDOCK_ERROR;
+	}
+	error = drydock_s3_write_fd(pd->s3, key, fd, (int64_t)sb.st_size);
+	close(fd);
+	return error;
+}
+
+static int
+cmd_putdir(struct drydock_s3 *s3, unsigned jobs, char **argv)
+{
+	struct putdir pd = {s3, argv[0], argv[1], NULL, 0, 0};
+	double t0 = now();
+	size_t i;
+	int error = 0;
+
+	putdir_walking = &pd;
+	if (nftw(pd.dir, putdir_visit, 64, FTW_PHYS) != 0) {
+		fprintf(stderr, "s3tool: cannot walk %s\n", pd.dir);
+		error = DRYDOCK_ERROR;
+	} else
+		error = drydock_s3__parallel(jobs, pd.n, putdir_task, &pd);
+	if (error == 0)
+		printf("put %zu objects in %.1f s\n", pd.n, now() - t0);
+	for (i = 0; i < pd.n; i++)
+		free(pd.rel[i]);
+	free(pd.rel);
+	return error < 0 ? fail(error) : 0;
+}
+
 /* --- listing
  * ------------------------------------------------------------------------- */
 
@@ -474,6 +551,8 @@ run(struct drydock_s3 *s3, unsigned jobs, char **argv, int argc)
 		return cmd_lsmany(s3, argv, argc);
 	if (strcmp(cmd, "fill") == 0 && (argc == 2 || argc == 3))
 		return cmd_fill(s3, jobs, argv, argc);
+	if (strcmp(cmd, "putdir") == 0 && argc == 2)
+		return cmd_putdir(s3, jobs, argv);
 	if (strcmp(cmd, "rm") == 0 && argc >= 1)
 		return cmd_rm(s3, argv, argc);
 	if (strcmp(cmd, "uploads") == 0 && argc == 1) {
