@@ -409,6 +409,8 @@ drydock_s3d__probe(struct s3d *d, const char *rel, struct stat *sb)
 	p.key = key;
 	p.klen = strlen(key);
 	error = drydock_s3_foreach(d->s3, key, "/", NULL, probe_cb, &p);
+	if (error > 0) /* probe_cb's stop */
+		error = 0;
 	if (error < 0)
 		error = drydock_s3d__errno(error);
 	else if (p.is_dir)
@@ -673,12 +675,10 @@ open_read(struct s3d *d, struct where *w, struct s3d_handle *hd)
 		return -EFBIG;
 	if ((r = read_whole(d, hd)) != -ENOENT || w->known)
 		return r;
-	if ((r = drydock_s3d__probe(d, w->rel, &w->sb)) < 0)
+	if ((r = drydock_s3d__probe(d, hd->rel, &hd->sb)) < 0)
 		return r;
-	if (!S_ISDIR(w->sb.st_mode))
-		return -ENOENT; /* gone between the GET and the listing */
-	hd->sb = w->sb;
-	return 0;
+	/* no object, but a directory of its name; or gone meanwhile */
+	return S_ISDIR(hd->sb.st_mode) ? 0 : -ENOENT;
 }
 
 int
