@@ -257,7 +257,8 @@ cmd_dump(int argc, char **argv)
 		else
 			dir = argv[i];
 	}
-	h = ops->open(st, -1, dir, O_RDONLY | O_DIRECTORY, NULL);
+	/* "." is $V2 on both drivers (drydock_store_dir_foreach's) */
+	h = ops->open(st, -1, dir[0] ? dir : ".", O_RDONLY | O_DIRECTORY, NULL);
 	if (h < 0) {
 		printf("! %s open %s\n", dir, errno_name(h));
 		return 1;
@@ -272,13 +273,22 @@ cmd_dump(int argc, char **argv)
 }
 
 static int
+open_dir(const char *dir)
+{
+	if (dir == NULL)
+		return -1;
+	return ops->open(
+	    st, -1, dir[0] ? dir : ".", O_RDONLY | O_DIRECTORY, NULL);
+}
+
+static int
 cmd_ls(const char *dir, size_t bufsz)
 {
 	struct names a, b;
 	size_t i, same = 0;
 	int h, r;
 
-	if ((h = ops->open(st, -1, dir, O_RDONLY | O_DIRECTORY, NULL)) < 0) {
+	if ((h = open_dir(dir)) < 0) {
 		printf("%s\n", errno_name(h));
 		return 0;
 	}
@@ -298,14 +308,6 @@ cmd_ls(const char *dir, size_t bufsz)
 	names_release(&a);
 	ops->close_h(st, h);
 	return 0;
-}
-
-static int
-open_dir(const char *dir)
-{
-	if (dir == NULL)
-		return -1;
-	return ops->open(st, -1, dir, O_RDONLY | O_DIRECTORY, NULL);
 }
 
 static int
@@ -641,9 +643,6 @@ main(int argc, char **argv)
 		fprintf(stderr, "requests %lu\n",
 		    drydock_s3__requests(drydock_store_s3(st)) - before);
 	fflush(stdout);
-	/* before main's dispatch, drydock_store_close() does not call it */
-	if (ops->close != NULL)
-		ops->close(st);
 	drydock_store_close(st);
 	return rc;
 }
