@@ -132,7 +132,8 @@ node_finish(struct s3d_node *n, int full)
 {
 	size_t i, j;
 
-	qsort(n->kids, n->nkids, sizeof(*n->kids), kid_cmp);
+	if (n->nkids > 1) /* no kids: no array (UBSan) */
+		qsort(n->kids, n->nkids, sizeof(*n->kids), kid_cmp);
 	for (i = j = 0; i < n->nkids; i++) {
 		if (j > 0 &&
 		    strcmp(n->kids[j - 1].name, n->kids[i].name) == 0) {

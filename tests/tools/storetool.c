@@ -34,7 +34,9 @@
  *	key REL                drydock_store_s3_key
  *	root                   drydock_store_root and is_empty
  *
- * The path commands print their result ("0", "ENOTFOUND", "EEXISTS"...)
+ * The handle commands call the driver (st->ops); the path commands, lock
+ * and skew the public drydock_store_* calls above it.  The path commands
+ * print their result ("0", "ENOTFOUND", "EEXISTS"...)
  * and the message on stderr.  Exit: 0, 1 an error, 3 refused, 64 usage.
  */
 #include <dirent.h>
@@ -196,7 +198,8 @@ dump_dir(int h, const char *path, int paths_only)
 		bad++;
 		return;
 	}
-	qsort(ns.v, ns.n, sizeof(*ns.v), str_cmp); /* (types not needed) */
+	if (ns.n > 1) /* (types not needed) */
+		qsort(ns.v, ns.n, sizeof(*ns.v), str_cmp);
 	for (i = 0; i < ns.n; i++) {
 		snprintf(child, sizeof(child), "%s%s%s", path,
 		    path[0] ? "/" : "", ns.v[i]);
@@ -411,7 +414,7 @@ cmd_put(const char *rel)
 			break;
 		len += n;
 	}
-	result(ops->write_file(st, rel, buf, len, 0));
+	result(drydock_store_write_file(st, rel, buf, len));
 	free(buf);
 	return 0;
 }
@@ -427,7 +430,7 @@ cmd_putfd(const char *rel, const char *file, const char *skip)
 	}
 	if (skip != NULL)
 		lseek(fd, strtoll(skip, NULL, 10), SEEK_SET);
-	result(ops->write_fd(st, rel, fd, -1));
+	result(drydock_store_write_fd(st, rel, fd, -1));
 	printf("offset %lld\n", (long long)lseek(fd, 0, SEEK_CUR));
 	close(fd);
 	return 0;
@@ -450,7 +453,8 @@ cmd_move(int out, const char *a, const char *b, const char *c)
 
 	if (fd < 0)
 		return 1;
-	result(out ? ops->move_out(st, a, fd, c) : ops->move_in(st, fd, b, c));
+	result(out ? drydock_store_move_out(st, a, fd, c)
+	           : drydock_store_move_in(st, fd, b, c));
 	close(fd);
 	return 0;
 }
@@ -458,7 +462,7 @@ cmd_move(int out, const char *a, const char *b, const char *c)
 static int
 cmd_lock(const char *secs)
 {
-	int error = ops->lock(st);
+	int error = drydock_store_lock(st);
 
 	result(error);
 	fflush(stdout);
@@ -471,7 +475,7 @@ static int
 cmd_skew(void)
 {
 	int64_t skew = 0;
-	int error = ops->clock_skew(st, &skew);
+	int error = drydock_store_clock_skew(st, &skew);
 
 	if (error < 0)
 		return result(error);
@@ -526,27 +530,29 @@ run(char **argv, int argc)
 	}
 	if (strcmp(cmd, "unlink") == 0) {
 		ARGS(1);
-		return result(ops->unlink(st, argv[1]));
+		return result(drydock_store_unlink(st, argv[1]));
 	}
 	if (strcmp(cmd, "rmdir") == 0) {
 		ARGS(1);
-		return result(ops->rmdir(st, argv[1]));
+		return result(drydock_store_rmdir(st, argv[1]));
 	}
 	if (strcmp(cmd, "rmtree") == 0) {
 		ARGS(1);
-		return result(ops->remove_tree(st, argv[1]));
+		return result(drydock_store_remove_tree(st, argv[1]));
 	}
 	if (strcmp(cmd, "prune") == 0) {
 		ARGS(1);
-		return result(ops->prune_empty(st, argv[1]));
+		return result(drydock_store_prune_empty(st, argv[1]));
 	}
 	if (strcmp(cmd, "pruneparents") == 0) {
 		ARGS(2);
-		return result(ops->prune_parents(st, argv[1], argv[2]));
+		return result(
+		    drydock_store_prune_parents(st, argv[1], argv[2]));
 	}
 	if (strcmp(cmd, "rename") == 0) {
 		ARGS(2);
-		return result(ops->rename_sibling(st, argv[1], argv[2]));
+		return result(
+		    drydock_store_rename_sibling(st, argv[1], argv[2]));
 	}
 	if (strcmp(cmd, "put") == 0) {
 		ARGS(1);
