@@ -227,7 +227,7 @@ drydock_s3__send(struct drydock_http_response *resp, struct drydock_s3 *s3,
 	struct drydock_http_request req;
 	char sha[192], md5[128], *token = NULL, *source = NULL, *path = NULL;
 	char range[96];
-	const char *headers[8];
+	const char *headers[9];
 	size_t nh = 0;
 	int error;
 
@@ -262,6 +262,8 @@ drydock_s3__send(struct drydock_http_response *resp, struct drydock_s3 *s3,
 		    r->copy_range);
 		headers[nh++] = range;
 	}
+	if (r->if_none_match)
+		headers[nh++] = "If-None-Match: *";
 	headers[nh] = NULL;
 	memset(&req, 0, sizeof(req));
 	req.method = r->method;
@@ -281,6 +283,7 @@ drydock_s3__send(struct drydock_http_response *resp, struct drydock_s3 *s3,
 	req.max_body = r->max_body;
 	req.flags = r->flags;
 	req.headers = headers;
+	__atomic_fetch_add(&s3->requests, 1, __ATOMIC_RELAXED);
 	error = drydock_http_request(resp, s3->http, &req);
 out:
 	if (token != NULL)
@@ -341,6 +344,15 @@ drydock_s3__status_error(struct drydock_s3 *s3,
 			    "%s: no such key (%s)", what,
 			    e.code[0] ? e.code : "HTTP 404");
 		return DRYDOCK_ENOTFOUND;
+	}
+	/* only conditional writes (drydock_s3__write_new) meet these */
+	if (resp->status == 412 ||
+	    (resp->status == 409 &&
+	        strcmp(e.code, "ConditionalRequestConflict") == 0)) {
+		drydock_error_set(DRYDOCK_ERRCLASS_HTTP,
+		    "%s: exists already (%s)", what,
+		    e.code[0] ? e.code : "HTTP 412");
+		return DRYDOCK_EEXISTS;
 	}
 	if (resp->status == 301 && e.endpoint[0] != '\0') {
 		drydock_error_set(DRYDOCK_ERRCLASS_HTTP,
@@ -543,15 +555,17 @@ out:
 	return error;
 }
 
-int
-drydock_s3_write(
-    struct drydock_s3 *s3, const char *key, const void *buf, size_t len)
+/* A PUT of buf; if_none_match: only when the key does not exist. */
+static int
+put(struct drydock_s3 *s3, const char *key, const void *buf, size_t len,
+    int if_none_match)
 {
 	struct drydock_s3__req r = {.method = "PUT",
 	    .key = key,
 	    .body = buf,
 	    .body_len = len,
-	    .content_md5 = 1};
+	    .content_md5 = 1,
+	    .if_none_match = if_none_match};
 	struct drydock_http_response resp;
 	char name[512];
 	int error;
@@ -561,4 +575,24 @@ drydock_s3_write(
 		return error;
 	drydock_http_response_release(&resp);
 	return 0;
+}
+
+int
+drydock_s3_write(
+    struct drydock_s3 *s3, const char *key, const void *buf, size_t len)
+{
+	return put(s3, key, buf, len, 0);
+}
+
+unsigned long
+drydock_s3__requests(const struct drydock_s3 *s3)
+{
+	return __atomic_load_n(&s3->requests, __ATOMIC_RELAXED);
+}
+
+int
+drydock_s3__write_new(
+    struct drydock_s3 *s3, const char *key, const void *buf, size_t len)
+{
+	return put(s3, key, buf, len, 1);
 }

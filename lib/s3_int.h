@@ -29,6 +29,7 @@ struct drydock_s3 {
 	int retries;
 	unsigned backoff_ms;
 	const volatile sig_atomic_t *cancel;
+	unsigned long requests; /* sent (atomic): drydock_s3__requests() */
 };
 
 /* --- URLs (s3util.c) ------------------------------------------------------ */
@@ -191,6 +192,7 @@ struct drydock_s3__req {
 	int64_t body_off, body_size;
 	const char *copy_source; /* a key of the bucket, or NULL */
 	const char *copy_range; /* "bytes=A-B", or NULL */
+	int if_none_match; /* 1: "If-None-Match: *" (create, never replace) */
 	drydock_http_data_cb data_cb;
 	void *payload;
 	int64_t range_from, range_len;
@@ -207,8 +209,8 @@ int drydock_s3__send(struct drydock_http_response *resp, struct drydock_s3 *s3,
 
 /*
  * Record the error of an answer that is not what was wanted: "WHAT: ...".
- * @return DRYDOCK_ENOTFOUND (404), DRYDOCK_EAUTH (401, 403) or
- * DRYDOCK_ERROR
+ * @return DRYDOCK_ENOTFOUND (404), DRYDOCK_EAUTH (401, 403),
+ * DRYDOCK_EEXISTS (412, a conditional write's) or DRYDOCK_ERROR
  */
 int drydock_s3__status_error(struct drydock_s3 *s3,
     const struct drydock_http_response *resp, const char *what);
@@ -227,7 +229,28 @@ int drydock_s3__call(struct drydock_http_response *resp, struct drydock_s3 *s3,
 const char *drydock_s3__name(
     char *buf, size_t sz, const struct drydock_s3 *s3, const char *key);
 
+/*
+ * The requests the client has sent (each try of each request, as the
+ * server bills them); for tests and reports.
+ */
+unsigned long drydock_s3__requests(const struct drydock_s3 *s3);
+
+/*
+ * Create key with len bytes of buf unless it exists (a PUT with
+ * If-None-Match: *, which AWS S3, radosgw and MinIO honour).
+ * @return 0, DRYDOCK_EEXISTS (412: the key exists), or as
+ * drydock_s3_write()
+ */
+int drydock_s3__write_new(
+    struct drydock_s3 *s3, const char *key, const void *buf, size_t len);
+
 /* --- multipart (s3multi.c) ------------------------------------------------ */
+
+/*
+ * drydock_s3_write_fd() of size bytes of fd from offset off (not 0).
+ */
+int drydock_s3__write_fd_at(
+    struct drydock_s3 *s3, const char *key, int fd, int64_t off, int64_t size);
 
 /*
  * Initiate a multipart upload of key.  @param upload_id new

@@ -83,7 +83,8 @@ list_all(struct drydock_s3 *s3, const char *prefix, const char *delimiter,
 		token = NULL;
 		if (error < 0)
 			return error;
-		qsort(page.v, page.n, sizeof(*page.v), entry_cmp);
+		if (page.n > 1) /* an empty page has no array (UBSan) */
+			qsort(page.v, page.n, sizeof(*page.v), entry_cmp);
 		for (i = 0; i < page.n && error == 0; i++) {
 			const struct drydock_s3__entry *e = &page.v[i];
 
@@ -281,10 +282,13 @@ report_batch(struct removal *rm, struct drydock_s3__deleted *d, size_t from,
 	size_t i;
 	int rc = 0;
 
-	qsort(d->v, d->n, sizeof(*d->v), result_cmp);
+	if (d->n > 1)
+		qsort(d->v, d->n, sizeof(*d->v), result_cmp);
 	for (i = from; rc == 0 && i < to; i++) {
 		want.key = (char *)rm->keys[i];
-		got = bsearch(&want, d->v, d->n, sizeof(*d->v), result_cmp);
+		got = d->n == 0
+		    ? NULL
+		    : bsearch(&want, d->v, d->n, sizeof(*d->v), result_cmp);
 		if (!sendable[i - from])
 			rc = report(rm, rm->keys[i], "InvalidKey",
 			    "a control character: DeleteObjects cannot carry "

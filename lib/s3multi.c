@@ -157,8 +157,9 @@ struct parts {
 	const char *upload_id;
 	int64_t size, part; /* of the whole, of a part */
 	char (*etags)[72];
-	/* write_fd: from this file */
+	/* write_fd: from this file, from this offset */
 	int fd;
+	int64_t base;
 	/* copy: from this key */
 	const char *src;
 };
@@ -178,7 +179,7 @@ write_task(size_t i, void *p)
 
 	part_range(ps, i, &off, &len);
 	return drydock_s3__upload_part(ps->etags[i], ps->s3, ps->key,
-	    ps->upload_id, (unsigned)i + 1, NULL, ps->fd, off, len);
+	    ps->upload_id, (unsigned)i + 1, NULL, ps->fd, ps->base + off, len);
 }
 
 /*
@@ -254,13 +255,24 @@ int
 drydock_s3_write_fd(
     struct drydock_s3 *s3, const char *key, int fd, int64_t size)
 {
-	struct drydock_s3__req r = {
-	    .method = "PUT", .key = key, .body_fd = fd, .body_size = size};
+	return drydock_s3__write_fd_at(s3, key, fd, 0, size);
+}
+
+int
+drydock_s3__write_fd_at(
+    struct drydock_s3 *s3, const char *key, int fd, int64_t off, int64_t size)
+{
+	struct drydock_s3__req r = {.method = "PUT",
+	    .key = key,
+	    .body_fd = fd,
+	    .body_off = off,
+	    .body_size = size};
 	struct parts ps = {.s3 = s3,
 	    .key = key,
 	    .size = size,
 	    .part = s3->part_size,
-	    .fd = fd};
+	    .fd = fd,
+	    .base = off};
 	struct drydock_http_response resp;
 	char name[512];
 	int error;

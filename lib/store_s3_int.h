@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_s3_int.h --- what the files of the S3 storage driver share: the
+ * driver's state behind st->drv, its keys, the listing cache (a tree of
+ * what one listing saw, shared by the handles opened below it) and the
+ * handle table.
+ *
+ *   store_s3.c      open, close, the ops table, keys, the path calls
+ *   store_s3tree.c  listings into trees, handles and the handle calls
+ *   store_s3move.c  moves: rename_sibling, quarantine (move_out/_in)
+ *   store_s3lock.c  the lock object and the clock probe
+ */
+#ifndef DRYDOCK_STORE_S3_INT_H
+#define DRYDOCK_STORE_S3_INT_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include <drydock/s3.h>
+
+#include "store_int.h"
+
+/* the largest file an O_RDONLY open reads (the rest goes by read_cb) */
+#define S3D_READ_MAX ((size_t)64 << 20)
+
+/*
+ * An entry a listing saw.  A tree is never changed once built, so the
+ * handles sharing it may read it from several threads.
+ */
+struct s3d_node {
+	char *name; /* one component; "" for the tree's root */
+	int64_t size;
+	int64_t mtime; /* LastModified (s); a directory's: the newest below
+	                  when its tree holds everything below it, else 0 */
+	uint64_t ino; /* a hash of the ETag; of the path for a directory */
+	unsigned char is_dir;
+	unsigned char loaded; /* its children are all known */
+	struct s3d_node *kids; /* sorted by name */
+	size_t nkids, cap;
+};
+
+/* One listing's entries: a delimited listing or a prefetch. */
+struct s3d_tree {
+	unsigned refs; /* handles holding it (under the driver's mutex) */
+	struct s3d_node root;
+};
+
+/* An open handle: a directory (a prefix) or an object. */
+struct s3d_handle {
+	char *rel; /* relative to $V2; "" for $V2 itself */
+	struct stat sb;
+	struct s3d_tree *tree; /* a listing that saw this entry, or NULL */
+	const struct s3d_node *node; /* this entry in tree */
+	size_t pos; /* a directory's next entry for getdents */
+	char *data; /* an object opened O_RDONLY: its bytes */
+	size_t len, off;
+	int is_path; /* O_PATH: stat only */
+};
+
+struct s3d {
+	struct drydock_s3 *s3;
+	char *bucket;
+	char *v2; /* "<root>/docker/registry/v2/" ("docker/..." at the top) */
+	char *base; /* "<root>/docker/registry/" */
+	int empty; /* opened empty: nothing under v2 (ALLOW_EMPTY) */
+	int locked; /* we created the lock object */
+	char lock_token[40]; /* what our lock object holds, to know it */
+	pthread_mutex_t mu; /* the table, and the trees' refs */
+	struct s3d_handle **h; /* handle DRYDOCK_DRIVER_HANDLE_BASE + i */
+	size_t nh;
+	size_t *free; /* free slots, a stack */
+	size_t nfree;
+};
+
+static inline struct s3d *
+s3d_of(const struct drydock_store *st)
+{
+	return (struct s3d *)st->drv;
+}
+
+/* --- store_s3.c ----------------------------------------------------------- */
+
+/*
+ * The key of rel below $V2 (rel "" gives $V2 itself), with suffix
+ * appended ("/" for a directory's prefix, or "").  A new string, or NULL
+ * with the message set (out of memory).
+ */
+char *drydock_s3d__key(
+    const struct s3d *d, const char *rel, const char *suffix);
+
+/* "rel/name", or name when rel is "" (new, or NULL: out of memory). */
+char *drydock_s3d__join(const char *rel, const char *name);
+
+/* An error of lib/s3 as -errno for the handle calls. */
+int drydock_s3d__errno(int error);
+
+/* Out of memory: the message; DRYDOCK_ERROR. */
+int drydock_s3d__oom(void);
+
+/* Keys with their sizes. */
+struct s3d_keys {
+	char **v;
+	int64_t *size;
+	size_t n, cap;
+	int is_dir; /* keys_of: they are below rel/ */
+};
+
+/* Append a copy of key.  0 or DRYDOCK_ERROR (out of memory). */
+int drydock_s3d__keys_add(struct s3d_keys *k, const char *key, int64_t size);
+void drydock_s3d__keys_release(struct s3d_keys *k);
+
+/*
+ * The keys of rel: every key below rel/ (a directory: its listing, paged),
+ * or else the object rel itself (a HEAD).  k->n 0: nothing there.
+ * @return 0 or an error (message set)
+ */
+int drydock_s3d__keys_of(struct s3d_keys *k, struct s3d *d, const char *rel);
+
+/* As keys_of; none is DRYDOCK_ENOTFOUND: "cannot WHAT 'rel': ...". */
+int drydock_s3d__keys_present(
+    struct s3d_keys *k, struct s3d *d, const char *rel, const char *what);
+
+/* List the keys below rel/ (paged) to cb: drydock_s3_foreach(). */
+int drydock_s3d__list(struct s3d *d, const char *rel, const char *delimiter,
+    drydock_s3_entry_cb cb, void *payload);
+
+/* Remove the keys (DeleteObjects, in batches).  0 or an error. */
+int drydock_s3d__remove(struct s3d *d, const struct s3d_keys *k);
+
+/* --- store_s3tree.c ------------------------------------------------------- */
+
+int drydock_s3d__open(struct drydock_store *st, int dir, const char *rel,
+    int flags, struct stat *sb);
+int drydock_s3d__statat(
+    struct drydock_store *st, int dir, const char *rel, struct stat *sb);
+int drydock_s3d__fstat(struct drydock_store *st, int h, struct stat *sb);
+ssize_t drydock_s3d__getdents(
+    struct drydock_store *st, int dir, void *buf, size_t len);
+int drydock_s3d__rewind(struct drydock_store *st, int dir);
+ssize_t drydock_s3d__read(
+    struct drydock_store *st, int h, void *buf, size_t len);
+void drydock_s3d__close_h(struct drydock_store *st, int h);
+int drydock_s3d__prefetch(struct drydock_store *st, int dir);
+
+/* Release every handle still open (close). */
+void drydock_s3d__handles_free(struct s3d *d);
+
+/*
+ * What is at rel, by one listing (prefix rel, delimiter "/"): 0 with *sb
+ * (a directory when keys are below rel/, else the object rel), -ENOENT,
+ * or -errno.
+ */
+int drydock_s3d__probe(struct s3d *d, const char *rel, struct stat *sb);
+
+/* --- store_s3move.c ------------------------------------------------------- */
+
+int drydock_s3d__rename_sibling(
+    struct drydock_store *st, const char *rel, const char *newname);
+int drydock_s3d__move_out(struct drydock_store *st, const char *rel,
+    int dst_dirfd, const char *dst_name);
+int drydock_s3d__move_in(struct drydock_store *st, int src_dirfd,
+    const char *src_name, const char *rel);
+
+/* --- store_s3lock.c ------------------------------------------------------- */
+
+int drydock_s3d__lock(struct drydock_store *st);
+/* Delete our lock object, if we hold it (close). */
+void drydock_s3d__unlock(struct s3d *d);
+int drydock_s3d__clock_skew(struct drydock_store *st, int64_t *skew_ns);
+
+#endif
