@@ -315,6 +315,7 @@ drydock_store_open_s3(struct drydock_store **out,
 	st->ops = &drydock_driver_s3;
 	st->drv = d;
 	st->rootfd = st->v2fd = -1;
+	d->host_lock_fd = -1;
 	pthread_mutex_init(&d->mu, NULL);
 	if ((error = make_prefixes(d, cfg->rootdirectory)) < 0)
 		goto out;
@@ -417,6 +418,77 @@ s3d_unlink(struct drydock_store *st, const char *rel)
 		error = drydock_s3d__remove(d, &k);
 	drydock_s3d__keys_release(&k);
 	free(key);
+	return error;
+}
+
+/* unlink_many: keys at a fixed stride, so a key's address is its index. */
+struct many {
+	char *keys; /* n keys, stride bytes apart */
+	size_t stride;
+	void (*done)(size_t i, int code, void *payload);
+	void *payload;
+};
+
+static int
+many_removed(
+    const char *key, const char *code, const char *message, void *payload)
+{
+	struct many *m = payload;
+	size_t i = (size_t)(key - m->keys) / m->stride;
+
+	if (code != NULL)
+		drydock_error_set(DRYDOCK_ERRCLASS_HTTP, "%s: %s", code,
+		    message != NULL ? message : "");
+	m->done(i, code == NULL ? 0 : DRYDOCK_ERROR, m->payload);
+	return 0;
+}
+
+static void
+many_ignored(size_t i, int code, void *payload)
+{
+	(void)i;
+	(void)code;
+	(void)payload;
+}
+
+/*
+ * One DeleteObjects per 1,000 keys, spread over the jobs (lib/s3): a
+ * sweep's blobs at the server's pace, not one round trip each.  There
+ * are no directories to remove (DRYDOCK_STORE_UNLINK_DIR needs nothing).
+ */
+static int
+s3d_unlink_many(struct drydock_store *st, const char *const *rels, size_t n,
+    unsigned flags, void (*done)(size_t i, int code, void *), void *payload)
+{
+	struct s3d *d = s3d_of(st);
+	struct many m = {NULL, 0, done != NULL ? done : many_ignored, payload};
+	const char **keys = NULL;
+	size_t i, len;
+	int error;
+
+	(void)flags;
+	if (n == 0)
+		return 0;
+	if ((error = check_empty(d, "remove", rels[0])) < 0)
+		return error;
+	m.stride = strlen(d->v2) + 1;
+	for (i = 0, len = 0; i < n; i++)
+		if (strlen(rels[i]) > len)
+			len = strlen(rels[i]);
+	m.stride += len;
+	if ((m.keys = malloc(n * m.stride)) == NULL ||
+	    (keys = malloc(n * sizeof(*keys))) == NULL) {
+		error = drydock_s3d__oom();
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		keys[i] = m.keys + i * m.stride;
+		snprintf(m.keys + i * m.stride, m.stride, "%s%s", d->v2, rels[i]);
+	}
+	error = drydock_s3_remove(d->s3, keys, n, many_removed, &m);
+out:
+	free(keys);
+	free(m.keys);
 	return error;
 }
 
@@ -642,6 +714,7 @@ const struct drydock_driver_ops drydock_driver_s3 = {
     .prefetch = drydock_s3d__prefetch,
     .read_cb = s3d_read_cb,
     .unlink = s3d_unlink,
+    .unlink_many = s3d_unlink_many,
     .rmdir = s3d_rmdir,
     .rename_sibling = drydock_s3d__rename_sibling,
     .remove_tree = s3d_remove_tree,

@@ -67,6 +67,7 @@ struct s3d {
 	int empty; /* opened empty: nothing under v2 (ALLOW_EMPTY) */
 	int locked; /* we created the lock object */
 	char lock_token[40]; /* what our lock object holds, to know it */
+	int host_lock_fd; /* flock()ed while we hold the lock, else -1 */
 	pthread_mutex_t mu; /* the table, and the trees' refs */
 	struct s3d_handle **h; /* handle DRYDOCK_DRIVER_HANDLE_BASE + i */
 	size_t nh;

@@ -9,18 +9,28 @@
  * runs creating it, the server lets one through and answers 412 to the
  * other.  It holds the host, the pid and the time it was taken, and a
  * random token that tells our own lock from another's; close deletes it
- * when it is still ours.  A run that is killed leaves it behind: a lock
- * older than DRYDOCK_S3_LOCK_LEASE is said to be probably stale, but is
- * never taken over: the operator who knows the run is gone deletes the
- * object.  As on a filesystem, the registry itself does not look at it.
+ * when it is still ours.  As on a filesystem, the registry itself does not
+ * look at it.
+ *
+ * A run that is killed leaves the object behind, where a flock would have
+ * died with it.  So the lock is taken on this host first, with a flock of
+ * a file in /run/lock (or /tmp) named after the bucket and root: the
+ * kernel drops it with a dead run.  Holding it, a lock object that names
+ * this machine (hostname and /etc/machine-id) cannot belong to a live
+ * run, and is replaced: a cron job killed mid-sweep does not lock the
+ * next night out.  A lock of another machine is never taken over; one
+ * older than DRYDOCK_S3_LOCK_LEASE is said to be probably stale, and the
+ * operator who knows that run is gone deletes the object.
  *
  * The clock: a probe object written beside v2/ and looked up; its
  * LastModified, in whole seconds, against the middle of our write.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -106,18 +116,101 @@ read_lock(char **text, struct s3d *d, const char *key)
 	return drydock_s3_read(text, &len, d->s3, key, 0, -1, 4096);
 }
 
+/* This machine, as a lock names it: "hostname machine-id". */
+static void
+machine(char *buf, size_t sz)
+{
+	char host[256] = "", id[64] = "";
+	FILE *f;
+
+	(void)gethostname(host, sizeof(host) - 1);
+	if ((f = fopen("/etc/machine-id", "re")) != NULL) {
+		if (fgets(id, sizeof(id), f) == NULL)
+			id[0] = '\0';
+		id[strcspn(id, "\n")] = '\0';
+		fclose(f);
+	}
+	snprintf(buf, sz, "%s %s", host, id[0] ? id : "-");
+}
+
+/*
+ * The host's lock on this bucket and root: a flock the kernel drops with
+ * a dead run.  Another run on this host holding it is ELOCKED at once
+ * (after the same two seconds of tries as a filesystem's).
+ */
+static int
+host_lock(struct drydock_store *st, const char *key)
+{
+	struct s3d *d = s3d_of(st);
+	const char *dirs[] = {"/run/lock", "/tmp"};
+	char path[128];
+	uint64_t h = 1469598103934665603ULL;
+	const char *p;
+	size_t i;
+	int fd = -1, tries;
+
+	for (p = d->bucket; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	for (p = key; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && fd < 0; i++) {
+		snprintf(path, sizeof(path), "%s/drydock-s3-%016llx.lock",
+		    dirs[i], (unsigned long long)h);
+		fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
+	}
+	if (fd < 0) {
+		drydock_error_set_os("cannot open a lock file for '%s'", st->root);
+		return DRYDOCK_ERROR;
+	}
+	for (tries = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; tries++) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			drydock_error_set_os("cannot lock '%s'", path);
+			close(fd);
+			return DRYDOCK_ERROR;
+		}
+		if (tries + 1 >= LOCK_TRIES) {
+			drydock_error_set(DRYDOCK_ERRCLASS_STORE,
+			    "another drydock run on this host holds the lock "
+			    "on '%s' (%s)",
+			    st->root, path);
+			close(fd);
+			return DRYDOCK_ELOCKED;
+		}
+		nanosleep(&(struct timespec){0, LOCK_PAUSE_NS}, NULL);
+	}
+	d->host_lock_fd = fd;
+	return 0;
+}
+
+/* Remove a lock object a dead run of this machine left. */
+static int
+remove_stale(struct s3d *d, const char *key)
+{
+	struct s3d_keys k = {0};
+	int error;
+
+	if ((error = drydock_s3d__keys_add(&k, key, 0)) == 0)
+		error = drydock_s3d__remove(d, &k);
+	drydock_s3d__keys_release(&k);
+	return error;
+}
+
 int
 drydock_s3d__lock(struct drydock_store *st)
 {
 	struct s3d *d = s3d_of(st);
-	char hostname[256] = "", body[512], token[32], *key, *text = NULL;
+	char hostname[256] = "", body[768], token[32], *key, *text = NULL;
+	char me[384], holder[384];
 	unsigned char rnd[8];
-	int tries, error = 0;
+	int tries, stale = 0, error = 0;
 
 	if (st->locked)
 		return 0;
 	if ((key = lock_key(d)) == NULL)
 		return DRYDOCK_ERROR;
+	if ((error = host_lock(st, key)) < 0)
+		goto out;
+	machine(me, sizeof(me));
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
 		drydock_error_set_os("cannot make a lock token");
 		error = DRYDOCK_ERROR;
@@ -127,8 +220,9 @@ drydock_s3d__lock(struct drydock_store *st)
 	    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
 	(void)gethostname(hostname, sizeof(hostname) - 1);
 	snprintf(body, sizeof(body),
-	    "drydock lock\nhost: %s\npid: %ld\nsince: %lld\ntoken: %s\n",
-	    hostname, (long)getpid(), (long long)time(NULL), token);
+	    "drydock lock\nhost: %s\npid: %ld\nsince: %lld\ntoken: %s\n"
+	    "machine: %s\n",
+	    hostname, (long)getpid(), (long long)time(NULL), token, me);
 	for (tries = 0;; tries++) {
 		error = drydock_s3__write_new(d->s3, key, body, strlen(body));
 		if (error != DRYDOCK_EEXISTS)
@@ -145,6 +239,14 @@ drydock_s3d__lock(struct drydock_store *st)
 			error = 0;
 			break;
 		}
+		/* this machine's, while we hold its host lock: a dead run's */
+		field(holder, sizeof(holder), text, "machine");
+		if (!stale && strcmp(holder, me) == 0) {
+			stale = 1;
+			if ((error = remove_stale(d, key)) < 0)
+				break;
+			continue;
+		}
 		if (tries + 1 >= LOCK_TRIES) {
 			error = locked_error(st, key, text);
 			break;
@@ -154,6 +256,9 @@ drydock_s3d__lock(struct drydock_store *st)
 	if (error == 0) {
 		st->locked = d->locked = 1;
 		snprintf(d->lock_token, sizeof(d->lock_token), "%s", token);
+	} else if (d->host_lock_fd >= 0) {
+		close(d->host_lock_fd);
+		d->host_lock_fd = -1;
 	}
 out:
 	free(text);
@@ -167,8 +272,12 @@ drydock_s3d__unlock(struct s3d *d)
 	struct s3d_keys k = {0};
 	char *key, *text = NULL;
 
-	if (!d->locked || (key = lock_key(d)) == NULL)
+	if (!d->locked || (key = lock_key(d)) == NULL) {
+		if (d->host_lock_fd >= 0)
+			close(d->host_lock_fd);
+		d->host_lock_fd = -1;
 		return;
+	}
 	/* still ours: an operator may have removed it, another run taken it */
 	if (read_lock(&text, d, key) == 0 &&
 	    strstr(text, d->lock_token) != NULL &&
@@ -176,6 +285,9 @@ drydock_s3d__unlock(struct s3d *d)
 		(void)drydock_s3d__remove(d, &k);
 	drydock_s3d__keys_release(&k);
 	d->locked = 0;
+	if (d->host_lock_fd >= 0)
+		close(d->host_lock_fd); /* after the object: never a gap */
+	d->host_lock_fd = -1;
 	free(text);
 	free(key);
 }

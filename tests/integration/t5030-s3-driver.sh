@@ -320,22 +320,34 @@ lockpid=$!
 for _ in $(seq 50); do grep -q 0 "$T/lock1" && break; sleep 0.1; done
 assert_eq 0 "$(cat "$T/lock1")" "a first run takes the lock"
 st lock
-assert_eq ELOCKED "$(cat "$T/out")" "a second run: ELOCKED"
-assert_true "... said with the host and pid of the holder" \
-    grep -q "taken by $(hostname) (pid $lockpid) at 20" "$T/err"
+assert_eq ELOCKED "$(cat "$T/out")" "a second run on this host: ELOCKED"
+assert_true "... by the host's lock (a flock the kernel drops with a dead run)" \
+    grep -q "another drydock run on this host holds the lock" "$T/err"
+assert_true "the holder's lock object names its host, pid and machine" \
+    sh -c "'$S3TOOL' get rd/docker/registry/drydock.lock | grep -qx 'pid: $lockpid' &&
+        '$S3TOOL' get rd/docker/registry/drydock.lock | grep -q '^machine: $(hostname) '"
 wait "$lockpid"
 assert_eq "" "$(s3_keys registry rd/docker/registry/drydock.lock)" \
     "the first run's close deleted the lock object"
 st lock
 assert_eq 0 "$(cat "$T/out")" "then the lock can be taken again"
-printf 'drydock lock\nhost: gone\npid: 1\nsince: 1000\ntoken: x\n' |
+printf 'drydock lock\nhost: gone\npid: 1\nsince: 1000\ntoken: x\nmachine: gone 1\n' |
     "$S3TOOL" putmem rd/docker/registry/drydock.lock
 st lock
-assert_true "a lock left by a killed run: ELOCKED, said to be old" \
-    grep -q "more than 24 h old: if that run is gone, delete the object" "$T/err"
+assert_eq ELOCKED "$(cat "$T/out")" "a lock object of another machine: ELOCKED"
+assert_true "... naming it, said to be old" \
+    grep -q "taken by gone (pid 1) at 1970.*more than 24 h old: if that run is gone, delete the object" "$T/err"
 assert_eq 1 "$(s3_keys registry rd/docker/registry/drydock.lock | wc -l)" \
     "... and not taken over"
-s3 DELETE "registry/rd/docker/registry/drydock.lock"
+m=$(hostname)
+printf 'drydock lock\nhost: %s\npid: 1\nsince: 1000\ntoken: x\nmachine: %s %s\n' \
+    "$m" "$m" "$(cat /etc/machine-id 2>/dev/null || echo -)" |
+    "$S3TOOL" putmem rd/docker/registry/drydock.lock
+st lock
+assert_eq 0 "$(cat "$T/out")" "a lock a dead run of this machine left is taken over"
+assert_eq "" "$(s3_keys registry rd/docker/registry/drydock.lock)" \
+    "... and the new one deleted at close"
+s3 DELETE "registry/rd/docker/registry/drydock.lock" >/dev/null 2>&1 || true
 
 # --- the clock -----------------------------------------------------------------------------
 
