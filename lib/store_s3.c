@@ -483,7 +483,8 @@ s3d_unlink_many(struct drydock_store *st, const char *const *rels, size_t n,
 	}
 	for (i = 0; i < n; i++) {
 		keys[i] = m.keys + i * m.stride;
-		snprintf(m.keys + i * m.stride, m.stride, "%s%s", d->v2, rels[i]);
+		snprintf(
+		    m.keys + i * m.stride, m.stride, "%s%s", d->v2, rels[i]);
 	}
 	error = drydock_s3_remove(d->s3, keys, n, many_removed, &m);
 out:

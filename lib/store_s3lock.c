@@ -156,10 +156,12 @@ host_lock(struct drydock_store *st, const char *key)
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && fd < 0; i++) {
 		snprintf(path, sizeof(path), "%s/drydock-s3-%016llx.lock",
 		    dirs[i], (unsigned long long)h);
-		fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
+		fd =
+		    open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
 	}
 	if (fd < 0) {
-		drydock_error_set_os("cannot open a lock file for '%s'", st->root);
+		drydock_error_set_os(
+		    "cannot open a lock file for '%s'", st->root);
 		return DRYDOCK_ERROR;
 	}
 	for (tries = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; tries++) {
