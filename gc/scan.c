@@ -14,6 +14,8 @@
  * only record, and every problem they meet is recorded with the
  * repository it belongs to and replayed where the walk would have met it.
  */
+#include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,6 +190,64 @@ rec_history(const struct drydock_repo_info *ri,
 	return 0;
 }
 
+/*
+ * What interrupted tag removals left in _manifests/.drydock-gc-tags (see
+ * GC_TAG_ASIDE), with what each names.  Where there is none (nearly
+ * always), one open that fails.
+ */
+static int
+scan_asides(struct gc_run *run, struct gc_scan *s)
+{
+	static const char rel[] = "_manifests/" GC_TAG_ASIDE;
+	struct gc_scan_aside *a;
+	struct dirent *de;
+	char path[GC_PATH_MAX], link[300];
+	DIR *d;
+	int fd, error = 0;
+
+	if (!(s->has & DRYDOCK_REPO_MANIFESTS))
+		return 0;
+	fd = drydock_store_openat(
+	    run->st, s->ri.fd, rel, O_RDONLY | O_DIRECTORY, 0);
+	if (fd < 0) {
+		if (fd != DRYDOCK_ENOTFOUND) {
+			/* a symlink, or unreadable: its entries are unknown */
+			snprintf(path, sizeof(path), "%s/%s", s->path, rel);
+			gc_scan_record_problem(
+			    &s->problems, path, fd, drydock_error_message());
+		}
+		drydock_error_clear();
+		return 0;
+	}
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return oom();
+	}
+	s->aside_dir = 1;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fe_grow((void **)&s->asides, &s->capasides, s->nasides + 1,
+		        sizeof(*s->asides)) < 0) {
+			error = DRYDOCK_ERROR;
+			break;
+		}
+		a = &s->asides[s->nasides];
+		memset(a, 0, sizeof(*a));
+		if ((a->name = strdup(de->d_name)) == NULL) {
+			error = oom();
+			break;
+		}
+		s->nasides++;
+		snprintf(link, sizeof(link), "%s/current/link", de->d_name);
+		a->status = drydock_link_read(&a->target, run->st, fd, link);
+		drydock_error_clear();
+	}
+	closedir(d);
+	return error;
+}
+
 static int
 mf_cmp(const void *a, const void *b)
 {
@@ -278,7 +338,8 @@ scan_repo(struct gc_run *run, struct gc_scan *s)
 	drydock_store_stat(st, s->ri.fd, "_manifests/revisions/sha256", NULL,
 	    &s->revs_mtime_ns, NULL);
 	drydock_error_clear();
-	if ((error = drydock_tag_foreach(
+	if ((error = scan_asides(run, s)) < 0 ||
+	    (error = drydock_tag_foreach(
 	         st, &s->ri, DRYDOCK_WALK_STAT, rec_tag, s)) < 0 ||
 	    (error = drydock_revision_foreach(
 	         st, &s->ri, DRYDOCK_WALK_STAT, rec_revision, s)) < 0 ||
@@ -374,6 +435,9 @@ gc_scan_release(struct gc_scan *s)
 		free(s->uploads[i].path);
 	}
 	free(s->uploads);
+	for (i = 0; i < s->nasides; i++)
+		free(s->asides[i].name);
+	free(s->asides);
 	for (i = 0; i < s->nmfs; i++)
 		gc_parsed_release(&s->mfs[i].parsed);
 	free(s->mfs);
