@@ -548,9 +548,9 @@ void gc_run_release(struct gc_run *run);
  * The test build's pause: with DRYDOCK_GC_TEST_PAUSE=PHASE:FILE, reaching
  * PHASE the first time creates FILE and waits until the test removed it,
  * so that a test can push (or kill) at that exact point: "recheck" (after
- * the plan), "tag" (the first tag removed, before its last look) and
- * "aside" (that tag just renamed aside, not yet removed: see
- * GC_TAG_ASIDE).  Nothing in other builds.
+ * the plan), "sweep" (after the re-check), "tag" (the first tag removed,
+ * before its last look) and "aside" (that tag just renamed aside, not yet
+ * removed: see GC_TAG_ASIDE).  Nothing in other builds.
  */
 void gc_test_pause(const char *phase);
 

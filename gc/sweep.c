@@ -426,6 +426,7 @@ gc_sweep(struct gc_run *run)
 	if (!run->opts->dry_run && run->opts->quarantine &&
 	    (error = open_quarantine(&c, run->opts->quarantine)) < 0)
 		goto out;
+	gc_test_pause("sweep");
 	if ((error = sweep_tags(&c)) < 0)
 		goto out;
 	for (i = 0; i < run->nitems && !run->interrupted; i += SWEEP_BATCH) {

@@ -809,7 +809,7 @@ need_test_hooks() {
 }
 
 # gc_paused PHASE ARGS...: drydock-gc ARGS in the background, stopped at
-# PHASE (DRYDOCK_GC_TEST_PAUSE: recheck, tag, aside; see gc/gc.h)
+# PHASE (DRYDOCK_GC_TEST_PAUSE: recheck, sweep, tag, aside; see gc/gc.h)
 # until gc_resume or gc_kill; its pid in GC_PID
 gc_paused() {
 	local phase=$1
