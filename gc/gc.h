@@ -204,6 +204,17 @@ struct gc_opts {
  */
 #define GC_UPLOAD_LEFTOVER ".drydock-gc-"
 
+/*
+ * A tag being removed is first renamed, under its own name, into this
+ * directory of its repository's _manifests (one rename(2): atomic), then
+ * removed from there (untag.c).  The registry lists every entry of
+ * _manifests/tags as a tag and nothing else of _manifests, so a run killed
+ * at any point leaves the tag either whole or gone from its tags/list,
+ * never listed without a current/link.  What a killed run left here, the
+ * next run removes (kind tag, reason interrupted-removal).
+ */
+#define GC_TAG_ASIDE ".drydock-gc-tags"
+
 /* Bits kept per interned digest. */
 enum gc_id_flags {
 	GC_MARKED = 1 << 0, /* a live image needs it */
@@ -251,6 +262,7 @@ struct gc_repo {
 	int64_t mtime_ns; /* the empty directory's */
 	int64_t layers_mtime_ns; /* _layers/sha256 directory at walk time */
 	int64_t revs_mtime_ns; /* _manifests/revisions/sha256 at walk time */
+	int aside_dir; /* _manifests/GC_TAG_ASIDE exists */
 	size_t links_start, links_end; /* its links in run->links */
 	int remarked; /* the re-check or the sweep kept more here */
 };
@@ -354,6 +366,13 @@ struct gc_scan_upload {
 	char *id, *path;
 };
 
+/* A tag an interrupted removal left in _manifests/.drydock-gc-tags. */
+struct gc_scan_aside {
+	char *name;
+	struct drydock_digest target; /* what its current/link names */
+	int status; /* of reading that link: 0, DRYDOCK_ENOTFOUND, ... */
+};
+
 /* A manifest reduced to what the mark follows (parse.c). */
 struct gc_parsed {
 	int rc; /* 0; DRYDOCK_ENOTFOUND (no data); or why it does not parse */
@@ -388,6 +407,9 @@ struct gc_scan {
 	size_t nrevs, caprevs, nlayers, caplayers;
 	struct gc_scan_upload *uploads;
 	size_t nuploads, capuploads;
+	struct gc_scan_aside *asides; /* GC_TAG_ASIDE's entries */
+	size_t nasides, capasides;
+	int aside_dir; /* GC_TAG_ASIDE exists */
 	struct gc_scan_mf *mfs; /* sorted by digest */
 	size_t nmfs, capmfs;
 	struct gc_scan_problems problems; /* before the plan */
@@ -525,9 +547,11 @@ void gc_run_release(struct gc_run *run);
 
 /*
  * The test build's pause: with DRYDOCK_GC_TEST_PAUSE=PHASE:FILE, reaching
- * PHASE ("recheck", "tag": the first tag removed) the first time creates
- * FILE and waits until the test removed it, so that a test can push at
- * that exact point.  Nothing in other builds.
+ * PHASE the first time creates FILE and waits until the test removed it,
+ * so that a test can push (or kill) at that exact point: "recheck" (after
+ * the plan), "sweep" (after the re-check), "tag" (the first tag removed,
+ * before its last look) and "aside" (that tag just renamed aside, not yet
+ * removed: see GC_TAG_ASIDE).  Nothing in other builds.
  */
 void gc_test_pause(const char *phase);
 
@@ -633,14 +657,56 @@ int gc_settle(struct gc_run *run);
 /* Whether the re-check (or the sweep) found item it needed after all. */
 int gc_item_needed(const struct gc_run *run, const struct gc_item *it);
 /*
- * A tag planned for deletion: 1 when its current/link is still what the
- * policy decided on; 0 when it moved (its new target is then marked, so
- * that what it needs stays) or cannot be read; <0 on error.
+ * A tag planned for deletion, found at path (its own, or where the sweep
+ * set it aside): 1 when its current/link is still what the policy decided
+ * on, or is gone; 0 when it moved (its new target is then marked, so that
+ * what it needs stays) or cannot be read; <0 on error.
  */
-int gc_tag_unchanged(struct gc_run *run, const struct gc_item *it);
+int gc_tag_unchanged(
+    struct gc_run *run, const struct gc_item *it, const char *path);
 
 /* sweep.c */
 int gc_sweep(struct gc_run *run);
+
+/* untag.c */
+/* What gc_untag() returns for a tag that stays. */
+#define GC_UNTAG_STAYS 1
+/* Whether item it is what an interrupted tag removal left (GC_TAG_ASIDE). */
+static inline int
+gc_item_is_leftover(const struct gc_item *it)
+{
+	return it->kind == GC_KIND_TAG && it->reason == GC_REASON_TAG_LEFTOVER;
+}
+/*
+ * The path of tag path ".../_manifests/tags/T" set aside,
+ * ".../_manifests/.drydock-gc-tags/T" (to_aside 1), or the other way
+ * round (to_aside 0).  -1 when path is not of that form or buf too small.
+ */
+int gc_tag_path_swap(char *buf, size_t bufsz, const char *path, int to_aside);
+/* The repository whose aside directory (GC_TAG_ASIDE) the sweep is in. */
+struct gc_aside {
+	uint32_t repo; /* UINT32_MAX: none */
+};
+/*
+ * Remove tag item it, or move it to qfd/qname when qfd >= 0 (*moved then
+ * set): first renamed aside (into a's directory), looked at there once
+ * more, then removed.  A tag that moved meanwhile, or whose history cannot
+ * be removed, is put back.  0 (gone: removed, moved, or gone already);
+ * GC_UNTAG_STAYS; or an error (the tag is then whole in tags/, or gone
+ * from it).
+ */
+int gc_untag(struct gc_run *run, struct gc_aside *a, struct gc_item *it,
+    int qfd, const char *qname, int *moved);
+/* Leave a's directory, removed if empty; a holds none then. */
+void gc_aside_close(struct gc_run *run, struct gc_aside *a);
+/* Remove repository repo's GC_TAG_ASIDE directory if it is empty. */
+void gc_untag_tidy(struct gc_run *run, uint32_t repo);
+/*
+ * --restore: a tag journaled but never moved, set aside by a run killed
+ * before it moved it, back at tagpath.  0; DRYDOCK_ENOTFOUND when nothing
+ * of it is aside; DRYDOCK_EEXISTS when tagpath exists (a push since).
+ */
+int gc_untag_put_back(struct drydock_store *st, const char *tagpath);
 
 /* pins.c */
 /* Read --pin FILE ("-": standard input) into pins; DRYDOCK_ECORRUPT. */

@@ -504,6 +504,36 @@ keep_all(struct mark_ctx *c)
 	return 0;
 }
 
+/*
+ * What interrupted tag removals left aside (GC_TAG_ASIDE) goes: the tags
+ * left tags/ already, and what they named is untagged now.
+ */
+static int
+plan_asides(struct mark_ctx *c, const struct gc_scan *s)
+{
+	struct gc_run *run = c->run;
+	char rel[GC_PATH_MAX];
+	size_t i;
+	uint32_t id;
+	int error;
+
+	run->repos[c->repo].aside_dir = s->aside_dir;
+	for (i = 0; i < s->nasides; i++) {
+		const struct gc_scan_aside *a = &s->asides[i];
+
+		id = UINT32_MAX;
+		if (a->status == 0 && (error = gc_id(&id, run, &a->target)) < 0)
+			return error;
+		snprintf(rel, sizeof(rel), "%s/_manifests/%s/%s", s->ri.path,
+		    GC_TAG_ASIDE, a->name);
+		if ((error = gc_add_item(run, GC_KIND_TAG, c->repo, id, rel,
+		         a->name, GC_REASON_TAG_LEFTOVER, 0)) < 0)
+			return error;
+		run->items[run->nitems - 1].id2 = UINT32_MAX;
+	}
+	return 0;
+}
+
 /* Replay what the scan recorded through the walk callbacks. */
 static int
 replay_walks(struct mark_ctx *c, struct gc_scan *s)
@@ -641,6 +671,8 @@ mark_repo(struct gc_run *run, struct gc_scan *s)
 	if (run->repos[c.repo].tainted && (error = keep_all(&c)) < 0)
 		goto out;
 	if ((error = gc_retain_finish(&c.ret, run, s->ri.path, &c.tags)) < 0)
+		goto out;
+	if (run->repos[c.repo].tainted != 2 && (error = plan_asides(&c, s)) < 0)
 		goto out;
 	if ((error = plan_revisions(&c)) < 0)
 		goto out;

@@ -33,7 +33,8 @@
 	X(INTERRUPTED_REMOVAL, "interrupted-removal", UPLOAD)                  \
 	X(EMPTY_REPOSITORY, "empty-repository", REPOSITORY)                    \
 	X(POLICY, "policy", TAG)                                               \
-	X(ATTACHMENT, "attachment", TAG)
+	X(ATTACHMENT, "attachment", TAG)                                       \
+	X(TAG_LEFTOVER, "interrupted-removal", TAG)
 
 #define GC_KIND_ENUM_(id, name) GC_KIND_##id,
 enum gc_kind { GC_KINDS(GC_KIND_ENUM_) GC_KIND_MAX };

@@ -266,7 +266,8 @@ out:
 }
 
 int
-gc_tag_unchanged(struct gc_run *run, const struct gc_item *it)
+gc_tag_unchanged(
+    struct gc_run *run, const struct gc_item *it, const char *tagpath)
 {
 	const struct gc_tagdec *d = &run->tagdecs[it->id2];
 	struct recheck_ctx c = {run, it->repo, -1, 0};
@@ -277,7 +278,7 @@ gc_tag_unchanged(struct gc_run *run, const struct gc_item *it)
 	uint32_t id;
 	int r;
 
-	snprintf(rel, sizeof(rel), "%s/current/link", it->path);
+	snprintf(rel, sizeof(rel), "%s/current/link", tagpath);
 	r = drydock_store_stat(run->st, -1, rel, NULL, &mt, NULL);
 	if (r == DRYDOCK_ENOTFOUND) {
 		drydock_error_clear();
@@ -374,7 +375,8 @@ gc_recheck(struct gc_run *run)
 		 * marked by gc_tag_unchanged)
 		 */
 		if (!it->cancelled && it->kind == GC_KIND_TAG &&
-		    (error = gc_tag_unchanged(run, it)) <= 0) {
+		    !gc_item_is_leftover(it) &&
+		    (error = gc_tag_unchanged(run, it, it->path)) <= 0) {
 			if (error < 0)
 				return error;
 			it->cancelled = 1;

@@ -70,7 +70,7 @@ gc_item_json(const struct gc_run *run, const struct gc_item *it)
 	if (it->kind == GC_KIND_BLOB || it->kind == GC_KIND_UPLOAD)
 		json_object_set_new(
 		    o, "size", json_integer((json_int_t)it->size));
-	if (it->kind == GC_KIND_TAG) {
+	if (it->kind == GC_KIND_TAG && !gc_item_is_leftover(it)) {
 		const struct gc_tagdec *t = &run->tagdecs[it->id2];
 
 		json_object_set_new(o, "rule", json_string(rule_text(run, t)));
@@ -363,6 +363,17 @@ policy_lines(const struct gc_run *run, FILE *f)
 	free(order);
 }
 
+/* Tags an interrupted run had set aside (GC_TAG_ASIDE), done now. */
+static size_t
+leftovers_done(const struct gc_run *run)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < run->nitems; i++)
+		n += run->items[i].done && gc_item_is_leftover(&run->items[i]);
+	return n;
+}
+
 static void
 summary(const struct gc_run *run, FILE *f)
 {
@@ -405,8 +416,15 @@ summary(const struct gc_run *run, FILE *f)
 		    "drydock-gc: policy %s: %s %llu tags, kept %zu "
 		    "candidates\n",
 		    o->policy_file, verb,
-		    (unsigned long long)run->removed[GC_KIND_TAG], kept);
+		    (unsigned long long)(run->removed[GC_KIND_TAG] -
+		        leftovers_done(run)),
+		    kept);
 	}
+	if ((i = leftovers_done(run)) > 0)
+		fprintf(f,
+		    "drydock-gc: %s what an interrupted run left of %zu "
+		    "tags it was removing (already gone from tags/)\n",
+		    verb, i);
 	fprintf(f,
 	    "drydock-gc: %s: %zu repositories, %llu manifests, %llu blobs "
 	    "(%llu in use)\n",

@@ -20,6 +20,34 @@ struct restore_ctx {
 	int error;
 };
 
+/*
+ * A journaled item that never reached the quarantine: the store still has
+ * it, or, for a tag, a run killed between its two renames left it aside
+ * (GC_TAG_ASIDE), from where it goes back.
+ */
+static int
+never_moved(struct restore_ctx *c, const struct drydock_journal_entry *e)
+{
+	int r = DRYDOCK_ENOTFOUND;
+
+	if (strcmp(e->kind, gc_kind_name(GC_KIND_TAG)) == 0)
+		r = gc_untag_put_back(c->st, e->path);
+	if (r == 0) {
+		c->restored++;
+		if (c->opts->com.verbose)
+			printf("restored %s %s\n", e->kind, e->path);
+	} else if (r == DRYDOCK_EEXISTS) {
+		c->present++; /* pushed since: the next run ends the rest */
+	} else if (r != DRYDOCK_ENOTFOUND) {
+		fprintf(stderr, "drydock-gc: cannot restore '%s': %s\n",
+		    e->path, drydock_error_message());
+		c->failed++;
+		return 0;
+	}
+	drydock_error_clear();
+	return drydock_journal_set_state(c->j, e->id, DRYDOCK_JOURNAL_RESTORED);
+}
+
 static int
 restore_cb(const struct drydock_journal_entry *e, void *payload)
 {
@@ -36,9 +64,7 @@ restore_cb(const struct drydock_journal_entry *e, void *payload)
 	snprintf(qname, sizeof(qname), "%lld", (long long)e->id);
 	if (e->state == DRYDOCK_JOURNAL_PLANNED &&
 	    faccessat(c->qfd, qname, F_OK, AT_SYMLINK_NOFOLLOW) != 0)
-		/* never moved: the store still has it */
-		return drydock_journal_set_state(
-		    c->j, e->id, DRYDOCK_JOURNAL_RESTORED);
+		return never_moved(c, e);
 	r = drydock_store_move_in(c->st, c->qfd, qname, e->path);
 	if (r == DRYDOCK_EEXISTS) {
 		/* re-pushed since: the store's copy wins, ours stays put */

@@ -14,6 +14,8 @@
  * only record, and every problem they meet is recorded with the
  * repository it belongs to and replayed where the walk would have met it.
  */
+#include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,6 +190,70 @@ rec_history(const struct drydock_repo_info *ri,
 	return 0;
 }
 
+/*
+ * What interrupted tag removals left in _manifests/.drydock-gc-tags (see
+ * GC_TAG_ASIDE), with what each names.  Where there is none (nearly
+ * always), one open that fails.
+ */
+struct asides {
+	struct gc_run *run;
+	struct gc_scan *s;
+	const char *dir; /* the aside directory, relative to $V2 */
+	int failed; /* aside_entry failed: its error, not the listing's */
+};
+
+static int
+aside_entry(const char *name, int type, void *payload)
+{
+	struct asides *as = payload;
+	struct gc_scan *s = as->s;
+	struct gc_scan_aside *a;
+	char link[GC_PATH_MAX + 300];
+
+	(void)type;
+	as->failed = 1;
+	if (fe_grow((void **)&s->asides, &s->capasides, s->nasides + 1,
+	        sizeof(*s->asides)) < 0)
+		return DRYDOCK_ERROR;
+	a = &s->asides[s->nasides];
+	memset(a, 0, sizeof(*a));
+	if ((a->name = strdup(name)) == NULL)
+		return oom();
+	as->failed = 0;
+	s->nasides++;
+	snprintf(link, sizeof(link), "%s/%s/current/link", as->dir, name);
+	a->status = drydock_link_read(&a->target, as->run->st, -1, link);
+	drydock_error_clear();
+	return 0;
+}
+
+static int
+scan_asides(struct gc_run *run, struct gc_scan *s)
+{
+	static const char rel[] = "_manifests/" GC_TAG_ASIDE;
+	char path[GC_PATH_MAX];
+	struct asides as = {run, s, path, 0};
+	int error;
+
+	if (!(s->has & DRYDOCK_REPO_MANIFESTS))
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", s->path, rel);
+	error = drydock_store_dir_foreach(run->st, path, aside_entry, &as);
+	if (error == DRYDOCK_ENOTFOUND) {
+		drydock_error_clear();
+		return 0;
+	}
+	if (error < 0 && !as.failed) {
+		/* a symlink, or unreadable: its entries are unknown */
+		gc_scan_record_problem(
+		    &s->problems, path, error, drydock_error_message());
+		drydock_error_clear();
+		return 0;
+	}
+	s->aside_dir = 1;
+	return error;
+}
+
 static int
 mf_cmp(const void *a, const void *b)
 {
@@ -279,7 +345,8 @@ scan_repo(struct gc_run *run, struct gc_scan *s)
 	drydock_store_stat(st, s->ri.fd, "_manifests/revisions/sha256", NULL,
 	    &s->revs_mtime_ns, NULL);
 	drydock_error_clear();
-	if ((error = drydock_tag_foreach(
+	if ((error = scan_asides(run, s)) < 0 ||
+	    (error = drydock_tag_foreach(
 	         st, &s->ri, DRYDOCK_WALK_STAT, rec_tag, s)) < 0 ||
 	    (error = drydock_revision_foreach(
 	         st, &s->ri, DRYDOCK_WALK_STAT, rec_revision, s)) < 0 ||
@@ -375,6 +442,9 @@ gc_scan_release(struct gc_scan *s)
 		free(s->uploads[i].path);
 	}
 	free(s->uploads);
+	for (i = 0; i < s->nasides; i++)
+		free(s->asides[i].name);
+	free(s->asides);
 	for (i = 0; i < s->nmfs; i++)
 		gc_parsed_release(&s->mfs[i].parsed);
 	free(s->mfs);

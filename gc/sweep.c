@@ -19,6 +19,7 @@ struct sweep_ctx {
 	struct drydock_journal *journal;
 	int64_t journal_run;
 	int qfd; /* DIR/objects */
+	struct gc_aside aside; /* where tags are renamed to (untag.c) */
 	long abort_after; /* test hook: signal ourselves after N removals */
 	int abort_signal; /* SIGKILL, or DRYDOCK_GC_TEST_ABORT_SIGNAL */
 	long count;
@@ -106,22 +107,7 @@ remove_item(struct gc_run *run, struct gc_item *it)
 		    run->st, path, "repositories");
 	case GC_KIND_UPLOAD:
 		return remove_upload(run, path);
-	case GC_KIND_TAG:
-		/*
-		 * As the registry's tag delete, the whole tags/<tag>; its
-		 * history first: until current/link goes, the tag resolves.
-		 */
-		snprintf(rel, sizeof(rel), "%s/index", path);
-		r = drydock_store_remove_tree(run->st, rel);
-		if (r < 0 && r != DRYDOCK_ENOTFOUND)
-			return r;
-		snprintf(rel, sizeof(rel), "%s/current/link", path);
-		r = drydock_store_unlink(run->st, rel);
-		if (r < 0 && r != DRYDOCK_ENOTFOUND)
-			return r;
-		r = drydock_store_remove_tree(run->st, path);
-		return r == DRYDOCK_ENOTFOUND ? 0 : r;
-	default:
+	default: /* tags: gc_untag() */
 		r = drydock_store_remove_tree(run->st, path);
 		return r == DRYDOCK_ENOTFOUND ? 0 : r;
 	}
@@ -154,6 +140,10 @@ journal_batch(
 		e.root = drydock_store_root(run->st);
 		e.kind = gc_kind_name(it->kind);
 		e.path = gc_item_path(run, it, buf, sizeof(buf));
+		/* a tag set aside goes back where it was, as that tag */
+		if (gc_item_is_leftover(it) &&
+		    gc_tag_path_swap(buf, sizeof(buf), it->path, 0) == 0)
+			e.path = buf;
 		if (it->id != UINT32_MAX)
 			d = gc_digest(run, it->id);
 		e.digest = it->id == UINT32_MAX
@@ -189,6 +179,22 @@ quarantine_item(
 	return r;
 }
 
+/* Remove or move one tag item (untag.c). */
+static int
+untag_item(struct sweep_ctx *c, struct gc_item *it, int64_t jid, int *state)
+{
+	char qname[32] = "";
+	int r, moved = 0;
+
+	if (c->journal) /* else jid was never set */
+		snprintf(qname, sizeof(qname), "%lld", (long long)jid);
+	r = gc_untag(
+	    c->run, &c->aside, it, c->journal ? c->qfd : -1, qname, &moved);
+	if (moved)
+		*state = DRYDOCK_JOURNAL_MOVED;
+	return r;
+}
+
 /*
  * The blob may have been re-pushed since the plan, the tag moved: look
  * once more.
@@ -203,8 +209,10 @@ still_garbage(struct gc_run *run, const struct gc_item *it)
 	/* a tag moved meanwhile marks what it names now (recheck.c) */
 	if (gc_item_needed(run, it))
 		return 0;
+	if (gc_item_is_leftover(it))
+		return 1; /* gone from tags/ already */
 	if (it->kind == GC_KIND_TAG)
-		return gc_tag_unchanged(run, it) == 1;
+		return gc_tag_unchanged(run, it, it->path) == 1;
 	if (it->kind != GC_KIND_BLOB)
 		return 1;
 	d = gc_digest(run, it->id);
@@ -269,19 +277,16 @@ sweep_one(struct sweep_ctx *c, struct gc_item *it, int64_t jid, int *state)
 	if (gc_stop) /* the signal came between two items */
 		return;
 	/*
-	 * A tag once more, after the journal's commit: the moment between
-	 * this look and its removal is all a push to it can race with.
+	 * A tag is looked at once more after the journal's commit, and again
+	 * once renamed aside (gc_untag): a push to it races with nothing else.
 	 */
 	if (it->kind == GC_KIND_TAG)
-		gc_test_pause("tag");
-	if (it->kind == GC_KIND_TAG && gc_tag_unchanged(run, it) != 1) {
-		it->cancelled = 1;
-		run->cancelled++;
-		return;
-	}
-	r = c->journal ? quarantine_item(c, it, jid, state)
-	               : remove_item(run, it);
-	if (r == DRYDOCK_EEXISTS && it->kind == GC_KIND_REPOSITORY) {
+		r = untag_item(c, it, jid, state);
+	else
+		r = c->journal ? quarantine_item(c, it, jid, state)
+		               : remove_item(run, it);
+	if (r == GC_UNTAG_STAYS ||
+	    (r == DRYDOCK_EEXISTS && it->kind == GC_KIND_REPOSITORY)) {
 		it->cancelled = 1; /* a push arrived: it stays */
 		run->cancelled++;
 		return;
@@ -484,25 +489,34 @@ sweep_tags(struct sweep_ctx *c)
 {
 	struct gc_run *run = c->run;
 	size_t i;
-	int error, kept = 0;
+	int error, pass, kept = 0;
 
-	for (i = 0; i < run->nitems; i++) {
-		if (run->items[i].kind != GC_KIND_TAG ||
-		    run->items[i].cancelled)
-			continue;
-		if (gc_stop) {
-			run->interrupted = 1;
-			return 0;
+	/* what killed runs left aside first: it may hold a tag's name */
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < run->nitems; i++) {
+			const struct gc_item *it = &run->items[i];
+
+			if (it->kind != GC_KIND_TAG || it->cancelled ||
+			    gc_item_is_leftover(it) != (pass == 0))
+				continue;
+			if (gc_stop) {
+				run->interrupted = 1;
+				return 0;
+			}
+			if ((error = sweep_batch(c, i, i + 1)) < 0)
+				return error;
 		}
-		if ((error = sweep_batch(c, i, i + 1)) < 0)
-			return error;
-	}
+	gc_aside_close(run, &c->aside);
 	if (run->opts->dry_run)
 		return 0;
+	for (i = 0; i < run->nrepos; i++)
+		if (run->repos[i].aside_dir)
+			gc_untag_tidy(run, (uint32_t)i);
 	for (i = 0; i < run->nitems; i++) {
 		struct gc_item *it = &run->items[i];
 
-		if (it->kind != GC_KIND_TAG || it->done)
+		if (it->kind != GC_KIND_TAG || it->done ||
+		    gc_item_is_leftover(it))
 			continue;
 		if ((error = gc_keep_again(
 		         run, it->repo, run->tagdecs[it->id2].target)) < 0)
@@ -528,6 +542,7 @@ gc_sweep(struct gc_run *run)
 	memset(&c, 0, sizeof(c));
 	c.run = run;
 	c.qfd = -1;
+	c.aside.repo = UINT32_MAX;
 	if ((c.paths = calloc(SWEEP_BATCH, sizeof(*c.paths))) == NULL) {
 		drydock_error_set_os("out of memory");
 		return DRYDOCK_ERROR;
@@ -537,6 +552,7 @@ gc_sweep(struct gc_run *run)
 	if (!run->opts->dry_run && run->opts->quarantine &&
 	    (error = open_quarantine(&c, run->opts->quarantine)) < 0)
 		goto out;
+	gc_test_pause("sweep");
 	if ((error = sweep_tags(&c)) < 0)
 		goto out;
 	for (i = 0; i < run->nitems && !run->interrupted; i += SWEEP_BATCH) {
@@ -554,6 +570,7 @@ gc_sweep(struct gc_run *run)
 	}
 	fe_progress_end(&run->progress);
 out:
+	gc_aside_close(run, &c.aside); /* when the tags' sweep stopped early */
 	if (c.journal) {
 		drydock_journal_end_run(c.journal, c.journal_run,
 		    run->interrupted ? DRYDOCK_EXIT_INTERRUPTED : 0);

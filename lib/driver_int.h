@@ -161,8 +161,13 @@ struct drydock_driver_ops {
 	    size_t n, unsigned flags, void (*done)(size_t i, int code, void *),
 	    void *payload);
 	int (*rmdir)(struct drydock_store *st, const char *rel);
-	int (*rename_sibling)(
-	    struct drydock_store *st, const char *rel, const char *newname);
+	/*
+	 * rel to newrel, never replacing (DRYDOCK_EEXISTS); newrel's parents
+	 * made.  A filesystem renames atomically; S3 copies every key, then
+	 * removes the originals, the first in key order last.
+	 */
+	int (*rename)(
+	    struct drydock_store *st, const char *rel, const char *newrel);
 	int (*remove_tree)(struct drydock_store *st, const char *rel);
 	int (*prune_parents)(
 	    struct drydock_store *st, const char *rel, const char *stop);

@@ -681,6 +681,8 @@ int
 drydock_store_rename_sibling(
     struct drydock_store *st, const char *relpath, const char *newname)
 {
+	const char *slash;
+	char *newrel;
 	int error;
 
 	if ((error = writable_path(st, __func__, relpath)) < 0)
@@ -691,7 +693,28 @@ drydock_store_rename_sibling(
 		    "'%s' is not a name for an entry", newname);
 		return DRYDOCK_ERROR;
 	}
-	return st->ops->rename_sibling(st, relpath, newname);
+	slash = strrchr(relpath, '/');
+	if (asprintf(&newrel, "%.*s%s",
+	        slash != NULL ? (int)(slash - relpath) + 1 : 0, relpath,
+	        newname) < 0) {
+		drydock_error_set_os("out of memory");
+		return DRYDOCK_ERROR;
+	}
+	error = st->ops->rename(st, relpath, newrel);
+	free(newrel);
+	return error;
+}
+
+int
+drydock_store_rename(
+    struct drydock_store *st, const char *relpath, const char *newrel)
+{
+	int error;
+
+	if ((error = writable_path(st, __func__, relpath)) < 0 ||
+	    (error = drydock_store_path_check(newrel)) < 0)
+		return error;
+	return st->ops->rename(st, relpath, newrel);
 }
 
 int

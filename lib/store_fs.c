@@ -507,41 +507,6 @@ fs_unlink_many(struct drydock_store *st, const char *const *rels, size_t n,
 	return 0;
 }
 
-static int
-fs_rename_sibling(
-    struct drydock_store *st, const char *relpath, const char *newname)
-{
-	struct stat sb;
-	const char *base;
-	int pfd, err, error = 0;
-
-	if ((pfd = open_parent(st, relpath, &base)) < 0)
-		return pfd;
-	err = renameat2(pfd, base, pfd, newname, RENAME_NOREPLACE) == 0 ? 0
-	                                                                : errno;
-	if (err == EINVAL) {
-		/*
-		 * No RENAME_NOREPLACE on this filesystem: look, then rename
-		 * (the caller holds the store lock and the registry never
-		 * writes such names).
-		 */
-		if (fstatat(pfd, newname, &sb, AT_SYMLINK_NOFOLLOW) == 0)
-			err = EEXIST;
-		else
-			err =
-			    renameat(pfd, base, pfd, newname) == 0 ? 0 : errno;
-	}
-	if (err != 0) {
-		errno = err;
-		error = err == ENOENT ? DRYDOCK_ENOTFOUND
-		    : err == EEXIST   ? DRYDOCK_EEXISTS
-		                      : DRYDOCK_ERROR;
-		drydock_error_set_os(
-		    "cannot rename '%s' to '%s'", relpath, newname);
-	}
-	close(pfd);
-	return error;
-}
 
 static int
 fs_rmdir(struct drydock_store *st, const char *relpath)
@@ -953,6 +918,36 @@ rename_noreplace(int odir, const char *oname, int ndir, const char *nname)
 	if (fstatat(ndir, nname, &sb, AT_SYMLINK_NOFOLLOW) == 0)
 		return -EEXIST;
 	return renameat(odir, oname, ndir, nname) == 0 ? 0 : -errno;
+}
+
+/*
+ * rel to newrel anywhere in the store, never replacing: one rename(2),
+ * atomic.  newrel's missing parents are made (not fsync'ed: a rename lost
+ * in a crash leaves rel where it was, and what follows it on the same
+ * filesystem is journaled after it).
+ */
+static int
+fs_rename(struct drydock_store *st, const char *rel, const char *newrel)
+{
+	const char *base, *nbase;
+	int pfd, npfd, r, error = 0;
+
+	if ((pfd = open_parent(st, rel, &base)) < 0)
+		return pfd;
+	if ((npfd = make_parents_sync(st, newrel, &nbase, 0)) < 0) {
+		close(pfd);
+		return npfd;
+	}
+	if ((r = rename_noreplace(pfd, base, npfd, nbase)) < 0) {
+		errno = -r;
+		error = r == -ENOENT ? DRYDOCK_ENOTFOUND
+		    : r == -EEXIST   ? DRYDOCK_EEXISTS
+		                     : DRYDOCK_ERROR;
+		drydock_error_set_os("cannot rename '%s' to '%s'", rel, newrel);
+	}
+	close(npfd);
+	close(pfd);
+	return error;
 }
 
 static int
@@ -1391,7 +1386,7 @@ const struct drydock_driver_ops drydock_driver_fs = {
     .unlink = fs_unlink,
     .unlink_many = fs_unlink_many,
     .rmdir = fs_rmdir,
-    .rename_sibling = fs_rename_sibling,
+    .rename = fs_rename,
     .remove_tree = fs_remove_tree,
     .prune_parents = fs_prune_parents,
     .prune_empty = drydock_store__fs_prune_empty,

@@ -7,7 +7,7 @@
  *
  *   store_s3.c      open, close, the ops table, keys, the path calls
  *   store_s3tree.c  listings into trees, handles and the handle calls
- *   store_s3move.c  moves: rename_sibling, quarantine (move_out/_in)
+ *   store_s3move.c  moves: rename, quarantine (move_out/_in)
  *   store_s3lock.c  the lock object and the clock probe
  */
 #ifndef DRYDOCK_STORE_S3_INT_H
@@ -157,7 +157,7 @@ int drydock_s3d__probe(struct s3d *d, const char *rel, struct stat *sb);
 
 /* --- store_s3move.c ------------------------------------------------------- */
 
-int drydock_s3d__rename_sibling(
+int drydock_s3d__rename(
     struct drydock_store *st, const char *rel, const char *newname);
 int drydock_s3d__move_out(struct drydock_store *st, const char *rel,
     int dst_dirfd, const char *dst_name);

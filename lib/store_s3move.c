@@ -51,50 +51,71 @@ copy_task(size_t i, void *payload)
 	return error;
 }
 
+/* Exchange two keys of k (with their sizes). */
+static void
+swap_key(const struct s3d_keys *k, size_t a, size_t b)
+{
+	char *v = k->v[a];
+	int64_t size = k->size[a];
+
+	k->v[a] = k->v[b];
+	k->size[a] = k->size[b];
+	k->v[b] = v;
+	k->size[b] = size;
+}
+
 /*
  * Copy the keys k (all starting with from) to the same names below to,
- * then remove them.
+ * then remove them: all but the first in key order, then the first.  A
+ * run killed in between leaves the source with that key, so what a
+ * listing shows of it stays until the last request (a tag's current/link
+ * sorts before its index/: a renamed tag is never listed without it).
  */
 static int
 move_keys(
     struct s3d *d, const struct s3d_keys *k, const char *from, const char *to)
 {
 	struct copies c = {.d = d, .k = k, .from_len = strlen(from), .to = to};
+	struct s3d_keys rest = *k, first = *k;
 	unsigned jobs = d->s3->jobs;
+	size_t i, lo = 0;
 	int error;
 
 	if ((error = drydock_s3__parallel(jobs, k->n, copy_task, &c)) < 0)
 		return error;
-	return drydock_s3d__remove(d, k);
+	for (i = 1; i < k->n; i++)
+		if (strcmp(k->v[i], k->v[lo]) < 0)
+			lo = i;
+	if (k->n < 2)
+		return drydock_s3d__remove(d, k);
+	/* the first key swapped to the end: rest is the n - 1 before it */
+	swap_key(k, lo, k->n - 1);
+	rest.n = k->n - 1;
+	if ((error = drydock_s3d__remove(d, &rest)) < 0)
+		return error;
+	first.v += k->n - 1;
+	first.size += k->n - 1;
+	first.n = 1;
+	return drydock_s3d__remove(d, &first);
 }
 
 int
-drydock_s3d__rename_sibling(
-    struct drydock_store *st, const char *rel, const char *newname)
+drydock_s3d__rename(
+    struct drydock_store *st, const char *rel, const char *newrel)
 {
 	struct s3d *d = s3d_of(st);
 	struct s3d_keys k = {0};
 	struct stat sb;
-	const char *slash = strrchr(rel, '/');
-	char *newrel = NULL, *from = NULL, *to = NULL;
+	char *from = NULL, *to = NULL;
 	int r, error;
 
-	if (newname[0] == '\0' || strchr(newname, '/') != NULL ||
-	    strcmp(newname, ".") == 0 || strcmp(newname, "..") == 0) {
-		drydock_error_set(DRYDOCK_ERRCLASS_INVALID,
-		    "'%s' is not a name for an entry", newname);
-		return DRYDOCK_ERROR;
-	}
-	if (asprintf(&newrel, "%.*s%s", slash ? (int)(slash - rel) + 1 : 0, rel,
-	        newname) < 0)
-		return drydock_s3d__oom();
 	if ((error = drydock_s3d__keys_present(&k, d, rel, "rename")) < 0)
 		goto out;
 	if ((r = drydock_s3d__probe(d, newrel, &sb)) != -ENOENT) {
 		if (r == 0) {
 			drydock_error_set(DRYDOCK_ERRCLASS_STORE,
 			    "cannot rename '%s' to '%s': it exists", rel,
-			    newname);
+			    newrel);
 			error = DRYDOCK_EEXISTS;
 		} else {
 			error = DRYDOCK_ERROR; /* the listing's message */
@@ -109,7 +130,6 @@ drydock_s3d__rename_sibling(
 		error = move_keys(d, &k, from, to);
 out:
 	drydock_s3d__keys_release(&k);
-	free(newrel);
 	free(from);
 	free(to);
 	return error;

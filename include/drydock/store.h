@@ -309,6 +309,17 @@ DRYDOCK_EXTERN int drydock_store_rename_sibling(
     struct drydock_store *st, const char *relpath, const char *newname);
 
 /*
+ * Move relpath (file or directory) to newrel anywhere in the store,
+ * never replacing anything; newrel's missing parents are made.  On a
+ * filesystem one rename(2), atomic.  On S3 every key is copied, then the
+ * originals removed, the first in key order last: a kill leaves the
+ * source listed (never a tag without its current/link) and copies
+ * beside it.  @return 0; DRYDOCK_ENOTFOUND; DRYDOCK_EEXISTS; DRYDOCK_ERROR
+ */
+DRYDOCK_EXTERN int drydock_store_rename(
+    struct drydock_store *st, const char *relpath, const char *newrel);
+
+/*
  * Remove a directory tree without following symlinks (a symlink inside is
  * unlinked itself, never followed).  Stays beneath the root.
  */

@@ -808,6 +808,84 @@ need_test_hooks() {
 		bail "$GC has no test hooks: build with make DEVELOPER=1 (or TEST_HOOKS=1)"
 }
 
+# gc_paused PHASE ARGS...: drydock-gc ARGS in the background, stopped at
+# PHASE (DRYDOCK_GC_TEST_PAUSE: recheck, sweep, tag, aside; see gc/gc.h)
+# until gc_resume or gc_kill; its pid in GC_PID
+gc_paused() {
+	local phase=$1
+	shift
+	rm -f "$T/pause"
+	DRYDOCK_GC_TEST_PAUSE="$phase:$T/pause" "$GC" "$@" \
+	    >"$T/gc.out" 2>"$T/gc.err" &
+	GC_PID=$!
+	BG_PIDS+=("$GC_PID")
+	for _ in $(seq 300); do
+		[ -e "$T/pause" ] && return 0
+		kill -0 "$GC_PID" 2>/dev/null ||
+			bail "gc ended before $phase: $(cat "$T/gc.err")"
+		sleep 0.1
+	done
+	bail "gc never reached $phase"
+}
+
+# gc_resume: the paused drydock-gc goes on; its exit code in GC_RC
+gc_resume() {
+	rm -f "$T/pause"
+	for _ in $(seq 600); do
+		kill -0 "$GC_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$GC_PID" 2>/dev/null && bail "gc did not finish"
+	wait "$GC_PID"
+	GC_RC=$?
+	cat "$T/gc.err" >>"$T/gc.all.err"
+}
+
+# gc_kill: SIGKILL for the drydock-gc of gc_paused, wherever it is
+gc_kill() {
+	kill -9 "$GC_PID" 2>/dev/null
+	wait "$GC_PID" 2>/dev/null
+	rm -f "$T/pause"
+}
+
+# ci_app_store ROOT LAYOUT SEED: a fresh registry on ROOT holding ci/app:
+# ci-1 (M1, layers of its own), ci-2 (M2) and stable (sharing M2's base
+# layer), all 30 days old; images built from SEED into LAYOUT
+ci_app_store() {
+	stop_registry
+	rm -rf "$1"
+	start_registry "$1"
+	mkimage -s "$3-m1" -r m1 "$2" >/dev/null
+	mkimage -s "$3-m2" -b "$3-base" -r m2 "$2" >/dev/null
+	mkimage -s "$3-ms" -b "$3-base" -r ms "$2" >/dev/null
+	push_oci "$2" m1 ci/app:ci-1
+	push_oci "$2" m2 ci/app:ci-2
+	push_oci "$2" ms ci/app:stable
+	M1=$(manifest_digest ci/app ci-1)
+	M2=$(manifest_digest ci/app ci-2)
+	age_tree "$1" "30 days ago"
+}
+
+# tags_served REPO: the tags /v2/REPO/tags/list names that a GET of the
+# manifest does not answer with 200 (none: every listed tag pulls), a line
+# each; "tags/list: CODE" when the listing itself fails
+tags_served() {
+	local t code
+	code=$(curl -s -o "$T/tags.json" -w '%{http_code}' \
+	    "http://$REG/v2/$1/tags/list")
+	[ "$code" = 200 ] || { echo "tags/list: $code"; return; }
+	for t in $(jq -r '.tags // [] | .[]' "$T/tags.json"); do
+		code=$(curl -s -o /dev/null -w '%{http_code}' -H "$ACCEPT" \
+		    "http://$REG/v2/$1/manifests/$t")
+		[ "$code" = 200 ] || echo "$t $code"
+	done
+}
+
+# tags_of REPO: the tags /v2/REPO/tags/list names, sorted, on one line
+tags_of() {
+	curl -s "http://$REG/v2/$1/tags/list" | jq -r '.tags // [] | sort | join(" ")'
+}
+
 # linked ROOT REPO: every digest REPO links (_layers and revisions), sorted
 linked() {
 	find "$(v2 "$1")/repositories/$2/_layers" \

@@ -20,34 +20,6 @@ L=$T/layouts
 root=$T/root
 V=$(v2 "$root")
 
-# gc_paused PHASE ARGS...: drydock-gc in the background, stopped at PHASE
-# until resume; its exit code lands in $T/gc.rc
-gc_paused() {
-	local phase=$1
-	shift
-	rm -f "$T/pause" "$T/gc.rc"
-	(
-		DRYDOCK_GC_TEST_PAUSE="$phase:$T/pause" "$GC" "$@" \
-		    >"$T/gc.out" 2>"$T/gc.err"
-		echo $? >"$T/gc.rc"
-	) &
-	for _ in $(seq 300); do
-		[ -e "$T/pause" ] && return 0
-		[ -e "$T/gc.rc" ] && bail "gc ended before $phase: $(cat "$T/gc.err")"
-		sleep 0.1
-	done
-	bail "gc never reached $phase"
-}
-
-resume() {
-	rm -f "$T/pause"
-	for _ in $(seq 600); do
-		[ -s "$T/gc.rc" ] && return 0
-		sleep 0.1
-	done
-	bail "gc did not finish"
-}
-
 # fresh: the store: ci/app with old ci-1 (M1) and ci-5 (M5), M5's cosign
 # signature tag and an OCI referrer of M5 (untagged), and a young "latest"
 fresh() {
@@ -77,8 +49,8 @@ GCARGS=(--grace 0 --policy "$T/policy.yml" -v)
 fresh
 gc_paused recheck "${GCARGS[@]}" "$root"
 push_oci "$L" m5 ci/app:prod
-resume
-assert_eq 0 "$(cat "$T/gc.rc")" "1: gc with a promotion during its run"
+gc_resume
+assert_eq 0 "$GC_RC" "1: gc with a promotion during its run"
 pull_ok ci/app:prod "1: the promoted image pulls"
 pull_ok "ci/app:sha256-${M5#sha256:}.sig" "1: its signature tag still pulls"
 pull_ok "ci/app@$R5" "1: its referrer still pulls"
@@ -88,8 +60,8 @@ pull_fails ci/app:ci-1 "1: ci-1, condemned and untouched, is gone"
 fresh
 gc_paused recheck "${GCARGS[@]}" "$root"
 push_oci "$L" m5 ci/app:ci-5
-resume
-assert_eq 0 "$(cat "$T/gc.rc")" "2: gc with a re-push during its run"
+gc_resume
+assert_eq 0 "$GC_RC" "2: gc with a re-push during its run"
 pull_ok ci/app:ci-5 "2: the re-pushed tag pulls"
 pull_ok "ci/app@$R5" "2: its referrer still pulls"
 pull_ok "ci/app:sha256-${M5#sha256:}.sig" "2: its signature tag still pulls"
@@ -102,8 +74,8 @@ mkimage -s r-new -b RB -r new "$L" >/dev/null
 push_oci "$L" new ci/app:ci-1
 push_oci "$L" new ci/app:ci-5
 NEW=$(manifest_digest ci/app ci-5)
-resume
-assert_eq 0 "$(cat "$T/gc.rc")" "3: gc with a push right before a tag's removal"
+gc_resume
+assert_eq 0 "$GC_RC" "3: gc with a push right before a tag's removal"
 assert_eq "$NEW" "$(manifest_digest ci/app ci-5)" "3: ci-5 names the new image"
 pull_ok ci/app:ci-5 "3: and it pulls"
 pull_ok ci/app:ci-1 "3: ci-1, re-pointed too, pulls"
