@@ -48,9 +48,18 @@ cleanup() {
 	"$top/tests/s3/radosgw.sh" stop "$rgw" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
-rm -rf "$rgw"
-"$top/tests/s3/radosgw.sh" start "$rgw" bench lat >"$dir/s3.env" ||
-	die "radosgw did not start"
+# one radosgw start at a time on this host, as the tests' start_s3 (lib.sh);
+# a port another server took meanwhile fails a start: once more, on others
+exec 9>"${TMPDIR:-/tmp}/drydock-radosgw.lock"
+flock -w 900 9 || die "cannot lock ${TMPDIR:-/tmp}/drydock-radosgw.lock"
+for try in 1 2 3 4; do
+	rm -rf "$rgw"
+	"$top/tests/s3/radosgw.sh" start "$rgw" bench lat >"$dir/s3.env" 9>&- &&
+		break
+	"$top/tests/s3/radosgw.sh" stop "$rgw" >/dev/null 2>&1 9>&- || true
+	[ "$try" -lt 4 ] || die "radosgw did not start"
+done
+exec 9>&- # started: the tests' radosgw may start now
 set -a
 # shellcheck disable=SC1091
 . "$dir/s3.env"
@@ -76,7 +85,8 @@ EOC
 }
 
 load() { # BUCKET TREE
-	"$tools/s3tool" -c <(cfg "$1" "$port") -j 16 putdir \
+	cfg "$1" "$port" >"$dir/s3.load.$1.yml"
+	"$tools/s3tool" -c "$dir/s3.load.$1.yml" -j 16 putdir \
 	    "$2/docker" docker >&2 || die "cannot load $2 into $1"
 }
 
@@ -119,7 +129,7 @@ read -r d2 r2 x2 <<<"$(dry lat lat "$pport")"
 
 # the real sweep: planted garbage blobs, then drydock-gc -m for real
 hex=$(printf '%057d' 0)
-"$tools/s3tool" -c <(cfg bench "$port") -j 16 fill \
+"$tools/s3tool" -c "$dir/s3.load.bench.yml" -j 16 fill \
     "docker/registry/v2/blobs/sha256/aa/aa$hex" "$garbage" /data >/dev/null
 cfg bench "$port" >"$dir/s3.sweep.yml"
 ds=$(timed sweep.dry "$bin/drydock-gc" --config "$dir/s3.sweep.yml" -n -m \
