@@ -420,9 +420,9 @@ assert_schema() {
 # reason) where radosgw is not installed.
 start_s3() {
 	local rc try
-	# one radosgw at a time on this host: two clusters starting together
-	# raced for the ports each had found free (run.sh runs two scripts);
-	# the lock is held until this script ends
+	# one radosgw start at a time on this host: two clusters starting
+	# together raced for the ports each had found free (run.sh runs two
+	# scripts); once up, its ports are its own and the next may start
 	exec 9>"${TMPDIR:-/tmp}/drydock-radosgw.lock"
 	flock -w 900 9 || bail "cannot lock ${TMPDIR:-/tmp}/drydock-radosgw.lock"
 	S3_DIR=$T/rgw
@@ -440,6 +440,7 @@ start_s3() {
 		skip "radosgw is not installed (tests/deps.sh installs it)"
 		finish
 	fi
+	exec 9>&-
 	[ "$rc" = 0 ] || bail "radosgw did not start: $(cat "$T/s3.err")"
 	set -a
 	# shellcheck disable=SC1091
