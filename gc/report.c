@@ -246,6 +246,8 @@ report_json(const struct gc_run *run)
 	json_object_set_new(
 	    sum, "problems", json_integer((json_int_t)run->nproblems));
 	json_object_set_new(sum, "seconds", json_real(run->seconds));
+	json_object_set_new(sum, "storage_requests",
+	    json_integer((json_int_t)drydock_store_requests(run->st)));
 	json_object_set_new(root, "summary", sum);
 	/* "removed" is streamed by write_json(): it can be 100,000 items */
 	json_object_set_new(root, "problems", gc_problems_json(run));
@@ -527,6 +529,10 @@ gc_metrics(struct gc_run *run)
 	fe_metrics_gauge(&m, "drydock_gc_dry_run",
 	    "1 when the last run was a dry run.", NULL, NULL,
 	    run->opts->dry_run);
+	fe_metrics_gauge(&m, "drydock_gc_storage_requests",
+	    "Requests the last run sent to its storage (S3; 0 on a "
+	    "filesystem).",
+	    NULL, NULL, (double)drydock_store_requests(run->st));
 	for (k = 0; k < GC_KIND_MAX; k++)
 		fe_metrics_gauge(&m, "drydock_gc_removed", removed_help, "kind",
 		    gc_kind_name(k), (double)run->removed[k]);

@@ -191,6 +191,9 @@ struct drydock_driver_ops {
 	 * drydock_clock_storage_skew()).
 	 */
 	int (*clock_skew)(struct drydock_store *st, int64_t *skew_ns);
+
+	/* Requests sent to the storage so far (0: a filesystem sends none). */
+	uint64_t (*requests)(const struct drydock_store *st);
 };
 
 /* The drivers. */

@@ -585,6 +585,14 @@ drydock_store_driver(const struct drydock_store *st)
 	return drydock_store__check(st, __func__) < 0 ? NULL : st->ops->name;
 }
 
+uint64_t
+drydock_store_requests(const struct drydock_store *st)
+{
+	if (drydock_store__check(st, __func__) < 0 || st->ops->requests == NULL)
+		return 0;
+	return st->ops->requests(st);
+}
+
 int
 drydock_store_open_config(struct drydock_store **out,
     const struct drydock_regconfig *cfg, unsigned flags, unsigned jobs)

@@ -357,6 +357,12 @@ s3d_close(struct drydock_store *st)
 	st->drv = NULL;
 }
 
+static uint64_t
+s3d_requests(const struct drydock_store *st)
+{
+	return drydock_s3__requests(s3d_of(st)->s3);
+}
+
 struct drydock_s3 *
 drydock_store_s3(const struct drydock_store *st)
 {
@@ -716,6 +722,7 @@ const struct drydock_driver_ops drydock_driver_s3 = {
     .read_cb = s3d_read_cb,
     .unlink = s3d_unlink,
     .unlink_many = s3d_unlink_many,
+    .requests = s3d_requests,
     .rmdir = s3d_rmdir,
     .rename = drydock_s3d__rename,
     .remove_tree = s3d_remove_tree,

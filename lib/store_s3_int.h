@@ -44,6 +44,7 @@ struct s3d_node {
 /* One listing's entries: a delimited listing or a prefetch. */
 struct s3d_tree {
 	unsigned refs; /* handles holding it (under the driver's mutex) */
+	int full; /* a prefetch: everything below its root is known */
 	struct s3d_node root;
 };
 

@@ -252,6 +252,7 @@ tree_list(struct s3d_tree **out, struct s3d *d, const char *rel, int full)
 		return drydock_s3d__oom();
 	}
 	b.t->refs = 1;
+	b.t->full = full;
 	b.t->root.is_dir = 1;
 	b.t->root.loaded = 1;
 	b.t->root.ino = dir_ino(rel, "", 0);
@@ -858,6 +859,13 @@ drydock_s3d__prefetch(struct drydock_store *st, int dir)
 		return -EBADF;
 	if (!S_ISDIR(hd->sb.st_mode))
 		return -ENOTDIR;
+	/*
+	 * A handle in a prefetched tree knows its subtree already: every
+	 * walk below a repository asks (gc walks a repository's tags'
+	 * histories one by one), and one listing is all it takes.
+	 */
+	if (hd->tree != NULL && hd->tree->full && hd->node != NULL)
+		return 0;
 	if ((r = tree_list(&t, d, hd->rel, 1)) < 0)
 		return drydock_s3d__errno(r);
 	adopt(d, hd, t);

@@ -137,6 +137,13 @@ DRYDOCK_EXTERN int drydock_store_s3_key(char *buf, size_t bufsz,
     const struct drydock_store *st, const char *relpath);
 
 /*
+ * Requests the store has sent to its storage since it was opened: what a
+ * run costs on S3 (listings, GETs, HEADs, PUTs, DeleteObjects: each
+ * retry counts).  0 on a filesystem.
+ */
+DRYDOCK_EXTERN uint64_t drydock_store_requests(const struct drydock_store *st);
+
+/*
  * Release a handle a store or walk function gave (a directory of
  * drydock_repo_info, drydock_store_openat()'s): close(2) on a
  * filesystem.  A negative handle does nothing.
