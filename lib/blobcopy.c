@@ -545,24 +545,36 @@ try_reflink(struct drydock_blobcopy *bc, int src_fd, int dirfd,
 	return error;
 }
 
+/* Copy fd into out_fd as it is hashed; then its size and digest checked. */
+static int
+pump_into(struct drydock_blobcopy *bc, int fd, int out_fd,
+    const struct drydock_digest *expect, int64_t size)
+{
+	char d[DRYDOCK_DIGEST_STRMAX];
+	struct drydock_digest got;
+	uint64_t n = 0;
+	int error;
+
+	if ((error = pump(bc, &got, &n, fd, expect->alg, out_fd, NULL, NULL)) <
+	    0)
+		return error;
+	if (size >= 0 && n != (uint64_t)size)
+		return size_mismatch(drydock_digest_format(d, expect), n, size);
+	if (!drydock_digest_equal(&got, expect))
+		return mismatch(drydock_digest_format(d, expect), expect, &got);
+	return 0;
+}
+
 static int
 do_copy(struct drydock_blobcopy *bc, int src_fd, int dirfd, const char *name,
     const struct drydock_digest *expect, int64_t size, int replace)
 {
-	char tmp[TMPNAME_MAX], d[DRYDOCK_DIGEST_STRMAX];
-	struct drydock_digest got;
-	uint64_t n = 0;
+	char tmp[TMPNAME_MAX];
 	int fd, error;
 
 	if ((fd = create_temp(bc, tmp, dirfd, name)) < 0)
 		return fd;
-	error = pump(bc, &got, &n, src_fd, expect->alg, fd, NULL, NULL);
-	if (error == 0 && size >= 0 && n != (uint64_t)size)
-		error =
-		    size_mismatch(drydock_digest_format(d, expect), n, size);
-	if (error == 0 && !drydock_digest_equal(&got, expect))
-		error =
-		    mismatch(drydock_digest_format(d, expect), expect, &got);
+	error = pump_into(bc, src_fd, fd, expect, size);
 	if (error == 0)
 		error = finish_temp(bc, fd, name);
 	if (close(fd) < 0 && error == 0) {
@@ -828,9 +840,7 @@ drydock_blobcopy_spool(struct drydock_blobcopy *bc, int *fd_out, int src_fd,
     const struct drydock_digest *expect, int64_t size)
 {
 	char d[DRYDOCK_DIGEST_STRMAX];
-	struct drydock_digest got;
 	struct stat sb;
-	uint64_t n = 0;
 	int fd, error;
 
 	*fd_out = -1;
@@ -850,13 +860,7 @@ drydock_blobcopy_spool(struct drydock_blobcopy *bc, int *fd_out, int src_fd,
 	}
 	if ((fd = spool_file()) < 0)
 		return DRYDOCK_ERROR;
-	error = pump(bc, &got, &n, src_fd, expect->alg, fd, NULL, NULL);
-	if (error == 0 && size >= 0 && n != (uint64_t)size)
-		error =
-		    size_mismatch(drydock_digest_format(d, expect), n, size);
-	if (error == 0 && !drydock_digest_equal(&got, expect))
-		error =
-		    mismatch(drydock_digest_format(d, expect), expect, &got);
+	error = pump_into(bc, src_fd, fd, expect, size);
 	if (error == 0 && lseek(fd, 0, SEEK_SET) < 0) {
 		drydock_error_set_os("cannot rewind a temporary file");
 		error = DRYDOCK_ERROR;

@@ -119,9 +119,8 @@ changed(const struct stat *a, const struct stat *b)
  * object, whose move would be a second copy on the server.
  */
 static int
-object_blob(int *how_out, struct drydock_blobcopy *bc,
-    struct drydock_store *st, int src_fd, const struct drydock_digest *d,
-    int64_t size)
+object_blob(int *how_out, struct drydock_blobcopy *bc, struct drydock_store *st,
+    int src_fd, const struct drydock_digest *d, int64_t size)
 {
 	char path[DRYDOCK_DIGEST_STRMAX + 32], ds[DRYDOCK_DIGEST_STRMAX];
 	struct stat before, after, sb;
@@ -137,8 +136,8 @@ object_blob(int *how_out, struct drydock_blobcopy *bc,
 		return error < 0 ? error : 0;
 	}
 	if (fstat(src_fd, &before) < 0) {
-		drydock_error_set_os(
-		    "cannot stat the source of '%s'", drydock_digest_format(ds, d));
+		drydock_error_set_os("cannot stat the source of '%s'",
+		    drydock_digest_format(ds, d));
 		return DRYDOCK_ERROR;
 	}
 	if ((error = drydock_blobcopy_spool(bc, &fd, src_fd, d, size)) < 0)

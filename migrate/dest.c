@@ -82,8 +82,8 @@ registry_open_s3(
 	const struct mig_loc *sl = &run->o->src;
 	int error;
 
-	if ((error = mig_store_open(
-	         &dst->st, loc, DRYDOCK_STORE_CREATE, run)) < 0 ||
+	if ((error = mig_store_open(&dst->st, loc, DRYDOCK_STORE_CREATE, run)) <
+	        0 ||
 	    (error = drydock_store_lock(dst->st)) < 0)
 		return error;
 	if (run->src.st != NULL && sl->cfg != NULL &&
@@ -477,21 +477,27 @@ mig_dest_blob_staged(struct mig_run *run, int dfd, const char *name,
 	return error;
 }
 
+/* Both NULL, or the same string. */
+static int
+same_str(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
 int
 mig_same_s3(
     const struct drydock_regconfig *a, const struct drydock_regconfig *b)
 {
 	const struct drydock_regconfig_s3 *x = &a->s3, *y = &b->s3;
 
-	if (a->driver != DRYDOCK_REGCONFIG_S3 ||
-	    b->driver != DRYDOCK_REGCONFIG_S3)
-		return 0;
-#define SAME(f) \
-	((x->f == NULL && y->f == NULL) || \
-	    (x->f != NULL && y->f != NULL && strcmp(x->f, y->f) == 0))
-	return SAME(regionendpoint) && SAME(region) && SAME(accesskey) &&
-	    SAME(secretkey) && SAME(sessiontoken) && x->secure == y->secure;
-#undef SAME
+	return a->driver == DRYDOCK_REGCONFIG_S3 &&
+	    b->driver == DRYDOCK_REGCONFIG_S3 &&
+	    same_str(x->regionendpoint, y->regionendpoint) &&
+	    same_str(x->region, y->region) &&
+	    same_str(x->accesskey, y->accesskey) &&
+	    same_str(x->secretkey, y->secretkey) &&
+	    same_str(x->sessiontoken, y->sessiontoken) &&
+	    x->secure == y->secure;
 }
 
 /* CopyObject takes 5 GiB at most; lib/s3 copies larger through here. */
@@ -510,8 +516,8 @@ mig_dest_server_copy(struct mig_run *run, int *how_out,
 	if (dst->copy_from == NULL)
 		return 0;
 	if (mig_dest_has_blob(run, d, size)) {
-		drydock_blobcopy_note(run->bc, how_out, DRYDOCK_BLOBCOPY_PRESENT,
-		    size > 0 ? (uint64_t)size : 0);
+		drydock_blobcopy_note(run->bc, how_out,
+		    DRYDOCK_BLOBCOPY_PRESENT, size > 0 ? (uint64_t)size : 0);
 		return 1;
 	}
 	if ((error = drydock_store_blob_stat(dst->copy_from, d, &got, NULL)) <
@@ -541,8 +547,8 @@ mig_dest_server_copy(struct mig_run *run, int *how_out,
 	}
 	if (error < 0)
 		return error;
-	drydock_blobcopy_note(run->bc, how_out, DRYDOCK_BLOBCOPY_SERVER_COPIED,
-	    got);
+	drydock_blobcopy_note(
+	    run->bc, how_out, DRYDOCK_BLOBCOPY_SERVER_COPIED, got);
 	return 1;
 }
 

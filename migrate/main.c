@@ -45,7 +45,7 @@ help(void)
 	      "  registry:DIR          a storage root (DIR holds "
 	      "docker/registry/v2),\n"
 	      "  registry:CONFIG.yml   or the registry's config.yml naming "
-	      "it\n"
+	      "it, or its S3 bucket\n"
 	      "  oci:DIR               an OCI image layout; tags are "
 	      "index.json entries named\n"
 	      "                        REPO:TAG (skopeo reads "

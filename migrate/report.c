@@ -315,8 +315,10 @@ summary(const struct mig_run *run, FILE *f)
 		    "%s: %llu blob(s) copied by the S3 server (%llu bytes), "
 		    "none through this host\n",
 		    MIG_NAME,
-		    (unsigned long long)s->count[DRYDOCK_BLOBCOPY_SERVER_COPIED],
-		    (unsigned long long)s->bytes[DRYDOCK_BLOBCOPY_SERVER_COPIED]);
+		    (unsigned long long)
+		        s->count[DRYDOCK_BLOBCOPY_SERVER_COPIED],
+		    (unsigned long long)
+		        s->bytes[DRYDOCK_BLOBCOPY_SERVER_COPIED]);
 	if (run->o->src.type == MIG_LOC_DOCKER)
 		fprintf(f, "%s: %llu blob(s) pulled (%llu bytes)\n", MIG_NAME,
 		    (unsigned long long)run->pulled,

@@ -168,8 +168,7 @@ DRYDOCK_EXTERN int drydock_blobcopy_verify_fd(struct drydock_blobcopy *bc,
  * DRYDOCK_EINTR; DRYDOCK_ERROR
  */
 DRYDOCK_EXTERN int drydock_blobcopy_spool(struct drydock_blobcopy *bc,
-    int *fd_out, int src_fd, const struct drydock_digest *expect,
-    int64_t size);
+    int *fd_out, int src_fd, const struct drydock_digest *expect, int64_t size);
 
 /*
  * Count a blob the caller placed itself (an object store's upload or
