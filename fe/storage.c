@@ -11,17 +11,6 @@
 #include "fe/storage.h"
 
 int
-fe_storage_check(const char *config, const struct drydock_regconfig *cfg)
-{
-	if (cfg->driver == DRYDOCK_REGCONFIG_FILESYSTEM)
-		return 0;
-	fe_warn("%s: storage driver 's3' (bucket '%s') is not supported by "
-	        "%s yet: it works on filesystem storage only",
-	    config, cfg->s3.bucket, fe_progname());
-	return -1;
-}
-
-int
 fe_storage_is_s3(const struct drydock_regconfig *cfg)
 {
 	return cfg != NULL && cfg->driver == DRYDOCK_REGCONFIG_S3;

@@ -42,6 +42,7 @@ struct drydock_blobcopy {
 	size_t nknown;
 	unsigned char *buf;
 	struct drydock_hasher *hashers[3]; /* by enum drydock_digest_alg */
+	uint64_t last; /* bytes read by the last pump */
 };
 
 struct drydock_blobcopy_sink {
@@ -60,7 +61,7 @@ enum { SINK_OPEN, SINK_FINISHED, SINK_GONE };
 
 static const char *const mode_names[] = {"auto", "hard", "reflink", "copy"};
 static const char *const how_names[] = {
-    "present", "hardlinked", "reflinked", "copied"};
+    "present", "hardlinked", "reflinked", "copied", "server_copied"};
 
 int
 drydock_blobcopy_mode_parse(int *mode_out, const char *s)
@@ -308,7 +309,7 @@ pump(struct drydock_blobcopy *bc, struct drydock_digest *digest_out,
 	struct drydock_hasher *h;
 	uint64_t off = 0;
 	ssize_t n;
-	int error;
+	int error, stream = 0;
 
 	if ((error = hasher_for(&h, bc, alg)) < 0)
 		return error;
@@ -316,9 +317,15 @@ pump(struct drydock_blobcopy *bc, struct drydock_digest *digest_out,
 	for (;;) {
 		if (cancelled(bc))
 			return DRYDOCK_EINTR;
-		n = pread(fd, bc->buf, COPY_BUFSZ, (off_t)off);
+		n = stream ? read(fd, bc->buf, COPY_BUFSZ)
+		           : pread(fd, bc->buf, COPY_BUFSZ, (off_t)off);
 		if (n < 0 && errno == EINTR)
 			continue;
+		/* a pipe (a blob streamed from S3): read as it comes */
+		if (n < 0 && errno == ESPIPE && !stream && off == 0) {
+			stream = 1;
+			continue;
+		}
 		if (n < 0) {
 			drydock_error_set_os("cannot read a blob");
 			return DRYDOCK_ERROR;
@@ -337,6 +344,7 @@ pump(struct drydock_blobcopy *bc, struct drydock_digest *digest_out,
 		off += (uint64_t)n;
 	}
 	bc->stats.hashed += off;
+	bc->last = off;
 	*size_out = off;
 	return drydock_hasher_final(digest_out, h);
 }
@@ -537,24 +545,36 @@ try_reflink(struct drydock_blobcopy *bc, int src_fd, int dirfd,
 	return error;
 }
 
+/* Copy fd into out_fd as it is hashed; then its size and digest checked. */
+static int
+pump_into(struct drydock_blobcopy *bc, int fd, int out_fd,
+    const struct drydock_digest *expect, int64_t size)
+{
+	char d[DRYDOCK_DIGEST_STRMAX];
+	struct drydock_digest got;
+	uint64_t n = 0;
+	int error;
+
+	if ((error = pump(bc, &got, &n, fd, expect->alg, out_fd, NULL, NULL)) <
+	    0)
+		return error;
+	if (size >= 0 && n != (uint64_t)size)
+		return size_mismatch(drydock_digest_format(d, expect), n, size);
+	if (!drydock_digest_equal(&got, expect))
+		return mismatch(drydock_digest_format(d, expect), expect, &got);
+	return 0;
+}
+
 static int
 do_copy(struct drydock_blobcopy *bc, int src_fd, int dirfd, const char *name,
     const struct drydock_digest *expect, int64_t size, int replace)
 {
-	char tmp[TMPNAME_MAX], d[DRYDOCK_DIGEST_STRMAX];
-	struct drydock_digest got;
-	uint64_t n = 0;
+	char tmp[TMPNAME_MAX];
 	int fd, error;
 
 	if ((fd = create_temp(bc, tmp, dirfd, name)) < 0)
 		return fd;
-	error = pump(bc, &got, &n, src_fd, expect->alg, fd, NULL, NULL);
-	if (error == 0 && size >= 0 && n != (uint64_t)size)
-		error =
-		    size_mismatch(drydock_digest_format(d, expect), n, size);
-	if (error == 0 && !drydock_digest_equal(&got, expect))
-		error =
-		    mismatch(drydock_digest_format(d, expect), expect, &got);
+	error = pump_into(bc, src_fd, fd, expect, size);
 	if (error == 0)
 		error = finish_temp(bc, fd, name);
 	if (close(fd) < 0 && error == 0) {
@@ -664,6 +684,51 @@ unsupported:
 	return DRYDOCK_EUNSUPPORTED;
 }
 
+/*
+ * A source that can only be read once, in order (a pipe a thread feeds
+ * from S3): nothing to link, the size only known from the caller (-1:
+ * any present file is taken), and no second try once it is read.
+ */
+static int
+copy_stream(struct drydock_blobcopy *bc, int *how_out, int src_fd, int dirfd,
+    const char *name, const struct drydock_digest *expect, int64_t size)
+{
+	char d[DRYDOCK_DIGEST_STRMAX];
+	int state, error;
+
+	if (bc->mode == DRYDOCK_BLOBCOPY_HARD ||
+	    bc->mode == DRYDOCK_BLOBCOPY_REFLINK) {
+		drydock_error_set(DRYDOCK_ERRCLASS_OS,
+		    "cannot %s '%s': its source is a stream (object "
+		    "storage); use --link copy or auto",
+		    bc->mode == DRYDOCK_BLOBCOPY_HARD ? "hard link" : "reflink",
+		    drydock_digest_format(d, expect));
+		return DRYDOCK_EUNSUPPORTED;
+	}
+	if ((state = dst_state(bc, dirfd, name, expect, size)) < 0)
+		return state;
+	if (state == 1) {
+		counted(bc, how_out, DRYDOCK_BLOBCOPY_PRESENT,
+		    size > 0 ? (uint64_t)size : 0);
+		return 0;
+	}
+	error = do_copy(bc, src_fd, dirfd, name, expect, size, state == 2);
+	if (error == DRYDOCK_EEXISTS) {
+		/* placed meanwhile by another writer: its name, its bytes */
+		drydock_error_clear();
+		counted(bc, how_out, DRYDOCK_BLOBCOPY_PRESENT,
+		    size > 0 ? (uint64_t)size : 0);
+		return 0;
+	}
+	if (error < 0)
+		return error;
+	if (state == 2)
+		bc->stats.replaced++;
+	counted(bc, how_out, DRYDOCK_BLOBCOPY_COPIED,
+	    size > 0 ? (uint64_t)size : bc->last);
+	return 0;
+}
+
 int
 drydock_blobcopy_file(struct drydock_blobcopy *bc, int *how_out, int src_fd,
     int dst_dirfd, const char *dst_name, const struct drydock_digest *expect,
@@ -680,6 +745,9 @@ drydock_blobcopy_file(struct drydock_blobcopy *bc, int *how_out, int src_fd,
 		    drydock_digest_format(d, expect));
 		return DRYDOCK_ERROR;
 	}
+	if (S_ISFIFO(ssb.st_mode))
+		return copy_stream(
+		    bc, how_out, src_fd, dst_dirfd, dst_name, expect, size);
 	if (!S_ISREG(ssb.st_mode)) {
 		drydock_error_set(DRYDOCK_ERRCLASS_STORE,
 		    "the source of '%s' is not a regular file",
@@ -750,6 +818,67 @@ drydock_blobcopy_stream(struct drydock_blobcopy *bc, int src_fd,
 		return mismatch(drydock_digest_format(d, expect), expect, &got);
 	counted(bc, NULL, DRYDOCK_BLOBCOPY_COPIED, n);
 	return 0;
+}
+
+/* An unnamed temporary file in $TMPDIR, else /var/tmp. */
+static int
+spool_file(void)
+{
+	const char *dir = getenv("TMPDIR");
+	int fd;
+
+	if (dir == NULL || dir[0] == '\0')
+		dir = "/var/tmp";
+	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0)
+		drydock_error_set_os(
+		    "cannot create a temporary file in '%s'", dir);
+	return fd;
+}
+
+int
+drydock_blobcopy_spool(struct drydock_blobcopy *bc, int *fd_out, int src_fd,
+    const struct drydock_digest *expect, int64_t size)
+{
+	char d[DRYDOCK_DIGEST_STRMAX];
+	struct stat sb;
+	int fd, error;
+
+	*fd_out = -1;
+	if (cancelled(bc))
+		return DRYDOCK_EINTR;
+	if (fstat(src_fd, &sb) < 0) {
+		drydock_error_set_os("cannot stat the source of '%s'",
+		    drydock_digest_format(d, expect));
+		return DRYDOCK_ERROR;
+	}
+	if (S_ISREG(sb.st_mode)) {
+		if ((error = check_fd(bc, src_fd, expect, size,
+		         drydock_digest_format(d, expect))) < 0)
+			return error;
+		*fd_out = src_fd;
+		return 0;
+	}
+	if ((fd = spool_file()) < 0)
+		return DRYDOCK_ERROR;
+	error = pump_into(bc, src_fd, fd, expect, size);
+	if (error == 0 && lseek(fd, 0, SEEK_SET) < 0) {
+		drydock_error_set_os("cannot rewind a temporary file");
+		error = DRYDOCK_ERROR;
+	}
+	if (error < 0) {
+		close(fd);
+		return error;
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+void
+drydock_blobcopy_note(
+    struct drydock_blobcopy *bc, int *how_out, int how, uint64_t size)
+{
+	if (how >= 0 && how < DRYDOCK_BLOBCOPY_HOW_MAX)
+		counted(bc, how_out, how, size);
 }
 
 /* --- sinks -----------------------------------------------------------------

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * regwrite.c --- write blobs, layer links, revisions and tags into a
- * distribution storage root as the registry writes them on a push.
+ * distribution storage root as the registry writes them on a push: on a
+ * filesystem through temporary files renamed into place (lib/blobcopy),
+ * in an object store (S3) with one PUT or multipart upload per file,
+ * which makes the object appear whole or not at all.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -19,7 +23,6 @@
 #include <drydock/store.h>
 
 #include "store_int.h"
-
 
 /*
  * Remove what a killed run left in dirfd: under the store lock every
@@ -74,6 +77,98 @@ drydock_regwrite_blob_dir(
 	return drydock_store_mkdir_open(st, path);
 }
 
+/*
+ * In an object store: 1 when blob d is there with size bytes (any size
+ * when size is -1), 0 when it is not, or an error.
+ */
+static int
+object_present(
+    struct drydock_store *st, const struct drydock_digest *d, int64_t size)
+{
+	uint64_t got;
+	int error;
+
+	if ((error = drydock_store_blob_stat(st, d, &got, NULL)) ==
+	    DRYDOCK_ENOTFOUND) {
+		drydock_error_clear();
+		return 0;
+	}
+	if (error < 0)
+		return error;
+	return size < 0 || got == (uint64_t)size;
+}
+
+/* The file was written to after it was hashed. */
+static int
+changed(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino != b->st_ino || a->st_size != b->st_size ||
+	    a->st_mtim.tv_sec != b->st_mtim.tv_sec ||
+	    a->st_mtim.tv_nsec != b->st_mtim.tv_nsec ||
+	    a->st_ctim.tv_sec != b->st_ctim.tv_sec ||
+	    a->st_ctim.tv_nsec != b->st_ctim.tv_nsec;
+}
+
+/*
+ * A blob into an object store, where a written object is served at once:
+ * its digest is checked before the upload starts.  A regular file is
+ * hashed in place, then uploaded (read twice, from the page cache the
+ * second time), and a file written to meanwhile (its ctime moved) is
+ * removed again and refused; a pipe is hashed as it is copied into a
+ * local temporary file, uploaded from there.  Both cost no temporary
+ * object, whose move would be a second copy on the server.
+ */
+static int
+object_blob(int *how_out, struct drydock_blobcopy *bc, struct drydock_store *st,
+    int src_fd, const struct drydock_digest *d, int64_t size)
+{
+	char path[DRYDOCK_DIGEST_STRMAX + 32], ds[DRYDOCK_DIGEST_STRMAX];
+	struct stat before, after, sb;
+	int fd = -1, error;
+
+	if ((error = drydock_store_blob_path(path, sizeof(path), d)) < 0)
+		return error;
+	if ((error = object_present(st, d, size)) != 0) {
+		if (error > 0)
+			drydock_blobcopy_note(bc, how_out,
+			    DRYDOCK_BLOBCOPY_PRESENT,
+			    size > 0 ? (uint64_t)size : 0);
+		return error < 0 ? error : 0;
+	}
+	if (fstat(src_fd, &before) < 0) {
+		drydock_error_set_os("cannot stat the source of '%s'",
+		    drydock_digest_format(ds, d));
+		return DRYDOCK_ERROR;
+	}
+	if ((error = drydock_blobcopy_spool(bc, &fd, src_fd, d, size)) < 0)
+		return error;
+	if (fstat(fd, &sb) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
+		drydock_error_set_os("cannot read the source of '%s'",
+		    drydock_digest_format(ds, d));
+		error = DRYDOCK_ERROR;
+		goto out;
+	}
+	if ((error = drydock_store_write_fd(
+	         st, path, fd, (int64_t)sb.st_size)) < 0)
+		goto out;
+	if (fd == src_fd &&
+	    (fstat(src_fd, &after) < 0 || changed(&before, &after))) {
+		(void)drydock_store_unlink(st, path);
+		drydock_error_set(DRYDOCK_ERRCLASS_DIGEST,
+		    "'%s': the source file changed while it was uploaded; "
+		    "the object was removed again",
+		    drydock_digest_format(ds, d));
+		error = DRYDOCK_ECORRUPT;
+		goto out;
+	}
+	drydock_blobcopy_note(
+	    bc, how_out, DRYDOCK_BLOBCOPY_COPIED, (uint64_t)sb.st_size);
+out:
+	if (fd >= 0 && fd != src_fd)
+		close(fd);
+	return error;
+}
+
 int
 drydock_regwrite_blob(int *how_out, struct drydock_blobcopy *bc,
     struct drydock_store *st, int src_fd, const struct drydock_digest *d,
@@ -82,6 +177,8 @@ drydock_regwrite_blob(int *how_out, struct drydock_blobcopy *bc,
 	struct stat sb;
 	int dfd, error;
 
+	if (!drydock_store_has_fds(st))
+		return object_blob(how_out, bc, st, src_fd, d, size);
 	if ((dfd = drydock_regwrite_blob_dir(st, d)) < 0)
 		return dfd;
 	/* a run killed while copying left its temporary file here */
@@ -112,6 +209,20 @@ drydock_regwrite_blob_buffer(int *how_out, struct drydock_blobcopy *bc,
 		    drydock_digest_format(g, &got));
 		return DRYDOCK_ECORRUPT;
 	}
+	if (!drydock_store_has_fds(st)) {
+		char path[DRYDOCK_DIGEST_STRMAX + 32];
+
+		if ((error = object_present(st, d, (int64_t)len)) == 0 &&
+		    (error = drydock_store_blob_path(path, sizeof(path), d)) ==
+		        0 &&
+		    (error = drydock_store_write_file(st, path, buf, len)) == 0)
+			drydock_blobcopy_note(
+			    bc, how_out, DRYDOCK_BLOBCOPY_COPIED, len);
+		else if (error > 0)
+			drydock_blobcopy_note(
+			    bc, how_out, DRYDOCK_BLOBCOPY_PRESENT, len);
+		return error < 0 ? error : 0;
+	}
 	if ((dfd = drydock_regwrite_blob_dir(st, d)) < 0)
 		return dfd;
 	if (fstatat(dfd, "data", &sb, AT_SYMLINK_NOFOLLOW) < 0)
@@ -129,7 +240,9 @@ sweep_link_dir(struct drydock_store *st, const char *relpath)
 	const char *slash = strrchr(relpath, '/');
 	int fd;
 
-	if (slash == NULL || (size_t)(slash - relpath) >= sizeof(dir))
+	/* an object store has no temporary files: a PUT is whole */
+	if (!drydock_store_has_fds(st) || slash == NULL ||
+	    (size_t)(slash - relpath) >= sizeof(dir))
 		return;
 	memcpy(dir, relpath, (size_t)(slash - relpath));
 	dir[slash - relpath] = '\0';

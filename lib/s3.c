@@ -201,16 +201,18 @@ request_path(
 	return 0;
 }
 
-/* "x-amz-copy-source: /BUCKET/KEY" (new) */
+/* "x-amz-copy-source: /BUCKET/KEY" (new); bucket NULL: s3's */
 static int
-copy_source(char **out, const struct drydock_s3 *s3, const char *key)
+copy_source(char **out, const struct drydock_s3 *s3, const char *bucket,
+    const char *key)
 {
 	static const char name[] = "x-amz-copy-source: /";
 	struct drydock_s3__buf b = {0};
 	int error;
 
 	if ((error = drydock_s3__add(&b, name, sizeof(name) - 1)) < 0 ||
-	    (error = drydock_s3__encode(&b, s3->bucket, 0)) < 0 ||
+	    (error = drydock_s3__encode(
+	         &b, bucket != NULL ? bucket : s3->bucket, 0)) < 0 ||
 	    (error = drydock_s3__add(&b, "/", 1)) < 0 ||
 	    (error = drydock_s3__encode(&b, key, 1)) < 0) {
 		free(b.s);
@@ -253,7 +255,8 @@ drydock_s3__send(struct drydock_http_response *resp, struct drydock_s3 *s3,
 		headers[nh++] = token;
 	}
 	if (r->copy_source != NULL) {
-		if ((error = copy_source(&source, s3, r->copy_source)) < 0)
+		if ((error = copy_source(
+		         &source, s3, r->copy_bucket, r->copy_source)) < 0)
 			goto out;
 		headers[nh++] = source;
 	}

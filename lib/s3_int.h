@@ -191,6 +191,7 @@ struct drydock_s3__req {
 	int body_fd; /* with body_size > 0: UNSIGNED-PAYLOAD */
 	int64_t body_off, body_size;
 	const char *copy_source; /* a key of the bucket, or NULL */
+	const char *copy_bucket; /* copy_source's bucket; NULL: the client's */
 	const char *copy_range; /* "bytes=A-B", or NULL */
 	int if_none_match; /* 1: "If-None-Match: *" (create, never replace) */
 	drydock_http_data_cb data_cb;

@@ -317,6 +317,34 @@ drydock_s3_copy(
 	return error;
 }
 
+int
+drydock_s3_copy_from(struct drydock_s3 *s3, const char *src_bucket,
+    const char *src, const char *dst, int64_t size)
+{
+	struct drydock_s3__req r = {.method = "PUT",
+	    .key = dst,
+	    .copy_source = src,
+	    .copy_bucket = src_bucket};
+	struct drydock_http_response resp;
+	char what[1100];
+	int error;
+
+	if (src_bucket == NULL || strcmp(src_bucket, s3->bucket) == 0)
+		return drydock_s3_copy(s3, src, dst, size);
+	if (size < 0 || size > s3->copy_part_size) {
+		drydock_error_set(DRYDOCK_ERRCLASS_INVALID,
+		    "copying '%s/%.400s': %s", src_bucket, src,
+		    size < 0 ? "its size is not known"
+		             : "too large for one CopyObject");
+		return DRYDOCK_EUNSUPPORTED;
+	}
+	snprintf(what, sizeof(what), "copying '%s/%.400s' to '%s/%.400s'",
+	    src_bucket, src, s3->bucket, dst);
+	if ((error = drydock_s3__call(&resp, s3, &r, what)) == 0)
+		drydock_http_response_release(&resp);
+	return error;
+}
+
 /* --- incomplete uploads ------------------------------------------------- */
 
 static int

@@ -358,6 +358,8 @@ pull_blob(struct mig_run *run, struct drydock_blobcopy *bc, const char *repo,
 		return dfd;
 	error = mig_remote_pull_blob(
 	    run->src.rem, bc, repo, desc, dfd, name, &bytes);
+	if (error == 0)
+		error = mig_dest_blob_staged(run, dfd, name, &desc->digest);
 	if (owned)
 		close(dfd);
 	if (error < 0) {
@@ -427,6 +429,13 @@ copy_blob(struct mig_run *run, struct mig_root *r, const char *repo,
 	} else if (!drydock_digestmap_get(run->placed, &desc->digest, NULL) &&
 	    run->src.rem != NULL && !desc->foreign) {
 		if ((error = pull_blob(run, run->bc, repo, desc)) < 0)
+			return error;
+		if (drydock_digestmap_put(run->placed, &desc->digest, 0) < 0)
+			return mig_oom();
+	} else if (!drydock_digestmap_get(run->placed, &desc->digest, NULL) &&
+	    (error = mig_dest_server_copy(
+	         run, &how, &desc->digest, desc->size)) != 0) {
+		if (error < 0)
 			return error;
 		if (drydock_digestmap_put(run->placed, &desc->digest, 0) < 0)
 			return mig_oom();

@@ -68,6 +68,33 @@ foreign_dir(const char *path)
 	return other && !has_docker;
 }
 
+/*
+ * A registry in a bucket: no directory to look into first (a prefix with
+ * other keys is the bucket's business), the lock object taken; blobs of
+ * a registry source on the same endpoint, readable with the same
+ * credentials, are copied on the server unless --link copy asks for
+ * every byte through here, hashed.
+ */
+static int
+registry_open_s3(
+    struct mig_dest *dst, const struct mig_loc *loc, struct mig_run *run)
+{
+	const struct mig_loc *sl = &run->o->src;
+	int error;
+
+	if ((error = mig_store_open(&dst->st, loc, DRYDOCK_STORE_CREATE, run)) <
+	        0 ||
+	    (error = drydock_store_lock(dst->st)) < 0)
+		return error;
+	if (run->src.st != NULL && sl->cfg != NULL &&
+	    run->o->link_mode != DRYDOCK_BLOBCOPY_COPY &&
+	    mig_same_s3(sl->cfg, loc->cfg)) {
+		dst->copy_from = run->src.st;
+		dst->copy_bucket = sl->cfg->s3.bucket;
+	}
+	return 0;
+}
+
 int
 mig_dest_open(
     struct mig_dest *dst, const struct mig_loc *loc, struct mig_run *run)
@@ -77,6 +104,7 @@ mig_dest_open(
 	memset(dst, 0, sizeof(*dst));
 	dst->type = loc->type;
 	dst->path = loc->path;
+	dst->stage_fd = -1;
 	pthread_mutex_init(&dst->lock, NULL);
 	switch (loc->type) {
 	case MIG_LOC_DOCKER:
@@ -90,6 +118,8 @@ mig_dest_open(
 			return error;
 		return mig_remote_open(&dst->rem, run, loc, 1);
 	case MIG_LOC_REGISTRY:
+		if (loc->cfg != NULL)
+			return registry_open_s3(dst, loc, run);
 		if (foreign_dir(loc->path)) {
 			drydock_error_set(DRYDOCK_ERRCLASS_STORE,
 			    "'%s' is not empty and holds no registry storage "
@@ -134,6 +164,54 @@ mig_dest_open(
 	}
 }
 
+/* The staging directory and what a failed run left in it. */
+static void
+stage_remove(struct mig_dest *dst)
+{
+	if (dst->stage_fd >= 0) {
+		(void)drydock_blobcopy_sweep_temps_locked(dst->stage_fd);
+		close(dst->stage_fd);
+		dst->stage_fd = -1;
+	}
+	if (dst->stage_path != NULL && rmdir(dst->stage_path) < 0 &&
+	    errno != ENOENT)
+		fprintf(stderr, "%s: cannot remove '%s': %s\n", MIG_NAME,
+		    dst->stage_path, strerror(errno));
+	free(dst->stage_path);
+	dst->stage_path = NULL;
+}
+
+int
+mig_dest_stage_dir(struct mig_dest *dst)
+{
+	const char *tmp = getenv("TMPDIR");
+	int fd;
+
+	pthread_mutex_lock(&dst->lock);
+	if ((fd = dst->stage_fd) >= 0)
+		goto out;
+	if (asprintf(&dst->stage_path, "%s/drydock-migrate.XXXXXX",
+	        tmp != NULL && tmp[0] != '\0' ? tmp : "/var/tmp") < 0) {
+		dst->stage_path = NULL;
+		fd = mig_oom();
+		goto out;
+	}
+	if (mkdtemp(dst->stage_path) == NULL ||
+	    (fd = open(dst->stage_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) <
+	        0) {
+		drydock_error_set_os(
+		    "cannot make a staging directory '%s'", dst->stage_path);
+		free(dst->stage_path);
+		dst->stage_path = NULL;
+		fd = DRYDOCK_ERROR;
+		goto out;
+	}
+	dst->stage_fd = fd;
+out:
+	pthread_mutex_unlock(&dst->lock);
+	return fd;
+}
+
 void
 mig_dest_release(struct mig_dest *dst)
 {
@@ -152,6 +230,7 @@ mig_dest_release(struct mig_dest *dst)
 	drydock_outfile_abort(&dst->out); /* still open: the run failed */
 	drydock_digestmap_free(dst->written);
 	dst->written = NULL;
+	stage_remove(dst);
 	drydock_store_close(dst->st);
 	dst->st = NULL;
 	drydock_ocilayout_close(dst->lay);
@@ -304,6 +383,11 @@ int
 mig_dest_blob_dir(struct mig_dest *dst, const struct drydock_digest *d,
     char *name, int *owned)
 {
+	if (dst->type == MIG_LOC_REGISTRY && !drydock_store_has_fds(dst->st)) {
+		drydock_digest_hex(name, d);
+		*owned = 0;
+		return mig_dest_stage_dir(dst);
+	}
 	if (dst->type == MIG_LOC_REGISTRY) {
 		snprintf(name, 8, "data");
 		*owned = 1;
@@ -356,14 +440,116 @@ mig_dest_blob_abandon(struct mig_run *run, const struct drydock_digest *d)
 	char hex[DRYDOCK_DIGEST_STRMAX], path[DRYDOCK_DIGEST_STRMAX + 32];
 	struct drydock_error saved = *drydock_error_last();
 
-	if (run->dst.type != MIG_LOC_REGISTRY)
-		return;
+	if (run->dst.type != MIG_LOC_REGISTRY ||
+	    !drydock_store_has_fds(run->dst.st))
+		return; /* an object store has no directories */
 	/* leave no empty blob directory behind */
 	drydock_digest_hex(hex, d);
 	snprintf(path, sizeof(path), "blobs/%s/%.2s/%s",
 	    drydock_digest_alg_name(d->alg), hex, hex);
 	(void)drydock_store_rmdir(run->dst.st, path);
 	drydock_error_restore(&saved);
+}
+
+int
+mig_dest_blob_staged(struct mig_run *run, int dfd, const char *name,
+    const struct drydock_digest *d)
+{
+	struct mig_dest *dst = &run->dst;
+	struct drydock_blobcopy *bc = NULL;
+	int fd, error;
+
+	if (dfd < 0 || dfd != dst->stage_fd)
+		return 0;
+	if ((fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		drydock_error_set_os("cannot open the staged blob '%s'", name);
+		return DRYDOCK_ERROR;
+	}
+	/* a copier of its own: the sink counted this blob already */
+	if ((error = drydock_blobcopy_new(&bc, DRYDOCK_BLOBCOPY_COPY, 0)) ==
+	    0) {
+		drydock_blobcopy_set_cancel(bc, &mig_stop);
+		error = drydock_regwrite_blob(NULL, bc, dst->st, fd, d, -1);
+	}
+	drydock_blobcopy_free(bc);
+	close(fd);
+	(void)unlinkat(dfd, name, 0);
+	return error;
+}
+
+/* Both NULL, or the same string. */
+static int
+same_str(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+int
+mig_same_s3(
+    const struct drydock_regconfig *a, const struct drydock_regconfig *b)
+{
+	const struct drydock_regconfig_s3 *x = &a->s3, *y = &b->s3;
+
+	return a->driver == DRYDOCK_REGCONFIG_S3 &&
+	    b->driver == DRYDOCK_REGCONFIG_S3 &&
+	    same_str(x->regionendpoint, y->regionendpoint) &&
+	    same_str(x->region, y->region) &&
+	    same_str(x->accesskey, y->accesskey) &&
+	    same_str(x->secretkey, y->secretkey) &&
+	    same_str(x->sessiontoken, y->sessiontoken) &&
+	    x->secure == y->secure;
+}
+
+/* CopyObject takes 5 GiB at most; lib/s3 copies larger through here. */
+#define SERVER_COPY_MAX (INT64_C(5) << 30)
+
+int
+mig_dest_server_copy(struct mig_run *run, int *how_out,
+    const struct drydock_digest *d, int64_t size)
+{
+	struct mig_dest *dst = &run->dst;
+	char path[DRYDOCK_DIGEST_STRMAX + 32], ds[DRYDOCK_DIGEST_STRMAX];
+	char skey[1024], dkey[1024];
+	uint64_t got;
+	int error;
+
+	if (dst->copy_from == NULL)
+		return 0;
+	if (mig_dest_has_blob(run, d, size)) {
+		drydock_blobcopy_note(run->bc, how_out,
+		    DRYDOCK_BLOBCOPY_PRESENT, size > 0 ? (uint64_t)size : 0);
+		return 1;
+	}
+	if ((error = drydock_store_blob_stat(dst->copy_from, d, &got, NULL)) <
+	    0)
+		return error;
+	if (size >= 0 && got != (uint64_t)size) {
+		drydock_error_set(DRYDOCK_ERRCLASS_DIGEST,
+		    "%s: size mismatch: expected %lld bytes, the source has "
+		    "%llu",
+		    drydock_digest_format(ds, d), (long long)size,
+		    (unsigned long long)got);
+		return DRYDOCK_ECORRUPT;
+	}
+	if (got > (uint64_t)SERVER_COPY_MAX)
+		return 0; /* through here, hashed, rather than unhashed */
+	if ((error = drydock_store_blob_path(path, sizeof(path), d)) < 0 ||
+	    (error = drydock_store_s3_key(
+	         skey, sizeof(skey), dst->copy_from, path)) < 0 ||
+	    (error = drydock_store_s3_key(dkey, sizeof(dkey), dst->st, path)) <
+	        0)
+		return error;
+	error = drydock_s3_copy_from(drydock_store_s3(dst->st),
+	    dst->copy_bucket, skey, dkey, (int64_t)got);
+	if (error == DRYDOCK_EUNSUPPORTED) {
+		drydock_error_clear();
+		return 0;
+	}
+	if (error < 0)
+		return error;
+	drydock_blobcopy_note(
+	    run->bc, how_out, DRYDOCK_BLOBCOPY_SERVER_COPIED, got);
+	return 1;
 }
 
 int
@@ -417,6 +603,19 @@ mig_dest_put_blob(struct mig_run *run, int *how_out, int src_fd,
 	if (fstat(src_fd, &sb) < 0) {
 		drydock_error_set_os("cannot stat a blob");
 		return DRYDOCK_ERROR;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		/* a stream (from S3): its descriptor's size, checked after */
+		if (size < 0) {
+			char ds[DRYDOCK_DIGEST_STRMAX];
+
+			drydock_error_set(DRYDOCK_ERRCLASS_STORE,
+			    "%s: a streamed blob of unknown size cannot go "
+			    "into an archive",
+			    drydock_digest_format(ds, d));
+			return DRYDOCK_EUNSUPPORTED;
+		}
+		sb.st_size = (off_t)size;
 	}
 	if (size >= 0 && (uint64_t)sb.st_size != (uint64_t)size) {
 		char ds[DRYDOCK_DIGEST_STRMAX];

@@ -76,6 +76,7 @@ platform_matches(
 
 struct fdsrc {
 	int fd;
+	int stream; /* a pipe (a blob streamed from S3): read, not pread */
 	uint64_t off;
 	unsigned char *buf;
 	struct drydock_hasher *h; /* of the compressed bytes, or NULL */
@@ -87,9 +88,14 @@ fd_read(const void **buf_out, size_t *len_out, void *payload)
 	struct fdsrc *s = payload;
 	ssize_t n;
 
-	do
-		n = pread(s->fd, s->buf, READ_BUFSZ, (off_t)s->off);
-	while (n < 0 && errno == EINTR);
+	for (;;) {
+		n = s->stream ? read(s->fd, s->buf, READ_BUFSZ)
+		              : pread(s->fd, s->buf, READ_BUFSZ, (off_t)s->off);
+		if (n < 0 && errno == ESPIPE && !s->stream && s->off == 0)
+			s->stream = 1;
+		else if (n >= 0 || errno != EINTR)
+			break;
+	}
 	if (n < 0) {
 		drydock_error_set_os("cannot read a layer");
 		return DRYDOCK_ERROR;
@@ -115,7 +121,7 @@ pump_layer(struct drydock_digest *diffid_out, uint64_t *size_out, int fd,
 	struct drydock_archive_reader *r = NULL;
 	struct drydock_hasher *h = NULL;
 	struct drydock_digest got;
-	struct fdsrc src = {fd, 0, NULL, NULL};
+	struct fdsrc src = {fd, 0, 0, NULL, NULL};
 	char e[DRYDOCK_DIGEST_STRMAX], g[DRYDOCK_DIGEST_STRMAX];
 	const void *buf;
 	size_t len;

@@ -274,7 +274,8 @@ commit_blob(struct mig_run *run, struct drydock_blobcopy_sink *s,
 
 	if ((dfd = mig_dest_blob_dir(&run->dst, d, name, &owned)) < 0)
 		return dfd;
-	error = drydock_blobcopy_sink_commit(s, &how, dfd, name);
+	if ((error = drydock_blobcopy_sink_commit(s, &how, dfd, name)) == 0)
+		error = mig_dest_blob_staged(run, dfd, name, d);
 	if (owned)
 		close(dfd);
 	return error;
@@ -682,7 +683,11 @@ mig_docker_import(struct mig_run *run)
 	im.tmpfd = -1;
 	if ((error = mig_dest_open(&run->dst, &run->o->dst, run)) < 0)
 		return error;
-	if (run->dst.type == MIG_LOC_REGISTRY) {
+	if (run->dst.type == MIG_LOC_REGISTRY &&
+	    !drydock_store_has_fds(run->dst.st)) {
+		/* an object store: a local directory, uploaded from there */
+		im.tmpfd = mig_dest_stage_dir(&run->dst);
+	} else if (run->dst.type == MIG_LOC_REGISTRY) {
 		im.tmpfd = drydock_store_mkdir_open(run->dst.st, "blobs");
 		owned_tmp = 1;
 	} else {

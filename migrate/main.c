@@ -45,7 +45,7 @@ help(void)
 	      "  registry:DIR          a storage root (DIR holds "
 	      "docker/registry/v2),\n"
 	      "  registry:CONFIG.yml   or the registry's config.yml naming "
-	      "it\n"
+	      "it, or its S3 bucket\n"
 	      "  oci:DIR               an OCI image layout; tags are "
 	      "index.json entries named\n"
 	      "                        REPO:TAG (skopeo reads "
@@ -383,7 +383,8 @@ parse_options(struct mig_opts *o, int argc, char **argv)
 
 /*
  * registry:FILE names the registry's config.yml: the storage root is its
- * storage.filesystem.rootdirectory, as drydock-gc --config reads it.
+ * storage.filesystem.rootdirectory, as drydock-gc --config reads it, or
+ * the bucket of its storage.s3 (loc->cfg keeps the config for the open).
  */
 static int
 resolve_config(struct mig_loc *loc, struct drydock_regconfig *cfg)
@@ -398,9 +399,14 @@ resolve_config(struct mig_loc *loc, struct drydock_regconfig *cfg)
 		    drydock_error_message());
 		return -1;
 	}
-	if (fe_storage_check(loc->path, cfg) < 0)
+	if (!fe_storage_is_s3(cfg)) {
+		loc->path = cfg->rootdirectory;
+		return 0;
+	}
+	if ((loc->name = fe_storage_name(NULL, cfg)) == NULL)
 		return -1;
-	loc->path = cfg->rootdirectory;
+	loc->path = loc->name;
+	loc->cfg = cfg;
 	return 0;
 }
 
@@ -412,6 +418,11 @@ same_place(const struct mig_opts *o)
 
 	if (o->src.type == MIG_LOC_DOCKER || o->dst.type == MIG_LOC_DOCKER)
 		return o->src.type == o->dst.type &&
+		    strcmp(o->src.path, o->dst.path) == 0;
+	/* s3://BUCKET/ROOT: the same bucket and rootdirectory */
+	if (o->src.cfg != NULL || o->dst.cfg != NULL)
+		return o->src.cfg != NULL && o->dst.cfg != NULL &&
+		    mig_same_s3(o->src.cfg, o->dst.cfg) &&
 		    strcmp(o->src.path, o->dst.path) == 0;
 	if (realpath(o->src.path, a) == NULL ||
 	    realpath(o->dst.path, b) == NULL)
@@ -556,8 +567,7 @@ migrate(struct mig_run *run)
 		if ((error = mig_archive_import(run)) < 0)
 			return error;
 	} else {
-		if ((error = mig_source_open(
-		         &run->src, o->src.type, o->src.path, run)) < 0)
+		if ((error = mig_source_open(&run->src, &o->src, run)) < 0)
 			return error;
 		run->src_owned = 1;
 	}
@@ -595,6 +605,17 @@ main(int argc, char **argv)
 	if (resolve_config(&o.src, &cfg[0]) < 0 ||
 	    resolve_config(&o.dst, &cfg[1]) < 0) {
 		rc = DRYDOCK_EXIT_OPERATIONAL;
+		goto done;
+	}
+	if ((o.src.cfg != NULL || o.dst.cfg != NULL) &&
+	    (o.link_mode == DRYDOCK_BLOBCOPY_HARD ||
+	        o.link_mode == DRYDOCK_BLOBCOPY_REFLINK)) {
+		fprintf(stderr,
+		    "%s: --link %s needs a filesystem on both sides; with S3, "
+		    "auto copies on the server where it can, copy streams "
+		    "every byte through this host\n",
+		    MIG_NAME, drydock_blobcopy_mode_name(o.link_mode));
+		rc = DRYDOCK_EXIT_USAGE;
 		goto done;
 	}
 	if (same_place(&o)) {
@@ -648,6 +669,8 @@ done:
 		    o.dst.spec, rc);
 	drydock_regconfig_release(&cfg[0]);
 	drydock_regconfig_release(&cfg[1]);
+	free(o.src.name);
+	free(o.dst.name);
 	free(o.repos);
 	free(o.images);
 	free(o.skopeo_path);

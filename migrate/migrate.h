@@ -53,8 +53,16 @@ enum mig_loc_type {
 
 struct mig_loc {
 	int type; /* enum mig_loc_type */
-	const char *path; /* after the "type:" prefix (borrowed from argv) */
+	/*
+	 * after the "type:" prefix (borrowed from argv); a registry's
+	 * rootdirectory from its config, or "s3://BUCKET/ROOT" when cfg
+	 * names a bucket
+	 */
+	const char *path;
 	const char *spec; /* the whole argument */
+	/* registry:CONFIG.yml whose storage is s3 (borrowed), else NULL */
+	const struct drydock_regconfig *cfg;
+	char *name; /* "s3://BUCKET/ROOT" (owned by main.c) */
 };
 
 struct mig_opts {
@@ -112,7 +120,13 @@ struct mig_source {
 };
 
 int mig_source_open(
-    struct mig_source *src, int type, const char *path, struct mig_run *run);
+    struct mig_source *src, const struct mig_loc *loc, struct mig_run *run);
+/*
+ * Open a registry location read-only or (flags DRYDOCK_STORE_CREATE) for
+ * writing: its root, or the bucket its config names.
+ */
+int mig_store_open(struct drydock_store **out, const struct mig_loc *loc,
+    unsigned flags, struct mig_run *run);
 /* A source over a store or layout opened elsewhere (borrowed). */
 int mig_source_from_store(
     struct mig_source *src, struct drydock_store *st, struct mig_run *run);
@@ -198,6 +212,20 @@ struct mig_dest {
 	/* metadata written after every blob, at finish */
 	struct mig_pending *pend;
 	size_t npend, cappend;
+	/*
+	 * a registry in an object store (S3): blobs that arrive in pieces
+	 * (archives, pulls) are committed into a local directory first,
+	 * then uploaded (mig_dest_blob_staged)
+	 */
+	int stage_fd; /* -1 until the first */
+	char *stage_path;
+	/*
+	 * S3 to S3 on one endpoint with the same credentials: blobs are
+	 * copied by the server from this store (borrowed: the source's)
+	 * of this bucket; NULL: through this host
+	 */
+	struct drydock_store *copy_from;
+	const char *copy_bucket;
 };
 
 int mig_dest_open(
@@ -239,6 +267,32 @@ int mig_dest_put_buffer(struct mig_run *run, int *how_out, const char *buf,
  */
 int mig_dest_blob_dir(struct mig_dest *dst, const struct drydock_digest *d,
     char *name, int *owned);
+/*
+ * The local directory ($TMPDIR, else /var/tmp; made at the first call,
+ * removed with the destination) where blobs for an object store are
+ * committed before their upload: an fd the destination keeps.
+ */
+int mig_dest_stage_dir(struct mig_dest *dst);
+/*
+ * After a blob was committed into the directory mig_dest_blob_dir() gave:
+ * when that was the local staging directory of an object store, upload
+ * it from there (checked again) and remove it.  0 otherwise.
+ */
+int mig_dest_blob_staged(struct mig_run *run, int dfd, const char *name,
+    const struct drydock_digest *d);
+/*
+ * Copy blob d from the source on the object store's server (dst->copy_from):
+ * 1 when done (or present), 0 when it must come through this host (no
+ * such source, too large for one CopyObject), or an error.
+ */
+int mig_dest_server_copy(struct mig_run *run, int *how_out,
+    const struct drydock_digest *d, int64_t size);
+/*
+ * 1 when two registry configs name S3 buckets on one endpoint with the
+ * same credentials: one can copy from the other on the server.
+ */
+int mig_same_s3(
+    const struct drydock_regconfig *a, const struct drydock_regconfig *b);
 /*
  * After a failed write of blob d into a registry root: its directory,
  * when empty, goes (the error is kept).

@@ -95,7 +95,8 @@ stream_blob(struct mig_run *run, struct drydock_archive_reader *r,
 	}
 	if ((error = drydock_blobcopy_sink_finish(s, NULL, NULL, d)) < 0)
 		goto out;
-	error = drydock_blobcopy_sink_commit(s, &how, dfd, name);
+	if ((error = drydock_blobcopy_sink_commit(s, &how, dfd, name)) == 0)
+		error = mig_dest_blob_staged(run, dfd, name, d);
 out:
 	drydock_blobcopy_sink_free(s);
 	if (owned)

@@ -206,7 +206,8 @@ written(const struct mig_run *run)
 
 	return s->count[DRYDOCK_BLOBCOPY_HARDLINKED] +
 	    s->count[DRYDOCK_BLOBCOPY_REFLINKED] +
-	    s->count[DRYDOCK_BLOBCOPY_COPIED] + run->pulled +
+	    s->count[DRYDOCK_BLOBCOPY_COPIED] +
+	    s->count[DRYDOCK_BLOBCOPY_SERVER_COPIED] + run->pulled +
 	    run->dst.uploaded + run->dst.mounted + run->dst.manifests +
 	    run->dst.archived;
 }
@@ -223,6 +224,11 @@ stopped(const struct mig_run *run)
 
 	if (!(run->exit_code &
 	        (DRYDOCK_EXIT_OPERATIONAL | DRYDOCK_EXIT_INTERRUPTED)))
+		return;
+	/* a bucket that refused the credentials: its one line said it */
+	if (run->stop_error == DRYDOCK_EAUTH &&
+	    run->o->src.type != MIG_LOC_DOCKER &&
+	    run->o->dst.type != MIG_LOC_DOCKER)
 		return;
 	if (run->stop_error != DRYDOCK_EAUTH ||
 	    (run->exit_code & DRYDOCK_EXIT_INTERRUPTED)) {
@@ -304,6 +310,15 @@ summary(const struct mig_run *run, FILE *f)
 	    (unsigned long long)s->count[DRYDOCK_BLOBCOPY_COPIED],
 	    (unsigned long long)s->bytes[DRYDOCK_BLOBCOPY_COPIED],
 	    run->nchanges, run->seconds);
+	if (s->count[DRYDOCK_BLOBCOPY_SERVER_COPIED])
+		fprintf(f,
+		    "%s: %llu blob(s) copied by the S3 server (%llu bytes), "
+		    "none through this host\n",
+		    MIG_NAME,
+		    (unsigned long long)
+		        s->count[DRYDOCK_BLOBCOPY_SERVER_COPIED],
+		    (unsigned long long)
+		        s->bytes[DRYDOCK_BLOBCOPY_SERVER_COPIED]);
 	if (run->o->src.type == MIG_LOC_DOCKER)
 		fprintf(f, "%s: %llu blob(s) pulled (%llu bytes)\n", MIG_NAME,
 		    (unsigned long long)run->pulled,
@@ -337,7 +352,8 @@ write_metrics(const struct mig_run *run)
 	    [DRYDOCK_BLOBCOPY_PRESENT] = "present",
 	    [DRYDOCK_BLOBCOPY_HARDLINKED] = "hardlinked",
 	    [DRYDOCK_BLOBCOPY_REFLINKED] = "reflinked",
-	    [DRYDOCK_BLOBCOPY_COPIED] = "copied"};
+	    [DRYDOCK_BLOBCOPY_COPIED] = "copied",
+	    [DRYDOCK_BLOBCOPY_SERVER_COPIED] = "server_copied"};
 	static const char images_help[] = "Images of the last run, by outcome.";
 	static const char blobs_help[] =
 	    "Blobs of the last run, by how they reached the destination.";

@@ -183,19 +183,31 @@ mig_source_from_layout(
 }
 
 int
+mig_store_open(struct drydock_store **out, const struct mig_loc *loc,
+    unsigned flags, struct mig_run *run)
+{
+	*out = NULL;
+	if (loc->cfg != NULL)
+		return drydock_store_open_config(
+		    out, loc->cfg, flags, (unsigned)run->o->jobs);
+	return drydock_store_open(out, loc->path, flags);
+}
+
+int
 mig_source_open(
-    struct mig_source *src, int type, const char *path, struct mig_run *run)
+    struct mig_source *src, const struct mig_loc *loc, struct mig_run *run)
 {
 	struct drydock_store *st = NULL;
 	struct drydock_ocilayout *lay = NULL;
-	int error;
+	const char *path = loc->path;
+	int type = loc->type, error;
 
 	memset(src, 0, sizeof(*src));
 	if (type == MIG_LOC_DOCKER) {
-		struct mig_loc loc = {MIG_LOC_DOCKER, path, path};
+		struct mig_loc rl = {MIG_LOC_DOCKER, path, path, NULL, NULL};
 
 		src->type = MIG_LOC_DOCKER;
-		if ((error = mig_remote_open(&src->rem, run, &loc, 0)) < 0 ||
+		if ((error = mig_remote_open(&src->rem, run, &rl, 0)) < 0 ||
 		    (error = mig_remote_catalogue(src, src->rem, run)) < 0) {
 			mig_source_release(src, 1);
 			return error;
@@ -203,7 +215,7 @@ mig_source_open(
 		return 0;
 	}
 	if (type == MIG_LOC_REGISTRY)
-		error = drydock_store_open(&st, path, DRYDOCK_STORE_RDONLY);
+		error = mig_store_open(&st, loc, DRYDOCK_STORE_RDONLY, run);
 	else
 		error = drydock_ocilayout_open(
 		    &lay, path, DRYDOCK_OCILAYOUT_RDONLY);

@@ -235,8 +235,7 @@ dir_verify(struct mig_run *run)
 		v.dv.type = MIG_LOC_DOCKER;
 		if ((error = mig_remote_open(&v.dv.rem, run, dl, 1)) < 0)
 			goto out;
-	} else if ((error = mig_source_open(&v.dv, dl->type, dl->path, run)) <
-	    0) {
+	} else if ((error = mig_source_open(&v.dv, dl, run)) < 0) {
 		goto out;
 	}
 	for (i = 0; i < run->nroots; i++) {

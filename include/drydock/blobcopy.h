@@ -44,6 +44,11 @@ enum drydock_blobcopy_how {
 	DRYDOCK_BLOBCOPY_HARDLINKED,
 	DRYDOCK_BLOBCOPY_REFLINKED,
 	DRYDOCK_BLOBCOPY_COPIED,
+	/*
+	 * copied by the object store itself (S3 CopyObject): no byte came
+	 * through this host, so none was hashed (its size is checked)
+	 */
+	DRYDOCK_BLOBCOPY_SERVER_COPIED,
 	DRYDOCK_BLOBCOPY_HOW_MAX
 };
 
@@ -83,7 +88,7 @@ DRYDOCK_EXTERN int drydock_blobcopy_mode_parse(int *mode_out, const char *s);
 /* "auto", "hard", "reflink", "copy". */
 DRYDOCK_EXTERN const char *drydock_blobcopy_mode_name(int mode);
 
-/* "present", "hardlinked", "reflinked", "copied". */
+/* "present", "hardlinked", "reflinked", "copied", "server_copied". */
 DRYDOCK_EXTERN const char *drydock_blobcopy_how_name(int how);
 
 /*
@@ -111,7 +116,10 @@ DRYDOCK_EXTERN const struct drydock_blobcopy_stats *drydock_blobcopy_stats(
 
 /*
  * Place the regular file src_fd (read from offset 0 with pread; its
- * position is not used) at dst_dirfd/dst_name as the blob expect.
+ * position is not used) at dst_dirfd/dst_name as the blob expect.  A
+ * pipe (a blob streamed from object storage) is read once, from where it
+ * is, and copied: hashed into a temporary file renamed into place when
+ * it matches; hard and reflink modes are DRYDOCK_EUNSUPPORTED for it.
  *
  * @param how_out receives an enum drydock_blobcopy_how (may be NULL)
  * @param size the expected size, or -1 when unknown
@@ -145,6 +153,30 @@ DRYDOCK_EXTERN int drydock_blobcopy_stream(struct drydock_blobcopy *bc,
  */
 DRYDOCK_EXTERN int drydock_blobcopy_verify_fd(struct drydock_blobcopy *bc,
     int fd, const struct drydock_digest *expect, int64_t size);
+
+/*
+ * The bytes of src_fd, checked, in a regular file an object store can
+ * upload from (drydock_store_write_fd()): src_fd itself when it is a
+ * regular file (hashed in place from offset 0), else (a pipe) an unnamed
+ * temporary file in $TMPDIR, else /var/tmp, that the bytes are copied
+ * into as they are hashed, rewound.  Nothing is counted as placed (see
+ * drydock_blobcopy_note()); the bytes are counted as hashed.
+ *
+ * @param fd_out src_fd, or a new fd (close it) when it differs
+ * @param size the expected size, or -1
+ * @return 0; DRYDOCK_ECORRUPT (another size or digest: nothing is kept);
+ * DRYDOCK_EINTR; DRYDOCK_ERROR
+ */
+DRYDOCK_EXTERN int drydock_blobcopy_spool(struct drydock_blobcopy *bc,
+    int *fd_out, int src_fd, const struct drydock_digest *expect, int64_t size);
+
+/*
+ * Count a blob the caller placed itself (an object store's upload or
+ * server-side copy) in bc's statistics as how (enum
+ * drydock_blobcopy_how), and set *how_out (may be NULL).
+ */
+DRYDOCK_EXTERN void drydock_blobcopy_note(
+    struct drydock_blobcopy *bc, int *how_out, int how, uint64_t size);
 
 /*
  * Open a sink: a new temporary file in tmp_dirfd that receives bytes

@@ -34,15 +34,22 @@ struct drydock_store;
 
 /*
  * Open (creating) the directory blobs/<alg>/<hh>/<hex> of a blob.
- * @return a new fd (close it) or a negative error.
+ * @return a new fd (close it) or a negative error; DRYDOCK_EUNSUPPORTED
+ * in an object store, which has no directories.
  */
 DRYDOCK_EXTERN int drydock_regwrite_blob_dir(
     struct drydock_store *st, const struct drydock_digest *d);
 
 /*
- * Place a blob from the regular file src_fd (hard link, reflink or
- * verified copy, as bc says) as its data file.  Present data of the right
- * size is kept.  @param how_out enum drydock_blobcopy_how (may be NULL)
+ * Place a blob from src_fd (hard link, reflink or verified copy, as bc
+ * says) as its data file.  Present data of the right size is kept.  In
+ * an object store (drydock_store_has_fds() 0: S3) it is uploaded, its
+ * digest checked before the upload begins (drydock_blobcopy_spool(): a
+ * regular file is hashed first, a pipe hashed into a local temporary
+ * file), so no object of the wrong content is ever served; a regular
+ * file changed during the upload is removed again (DRYDOCK_ECORRUPT).
+ * src_fd may be a pipe (a blob streamed from S3): it is copied.
+ * @param how_out enum drydock_blobcopy_how (may be NULL)
  * @return 0 or what drydock_blobcopy_file() returns.
  */
 DRYDOCK_EXTERN int drydock_regwrite_blob(int *how_out,

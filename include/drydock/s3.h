@@ -174,6 +174,20 @@ DRYDOCK_EXTERN int drydock_s3_copy(
     struct drydock_s3 *s3, const char *src, const char *dst, int64_t size);
 
 /*
+ * Copy the object src of another bucket of the same endpoint to dst in
+ * s3's bucket with one CopyObject, on the server: the credentials must
+ * read src_bucket.  src_bucket NULL is s3's own, as drydock_s3_copy().
+ *
+ * @param size src's size, or -1 to look it up (in s3's own bucket only)
+ * @return 0, DRYDOCK_ENOTFOUND (no src), DRYDOCK_EAUTH, DRYDOCK_EINTR,
+ * DRYDOCK_EUNSUPPORTED (from another bucket, an object larger than
+ * opts.copy_part_size, or of unknown size: one CopyObject cannot do it)
+ * or DRYDOCK_ERROR
+ */
+DRYDOCK_EXTERN int drydock_s3_copy_from(struct drydock_s3 *s3,
+    const char *src_bucket, const char *src, const char *dst, int64_t size);
+
+/*
  * One key of a removal: code is NULL when it is gone (S3 says so of keys
  * that never were), else the server's error code ("AccessDenied") and its
  * message (both borrowed).  Return 0 to go on; anything else stops the

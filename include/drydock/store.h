@@ -123,6 +123,14 @@ DRYDOCK_EXTERN int drydock_store_open_config(struct drydock_store **out,
 DRYDOCK_EXTERN const char *drydock_store_driver(const struct drydock_store *st);
 
 /*
+ * 1 when the store's handles are file descriptors (a filesystem: what
+ * needs a directory fd, a temporary file or a link works), 0 when it is
+ * an object store (S3: write files and blobs with
+ * drydock_store_write_file() and drydock_store_write_fd()).
+ */
+DRYDOCK_EXTERN int drydock_store_has_fds(const struct drydock_store *st);
+
+/*
  * The S3 client of a store on S3 (borrowed), for what only a bucket has:
  * incomplete multipart uploads.  NULL on a filesystem.
  */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -189,6 +190,106 @@ test_blobcopy__copy_verifies(void **state)
 	assert_int_equal(how, DRYDOCK_BLOBCOPY_PRESENT);
 	close(fd);
 	drydock_blobcopy_free(bc);
+}
+
+/* A pipe fed with fd's first n bytes, by a child: its read end. */
+static int
+pipe_of(int fd, size_t n)
+{
+	char buf[65536];
+	int p[2];
+	pid_t pid;
+
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		size_t off = 0;
+		ssize_t r;
+
+		close(p[0]);
+		while (off < n &&
+		    (r = pread(fd, buf,
+		         n - off < sizeof(buf) ? n - off : sizeof(buf),
+		         (off_t)off)) > 0) {
+			if (write(p[1], buf, (size_t)r) != r)
+				_exit(1);
+			off += (size_t)r;
+		}
+		_exit(0);
+	}
+	close(p[1]);
+	return p[0];
+}
+
+/* A blob streamed from object storage: a pipe, read once, copied. */
+static void
+test_blobcopy__pipe_source(void **state)
+{
+	struct fixture *f = *state;
+	struct drydock_blobcopy *bc = NULL;
+	struct drydock_digest d;
+	const size_t n = 2 * 1024 * 1024 + 5;
+	struct stat sb;
+	int fd, pfd, sfd, how = -1;
+
+	fd = make_src(f, "a", n, &d);
+	assert_int_equal(
+	    drydock_blobcopy_new(&bc, DRYDOCK_BLOBCOPY_AUTO, 0), 0);
+	pfd = pipe_of(fd, n);
+	assert_int_equal(drydock_blobcopy_file(
+	                     bc, &how, pfd, f->dstdir, "a", &d, (int64_t)n),
+	    0);
+	close(pfd);
+	assert_int_equal(how, DRYDOCK_BLOBCOPY_COPIED);
+	assert_int_equal(fstatat(f->dstdir, "a", &sb, 0), 0);
+	assert_int_equal(sb.st_size, (off_t)n);
+
+	/* a short stream (a GET that broke off): refused, nothing left */
+	pfd = pipe_of(fd, n - 1);
+	assert_int_equal(drydock_blobcopy_file(
+	                     bc, &how, pfd, f->dstdir, "b", &d, (int64_t)n),
+	    DRYDOCK_ECORRUPT);
+	close(pfd);
+	assert_int_equal(count_entries(f->dstdir), 1);
+
+	/* spool: a regular file is itself, hashed; a pipe a new file */
+	assert_int_equal(drydock_blobcopy_spool(bc, &sfd, fd, &d, -1), 0);
+	assert_int_equal(sfd, fd);
+	pfd = pipe_of(fd, n);
+	assert_int_equal(
+	    drydock_blobcopy_spool(bc, &sfd, pfd, &d, (int64_t)n), 0);
+	close(pfd);
+	assert_true(sfd >= 0 && sfd != fd);
+	assert_int_equal(fstat(sfd, &sb), 0);
+	assert_true(S_ISREG(sb.st_mode) && sb.st_size == (off_t)n);
+	assert_int_equal(lseek(sfd, 0, SEEK_CUR), 0);
+	close(sfd);
+	pfd = pipe_of(fd, n - 1);
+	assert_int_equal(
+	    drydock_blobcopy_spool(bc, &sfd, pfd, &d, -1), DRYDOCK_ECORRUPT);
+	close(pfd);
+	assert_int_equal(sfd, -1);
+
+	/* hard and reflink cannot take a stream */
+	drydock_blobcopy_free(bc);
+	assert_int_equal(
+	    drydock_blobcopy_new(&bc, DRYDOCK_BLOBCOPY_HARD, 0), 0);
+	pfd = pipe_of(fd, n);
+	assert_int_equal(drydock_blobcopy_file(
+	                     bc, &how, pfd, f->dstdir, "c", &d, (int64_t)n),
+	    DRYDOCK_EUNSUPPORTED);
+	close(pfd);
+	drydock_blobcopy_note(bc, &how, DRYDOCK_BLOBCOPY_SERVER_COPIED, 7);
+	assert_int_equal(how, DRYDOCK_BLOBCOPY_SERVER_COPIED);
+	assert_int_equal(
+	    drydock_blobcopy_stats(bc)->bytes[DRYDOCK_BLOBCOPY_SERVER_COPIED],
+	    7);
+	assert_string_equal(drydock_blobcopy_how_name(how), "server_copied");
+	close(fd);
+	drydock_blobcopy_free(bc);
+	while (wait(NULL) > 0)
+		;
 }
 
 static void
@@ -470,6 +571,8 @@ main(void)
 	    cmocka_unit_test(test_blobcopy__mode_names),
 	    cmocka_unit_test_setup_teardown(
 	        test_blobcopy__copy_verifies, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_blobcopy__pipe_source, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_blobcopy__hard_link, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
