@@ -45,8 +45,11 @@ add_link(struct gc_run *run, uint32_t repo, int kind,
 	l->target = target;
 	l->status = (int8_t)(li->status < -127 ? -127 : li->status);
 	l->kind = (uint8_t)kind;
-	/* layer links are walked by name: plan.c probes those it needs */
-	l->probed = kind != GC_LINK_LAYER;
+	/*
+	 * layer links are walked by name: plan.c probes those it needs,
+	 * unless the walk had their times for free (S3's listings)
+	 */
+	l->probed = kind != GC_LINK_LAYER || li->mtime_ns != 0;
 	l->young = (uint8_t)(l->probed && gc_is_young(run, li->mtime_ns));
 	return 0;
 }

@@ -12,6 +12,7 @@
 /* A blob no mark reached, probed (in parallel) before it is planned. */
 struct probe {
 	uint32_t id;
+	int known; /* the walk said it all (S3 listings): no probe */
 	int r; /* 0, DRYDOCK_ENOTFOUND (gone), or a problem */
 	int has_data;
 	uint64_t size;
@@ -57,7 +58,14 @@ blob_cb(const struct drydock_blob_info *bi, void *payload)
 	if (fe_grow((void **)&ps->v, &ps->cap, ps->n + 1, sizeof(*ps->v)) < 0)
 		return DRYDOCK_ERROR;
 	memset(&ps->v[ps->n], 0, sizeof(*ps->v));
-	ps->v[ps->n++].id = id;
+	ps->v[ps->n].id = id;
+	if (bi->has_data == 1) {
+		ps->v[ps->n].known = 1;
+		ps->v[ps->n].has_data = 1;
+		ps->v[ps->n].size = bi->size;
+		ps->v[ps->n].mtime = bi->mtime_ns;
+	}
+	ps->n++;
 	return 0;
 }
 
@@ -81,6 +89,8 @@ probe_one(size_t i, void *arg)
 	struct drydock_digest d;
 	char dir[DRYDOCK_DIGEST_STRMAX + 32];
 
+	if (p->known)
+		return;
 	p->has_data = 1;
 	d = gc_digest(ps->run, p->id);
 	p->r = drydock_store_blob_stat(st, &d, &p->size, &p->mtime);

@@ -63,7 +63,13 @@ enum drydock_driver_caps {
 	/* rename is atomic (a crash leaves one name or the other) */
 	DRYDOCK_DRIVER_ATOMIC_RENAME = 1 << 2,
 	/* symlinks can exist below the root (and are refused) */
-	DRYDOCK_DRIVER_SYMLINKS = 1 << 3
+	DRYDOCK_DRIVER_SYMLINKS = 1 << 3,
+	/*
+	 * a prefetched listing carries every object's size and mtime: a
+	 * statat below a prefetched handle costs no request, so a walk may
+	 * fill in what it was not asked for (DRYDOCK_WALK_LAZY)
+	 */
+	DRYDOCK_DRIVER_LISTS_STATS = 1 << 4
 };
 
 /* What getdents fills its buffer with: struct linux_dirent64's layout. */

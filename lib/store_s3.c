@@ -708,7 +708,7 @@ s3d_sync(struct drydock_store *st)
 
 const struct drydock_driver_ops drydock_driver_s3 = {
     .name = "s3",
-    .caps = 0,
+    .caps = DRYDOCK_DRIVER_LISTS_STATS,
     .close = s3d_close,
     .lock = drydock_s3d__lock,
     .open = drydock_s3d__open,

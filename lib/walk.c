@@ -532,6 +532,7 @@ struct link_walk {
 static int
 link_hex(struct link_walk *lw, struct wdir *algdir, const char *hex, int alg)
 {
+	char rel[NAME_MAX + 8];
 	struct drydock_link_info li;
 	struct walk *w = lw->w;
 	struct stat sb;
@@ -545,6 +546,12 @@ link_hex(struct link_walk *lw, struct wdir *algdir, const char *hex, int alg)
 	li.path = with_suffix(w->aux, w, "/link");
 	if (!(w->flags & DRYDOCK_WALK_NAMES))
 		link_fill(w, wdir_fd(algdir), hex, &li, w->flags, NULL);
+	else if (w->st->ops->caps & DRYDOCK_DRIVER_LISTS_STATS) {
+		/* the listing has its time (S3): what a probe would ask */
+		join2(rel, hex, "/link");
+		if (link_stat(w->st, wdir_fd(algdir), hex, rel, &li, NULL) < 0)
+			li.mtime_ns = 0; /* odd: by name only, as asked */
+	}
 	if (li.status == DRYDOCK_ENOTFOUND &&
 	    drydock_store__statat(w->st, wdir_fd(algdir), hex, &sb) < 0 &&
 	    errno == ENOENT) {
@@ -1266,9 +1273,15 @@ blob_hex(struct blob_walk *bw, struct wdir *hhdir, const char *hh,
 	bi.path = w->path;
 	if (w->flags & DRYDOCK_WALK_CRUFT) {
 		blob_scan(w, hhdir, hex, &bi);
-	} else if (w->flags & DRYDOCK_WALK_LAZY) {
+	} else if ((w->flags & DRYDOCK_WALK_LAZY) &&
+	    !(w->st->ops->caps & DRYDOCK_DRIVER_LISTS_STATS)) {
 		bi.has_data = -1;
 		return cb_result(bw->cb(&bi, bw->payload));
+	} else if (w->flags & DRYDOCK_WALK_LAZY) {
+		/* the listing has it (S3): what a probe would ask, for free */
+		w->flags |= DRYDOCK_WALK_STAT;
+		blob_probe(w, hhdir, hex, &bi);
+		w->flags &= ~(unsigned)DRYDOCK_WALK_STAT;
 	} else {
 		blob_probe(w, hhdir, hex, &bi);
 	}

@@ -42,7 +42,10 @@ enum drydock_walk_flags {
 	/*
 	 * blobs: do not look inside blob directories (has_data is -1, size
 	 * and mtime 0); the caller probes the few it cares about with
-	 * drydock_store_blob_stat().  Ignored with DRYDOCK_WALK_CRUFT.
+	 * drydock_store_blob_stat().  Ignored with DRYDOCK_WALK_CRUFT.  On a
+	 * store whose listings carry sizes and times (S3) the walk fills them
+	 * in anyway, as DRYDOCK_WALK_STAT would, since it costs no request:
+	 * has_data is then 0 or 1.
 	 */
 	DRYDOCK_WALK_LAZY = 1 << 3,
 	/*
@@ -50,7 +53,9 @@ enum drydock_walk_flags {
 	 * looking inside it (status 0, mtime 0, target unset): whether its
 	 * link file exists, and what it holds, is the caller's to probe for
 	 * the few it cares about (gc: links to blobs no manifest marked).
-	 * READ and STAT are ignored with it.
+	 * READ and STAT are ignored with it.  On a store whose listings carry
+	 * times (S3) status and mtime are filled in anyway, as STAT would:
+	 * they cost no request.
 	 */
 	DRYDOCK_WALK_NAMES = 1 << 4,
 	/*

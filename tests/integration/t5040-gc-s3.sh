@@ -9,6 +9,8 @@
 #   - more than 1,000 garbage blobs under one prefix (listing pages and
 #     DeleteObjects batches) all go;
 #   - a push during the run (paused before its re-check) survives;
+#   - --quarantine keeps its journal here and the objects in the bucket;
+#     --restore puts v2/ back key for key;
 #   - a run killed mid-sweep converges on the next;
 #   - a second run meets the lock and changes nothing; a lock object another
 #     machine holds stops the run; a killed run's lock does not stop the
@@ -128,6 +130,30 @@ run_gc --config "$CFG" -m --grace 0 -n --json "$T/clean.json"
 assert_jq "$T/clean.json" '.summary.removed.blob' 0 "and a third finds nothing to remove"
 pull_ok app:1 "app:1 pulls at the end"
 pull_ok app:multi "app:multi pulls at the end"
+
+# --- quarantine in the bucket, journal here, and restore ----------------------------
+push_oci "$L" a app:q
+push_oci "$L" b app:q # a is untagged once more
+sleep 3 # past the two seconds gc keeps whatever changed
+keys >"$T/keys.before"
+run_gc --config "$CFG" -m --grace 0 --quarantine "$T/q" --json "$T/q.json"
+assert_eq 0 "$GC_RC" "-m --quarantine exits 0 ($(head -c 300 "$T/gc.err"))"
+keys >"$T/keys.now"
+assert_true "the journal is local" test -s "$T/q/journal.sqlite"
+assert_true "the quarantined objects are in the bucket, beside v2/" \
+    sh -c "'$S3TOOL' -c '$CFG' ls reg/docker/registry/drydock-quarantine/ | grep -q /data"
+for d in $A_ONLY; do
+	assert_false "a's own blob left v2/ ($d)" has_key "$(blob_key "$d")"
+done
+pull_ok app:q "app:q pulls after a quarantine run"
+run_gc --config "$CFG" --restore "$T/q"
+assert_eq 0 "$GC_RC" "--restore exits 0 ($(head -c 300 "$T/gc.err"))"
+keys >"$T/keys.now"
+assert_true "restore puts every key of v2/ back as it was" \
+    cmp -s "$T/keys.before" "$T/keys.now"
+pull_ok "app@$A" "the restored untagged manifest pulls by digest"
+assert_eq "" "$("$S3TOOL" -c "$CFG" ls reg/docker/registry/drydock-quarantine/ | head -3)" \
+    "nothing is left in the bucket's quarantine"
 
 # --- a lock another machine holds -------------------------------------------------
 printf 'drydock lock\nhost: elsewhere\npid: 42\nsince: %s\ntoken: 0123\nmachine: elsewhere 0123\n' \
