@@ -363,7 +363,7 @@ start_proxy() {
 	local i
 	[ -n "${PROXY_PID:-}" ] && { kill "$PROXY_PID"; wait "$PROXY_PID"; } 2>/dev/null
 	: >"$T/proxy.out"
-	python3 "$IT_DIR/regproxy.py" --listen 0 --upstream "$REG" \
+	python3 "$IT_DIR/regproxy.py" --listen 0 --upstream "${PROXY_UPSTREAM:-$REG}" \
 	    --log "$T/proxy.log" "$@" >"$T/proxy.out" 2>&1 &
 	PROXY_PID=$!
 	BG_PIDS+=("$PROXY_PID")
@@ -376,6 +376,13 @@ start_proxy() {
 		sleep 0.05
 	done
 	bail "regproxy.py did not start: $(cat "$T/proxy.out")"
+}
+
+# start_s3_proxy [RULE...]: start_proxy in front of the S3 server (start_s3),
+# the Host header kept for SigV4; PROXY is its endpoint (http://HOST:PORT)
+start_s3_proxy() {
+	PROXY_UPSTREAM=${S3_ENDPOINT#http://} start_proxy --keep-host "$@"
+	PROXY=http://$PROXY
 }
 
 # peers_only: this script tests the peers and the test bed, not drydock's
