@@ -612,6 +612,13 @@ drydock_store_driver(const struct drydock_store *st)
 }
 
 int
+drydock_store_has_atomic_rename(const struct drydock_store *st)
+{
+	return drydock_store__check(st, __func__) == 0 &&
+	    (st->ops->caps & DRYDOCK_DRIVER_ATOMIC_RENAME) != 0;
+}
+
+int
 drydock_store_open_config(struct drydock_store **out,
     const struct drydock_regconfig *cfg, unsigned flags, unsigned jobs)
 {

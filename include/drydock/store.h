@@ -124,6 +124,13 @@ DRYDOCK_EXTERN int drydock_store_open_config(struct drydock_store **out,
 DRYDOCK_EXTERN const char *drydock_store_driver(const struct drydock_store *st);
 
 /*
+ * Whether drydock_store_rename_sibling() is atomic on this store: 1 on a
+ * filesystem (rename(2)); 0 on S3, where it copies, then deletes.
+ */
+DRYDOCK_EXTERN int drydock_store_has_atomic_rename(
+    const struct drydock_store *st);
+
+/*
  * The S3 client of a store on S3 (borrowed), for what only a bucket has:
  * incomplete multipart uploads.  NULL on a filesystem.
  */

@@ -454,6 +454,17 @@ start_s3() {
 	set +a
 }
 
+# start_s3_registry: start_s3 with a bucket "registry", and docker-registry
+# with its s3 driver on it below rootdirectory /reg; CFG is its config.yml,
+# S3TOOL the s3tool, v2 the key prefix of its docker/registry/v2
+start_s3_registry() {
+	start_s3 registry
+	REG_S3_BUCKET=registry REG_S3_ROOTDIR=/reg start_registry "$T/unused"
+	CFG=$T/registry.yml
+	S3TOOL=$DRYDOCK_TOOLS/s3tool
+	v2=reg/docker/registry/v2
+}
+
 # s3 METHOD PATH [CURL ARGS...]: a SigV4-signed request to the S3 server
 s3() {
 	local m=$1 path=$2

@@ -19,12 +19,8 @@
 . "$(dirname "$0")/lib.sh"
 
 peers_only
-start_s3 registry
-REG_S3_BUCKET=registry REG_S3_ROOTDIR=/reg start_registry "$T/unused"
-CFG=$T/registry.yml
-S3TOOL=$DRYDOCK_TOOLS/s3tool
+start_s3_registry
 FSCK="$DRYDOCK_BIN/drydock-fsck"
-v2=reg/docker/registry/v2
 
 keys() { s3_keys registry "reg/${1:-}" | sort; }
 blob_rel() { echo "blobs/sha256/${1:7:2}/${1#sha256:}/data"; }
