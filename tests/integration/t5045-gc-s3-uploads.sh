@@ -17,7 +17,6 @@
 #   - a young upload stays, and the registry finishes it afterwards.
 . "$(dirname "$0")/lib.sh"
 
-peers_only
 start_s3_registry
 UP=$v2/repositories/app/_uploads
 

@@ -18,7 +18,6 @@
 #   - more than 1,000 blobs below one blobs/sha256/<hh>/ (listing pages).
 . "$(dirname "$0")/lib.sh"
 
-peers_only
 start_s3_registry
 FSCK="$DRYDOCK_BIN/drydock-fsck"
 
