@@ -153,20 +153,19 @@ hash_one(struct pool *p, struct fsck_blob *b, struct drydock_hasher *hs[3],
 	struct fsck_run *run = p->run;
 	const struct drydock_digest *d = &run->ids[b->id];
 	struct stat sb;
-	int fd;
+	int fd, r;
 
-	fd = drydock_store_blob_open(run->st, d);
+	/*
+	 * The stat of what fd reads: fstat(2) on a filesystem, the object's
+	 * (ETag, size, LastModified) on S3, where fd is a pipe
+	 */
+	fd = drydock_store_blob_open_stat(run->st, d, &sb);
 	if (fd < 0) {
 		b->result = fd == DRYDOCK_ENOTFOUND ? FSCK_H_GONE
 		    : fd == DRYDOCK_EUNSAFE         ? FSCK_H_UNSAFE
 		                                    : FSCK_H_IOERR;
 		b->err = drydock_error_last()->sys_errno;
 		return;
-	}
-	if (fstat(fd, &sb) < 0) {
-		b->result = FSCK_H_IOERR;
-		b->err = errno;
-		goto out;
 	}
 	b->seen_size = (uint64_t)sb.st_size;
 	b->seen_mtime =
@@ -191,7 +190,20 @@ hash_one(struct pool *p, struct fsck_blob *b, struct drydock_hasher *hs[3],
 	}
 	hash_data(p, b, fd, hs[d->alg], buf);
 out:
-	close(fd);
+	/*
+	 * A stream that failed (S3: a GET cut and not resumed, a 403) ends
+	 * the pipe early: what was hashed is not the blob, so neither a
+	 * match nor a mismatch says anything of it.
+	 */
+	if ((r = drydock_store_blob_close(run->st, fd)) < 0 &&
+	    b->result != FSCK_H_INTERRUPTED) {
+		b->result = r == DRYDOCK_ENOTFOUND ? FSCK_H_GONE : FSCK_H_IOERR;
+		b->err = drydock_error_last()->sys_errno;
+		if (b->err == 0)
+			b->err = EIO;
+		free(b->got);
+		b->got = NULL;
+	}
 }
 
 static void *

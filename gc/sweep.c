@@ -27,7 +27,12 @@ struct sweep_ctx {
 };
 
 /* Remove one item from the store for good. */
-/* Rename, then remove: see GC_UPLOAD_LEFTOVER. */
+/*
+ * Rename, then remove: see GC_UPLOAD_LEFTOVER.  Where a rename is no
+ * atomic step (S3: copies, then deletes) it would only double the
+ * requests, and what a stopped removal leaves keeps its age there
+ * (an object's LastModified does not move): remove at once.
+ */
 static int
 remove_upload(struct gc_run *run, const char *path)
 {
@@ -37,7 +42,8 @@ remove_upload(struct gc_run *run, const char *path)
 
 	base = base != NULL ? base + 1 : path;
 	if (strncmp(base, GC_UPLOAD_LEFTOVER, strlen(GC_UPLOAD_LEFTOVER)) ==
-	    0) {
+	        0 ||
+	    !drydock_store_has_atomic_rename(run->st)) {
 		r = drydock_store_remove_tree(run->st, path);
 		return r == DRYDOCK_ENOTFOUND ? 0 : r;
 	}

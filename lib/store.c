@@ -122,6 +122,7 @@ drydock_store_close(struct drydock_store *st)
 	/* a blob_open stream still running uses the driver: let it end */
 	while (atomic_load(&st->feeders) > 0)
 		nanosleep(&(struct timespec){0, 1000000}, NULL);
+	drydock_store__pipes_free(st);
 	if (st->ops != NULL)
 		st->ops->close(st);
 	st->magic = DRYDOCK_STORE_DEAD;
@@ -330,6 +331,15 @@ int
 drydock_store_blob_open(
     struct drydock_store *st, const struct drydock_digest *d)
 {
+	struct stat sb;
+
+	return drydock_store_blob_open_stat(st, d, &sb);
+}
+
+int
+drydock_store_blob_open_stat(struct drydock_store *st,
+    const struct drydock_digest *d, struct stat *sb_out)
+{
 	char path[DRYDOCK_DIGEST_STRMAX + 32];
 	struct stat sb;
 	int fd, error, fl;
@@ -338,7 +348,7 @@ drydock_store_blob_open(
 	    (error = drydock_store_blob_path(path, sizeof(path), d)) < 0)
 		return error;
 	if (!(st->ops->caps & DRYDOCK_DRIVER_FDS))
-		return drydock_store__pipe_open(st, path);
+		return drydock_store__pipe_open(st, path, sb_out);
 	fd = drydock_store__open_raw(
 	    st, -1, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, &sb);
 	if (fd < 0)
@@ -349,7 +359,23 @@ drydock_store_blob_open(
 	}
 	if ((fl = fcntl(fd, F_GETFL)) >= 0)
 		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	*sb_out = sb;
 	return fd;
+}
+
+int
+drydock_store_blob_close(struct drydock_store *st, int fd)
+{
+	int error;
+
+	if (fd < 0)
+		return 0;
+	if ((error = drydock_store__check(st, __func__)) < 0)
+		return error;
+	if (!(st->ops->caps & DRYDOCK_DRIVER_FDS))
+		return drydock_store__pipe_close(st, fd);
+	close(fd);
+	return 0;
 }
 
 int
@@ -598,6 +624,13 @@ drydock_store_has_fds(const struct drydock_store *st)
 {
 	return drydock_store__check(st, __func__) == 0 &&
 	    (st->ops->caps & DRYDOCK_DRIVER_FDS) != 0;
+}
+
+int
+drydock_store_has_atomic_rename(const struct drydock_store *st)
+{
+	return drydock_store__check(st, __func__) == 0 &&
+	    (st->ops->caps & DRYDOCK_DRIVER_ATOMIC_RENAME) != 0;
 }
 
 int

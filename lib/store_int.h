@@ -32,6 +32,7 @@ struct drydock_store {
 	int locked; /* 1 once _lock succeeded */
 	int empty; /* opened with nothing below $V2 (ALLOW_EMPTY) */
 	atomic_int feeders; /* store_pipe.c threads still streaming */
+	struct drydock_store__pipe *pipes; /* their results (store_pipe.c) */
 	drydock_problem_cb problem_cb;
 	void *problem_payload;
 };
@@ -82,10 +83,21 @@ int drydock_store__statat(
 
 /*
  * A blob's bytes as a pipe's read end, streamed by a thread (drivers
- * without fds: drydock_store_blob_open()).  @return an fd or an error
- * code with the message set.
+ * without fds: drydock_store_blob_open()); sb_out (may be NULL) gets the
+ * object's stat, taken before the stream starts.  @return an fd or an
+ * error code with the message set.
  */
-int drydock_store__pipe_open(struct drydock_store *st, const char *relpath);
+int drydock_store__pipe_open(
+    struct drydock_store *st, const char *relpath, struct stat *sb_out);
+
+/*
+ * Close a read end from _pipe_open: 0, or the error its stream ended
+ * with (message set) when the reader had met the end.
+ */
+int drydock_store__pipe_close(struct drydock_store *st, int fd);
+
+/* Free the streams' records (at close, once no feeder runs). */
+void drydock_store__pipes_free(struct drydock_store *st);
 
 /* "'x' is not a regular file but a directory": DRYDOCK_EUNSAFE. */
 int drydock_store__not_regular(const char *relpath, const struct stat *sb);

@@ -581,12 +581,25 @@ s3d_remove_tree(struct drydock_store *st, const char *rel)
 {
 	struct s3d *d = s3d_of(st);
 	struct s3d_keys k;
+	size_t aborted = 0;
 	int error;
 
 	if ((error = check_empty(d, "remove", rel)) < 0)
 		return error;
-	if ((error = drydock_s3d__keys_present(&k, d, rel, "remove")) == 0)
+	/*
+	 * The objects, then what an abandoned push left of an upload's data
+	 * (store_s3upload.c): a run stopped in between leaves the upload
+	 * as old as it was, found again by the next
+	 */
+	if ((error = drydock_s3d__keys_of(&k, d, rel)) == 0)
 		error = drydock_s3d__remove(d, &k);
+	if (error == 0)
+		error = drydock_s3d__uploads_abort(d, rel, &aborted);
+	if (error == 0 && k.n == 0 && aborted == 0) {
+		drydock_error_set(DRYDOCK_ERRCLASS_STORE,
+		    "cannot remove '%s': no such file or directory", rel);
+		error = DRYDOCK_ENOTFOUND;
+	}
 	drydock_s3d__keys_release(&k);
 	return error;
 }

@@ -156,6 +156,40 @@ void drydock_s3d__handles_free(struct s3d *d);
  */
 int drydock_s3d__probe(struct s3d *d, const char *rel, struct stat *sb);
 
+/* --- store_s3upload.c ----------------------------------------------------- */
+
+/* An incomplete multipart upload of an upload's file, as a file. */
+struct s3d_upload {
+	char *key; /* the whole key */
+	char *id; /* the UploadId */
+	const char *name; /* in key: the path below the listed directory */
+	int64_t size; /* the bytes of its parts */
+	int64_t mtime; /* Initiated (s) */
+};
+
+struct s3d_uploads {
+	struct s3d_upload *v;
+	size_t n, cap;
+};
+
+/* Can a listing of rel (full: everything below) show an upload's file? */
+int drydock_s3d__uploads_cover(const char *rel, int full);
+
+/*
+ * The incomplete multipart uploads of upload files below rel, when a
+ * listing of rel covers an upload directory (else none, no request): one
+ * ListMultipartUploads, one ListParts each.  0 or an error (message set).
+ */
+int drydock_s3d__uploads_list(
+    struct s3d_uploads *u, struct s3d *d, const char *rel, int full);
+void drydock_s3d__uploads_release(struct s3d_uploads *u);
+
+/*
+ * Abort the incomplete multipart uploads of upload files below rel
+ * (remove_tree); *n_out counts them.  0 or the first error.
+ */
+int drydock_s3d__uploads_abort(struct s3d *d, const char *rel, size_t *n_out);
+
 /* --- store_s3move.c ------------------------------------------------------- */
 
 int drydock_s3d__rename(

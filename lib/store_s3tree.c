@@ -226,6 +226,62 @@ build_cb(const char *key, const struct drydock_s3_stat *s3st, void *payload)
 	return 0;
 }
 
+/* n's child named name[0..len), or NULL (n's children not yet sorted). */
+static struct s3d_node *
+kid_named(struct s3d_node *n, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < n->nkids; i++)
+		if (strlen(n->kids[i].name) == len &&
+		    memcmp(n->kids[i].name, name, len) == 0)
+			return &n->kids[i];
+	return NULL;
+}
+
+/*
+ * An incomplete multipart upload as the file of its key (store_s3upload.c),
+ * after the listing: its directories found or made, then the file.  In a
+ * delimited listing only its first component shows.
+ */
+static int
+build_upload(struct build *b, const struct s3d_upload *up)
+{
+	struct s3d_node *n = &b->t->root, *k;
+	const char *p = up->name, *slash;
+	size_t len;
+
+	for (;;) {
+		slash = strchr(p, '/');
+		len = slash != NULL ? (size_t)(slash - p) : strlen(p);
+		if (len == 0)
+			return 0;
+		k = kid_named(n, p, len);
+		if (k != NULL && slash == NULL && k->is_dir)
+			return 0; /* keys below it too: a directory */
+		if (k == NULL && (k = node_add(n, p, len)) == NULL)
+			return drydock_s3d__oom();
+		if (slash == NULL) {
+			k->is_dir = 0;
+			k->size = up->size;
+			k->mtime = up->mtime;
+			k->ino = hash64(up->id);
+			return 0;
+		}
+		if (!k->is_dir) {
+			k->is_dir = 1;
+			k->size = k->mtime = 0;
+			k->ino = dir_ino(
+			    b->rel, up->name, (size_t)(slash - up->name));
+		}
+		if (!b->full)
+			return 0;
+		k->loaded = 1;
+		n = k;
+		p = slash + 1;
+	}
+}
+
 static void
 tree_free(struct s3d_tree *t)
 {
@@ -243,6 +299,8 @@ static int
 tree_list(struct s3d_tree **out, struct s3d *d, const char *rel, int full)
 {
 	struct build b = {.rel = rel, .full = full};
+	struct s3d_uploads u = {0};
+	size_t i;
 	int error;
 
 	*out = NULL;
@@ -260,6 +318,12 @@ tree_list(struct s3d_tree **out, struct s3d *d, const char *rel, int full)
 	error = d->empty
 	    ? 0
 	    : drydock_s3d__list(d, rel, full ? NULL : "/", build_cb, &b);
+	/* abandoned pushes' multipart uploads, where this listing shows one */
+	if (error == 0)
+		error = drydock_s3d__uploads_list(&u, d, rel, full);
+	for (i = 0; error == 0 && i < u.n; i++)
+		error = build_upload(&b, &u.v[i]);
+	drydock_s3d__uploads_release(&u);
 	if (error < 0) {
 		tree_free(b.t);
 		return error;

@@ -48,6 +48,7 @@ struct drydock_regconfig;
 struct drydock_regconfig_s3;
 struct drydock_s3;
 struct drydock_store;
+struct stat;
 
 /*
  * Something odd met while walking or reading: reported, then skipped.
@@ -129,6 +130,14 @@ DRYDOCK_EXTERN const char *drydock_store_driver(const struct drydock_store *st);
  * drydock_store_write_file() and drydock_store_write_fd()).
  */
 DRYDOCK_EXTERN int drydock_store_has_fds(const struct drydock_store *st);
+
+/*
+ * Whether drydock_store_rename() (and _rename_sibling()) is atomic on
+ * this store: 1 on a filesystem (rename(2)); 0 on S3, where it copies,
+ * then deletes.
+ */
+DRYDOCK_EXTERN int drydock_store_has_atomic_rename(
+    const struct drydock_store *st);
 
 /*
  * The S3 client of a store on S3 (borrowed), for what only a bucket has:
@@ -271,10 +280,32 @@ DRYDOCK_EXTERN int drydock_store_blob_path(
 /*
  * Open a blob's data read-only. @return fd or DRYDOCK_ENOTFOUND/...
  * On S3 the fd is the read end of a pipe a thread streams the object
- * into (no seek, no size: use drydock_store_blob_stat()).
+ * into (no seek, no size: use drydock_store_blob_open_stat()).  Close it
+ * with drydock_store_blob_close() to learn whether the stream was whole.
  */
 DRYDOCK_EXTERN int drydock_store_blob_open(
     struct drydock_store *st, const struct drydock_digest *d);
+
+/*
+ * drydock_store_blob_open(), and in *sb_out the stat of what the fd
+ * reads: on a filesystem fstat(2) of the fd; on S3 the object's, taken
+ * before its GET: st_size, st_mtim = LastModified, st_ino = a hash of the
+ * ETag (S_IFREG).  A blob rewritten in place gets another ETag, so keys
+ * of (size, mtime, inode) change with it on both.
+ */
+DRYDOCK_EXTERN int drydock_store_blob_open_stat(struct drydock_store *st,
+    const struct drydock_digest *d, struct stat *sb_out);
+
+/*
+ * Close an fd from drydock_store_blob_open(_stat).  On a filesystem
+ * close(2), and 0.  On S3, where a thread streams the object into a
+ * pipe, a stream that failed (a GET that could not be resumed, the
+ * object gone meanwhile) ends the pipe as a short file would: a reader
+ * that read to the end gets the stream's error here (message set), so it
+ * never takes a failed read for short data.  A reader that closes before
+ * the end stops the stream and gets 0.
+ */
+DRYDOCK_EXTERN int drydock_store_blob_close(struct drydock_store *st, int fd);
 
 /* Read a blob of at most max bytes (manifests: 4 MiB, as the registry). */
 DRYDOCK_EXTERN int drydock_store_blob_read(char **buf_out, size_t *len_out,

@@ -363,7 +363,7 @@ start_proxy() {
 	local i
 	[ -n "${PROXY_PID:-}" ] && { kill "$PROXY_PID"; wait "$PROXY_PID"; } 2>/dev/null
 	: >"$T/proxy.out"
-	python3 "$IT_DIR/regproxy.py" --listen 0 --upstream "$REG" \
+	python3 "$IT_DIR/regproxy.py" --listen 0 --upstream "${PROXY_UPSTREAM:-$REG}" \
 	    --log "$T/proxy.log" "$@" >"$T/proxy.out" 2>&1 &
 	PROXY_PID=$!
 	BG_PIDS+=("$PROXY_PID")
@@ -376,6 +376,13 @@ start_proxy() {
 		sleep 0.05
 	done
 	bail "regproxy.py did not start: $(cat "$T/proxy.out")"
+}
+
+# start_s3_proxy [RULE...]: start_proxy in front of the S3 server (start_s3),
+# the Host header kept for SigV4; PROXY is its endpoint (http://HOST:PORT)
+start_s3_proxy() {
+	PROXY_UPSTREAM=${S3_ENDPOINT#http://} start_proxy --keep-host "$@"
+	PROXY=http://$PROXY
 }
 
 # peers_only: this script tests the peers and the test bed, not drydock's
@@ -446,6 +453,17 @@ start_s3() {
 	# shellcheck disable=SC1091
 	. "$T/s3.env"
 	set +a
+}
+
+# start_s3_registry: start_s3 with a bucket "registry", and docker-registry
+# with its s3 driver on it below rootdirectory /reg; CFG is its config.yml,
+# S3TOOL the s3tool, v2 the key prefix of its docker/registry/v2
+start_s3_registry() {
+	start_s3 registry
+	REG_S3_BUCKET=registry REG_S3_ROOTDIR=/reg start_registry "$T/unused"
+	CFG=$T/registry.yml
+	S3TOOL=$DRYDOCK_TOOLS/s3tool
+	v2=reg/docker/registry/v2
 }
 
 # s3 METHOD PATH [CURL ARGS...]: a SigV4-signed request to the S3 server

@@ -128,24 +128,7 @@ assert_true "... said so" grep -q "registry/big/nosuch: no such key" "$T/err"
 
 # --- retries through a proxy: 503s, a cut connection ---------------------------------
 
-start_proxy() {
-	local port i
-	port=$((20000 + (RANDOM * 32768 + RANDOM + $$) % 40000))
-	python3 "$IT_DIR/regproxy.py" --listen "$port" --keep-host \
-	    --upstream "${S3_ENDPOINT#http://}" --log "$T/proxy.log" "$@" \
-	    >"$T/proxy.out" 2>&1 &
-	PROXY_PID=$!
-	BG_PIDS+=("$PROXY_PID")
-	for ((i = 0; i < 100; i++)); do
-		grep -q listening "$T/proxy.out" && {
-			PROXY=http://127.0.0.1:$port
-			return
-		}
-		sleep 0.05
-	done
-	bail "regproxy.py did not start: $(cat "$T/proxy.out")"
-}
-start_proxy --fail "/registry/text/seq:2" --fail "list-type:1" \
+start_s3_proxy --fail "/registry/text/seq:2" --fail "list-type:1" \
     --fail "delete=:1" --cut "/registry/big/obj:3000000"
 S3_ENDPOINT=$PROXY s3t_ok "a GET answered 503 twice" get text/seq
 assert_true "... read after the retries" cmp -s "$T/out" "$T/seq"

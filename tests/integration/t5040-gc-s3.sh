@@ -19,11 +19,7 @@
 . "$(dirname "$0")/lib.sh"
 
 peers_only
-start_s3 registry
-REG_S3_BUCKET=registry REG_S3_ROOTDIR=/reg start_registry "$T/unused"
-CFG=$T/registry.yml
-S3TOOL=$DRYDOCK_TOOLS/s3tool
-v2=reg/docker/registry/v2
+start_s3_registry
 
 keys() { s3_keys registry "$v2/${1:-}" | sort; }
 blob_key() { echo "$v2/blobs/sha256/${1:7:2}/${1#sha256:}/data"; }
