@@ -356,8 +356,10 @@ unlinked(size_t i, int code, void *payload)
 /*
  * Blobs and layer links, removed without a journal: each is one file in
  * its own directory, so the whole batch goes in one call (on S3, a few
- * DeleteObjects requests in flight instead of a request per file).  The
- * test hook's kill still comes after exactly abort_after removals.
+ * DeleteObjects requests in flight instead of a request per file).
+ * Revisions and history entries likewise, as whole directories (on S3
+ * their listings in parallel, then DeleteObjects).  The test hook's kill
+ * still comes after exactly abort_after removals.
  */
 static void
 sweep_files(struct batch_ctx *b, struct gc_item **items, size_t n)
@@ -366,18 +368,30 @@ sweep_files(struct batch_ctx *b, struct gc_item **items, size_t n)
 	struct gc_run *run = c->run;
 	char buf[GC_PATH_MAX];
 	size_t i, m = 0, upto;
+	/* a revision or a history entry: its directory, as remove_item */
+	int trees = items[0]->kind == GC_KIND_REVISION ||
+	    items[0]->kind == GC_KIND_TAG_HISTORY;
 
 	for (i = 0; i < n; i++) {
-		snprintf(b->paths[m], sizeof(b->paths[m]), "%s/%s",
-		    gc_item_path(run, items[i], buf, sizeof(buf)),
-		    items[i]->kind == GC_KIND_BLOB ? "data" : "link");
+		if (trees)
+			snprintf(b->paths[m], sizeof(b->paths[m]), "%s",
+			    gc_item_path(run, items[i], buf, sizeof(buf)));
+		else
+			snprintf(b->paths[m], sizeof(b->paths[m]), "%s/%s",
+			    gc_item_path(run, items[i], buf, sizeof(buf)),
+			    items[i]->kind == GC_KIND_BLOB ? "data" : "link");
 		b->rels[m] = b->paths[m];
 		b->owner[m++] = items[i];
 	}
 	upto = m;
 	if (c->abort_after >= 0 && c->count + m > (size_t)c->abort_after)
 		upto = (size_t)c->abort_after - c->count;
-	if (drydock_store_unlink_many(run->st, b->rels, upto,
+	if (trees && drydock_store_remove_trees(
+	                 run->st, b->rels, upto, unlinked, b) < 0) {
+		drydock_store_problem(run->st, "repositories", DRYDOCK_ERROR,
+		    "cannot remove: %s", drydock_error_message());
+		run->failures += upto;
+	} else if (!trees && drydock_store_unlink_many(run->st, b->rels, upto,
 	        DRYDOCK_STORE_UNLINK_DIR, unlinked, b) < 0) {
 		drydock_store_problem(run->st, "blobs", DRYDOCK_ERROR,
 		    "cannot remove: %s", drydock_error_message());
@@ -472,7 +486,9 @@ sweep_batch(struct sweep_ctx *c, size_t from, size_t to)
 		}
 		if (!c->journal &&
 		    (batch[i]->kind == GC_KIND_BLOB ||
-		        batch[i]->kind == GC_KIND_LAYER_LINK)) {
+		        batch[i]->kind == GC_KIND_LAYER_LINK ||
+		        batch[i]->kind == GC_KIND_REVISION ||
+		        batch[i]->kind == GC_KIND_TAG_HISTORY)) {
 			files[nfiles++] = batch[i];
 			continue;
 		}

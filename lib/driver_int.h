@@ -175,6 +175,13 @@ struct drydock_driver_ops {
 	int (*rename)(
 	    struct drydock_store *st, const char *rel, const char *newrel);
 	int (*remove_tree)(struct drydock_store *st, const char *rel);
+	/*
+	 * remove_tree of n paths (drydock_store_remove_trees()); done(i,
+	 * code, payload) once for each, one call at a time.  S3: the
+	 * listings in parallel, the keys of all in DeleteObjects batches.
+	 */
+	int (*remove_trees)(struct drydock_store *st, const char *const *rels,
+	    size_t n, void (*done)(size_t i, int code, void *), void *payload);
 	int (*prune_parents)(
 	    struct drydock_store *st, const char *rel, const char *stop);
 	int (*prune_empty)(struct drydock_store *st, const char *rel);

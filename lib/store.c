@@ -776,6 +776,22 @@ drydock_store_remove_tree(struct drydock_store *st, const char *relpath)
 }
 
 int
+drydock_store_remove_trees(struct drydock_store *st,
+    const char *const *relpaths, size_t n,
+    void (*done)(size_t i, int code, void *payload), void *payload)
+{
+	size_t i;
+	int error;
+
+	if ((error = drydock_store__check_writable(st, __func__)) < 0)
+		return error;
+	for (i = 0; i < n; i++)
+		if ((error = drydock_store_path_check(relpaths[i])) < 0)
+			return error;
+	return st->ops->remove_trees(st, relpaths, n, done, payload);
+}
+
+int
 drydock_store_prune_parents(
     struct drydock_store *st, const char *relpath, const char *stop)
 {

@@ -630,6 +630,22 @@ fs_remove_tree(struct drydock_store *st, const char *relpath)
 }
 
 static int
+fs_remove_trees(struct drydock_store *st, const char *const *rels, size_t n,
+    void (*done)(size_t i, int code, void *), void *payload)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		r = fs_remove_tree(st, rels[i]);
+		if (done != NULL)
+			done(i, r, payload);
+	}
+	drydock_error_clear();
+	return 0;
+}
+
+static int
 fs_prune_parents(
     struct drydock_store *st, const char *relpath, const char *stop)
 {
@@ -1388,6 +1404,7 @@ const struct drydock_driver_ops drydock_driver_fs = {
     .rmdir = fs_rmdir,
     .rename = fs_rename,
     .remove_tree = fs_remove_tree,
+    .remove_trees = fs_remove_trees,
     .prune_parents = fs_prune_parents,
     .prune_empty = drydock_store__fs_prune_empty,
     .write_file = fs_write_file_flags,

@@ -499,6 +499,94 @@ out:
 	return error;
 }
 
+/* remove_trees: each path's keys, listed in parallel, then removed. */
+struct trees {
+	struct s3d *d;
+	const char *const *rels;
+	struct s3d_keys *k; /* n of them */
+	int *code; /* each path's result */
+	const char **all; /* every key, for DeleteObjects */
+	size_t *owner; /* all[j] is of path owner[j] */
+	size_t nall;
+};
+
+static int
+trees_list(size_t i, void *payload)
+{
+	struct trees *t = payload;
+
+	t->code[i] = drydock_s3d__keys_of(&t->k[i], t->d, t->rels[i]);
+	if (t->code[i] == 0 && t->k[i].n == 0)
+		t->code[i] = DRYDOCK_ENOTFOUND;
+	return 0;
+}
+
+static int
+trees_removed(
+    const char *key, const char *code, const char *message, void *payload)
+{
+	struct trees *t = payload;
+	size_t j;
+
+	if (code == NULL)
+		return 0;
+	for (j = 0; j < t->nall && t->all[j] != key; j++)
+		;
+	if (j < t->nall) {
+		drydock_error_set(DRYDOCK_ERRCLASS_HTTP, "cannot remove '%s': %s: %s",
+		    key, code, message != NULL ? message : "");
+		t->code[t->owner[j]] = DRYDOCK_ERROR;
+	}
+	return 0;
+}
+
+static int
+s3d_remove_trees(struct drydock_store *st, const char *const *rels, size_t n,
+    void (*done)(size_t i, int code, void *), void *payload)
+{
+	struct trees t = {.d = s3d_of(st), .rels = rels};
+	size_t i, j, total = 0;
+	int error = 0;
+
+	if (n == 0)
+		return 0;
+	if ((error = check_empty(t.d, "remove", rels[0])) < 0)
+		return error;
+	if ((t.k = calloc(n, sizeof(*t.k))) == NULL ||
+	    (t.code = calloc(n, sizeof(*t.code))) == NULL) {
+		error = drydock_s3d__oom();
+		goto out;
+	}
+	if ((error = drydock_s3__parallel(
+	         t.d->s3->jobs, n, trees_list, &t)) < 0)
+		goto out;
+	for (i = 0; i < n; i++)
+		total += t.code[i] == 0 ? t.k[i].n : 0;
+	if ((t.all = malloc((total + 1) * sizeof(*t.all))) == NULL ||
+	    (t.owner = malloc((total + 1) * sizeof(*t.owner))) == NULL) {
+		error = drydock_s3d__oom();
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		for (j = 0; t.code[i] == 0 && j < t.k[i].n; j++) {
+			t.all[t.nall] = t.k[i].v[j];
+			t.owner[t.nall++] = i;
+		}
+	if (t.nall > 0 && (error = drydock_s3_remove(t.d->s3, t.all, t.nall,
+	                       trees_removed, &t)) < 0)
+		goto out;
+	for (i = 0; done != NULL && i < n; i++)
+		done(i, t.code[i], payload);
+out:
+	for (i = 0; t.k != NULL && i < n; i++)
+		drydock_s3d__keys_release(&t.k[i]);
+	free(t.k);
+	free(t.code);
+	free(t.all);
+	free(t.owner);
+	return error;
+}
+
 struct below {
 	struct s3d_keys markers; /* keys ending in '/' */
 	int found; /* a key that is not a marker */
@@ -735,6 +823,7 @@ const struct drydock_driver_ops drydock_driver_s3 = {
     .read_cb = s3d_read_cb,
     .unlink = s3d_unlink,
     .unlink_many = s3d_unlink_many,
+    .remove_trees = s3d_remove_trees,
     .requests = s3d_requests,
     .rmdir = s3d_rmdir,
     .rename = drydock_s3d__rename,

@@ -373,6 +373,18 @@ DRYDOCK_EXTERN int drydock_store_remove_tree(
     struct drydock_store *st, const char *relpath);
 
 /*
+ * drydock_store_remove_tree() of n paths in as few requests as the
+ * driver can (S3: the listings in parallel, every key in DeleteObjects
+ * batches).  done, when not NULL, is called once per path with its index
+ * and 0, DRYDOCK_ENOTFOUND or another error code, one call at a time.
+ * @return 0 when every path was tried; DRYDOCK_EAUTH, DRYDOCK_EINTR or
+ * DRYDOCK_ERROR
+ */
+DRYDOCK_EXTERN int drydock_store_remove_trees(struct drydock_store *st,
+    const char *const *relpaths, size_t n,
+    void (*done)(size_t i, int code, void *payload), void *payload);
+
+/*
  * Remove relpath's parent directories while they are empty, stopping at
  * stop (a prefix of relpath, not removed).  Non-empty is not an error.
  */
