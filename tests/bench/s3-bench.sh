@@ -16,7 +16,7 @@
 #                      would take the better part of an hour)
 #
 # Environment: BENCH_DIR (default /tmp/drydock-bench), DRYDOCK_BIN (default
-# build/plain/bin), JOBS (drydock-gc -j, default 8), ROUND_TRIP (ms, default
+# build/plain/bin), JOBS (drydock-gc -j, default 16), ROUND_TRIP (ms, default
 # 20), GARBAGE (planted garbage blobs for the sweep, default 20000), OUT.
 set -eu
 cd "$(dirname "$0")/../.."
@@ -26,7 +26,7 @@ tools=${DRYDOCK_TOOLS:-$top/build/plain/tests/tools}
 gen=$top/build/plain/tests/bench/gen-tree
 dir=${BENCH_DIR:-/tmp/drydock-bench}
 out=${OUT:-$top/tests/bench/out}
-jobs=${JOBS:-8}
+jobs=${JOBS:-16}
 rtt=${ROUND_TRIP:-20}
 garbage=${GARBAGE:-20000}
 repos=${1:-1000}
