@@ -72,6 +72,9 @@ enum drydock_driver_caps {
 	DRYDOCK_DRIVER_LISTS_STATS = 1 << 4
 };
 
+/* prefetch's flags */
+#define DRYDOCK_DRIVER_PREFETCH_WIDE 1u
+
 /* What getdents fills its buffer with: struct linux_dirent64's layout. */
 struct drydock_dirent64 {
 	uint64_t d_ino;
@@ -140,9 +143,12 @@ struct drydock_driver_ops {
 	 * A hint: the caller will visit most of the directory handle's
 	 * subtree.  S3 lists it whole in one paged listing (no delimiter)
 	 * and answers getdents, statat and O_PATH opens below it from that;
-	 * the filesystem does nothing.  0 or -errno.
+	 * the filesystem does nothing.  0 or -errno.  flags:
+	 * DRYDOCK_DRIVER_PREFETCH_WIDE says the directory has many
+	 * subdirectories (blobs/sha256/: 256), so S3 lists each of them at
+	 * once, several in flight, instead of one listing page after page.
 	 */
-	int (*prefetch)(struct drydock_store *st, int dir);
+	int (*prefetch)(struct drydock_store *st, int dir, unsigned flags);
 
 	/*
 	 * Stream a file's bytes to cb (chunks of any size; a non-zero

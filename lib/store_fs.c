@@ -1299,10 +1299,11 @@ fs_close_h(struct drydock_store *st, int h)
 }
 
 static int
-fs_prefetch(struct drydock_store *st, int dir)
+fs_prefetch(struct drydock_store *st, int dir, unsigned flags)
 {
 	(void)st;
 	(void)dir;
+	(void)flags;
 	return 0; /* the kernel's dentry cache is the prefetch */
 }
 

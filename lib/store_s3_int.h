@@ -144,7 +144,7 @@ int drydock_s3d__rewind(struct drydock_store *st, int dir);
 ssize_t drydock_s3d__read(
     struct drydock_store *st, int h, void *buf, size_t len);
 void drydock_s3d__close_h(struct drydock_store *st, int h);
-int drydock_s3d__prefetch(struct drydock_store *st, int dir);
+int drydock_s3d__prefetch(struct drydock_store *st, int dir, unsigned flags);
 
 /* Release every handle still open (close). */
 void drydock_s3d__handles_free(struct s3d *d);

@@ -162,11 +162,11 @@ struct build {
 
 /* A path below the root of a full listing: each component, then the key. */
 static int
-build_full(struct build *b, const char *name, const char *key,
-    const struct drydock_s3_stat *s3st)
+build_below(struct build *b, struct s3d_node *n, const char *p,
+    const char *name, const char *key, const struct drydock_s3_stat *s3st)
 {
-	struct s3d_node *n = &b->t->root, *k;
-	const char *p = name, *slash;
+	struct s3d_node *k;
+	const char *slash;
 	size_t len;
 
 	for (;;) {
@@ -195,6 +195,13 @@ build_full(struct build *b, const char *name, const char *key,
 		n = k;
 		p = slash + 1;
 	}
+}
+
+static int
+build_full(struct build *b, const char *name, const char *key,
+    const struct drydock_s3_stat *s3st)
+{
+	return build_below(b, &b->t->root, name, name, key, s3st);
 }
 
 static int
@@ -295,6 +302,70 @@ tree_free(struct s3d_tree *t)
  * List the directory rel into a new tree: one level (full 0) or all
  * below it.  @return 0 or an error (message set)
  */
+/* A key of one of a wide prefetch's subdirectories, into its subtree. */
+static int
+wide_cb(const char *key, const struct drydock_s3_stat *s3st, void *payload)
+{
+	struct build *b = payload;
+	const char *name = key + b->plen, *slash;
+	struct s3d_node *k;
+
+	if (s3st == NULL || strlen(key) < b->plen ||
+	    (slash = strchr(name, '/')) == NULL)
+		return 0;
+	if ((k = kid_named(&b->t->root, name, (size_t)(slash - name))) == NULL)
+		return 0; /* made since the first listing: the next run's */
+	k->loaded = 1;
+	return build_below(b, k, slash + 1, name, key, s3st);
+}
+
+/*
+ * A prefetch of a wide directory: its delimited listing, then every
+ * subdirectory listed whole at once (jobs in flight), each into its own
+ * subtree: keys come in order within one subdirectory, interleaved across
+ * them.  256 listings of blobs/sha256/<hh>/ at once instead of one
+ * listing of blobs/sha256/, a page after the other.
+ */
+static int
+list_wide(struct build *b, struct s3d *d, const char *rel)
+{
+	char **prefixes = NULL;
+	size_t i, n = 0;
+	int error;
+
+	b->full = 0;
+	if ((error = drydock_s3d__list(d, rel, "/", build_cb, b)) < 0)
+		return error;
+	node_finish(&b->t->root, 0);
+	b->full = 1;
+	if ((prefixes = calloc(b->t->root.nkids + 1, sizeof(*prefixes))) ==
+	    NULL)
+		return drydock_s3d__oom();
+	for (i = 0; i < b->t->root.nkids; i++) {
+		struct s3d_node *k = &b->t->root.kids[i];
+		char *child;
+
+		if (!k->is_dir)
+			continue;
+		if ((child = drydock_s3d__join(rel, k->name)) == NULL ||
+		    (prefixes[n] = drydock_s3d__key(d, child, "/")) == NULL) {
+			free(child);
+			error = drydock_s3d__oom();
+			goto out;
+		}
+		free(child);
+		n++;
+	}
+	if (n > 0)
+		error = drydock_s3_foreach_many(d->s3,
+		    (const char *const *)prefixes, n, NULL, wide_cb, b);
+out:
+	for (i = 0; i < n; i++)
+		free(prefixes[i]);
+	free(prefixes);
+	return error;
+}
+
 static int
 tree_list(struct s3d_tree **out, struct s3d *d, const char *rel, int full)
 {
@@ -315,9 +386,13 @@ tree_list(struct s3d_tree **out, struct s3d *d, const char *rel, int full)
 	b.t->root.loaded = 1;
 	b.t->root.ino = dir_ino(rel, "", 0);
 	b.plen = strlen(d->v2) + strlen(rel) + (rel[0] ? 1 : 0);
-	error = d->empty
-	    ? 0
-	    : drydock_s3d__list(d, rel, full ? NULL : "/", build_cb, &b);
+	if (full == 2) { /* DRYDOCK_DRIVER_PREFETCH_WIDE */
+		b.t->full = full = 1;
+		error = d->empty ? 0 : list_wide(&b, d, rel);
+	} else
+		error = d->empty ? 0
+		                 : drydock_s3d__list(d, rel, full ? NULL : "/",
+		                       build_cb, &b);
 	/* abandoned pushes' multipart uploads, where this listing shows one */
 	if (error == 0)
 		error = drydock_s3d__uploads_list(&u, d, rel, full);
@@ -908,7 +983,7 @@ drydock_s3d__rewind(struct drydock_store *st, int dir)
 }
 
 int
-drydock_s3d__prefetch(struct drydock_store *st, int dir)
+drydock_s3d__prefetch(struct drydock_store *st, int dir, unsigned flags)
 {
 	struct s3d *d = s3d_of(st);
 	struct s3d_handle *hd;
@@ -930,7 +1005,8 @@ drydock_s3d__prefetch(struct drydock_store *st, int dir)
 	 */
 	if (hd->tree != NULL && hd->tree->full && hd->node != NULL)
 		return 0;
-	if ((r = tree_list(&t, d, hd->rel, 1)) < 0)
+	if ((r = tree_list(&t, d, hd->rel,
+	         flags & DRYDOCK_DRIVER_PREFETCH_WIDE ? 2 : 1)) < 0)
 		return drydock_s3d__errno(r);
 	adopt(d, hd, t);
 	hd->sb.st_mtim.tv_sec = t->root.mtime;

@@ -644,7 +644,7 @@ check_repo(struct drydock_store *st, const struct drydock_repo_info *repo,
 		return DRYDOCK_ERROR;
 	}
 	/* a walk below a repository visits most of it: on S3, one listing */
-	if ((error = st->ops->prefetch(st, repo->fd)) < 0) {
+	if ((error = st->ops->prefetch(st, repo->fd, 0)) < 0) {
 		errno = -error;
 		drydock_error_set_os("cannot list '%s'", repo->path);
 		return DRYDOCK_ERROR;
@@ -1360,7 +1360,7 @@ hh_fn(struct blob_walk *bw, struct wdir *algdir, const char *hh, void *arg)
 	if ((d = opendir_sub(bw->w, algdir, hh)) == NULL)
 		return 0;
 	/* on S3 one listing of the blobs below; a failure shows in the next */
-	(void)bw->w->st->ops->prefetch(bw->w->st, d->fd);
+	(void)bw->w->st->ops->prefetch(bw->w->st, d->fd, 0);
 	rc = blob_level(bw, d, NULL, hex_fn, &ha);
 	wdir_close(d);
 	return rc;
@@ -1381,6 +1381,9 @@ alg_fn(struct blob_walk *bw, struct wdir *blobs, const char *name, void *arg)
 	(void)arg;
 	if ((d = opendir_sub(bw->w, blobs, name)) == NULL)
 		return 0;
+	/* blobs/<alg>/: 256 <hh>/ below, on S3 listed at once, not in turn */
+	(void)bw->w->st->ops->prefetch(
+	    bw->w->st, d->fd, DRYDOCK_DRIVER_PREFETCH_WIDE);
 	rc = blob_level(bw, d, is_hh, hh_fn, &alg);
 	wdir_close(d);
 	return rc;

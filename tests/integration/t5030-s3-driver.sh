@@ -402,6 +402,13 @@ assert_eq "requests 3" "$(cat "$T/err")" "... a probe and one listing of 2 pages
 st -q dump -P deep
 assert_eq "requests 1103" "$(cat "$T/err")" \
     "... where without prefetch each directory costs a listing"
+st -q dump -p -P deep
+cp "$T/out" "$T/deep.p"
+st -q dump -w -P deep
+assert_true "a wide prefetch (each subdirectory listed at once) sees the same" \
+    cmp -s "$T/deep.p" "$T/out"
+assert_eq "requests 1103" "$(cat "$T/err")" \
+    "... with a probe, the delimited listing (2 pages) and one listing a subdirectory"
 st -q rmtree deep
 assert_eq "" "$(s3_keys registry "$V2KEY/deep/")" "remove_tree of 1,100 keys"
 assert_eq "requests 6" "$(cat "$T/err")" \

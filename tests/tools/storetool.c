@@ -14,6 +14,7 @@
  *	dump [-p] [-P] [DIR]   every entry below DIR, recursively, sorted:
  *	                       "d PATH" / "f PATH SIZE SHA256" (-P: "f PATH
  *	                       SIZE", O_PATH opens only); -p prefetches DIR
+ *	                       (-w: as a wide one, its subdirectories at once)
  *	                       first; checks d_type against statat and fstat
  *	ls DIR [BUFSZ]         getdents with a BUFSZ buffer: "NAME d|f",
  *	                       then "rewind N" (the same entries again)
@@ -251,10 +252,15 @@ cmd_dump(int argc, char **argv)
 {
 	const char *dir = "";
 	int prefetch = 0, paths_only = 0, h, r, i;
+	unsigned flags = 0;
 
 	for (i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "-p") == 0)
 			prefetch = 1;
+		else if (strcmp(argv[i], "-w") == 0) {
+			prefetch = 1;
+			flags = DRYDOCK_DRIVER_PREFETCH_WIDE;
+		}
 		else if (strcmp(argv[i], "-P") == 0)
 			paths_only = 1;
 		else
@@ -266,7 +272,7 @@ cmd_dump(int argc, char **argv)
 		printf("! %s open %s\n", dir, errno_name(h));
 		return 1;
 	}
-	if (prefetch && (r = ops->prefetch(st, h)) < 0) {
+	if (prefetch && (r = ops->prefetch(st, h, flags)) < 0) {
 		printf("! prefetch %s\n", errno_name(r));
 		return 1;
 	}
