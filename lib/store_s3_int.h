@@ -37,6 +37,14 @@ struct s3d_node {
 	uint64_t ino; /* a hash of the ETag; of the path for a directory */
 	unsigned char is_dir;
 	unsigned char loaded; /* its children are all known */
+	/*
+	 * a directory in a prefetched tree: a hash of every name, size,
+	 * time and ETag below it, given as its mtime's nanoseconds, so that
+	 * two snapshots of an unchanged directory stat the same and any
+	 * change shows (LastModified has whole seconds: the time alone would
+	 * hide a key written in the same second as the newest); else 0
+	 */
+	uint32_t fp;
 	struct s3d_node *kids; /* sorted by name */
 	size_t nkids, cap;
 };

@@ -145,11 +145,17 @@ node_finish(struct s3d_node *n, int full)
 	n->nkids = j;
 	for (i = 0; i < n->nkids; i++) {
 		struct s3d_node *k = &n->kids[i];
+		uint64_t h;
 
 		if (k->is_dir && full)
 			node_finish(k, 1);
 		if (full && k->mtime > n->mtime)
 			n->mtime = k->mtime;
+		if (!full)
+			continue;
+		h = hash64(k->name) ^ (k->is_dir ? k->fp : k->ino) ^
+		    ((uint64_t)k->size << 17) ^ ((uint64_t)k->mtime << 33);
+		n->fp = (uint32_t)((n->fp * 1000003u) ^ h ^ (h >> 32));
 	}
 }
 
@@ -500,6 +506,8 @@ static void
 node_stat(struct stat *sb, const struct s3d_node *n)
 {
 	stat_of(sb, n->is_dir, n->size, n->mtime, n->ino);
+	if (n->is_dir)
+		sb->st_mtim.tv_nsec = (long)(n->fp % 1000000000u);
 }
 
 /* --- one path, without a tree ------------------------------------------- */
@@ -1010,5 +1018,6 @@ drydock_s3d__prefetch(struct drydock_store *st, int dir, unsigned flags)
 		return drydock_s3d__errno(r);
 	adopt(d, hd, t);
 	hd->sb.st_mtim.tv_sec = t->root.mtime;
+	hd->sb.st_mtim.tv_nsec = (long)(t->root.fp % 1000000000u);
 	return 0;
 }

@@ -1133,6 +1133,17 @@ drydock_repo_open(struct drydock_repo_info *info_out, char **path_out,
 		error = DRYDOCK_ENOTFOUND;
 		goto out;
 	}
+	/*
+	 * one snapshot of it all, on S3, before anything is looked at: the
+	 * stats of its directories then agree with what its walks see, and
+	 * two opens of an unchanged repository stat the same (gc's re-check)
+	 */
+	if ((error = st->ops->prefetch(st, fd, 0)) < 0) {
+		errno = -error;
+		drydock_error_set_os("cannot list '%s'", path);
+		error = DRYDOCK_ERROR;
+		goto out;
+	}
 	info_out->name = path + REPOS_PREFIX_LEN;
 	info_out->path = path;
 	info_out->fd = fd;
