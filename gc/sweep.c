@@ -386,12 +386,14 @@ sweep_files(struct batch_ctx *b, struct gc_item **items, size_t n)
 	upto = m;
 	if (c->abort_after >= 0 && c->count + m > (size_t)c->abort_after)
 		upto = (size_t)c->abort_after - c->count;
-	if (trees && drydock_store_remove_trees(
-	                 run->st, b->rels, upto, unlinked, b) < 0) {
+	if (trees &&
+	    drydock_store_remove_trees(run->st, b->rels, upto, unlinked, b) <
+	        0) {
 		drydock_store_problem(run->st, "repositories", DRYDOCK_ERROR,
 		    "cannot remove: %s", drydock_error_message());
 		run->failures += upto;
-	} else if (!trees && drydock_store_unlink_many(run->st, b->rels, upto,
+	} else if (!trees &&
+	    drydock_store_unlink_many(run->st, b->rels, upto,
 	        DRYDOCK_STORE_UNLINK_DIR, unlinked, b) < 0) {
 		drydock_store_problem(run->st, "blobs", DRYDOCK_ERROR,
 		    "cannot remove: %s", drydock_error_message());

@@ -507,7 +507,6 @@ fs_unlink_many(struct drydock_store *st, const char *const *rels, size_t n,
 	return 0;
 }
 
-
 static int
 fs_rmdir(struct drydock_store *st, const char *relpath)
 {

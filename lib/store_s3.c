@@ -533,8 +533,9 @@ trees_removed(
 	for (j = 0; j < t->nall && t->all[j] != key; j++)
 		;
 	if (j < t->nall) {
-		drydock_error_set(DRYDOCK_ERRCLASS_HTTP, "cannot remove '%s': %s: %s",
-		    key, code, message != NULL ? message : "");
+		drydock_error_set(DRYDOCK_ERRCLASS_HTTP,
+		    "cannot remove '%s': %s: %s", key, code,
+		    message != NULL ? message : "");
 		t->code[t->owner[j]] = DRYDOCK_ERROR;
 	}
 	return 0;
@@ -557,8 +558,8 @@ s3d_remove_trees(struct drydock_store *st, const char *const *rels, size_t n,
 		error = drydock_s3d__oom();
 		goto out;
 	}
-	if ((error = drydock_s3__parallel(
-	         t.d->s3->jobs, n, trees_list, &t)) < 0)
+	if ((error = drydock_s3__parallel(t.d->s3->jobs, n, trees_list, &t)) <
+	    0)
 		goto out;
 	for (i = 0; i < n; i++)
 		total += t.code[i] == 0 ? t.k[i].n : 0;
@@ -572,8 +573,9 @@ s3d_remove_trees(struct drydock_store *st, const char *const *rels, size_t n,
 			t.all[t.nall] = t.k[i].v[j];
 			t.owner[t.nall++] = i;
 		}
-	if (t.nall > 0 && (error = drydock_s3_remove(t.d->s3, t.all, t.nall,
-	                       trees_removed, &t)) < 0)
+	if (t.nall > 0 &&
+	    (error = drydock_s3_remove(
+	         t.d->s3, t.all, t.nall, trees_removed, &t)) < 0)
 		goto out;
 	for (i = 0; done != NULL && i < n; i++)
 		done(i, t.code[i], payload);

@@ -363,8 +363,8 @@ list_wide(struct build *b, struct s3d *d, const char *rel)
 		n++;
 	}
 	if (n > 0)
-		error = drydock_s3_foreach_many(d->s3,
-		    (const char *const *)prefixes, n, NULL, wide_cb, b);
+		error = drydock_s3_foreach_many(
+		    d->s3, (const char *const *)prefixes, n, NULL, wide_cb, b);
 out:
 	for (i = 0; i < n; i++)
 		free(prefixes[i]);
@@ -397,8 +397,8 @@ tree_list(struct s3d_tree **out, struct s3d *d, const char *rel, int full)
 		error = d->empty ? 0 : list_wide(&b, d, rel);
 	} else
 		error = d->empty ? 0
-		                 : drydock_s3d__list(d, rel, full ? NULL : "/",
-		                       build_cb, &b);
+		                 : drydock_s3d__list(
+		                       d, rel, full ? NULL : "/", build_cb, &b);
 	/* abandoned pushes' multipart uploads, where this listing shows one */
 	if (error == 0)
 		error = drydock_s3d__uploads_list(&u, d, rel, full);
