@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <drydock/clock.h>
+
 #include "fsck.h"
 
 /*
@@ -48,6 +50,11 @@ struct pool {
 	atomic_uint_fast64_t bytes;
 	atomic_int failed; /* a worker could not start */
 };
+
+/* an empty blob written this recently is looked at again, this often */
+#define EMPTY_FRESH_NS 5000000000LL
+#define EMPTY_RETRIES 20
+#define EMPTY_RETRY_NS 50000000L
 
 static int
 stop_reason(struct pool *p)
@@ -153,8 +160,9 @@ hash_one(struct pool *p, struct fsck_blob *b, struct drydock_hasher *hs[3],
 	struct fsck_run *run = p->run;
 	const struct drydock_digest *d = &run->ids[b->id];
 	struct stat sb;
-	int fd, r;
+	int fd, r, tries = 0;
 
+again:
 	/*
 	 * The stat of what fd reads: fstat(2) on a filesystem, the object's
 	 * (ETag, size, LastModified) on S3, where fd is a pipe
@@ -181,6 +189,19 @@ hash_one(struct pool *p, struct fsck_blob *b, struct drydock_hasher *hs[3],
 		        drydock_digest_equal(d, &run->empty512)
 		    ? FSCK_H_OK
 		    : FSCK_H_EMPTY;
+		/*
+		 * The registry's filesystem driver writes a manifest in place
+		 * (create, then write): beside a push, a blob is empty for an
+		 * instant.  One written in the last seconds is read again
+		 * after a pause before it is called empty, as a link is.
+		 */
+		if (b->result == FSCK_H_EMPTY && tries++ < EMPTY_RETRIES &&
+		    drydock_clock_realtime_ns() - b->seen_mtime <
+		        EMPTY_FRESH_NS) {
+			(void)drydock_store_blob_close(run->st, fd);
+			nanosleep(&(struct timespec){0, EMPTY_RETRY_NS}, NULL);
+			goto again;
+		}
 		goto out;
 	}
 	if (d->alg >= 3 || hs[d->alg] == NULL) {
