@@ -322,7 +322,10 @@ drydock_store_open_s3(struct drydock_store **out,
 	len = strlen(d->base) - strlen("docker/registry/");
 	if (asprintf(&st->root, "s3://%s/%.*s", cfg->bucket,
 	        (int)(len ? len - 1 : 0), d->base) < 0 ||
-	    (d->bucket = strdup(cfg->bucket)) == NULL) {
+	    (d->bucket = strdup(cfg->bucket)) == NULL ||
+	    (d->endpoint = strdup(
+	         cfg->regionendpoint != NULL ? cfg->regionendpoint : "")) ==
+	        NULL) {
 		st->root = NULL;
 		error = drydock_s3d__oom();
 		goto out;
@@ -351,6 +354,7 @@ s3d_close(struct drydock_store *st)
 	pthread_mutex_destroy(&d->mu);
 	drydock_s3_free(d->s3);
 	free(d->bucket);
+	free(d->endpoint);
 	free(d->v2);
 	free(d->base);
 	free(d);

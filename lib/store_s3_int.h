@@ -71,6 +71,7 @@ struct s3d_handle {
 struct s3d {
 	struct drydock_s3 *s3;
 	char *bucket;
+	char *endpoint; /* the regionendpoint as configured, or "" (AWS) */
 	char *v2; /* "<root>/docker/registry/v2/" ("docker/..." at the top) */
 	char *base; /* "<root>/docker/registry/" */
 	int empty; /* opened empty: nothing under v2 (ALLOW_EMPTY) */

@@ -14,13 +14,13 @@
  *
  * A run that is killed leaves the object behind, where a flock would have
  * died with it.  So the lock is taken on this host first, with a flock of
- * a file in /run/lock (or /tmp) named after the bucket and root: the
- * kernel drops it with a dead run.  Holding it, a lock object that names
- * this machine (hostname and /etc/machine-id) cannot belong to a live
- * run, and is replaced: a cron job killed mid-sweep does not lock the
- * next night out.  A lock of another machine is never taken over; one
- * older than DRYDOCK_S3_LOCK_LEASE is said to be probably stale, and the
- * operator who knows that run is gone deletes the object.
+ * a file in /run/lock (or /tmp) named after the endpoint, bucket and
+ * root: the kernel drops it with a dead run.  Holding it, a lock object that names
+ * this machine (hostname, /etc/machine-id and mount namespace: the same
+ * lock file) cannot belong to a live run, and is replaced: a cron job killed
+ * mid-sweep does not lock the next night out.  A lock of another machine is
+ * never taken over; one older than DRYDOCK_S3_LOCK_LEASE is said to be probably
+ * stale, and the operator who knows that run is gone deletes the object.
  *
  * The clock: a probe object written beside v2/ and looked up; its
  * LastModified, in whole seconds, against the middle of our write.
@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -116,11 +117,18 @@ read_lock(char **text, struct s3d *d, const char *key)
 	return drydock_s3_read(text, &len, d->s3, key, 0, -1, 4096);
 }
 
-/* This machine, as a lock names it: "hostname machine-id". */
+/*
+ * This machine and this view of its files, as a lock names it:
+ * "hostname machine-id mnt:[inode]".  The mount namespace is what makes a
+ * host lock file the same file for two runs: containers sharing a
+ * hostname and a machine-id but not /run/lock must not take each other's
+ * lock for a dead run's.
+ */
 static void
 machine(char *buf, size_t sz)
 {
-	char host[256] = "", id[64] = "";
+	char host[256] = "", id[64] = "", ns[64] = "";
+	ssize_t n;
 	FILE *f;
 
 	(void)gethostname(host, sizeof(host) - 1);
@@ -130,40 +138,50 @@ machine(char *buf, size_t sz)
 		id[strcspn(id, "\n")] = '\0';
 		fclose(f);
 	}
-	snprintf(buf, sz, "%s %s", host, id[0] ? id : "-");
+	if ((n = readlink("/proc/self/ns/mnt", ns, sizeof(ns) - 1)) > 0)
+		ns[n] = '\0';
+	snprintf(buf, sz, "%s %s %s", host, id[0] ? id : "-", ns[0] ? ns : "-");
 }
 
 /*
- * The host's lock on this bucket and root: a flock the kernel drops with
- * a dead run.  Another run on this host holding it is ELOCKED at once
- * (after the same two seconds of tries as a filesystem's).
+ * The host's lock on this endpoint, bucket and root: a flock the kernel
+ * drops with a dead run.  Another run on this host holding it is ELOCKED at once
+ * (after the same two seconds of tries as a filesystem's).  Every run
+ * must meet the same file, so the directory is fixed (/run/lock where it
+ * exists, else /tmp), never a fallback after a failed open: a run that
+ * locked another file would take a live run's lock object for a dead
+ * one's.  The file is opened read-only (flock needs no more) and made
+ * readable by all, so runs as other users meet it too.
  */
 static int
 host_lock(struct drydock_store *st, const char *key)
 {
 	struct s3d *d = s3d_of(st);
-	const char *dirs[] = {"/run/lock", "/tmp"};
+	struct stat sb;
 	char path[128];
 	uint64_t h = 1469598103934665603ULL;
-	const char *p;
-	size_t i;
-	int fd = -1, tries;
+	const char *p, *dir;
+	int fd, tries;
 
+	/* the endpoint too: one bucket name on two servers is two buckets */
+	for (p = d->endpoint; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
 	for (p = d->bucket; *p; p++)
 		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
 	for (p = key; *p; p++)
 		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && fd < 0; i++) {
-		snprintf(path, sizeof(path), "%s/drydock-s3-%016llx.lock",
-		    dirs[i], (unsigned long long)h);
-		fd =
-		    open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
-	}
+	dir = stat("/run/lock", &sb) == 0 && S_ISDIR(sb.st_mode) ? "/run/lock"
+	                                                         : "/tmp";
+	snprintf(path, sizeof(path), "%s/drydock-s3-%016llx.lock", dir,
+	    (unsigned long long)h);
+	fd = open(path, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		drydock_error_set_os(
-		    "cannot open a lock file for '%s'", st->root);
+		    "cannot open the host lock of '%s' (%s)", st->root, path);
 		return DRYDOCK_ERROR;
 	}
+	if (fstat(fd, &sb) == 0 && sb.st_uid == geteuid())
+		(void)fchmod(fd, 0644); /* whatever the umask made of it */
 	for (tries = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; tries++) {
 		if (errno != EWOULDBLOCK && errno != EINTR) {
 			drydock_error_set_os("cannot lock '%s'", path);

@@ -84,6 +84,10 @@ http:
 EOC
 }
 
+# The tree goes into the bucket as it is on disk, garbage and all (s3tool
+# putdir), not with drydock-migrate: migrate copies images, so the unreferenced
+# blobs, stale uploads and dangling links the generator planted, which are what
+# both collectors are measured finding, would stay behind.
 load() { # BUCKET TREE
 	cfg "$1" "$port" >"$dir/s3.load.$1.yml"
 	"$tools/s3tool" -c "$dir/s3.load.$1.yml" -j 16 putdir \

@@ -326,6 +326,11 @@ st lock
 assert_eq ELOCKED "$(cat "$T/out")" "a second run on this host: ELOCKED"
 assert_true "... by the host's lock (a flock the kernel drops with a dead run)" \
     grep -q "another drydock run on this host holds the lock" "$T/err"
+# a run as another user meets the same host lock file (it was once free to
+# fall back to another, and then took the live lock object for a dead run's)
+REG_USER=$(registry_user)
+as_registry_user "$ST" lock >"$T/out" 2>"$T/err"
+assert_eq ELOCKED "$(cat "$T/out")" "a second run as user $REG_USER: ELOCKED too ($(head -c 200 "$T/err"))"
 assert_true "the holder's lock object names its host, pid and machine" \
     sh -c "'$S3TOOL' get rd/docker/registry/drydock.lock | grep -qx 'pid: $lockpid' &&
         '$S3TOOL' get rd/docker/registry/drydock.lock | grep -q '^machine: $(hostname) '"
@@ -343,8 +348,14 @@ assert_true "... naming it, said to be old" \
 assert_eq 1 "$(s3_keys registry rd/docker/registry/drydock.lock | wc -l)" \
     "... and not taken over"
 m=$(hostname)
-printf 'drydock lock\nhost: %s\npid: 1\nsince: 1000\ntoken: x\nmachine: %s %s\n' \
-    "$m" "$m" "$(cat /etc/machine-id 2>/dev/null || echo -)" |
+printf 'drydock lock\nhost: %s\npid: 1\nsince: %s\ntoken: x\nmachine: %s %s mnt:[1]\n' \
+    "$m" "$(date +%s)" "$m" "$(cat /etc/machine-id 2>/dev/null || echo -)" |
+    "$S3TOOL" putmem rd/docker/registry/drydock.lock
+st lock
+assert_eq ELOCKED "$(cat "$T/out")" \
+    "this machine's lock from another mount namespace (a container: another lock file): ELOCKED"
+printf 'drydock lock\nhost: %s\npid: 1\nsince: 1000\ntoken: x\nmachine: %s %s %s\n' \
+    "$m" "$m" "$(cat /etc/machine-id 2>/dev/null || echo -)" "$(readlink /proc/self/ns/mnt)" |
     "$S3TOOL" putmem rd/docker/registry/drydock.lock
 st lock
 assert_eq 0 "$(cat "$T/out")" "a lock a dead run of this machine left is taken over"

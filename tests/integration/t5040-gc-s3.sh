@@ -9,6 +9,8 @@
 #   - more than 1,000 garbage blobs under one prefix (listing pages and
 #     DeleteObjects batches) all go;
 #   - a push during the run (paused before its re-check) survives;
+#   - an untagged manifest pushed again by digest while -m runs keeps it and its
+#     blobs (the re-check sees changed revision and layer links);
 #   - --quarantine keeps its journal here and the objects in the bucket;
 #     --restore puts v2/ back key for key;
 #   - a run killed mid-sweep converges on the next;
@@ -56,6 +58,8 @@ keys >"$T/keys.now"
 assert_true "a dry run removes nothing" cmp -s "$T/keys.before" "$T/keys.now"
 assert_jq "$T/dry.json" '.summary.removed.blob >= 1101' true "the dry run counts the garbage blobs"
 assert_jq "$T/dry.json" '.root' '"s3://registry/reg"' "the report names the bucket"
+assert_jq "$T/dry.json" '.summary.storage_requests > 10' true \
+    "the report counts the requests the run sent"
 assert_schema drydock-gc "$T/dry.json"
 
 # --- grace from LastModified -------------------------------------------------------
@@ -150,6 +154,23 @@ assert_true "restore puts every key of v2/ back as it was" \
 pull_ok "app@$A" "the restored untagged manifest pulls by digest"
 assert_eq "" "$("$S3TOOL" -c "$CFG" ls reg/docker/registry/drydock-quarantine/ | head -3)" \
     "nothing is left in the bucket's quarantine"
+
+# --- an untagged manifest pushed again by digest during -m: kept ----------------------
+# No tag moves: only the repository's revision and layer links are written again,
+# which gc's re-check sees only by walking them again (on S3: a directory's
+# fingerprint in its prefetched listing tells it they changed)
+sleep 3
+gc_paused recheck --config "$CFG" -m --grace 0 --json "$T/again2.json"
+push_layout_curl "$L" a app
+gc_resume
+assert_eq 0 "$GC_RC" "-m with a push by digest during its re-check exits 0 ($(head -c 300 "$T/gc.err"))"
+keys >"$T/keys.now"
+pull_ok "app@$A" "the manifest pushed again during the run pulls by digest"
+for d in $A_ONLY; do
+	assert_true "... and keeps its own blob ($d)" has_key "$(blob_key "$d")"
+done
+assert_jq "$T/again2.json" '.summary.cancelled_by_recheck > 0' true \
+    "the re-check cancelled the removals the push made wrong"
 
 # --- a lock another machine holds -------------------------------------------------
 printf 'drydock lock\nhost: elsewhere\npid: 42\nsince: %s\ntoken: 0123\nmachine: elsewhere 0123\n' \
