@@ -25,8 +25,6 @@ struct entry {
 struct du {
 	struct gc_run *run;
 	uint64_t *size; /* by id: bytes of its data, 0 when none */
-	uint32_t *ids; /* what gets stat'ed */
-	size_t nids;
 	struct entry *e;
 	size_t n;
 	int by_tag; /* what e holds: tags, or repositories */
@@ -40,20 +38,11 @@ oom(void)
 	return DRYDOCK_ERROR;
 }
 
-/* Thread-safe: reads the store and the run, writes its own slot. */
-static void
-stat_one(size_t i, void *arg)
-{
-	struct du *du = arg;
-	struct drydock_digest d = gc_digest(du->run, du->ids[i]);
-	uint64_t size = 0;
-
-	if (drydock_store_blob_stat(du->run->st, &d, &size, NULL) == 0)
-		du->size[du->ids[i]] = size;
-	drydock_error_clear();
-}
-
-/* The size of every blob something holds or the plan removes. */
+/*
+ * The size of every blob something holds or the plan removes: the plan's
+ * blob walk saw each (gc_plan() stats every blob when du asks); a blob it
+ * did not see is missing and counts 0.
+ */
 static int
 sizes(struct du *du)
 {
@@ -61,18 +50,17 @@ sizes(struct du *du)
 	const struct gc_holders *h = run->holders;
 	size_t i;
 
-	if ((du->size = calloc(run->nids + 1, sizeof(*du->size))) == NULL ||
-	    (du->ids = calloc(run->nids + 1, sizeof(*du->ids))) == NULL)
+	if ((du->size = calloc(run->nids + 1, sizeof(*du->size))) == NULL)
 		return oom();
-	for (i = 0; i < run->nitems; i++)
-		if (run->items[i].kind == GC_KIND_BLOB)
-			du->size[run->items[i].id] = run->items[i].size;
-	for (i = 0; i < run->nids; i++)
+	for (i = 0; i < run->nids && i < h->capsize; i++)
 		if (!(run->flags[i] & GC_SWEEP) &&
 		    (h->count[i] > 0 ||
 		        (run->flags[i] & (GC_MARKED | GC_YOUNG))))
-			du->ids[du->nids++] = (uint32_t)i;
-	return gc_parallel_for(du->nids, run->opts->jobs, stat_one, du);
+			du->size[i] = h->size[i];
+	for (i = 0; i < run->nitems; i++)
+		if (run->items[i].kind == GC_KIND_BLOB)
+			du->size[run->items[i].id] = run->items[i].size;
+	return 0;
 }
 
 /* Only the holder (or repository) at hand holds it, and gc would free it. */
@@ -353,7 +341,6 @@ gc_du(const struct gc_opts *opts, struct drydock_store *st)
 	du.run = &run;
 	rc = gc_query(&run, report, &du);
 	free(du.size);
-	free(du.ids);
 	free(du.e);
 	run.holders = NULL;
 	gc_holders_free(h);

@@ -141,6 +141,9 @@ struct gc_holders {
 	size_t nstack, capstack;
 	struct gc_pair *refs; /* this repository's referrers: (holder, id) */
 	size_t nrefs, caprefs;
+	/* by id: the size of its data, as the plan's blob walk saw it */
+	uint64_t *size;
+	size_t capsize;
 };
 
 /*

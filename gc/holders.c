@@ -30,6 +30,7 @@ gc_holders_free(struct gc_holders *h)
 		free(h->v[i].tag);
 	free(h->v);
 	free(h->seen);
+	free(h->size);
 	free(h->last);
 	free(h->count);
 	free(h->live);

@@ -310,7 +310,40 @@ upload_cb(const struct drydock_repo_info *ri,
 struct history_ctx {
 	struct mark_ctx *c;
 	const char *tag;
+	int by_name; /* walked by name: link files not stat'ed yet */
 };
+
+/*
+ * A history entry walked by name: is its link file there, and how old is
+ * it (the directory's age when it is not).  1: gone or odd (reported): no
+ * entry to plan.
+ */
+static int
+history_stat(
+    struct gc_run *run, const struct drydock_link_info *li, int64_t *mtime_ns)
+{
+	int is_dir = 0, r;
+
+	r = drydock_store_stat_listed(
+	    run->st, -1, li->path, NULL, mtime_ns, &is_dir);
+	if (r == 0 && !is_dir)
+		return 0;
+	if (r == DRYDOCK_ENOTFOUND) {
+		/* a directory without link: its own age decides */
+		r = drydock_store_stat_listed(
+		    run->st, -1, li->dir_path, NULL, mtime_ns, NULL);
+		drydock_error_clear();
+		return r == 0 ? 0 : 1; /* gone since it was listed */
+	}
+	if (r == 0)
+		drydock_error_set(
+		    DRYDOCK_ERRCLASS_STORE, "is not a regular file");
+	drydock_store_problem(run->st, li->path,
+	    r == 0 || r == DRYDOCK_EUNSAFE ? DRYDOCK_EUNSAFE : r, "%s",
+	    drydock_error_message());
+	drydock_error_clear();
+	return 1;
+}
 
 static int
 history_cb(const struct drydock_repo_info *ri,
@@ -320,14 +353,14 @@ history_cb(const struct drydock_repo_info *ri,
 	struct gc_run *run = h->c->run;
 	const uint32_t stamp = h->c->repo + 1;
 	int reason = GC_REASON_DANGLING_HISTORY;
+	int64_t mtime_ns = li->mtime_ns;
 	uint32_t id = UINT32_MAX;
 
 	(void)ri;
-	if (gc_is_young(run, li->mtime_ns) || li->status == DRYDOCK_EUNSAFE)
+	if (li->status == DRYDOCK_EUNSAFE)
 		return 0;
-	if (gc_id(&id, run, &li->digest) < 0)
-		return DRYDOCK_ERROR;
-	{
+	/* what stays needs no stat: most of a kept tag's history */
+	if (gc_id_lookup(run, &li->digest, &id) == 0) {
 		if (run->kept_in[id] == stamp)
 			return 0;
 		if (run->rev_in[id] == stamp) {
@@ -336,6 +369,12 @@ history_cb(const struct drydock_repo_info *ri,
 			reason = GC_REASON_UNTAGGED_HISTORY;
 		}
 	}
+	if (h->by_name && history_stat(run, li, &mtime_ns) != 0)
+		return 0;
+	if (gc_is_young(run, mtime_ns))
+		return 0;
+	if (gc_id(&id, run, &li->digest) < 0)
+		return DRYDOCK_ERROR;
 	return gc_add_item(run, GC_KIND_TAG_HISTORY, h->c->repo, id,
 	    li->dir_path, h->tag, reason, 0);
 }
@@ -357,9 +396,16 @@ history_replay(struct mark_ctx *c, struct history_ctx *h, size_t i)
 			if (s->tags[j].hist_done &&
 			    strcmp(s->tags[j].name, c->tags.name[i]) == 0)
 				t = &s->tags[j];
-	if (t == NULL)
+	if (t == NULL) {
+		/*
+		 * by name: history_cb() stats only what may go (on S3 the
+		 * listing has every time anyway)
+		 */
+		h->by_name = drydock_store_has_fds(c->run->st);
 		return drydock_tag_history_foreach(c->run->st, c->ri,
-		    c->tags.name[i], DRYDOCK_WALK_STAT, history_cb, h);
+		    c->tags.name[i],
+		    DRYDOCK_WALK_NAMES | DRYDOCK_WALK_CANONICAL, history_cb, h);
+	}
 	for (j = 0; j < t->hist_problems.n; j++)
 		gc_problem(t->hist_problems.v[j].path,
 		    t->hist_problems.v[j].code, t->hist_problems.v[j].message,
@@ -421,7 +467,7 @@ plan_revisions(struct mark_ctx *c)
 	for (i = 0; (run->opts->delete_untagged || c->ret.pol != NULL) &&
 	     !repo->tainted && i < c->tags.n;
 	     i++) {
-		struct history_ctx h = {c, c->tags.name[i]};
+		struct history_ctx h = {c, c->tags.name[i], 0};
 
 		if (c->ret.gone != NULL && c->ret.gone[i])
 			continue;

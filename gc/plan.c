@@ -26,6 +26,21 @@ struct probes {
 	size_t n, cap;
 };
 
+/* du: what the walk saw of blob id's size (du.c reads it) */
+static int
+du_size(struct gc_holders *h, uint32_t id, uint64_t size)
+{
+	size_t old = h->capsize;
+
+	if (fe_grow((void **)&h->size, &h->capsize, (size_t)id + 1,
+	        sizeof(*h->size)) < 0)
+		return DRYDOCK_ERROR;
+	if (h->capsize > old)
+		memset(h->size + old, 0, (h->capsize - old) * sizeof(*h->size));
+	h->size[id] = size;
+	return 0;
+}
+
 /*
  * One blob directory (a lazy walk: nothing inside it looked at yet).  A
  * marked blob is kept whatever its state, which is four of five blobs of a
@@ -47,6 +62,9 @@ blob_cb(const struct drydock_blob_info *bi, void *payload)
 	if ((run->nblobs & 1023) == 0)
 		fe_progress_show(
 		    &run->progress, "sweeping", run->nblobs, 0, 0, 0);
+	if (run->holders != NULL && bi->has_data == 1 &&
+	    (r = du_size(run->holders, id, bi->size)) < 0)
+		return r;
 	if (run->flags[id] & GC_MARKED) {
 		run->nmarked++;
 		return 0;
@@ -88,17 +106,26 @@ probe_one(size_t i, void *arg)
 	struct drydock_store *st = ps->run->st;
 	struct drydock_digest d;
 	char dir[DRYDOCK_DIGEST_STRMAX + 32];
+	int is_dir = 0;
 
 	if (p->known)
 		return;
 	p->has_data = 1;
 	d = gc_digest(ps->run, p->id);
-	p->r = drydock_store_blob_stat(st, &d, &p->size, &p->mtime);
-	if (p->r == DRYDOCK_ENOTFOUND) {
+	/* the walk listed blobs/<alg>/<hh>/<hex> as directories */
+	drydock_store_blob_path(dir, sizeof(dir), &d);
+	p->r = drydock_store_stat_listed(
+	    st, -1, dir, &p->size, &p->mtime, &is_dir);
+	if (p->r == 0 && is_dir) {
+		drydock_error_set(DRYDOCK_ERRCLASS_STORE,
+		    "'%s' is a directory, not a regular file", dir);
+		p->r = DRYDOCK_EUNSAFE;
+	} else if (p->r == DRYDOCK_ENOTFOUND) {
 		/* no data: an empty blob directory, or gone meanwhile */
 		p->has_data = 0;
 		blob_dir_path(dir, sizeof(dir), &d);
-		p->r = drydock_store_stat(st, -1, dir, NULL, &p->mtime, NULL);
+		p->r = drydock_store_stat_listed(
+		    st, -1, dir, NULL, &p->mtime, NULL);
 	}
 	if (p->r < 0 && p->r != DRYDOCK_ENOTFOUND)
 		p->message = strdup(drydock_error_message());
@@ -198,13 +225,15 @@ probe_link(size_t i, void *arg)
 
 	link_dir(path, sizeof(path) - 8, run, l);
 	strcat(path, "/link");
-	p->r = r = drydock_store_stat(run->st, -1, path, NULL, &mtime, NULL);
+	/* the mark's walk listed every directory on the way */
+	p->r = r =
+	    drydock_store_stat_listed(run->st, -1, path, NULL, &mtime, NULL);
 	if (r == DRYDOCK_ENOTFOUND) {
 		/* an empty link directory: its own age decides */
 		l->status = DRYDOCK_ENOTFOUND;
 		*strrchr(path, '/') = '\0';
-		if (drydock_store_stat(run->st, -1, path, NULL, &mtime, NULL) <
-		    0)
+		if (drydock_store_stat_listed(
+		        run->st, -1, path, NULL, &mtime, NULL) < 0)
 			mtime = INT64_MAX; /* gone or odd: keep it */
 	} else if (r < 0) {
 		/* a symlink or worse: reported, and it and its blob kept */
@@ -458,8 +487,14 @@ gc_plan(struct gc_run *run)
 	size_t i;
 	int error;
 
-	if ((error = drydock_blob_foreach(
-	         run->st, DRYDOCK_WALK_LAZY, blob_cb, &ps)) < 0 ||
+	/*
+	 * du needs every blob's size: the walk stats each (one fstatat) and
+	 * nothing is probed after it.  Otherwise only blobs no mark reached
+	 * are looked at, in parallel, after the walk.
+	 */
+	if ((error = drydock_blob_foreach(run->st,
+	         run->holders != NULL ? DRYDOCK_WALK_STAT : DRYDOCK_WALK_LAZY,
+	         blob_cb, &ps)) < 0 ||
 	    (error = gc_parallel_for(ps.n, run->opts->jobs, probe_one, &ps)) <
 	        0 ||
 	    (error = probe_links(run)) < 0 ||

@@ -266,6 +266,81 @@ report_json(const struct gc_run *run)
 	return root;
 }
 
+/* Printable ASCII only: what put_str() writes as jansson would. */
+static int
+plain_ascii(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			return 0;
+	return 1;
+}
+
+static void
+put_str(FILE *f, const char *key, const char *v, const char **sep)
+{
+	fputs_unlocked(*sep, f);
+	putc_unlocked('"', f);
+	fputs_unlocked(key, f);
+	fputs_unlocked("\":\"", f);
+	for (; *v != '\0'; v++) {
+		if (*v == '"' || *v == '\\')
+			putc_unlocked('\\', f);
+		putc_unlocked(*v, f);
+	}
+	putc_unlocked('"', f);
+	*sep = ",";
+}
+
+/*
+ * One item as json_dumpf(gc_item_json(), JSON_COMPACT | JSON_SORT_KEYS)
+ * writes it, byte for byte, without building it: the report of a run
+ * removing 60,000 items spent a sixth of a dry run's time in jansson.
+ * 1 when a string is not plain ASCII: jansson then writes the item.
+ */
+static int
+item_write(FILE *f, const struct gc_run *run, const struct gc_item *it)
+{
+	const struct gc_tagdec *t = NULL;
+	const char *repo = NULL, *tag = gc_item_tag(it), *rule = NULL;
+	const char *sep = "{", *path;
+	struct drydock_digest d;
+	char dstr[DRYDOCK_DIGEST_STRMAX], buf[GC_PATH_MAX];
+
+	if (it->repo != UINT32_MAX)
+		repo = run->repos[it->repo].name;
+	if (it->kind == GC_KIND_TAG && !gc_item_is_leftover(it)) {
+		t = &run->tagdecs[it->id2];
+		rule = rule_text(run, t);
+	}
+	path = gc_item_path(run, it, buf, sizeof(buf));
+	if ((repo != NULL && !plain_ascii(repo)) ||
+	    (tag != NULL && !plain_ascii(tag)) ||
+	    (rule != NULL && !plain_ascii(rule)) || !plain_ascii(path))
+		return 1;
+	/* the keys in sorted order, as JSON_SORT_KEYS has them */
+	if (it->id != UINT32_MAX) {
+		d = gc_digest(run, it->id);
+		put_str(f, "digest", drydock_digest_format(dstr, &d), &sep);
+	}
+	put_str(f, "kind", gc_kind_name(it->kind), &sep);
+	put_str(f, "path", path, &sep);
+	if (t != NULL)
+		fprintf(f, ",\"pushed\":%lld",
+		    (long long)(t->pushed_ns / 1000000000));
+	put_str(f, "reason", gc_reason_name(it->reason), &sep);
+	if (repo != NULL)
+		put_str(f, "repository", repo, &sep);
+	if (rule != NULL)
+		put_str(f, "rule", rule, &sep);
+	if (it->kind == GC_KIND_BLOB || it->kind == GC_KIND_UPLOAD)
+		fprintf(f, ",\"size\":%lld", (long long)it->size);
+	if (tag != NULL)
+		put_str(f, "tag", tag, &sep);
+	putc_unlocked('}', f);
+	return 0;
+}
+
 /*
  * The report without "removed", then "removed" one item per line: a tree
  * of every item in jansson took 50 MB and half a second for 57,000 items.
@@ -293,11 +368,13 @@ dump_json(const struct gc_run *run, FILE *f)
 	for (i = 0; i < run->nitems && r == 0; i++) {
 		if (!run->items[i].done)
 			continue;
-		j = gc_item_json(run, &run->items[i]);
 		fputs(sep, f);
+		sep = ",\n  ";
+		if (item_write(f, run, &run->items[i]) == 0)
+			continue;
+		j = gc_item_json(run, &run->items[i]);
 		r = json_dumpf(j, f, JSON_COMPACT | JSON_SORT_KEYS);
 		json_decref(j);
-		sep = ",\n  ";
 	}
 	fputs("\n ]\n}\n", f);
 	return r != 0 || ferror(f) ? -1 : 0;

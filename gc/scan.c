@@ -340,11 +340,14 @@ scan_repo(struct gc_run *run, struct gc_scan *s)
 	}
 	s->opened = 1;
 	s->ri.has = s->has;
-	drydock_store_stat(
-	    st, s->ri.fd, "_layers/sha256", NULL, &s->layers_mtime_ns, NULL);
-	drydock_store_stat(st, s->ri.fd, "_manifests/revisions/sha256", NULL,
-	    &s->revs_mtime_ns, NULL);
-	drydock_error_clear();
+	/* the re-check's fingerprints: a dry run has no re-check */
+	if (!run->opts->dry_run) {
+		drydock_store_stat(st, s->ri.fd, "_layers/sha256", NULL,
+		    &s->layers_mtime_ns, NULL);
+		drydock_store_stat(st, s->ri.fd, "_manifests/revisions/sha256",
+		    NULL, &s->revs_mtime_ns, NULL);
+		drydock_error_clear();
+	}
 	if ((error = scan_asides(run, s)) < 0 ||
 	    (error = drydock_tag_foreach(
 	         st, &s->ri, DRYDOCK_WALK_STAT, rec_tag, s)) < 0 ||
@@ -354,7 +357,12 @@ scan_repo(struct gc_run *run, struct gc_scan *s)
 	         st, &s->ri, DRYDOCK_WALK_NAMES, rec_layer, s)) < 0)
 		goto out;
 	gc_scan_sink = &s->upload_problems;
+	/*
+	 * an upload begun since the listing said "no _uploads" is young:
+	 * nothing to purge there
+	 */
 	if (drydock_reference_is_repo(s->name) &&
+	    (s->ri.has & DRYDOCK_REPO_UPLOADS) &&
 	    (error = drydock_upload_foreach(
 	         st, &s->ri, DRYDOCK_WALK_STAT, rec_upload, s)) < 0)
 		goto out;
@@ -362,8 +370,8 @@ scan_repo(struct gc_run *run, struct gc_scan *s)
 		struct gc_scan_tag *t = &s->tags[i];
 
 		gc_scan_sink = &t->hist_problems;
-		t->hist_error = drydock_tag_history_foreach(
-		    st, &s->ri, t->name, DRYDOCK_WALK_STAT, rec_history, t);
+		t->hist_error = drydock_tag_history_foreach(st, &s->ri, t->name,
+		    DRYDOCK_WALK_STAT | DRYDOCK_WALK_CANONICAL, rec_history, t);
 		if (t->hist_error < 0) {
 			t->hist_errmsg = strdup(drydock_error_message());
 			t->hist_errclass = drydock_error_last()->klass;

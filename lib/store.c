@@ -303,6 +303,38 @@ drydock_store_stat(struct drydock_store *st, int dirfd, const char *relpath,
 	return 0;
 }
 
+int
+drydock_store_stat_listed(struct drydock_store *st, int dirfd,
+    const char *relpath, uint64_t *size_out, int64_t *mtime_ns_out,
+    int *is_dir_out)
+{
+	struct stat sb;
+	int error;
+
+	if ((error = drydock_store__check(st, __func__)) < 0 ||
+	    (error = drydock_store_path_check(relpath)) < 0)
+		return error;
+	if (!(st->ops->caps & DRYDOCK_DRIVER_FDS))
+		return drydock_store_stat(
+		    st, dirfd, relpath, size_out, mtime_ns_out, is_dir_out);
+	error = st->ops->statat(st, dirfd, relpath, &sb);
+	if (error == -ENOENT) {
+		errno = ENOENT;
+		drydock_error_set_os("cannot open '%s'", relpath);
+		return DRYDOCK_ENOTFOUND;
+	}
+	if (error < 0 || (!S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode)))
+		return drydock_store_stat(
+		    st, dirfd, relpath, size_out, mtime_ns_out, is_dir_out);
+	if (size_out != NULL)
+		*size_out = (uint64_t)sb.st_size;
+	if (mtime_ns_out != NULL)
+		*mtime_ns_out = drydock_store__mtime_ns(&sb);
+	if (is_dir_out != NULL)
+		*is_dir_out = S_ISDIR(sb.st_mode);
+	return 0;
+}
+
 /* --- blobs -------------------------------------------------------------- */
 
 int

@@ -587,6 +587,36 @@ link_alg(struct link_walk *lw, struct wdir *d, int alg)
 	return rc;
 }
 
+/*
+ * DRYDOCK_WALK_CANONICAL: <sub>/sha256/ opened at once.  *done 0 when it
+ * cannot be (a symlink, not a directory): the full walk says what it is.
+ */
+static int
+link_walk_sha256(struct link_walk *lw, const char *sub, int *done)
+{
+	char rel[PATH_MAX];
+	struct wdir *d;
+	int old, rc = 0;
+
+	*done = 0;
+	if ((size_t)snprintf(rel, sizeof(rel), "%s/sha256", sub) >=
+	        sizeof(rel) ||
+	    (old = push(lw->w, rel)) < 0)
+		return 0;
+	if ((d = open_root(lw->w, lw->repo->fd, rel, &rc)) != NULL) {
+		rc = link_alg(lw, d, DRYDOCK_DIGEST_SHA256);
+		wdir_close(d);
+		*done = 1;
+	} else if (rc < 0) {
+		drydock_error_clear();
+		rc = 0;
+	} else {
+		*done = 1; /* no sha256/: nothing to visit */
+	}
+	pop(lw->w, old);
+	return rc;
+}
+
 /* <repo>/<sub>/<alg>/<hex>/link */
 static int
 link_walk(struct drydock_store *st, const struct drydock_repo_info *repo,
@@ -595,10 +625,15 @@ link_walk(struct drydock_store *st, const struct drydock_repo_info *repo,
 	struct link_walk lw = {NULL, repo, cb, payload};
 	struct dirent *de;
 	struct wdir *d = NULL, *ad;
-	int type, old, alg, rc = 0;
+	int type, old, alg, done, rc = 0;
 
 	if ((lw.w = walk_new(st, flags, repo->path)) == NULL)
 		return DRYDOCK_ERROR;
+	if (flags & DRYDOCK_WALK_CANONICAL) {
+		rc = link_walk_sha256(&lw, sub, &done);
+		if (done)
+			goto out;
+	}
 	if (push(lw.w, sub) < 0) {
 		rc = DRYDOCK_ERROR;
 		drydock_error_set(DRYDOCK_ERRCLASS_INVALID, "path too long");
@@ -1212,6 +1247,18 @@ blob_scan(struct walk *w, struct wdir *hhdir, const char *hex,
 	wdir_close(d);
 }
 
+static void
+blob_data_found(
+    const struct walk *w, struct drydock_blob_info *bi, const struct stat *sb)
+{
+	bi->has_data = 1;
+	if (w->flags & DRYDOCK_WALK_STAT) {
+		bi->size = (uint64_t)sb->st_size;
+		bi->mtime_ns = drydock_store__mtime_ns(sb);
+		bi->inode = (uint64_t)sb->st_ino;
+	}
+}
+
 /* has_data etc. from <hex>/data alone: one confined open and an fstat */
 static void
 blob_probe(struct walk *w, struct wdir *hhdir, const char *hex,
@@ -1222,6 +1269,18 @@ blob_probe(struct walk *w, struct wdir *hhdir, const char *hex,
 	int fd;
 
 	join2(rel, hex, "/data");
+	/*
+	 * hex came from the listing as a directory (blob_level), so only
+	 * data itself could be a symlink, and AT_SYMLINK_NOFOLLOW sees that:
+	 * one fstatat instead of an open, an fstat and a close, as link_stat
+	 * does.  Anything but a regular file is looked at the careful way.
+	 */
+	if ((w->st->ops->caps & DRYDOCK_DRIVER_FDS) &&
+	    drydock_store__statat(w->st, wdir_fd(hhdir), rel, &sb) == 0 &&
+	    S_ISREG(sb.st_mode)) {
+		blob_data_found(w, bi, &sb);
+		return;
+	}
 	fd =
 	    drydock_store__open_raw(w->st, wdir_fd(hhdir), rel, O_PATH, 0, &sb);
 	if (fd >= 0) {
@@ -1232,12 +1291,7 @@ blob_probe(struct walk *w, struct wdir *hhdir, const char *hex,
 			    "is not a regular file");
 			return;
 		}
-		bi->has_data = 1;
-		if (w->flags & DRYDOCK_WALK_STAT) {
-			bi->size = (uint64_t)sb.st_size;
-			bi->mtime_ns = drydock_store__mtime_ns(&sb);
-			bi->inode = (uint64_t)sb.st_ino;
-		}
+		blob_data_found(w, bi, &sb);
 		return;
 	}
 	switch (-fd) {

@@ -63,7 +63,16 @@ enum drydock_walk_flags {
 	 * that holds nothing at all (has 0), the debris of an interrupted
 	 * removal, so that a rerun can finish it
 	 */
-	DRYDOCK_WALK_EMPTY = 1 << 5
+	DRYDOCK_WALK_EMPTY = 1 << 5,
+	/*
+	 * links: only <alg> sha256, the one distribution writes, its
+	 * directory opened at once (an open, two getdents and a close less
+	 * than listing the level above it): links under another algorithm,
+	 * and strays beside sha256/, are not seen.  gc walks tag history so,
+	 * where a missed entry only stays.  A sha256/ that cannot be opened
+	 * (a symlink, a file) is walked as without the flag, and reported so.
+	 */
+	DRYDOCK_WALK_CANONICAL = 1 << 6
 };
 
 enum drydock_repo_has {

@@ -36,6 +36,10 @@ printf 'sha256:%s' "$(rnd fake-rev)" \
 mkdir -p "$O/upload"
 printf '%s' "$old" >"$O/upload/startedat"
 echo partial >"$O/upload/data"
+# a tag's history (index/sha256/): an entry naming no revision, which -m
+# removes from a tag's own history
+mkdir -p "$O/history/$(rnd fake-history)"
+printf 'sha256:%s' "$(rnd fake-history)" >"$O/history/$(rnd fake-history)/link"
 # an unreferenced blob directory, and a whole <hh> fan-out directory of them
 mkdir -p "$O/blobdir"
 echo "blob dir data" >"$O/blobdir/data"
@@ -68,6 +72,10 @@ ln -s "$O/fanout" "$V/blobs/sha256/$hh"
 mkdir -p "$V/repositories/team/multi/_manifests/tags/evil/current"
 ln -s "$O/tagfile" "$V/repositories/team/multi/_manifests/tags/evil/current/link"
 ln -s "$O/upload" "$V/repositories/team/app/_uploads/7f3e2d1c-aaaa-4bbb-8ccc-dddddddddddd"
+hi=$V/repositories/team/dmulti/_manifests/tags/1.0/index
+[ -d "$hi/sha256" ] || bail "the zoo's team/dmulti:1.0 has no tag history"
+rm -rf "$hi/sha256"
+ln -s "$O/history" "$hi/sha256"
 dd=$(rnd dotdot)
 mkdir -p "$V/repositories/..x/_layers/sha256/$dd" "$V/repositories/..x/_manifests"
 printf 'sha256:%s' "$dd" >"$V/repositories/..x/_layers/sha256/$dd/link"
@@ -104,6 +112,11 @@ check_run() { # LABEL ARGS...
 		expect_problem "$r" "$label" \
 		    "7f3e2d1c-aaaa-4bbb-8ccc-dddddddddddd" "the symlinked upload"
 	fi
+	# tag history is walked with -m (or a policy) only
+	if [ "$label" = dry-run ] || [ "$label" = delete-untagged ]; then
+		expect_problem "$r" "$label" "dmulti/_manifests/tags/1.0/index/sha256" \
+		    "the symlinked tag history"
+	fi
 	expect_problem "$r" "$label" "$d" "the symlinked blob data"
 	expect_problem "$r" "$label" "$b" "the symlinked blob directory"
 	expect_problem "$r" "$label" "blobs/sha256/$hh" \
@@ -139,7 +152,7 @@ assert_file_present "$V/repositories/..x/_layers/sha256/$dd/link" \
 for l in "$V/repositories/evil" "$V/repositories/team/evil2" \
     "$V/blobs/sha256/$hh" "$V/blobs/sha256/${b:0:2}/$b" \
     "$V/repositories/team/app/_uploads/7f3e2d1c-aaaa-4bbb-8ccc-dddddddddddd" \
-    "$V/repositories/library/oci/_layers/sha256/$x/link"; do
+    "$V/repositories/library/oci/_layers/sha256/$x/link" "$hi/sha256"; do
 	assert_true "still a symlink: ${l#"$V"/}" test -L "$l"
 done
 
@@ -156,7 +169,8 @@ stop_registry
 rm "$V/repositories/evil" "$V/repositories/team/evil2" \
     "$V/repositories/library/oci/_layers/sha256/$x/link" \
     "$V/repositories/team/multi/_manifests/tags/evil/current/link" \
-    "$V/repositories/team/app/_uploads/7f3e2d1c-aaaa-4bbb-8ccc-dddddddddddd"
+    "$V/repositories/team/app/_uploads/7f3e2d1c-aaaa-4bbb-8ccc-dddddddddddd" \
+    "$hi/sha256"
 check_run no-blind-spot --grace 0 -m
 assert_eq "" "$(list_blobs "$root" | comm -12 - <(sort "$F/gone.img"))" \
     "no-blind-spot: the deleted image's blobs are removed"
