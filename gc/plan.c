@@ -41,6 +41,26 @@ du_size(struct gc_holders *h, uint32_t id, uint64_t size)
 	return 0;
 }
 
+/* An unmarked blob to probe (or, from a listing with times, known). */
+static int
+probe_add(struct probes *ps, uint32_t id, const struct drydock_blob_info *bi)
+{
+	struct probe *p;
+
+	if (fe_grow((void **)&ps->v, &ps->cap, ps->n + 1, sizeof(*ps->v)) < 0)
+		return DRYDOCK_ERROR;
+	p = &ps->v[ps->n++];
+	memset(p, 0, sizeof(*p));
+	p->id = id;
+	if (bi->has_data == 1) {
+		p->known = 1;
+		p->has_data = 1;
+		p->size = bi->size;
+		p->mtime = bi->mtime_ns;
+	}
+	return 0;
+}
+
 /*
  * One blob directory (a lazy walk: nothing inside it looked at yet).  A
  * marked blob is kept whatever its state, which is four of five blobs of a
@@ -73,18 +93,154 @@ blob_cb(const struct drydock_blob_info *bi, void *payload)
 		run->kept_by_grace++;
 		return 0;
 	}
-	if (fe_grow((void **)&ps->v, &ps->cap, ps->n + 1, sizeof(*ps->v)) < 0)
-		return DRYDOCK_ERROR;
-	memset(&ps->v[ps->n], 0, sizeof(*ps->v));
-	ps->v[ps->n].id = id;
-	if (bi->has_data == 1) {
-		ps->v[ps->n].known = 1;
-		ps->v[ps->n].has_data = 1;
-		ps->v[ps->n].size = bi->size;
-		ps->v[ps->n].mtime = bi->mtime_ns;
+	return probe_add(ps, id, bi);
+}
+
+/*
+ * The blob walk in parts, each on a thread of its own: a single walk of
+ * the 256 <hh>/ directories was a tenth of a dry run's time, on one core.
+ * A fixed number of parts, merged in their order, keeps the plan the same
+ * for every -j.  Only ids are looked up meanwhile (nothing is interned, so
+ * the table is only read); digests new to the run are interned at the
+ * merge.
+ */
+#define BLOB_PARTS 16
+
+struct blob_part {
+	struct gc_run *run;
+	unsigned shard;
+	struct probes ps; /* id UINT32_MAX: the next of fresh */
+	struct drydock_digest *fresh;
+	size_t nfresh, capfresh;
+	size_t nblobs, nmarked, kept_by_grace;
+	struct gc_scan_problems problems;
+	int error, errclass;
+	char *errmsg;
+};
+
+static int
+part_cb(const struct drydock_blob_info *bi, void *payload)
+{
+	struct blob_part *bp = payload;
+	const struct gc_run *run = bp->run;
+	uint32_t id;
+
+	if (gc_stop)
+		return DRYDOCK_EINTR;
+	bp->nblobs++;
+	if (gc_id_lookup(run, &bi->digest, &id) == 0) {
+		if (run->flags[id] & GC_MARKED) {
+			bp->nmarked++;
+			return 0;
+		}
+		if (run->flags[id] & GC_YOUNG) {
+			bp->kept_by_grace++;
+			return 0;
+		}
+	} else {
+		id = UINT32_MAX;
+		if (fe_grow((void **)&bp->fresh, &bp->capfresh, bp->nfresh + 1,
+		        sizeof(*bp->fresh)) < 0)
+			return DRYDOCK_ERROR;
+		bp->fresh[bp->nfresh++] = bi->digest;
 	}
-	ps->n++;
+	return probe_add(&bp->ps, id, bi);
+}
+
+static void
+run_part(size_t i, void *arg)
+{
+	struct blob_part *bp = (struct blob_part *)arg + i;
+
+	gc_scan_sink = &bp->problems;
+	bp->error = drydock_blob_foreach_shard(
+	    bp->run->st, DRYDOCK_WALK_LAZY, bp->shard, BLOB_PARTS, part_cb, bp);
+	gc_scan_sink = NULL;
+	if (bp->error < 0) {
+		bp->errclass = drydock_error_last()->klass;
+		bp->errmsg = strdup(drydock_error_message());
+	}
+	drydock_error_clear();
+}
+
+/* Part bp's findings into the run and ps, in walk order. */
+static int
+part_merge(struct gc_run *run, struct blob_part *bp, struct probes *ps)
+{
+	size_t i, f = 0;
+	int error;
+
+	for (i = 0; i < bp->problems.n; i++)
+		gc_problem(bp->problems.v[i].path, bp->problems.v[i].code,
+		    bp->problems.v[i].message, run);
+	if (bp->error < 0) {
+		drydock_error_set(bp->errclass, "%s",
+		    bp->errmsg != NULL ? bp->errmsg : "cannot walk blobs");
+		return bp->error;
+	}
+	run->nblobs += bp->nblobs;
+	run->nmarked += bp->nmarked;
+	run->kept_by_grace += bp->kept_by_grace;
+	if (fe_grow((void **)&ps->v, &ps->cap, ps->n + bp->ps.n,
+	        sizeof(*ps->v)) < 0)
+		return DRYDOCK_ERROR;
+	for (i = 0; i < bp->ps.n; i++) {
+		struct probe *p = &ps->v[ps->n++];
+
+		*p = bp->ps.v[i];
+		if (p->id == UINT32_MAX &&
+		    (error = gc_id(&p->id, run, &bp->fresh[f++])) < 0)
+			return error;
+	}
+	fe_progress_show(&run->progress, "sweeping", run->nblobs, 0, 0, 0);
 	return 0;
+}
+
+static void
+part_release(struct blob_part *bp)
+{
+	size_t i;
+
+	for (i = 0; i < bp->problems.n; i++) {
+		free(bp->problems.v[i].path);
+		free(bp->problems.v[i].message);
+	}
+	free(bp->problems.v);
+	free(bp->ps.v);
+	free(bp->fresh);
+	free(bp->errmsg);
+}
+
+static int
+walk_blobs(struct gc_run *run, struct probes *ps)
+{
+	struct blob_part parts[BLOB_PARTS];
+	unsigned i;
+	int error;
+
+	/*
+	 * du needs every blob's size: the walk stats each (one fstatat), in
+	 * order, and nothing is probed after it.  On S3 the listing is one
+	 * (shared) anyway.
+	 */
+	if (run->holders != NULL || !drydock_store_has_fds(run->st))
+		return drydock_blob_foreach(run->st,
+		    run->holders != NULL ? DRYDOCK_WALK_STAT
+		                         : DRYDOCK_WALK_LAZY,
+		    blob_cb, ps);
+	memset(parts, 0, sizeof(parts));
+	for (i = 0; i < BLOB_PARTS; i++) {
+		parts[i].run = run;
+		parts[i].shard = i;
+		parts[i].ps.run = run;
+	}
+	error = gc_parallel_for(BLOB_PARTS, run->opts->jobs, run_part, parts);
+	for (i = 0; i < BLOB_PARTS; i++) {
+		if (error == 0)
+			error = part_merge(run, &parts[i], ps);
+		part_release(&parts[i]);
+	}
+	return error;
 }
 
 static void
@@ -487,14 +643,8 @@ gc_plan(struct gc_run *run)
 	size_t i;
 	int error;
 
-	/*
-	 * du needs every blob's size: the walk stats each (one fstatat) and
-	 * nothing is probed after it.  Otherwise only blobs no mark reached
-	 * are looked at, in parallel, after the walk.
-	 */
-	if ((error = drydock_blob_foreach(run->st,
-	         run->holders != NULL ? DRYDOCK_WALK_STAT : DRYDOCK_WALK_LAZY,
-	         blob_cb, &ps)) < 0 ||
+	/* only blobs no mark reached are looked at, in parallel, after it */
+	if ((error = walk_blobs(run, &ps)) < 0 ||
 	    (error = gc_parallel_for(ps.n, run->opts->jobs, probe_one, &ps)) <
 	        0 ||
 	    (error = probe_links(run)) < 0 ||

@@ -1199,7 +1199,15 @@ struct blob_walk {
 	struct walk *w;
 	drydock_blob_cb cb;
 	void *payload;
+	unsigned shard, nshards; /* drydock_blob_foreach_shard(), else 0, 1 */
 };
+
+/* A part other than 0 of a sharded walk: says nothing above <hh>/. */
+static int
+blob_quiet(const struct blob_walk *bw, int (*ok)(const char *))
+{
+	return bw->shard != 0 && ok != NULL;
+}
 
 /* has_data etc. by listing the blob directory: sees strays (CRUFT) */
 static void
@@ -1389,14 +1397,16 @@ blob_level(struct blob_walk *bw, struct wdir *d, int (*ok)(const char *),
 		if ((old = push(w, de->d_name)) < 0)
 			continue;
 		type = entry_type(d, de);
-		if (type == DT_LNK)
+		if (type == DT_DIR && (ok == NULL || ok(de->d_name)))
+			rc = fn(bw, d, de->d_name, arg);
+		else if (blob_quiet(bw, ok))
+			; /* part 0 says it */
+		else if (type == DT_LNK)
 			symlink_problem(w, w->path);
 		else if (type != DT_DIR)
 			cruft(w, type);
-		else if (ok != NULL && !ok(de->d_name))
-			not_digest(w);
 		else
-			rc = fn(bw, d, de->d_name, arg);
+			not_digest(w);
 		pop(w, old);
 	}
 	return rc;
@@ -1422,6 +1432,8 @@ hh_fn(struct blob_walk *bw, struct wdir *algdir, const char *hh, void *arg)
 	struct wdir *d;
 	int rc;
 
+	if (bw->nshards > 1 && strtoul(hh, NULL, 16) % bw->nshards != bw->shard)
+		return 0;
 	if ((d = opendir_sub(bw->w, algdir, hh)) == NULL)
 		return 0;
 	/* on S3 one listing of the blobs below; a failure shows in the next */
@@ -1458,12 +1470,24 @@ int
 drydock_blob_foreach(
     struct drydock_store *st, unsigned flags, drydock_blob_cb cb, void *payload)
 {
-	struct blob_walk bw = {NULL, cb, payload};
+	return drydock_blob_foreach_shard(st, flags, 0, 1, cb, payload);
+}
+
+int
+drydock_blob_foreach_shard(struct drydock_store *st, unsigned flags,
+    unsigned shard, unsigned nshards, drydock_blob_cb cb, void *payload)
+{
+	struct blob_walk bw = {NULL, cb, payload, shard, nshards};
 	struct wdir *d;
 	int rc;
 
 	if ((rc = drydock_store__check(st, __func__)) < 0)
 		return rc;
+	if (nshards == 0 || shard >= nshards) {
+		drydock_error_set(DRYDOCK_ERRCLASS_INVALID,
+		    "blob walk part %u of %u", shard, nshards);
+		return DRYDOCK_ERROR;
+	}
 	if ((bw.w = walk_new(st, flags, "blobs")) == NULL)
 		return DRYDOCK_ERROR;
 	if ((d = open_root(bw.w, -1, "blobs", &rc)) != NULL) {

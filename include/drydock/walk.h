@@ -77,15 +77,15 @@ enum drydock_walk_flags {
 
 enum drydock_repo_has {
 	DRYDOCK_REPO_MANIFESTS = 1 << 0, /* has _manifests (3.x marker) */
-	DRYDOCK_REPO_LAYERS = 1 << 1,    /* has _layers (2.8 marker) */
-	DRYDOCK_REPO_UPLOADS = 1 << 2    /* has _uploads */
+	DRYDOCK_REPO_LAYERS = 1 << 1, /* has _layers (2.8 marker) */
+	DRYDOCK_REPO_UPLOADS = 1 << 2 /* has _uploads */
 };
 
 struct drydock_repo_info {
 	const char *name; /* "library/ubuntu" */
 	const char *path; /* "repositories/library/ubuntu" (relative to $V2) */
-	int fd;           /* the repository directory */
-	unsigned has;     /* enum drydock_repo_has */
+	int fd; /* the repository directory */
+	unsigned has; /* enum drydock_repo_has */
 };
 
 /*
@@ -94,52 +94,52 @@ struct drydock_repo_info {
  * from the path; for current/link it is unset (alg NONE).
  */
 struct drydock_link_info {
-	const char *path;             /* the link file, relative to $V2 */
-	const char *dir_path;         /* its <alg>/<hex> directory */
+	const char *path; /* the link file, relative to $V2 */
+	const char *dir_path; /* its <alg>/<hex> directory */
 	struct drydock_digest digest; /* from the path */
 	struct drydock_digest target; /* the content (DRYDOCK_WALK_READ) */
-	int status;     /* 0; ENOTFOUND: dir without link; ECORRUPT: bad content */
+	int status; /* 0; ENOTFOUND: dir without link; ECORRUPT: bad content */
 	int64_t mtime_ns; /* DRYDOCK_WALK_STAT, else 0; of the link file, or of
-			     the directory when the link is missing */
+	                     the directory when the link is missing */
 };
 
 struct drydock_tag_info {
-	const char *name;               /* the tag */
-	const char *path;               /* ".../_manifests/tags/<tag>" */
+	const char *name; /* the tag */
+	const char *path; /* ".../_manifests/tags/<tag>" */
 	struct drydock_link_info current; /* current/link, always read */
 };
 
 struct drydock_upload_info {
-	const char *id;     /* directory name (a UUID normally) */
-	const char *path;   /* ".../_uploads/<id>" */
-	int64_t startedat;  /* unix seconds from startedat, or -1 if missing
-			       or unparsable */
-	int64_t mtime_ns;   /* the upload directory's mtime */
-	uint64_t size;      /* size of data so far, 0 if none */
+	const char *id; /* directory name (a UUID normally) */
+	const char *path; /* ".../_uploads/<id>" */
+	int64_t startedat; /* unix seconds from startedat, or -1 if missing
+	                      or unparsable */
+	int64_t mtime_ns; /* the upload directory's mtime */
+	uint64_t size; /* size of data so far, 0 if none */
 };
 
 struct drydock_blob_info {
-	const char *path;             /* "blobs/<alg>/<hh>/<hex>" directory */
+	const char *path; /* "blobs/<alg>/<hh>/<hex>" directory */
 	struct drydock_digest digest; /* from the path */
-	int has_data;                 /* data is a regular file; -1: not
-					 looked at (DRYDOCK_WALK_LAZY) */
-	uint64_t size;                /* DRYDOCK_WALK_STAT */
-	int64_t mtime_ns;             /* DRYDOCK_WALK_STAT: data's, or the
-					 directory's when data is missing */
-	uint64_t inode;               /* DRYDOCK_WALK_STAT: data's, 0 when
-					 unknown */
+	int has_data; /* data is a regular file; -1: not
+	                 looked at (DRYDOCK_WALK_LAZY) */
+	uint64_t size; /* DRYDOCK_WALK_STAT */
+	int64_t mtime_ns; /* DRYDOCK_WALK_STAT: data's, or the
+	                     directory's when data is missing */
+	uint64_t inode; /* DRYDOCK_WALK_STAT: data's, 0 when
+	                   unknown */
 };
 
-typedef int (*drydock_repo_cb)(const struct drydock_repo_info *repo,
-    void *payload);
+typedef int (*drydock_repo_cb)(
+    const struct drydock_repo_info *repo, void *payload);
 typedef int (*drydock_link_cb)(const struct drydock_repo_info *repo,
     const struct drydock_link_info *link, void *payload);
 typedef int (*drydock_tag_cb)(const struct drydock_repo_info *repo,
     const struct drydock_tag_info *tag, void *payload);
 typedef int (*drydock_upload_cb)(const struct drydock_repo_info *repo,
     const struct drydock_upload_info *up, void *payload);
-typedef int (*drydock_blob_cb)(const struct drydock_blob_info *blob,
-    void *payload);
+typedef int (*drydock_blob_cb)(
+    const struct drydock_blob_info *blob, void *payload);
 
 /*
  * Every repository: a directory below repositories/ holding _manifests or
@@ -182,6 +182,17 @@ DRYDOCK_EXTERN int drydock_upload_foreach(struct drydock_store *st,
 /* blobs/<alg>/<hh>/<hex>/ for sha256 and sha512. */
 DRYDOCK_EXTERN int drydock_blob_foreach(struct drydock_store *st,
     unsigned flags, drydock_blob_cb cb, void *payload);
+
+/*
+ * One of nshards parts of drydock_blob_foreach(): the <hh>/ directories
+ * whose value modulo nshards is shard (the parts run in threads of their
+ * own, which a single walk of the 256 directories cannot).  What is wrong
+ * above <hh>/ is reported by part 0 alone.  Parts share no state of
+ * their own, so they may run at once.
+ */
+DRYDOCK_EXTERN int drydock_blob_foreach_shard(struct drydock_store *st,
+    unsigned flags, unsigned shard, unsigned nshards, drydock_blob_cb cb,
+    void *payload);
 
 #ifdef __cplusplus
 }

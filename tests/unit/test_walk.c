@@ -1049,6 +1049,29 @@ test_walk__hostile_blobs(void **state)
 		assert_problem(t, rel, DRYDOCK_EUNSAFE, "is a symlink");
 		assert_int_equal(t->pr->n, 10);
 	}
+	/*
+	 * in parts (gc walks them on threads): together the same blobs and
+	 * the same problems, each once, whatever the number of parts
+	 */
+	for (unsigned nparts = 2; nparts <= 256; nparts *= 4) {
+		t->pr->n = 0;
+		for (unsigned part = 0; part < nparts; part++)
+			assert_int_equal(
+			    drydock_blob_foreach_shard(t->st, DRYDOCK_WALK_STAT,
+			        part, nparts, blob_cb, t),
+			    0);
+		assert_seen(&t->seen, want, 3);
+		assert_int_equal(t->pr->n, 10);
+		assert_problem(
+		    t, "blobs/sha384", DRYDOCK_ECORRUPT, "not a digest path");
+		assert_problem(t, "blobs/sha256/zz", DRYDOCK_ECORRUPT,
+		    "not a digest path");
+		setf(rel, sizeof(rel), "blobs/sha256/cd/%s",
+		    mkhex(h, "cd", '2'));
+		assert_problem(t, rel, DRYDOCK_EUNSAFE, "is a symlink");
+	}
+	assert_int_equal(drydock_blob_foreach_shard(t->st, 0, 4, 4, blob_cb, t),
+	    DRYDOCK_ERROR);
 }
 
 /*
