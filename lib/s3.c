@@ -6,6 +6,7 @@
  * calls: lookup (HEAD), reads, writes and copies.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,10 +223,43 @@ copy_source(char **out, const struct drydock_s3 *s3, const char *bucket,
 	return 0;
 }
 
+/*
+ * DRYDOCK_S3_TRACE=FILE: a line per request, appended: what a run asks of
+ * a bucket (and pays for), for an operator or a benchmark to count.
+ */
+static pthread_once_t trace_once = PTHREAD_ONCE_INIT;
+static FILE *trace_file;
+
+static void
+trace_open(void)
+{
+	const char *path = getenv("DRYDOCK_S3_TRACE");
+
+	if (path != NULL && *path != '\0')
+		trace_file = fopen(path, "ae");
+}
+
+static void
+trace_request(const struct drydock_s3__req *r, long status, int error,
+    struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* one fprintf a line: stdio locks the stream for each call */
+	fprintf(trace_file, "%s /%s%s%s %ld %d %.1f ms\n", r->method,
+	    r->key != NULL ? r->key : "", r->query != NULL ? "?" : "",
+	    r->query != NULL ? r->query : "", status, error,
+	    (double)(t1.tv_sec - t0->tv_sec) * 1e3 +
+	        (double)(t1.tv_nsec - t0->tv_nsec) / 1e6);
+	fflush(trace_file);
+}
+
 int
 drydock_s3__send(struct drydock_http_response *resp, struct drydock_s3 *s3,
     const struct drydock_s3__req *r)
 {
+	struct timespec t0;
 	struct drydock_http_request req;
 	char sha[192], md5[128], *token = NULL, *source = NULL, *path = NULL;
 	char range[96];
@@ -287,7 +321,11 @@ drydock_s3__send(struct drydock_http_response *resp, struct drydock_s3 *s3,
 	req.flags = r->flags;
 	req.headers = headers;
 	__atomic_fetch_add(&s3->requests, 1, __ATOMIC_RELAXED);
+	pthread_once(&trace_once, trace_open);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	error = drydock_http_request(resp, s3->http, &req);
+	if (trace_file != NULL)
+		trace_request(r, resp->status, error, &t0);
 out:
 	if (token != NULL)
 		OPENSSL_cleanse(token, strlen(token));

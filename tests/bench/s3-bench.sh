@@ -17,7 +17,9 @@
 #
 # Environment: BENCH_DIR (default /tmp/drydock-bench), DRYDOCK_BIN (default
 # build/plain/bin), JOBS (drydock-gc -j, default 16), ROUND_TRIP (ms, default
-# 20), GARBAGE (planted garbage blobs for the sweep, default 20000), OUT.
+# 20), GARBAGE (planted garbage blobs for the sweep, default 20000),
+# SWEEP_ONLY=1 (only the real sweep, no dry runs), OUT.  The sweep's
+# requests are traced (DRYDOCK_S3_TRACE) and counted by kind.
 set -eu
 cd "$(dirname "$0")/../.."
 top=$PWD
@@ -116,20 +118,22 @@ dry() { # LABEL BUCKET PORT -> "drydock docker-registry ratio"
 }
 
 t=$(tree "$repos")
-tl=$(tree "$lat_repos")
 echo "s3-bench: loading $t into bucket 'bench'" >&2
 load bench "$t"
-echo "s3-bench: loading $tl into bucket 'lat'" >&2
-load lat "$tl"
-
-read -r d1 r1 x1 <<<"$(dry loop bench "$port")"
-pport=$((port + 1))
-while (exec 3<>"/dev/tcp/127.0.0.1/$pport") 2>/dev/null; do pport=$((pport + 1)); done
-"$top/tests/bench/delayproxy.py" "$pport" "$port" "$((rtt / 2))" >"$dir/proxy.out" 2>&1 &
-proxy_pid=$!
-for _ in $(seq 50); do grep -q ready "$dir/proxy.out" && break; sleep 0.1; done
-read -r d0 r0 x0 <<<"$(dry lat0 lat "$port")"
-read -r d2 r2 x2 <<<"$(dry lat lat "$pport")"
+sweep_only=${SWEEP_ONLY:-0}
+if [ "$sweep_only" != 1 ]; then
+	tl=$(tree "$lat_repos")
+	echo "s3-bench: loading $tl into bucket 'lat'" >&2
+	load lat "$tl"
+	read -r d1 r1 x1 <<<"$(dry loop bench "$port")"
+	pport=$((port + 1))
+	while (exec 3<>"/dev/tcp/127.0.0.1/$pport") 2>/dev/null; do pport=$((pport + 1)); done
+	"$top/tests/bench/delayproxy.py" "$pport" "$port" "$((rtt / 2))" >"$dir/proxy.out" 2>&1 &
+	proxy_pid=$!
+	for _ in $(seq 50); do grep -q ready "$dir/proxy.out" && break; sleep 0.1; done
+	read -r d0 r0 x0 <<<"$(dry lat0 lat "$port")"
+	read -r d2 r2 x2 <<<"$(dry lat lat "$pport")"
+fi
 
 # the real sweep: planted garbage blobs, then drydock-gc -m for real
 hex=$(printf '%057d' 0)
@@ -138,19 +142,35 @@ hex=$(printf '%057d' 0)
 cfg bench "$port" >"$dir/s3.sweep.yml"
 ds=$(timed sweep.dry "$bin/drydock-gc" --config "$dir/s3.sweep.yml" -n -m \
     --grace 0 -j "$jobs" -q --json "$dir/s3.sweep.dry.json")
-dw=$(timed sweep "$bin/drydock-gc" --config "$dir/s3.sweep.yml" -m \
-    --grace 0 -j "$jobs" -q --json "$dir/s3.sweep.json")
+rm -f "$dir/s3.sweep.trace"
+dw=$(timed sweep env DRYDOCK_S3_TRACE="$dir/s3.sweep.trace" \
+    "$bin/drydock-gc" --config "$dir/s3.sweep.yml" -m --grace 0 \
+    -j "$jobs" -q --json "$dir/s3.sweep.json")
+# the sweep's requests by kind: method, and the key's part after v2/
+kinds=$(awk '{ k = $2; sub(/\?.*/, "", k); sub(/^.*\/v2\//, "", k)
+	split(k, p, "/"); q = ($2 ~ /\?/) ? "?" substr($2, index($2, "?") + 1) : ""
+	sub(/=.*/, "", q); what = p[1]
+	if (p[1] == "repositories") { for (i = 2; i <= length(p); i++) if (p[i] ~ /^_/) { what = what "/" p[i]; break } }
+	n[$1 " " what q]++ } END { for (x in n) print n[x], x }' "$dir/s3.sweep.trace" | sort -rn)
 removed=$(python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["summary"]["removed"]; print(sum(s.values()))' "$dir/s3.sweep.json")
 rate=$(awk -v n="$removed" -v a="$dw" -v b="$ds" 'BEGIN { d = a - b; if (d > 0) printf "%.0f", n / d; else print "-" }')
 
 table=$out/s3-bench.md
 {
-	echo "| bucket | round trip | drydock-gc -n -m -j $jobs | docker-registry garbage-collect --dry-run -m | ratio |"
-	echo "|---|---|---|---|---|"
-	echo "| $repos repositories | loopback | ${d1} s | ${r1} s | $x1 |"
-	echo "| $lat_repos repositories | loopback | ${d0} s | ${r0} s | $x0 |"
-	echo "| $lat_repos repositories | +${rtt} ms | ${d2} s | ${r2} s | $x2 |"
-	echo
+	if [ "$sweep_only" != 1 ]; then
+		echo "| bucket | round trip | drydock-gc -n -m -j $jobs | docker-registry garbage-collect --dry-run -m | ratio |"
+		echo "|---|---|---|---|---|"
+		echo "| $repos repositories | loopback | ${d1} s | ${r1} s | $x1 |"
+		echo "| $lat_repos repositories | loopback | ${d0} s | ${r0} s | $x0 |"
+		echo "| $lat_repos repositories | +${rtt} ms | ${d2} s | ${r2} s | $x2 |"
+		echo
+	fi
 	echo "Real sweep (-m, loopback): $removed objects removed in $dw s, of which the plan took $ds s: **$rate objects/s** deleted."
+	echo
+	echo "Its requests ($(wc -l <"$dir/s3.sweep.trace") in all), by method and what they name:"
+	echo
+	echo '```'
+	echo "$kinds"
+	echo '```'
 } >"$table"
 cat "$table"
