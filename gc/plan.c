@@ -129,6 +129,9 @@ part_cb(const struct drydock_blob_info *bi, void *payload)
 		return DRYDOCK_EINTR;
 	bp->nblobs++;
 	if (gc_id_lookup(run, &bi->digest, &id) == 0) {
+		/* du: sized for every id there was before the walk */
+		if (run->holders != NULL && bi->has_data == 1)
+			run->holders->size[id] = bi->size;
 		if (run->flags[id] & GC_MARKED) {
 			bp->nmarked++;
 			return 0;
@@ -153,8 +156,9 @@ run_part(size_t i, void *arg)
 	struct blob_part *bp = (struct blob_part *)arg + i;
 
 	gc_scan_sink = &bp->problems;
-	bp->error = drydock_blob_foreach_shard(
-	    bp->run->st, DRYDOCK_WALK_LAZY, bp->shard, BLOB_PARTS, part_cb, bp);
+	bp->error = drydock_blob_foreach_shard(bp->run->st,
+	    bp->run->holders != NULL ? DRYDOCK_WALK_STAT : DRYDOCK_WALK_LAZY,
+	    bp->shard, BLOB_PARTS, part_cb, bp);
 	gc_scan_sink = NULL;
 	if (bp->error < 0) {
 		bp->errclass = drydock_error_last()->klass;
@@ -188,8 +192,11 @@ part_merge(struct gc_run *run, struct blob_part *bp, struct probes *ps)
 		struct probe *p = &ps->v[ps->n++];
 
 		*p = bp->ps.v[i];
-		if (p->id == UINT32_MAX &&
-		    (error = gc_id(&p->id, run, &bp->fresh[f++])) < 0)
+		if (p->id != UINT32_MAX)
+			continue;
+		if ((error = gc_id(&p->id, run, &bp->fresh[f++])) < 0 ||
+		    (run->holders != NULL && p->known &&
+		        (error = du_size(run->holders, p->id, p->size)) < 0))
 			return error;
 	}
 	fe_progress_show(&run->progress, "sweeping", run->nblobs, 0, 0, 0);
@@ -218,16 +225,19 @@ walk_blobs(struct gc_run *run, struct probes *ps)
 	unsigned i;
 	int error;
 
-	/*
-	 * du needs every blob's size: the walk stats each (one fstatat), in
-	 * order, and nothing is probed after it.  On S3 the listing is one
-	 * (shared) anyway.
-	 */
-	if (run->holders != NULL || !drydock_store_has_fds(run->st))
+	/* on S3 the listing is one (shared) anyway */
+	if (!drydock_store_has_fds(run->st))
 		return drydock_blob_foreach(run->st,
 		    run->holders != NULL ? DRYDOCK_WALK_STAT
 		                         : DRYDOCK_WALK_LAZY,
 		    blob_cb, ps);
+	/*
+	 * du needs every blob's size: the parts stat each (one fstatat) into
+	 * slots sized now, for the ids there are; new ones come at the merge
+	 */
+	if (run->holders != NULL && run->nids > 0 &&
+	    (error = du_size(run->holders, (uint32_t)(run->nids - 1), 0)) < 0)
+		return error;
 	memset(parts, 0, sizeof(parts));
 	for (i = 0; i < BLOB_PARTS; i++) {
 		parts[i].run = run;
