@@ -58,6 +58,8 @@ measure() {
 	cat "$dir/time.$label"
 }
 
+# seconds per 1,000 repositories: the figure that must stay flat as trees grow
+per1k() { awk -v t="$1" -v n="$2" 'BEGIN { printf "%.2f", t * 1000 / n }'; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
 
 dd=("$bin/drydock-gc" --dry-run --grace 0 --json - -q)
@@ -65,7 +67,7 @@ dr=(docker-registry garbage-collect --dry-run)
 
 table=$out/gc-bench.md
 {
-	echo "| repositories / manifests / blobs | drydock-gc warm | docker-registry warm | ratio | drydock-gc cold | docker-registry cold | ratio | peak RSS drydock / docker-registry | drydock-gc warm per 1,000 repositories |"
+	echo "| repositories / manifests / blobs | drydock-gc warm | docker-registry warm | ratio | drydock-gc cold | docker-registry cold | ratio | peak RSS drydock / docker-registry | warm per 1,000 repositories drydock / docker-registry |"
 	echo "|---|---|---|---|---|---|---|---|---|"
 } >"$table.tmp"
 
@@ -104,11 +106,11 @@ for n in "${sizes[@]}"; do
 		dr_c=$(measure dr "${dr[@]}" "$dir/r$n.yml" | awk '{print $1}')
 	fi
 	secs() { [ "$1" = - ] && echo - || echo "$1 s"; }
-	printf '| %s / %s / %s | %s s | %s s | %s | %s | %s | %s | %s / %s MB | %s s |\n' \
+	printf '| %s / %s / %s | %s s | %s s | %s | %s | %s | %s | %s / %s MB | %s / %s s |\n' \
 	    "$repositories" "$manifests" "$blobs" "$dd_w" "$dr_w" \
 	    "$(ratio "$dr_w" "$dd_w")" "$(secs "$dd_c")" "$(secs "$dr_c")" \
 	    "$(ratio "$dr_c" "$dd_c")" $((dd_m / 1024)) $((dr_m / 1024)) \
-	    "$(awk -v t="$dd_w" -v n="$repositories" 'BEGIN { printf "%.2f", t * 1000 / n }')" \
+	    "$(per1k "$dd_w" "$repositories")" "$(per1k "$dr_w" "$repositories")" \
 	    >>"$table.tmp"
 	echo "bench: r$n done (warm $dd_w s vs $dr_w s)" >&2
 	if [ "$n" -ge 10000 ] && [ "${KEEP_TREES:-0}" != 1 ]; then
