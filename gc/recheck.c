@@ -228,40 +228,141 @@ layer_cb(const struct drydock_repo_info *ri, const struct drydock_link_info *li,
 	return 0;
 }
 
-static int
-recheck_repo(struct gc_run *run, uint32_t i)
+/*
+ * Old links naming a blob that goes: rewritten in place since the walk?
+ * Looked at from the repository's handle, whose listing (on S3) answers
+ * them all: a request each from the top of the store cost most of a
+ * sweep's re-check.
+ */
+static void
+recheck_links(struct gc_run *run, uint32_t repo, int fd)
 {
-	struct drydock_repo_info ri;
-	struct recheck_ctx c = {run, i, -1, 0};
-	char *path = NULL;
+	char hex[DRYDOCK_DIGEST_STRMAX], rel[300];
+	const struct gc_repo *r = &run->repos[repo];
+	size_t i;
+
+	for (i = r->links_start; i < r->links_end; i++) {
+		const struct gc_link *l = &run->links[i];
+		struct drydock_digest d;
+		int64_t mt = 0;
+
+		if (l->kind != GC_LINK_LAYER || l->status != 0 ||
+		    !(run->flags[l->target] & GC_SWEEP))
+			continue;
+		d = gc_digest(run, l->id);
+		snprintf(rel, sizeof(rel), "_layers/%s/%s/link",
+		    drydock_digest_alg_name(d.alg),
+		    drydock_digest_hex(hex, &d));
+		if (drydock_store_stat(run->st, fd, rel, NULL, &mt, NULL) ==
+		        0 &&
+		    gc_is_racing(run, mt))
+			run->flags[l->target] |= GC_YOUNG | GC_NEWMARK;
+		drydock_error_clear();
+	}
+}
+
+/* Look again at repository i, opened as ri (closed here). */
+static int
+recheck_repo(
+    struct gc_run *run, uint32_t i, struct drydock_repo_info *ri, char *path)
+{
+	struct recheck_ctx c = {run, i, ri->fd, 0};
 	int64_t mt = 0;
 	int error;
 
-	error = drydock_repo_open(&ri, &path, run->st, run->repos[i].name);
-	if (error == DRYDOCK_ENOTFOUND)
-		return 0;
-	if (error < 0)
-		return error;
-	c.fd = ri.fd;
 	if ((error = drydock_tag_foreach(
-	         run->st, &ri, DRYDOCK_WALK_STAT, tag_cb, &c)) < 0)
+	         run->st, ri, DRYDOCK_WALK_STAT, tag_cb, &c)) < 0)
 		goto out;
 	drydock_store_stat(
-	    run->st, ri.fd, "_manifests/revisions/sha256", NULL, &mt, NULL);
+	    run->st, ri->fd, "_manifests/revisions/sha256", NULL, &mt, NULL);
 	if (mt != run->repos[i].revs_mtime_ns &&
 	    (error = drydock_revision_foreach(
-	         run->st, &ri, DRYDOCK_WALK_STAT, revision_cb, &c)) < 0)
+	         run->st, ri, DRYDOCK_WALK_STAT, revision_cb, &c)) < 0)
 		goto out;
 	mt = 0;
-	drydock_store_stat(run->st, ri.fd, "_layers/sha256", NULL, &mt, NULL);
+	drydock_store_stat(run->st, ri->fd, "_layers/sha256", NULL, &mt, NULL);
 	if (mt != run->repos[i].layers_mtime_ns &&
-	    (error = drydock_layer_foreach(run->st, &ri,
+	    (error = drydock_layer_foreach(run->st, ri,
 	         DRYDOCK_WALK_READ | DRYDOCK_WALK_STAT, layer_cb, &c)) < 0)
 		goto out;
+	recheck_links(run, i, ri->fd);
 out:
-	if (ri.fd >= 0)
-		drydock_store_handle_close(run->st, ri.fd);
+	drydock_store_handle_close(run->st, ri->fd);
 	free(path);
+	return error;
+}
+
+/*
+ * Repositories are opened this many at a time in parallel where an open
+ * is a request (S3: the repository's listing), then looked at in order:
+ * one after the other, the listings were most of a sweep's re-check.
+ */
+#define RECHECK_WINDOW 64
+
+struct window {
+	struct gc_run *run;
+	size_t first;
+	struct drydock_repo_info ri[RECHECK_WINDOW];
+	char *path[RECHECK_WINDOW];
+	int error[RECHECK_WINDOW];
+};
+
+static void
+window_open(size_t k, void *arg)
+{
+	struct window *w = arg;
+
+	w->path[k] = NULL;
+	w->error[k] = drydock_repo_open(&w->ri[k], &w->path[k], w->run->st,
+	    w->run->repos[w->first + k].name);
+	drydock_error_clear(); /* this thread's: an open again says it */
+}
+
+static int
+recheck_repos(struct gc_run *run)
+{
+	struct window *w;
+	size_t i, k, n;
+	int error = 0, parallel = !drydock_store_has_fds(run->st);
+
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		drydock_error_set_os("out of memory");
+		return DRYDOCK_ERROR;
+	}
+	w->run = run;
+	for (i = 0; i < run->nrepos && error == 0; i += n) {
+		n = run->nrepos - i < RECHECK_WINDOW ? run->nrepos - i
+		                                     : RECHECK_WINDOW;
+		w->first = i;
+		for (k = 0; k < n; k++)
+			w->error[k] = 1; /* not opened yet */
+		if (parallel)
+			error =
+			    gc_parallel_for(n, run->opts->jobs, window_open, w);
+		for (k = 0; k < n; k++) {
+			int e = w->error[k];
+
+			if (error == 0 && gc_stop)
+				error = DRYDOCK_EINTR;
+			if (error == 0 && e != 0 && e != DRYDOCK_ENOTFOUND)
+				/* here, so that its message is this thread's */
+				e = drydock_repo_open(&w->ri[k], &w->path[k],
+				    run->st, run->repos[i + k].name);
+			if (e == 0 && error == 0)
+				error = recheck_repo(run, (uint32_t)(i + k),
+				    &w->ri[k], w->path[k]);
+			else if (e == 0) { /* stopped: only release it */
+				drydock_store_handle_close(
+				    run->st, w->ri[k].fd);
+				free(w->path[k]);
+			} else if (e == DRYDOCK_ENOTFOUND) {
+				/* gone: nothing of it to look at */
+				drydock_error_clear();
+			} else if (error == 0)
+				error = e;
+		}
+	}
+	free(w);
 	return error;
 }
 
@@ -304,33 +405,6 @@ gc_tag_unchanged(
 	return r < 0 ? r : 0;
 }
 
-/* Old links naming a blob that goes: rewritten in place since the walk? */
-static int
-recheck_links(struct gc_run *run)
-{
-	char hex[DRYDOCK_DIGEST_STRMAX], rel[1024];
-	size_t i;
-
-	for (i = 0; i < run->nlinks; i++) {
-		const struct gc_link *l = &run->links[i];
-		struct drydock_digest d;
-		int64_t mt = 0;
-
-		if (l->kind != GC_LINK_LAYER || l->status != 0 ||
-		    !(run->flags[l->target] & GC_SWEEP))
-			continue;
-		d = gc_digest(run, l->id);
-		snprintf(rel, sizeof(rel), "repositories/%s/_layers/%s/%s/link",
-		    run->repos[l->repo].name, drydock_digest_alg_name(d.alg),
-		    drydock_digest_hex(hex, &d));
-		if (drydock_store_stat(run->st, -1, rel, NULL, &mt, NULL) ==
-		        0 &&
-		    gc_is_racing(run, mt))
-			run->flags[l->target] |= GC_YOUNG | GC_NEWMARK;
-	}
-	return 0;
-}
-
 int
 gc_item_needed(const struct gc_run *run, const struct gc_item *it)
 {
@@ -358,13 +432,7 @@ gc_recheck(struct gc_run *run)
 
 	gc_test_pause("recheck");
 	run->rechecking = 1;
-	for (i = 0; i < run->nrepos; i++) {
-		if (gc_stop)
-			return DRYDOCK_EINTR;
-		if ((error = recheck_repo(run, (uint32_t)i)) < 0)
-			return error;
-	}
-	if ((error = recheck_links(run)) < 0)
+	if ((error = recheck_repos(run)) < 0)
 		return error;
 	for (i = 0; i < run->nitems; i++) {
 		struct gc_item *it = &run->items[i];

@@ -238,7 +238,9 @@ scan_asides(struct gc_run *run, struct gc_scan *s)
 	if (!(s->has & DRYDOCK_REPO_MANIFESTS))
 		return 0;
 	snprintf(path, sizeof(path), "%s/%s", s->path, rel);
-	error = drydock_store_dir_foreach(run->st, path, aside_entry, &as);
+	/* from the repository's handle: on S3 its listing answers */
+	error = drydock_store_dir_foreach_at(
+	    run->st, s->ri.fd, rel, aside_entry, &as);
 	if (error == DRYDOCK_ENOTFOUND) {
 		drydock_error_clear();
 		return 0;

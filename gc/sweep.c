@@ -206,7 +206,8 @@ untag_item(struct sweep_ctx *c, struct gc_item *it, int64_t jid, int *state)
  * once more.
  */
 static int
-still_garbage(struct gc_run *run, const struct gc_item *it)
+still_garbage(struct gc_run *run, const struct gc_item *it, int stat_code,
+    int64_t stat_mtime)
 {
 	struct drydock_digest d;
 	int64_t mtime = 0;
@@ -221,8 +222,13 @@ still_garbage(struct gc_run *run, const struct gc_item *it)
 		return gc_tag_unchanged(run, it, it->path) == 1;
 	if (it->kind != GC_KIND_BLOB)
 		return 1;
-	d = gc_digest(run, it->id);
-	r = drydock_store_blob_stat(run->st, &d, NULL, &mtime);
+	if (stat_code != 1) { /* looked at already, with the batch's */
+		r = stat_code;
+		mtime = stat_mtime;
+	} else {
+		d = gc_digest(run, it->id);
+		r = drydock_store_blob_stat(run->st, &d, NULL, &mtime);
+	}
 	if (r == DRYDOCK_ENOTFOUND)
 		return 1;
 	return r == 0 && !gc_is_racing(run, mtime);
@@ -333,6 +339,8 @@ struct batch_ctx {
 	const char **rels;
 	struct gc_item **owner; /* rels[i] is owner[i]'s */
 	unsigned char *garbage; /* still_garbage of items[i] */
+	int *stat_code; /* items[i]'s blob looked at already: not 1 */
+	int64_t *stat_mtime;
 };
 
 static void
@@ -340,7 +348,51 @@ probe_garbage(size_t i, void *arg)
 {
 	struct batch_ctx *b = arg;
 
-	b->garbage[i] = (unsigned char)still_garbage(b->c->run, b->items[i]);
+	b->garbage[i] = (unsigned char)still_garbage(
+	    b->c->run, b->items[i], b->stat_code[i], b->stat_mtime[i]);
+}
+
+/*
+ * Where a stat is a request (S3), the batch's blobs are looked at
+ * together (drydock_store_stat_many: mostly one listing); elsewhere each
+ * by probe_garbage, on the reading threads.
+ */
+static void
+stat_blobs(struct batch_ctx *b, size_t n)
+{
+	struct gc_run *run = b->c->run;
+	const char *rels[SWEEP_BATCH];
+	int codes[SWEEP_BATCH];
+	int64_t mtimes[SWEEP_BATCH];
+	size_t i, m = 0, at[SWEEP_BATCH];
+
+	for (i = 0; i < n; i++)
+		b->stat_code[i] = 1;
+	if (drydock_store_has_fds(run->st))
+		return;
+	for (i = 0; i < n; i++) {
+		struct drydock_digest d;
+
+		if (b->items[i]->kind != GC_KIND_BLOB ||
+		    gc_item_needed(run, b->items[i]))
+			continue;
+		d = gc_digest(run, b->items[i]->id);
+		if (drydock_store_blob_path(
+		        b->paths[m], sizeof(b->paths[m]), &d) < 0)
+			continue;
+		rels[m] = b->paths[m];
+		at[m++] = i;
+	}
+	if (m == 0 ||
+	    drydock_store_stat_many(run->st, rels, m, NULL, mtimes, codes) <
+	        0) {
+		drydock_error_clear(); /* each is looked at alone, then */
+		return;
+	}
+	for (i = 0; i < m; i++) {
+		b->stat_code[at[i]] = codes[i];
+		b->stat_mtime[at[i]] = mtimes[i];
+	}
 }
 
 /* Accounts for one file of a batched removal (one call at a time). */
@@ -425,9 +477,10 @@ sweep_batch(struct sweep_ctx *c, size_t from, size_t to)
 	struct gc_item *files[SWEEP_BATCH], *owner[SWEEP_BATCH];
 	const char *rels[SWEEP_BATCH];
 	unsigned char garbage[SWEEP_BATCH];
-	int64_t jid[SWEEP_BATCH];
-	int state[SWEEP_BATCH];
-	struct batch_ctx b = {c, cand, c->paths, rels, owner, garbage};
+	int64_t jid[SWEEP_BATCH], stat_mtime[SWEEP_BATCH];
+	int state[SWEEP_BATCH], stat_code[SWEEP_BATCH];
+	struct batch_ctx b = {
+	    c, cand, c->paths, rels, owner, garbage, stat_code, stat_mtime};
 	size_t i, n = 0, ncand = 0, nfiles = 0;
 	int error;
 
@@ -446,6 +499,7 @@ sweep_batch(struct sweep_ctx *c, size_t from, size_t to)
 	}
 	/* the looks before removal are reads: many at once (a bucket's) */
 	memset(garbage, 0, sizeof(garbage));
+	stat_blobs(&b, ncand);
 	if (ncand > 1 && it_has_blobs(cand, ncand))
 		(void)gc_parallel_for(
 		    ncand, run->opts->jobs, probe_garbage, &b);

@@ -118,6 +118,24 @@ struct drydock_driver_ops {
 	int (*statat)(struct drydock_store *st, int dir, const char *rel,
 	    struct stat *sb);
 
+	/*
+	 * The MD5 of file rel beneath dir, and its stat, when the driver
+	 * knows them without a request (S3: a listing's ETag of a plain
+	 * PUT): 0, -ENODATA when not known so, -ENOENT or another -errno.
+	 * NULL in a driver that never knows (the filesystem: reading is as
+	 * cheap).
+	 */
+	int (*content_md5)(struct drydock_store *st, int dir, const char *rel,
+	    unsigned char md5[16], struct stat *sb);
+
+	/*
+	 * lstat of n paths below $V2 at once: sbs[i] and errs[i] (0 or
+	 * -errno) for each.  0, or an error code for the whole (message
+	 * set).  NULL: statat each.  S3 looks for most in one listing.
+	 */
+	int (*stat_many)(struct drydock_store *st, const char *const *rels,
+	    size_t n, struct stat *sbs, int *errs);
+
 	/* fstat of a handle: 0 or -errno. */
 	int (*fstat)(struct drydock_store *st, int h, struct stat *sb);
 
@@ -149,6 +167,13 @@ struct drydock_driver_ops {
 	 * once, several in flight, instead of one listing page after page.
 	 */
 	int (*prefetch)(struct drydock_store *st, int dir, unsigned flags);
+
+	/*
+	 * open(rel, O_DIRECTORY) beneath dir, then prefetch it: a handle or
+	 * -errno.  S3 does both in one listing.  NULL: open, then prefetch.
+	 */
+	int (*open_prefetch)(struct drydock_store *st, int dir, const char *rel,
+	    struct stat *sb);
 
 	/*
 	 * Stream a file's bytes to cb (chunks of any size; a non-zero

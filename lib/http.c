@@ -636,6 +636,9 @@ add_header(struct curl_slist **list, const char *name, const char *v)
 	return n;
 }
 
+/* Bodies from this size on wait for the server's "100 Continue". */
+#define EXPECT_WAIT_FROM ((int64_t)1 << 20)
+
 /*
  * The header lines of one attempt (a list to curl_slist_free_all), or
  * NULL when out of memory.  from: the first byte to ask for.  A signed
@@ -725,10 +728,21 @@ perform(struct xfer *x, const char *method, const char *url, const char *auth,
 	if (x->head) {
 		curl_easy_setopt(x->c, CURLOPT_NOBODY, 1L);
 	} else if (has_body) {
+		int64_t size = req->body_size > 0 ? req->body_size
+		                                  : (int64_t)req->body_len;
+
 		curl_easy_setopt(x->c, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(x->c, CURLOPT_INFILESIZE_LARGE,
-		    (curl_off_t)(req->body_size > 0 ? req->body_size
-		                                    : (int64_t)req->body_len));
+		curl_easy_setopt(
+		    x->c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)size);
+		/*
+		 * curl asks "Expect: 100-continue" before every upload's body
+		 * (signed, so it stays: request_headers), and radosgw never
+		 * answers it for a DeleteObjects: each waited curl's second.
+		 * A small body goes at once; a big one still waits to hear
+		 * that it is wanted.
+		 */
+		curl_easy_setopt(x->c, CURLOPT_EXPECT_100_TIMEOUT_MS,
+		    size < EXPECT_WAIT_FROM ? 0L : 1000L);
 		curl_easy_setopt(x->c, CURLOPT_READFUNCTION, on_read);
 		curl_easy_setopt(x->c, CURLOPT_READDATA, x);
 		curl_easy_setopt(x->c, CURLOPT_SEEKFUNCTION, on_seek);

@@ -194,6 +194,8 @@ drydock_link_read(struct drydock_digest *out, struct drydock_store *st,
 	if ((error = drydock_store__check(st, __func__)) < 0 ||
 	    (error = drydock_store_path_check(relpath)) < 0)
 		return error;
+	if (drydock_store__link_known(out, &sb, st, dirfd, relpath))
+		return 0;
 	fd = drydock_store__open_raw(
 	    st, dirfd, relpath, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, &sb);
 	if (fd < 0)

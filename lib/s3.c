@@ -243,15 +243,21 @@ static void
 trace_request(const struct drydock_s3__req *r, long status, int error,
     struct timespec *t0)
 {
-	struct timespec t1;
+	struct timespec t1, now;
+	double ms;
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	/* one fprintf a line: stdio locks the stream for each call */
-	fprintf(trace_file, "%s /%s%s%s %ld %d %.1f ms\n", r->method,
+	clock_gettime(CLOCK_REALTIME, &now);
+	ms = (double)(t1.tv_sec - t0->tv_sec) * 1e3 +
+	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+	/*
+	 * one fprintf a line: stdio locks the stream for each call.  The
+	 * wall clock at the end shows what ran one after the other.
+	 */
+	fprintf(trace_file, "%s /%s%s%s %ld %d %.1f ms %.3f\n", r->method,
 	    r->key != NULL ? r->key : "", r->query != NULL ? "?" : "",
-	    r->query != NULL ? r->query : "", status, error,
-	    (double)(t1.tv_sec - t0->tv_sec) * 1e3 +
-	        (double)(t1.tv_nsec - t0->tv_nsec) / 1e6);
+	    r->query != NULL ? r->query : "", status, error, ms,
+	    (double)now.tv_sec + (double)now.tv_nsec / 1e9);
 	fflush(trace_file);
 }
 

@@ -444,6 +444,56 @@ drydock_store_blob_stat(struct drydock_store *st,
 }
 
 int
+drydock_store_stat_many(struct drydock_store *st, const char *const *relpaths,
+    size_t n, uint64_t *sizes, int64_t *mtimes_ns, int *codes)
+{
+	struct stat *sbs = NULL;
+	int *errs = NULL, error, is_dir;
+	size_t i;
+
+	if ((error = drydock_store__check(st, __func__)) < 0)
+		return error;
+	for (i = 0; i < n; i++)
+		if ((error = drydock_store_path_check(relpaths[i])) < 0)
+			return error;
+	if (st->ops->stat_many == NULL) {
+		for (i = 0; i < n; i++) {
+			is_dir = 0;
+			codes[i] = drydock_store_stat(st, -1, relpaths[i],
+			    sizes != NULL ? &sizes[i] : NULL,
+			    mtimes_ns != NULL ? &mtimes_ns[i] : NULL, &is_dir);
+			if (codes[i] == 0 && is_dir)
+				codes[i] = DRYDOCK_EUNSAFE;
+		}
+		drydock_error_clear();
+		return 0;
+	}
+	if ((sbs = calloc(n ? n : 1, sizeof(*sbs))) == NULL ||
+	    (errs = calloc(n ? n : 1, sizeof(*errs))) == NULL) {
+		drydock_error_set_os("out of memory");
+		error = DRYDOCK_ERROR;
+		goto out;
+	}
+	if ((error = st->ops->stat_many(st, relpaths, n, sbs, errs)) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		codes[i] = errs[i] == -ENOENT || errs[i] == -ENOTDIR
+		    ? DRYDOCK_ENOTFOUND
+		    : errs[i] < 0              ? DRYDOCK_ERROR
+		    : !S_ISREG(sbs[i].st_mode) ? DRYDOCK_EUNSAFE
+		                               : 0;
+		if (sizes != NULL)
+			sizes[i] = (uint64_t)sbs[i].st_size;
+		if (mtimes_ns != NULL)
+			mtimes_ns[i] = drydock_store__mtime_ns(&sbs[i]);
+	}
+out:
+	free(sbs);
+	free(errs);
+	return error;
+}
+
+int
 drydock_store__open_error(
     struct drydock_store *st, int dirfd, const char *relpath, int neg_errno)
 {
@@ -592,6 +642,14 @@ int
 drydock_store_dir_foreach(struct drydock_store *st, const char *relpath,
     int (*cb)(const char *name, int type, void *payload), void *payload)
 {
+	return drydock_store_dir_foreach_at(st, -1, relpath, cb, payload);
+}
+
+int
+drydock_store_dir_foreach_at(struct drydock_store *st, int dirfd,
+    const char *relpath, int (*cb)(const char *name, int type, void *payload),
+    void *payload)
+{
 	char buf[8192] __attribute__((aligned(8)));
 	const struct drydock_dirent64 *de;
 	ssize_t n, pos;
@@ -601,10 +659,11 @@ drydock_store_dir_foreach(struct drydock_store *st, const char *relpath,
 		return rc;
 	if (relpath[0] != '\0' && (rc = drydock_store_path_check(relpath)) < 0)
 		return rc;
-	h = drydock_store__open_raw(st, -1, relpath[0] != '\0' ? relpath : ".",
-	    O_RDONLY | O_DIRECTORY, 0, NULL);
+	h = drydock_store__open_raw(st, dirfd,
+	    relpath[0] != '\0' ? relpath : ".", O_RDONLY | O_DIRECTORY, 0,
+	    NULL);
 	if (h < 0)
-		return drydock_store__open_error(st, -1, relpath, h);
+		return drydock_store__open_error(st, dirfd, relpath, h);
 	while (rc == 0 && (n = st->ops->getdents(st, h, buf, sizeof(buf))) > 0)
 		for (pos = 0; rc == 0 && pos < n; pos += de->d_reclen) {
 			de = (const struct drydock_dirent64 *)(const void

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <drydock/digest.h>
 #include <drydock/store.h>
 
 #include "driver_int.h"
@@ -119,6 +120,14 @@ int drydock_store__open_error(
 
 /* Use the component-by-component fallback even where openat2 works. */
 void drydock_store__force_fallback(int on);
+
+/*
+ * What link file rel beneath dir holds, when the driver vouches for it
+ * without a read (link_etag.c): 1 with *out and *sb (its stat), else 0
+ * (then read it).
+ */
+int drydock_store__link_known(struct drydock_digest *out, struct stat *sb,
+    struct drydock_store *st, int dir, const char *rel);
 
 /*
  * Read and parse a link file from fd (opened, known to be regular): at most

@@ -317,6 +317,7 @@ drydock_store_open_s3(struct drydock_store **out,
 	st->rootfd = st->v2fd = -1;
 	d->host_lock_fd = -1;
 	pthread_mutex_init(&d->mu, NULL);
+	pthread_mutex_init(&d->up_mu, NULL);
 	if ((error = make_prefixes(d, cfg->rootdirectory)) < 0)
 		goto out;
 	len = strlen(d->base) - strlen("docker/registry/");
@@ -351,7 +352,9 @@ s3d_close(struct drydock_store *st)
 		return;
 	drydock_s3d__unlock(d);
 	drydock_s3d__handles_free(d);
+	drydock_s3d__uploads_free(d);
 	pthread_mutex_destroy(&d->mu);
+	pthread_mutex_destroy(&d->up_mu);
 	drydock_s3_free(d->s3);
 	free(d->bucket);
 	free(d->endpoint);
@@ -512,13 +515,34 @@ struct trees {
 	const char **all; /* every key, for DeleteObjects */
 	size_t *owner; /* all[j] is of path owner[j] */
 	size_t nall;
+	unsigned char *decided; /* the ranged listing saw path i whole */
+	int error; /* of trees_seen */
 };
+
+/* A key of path i in the ranged listing (drydock_s3d__range). */
+static void
+trees_seen(
+    size_t i, const char *key, const struct drydock_s3_stat *st, void *payload)
+{
+	struct trees *t = payload;
+	int r = drydock_s3d__keys_add(&t->k[i], key, st->size);
+
+	if (r < 0 && t->error == 0)
+		t->error = r;
+}
 
 static int
 trees_list(size_t i, void *payload)
 {
 	struct trees *t = payload;
 
+	/* seen whole by the ranged listing; one seen empty may be a file */
+	if (t->decided[i] && t->k[i].n > 0) {
+		t->k[i].is_dir = 1;
+		t->code[i] = 0;
+		return 0;
+	}
+	drydock_s3d__keys_release(&t->k[i]);
 	t->code[i] = drydock_s3d__keys_of(&t->k[i], t->d, t->rels[i]);
 	if (t->code[i] == 0 && t->k[i].n == 0)
 		t->code[i] = DRYDOCK_ENOTFOUND;
@@ -558,10 +582,16 @@ s3d_remove_trees(struct drydock_store *st, const char *const *rels, size_t n,
 	if ((error = check_empty(t.d, "remove", rels[0])) < 0)
 		return error;
 	if ((t.k = calloc(n, sizeof(*t.k))) == NULL ||
-	    (t.code = calloc(n, sizeof(*t.code))) == NULL) {
+	    (t.code = calloc(n, sizeof(*t.code))) == NULL ||
+	    (t.decided = calloc(n, 1)) == NULL) {
 		error = drydock_s3d__oom();
 		goto out;
 	}
+	/* one listing for most (revisions and history entries lie together) */
+	if ((error = drydock_s3d__range(
+	         t.d, rels, n, 1, t.decided, trees_seen, &t)) < 0 ||
+	    (error = t.error) < 0)
+		goto out;
 	if ((error = drydock_s3__parallel(t.d->s3->jobs, n, trees_list, &t)) <
 	    0)
 		goto out;
@@ -590,6 +620,7 @@ out:
 	free(t.code);
 	free(t.all);
 	free(t.owner);
+	free(t.decided);
 	return error;
 }
 
@@ -820,12 +851,15 @@ const struct drydock_driver_ops drydock_driver_s3 = {
     .lock = drydock_s3d__lock,
     .open = drydock_s3d__open,
     .statat = drydock_s3d__statat,
+    .content_md5 = drydock_s3d__content_md5,
+    .stat_many = drydock_s3d__stat_many,
     .fstat = drydock_s3d__fstat,
     .getdents = drydock_s3d__getdents,
     .rewind = drydock_s3d__rewind,
     .read = drydock_s3d__read,
     .close_h = drydock_s3d__close_h,
     .prefetch = drydock_s3d__prefetch,
+    .open_prefetch = drydock_s3d__open_prefetch,
     .read_cb = s3d_read_cb,
     .unlink = s3d_unlink,
     .unlink_many = s3d_unlink_many,

@@ -37,6 +37,7 @@ struct s3d_node {
 	uint64_t ino; /* a hash of the ETag; of the path for a directory */
 	unsigned char is_dir;
 	unsigned char loaded; /* its children are all known */
+	unsigned char has_md5; /* a file whose ETag is the MD5 of its bytes */
 	/*
 	 * a directory in a prefetched tree: a hash of every name, size,
 	 * time and ETag below it, given as its mtime's nanoseconds, so that
@@ -45,6 +46,13 @@ struct s3d_node {
 	 * hide a key written in the same second as the newest); else 0
 	 */
 	uint32_t fp;
+	/*
+	 * has_md5: the ETag as bytes.  A plain PUT's ETag is the MD5 of the
+	 * object (not a multipart upload's, "hex-N", nor one encrypted with
+	 * SSE-KMS or SSE-C, which are no MD5 and so match nothing): with it
+	 * a link file's content can be known without a GET (link.c)
+	 */
+	unsigned char md5[16];
 	struct s3d_node *kids; /* sorted by name */
 	size_t nkids, cap;
 };
@@ -79,6 +87,8 @@ struct s3d {
 	char lock_token[40]; /* what our lock object holds, to know it */
 	int host_lock_fd; /* flock()ed while we hold the lock, else -1 */
 	pthread_mutex_t mu; /* the table, and the trees' refs */
+	pthread_mutex_t up_mu; /* uploads */
+	struct s3d_uploads *uploads; /* all below repositories/, or NULL */
 	struct s3d_handle **h; /* handle DRYDOCK_DRIVER_HANDLE_BASE + i */
 	size_t nh;
 	size_t *free; /* free slots, a stack */
@@ -146,6 +156,10 @@ int drydock_s3d__open(struct drydock_store *st, int dir, const char *rel,
     int flags, struct stat *sb);
 int drydock_s3d__statat(
     struct drydock_store *st, int dir, const char *rel, struct stat *sb);
+int drydock_s3d__open_prefetch(
+    struct drydock_store *st, int dir, const char *rel, struct stat *sb);
+int drydock_s3d__content_md5(struct drydock_store *st, int dir, const char *rel,
+    unsigned char md5[16], struct stat *sb);
 int drydock_s3d__fstat(struct drydock_store *st, int h, struct stat *sb);
 ssize_t drydock_s3d__getdents(
     struct drydock_store *st, int dir, void *buf, size_t len);
@@ -192,6 +206,8 @@ int drydock_s3d__uploads_cover(const char *rel, int full);
 int drydock_s3d__uploads_list(
     struct s3d_uploads *u, struct s3d *d, const char *rel, int full);
 void drydock_s3d__uploads_release(struct s3d_uploads *u);
+/* Free d->uploads (at close). */
+void drydock_s3d__uploads_free(struct s3d *d);
 
 /*
  * Abort the incomplete multipart uploads of upload files below rel
@@ -214,5 +230,35 @@ int drydock_s3d__lock(struct drydock_store *st);
 /* Delete our lock object, if we hold it (close). */
 void drydock_s3d__unlock(struct s3d *d);
 int drydock_s3d__clock_skew(struct drydock_store *st, int64_t *skew_ns);
+
+/* --- store_s3range.c ------------------------------------------------------ */
+
+/*
+ * Look for n paths below $V2 in one listing of the range from the first
+ * to the last, in the bucket's order: files (trees 0: rels name objects)
+ * or trees (every key below rels[i]/).  cb(i, key, stat, payload) for
+ * each key seen of path i (a file: its key, or keys below it when it is a
+ * directory), one call at a time.  decided[i] (n bytes) is set for each
+ * path the listing went past: what cb did not see of it is not there.
+ * The others (too few paths to be worth it, or the range held too many
+ * other keys) are the caller's to ask for.  Paths must not nest.
+ * @return 0 or an error code (message set)
+ */
+/*
+ * The stat of a key a listing showed (is_dir: keys below it were shown),
+ * as the tree's entries stat.
+ */
+void drydock_s3d__stat_listed(struct stat *sb, const char *key,
+    const struct drydock_s3_stat *s3st, int is_dir);
+
+/* stat_many: drydock_s3d__range, then a probe for each one it left. */
+int drydock_s3d__stat_many(struct drydock_store *st, const char *const *rels,
+    size_t n, struct stat *sbs, int *errs);
+
+int drydock_s3d__range(struct s3d *d, const char *const *rels, size_t n,
+    int trees, unsigned char *decided,
+    void (*cb)(size_t i, const char *key, const struct drydock_s3_stat *st,
+        void *payload),
+    void *payload);
 
 #endif

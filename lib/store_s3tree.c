@@ -102,6 +102,35 @@ node_add(struct s3d_node *n, const char *name, size_t len)
 	return k;
 }
 
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* An ETag of 32 hex digits (an MD5) as bytes: 1, else 0. */
+static int
+etag_md5(unsigned char md5[16], const char *etag)
+{
+	int i, hi, lo;
+
+	if (strlen(etag) != 32)
+		return 0;
+	for (i = 0; i < 16; i++) {
+		if ((hi = hexval(etag[2 * i])) < 0 ||
+		    (lo = hexval(etag[2 * i + 1])) < 0)
+			return 0;
+		md5[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return 1;
+}
+
 static void
 node_file(
     struct s3d_node *k, const struct drydock_s3_stat *s3st, const char *key)
@@ -110,6 +139,7 @@ node_file(
 	k->size = s3st->size;
 	k->mtime = (int64_t)s3st->mtime;
 	k->ino = hash64(s3st->etag[0] ? s3st->etag : key);
+	k->has_md5 = (unsigned char)etag_md5(k->md5, s3st->etag);
 }
 
 static int
@@ -502,6 +532,17 @@ stat_of(struct stat *sb, int is_dir, int64_t size, int64_t mtime, uint64_t ino)
 	sb->st_blocks = (sb->st_size + 511) / 512;
 }
 
+void
+drydock_s3d__stat_listed(struct stat *sb, const char *key,
+    const struct drydock_s3_stat *s3st, int is_dir)
+{
+	if (is_dir)
+		stat_of(sb, 1, 0, 0, hash64(key));
+	else
+		stat_of(sb, 0, s3st->size, (int64_t)s3st->mtime,
+		    hash64(s3st->etag[0] ? s3st->etag : key));
+}
+
 static void
 node_stat(struct stat *sb, const struct s3d_node *n)
 {
@@ -763,6 +804,27 @@ drydock_s3d__statat(
 	return 0;
 }
 
+int
+drydock_s3d__content_md5(struct drydock_store *st, int dir, const char *rel,
+    unsigned char md5[16], struct stat *sb)
+{
+	struct s3d *d = s3d_of(st);
+	struct where w;
+	int r;
+
+	/* what a listing saw only: a request would cost what a GET does */
+	if ((r = resolve_cached(d, &w, dir, rel)) < 0)
+		return r;
+	if (!w.known || w.node == NULL || w.node->is_dir || !w.node->has_md5)
+		r = -ENODATA;
+	else {
+		memcpy(md5, w.node->md5, 16);
+		*sb = w.sb;
+	}
+	where_release(d, &w);
+	return r;
+}
+
 /* --- opening -------------------------------------------------------------- */
 
 #define COLLECT_TOO_BIG 1
@@ -988,6 +1050,67 @@ drydock_s3d__rewind(struct drydock_store *st, int dir)
 		return r;
 	hd->pos = 0;
 	return 0;
+}
+
+/*
+ * open(O_DIRECTORY), then prefetch, in one listing: a directory on S3 is
+ * keys below its prefix, so the listing that a prefetch makes says
+ * whether it exists too.  Only when it shows nothing does the open ask
+ * once more (no such directory, or a file of that name).
+ */
+int
+drydock_s3d__open_prefetch(
+    struct drydock_store *st, int dir, const char *rel, struct stat *sb)
+{
+	struct s3d *d = s3d_of(st);
+	struct s3d_handle *hd = NULL;
+	struct s3d_tree *t = NULL;
+	struct where w;
+	int r, h;
+
+	if ((r = resolve_cached(d, &w, dir, rel)) < 0)
+		return r;
+	if (w.known || w.rel[0] == '\0')
+		goto plain; /* a tree holds it: the usual way costs nothing */
+	if ((r = tree_list(&t, d, w.rel, 1)) < 0) {
+		r = drydock_s3d__errno(r);
+		goto out;
+	}
+	if (t->root.nkids == 0)
+		goto plain;
+	if ((hd = calloc(1, sizeof(*hd))) == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	hd->rel = w.rel;
+	w.rel = NULL;
+	stat_of(&hd->sb, 1, 0, t->root.mtime, t->root.ino);
+	hd->sb.st_mtim.tv_nsec = (long)(t->root.fp % 1000000000u);
+	adopt(d, hd, t);
+	t = NULL;
+	if (sb != NULL)
+		*sb = hd->sb;
+	r = handle_put(d, hd);
+	hd = NULL;
+	goto out;
+plain:
+	where_release(d, &w);
+	tree_unref(d, t);
+	if ((h = drydock_s3d__open(st, dir, rel, O_RDONLY | O_DIRECTORY, sb)) <
+	    0)
+		return h;
+	if ((r = drydock_s3d__prefetch(st, h, 0)) < 0) {
+		drydock_s3d__close_h(st, h);
+		return r;
+	}
+	if (sb != NULL)
+		drydock_s3d__fstat(st, h, sb);
+	return h;
+out:
+	tree_unref(d, t);
+	handle_free(d, hd);
+	where_release(d, &w);
+	return r;
 }
 
 int

@@ -18,13 +18,14 @@
  * the directory (remove_tree) aborts it.  Nothing above the driver needs
  * to know.
  *
- * Cost: one ListMultipartUploads (paged) per listing that covers an
- * "_uploads" directory, one ListParts per upload found.  Listings that
- * cannot hold one (blobs/, a repository's _manifests or _layers) ask
- * nothing.  A delimited listing of a repository itself does not either:
- * its "_uploads" shows there only when an object is below it; a prefetch
- * of the repository (what every walk below a repository does) shows the
- * uploads whatever objects are left.
+ * Cost: one ListMultipartUploads (paged) of all of repositories/ the
+ * first time a listing covers an "_uploads" directory, one ListParts per
+ * upload found; later listings take theirs from that (see all_uploads).
+ * Listings that cannot hold one (blobs/, a repository's _manifests or
+ * _layers) ask nothing.  A delimited listing of a repository itself does not
+ * either: its "_uploads" shows there only when an object is below it; a
+ * prefetch of the repository (what every walk below a repository does) shows
+ * the uploads whatever objects are left.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -160,19 +161,31 @@ uploads_of(struct s3d_uploads *u, struct s3d *d, const char *rel)
 	return error < 0 ? error : 0;
 }
 
-int
-drydock_s3d__uploads_list(
-    struct s3d_uploads *u, struct s3d *d, const char *rel, int full)
+/*
+ * Every upload file below repositories/, with its size: listed once a
+ * store, by the first listing that covers an upload directory.  One
+ * ListMultipartUploads a repository listing was a request per repository
+ * in every walk (gc lists each twice), on buckets that nearly always
+ * have none.  So a run sees the uploads as they were when it first
+ * looked: one begun later is too young for any purge, one finished or
+ * aborted meanwhile is gone when its removal aborts it (that lists
+ * afresh, and forgets these: drydock_s3d__uploads_abort).  Called with
+ * d->up_mu held.  @return 0 or an error code.
+ */
+static int
+all_uploads(struct s3d *d)
 {
+	struct s3d_uploads *u = NULL;
 	int64_t bytes;
 	size_t i, j, parts;
 	int error = 0, r;
 
-	memset(u, 0, sizeof(*u));
-	if (d->empty || !drydock_s3d__uploads_cover(rel, full))
+	if (d->uploads != NULL)
 		return 0;
-	if ((r = uploads_of(u, d, rel)) < 0)
-		return r;
+	if ((u = calloc(1, sizeof(*u))) == NULL)
+		return drydock_s3d__oom();
+	if ((error = uploads_of(u, d, "repositories")) < 0)
+		goto out;
 	/* what each is billed for; one gone meanwhile is left out */
 	for (i = j = 0; i < u->n; i++) {
 		if (error == 0) {
@@ -190,12 +203,85 @@ drydock_s3d__uploads_list(
 		free(u->v[i].id);
 	}
 	u->n = j;
-	if (error < 0) {
+	if (error < 0)
+		goto out;
+	drydock_error_clear();
+	d->uploads = u;
+	u = NULL;
+out:
+	if (u != NULL) {
 		drydock_s3d__uploads_release(u);
+		free(u);
+	}
+	return error;
+}
+
+void
+drydock_s3d__uploads_free(struct s3d *d)
+{
+	if (d->uploads == NULL)
+		return;
+	drydock_s3d__uploads_release(d->uploads);
+	free(d->uploads);
+	d->uploads = NULL;
+}
+
+int
+drydock_s3d__uploads_list(
+    struct s3d_uploads *u, struct s3d *d, const char *rel, int full)
+{
+	const struct s3d_uploads *all;
+	struct s3d_upload *e;
+	char *prefix = NULL;
+	size_t i, plen;
+	int error;
+
+	memset(u, 0, sizeof(*u));
+	if (d->empty || !drydock_s3d__uploads_cover(rel, full))
+		return 0;
+	if ((prefix = drydock_s3d__key(d, rel, "/")) == NULL)
+		return DRYDOCK_ERROR;
+	plen = strlen(prefix);
+	pthread_mutex_lock(&d->up_mu);
+	if ((error = all_uploads(d)) < 0) {
+		pthread_mutex_unlock(&d->up_mu);
+		free(prefix);
 		return error;
 	}
-	drydock_error_clear();
+	all = d->uploads;
+	for (i = 0; i < all->n; i++) {
+		const struct s3d_upload *a = &all->v[i];
+
+		if (strncmp(a->key, prefix, plen) != 0 || a->key[plen] == '\0')
+			continue;
+		if (u->n == u->cap) {
+			size_t cap = u->cap ? 2 * u->cap : 8;
+
+			if ((e = realloc(u->v, cap * sizeof(*e))) == NULL)
+				goto oom;
+			u->v = e;
+			u->cap = cap;
+		}
+		e = &u->v[u->n];
+		*e = *a;
+		e->id = NULL;
+		if ((e->key = strdup(a->key)) == NULL ||
+		    (e->id = strdup(a->id)) == NULL) {
+			free(e->key);
+			free(e->id);
+			goto oom;
+		}
+		e->name = e->key + plen;
+		u->n++;
+	}
+	pthread_mutex_unlock(&d->up_mu);
+	free(prefix);
 	return 0;
+oom:
+	pthread_mutex_unlock(&d->up_mu);
+	free(prefix);
+	drydock_s3d__uploads_release(u);
+	return drydock_s3d__oom();
 }
 
 int
@@ -216,6 +302,11 @@ drydock_s3d__uploads_abort(struct s3d *d, const char *rel, size_t *n_out)
 			++*n_out;
 		else if (r != DRYDOCK_ENOTFOUND && error == 0)
 			error = r; /* the others are still worth aborting */
+	}
+	if (u.n > 0) { /* the next listing that covers one asks again */
+		pthread_mutex_lock(&d->up_mu);
+		drydock_s3d__uploads_free(d);
+		pthread_mutex_unlock(&d->up_mu);
 	}
 	drydock_s3d__uploads_release(&u);
 	return error;

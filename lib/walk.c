@@ -445,6 +445,12 @@ link_fill(struct walk *w, int dfd, const char *dirname,
 	if ((flags & DRYDOCK_WALK_STAT) && !(flags & DRYDOCK_WALK_READ) &&
 	    link_stat(w->st, dfd, dirname, rel, li, parent) == 0)
 		return;
+	if ((flags & DRYDOCK_WALK_READ) &&
+	    drydock_store__link_known(&li->target, &sb, w->st, dfd, rel)) {
+		if (flags & DRYDOCK_WALK_STAT)
+			li->mtime_ns = drydock_store__mtime_ns(&sb);
+		return;
+	}
 	fd = drydock_store__open_raw(w->st, dfd, rel,
 	    flags & DRYDOCK_WALK_READ ? O_RDONLY | O_NONBLOCK | O_NOCTTY
 	                              : O_PATH,
@@ -1152,10 +1158,28 @@ drydock_repo_open(struct drydock_repo_info *info_out, char **path_out,
 		return DRYDOCK_ERROR;
 	}
 	snprintf(path, n, "%s/%s", REPOS_DIR, name);
-	fd = drydock_store__open_raw(
-	    st, -1, path, O_RDONLY | O_DIRECTORY, 0, NULL);
+	/*
+	 * one snapshot of it all, on S3, before anything is looked at: the
+	 * stats of its directories then agree with what its walks see, two
+	 * opens of an unchanged repository stat the same (gc's re-check),
+	 * and the open and its markers cost no request of their own.  Only
+	 * names the walk found come here (gc): a repository, not a
+	 * namespace, is listed.
+	 */
+	if (st->ops->open_prefetch != NULL)
+		fd = st->ops->open_prefetch(st, -1, path, NULL);
+	else
+		fd = drydock_store__open_raw(
+		    st, -1, path, O_RDONLY | O_DIRECTORY, 0, NULL);
 	if (fd < 0) {
 		error = drydock_store__open_error(st, -1, path, fd);
+		goto out;
+	}
+	if (st->ops->open_prefetch == NULL &&
+	    (error = st->ops->prefetch(st, fd, 0)) < 0) {
+		errno = -error;
+		drydock_error_set_os("cannot list '%s'", path);
+		error = DRYDOCK_ERROR;
 		goto out;
 	}
 	for (i = 0; i < sizeof(markers) / sizeof(markers[0]); i++)
@@ -1166,17 +1190,6 @@ drydock_repo_open(struct drydock_repo_info *info_out, char **path_out,
 		drydock_error_set(DRYDOCK_ERRCLASS_STORE,
 		    "'%s' is not a repository: no _manifests or _layers", path);
 		error = DRYDOCK_ENOTFOUND;
-		goto out;
-	}
-	/*
-	 * one snapshot of it all, on S3, before anything is looked at: the
-	 * stats of its directories then agree with what its walks see, and
-	 * two opens of an unchanged repository stat the same (gc's re-check)
-	 */
-	if ((error = st->ops->prefetch(st, fd, 0)) < 0) {
-		errno = -error;
-		drydock_error_set_os("cannot list '%s'", path);
-		error = DRYDOCK_ERROR;
 		goto out;
 	}
 	info_out->name = path + REPOS_PREFIX_LEN;

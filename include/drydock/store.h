@@ -55,8 +55,8 @@ struct stat;
  * path is relative to $V2 (borrowed), code a negative drydock error code,
  * message a sentence without full stop (borrowed).
  */
-typedef void (*drydock_problem_cb)(const char *path, int code,
-    const char *message, void *payload);
+typedef void (*drydock_problem_cb)(
+    const char *path, int code, const char *message, void *payload);
 
 enum drydock_store_open_flags {
 	/* open read-only: every mutating call fails with DRYDOCK_ERROR */
@@ -143,7 +143,8 @@ DRYDOCK_EXTERN int drydock_store_has_atomic_rename(
  * The S3 client of a store on S3 (borrowed), for what only a bucket has:
  * incomplete multipart uploads.  NULL on a filesystem.
  */
-DRYDOCK_EXTERN struct drydock_s3 *drydock_store_s3(const struct drydock_store *st);
+DRYDOCK_EXTERN struct drydock_s3 *drydock_store_s3(
+    const struct drydock_store *st);
 
 /*
  * The bucket key of relpath (relative to $V2) on S3, written into buf:
@@ -191,6 +192,11 @@ DRYDOCK_EXTERN int drydock_store_read_cb(struct drydock_store *st,
 DRYDOCK_EXTERN int drydock_store_dir_foreach(struct drydock_store *st,
     const char *relpath, int (*cb)(const char *name, int type, void *payload),
     void *payload);
+
+/* drydock_store_dir_foreach() of relpath beneath directory handle dirfd. */
+DRYDOCK_EXTERN int drydock_store_dir_foreach_at(struct drydock_store *st,
+    int dirfd, const char *relpath,
+    int (*cb)(const char *name, int type, void *payload), void *payload);
 
 /*
  * How far the storage's clock is ahead of this host's (negative: behind):
@@ -274,6 +280,19 @@ DRYDOCK_EXTERN int drydock_store_stat(struct drydock_store *st, int dirfd,
     int *is_dir_out);
 
 /*
+ * drydock_store_stat() of n paths relative to $V2 at once, each a regular
+ * file: codes[i] is 0 (sizes[i] and mtimes_ns[i] filled in, either array
+ * may be NULL), DRYDOCK_ENOTFOUND, DRYDOCK_EUNSAFE (a directory, a
+ * symlink or a special file) or DRYDOCK_ERROR; no message is kept for
+ * each.  Why: a sweep looks at thousands of blobs just before removing
+ * them, and on S3 most of them are seen in one listing instead of a
+ * request each.  @return 0, or an error code for the whole
+ */
+DRYDOCK_EXTERN int drydock_store_stat_many(struct drydock_store *st,
+    const char *const *relpaths, size_t n, uint64_t *sizes, int64_t *mtimes_ns,
+    int *codes);
+
+/*
  * drydock_store_stat() of a path whose directories the caller has listed
  * as directories (a walk saw each with d_type DT_DIR, not a symlink): on a
  * filesystem one fstatat(AT_SYMLINK_NOFOLLOW), which sees a symlink in the
@@ -283,8 +302,8 @@ DRYDOCK_EXTERN int drydock_store_stat(struct drydock_store *st, int dirfd,
  * this is a third of the system calls.
  */
 DRYDOCK_EXTERN int drydock_store_stat_listed(struct drydock_store *st,
-    int dirfd, const char *relpath, uint64_t *size_out,
-    int64_t *mtime_ns_out, int *is_dir_out);
+    int dirfd, const char *relpath, uint64_t *size_out, int64_t *mtime_ns_out,
+    int *is_dir_out);
 
 /* Path of a blob's data, relative to $V2: blobs/<alg>/<hh>/<hex>/data. */
 DRYDOCK_EXTERN int drydock_store_blob_path(

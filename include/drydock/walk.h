@@ -150,7 +150,11 @@ typedef int (*drydock_blob_cb)(
 DRYDOCK_EXTERN int drydock_repo_foreach(struct drydock_store *st,
     unsigned flags, drydock_repo_cb cb, void *payload);
 
-/* Open one repository by name (for re-checks). Fill info; close info->fd. */
+/*
+ * Open one repository by name (for re-checks). Fill info; close info->fd.
+ * On S3 the repository is listed whole first (nested ones too), and every
+ * walk below info->fd is answered from that one listing.
+ */
 DRYDOCK_EXTERN int drydock_repo_open(struct drydock_repo_info *info_out,
     char **path_out, struct drydock_store *st, const char *name);
 

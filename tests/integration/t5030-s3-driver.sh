@@ -135,11 +135,13 @@ st -q dump
 same_tree "a walk (getdents, statat, opens, reads) shows the tree" "$T/expect"
 ndirs=$(grep -c '^d ' "$T/expect")
 nfiles=$(grep -c '^f ' "$T/expect")
-# a listing of an upload directory also lists its incomplete multipart
-# uploads (store_s3upload.c): one ListMultipartUploads more each
+# the first listing of an upload directory also lists the store's incomplete
+# multipart uploads (store_s3upload.c): one ListMultipartUploads, whatever
+# the number of upload directories
 nup=$(grep -c '^d [^ ]*/_uploads[/ ]\|^d [^ ]*/_uploads$' "$T/expect")
-assert_eq "requests $((ndirs + 1 + nup + nfiles))" "$(cat "$T/err")" \
-    "... one listing a directory (and ListMultipartUploads one below _uploads: $nup) and one GET a file, no more"
+[ "$nup" -gt 1 ] || bail "the test tree has $nup upload directories; the check needs two or more"
+assert_eq "requests $((ndirs + 1 + 1 + nfiles))" "$(cat "$T/err")" \
+    "... one listing a directory (and one ListMultipartUploads for the $nup below _uploads) and one GET a file, no more"
 same_as_fs "the walk" dump
 
 expect_dump "" -P >"$T/expect-P"

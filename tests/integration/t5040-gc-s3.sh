@@ -72,6 +72,10 @@ assert_true "everything is younger than the grace period: all stays" \
 # --- orphan mode ------------------------------------------------------------------
 run_gc --config "$CFG" --grace 0 --json "$T/orphans.json"
 assert_eq 0 "$GC_RC" "orphan mode exits 0 ($(head -c 300 "$T/gc.err"))"
+# the sweep looks at each blob once more just before it goes: in listings of
+# the batch's range (lib/store_s3range.c), not a request each
+assert_jq "$T/orphans.json" '.summary.storage_requests < 300' true \
+    "1,101 blobs looked at and removed in fewer than 300 requests ($(jq .summary.storage_requests "$T/orphans.json"))"
 keys >"$T/keys.now"
 assert_false "the orphan blob is gone" has_key "$(blob_key "$ORPHAN")"
 assert_eq 0 "$(grep -c "/blobs/sha256/ee/ee0" "$T/keys.now")" \
@@ -171,6 +175,39 @@ for d in $A_ONLY; do
 done
 assert_jq "$T/again2.json" '.summary.cancelled_by_recheck > 0' true \
     "the re-check cancelled the removals the push made wrong"
+
+# --- a tag's current link: known from its ETag, or read ------------------------------
+# A listing's ETag of a link is the MD5 of its content: one naming an entry of
+# its tag's index is known without a GET (lib/link_etag.c); one naming anything
+# else matches none and is read.
+sleep 3 # A, pushed again above, is past the two seconds gc keeps
+B=$(manifest_digest app 1)
+DRYDOCK_S3_TRACE=$T/etag.trace run_gc --config "$CFG" -n -m --grace 0 \
+    --json "$T/etag.json"
+assert_eq 0 "$GC_RC" "a dry run with the trace exits 0 ($(head -c 300 "$T/gc.err"))"
+assert_eq 0 "$(grep -c '^GET [^?]*/_manifests/tags/[^/]*/current/link ' "$T/etag.trace")" \
+    "no tag's current link is fetched: each is known from its listing's ETag"
+for d in $A_ONLY; do
+	assert_jq "$T/etag.json" "[.removed[] | select(.digest == \"$d\")] | length > 0" true \
+	    "untagged a's own blob would go ($d)"
+done
+hand=$v2/repositories/app/_manifests/tags/hand
+printf 'sha256:%s' "${B#sha256:}" |
+    "$S3TOOL" -c "$CFG" putmem "$hand/index/sha256/${B#sha256:}/link" >/dev/null
+printf 'sha256:%s' "${A#sha256:}" |
+    "$S3TOOL" -c "$CFG" putmem "$hand/current/link" >/dev/null
+sleep 3
+rm -f "$T/etag.trace"
+DRYDOCK_S3_TRACE=$T/etag.trace run_gc --config "$CFG" -n -m --grace 0 \
+    --json "$T/hand.json"
+assert_eq 0 "$GC_RC" "a dry run with a hand-made tag exits 0 ($(head -c 300 "$T/gc.err"))"
+assert_eq 1 "$(grep -c '^GET [^?]*/_manifests/tags/hand/current/link ' "$T/etag.trace")" \
+    "a current link naming no entry of its index is fetched"
+for d in $A_ONLY; do
+	assert_jq "$T/hand.json" "[.removed[] | select(.digest == \"$d\")] | length" 0 \
+	    "the manifest the link holds (a), not its index's (b), keeps its blob ($d)"
+done
+"$S3TOOL" -c "$CFG" rm "$hand/current/link" "$hand/index/sha256/${B#sha256:}/link" >/dev/null
 
 # --- a lock another machine holds -------------------------------------------------
 printf 'drydock lock\nhost: elsewhere\npid: 42\nsince: %s\ntoken: 0123\nmachine: elsewhere 0123\n' \
