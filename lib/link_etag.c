@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -111,7 +112,7 @@ drydock_store__link_known(struct drydock_digest *out, struct stat *sb,
 	    !S_ISREG(sb->st_mode) || sb->st_size != LINK_LEN)
 		return 0;
 	/* <alg>/<hex>/link: its own digest */
-	if (len >= SHA256_HEX + 6 && strcmp(rel + len - 5, "/link") == 0) {
+	if (len >= SHA256_HEX + 5 && strcmp(rel + len - 5, "/link") == 0) {
 		hex = rel + len - 5 - SHA256_HEX;
 		if ((hex == rel || hex[-1] == '/') && is_hex64(hex, SHA256_HEX))
 			return candidate(out, md5, hex);

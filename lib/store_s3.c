@@ -588,10 +588,14 @@ s3d_remove_trees(struct drydock_store *st, const char *const *rels, size_t n,
 		goto out;
 	}
 	/* one listing for most (revisions and history entries lie together) */
-	if ((error = drydock_s3d__range(
-	         t.d, rels, n, 1, t.decided, trees_seen, &t)) < 0 ||
-	    (error = t.error) < 0)
-		goto out;
+	if (drydock_s3d__range(t.d, rels, n, 1, t.decided, trees_seen, &t) <
+	        0 ||
+	    t.error < 0) {
+		/* each is listed on its own, then (trees_list) */
+		memset(t.decided, 0, n);
+		t.error = 0;
+		drydock_error_clear();
+	}
 	if ((error = drydock_s3__parallel(t.d->s3->jobs, n, trees_list, &t)) <
 	    0)
 		goto out;

@@ -241,7 +241,8 @@ int drydock_s3d__clock_skew(struct drydock_store *st, int64_t *skew_ns);
  * directory), one call at a time.  decided[i] (n bytes) is set for each
  * path the listing went past: what cb did not see of it is not there.
  * The others (too few paths to be worth it, or the range held too many
- * other keys) are the caller's to ask for.  Paths must not nest.
+ * other keys, or paths twice or one the start of another) are the
+ * caller's to ask for.
  * @return 0 or an error code (message set)
  */
 /*

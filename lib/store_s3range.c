@@ -27,8 +27,13 @@
 
 /* Below this many paths a request each is as cheap. */
 #define RANGE_MIN 8
-/* Keys listed per path before giving up on the range (~3 pages a path). */
-#define RANGE_KEYS_PER_PATH 3000
+/*
+ * Keys listed per path before giving up on the range: pages come one
+ * after the other, so a range must be dense to beat the paths' own
+ * requests (in parallel).  64 keys a path: at worst, a sixteenth of
+ * those requests is spent before they are made anyway.
+ */
+#define RANGE_KEYS_PER_PATH 64
 
 struct range {
 	char **want; /* sorted: full keys (files) or prefixes "rel/" (trees) */
@@ -90,8 +95,9 @@ range_cb(const char *key, const struct drydock_s3_stat *s3st, void *payload)
 		                key[len] == '/'))
 			r->cb(r->index[j], key, s3st, r->payload);
 	}
+	/* past the last, and past what sorts below it ("last.x", "last/y") */
 	if (strcmp(key, r->last) > 0 &&
-	    !(r->trees && strncmp(key, r->last, strlen(r->last)) == 0)) {
+	    strncmp(key, r->last, strlen(r->last)) != 0) {
 		r->passed = r->n;
 		return 1;
 	}
@@ -149,6 +155,14 @@ drydock_s3d__range(struct s3d *d, const char *const *rels, size_t n, int trees,
 		memcpy(&r.index[i], sorted[i] + strlen(sorted[i]) + 1,
 		    sizeof(size_t));
 	}
+	/*
+	 * a path twice, or one that starts another ("a/b", "a/b-c": the keys
+	 * below "a/b/" sort after "a/b-c"): the merge could pass one unseen.
+	 * Then each is asked for alone.
+	 */
+	for (i = 0; i + 1 < n; i++)
+		if (strncmp(r.want[i + 1], r.want[i], strlen(r.want[i])) == 0)
+			goto out;
 	r.last = r.want[n - 1];
 	r.budget = n * RANGE_KEYS_PER_PATH;
 	/* the common prefix of the first and the last bounds the listing */
