@@ -30,7 +30,8 @@
  *	putfd REL FILE [SKIP]  write_fd from FILE at offset SKIP, size -1
  *	moveout REL DIR NAME   move_out to the local DIR/NAME
  *	movein DIR NAME REL    move_in
- *	lock [SECONDS]         take the lock, say "locked", hold it, close
+ *	lock [SECONDS|FILE]    take the lock, say "locked", hold it (SECONDS, or
+ *	                       until FILE exists), close
  *	skew                   clock_skew in ms
  *	key REL                drydock_store_s3_key
  *	root                   drydock_store_root and is_empty
@@ -260,8 +261,7 @@ cmd_dump(int argc, char **argv)
 		else if (strcmp(argv[i], "-w") == 0) {
 			prefetch = 1;
 			flags = DRYDOCK_DRIVER_PREFETCH_WIDE;
-		}
-		else if (strcmp(argv[i], "-P") == 0)
+		} else if (strcmp(argv[i], "-P") == 0)
 			paths_only = 1;
 		else
 			dir = argv[i];
@@ -470,10 +470,19 @@ cmd_lock(const char *secs)
 {
 	int error = drydock_store_lock(st);
 
+	int i;
+
 	result(error);
 	fflush(stdout);
-	if (error == 0 && secs != NULL)
+	if (error != 0 || secs == NULL)
+		return 0;
+	if (secs[0] >= '0' && secs[0] <= '9') {
 		sleep((unsigned)atoi(secs));
+		return 0;
+	}
+	/* until the file secs names exists (a test's signal), 2 min at most */
+	for (i = 0; i < 1200 && access(secs, F_OK) != 0; i++)
+		usleep(100000);
 	return 0;
 }
 
