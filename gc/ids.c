@@ -23,7 +23,7 @@
 static uint64_t
 slot_hash(const struct gc_ids *ids, const uint8_t *raw)
 {
-	return drydock_digest_hash_raw(raw, ids->seed);
+	return drydock_digest_hash_raw(raw, 32, ids->seed);
 }
 
 static int

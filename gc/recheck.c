@@ -296,8 +296,15 @@ out:
  * Repositories are opened this many at a time in parallel where an open
  * is a request (S3: the repository's listing), then looked at in order:
  * one after the other, the listings were most of a sweep's re-check.
+ * And they are listed together first (drydock_repo_prefetch: about 40
+ * ranged listings of 1,000 keys, 16 in flight, not 1,024 of a few
+ * dozen); what the ranges leave (a repository with others nested below
+ * it lists them all) the opens list, in parallel.  The snapshot of the
+ * window's last repository is then older than the look at it by the
+ * looks at the others, which cost no request.  Windows of 256 took four
+ * rounds of ranges, each waiting for its slowest listing.
  */
-#define RECHECK_WINDOW 64
+#define RECHECK_WINDOW 1024
 
 struct window {
 	struct gc_run *run;
@@ -322,6 +329,7 @@ static int
 recheck_repos(struct gc_run *run)
 {
 	struct window *w;
+	const char *names[RECHECK_WINDOW];
 	size_t i, k, n;
 	int error = 0, parallel = !drydock_store_has_fds(run->st);
 
@@ -334,11 +342,15 @@ recheck_repos(struct gc_run *run)
 		n = run->nrepos - i < RECHECK_WINDOW ? run->nrepos - i
 		                                     : RECHECK_WINDOW;
 		w->first = i;
-		for (k = 0; k < n; k++)
+		for (k = 0; k < n; k++) {
 			w->error[k] = 1; /* not opened yet */
-		if (parallel)
+			names[k] = run->repos[i + k].name;
+		}
+		if (parallel) {
+			(void)drydock_repo_prefetch(run->st, names, n);
 			error =
 			    gc_parallel_for(n, run->opts->jobs, window_open, w);
+		}
 		for (k = 0; k < n; k++) {
 			int e = w->error[k];
 
@@ -362,6 +374,7 @@ recheck_repos(struct gc_run *run)
 				error = e;
 		}
 	}
+	(void)drydock_repo_prefetch(run->st, NULL, 0); /* what none took */
 	free(w);
 	return error;
 }

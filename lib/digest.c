@@ -86,15 +86,15 @@ static const uint8_t hex1[256] = {['0'] = 1,
     ['f'] = 16};
 
 int
-drydock_digest_from_hex(struct drydock_digest *out, int alg, const char *hex,
-    size_t len)
+drydock_digest_from_hex(
+    struct drydock_digest *out, int alg, const char *hex, size_t len)
 {
 	size_t size = drydock_digest_alg_size(alg), i;
 	unsigned bad = 0;
 
 	if (size == 0) {
-		drydock_error_set(DRYDOCK_ERRCLASS_DIGEST,
-		    "unsupported digest algorithm");
+		drydock_error_set(
+		    DRYDOCK_ERRCLASS_DIGEST, "unsupported digest algorithm");
 		return DRYDOCK_EUNSUPPORTED;
 	}
 	if (len != 2 * size) {
@@ -181,15 +181,15 @@ drydock_digest_parse(struct drydock_digest *out, const char *s, size_t len)
 		return DRYDOCK_ECORRUPT;
 	}
 	if (colon == NULL) {
-		drydock_error_set(DRYDOCK_ERRCLASS_DIGEST,
-		    "digest has no algorithm prefix");
+		drydock_error_set(
+		    DRYDOCK_ERRCLASS_DIGEST, "digest has no algorithm prefix");
 		return DRYDOCK_ECORRUPT;
 	}
 	alen = (size_t)(colon - s);
 	if (!alg_grammar_ok(s, alen)) {
 		drydock_error_set(DRYDOCK_ERRCLASS_DIGEST,
-		    "invalid digest algorithm '%.*s'", (int)(alen > 32 ? 32 : alen),
-		    s);
+		    "invalid digest algorithm '%.*s'",
+		    (int)(alen > 32 ? 32 : alen), s);
 		return DRYDOCK_ECORRUPT;
 	}
 	alg = drydock_digest_alg_lookup(s, alen);
@@ -223,16 +223,16 @@ hex_into(char *buf, const struct drydock_digest *d)
 }
 
 char *
-drydock_digest_hex(char buf[DRYDOCK_DIGEST_STRMAX],
-    const struct drydock_digest *d)
+drydock_digest_hex(
+    char buf[DRYDOCK_DIGEST_STRMAX], const struct drydock_digest *d)
 {
 	hex_into(buf, d);
 	return buf;
 }
 
 char *
-drydock_digest_format(char buf[DRYDOCK_DIGEST_STRMAX],
-    const struct drydock_digest *d)
+drydock_digest_format(
+    char buf[DRYDOCK_DIGEST_STRMAX], const struct drydock_digest *d)
 {
 	const char *name = drydock_digest_alg_name(d->alg);
 
@@ -247,36 +247,53 @@ drydock_digest_format(char buf[DRYDOCK_DIGEST_STRMAX],
 }
 
 int
-drydock_digest_equal(const struct drydock_digest *a,
-    const struct drydock_digest *b)
+drydock_digest_equal(
+    const struct drydock_digest *a, const struct drydock_digest *b)
 {
 	return a->alg == b->alg &&
 	    memcmp(a->raw, b->raw, drydock_digest_alg_size(a->alg)) == 0;
 }
 
-uint64_t
-drydock_digest_hash(const struct drydock_digest *d)
+/*
+ * Every byte counts: a digest read from a storage's names or a manifest
+ * is whatever its writer chose, not necessarily a hash's output.  With
+ * the first 8 bytes alone, names sharing them (20,000 planted blobs
+ * "aa000000000000000...NNNNN" in tests/bench/s3-bench.sh) all took one
+ * slot, whatever the seed: each lookup walked the others, and a sweep's
+ * plan of them took seconds.  Each 8-byte word goes through a multiply
+ * (carries spread it upwards) and a rotation, the seed first; then the
+ * MurmurHash3 finalizer.
+ */
+static uint64_t
+mix_bytes(const uint8_t *raw, size_t len, uint64_t h)
 {
-	uint64_t h;
+	uint64_t w;
+	size_t i;
 
-	/* The bytes are a cryptographic hash already: any 8 of them do. */
-	memcpy(&h, d->raw, sizeof(h));
-	return h ^ ((uint64_t)d->alg * 0x9e3779b97f4a7c15ULL);
-}
-
-uint64_t
-drydock_digest_hash_raw(const uint8_t *raw, uint64_t seed)
-{
-	uint64_t h;
-
-	memcpy(&h, raw, sizeof(h));
-	h ^= seed;
+	for (i = 0; i + sizeof(w) <= len; i += sizeof(w)) {
+		memcpy(&w, raw + i, sizeof(w));
+		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+		h = (h << 29) | (h >> 35);
+	}
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdULL;
 	h ^= h >> 33;
 	h *= 0xc4ceb9fe1a85ec53ULL;
 	h ^= h >> 33;
 	return h;
+}
+
+uint64_t
+drydock_digest_hash(const struct drydock_digest *d)
+{
+	return mix_bytes(d->raw, drydock_digest_alg_size(d->alg),
+	    (uint64_t)d->alg * 0x9e3779b97f4a7c15ULL);
+}
+
+uint64_t
+drydock_digest_hash_raw(const uint8_t *raw, size_t len, uint64_t seed)
+{
+	return mix_bytes(raw, len, seed);
 }
 
 uint64_t
@@ -387,8 +404,8 @@ drydock_hasher_free(struct drydock_hasher *h)
 }
 
 int
-drydock_digest_buffer(struct drydock_digest *out, int alg, const void *buf,
-    size_t len)
+drydock_digest_buffer(
+    struct drydock_digest *out, int alg, const void *buf, size_t len)
 {
 	const EVP_MD *md = md_for(alg);
 	unsigned int n = 0;
@@ -408,8 +425,8 @@ drydock_digest_buffer(struct drydock_digest *out, int alg, const void *buf,
 #define DIGEST_FD_BUFSZ (1u << 20)
 
 int
-drydock_digest_fd(struct drydock_digest *out, int alg, int fd,
-    uint64_t *size_out)
+drydock_digest_fd(
+    struct drydock_digest *out, int alg, int fd, uint64_t *size_out)
 {
 	struct drydock_hasher *h = NULL;
 	unsigned char *buf = NULL;

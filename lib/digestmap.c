@@ -66,7 +66,7 @@ table_release(struct table *t)
 static uint64_t
 hash_raw(const struct table *t, const uint8_t *key)
 {
-	return drydock_digest_hash_raw(key, t->seed);
+	return drydock_digest_hash_raw(key, t->keylen, t->seed);
 }
 
 /* Home slot: the high 32 bits of the hash scaled to [0, cap). */

@@ -176,6 +176,18 @@ struct drydock_driver_ops {
 	    struct stat *sb);
 
 	/*
+	 * A hint: open_prefetch of each of rels (below $V2) comes next, once
+	 * each.  S3 lists them now, neighbours in the bucket's order together
+	 * (a few ranged listings in parallel instead of a listing each), and
+	 * each open takes its snapshot: as old as the call, as a handle's is
+	 * as old as its open.  The next call, and close, drop what no open
+	 * took.  Always 0 (what it could not list, the open lists).  NULL:
+	 * nothing to do (a filesystem).
+	 */
+	int (*prefetch_many)(
+	    struct drydock_store *st, const char *const *rels, size_t n);
+
+	/*
 	 * Stream a file's bytes to cb (chunks of any size; a non-zero
 	 * return from cb stops and is returned), from offset off, len bytes
 	 * or to the end when len is -1.  size_out, when not NULL, gets the

@@ -351,6 +351,7 @@ s3d_close(struct drydock_store *st)
 	if (d == NULL)
 		return;
 	drydock_s3d__unlock(d);
+	drydock_s3d__pre_free(d);
 	drydock_s3d__handles_free(d);
 	drydock_s3d__uploads_free(d);
 	pthread_mutex_destroy(&d->mu);
@@ -864,6 +865,7 @@ const struct drydock_driver_ops drydock_driver_s3 = {
     .close_h = drydock_s3d__close_h,
     .prefetch = drydock_s3d__prefetch,
     .open_prefetch = drydock_s3d__open_prefetch,
+    .prefetch_many = drydock_s3d__prefetch_many,
     .read_cb = s3d_read_cb,
     .unlink = s3d_unlink,
     .unlink_many = s3d_unlink_many,

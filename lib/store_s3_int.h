@@ -9,6 +9,7 @@
  *   store_s3tree.c  listings into trees, handles and the handle calls
  *   store_s3move.c  moves: rename, quarantine (move_out/_in)
  *   store_s3lock.c  the lock object and the clock probe
+ *   store_s3pre.c   many directories' trees in a few ranged listings
  */
 #ifndef DRYDOCK_STORE_S3_INT_H
 #define DRYDOCK_STORE_S3_INT_H
@@ -89,6 +90,8 @@ struct s3d {
 	pthread_mutex_t mu; /* the table, and the trees' refs */
 	pthread_mutex_t up_mu; /* uploads */
 	struct s3d_uploads *uploads; /* all below repositories/, or NULL */
+	struct s3d_pre *pre; /* trees of prefetch_many, until opened */
+	size_t npre;
 	struct s3d_handle **h; /* handle DRYDOCK_DRIVER_HANDLE_BASE + i */
 	size_t nh;
 	size_t *free; /* free slots, a stack */
@@ -169,6 +172,17 @@ ssize_t drydock_s3d__read(
 void drydock_s3d__close_h(struct drydock_store *st, int h);
 int drydock_s3d__prefetch(struct drydock_store *st, int dir, unsigned flags);
 
+/*
+ * A full tree built from another listing's keys (store_s3pre.c): new
+ * (NULL: out of memory, message set), each key of rel's subtree in the
+ * bucket's order, then end (the uploads it covers, then finished).
+ */
+struct s3d_tree *drydock_s3d__tree_new(const char *rel);
+int drydock_s3d__tree_key(struct s3d_tree *t, const struct s3d *d,
+    const char *rel, const char *key, const struct drydock_s3_stat *s3st);
+int drydock_s3d__tree_end(struct s3d_tree *t, struct s3d *d, const char *rel);
+void drydock_s3d__tree_free(struct s3d_tree *t);
+
 /* Release every handle still open (close). */
 void drydock_s3d__handles_free(struct s3d *d);
 
@@ -223,6 +237,26 @@ int drydock_s3d__move_out(struct drydock_store *st, const char *rel,
     int dst_dirfd, const char *dst_name);
 int drydock_s3d__move_in(struct drydock_store *st, int src_dirfd,
     const char *src_name, const char *rel);
+
+/* --- store_s3pre.c -------------------------------------------------------- */
+
+/* A tree prefetch_many listed, kept for the next open of rel. */
+struct s3d_pre {
+	char *rel;
+	struct s3d_tree *t;
+};
+
+int drydock_s3d__prefetch_many(
+    struct drydock_store *st, const char *const *rels, size_t n);
+
+/*
+ * The tree prefetch_many kept for rel, taken out of the cache (the
+ * caller's reference), or NULL.
+ */
+struct s3d_tree *drydock_s3d__pre_take(struct s3d *d, const char *rel);
+
+/* Drop every kept tree (close, and each prefetch_many). */
+void drydock_s3d__pre_free(struct s3d *d);
 
 /* --- store_s3lock.c ------------------------------------------------------- */
 

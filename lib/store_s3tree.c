@@ -444,6 +444,63 @@ tree_list(struct s3d_tree **out, struct s3d *d, const char *rel, int full)
 	return 0;
 }
 
+/* --- trees built from another listing (store_s3pre.c) ------------------ */
+
+struct s3d_tree *
+drydock_s3d__tree_new(const char *rel)
+{
+	struct s3d_tree *t;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL ||
+	    (t->root.name = strdup("")) == NULL) {
+		free(t);
+		drydock_s3d__oom();
+		return NULL;
+	}
+	t->refs = 1;
+	t->full = 1;
+	t->root.is_dir = 1;
+	t->root.loaded = 1;
+	t->root.ino = dir_ino(rel, "", 0);
+	return t;
+}
+
+int
+drydock_s3d__tree_key(struct s3d_tree *t, const struct s3d *d, const char *rel,
+    const char *key, const struct drydock_s3_stat *s3st)
+{
+	struct build b = {.t = t,
+	    .plen = strlen(d->v2) + strlen(rel) + (rel[0] ? 1 : 0),
+	    .rel = rel,
+	    .full = 1};
+
+	return build_cb(key, s3st, &b);
+}
+
+int
+drydock_s3d__tree_end(struct s3d_tree *t, struct s3d *d, const char *rel)
+{
+	struct build b = {.t = t, .rel = rel, .full = 1};
+	struct s3d_uploads u = {0};
+	size_t i;
+	int error;
+
+	/* as tree_list: the abandoned pushes' uploads it covers */
+	error = drydock_s3d__uploads_list(&u, d, rel, 1);
+	for (i = 0; error == 0 && i < u.n; i++)
+		error = build_upload(&b, &u.v[i]);
+	drydock_s3d__uploads_release(&u);
+	if (error == 0)
+		node_finish(&t->root, 1);
+	return error;
+}
+
+void
+drydock_s3d__tree_free(struct s3d_tree *t)
+{
+	tree_free(t);
+}
+
 static void
 tree_ref(struct s3d *d, struct s3d_tree *t)
 {
@@ -1072,7 +1129,9 @@ drydock_s3d__open_prefetch(
 		return r;
 	if (w.known || w.rel[0] == '\0')
 		goto plain; /* a tree holds it: the usual way costs nothing */
-	if ((r = tree_list(&t, d, w.rel, 1)) < 0) {
+	/* listed already with others (drydock_store_prefetch_many) */
+	if ((t = drydock_s3d__pre_take(d, w.rel)) == NULL &&
+	    (r = tree_list(&t, d, w.rel, 1)) < 0) {
 		r = drydock_s3d__errno(r);
 		goto out;
 	}

@@ -1206,6 +1206,31 @@ out:
 	return error;
 }
 
+int
+drydock_repo_prefetch(
+    struct drydock_store *st, const char *const *names, size_t n)
+{
+	char **paths;
+	size_t i, k = 0;
+
+	if (drydock_store__check(st, __func__) < 0 ||
+	    st->ops->prefetch_many == NULL)
+		return 0;
+	if ((paths = calloc(n ? n : 1, sizeof(*paths))) == NULL)
+		return 0;
+	/* only names drydock_repo_open() would open; it says why not */
+	for (i = 0; i < n; i++)
+		if (drydock_store_path_check(names[i]) == 0 &&
+		    asprintf(&paths[k], "%s/%s", REPOS_DIR, names[i]) >= 0)
+			k++;
+	drydock_error_clear();
+	(void)st->ops->prefetch_many(st, (const char *const *)paths, k);
+	for (i = 0; i < k; i++)
+		free(paths[i]);
+	free(paths);
+	return 0;
+}
+
 /* --- blobs -------------------------------------------------------------- */
 
 struct blob_walk {

@@ -74,12 +74,12 @@ DRYDOCK_EXTERN uint64_t drydock_digest_hash(const struct drydock_digest *d);
 
 /*
  * For tables keyed by digests read from a storage's names, which whoever
- * wrote the storage chose: the first 8 raw bytes mixed with seed (the
- * MurmurHash3 finalizer), and a seed that differs per process, so that
- * no tree can pile its names into one slot.
+ * wrote the storage chose: all len raw bytes mixed with seed, and a seed
+ * that differs per process, so that no tree can pile its names into one
+ * slot (names alike in their first bytes did, when only those counted).
  */
 DRYDOCK_EXTERN uint64_t drydock_digest_hash_raw(
-    const uint8_t *raw, uint64_t seed);
+    const uint8_t *raw, size_t len, uint64_t seed);
 DRYDOCK_EXTERN uint64_t drydock_digest_hash_seed(void);
 
 /* Incremental hashing. */

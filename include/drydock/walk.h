@@ -158,6 +158,19 @@ DRYDOCK_EXTERN int drydock_repo_foreach(struct drydock_store *st,
 DRYDOCK_EXTERN int drydock_repo_open(struct drydock_repo_info *info_out,
     char **path_out, struct drydock_store *st, const char *name);
 
+/*
+ * A hint: drydock_repo_open() of each of these n repositories comes next.
+ * On S3 they are listed now, neighbours in the bucket's order together: a
+ * few listings of 1,000 keys in parallel instead of a listing of a few
+ * dozen keys each (gc's re-check opens every repository once more, and
+ * radosgw answers a page of 1,000 keys in about the time of one of 40).
+ * Each open then answers from what was listed here, once; the next call
+ * forgets what no open took.  Nothing on a filesystem.  Always 0: a
+ * repository not listed here is listed by its open.
+ */
+DRYDOCK_EXTERN int drydock_repo_prefetch(
+    struct drydock_store *st, const char *const *names, size_t n);
+
 /* _manifests/tags/<tag>: current/link is read and stat'ed always. */
 DRYDOCK_EXTERN int drydock_tag_foreach(struct drydock_store *st,
     const struct drydock_repo_info *repo, unsigned flags, drydock_tag_cb cb,

@@ -429,4 +429,32 @@ assert_eq "" "$(s3_keys registry "$V2KEY/deep/")" "remove_tree of 1,100 keys"
 assert_eq "requests 6" "$(cat "$T/err")" \
     "... in 2 listing pages and 4 DeleteObjects (spread over the 4 jobs)"
 
+# --- many directories listed together (prefetch_many: gc's re-check) --------------
+
+# 20 repositories, one with another nested below it (its listing
+# holds the nested one's keys), one whose name starts another's ("p/r15-x"),
+# and one that is not there
+pm=()
+for i in $(seq 10 29); do
+	put_both "pm/r$i/_layers/sha256/a$i/link" "sha256:a$i"
+	put_both "pm/r$i/_manifests/tags/t$i/current/link" "sha256:b$i"
+	pm+=("pm/r$i")
+done
+put_both "pm/r15/nested/_layers/sha256/c/link" "sha256:c"
+put_both "pm/r15-x/_layers/sha256/d/link" "sha256:d"
+pm+=("pm/r15/nested" "pm/r15-x" "pm/gone")
+(cd "$V2" && find pm -type f) | while read -r f; do
+	"$S3TOOL" put "$V2KEY/$f" "$V2/$f" >/dev/null || echo "cannot put $f"
+done | grep . && bail "cannot put the pm tree"
+st -j 2 -q openmany -n "${pm[@]}"
+cp "$T/out" "$T/pm.alone"
+n_alone=$(sed -n 's/^requests //p' "$T/err")
+same_as_fs "prefetch_many: each open as on a filesystem" -j 2 -q openmany "${pm[@]}"
+assert_true "... and as each open listing its own" cmp -s "$T/pm.alone" "$T/out"
+assert_eq "! pm/gone open ENOENT" "$(grep '^!' "$T/out")" \
+    "... a directory that is not there is still not there"
+n_many=$(sed -n 's/^requests //p' "$T/err")
+assert_true "... in fewer requests ($n_many, not $n_alone)" \
+    test "$n_many" -lt "$((n_alone / 2))"
+
 finish

@@ -30,6 +30,9 @@
  *	putfd REL FILE [SKIP]  write_fd from FILE at offset SKIP, size -1
  *	moveout REL DIR NAME   move_out to the local DIR/NAME
  *	movein DIR NAME REL    move_in
+ *	openmany [-n] DIR...   prefetch_many of the DIRs (-n: not), then
+ *	                       open_prefetch of each in turn and its dump -P
+ *	                       (as "dump -p -P DIR"; "! DIR open ERR")
  *	lock [SECONDS|FILE]    take the lock, say "locked", hold it (SECONDS, or
  *	                       until FILE exists), close
  *	skew                   clock_skew in ms
@@ -282,6 +285,36 @@ cmd_dump(int argc, char **argv)
 }
 
 static int
+cmd_openmany(int argc, char **argv)
+{
+	int h, i, many = 1;
+
+	if (argc > 0 && strcmp(argv[0], "-n") == 0) {
+		many = 0;
+		argc--;
+		argv++;
+	}
+	if (many && ops->prefetch_many != NULL &&
+	    ops->prefetch_many(st, (const char *const *)argv, (size_t)argc) !=
+	        0) {
+		printf("! prefetch_many\n");
+		return 1;
+	}
+	for (i = 0; i < argc; i++) {
+		h = ops->open_prefetch != NULL
+		    ? ops->open_prefetch(st, -1, argv[i], NULL)
+		    : ops->open(st, -1, argv[i], O_RDONLY | O_DIRECTORY, NULL);
+		if (h < 0) {
+			printf("! %s open %s\n", argv[i], errno_name(h));
+			continue;
+		}
+		dump_dir(h, argv[i], 1);
+		ops->close_h(st, h);
+	}
+	return bad ? 1 : 0;
+}
+
+static int
 open_dir(const char *dir)
 {
 	if (dir == NULL)
@@ -522,6 +555,8 @@ run(char **argv, int argc)
 	} while (0)
 	if (strcmp(cmd, "dump") == 0)
 		return cmd_dump(argc - 1, argv + 1);
+	if (strcmp(cmd, "openmany") == 0)
+		return cmd_openmany(argc - 1, argv + 1);
 	if (strcmp(cmd, "ls") == 0) {
 		ARGS(1);
 		return cmd_ls(
