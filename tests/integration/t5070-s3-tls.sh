@@ -14,11 +14,15 @@
 #     with the same digests), gc -n counts the planted orphan and removes
 #     nothing, gc removes it and nothing else, fsck finds nothing wrong;
 #   - SSL_CERT_FILE=ca.pem alone works too, and AWS_CA_BUNDLE comes first;
-#   - a regionendpoint without a scheme goes https (secure: true);
+#   - a regionendpoint without a scheme goes https (secure: true); the
+#     right CA with a host name the certificate does not name (localhost)
+#     is refused, the line says so;
 #   - skipverify: true without any CA: all three work;
 #   - docker-registry's own s3 driver, with SSL_CERT_FILE=ca.pem (it cannot
 #     take AWS_CA_BUNDLE), serves over that TLS what drydock put in the
-#     bucket; without the CA it cannot.
+#     bucket; without the CA it cannot (x509 in its log); with
+#     AWS_CA_BUNDLE set it does not start at all (why drydock reads
+#     SSL_CERT_FILE too).
 . "$(dirname "$0")/lib.sh"
 
 # this machine sets both to the system's bundle: "no CA given" is neither
@@ -189,6 +193,13 @@ SSL_CERT_FILE=$CA run_gc --config "$T/cfg.yml" -n --grace 0
 assert_rc 0 "SSL_CERT_FILE alone: drydock-gc -n"
 AWS_CA_BUNDLE=$CA run_gc --config "$T/cfg-bare.yml" -n --grace 0
 assert_rc 0 "regionendpoint without a scheme, secure by default: https with the CA"
+# the certificate names IP 127.0.0.1 only: the right CA, the wrong name
+ENDPOINT=https://localhost:${HOSTPORT#*:} s3cfg "$T/cfg-name.yml" /reg
+AWS_CA_BUNDLE=$CA run_gc --config "$T/cfg-name.yml" -n --grace 0
+assert_rc 8 "the CA, but a host name the certificate does not name: exit 8"
+assert_true "... the certificate could not be verified: the name ($(head -c 400 "$T/gc.err"))" \
+    grep -q "^drydock-gc: cannot open 's3://registry/reg': https://localhost:${HOSTPORT#*:}: the server's certificate could not be verified with the CAs of AWS_CA_BUNDLE '$CA' (SSL: no alternative certificate subject name matches target host name 'localhost')" \
+    "$T/gc.err"
 
 AWS_CA_BUNDLE=$CA run_fsck --config "$T/cfg.yml" --json "$T/fsck1.json"
 assert_fsck_rc 0 "AWS_CA_BUNDLE: drydock-fsck finds nothing wrong"
@@ -244,5 +255,11 @@ else
 	assert_true "... because it cannot verify radosgw's certificate" \
 	    grep -q "x509: certificate signed by unknown authority" \
 	    "$T/registry.log"
+	# why drydock reads SSL_CERT_FILE too: the registry cannot take
+	# AWS_CA_BUNDLE (aws-sdk-go and the driver's own transport)
+	timeout 20 env AWS_CA_BUNDLE="$CA" docker-registry serve \
+	    "$T/registry.yml" >"$T/reg-aws.log" 2>&1
+	assert_true "docker-registry with AWS_CA_BUNDLE set stops at start (rc $?)" \
+	    grep -q LoadCustomCABundleError "$T/reg-aws.log"
 fi
 finish
