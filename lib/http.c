@@ -224,6 +224,8 @@ drydock_http_free(struct drydock_http *h)
 	free(h->scheme_fixed);
 	free(h->aws_sigv4);
 	free(h->ca);
+	free(h->ca_file);
+	free(h->ca_file_name);
 	free(h->client_cert);
 	free(h->client_key);
 	free(h->realm);
@@ -411,6 +413,7 @@ struct xfer {
 	int bad_range;
 	/* the request body */
 	int64_t sent;
+	char *errbuf; /* CURLOPT_ERRORBUFFER (CURL_ERROR_SIZE bytes) */
 };
 
 static void
@@ -703,6 +706,9 @@ perform(struct xfer *x, const char *method, const char *url, const char *auth,
 	CURLcode rc;
 
 	handle_setup(x->h, x->c);
+	/* after handle_setup(): curl_easy_reset() forgets the buffer */
+	x->errbuf[0] = '\0';
+	curl_easy_setopt(x->c, CURLOPT_ERRORBUFFER, x->errbuf);
 	x->status = 0;
 	x->len = 0;
 	x->started = 0;
@@ -765,14 +771,41 @@ perform(struct xfer *x, const char *method, const char *url, const char *auth,
 
 /* --- the request loop ----------------------------------------------------- */
 
+/* The length of url's origin ("https://HOST:PORT"), 300 at most. */
 static int
-curl_error(CURLcode rc, const char *url, const char *errbuf)
+origin_len(const char *url)
 {
+	const char *p = strstr(url, "://");
+	size_t n = p != NULL ? (size_t)(p - url) + 3 : 0;
+
+	n += strcspn(url + n, "/?#");
+	return n > 300 ? 300 : (int)n;
+}
+
+static int
+curl_error(const struct drydock_http *h, CURLcode rc, const char *url,
+    const char *errbuf)
+{
+	const char *why = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
 	char u[400];
 
+	/* the origin: what the user configured, and what failed */
+	if (rc == CURLE_PEER_FAILED_VERIFICATION && h->ca_file != NULL) {
+		drydock_error_set(DRYDOCK_ERRCLASS_SSL,
+		    "%.*s: the server's certificate could not be verified "
+		    "with the CAs of %s '%s' (%s)",
+		    origin_len(url), url, h->ca_file_name, h->ca_file, why);
+		return DRYDOCK_ERROR;
+	}
+	if (rc == CURLE_PEER_FAILED_VERIFICATION) {
+		drydock_error_set(DRYDOCK_ERRCLASS_SSL,
+		    "%.*s: the server's certificate could not be verified "
+		    "(%s)",
+		    origin_len(url), url, why);
+		return DRYDOCK_ERROR;
+	}
 	drydock_http__url_for_message(u, sizeof(u), url);
-	drydock_error_set(DRYDOCK_ERRCLASS_HTTP, "%s: %s", u,
-	    errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
+	drydock_error_set(DRYDOCK_ERRCLASS_HTTP, "%s: %s", u, why);
 	return DRYDOCK_ERROR;
 }
 
@@ -906,8 +939,7 @@ drydock_http__request_loop(struct drydock_http_response *resp,
 		    drydock_http__same_origin(url, h->base)) {
 			auth = drydock_http__auth_value(h, scope);
 		}
-		errbuf[0] = '\0';
-		curl_easy_setopt(x.c, CURLOPT_ERRORBUFFER, errbuf);
+		x.errbuf = errbuf;
 		rc = perform(&x, method, url, auth,
 		    home && fixed_auth == NULL && h->aws_sigv4 != NULL &&
 		        h->username != NULL &&
@@ -941,7 +973,7 @@ drydock_http__request_loop(struct drydock_http_response *resp,
 			    (x.delivered > 0 &&
 			        !(req->flags & DRYDOCK_HTTP_RESUME)) ||
 			    (ms = retry_wait(h, &x, tries)) < 0) {
-				error = curl_error(rc, url, errbuf);
+				error = curl_error(h, rc, url, errbuf);
 				goto out;
 			}
 			tries++;

@@ -70,6 +70,8 @@ struct drydock_http {
 	unsigned max_connections; /* opts.max_connections */
 	char *ca; /* the system CAs and certs.d's, or NULL: curl's own */
 	size_t ca_len;
+	/* opts.ca_file and what to call it, for messages, or NULL */
+	char *ca_file, *ca_file_name;
 	char *client_cert, *client_key;
 	const volatile sig_atomic_t *cancel;
 	CURLSH *share;
@@ -89,8 +91,9 @@ int64_t drydock_http__now_ms(void);
 /* Overwrite and free a secret. */
 void drydock_http__forget(char *s);
 /*
- * The host's certs.d files (httpcerts.c): h->ca, h->client_cert and
- * h->client_key.  @return 0, or DRYDOCK_ERROR (a file unreadable, a
+ * opts.ca_file, then the host's certs.d files (httpcerts.c): h->ca,
+ * h->ca_file, h->client_cert and h->client_key.  @return 0, or
+ * DRYDOCK_ERROR (a file unreadable, a ca_file without a certificate, a
  * client certificate without its key)
  */
 int drydock_http__load_certs(

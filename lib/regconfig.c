@@ -490,6 +490,25 @@ s3_credentials(struct drydock_regconfig_s3 *s3)
 	return 0;
 }
 
+/*
+ * The CA file: AWS_CA_BUNDLE, else SSL_CERT_FILE (the registry, in Go,
+ * reads the second; aws-sdk-go panics on the first in its s3 driver).
+ */
+static int
+s3_cafile(struct drydock_regconfig_s3 *s3)
+{
+	static const char *const names[] = {"AWS_CA_BUNDLE", "SSL_CERT_FILE"};
+	size_t i;
+	int error;
+
+	for (i = 0; i < 2 && s3->cafile == NULL; i++) {
+		if ((error = dup_env(&s3->cafile, names[i], NULL)) < 0)
+			return error;
+		s3->cafile_name = s3->cafile != NULL ? names[i] : NULL;
+	}
+	return 0;
+}
+
 static int
 s3_required(struct reader *r, const char *value, const char *key)
 {
@@ -521,7 +540,8 @@ read_s3(struct reader *r, const yaml_node_t *params,
 	    (error = s3_bool(r, params, "v4auth", 1, &s3->v4auth)) < 0 ||
 	    (error = s3_chunksize(r, params, &s3->chunksize)) < 0 ||
 	    (error = s3_required(r, s3->region, "region")) < 0 ||
-	    (error = s3_required(r, s3->bucket, "bucket")) < 0)
+	    (error = s3_required(r, s3->bucket, "bucket")) < 0 ||
+	    (error = s3_cafile(s3)) < 0)
 		return error;
 	return s3_credentials(s3);
 }
@@ -716,6 +736,7 @@ drydock_regconfig_release(struct drydock_regconfig *cfg)
 	free(cfg->s3.regionendpoint);
 	free(cfg->s3.bucket);
 	free(cfg->s3.rootdirectory);
+	free(cfg->s3.cafile);
 	memset(&cfg->s3, 0, sizeof(cfg->s3));
 	cfg->driver = DRYDOCK_REGCONFIG_FILESYSTEM;
 }

@@ -79,6 +79,10 @@ drydock_s3_new(struct drydock_s3 **out, const struct drydock_s3_opts *o)
 	ho.tls_verify = !o->skip_verify;
 	ho.scheme = https ? "https" : "http";
 	ho.certs_d = ""; /* certs.d is the registries' */
+	if (https && !o->skip_verify) {
+		ho.ca_file = o->ca_file;
+		ho.ca_file_name = o->ca_file_name;
+	}
 	ho.retries = o->retries;
 	ho.backoff_ms = o->backoff_ms;
 	ho.max_connections = s3->jobs + 4; /* the jobs, and a few callers */
@@ -261,6 +265,23 @@ trace_request(const struct drydock_s3__req *r, long status, int error,
 	fflush(trace_file);
 }
 
+/*
+ * A certificate lib/http could not verify: its message, and what an
+ * operator of the registry's s3 driver can do about it.
+ */
+static int
+verify_advice(void)
+{
+	char why[DRYDOCK_ERROR_MSGMAX];
+
+	snprintf(why, sizeof(why), "%s", drydock_error_message());
+	drydock_error_set(DRYDOCK_ERRCLASS_SSL,
+	    "%s; trust its CA with AWS_CA_BUNDLE=FILE (PEM), or set "
+	    "skipverify: true in storage.s3 (no verification)",
+	    why);
+	return DRYDOCK_ERROR;
+}
+
 int
 drydock_s3__send(struct drydock_http_response *resp, struct drydock_s3 *s3,
     const struct drydock_s3__req *r)
@@ -332,6 +353,9 @@ drydock_s3__send(struct drydock_http_response *resp, struct drydock_s3 *s3,
 	error = drydock_http_request(resp, s3->http, &req);
 	if (trace_file != NULL)
 		trace_request(r, resp->status, error, &t0);
+	if (error == DRYDOCK_ERROR &&
+	    drydock_error_last()->klass == DRYDOCK_ERRCLASS_SSL)
+		error = verify_advice();
 out:
 	if (token != NULL)
 		OPENSSL_cleanse(token, strlen(token));

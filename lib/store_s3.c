@@ -253,6 +253,8 @@ new_client(struct s3d *d, const struct drydock_regconfig_s3 *cfg, unsigned jobs)
 	o.session_token = cfg->sessiontoken;
 	o.secure = cfg->secure;
 	o.skip_verify = cfg->skipverify;
+	o.ca_file = cfg->cafile;
+	o.ca_file_name = cfg->cafile_name;
 	o.jobs = jobs > 0 ? jobs : 4;
 	if (cfg->chunksize > 0)
 		o.part_size = cfg->chunksize;

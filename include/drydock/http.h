@@ -20,7 +20,10 @@
  * TLS: the system's CAs, plus the *.crt files of the host's directory
  * under /etc/containers/certs.d/HOST[:PORT]/ and /etc/docker/certs.d/ (a
  * *.cert with its *.key is a client certificate), as containers-certs.d(5)
- * says.
+ * says; opts.ca_file replaces the system's CA bundle.  A server whose
+ * certificate cannot be verified fails the request with DRYDOCK_ERROR and
+ * a message of class DRYDOCK_ERRCLASS_SSL naming the server's origin, so
+ * that a caller can add its own advice.
  *
  * With aws_sigv4 set (an S3 endpoint, lib/s3.c), the client signs each
  * request to its own origin with AWS Signature Version 4 (libcurl's
@@ -80,6 +83,19 @@ struct drydock_http_opts {
 	 * closes a connection when it ends; 0: libcurl's 5
 	 */
 	unsigned max_connections;
+	/*
+	 * a PEM file of CAs trusted in place of the system's bundle
+	 * (/etc/ssl/certs/ca-certificates.crt; libcurl's CA directory,
+	 * /etc/ssl/certs, is still read), read once by drydock_http_new(),
+	 * which fails when it cannot be read or holds no certificate;
+	 * certs.d's *.crt are added to it.  NULL: the system's bundle.
+	 */
+	const char *ca_file;
+	/*
+	 * what messages call ca_file ("AWS_CA_BUNDLE": where the caller
+	 * found it); NULL: "CA file"
+	 */
+	const char *ca_file_name;
 };
 
 /* Fill *o with the defaults. */
@@ -153,7 +169,8 @@ struct drydock_http_response {
  *
  * @param out the new client (drydock_http_free)
  * @param o options (borrowed for the call; strings are copied), or NULL
- * @return 0, or DRYDOCK_ERROR (a bad host, a certs.d file unreadable)
+ * @return 0, or DRYDOCK_ERROR (a bad host, a certs.d file or ca_file
+ * unreadable, a ca_file without a certificate)
  */
 DRYDOCK_EXTERN int drydock_http_new(struct drydock_http **out, const char *host,
     const struct drydock_http_opts *o);
@@ -176,7 +193,8 @@ DRYDOCK_EXTERN void drydock_http_set_cancel(
  * data callback's non-zero value, DRYDOCK_EAUTH (the registry or its
  * token server refused the credentials, or wants some and there are
  * none), DRYDOCK_EINTR, or DRYDOCK_ERROR (no connection, TLS, a body cut
- * short and not resumed, retries used up)
+ * short and not resumed, retries used up; a certificate that could not be
+ * verified: class DRYDOCK_ERRCLASS_SSL)
  */
 DRYDOCK_EXTERN int drydock_http_request(struct drydock_http_response *resp,
     struct drydock_http *h, const struct drydock_http_request *req);

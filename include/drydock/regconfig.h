@@ -43,6 +43,16 @@ struct drydock_regconfig_s3 {
 	int skipverify; /* default 0 */
 	int v4auth; /* default 1; drydock signs with SigV4 either way */
 	int64_t chunksize; /* default 10 MiB; 5 MiB to 5 GiB */
+	/*
+	 * the CAs to trust for the endpoint, in place of the system's: the
+	 * environment's AWS_CA_BUNDLE (the AWS CLI's and SDKs'), else its
+	 * SSL_CERT_FILE (OpenSSL's and Go's: the registry itself trusts a
+	 * private CA that way, since AWS_CA_BUNDLE stops its s3 driver);
+	 * NULL when neither is set.  No config key names a CA file.
+	 */
+	char *cafile;
+	/* "AWS_CA_BUNDLE" or "SSL_CERT_FILE" (static), or NULL */
+	const char *cafile_name;
 };
 
 struct drydock_regconfig {

@@ -21,6 +21,12 @@
  * A refused request is DRYDOCK_EAUTH with the server's reason (a wrong
  * secret key is said to be one); a missing key, bucket or upload is
  * DRYDOCK_ENOTFOUND.  No message holds a credential.
+ *
+ * Over https the server's certificate is verified (unless skip_verify)
+ * against the system's CAs, or those of opts.ca_file; one that cannot be
+ * verified fails the request with DRYDOCK_ERROR, class
+ * DRYDOCK_ERRCLASS_SSL, and a message naming the endpoint and the ways to
+ * trust it (AWS_CA_BUNDLE, skipverify).
  */
 #ifndef DRYDOCK_S3_H
 #define DRYDOCK_S3_H
@@ -67,6 +73,15 @@ struct drydock_s3_opts {
 	int64_t copy_part_size;
 	int retries; /* attempts after the first; -1 (default): 5 */
 	unsigned backoff_ms; /* first wait, doubled each time (default 250) */
+	/*
+	 * a PEM file of CAs trusted in place of the system's bundle
+	 * (drydock_http_opts.ca_file), read by drydock_s3_new() when
+	 * requests go over https and are verified, else not looked at;
+	 * NULL: the system's
+	 */
+	const char *ca_file;
+	/* what messages call ca_file ("AWS_CA_BUNDLE"); NULL: "CA file" */
+	const char *ca_file_name;
 };
 
 /* Fill *o with the defaults. */
@@ -84,7 +99,8 @@ struct drydock_s3_stat {
  *
  * @param out the new client (drydock_s3_free)
  * @param o options (borrowed for the call; strings are copied)
- * @return 0, or DRYDOCK_ERROR (no region or bucket, a bad endpoint)
+ * @return 0, or DRYDOCK_ERROR (no region or bucket, a bad endpoint, a
+ * ca_file unreadable or without a certificate)
  */
 DRYDOCK_EXTERN int drydock_s3_new(
     struct drydock_s3 **out, const struct drydock_s3_opts *o);

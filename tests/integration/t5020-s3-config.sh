@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # t5020-s3-config --- a registry config with the s3 driver, as the tools
 # meet it before they work on S3 (issue 12): libdrydock reads its storage.s3
-# section, the REGISTRY_STORAGE_S3_* overrides and AWS's credential
-# variables (s3tool config prints what it read, secrets only as set or
-# unset); drydock-gc, -fsck and -migrate take it and say that the endpoint
+# section, the REGISTRY_STORAGE_S3_* overrides, AWS's credential
+# variables and the CA file (AWS_CA_BUNDLE, else SSL_CERT_FILE) (s3tool
+# config prints what it read, secrets only as set or unset); drydock-gc, -fsck and -migrate take it and say that the endpoint
 # cannot be reached (exit 8; gc and fsck in one line), migrate writing
 # nothing; a driver drydock does
 # not know (gcs, azure, swift, inmemory) is one line naming it, exit 8.  No
@@ -13,7 +13,7 @@
 S3TOOL=$DRYDOCK_TOOLS/s3tool
 [ -x "$S3TOOL" ] || bail "no s3tool at $S3TOOL (make all)"
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN \
-    AWS_ACCESS_KEY AWS_SECRET_KEY
+    AWS_ACCESS_KEY AWS_SECRET_KEY AWS_CA_BUNDLE SSL_CERT_FILE
 cfg=$T/config.yml
 cat >"$cfg" <<EOF
 version: 0.1
@@ -44,7 +44,8 @@ sessiontoken=unset
 secure=0
 skipverify=0
 v4auth=1
-chunksize=5242880" "$(cat "$T/c1")" "storage.s3 as the registry reads it"
+chunksize=5242880
+cafile=unset" "$(cat "$T/c1")" "storage.s3 as the registry reads it"
 
 AWS_ACCESS_KEY_ID=ENVKEY AWS_SECRET_ACCESS_KEY=env-secret-value \
     AWS_SESSION_TOKEN=env-token REGISTRY_STORAGE_S3_BUCKET=other \
@@ -57,6 +58,18 @@ assert_true "REGISTRY_STORAGE_S3_SECURE and _CHUNKSIZE too" \
 assert_true "AWS_ACCESS_KEY_ID, _SECRET_ACCESS_KEY, _SESSION_TOKEN are the credentials" \
     grep -qzE "accesskey=set.secretkey=set.sessiontoken=set" "$T/c2"
 assert_false "no secret is printed" grep -q "env-secret-value\|env-token" "$T/c2"
+SSL_CERT_FILE=/x/ssl.pem "$S3TOOL" -c "$cfg" config >"$T/c3" 2>&1
+assert_true "SSL_CERT_FILE names the CA file" \
+    grep -qx "cafile=/x/ssl.pem (SSL_CERT_FILE)" "$T/c3"
+AWS_CA_BUNDLE=/x/aws.pem SSL_CERT_FILE=/x/ssl.pem \
+    "$S3TOOL" -c "$cfg" config >"$T/c4" 2>&1
+assert_true "AWS_CA_BUNDLE comes before SSL_CERT_FILE" \
+    grep -qx "cafile=/x/aws.pem (AWS_CA_BUNDLE)" "$T/c4"
+# the endpoint is http: a CA file that is not there is not looked at
+AWS_CA_BUNDLE=/nonexistent/ca.pem "$DRYDOCK_BIN/drydock-gc" --config "$cfg" \
+    >/dev/null 2>"$T/nocheck.err"
+assert_false "a CA file is not read for an http endpoint" \
+    grep -q "nonexistent" "$T/nocheck.err"
 
 # --- the tools take it, and cannot reach it ---------------------------------------
 

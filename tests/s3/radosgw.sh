@@ -9,6 +9,12 @@
 #                                              (S3_ENDPOINT=..., one a line)
 #   tests/s3/radosgw.sh stop DIR               stop what start started
 #
+# RGW_TLS=1 (start): https only.  openssl makes a CA (DIR/tls/ca.pem) and a
+# certificate it signed for 127.0.0.1 (subjectAltName IP:127.0.0.1), which
+# beast serves on its ssl_endpoint; the environment printed then has
+# S3_ENDPOINT=https://127.0.0.1:PORT and S3_CA_FILE=DIR/tls/ca.pem.  Without
+# it (the default), plain http, as before.
+#
 # Ports are chosen free at start (mon, rgw; the osd takes 6800-7300 as Ceph
 # does, on 127.0.0.1 only).  Exits 77 when radosgw is not installed
 # (tests/deps.sh installs it).
@@ -38,6 +44,23 @@ free_port() {
 	done
 	echo "radosgw.sh: no free port" >&2
 	exit 1
+}
+
+# make_tls DIR: DIR/ca.pem (a self-signed CA), DIR/server.pem and
+# DIR/server.key (a certificate for IP 127.0.0.1 the CA signed)
+make_tls() {
+	local d=$1
+	mkdir -p "$d"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
+	    -subj "/CN=drydock radosgw test CA" \
+	    -keyout "$d/ca.key" -out "$d/ca.pem" &&
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+	    -keyout "$d/server.key" -out "$d/server.csr" &&
+	printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' \
+	    >"$d/server.ext" &&
+	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" \
+	    -CAkey "$d/ca.key" -CAcreateserial -days 2 \
+	    -extfile "$d/server.ext" -out "$d/server.pem"
 }
 
 # wait_for SECONDS WHAT CMD...: until CMD succeeds
@@ -86,6 +109,25 @@ D=$(cd "$D" && pwd -P)
 C="-c $D/ceph.conf"
 MON_PORT=$(free_port)
 RGW_PORT=$(free_port)
+SCHEME=http
+FRONTEND="endpoint=127.0.0.1:$RGW_PORT"
+CURL_CA=()
+if [ "${RGW_TLS:-0}" = 1 ]; then
+	command -v openssl >/dev/null || {
+		echo "radosgw.sh: RGW_TLS=1 needs openssl" >&2
+		exit 77
+	}
+	make_tls "$D/tls" >"$D/log/tls.log" 2>&1 || {
+		echo "radosgw.sh: openssl could not make the certificates;" \
+		    "see $D/log/tls.log" >&2
+		exit 1
+	}
+	SCHEME=https
+	FRONTEND="ssl_endpoint=127.0.0.1:$RGW_PORT"
+	FRONTEND="$FRONTEND ssl_certificate=$D/tls/server.pem"
+	FRONTEND="$FRONTEND ssl_private_key=$D/tls/server.key"
+	CURL_CA=(--cacert "$D/tls/ca.pem")
+fi
 FSID=$(cat /proc/sys/kernel/random/uuid)
 # tcp_nodelay=1: beast writes a response in two segments; without it the
 # second waits for the client's delayed ACK (40 ms) on every reused
@@ -123,7 +165,7 @@ mon_data_avail_warn = 1
 mon_data_avail_crit = 0
 auth_allow_insecure_global_id_reclaim = false
 [client.rgw.a]
-rgw_frontends = beast endpoint=127.0.0.1:$RGW_PORT tcp_nodelay=1
+rgw_frontends = beast $FRONTEND tcp_nodelay=1
 rgw_data = $D/rgw
 EOF
 # shellcheck disable=SC2086
@@ -149,19 +191,22 @@ osd_up() {
 wait_for 60 "ceph-osd" osd_up
 # shellcheck disable=SC2086
 radosgw $C -n client.rgw.a >>"$D/log/setup.log" 2>&1
-wait_for 90 "radosgw" curl -s -o /dev/null "http://127.0.0.1:$RGW_PORT/"
+wait_for 90 "radosgw" curl -s "${CURL_CA[@]}" -o /dev/null \
+    "$SCHEME://127.0.0.1:$RGW_PORT/"
 # shellcheck disable=SC2086
 radosgw-admin $C user create --uid=drydock --display-name=drydock \
     --access-key="$KEY" --secret-key="$SECRET" >>"$D/log/setup.log" 2>&1
 for b in "$@"; do
 	# the first request on a new pool takes a second or two
-	wait_for 60 "bucket $b" curl -sSf --aws-sigv4 "aws:amz:us-east-1:s3" \
+	wait_for 60 "bucket $b" curl -sSf "${CURL_CA[@]}" \
+	    --aws-sigv4 "aws:amz:us-east-1:s3" \
 	    --user "$KEY:$SECRET" -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' \
-	    -X PUT "http://127.0.0.1:$RGW_PORT/$b"
+	    -X PUT "$SCHEME://127.0.0.1:$RGW_PORT/$b"
 done
 cat <<EOF
-S3_ENDPOINT=http://127.0.0.1:$RGW_PORT
+S3_ENDPOINT=$SCHEME://127.0.0.1:$RGW_PORT
 S3_REGION=us-east-1
 S3_ACCESS_KEY=$KEY
 S3_SECRET_KEY=$SECRET
 EOF
+[ "$SCHEME" = http ] || echo "S3_CA_FILE=$D/tls/ca.pem"

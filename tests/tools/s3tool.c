@@ -6,9 +6,11 @@
  *	s3tool [-j JOBS] [-P PART] [-C COPYPART] [-c CONFIG.yml] CMD ARG...
  *
  * Without -c, the bucket comes from the environment: S3_ENDPOINT,
- * S3_REGION, S3_ACCESS_KEY, S3_SECRET_KEY, S3_BUCKET.  With -c, from a
- * registry's config.yml as drydock reads it (lib/regconfig.c: the
- * storage.s3 section, REGISTRY_STORAGE_S3_* and AWS_* overrides).
+ * S3_REGION, S3_ACCESS_KEY, S3_SECRET_KEY, S3_BUCKET (and S3_CA_FILE, the
+ * CAs of an https endpoint, as radosgw.sh with RGW_TLS=1 prints).  With
+ * -c, from a registry's config.yml as drydock reads it (lib/regconfig.c:
+ * the storage.s3 section, REGISTRY_STORAGE_S3_* and AWS_* overrides,
+ * AWS_CA_BUNDLE or SSL_CERT_FILE).
  *
  *	stat KEY               size, ETag and LastModified (HEAD)
  *	get KEY [OFF LEN]      the bytes (in memory) to stdout
@@ -95,6 +97,9 @@ options(struct drydock_s3_opts *o, const char *config, const char **bucket)
 		o->secret_key = getenv("S3_SECRET_KEY");
 		o->bucket = *bucket = getenv("S3_BUCKET");
 		o->secure = 0;
+		/* radosgw.sh with RGW_TLS=1 prints it */
+		o->ca_file = getenv("S3_CA_FILE");
+		o->ca_file_name = "S3_CA_FILE";
 		return 0;
 	}
 	if ((error = drydock_regconfig_read(&cfg, config)) < 0)
@@ -113,6 +118,8 @@ options(struct drydock_s3_opts *o, const char *config, const char **bucket)
 	o->secure = cfg.s3.secure;
 	o->skip_verify = cfg.s3.skipverify;
 	o->part_size = cfg.s3.chunksize;
+	o->ca_file = cfg.s3.cafile;
+	o->ca_file_name = cfg.s3.cafile_name;
 	return 0;
 }
 
@@ -132,6 +139,10 @@ print_config(void)
 	printf("secure=%d\nskipverify=%d\nv4auth=%d\nchunksize=%lld\n",
 	    cfg.s3.secure, cfg.s3.skipverify, cfg.s3.v4auth,
 	    (long long)cfg.s3.chunksize);
+	if (cfg.s3.cafile != NULL)
+		printf("cafile=%s (%s)\n", cfg.s3.cafile, cfg.s3.cafile_name);
+	else
+		printf("cafile=unset\n");
 	return 0;
 }
 

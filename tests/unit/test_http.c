@@ -184,6 +184,42 @@ test_http__new(void **state)
 	drydock_http_free(h);
 	unlink(path);
 	rmdir(sub);
+
+	/* ca_file: missing, empty, not PEM: named with what names it */
+	drydock_http_opts_init(&o);
+	o.certs_d = "";
+	snprintf(path, sizeof(path), "%s/ca.pem", dir);
+	o.ca_file = path;
+	o.ca_file_name = "AWS_CA_BUNDLE";
+	assert_int_equal(drydock_http_new(&h, "s3.example", &o), DRYDOCK_ERROR);
+	assert_null(h);
+	assert_non_null(
+	    strstr(drydock_error_message(), "cannot open AWS_CA_BUNDLE '"));
+	assert_non_null(strstr(drydock_error_message(), path));
+	assert_non_null(f = fopen(path, "w"));
+	fclose(f);
+	assert_int_equal(drydock_http_new(&h, "s3.example", &o), DRYDOCK_ERROR);
+	assert_non_null(
+	    strstr(drydock_error_message(), "holds no PEM certificate"));
+	assert_non_null(f = fopen(path, "w"));
+	fputs("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+	    f);
+	fclose(f);
+	assert_int_equal(drydock_http_new(&h, "s3.example", &o), DRYDOCK_ERROR);
+	assert_non_null(
+	    strstr(drydock_error_message(), "holds no PEM certificate"));
+	/* the system's bundle is one; a directory is not */
+	o.ca_file = "/etc/ssl/certs/ca-certificates.crt";
+	if (access(o.ca_file, R_OK) == 0) {
+		assert_int_equal(drydock_http_new(&h, "s3.example", &o), 0);
+		drydock_http_free(h);
+		h = NULL;
+	}
+	o.ca_file = dir;
+	o.ca_file_name = NULL;
+	assert_int_equal(drydock_http_new(&h, "s3.example", &o), DRYDOCK_ERROR);
+	assert_non_null(strstr(drydock_error_message(), "CA file '"));
+	unlink(path);
 	rmdir(dir);
 }
 

@@ -26,7 +26,7 @@ static const char *const env_vars[] = {ENV_ROOT,
     "REGISTRY_STORAGE_S3_SKIPVERIFY", "REGISTRY_STORAGE_S3_V4AUTH",
     "REGISTRY_STORAGE_S3_CHUNKSIZE", "REGISTRY_STORAGE_S3AWS_BUCKET",
     "AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY",
-    "AWS_SECRET_KEY", "AWS_SESSION_TOKEN"};
+    "AWS_SECRET_KEY", "AWS_SESSION_TOKEN", "AWS_CA_BUNDLE", "SSL_CERT_FILE"};
 
 static void
 clear_env(void)
@@ -493,6 +493,44 @@ test_regconfig__s3_credentials(void **state)
 }
 
 static void
+test_regconfig__s3_cafile(void **state)
+{
+	struct fixture *f = *state;
+	struct drydock_regconfig cfg;
+	static const char cfgtext[] = "storage: {s3: {region: r, bucket: b}}\n";
+
+	/* neither set: the system's CAs */
+	read_ok(f, cfgtext, &cfg);
+	assert_null(cfg.s3.cafile);
+	assert_null(cfg.s3.cafile_name);
+	drydock_regconfig_release(&cfg);
+
+	/* SSL_CERT_FILE, as Go (the registry) and OpenSSL read it */
+	setenv("SSL_CERT_FILE", "/etc/ssl/private-ca.pem", 1);
+	read_ok(f, cfgtext, &cfg);
+	assert_string_equal(cfg.s3.cafile, "/etc/ssl/private-ca.pem");
+	assert_string_equal(cfg.s3.cafile_name, "SSL_CERT_FILE");
+	drydock_regconfig_release(&cfg);
+	assert_null(cfg.s3.cafile);
+
+	/* AWS_CA_BUNDLE comes first; an empty one is unset */
+	setenv("AWS_CA_BUNDLE", "/etc/aws/ca.pem", 1);
+	read_ok(f, cfgtext, &cfg);
+	assert_string_equal(cfg.s3.cafile, "/etc/aws/ca.pem");
+	assert_string_equal(cfg.s3.cafile_name, "AWS_CA_BUNDLE");
+	drydock_regconfig_release(&cfg);
+	setenv("AWS_CA_BUNDLE", "", 1);
+	read_ok(f, cfgtext, &cfg);
+	assert_string_equal(cfg.s3.cafile_name, "SSL_CERT_FILE");
+	drydock_regconfig_release(&cfg);
+
+	/* a filesystem config does not look */
+	read_ok(f, "storage: {filesystem: {rootdirectory: /r}}\n", &cfg);
+	assert_null(cfg.s3.cafile);
+	drydock_regconfig_release(&cfg);
+}
+
+static void
 test_regconfig__s3_bad(void **state)
 {
 	struct fixture *f = *state;
@@ -676,6 +714,7 @@ main(void)
 	    T(test_regconfig__s3),
 	    T(test_regconfig__s3_env),
 	    T(test_regconfig__s3_credentials),
+	    T(test_regconfig__s3_cafile),
 	    T(test_regconfig__s3_bad),
 	    T(test_regconfig__no_driver),
 	    T(test_regconfig__env_override),
