@@ -193,9 +193,11 @@ assert_eq "$(config_of dock:1)" \
 # --- S3 -> docker://HOST/REPO -------------------------------------------------------
 start_registry "$T/pushed"
 for r in $OCI_REFS; do
-	run_migrate --json "$T/p-${r%%:*}.json" --image "$r" \
+	run_migrate --verify --json "$T/p-${r%%:*}.json" --image "$r" \
 	    "registry:$T/cfg-oa.yml" "docker://$REG/${r%%:*}"
-	assert_mig_rc 0 "registry:cfg-oa.yml -> docker://$REG/${r%%:*} ($r)"
+	assert_mig_rc 0 "registry:cfg-oa.yml -> docker://$REG/${r%%:*} ($r), --verify"
+	assert_jq "$T/p-${r%%:*}.json" '[.summary.failed, .verify.ok]' '[0,true]' \
+	    "... nothing failed, the registry holds every blob"
 done
 assert_jq "$T/p-big.json" '[.network.uploaded, .network.uploaded_bytes > 500000]' \
     '[2,true]' "big:1's config and layer uploaded"
