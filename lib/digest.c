@@ -57,16 +57,6 @@ drydock_digest_alg_lookup(const char *name, size_t len)
 	return DRYDOCK_DIGEST_NONE;
 }
 
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* A hex digit's value plus one; 0 for anything else (lowercase only). */
 static const uint8_t hex1[256] = {['0'] = 1,
     ['1'] = 2,
@@ -115,7 +105,7 @@ drydock_digest_from_hex(
 		out->raw[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
 	}
 	if (bad) {
-		for (i = 0; hexval((unsigned char)hex[i]) >= 0; i++)
+		for (i = 0; hex1[(unsigned char)hex[i]] != 0; i++)
 			;
 		memset(out, 0, sizeof(*out));
 		drydock_error_set(DRYDOCK_ERRCLASS_DIGEST,

@@ -24,6 +24,8 @@
 #include <drydock/errors.h>
 #include <drydock/manifest.h>
 
+#include "hex_int.h"
+
 /* Deeper than any manifest; jansson's own limit is 2048. */
 #define SCAN_DEPTH_MAX 64
 
@@ -52,18 +54,6 @@ skip_ws(struct scan *sc)
 		sc->p++;
 }
 
-static int
-hexdigit(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Four hex digits after "\u"; -1 when they are not. */
 static long
 u_escape(const unsigned char *p, const unsigned char *end)
@@ -74,7 +64,7 @@ u_escape(const unsigned char *p, const unsigned char *end)
 	if (end - p < 4)
 		return -1;
 	for (i = 0; i < 4; i++) {
-		if ((d = hexdigit(p[i])) < 0)
+		if ((d = drydock_hex__value(p[i])) < 0)
 			return -1;
 		v = v << 4 | d;
 	}

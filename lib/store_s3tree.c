@@ -33,6 +33,7 @@
 #include <drydock/errors.h>
 #include <drydock/s3.h>
 
+#include "hex_int.h"
 #include "s3_int.h"
 #include "store_s3_int.h"
 
@@ -102,18 +103,6 @@ node_add(struct s3d_node *n, const char *name, size_t len)
 	return k;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* An ETag of 32 hex digits (an MD5) as bytes: 1, else 0. */
 static int
 etag_md5(unsigned char md5[16], const char *etag)
@@ -123,8 +112,9 @@ etag_md5(unsigned char md5[16], const char *etag)
 	if (strlen(etag) != 32)
 		return 0;
 	for (i = 0; i < 16; i++) {
-		if ((hi = hexval(etag[2 * i])) < 0 ||
-		    (lo = hexval(etag[2 * i + 1])) < 0)
+		if ((hi = drydock_hex__value((unsigned char)etag[2 * i])) < 0 ||
+		    (lo = drydock_hex__value((unsigned char)etag[2 * i + 1])) <
+		        0)
 			return 0;
 		md5[i] = (unsigned char)(hi << 4 | lo);
 	}

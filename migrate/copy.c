@@ -377,7 +377,10 @@ struct push_src {
 	const struct drydock_descriptor *desc;
 };
 
-/* The bytes of a blob to push: the source's file, or pulled first. */
+/*
+ * The bytes of a blob to push, in a file (retries and chunks read it at
+ * offsets): the source's, a copy of a stream, or pulled first.
+ */
 static int
 push_open(int *fd_out, void *ctx)
 {
@@ -386,10 +389,10 @@ push_open(int *fd_out, void *ctx)
 	uint64_t bytes;
 	int error;
 
-	if (run->src.rem == NULL) {
-		*fd_out = mig_source_blob_open(&run->src, &p->desc->digest);
-		return *fd_out < 0 ? *fd_out : 0;
-	}
+	/* a stream from S3 is copied out first: the push reads at offsets */
+	if (run->src.rem == NULL)
+		return mig_source_blob_open_file(
+		    fd_out, &run->src, &p->desc->digest, p->desc->size);
 	if ((error = mig_remote_fetch(
 	         run->src.rem, p->repo, p->desc, fd_out, &bytes)) < 0)
 		return error;

@@ -278,12 +278,14 @@ export_layer(struct dx *x, const struct drydock_descriptor *l, const char *want,
 	snprintf(name, namesz, "%s.tar", drydock_digest_hex(hex, &want_d));
 	if (drydock_digestmap_get(x->written, &want_d, NULL))
 		return 0;
-	if ((fd = mig_source_blob_open(&x->run->src, &l->digest)) < 0) {
-		if (l->foreign)
+	/* read twice: a stream (from S3) is copied into a file first */
+	if ((error = mig_source_blob_open_file(
+	         &fd, &x->run->src, &l->digest, l->size)) < 0) {
+		if (l->foreign && error == DRYDOCK_ENOTFOUND)
 			drydock_error_set(DRYDOCK_ERRCLASS_MANIFEST,
 			    "foreign layer '%s' has no data here",
 			    drydock_digest_format(ds, &l->digest));
-		return fd;
+		return error;
 	}
 	/* pass 1: the DiffID must be the config's, before anything is written
 	 */

@@ -151,6 +151,15 @@ void mig_source_sort(struct mig_source *src);
  */
 int mig_source_blob_open(
     struct mig_source *src, const struct drydock_digest *d);
+/*
+ * The bytes of blob d in a regular file, for readers that need its size
+ * first or read it more than once (pushes, docker-archive layers): the
+ * source's own file, or, for a stream (a blob from S3), an unnamed
+ * temporary file in $TMPDIR (else /var/tmp) it is copied into, checked
+ * against d and size (-1: unknown).  *fd_out: close it.
+ */
+int mig_source_blob_open_file(int *fd_out, struct mig_source *src,
+    const struct drydock_digest *d, int64_t size);
 /* A manifest of repo: read (at most 4 MiB) and its digest checked. */
 int mig_source_manifest_read(char **buf_out, size_t *len_out,
     struct mig_source *src, const char *repo, const struct drydock_digest *d);

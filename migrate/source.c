@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "migrate.h"
@@ -268,6 +269,49 @@ mig_source_blob_open(struct mig_source *src, const struct drydock_digest *d)
 	if (src->st != NULL)
 		return drydock_store_blob_open(src->st, d);
 	return drydock_ocilayout_blob_open(src->lay, d);
+}
+
+int
+mig_source_blob_open_file(int *fd_out, struct mig_source *src,
+    const struct drydock_digest *d, int64_t size)
+{
+	struct drydock_blobcopy *bc = NULL;
+	struct stat sb;
+	int fd, tmp = -1, error, cerror;
+
+	*fd_out = -1;
+	if ((fd = mig_source_blob_open(src, d)) < 0)
+		return fd;
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
+		*fd_out = fd;
+		return 0;
+	}
+	/* a bc of its own: this may run on any of the -j threads */
+	if ((error = drydock_blobcopy_new(&bc, DRYDOCK_BLOBCOPY_COPY, 0)) ==
+	    0) {
+		drydock_blobcopy_set_cancel(bc, &mig_stop);
+		error = drydock_blobcopy_spool(bc, &tmp, fd, d, size);
+	}
+	drydock_blobcopy_free(bc);
+	/*
+	 * A stream that failed half-way (a GET not resumed, the object gone)
+	 * ends as a short file would: its own error says why, not the digest
+	 * mismatch that the short read became.
+	 */
+	cerror = 0;
+	if (src->st != NULL)
+		cerror = drydock_store_blob_close(src->st, fd);
+	else
+		close(fd);
+	if (cerror < 0 && error != DRYDOCK_EINTR) {
+		if (tmp >= 0)
+			close(tmp);
+		return cerror;
+	}
+	if (error < 0)
+		return error;
+	*fd_out = tmp;
+	return 0;
 }
 
 int

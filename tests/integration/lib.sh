@@ -466,6 +466,32 @@ start_s3_registry() {
 	v2=reg/docker/registry/v2
 }
 
+# s3cfg FILE ROOTDIR [BUCKET]: a registry config.yml naming a bucket of the
+# S3 server (start_s3; default "registry") below that rootdirectory, as
+# drydock reads it (registry:FILE)
+s3cfg() {
+	cat >"$1" <<EOF
+version: 0.1
+storage:
+  s3:
+    region: $S3_REGION
+    regionendpoint: $S3_ENDPOINT
+    bucket: ${3:-registry}
+    accesskey: $S3_ACCESS_KEY
+    secretkey: $S3_SECRET_KEY
+    secure: false
+    rootdirectory: $2
+  redirect: {disable: true}
+http: {addr: 127.0.0.1:5000}
+EOF
+}
+
+# serve_s3 ROOTDIR [BUCKET]: docker-registry with its s3 driver on that
+# rootdirectory of the bucket (start_registry; REG names it)
+serve_s3() {
+	REG_S3_BUCKET=${2:-registry} REG_S3_ROOTDIR=$1 start_registry "$T/unused"
+}
+
 # s3 METHOD PATH [CURL ARGS...]: a SigV4-signed request to the S3 server
 s3() {
 	local m=$1 path=$2

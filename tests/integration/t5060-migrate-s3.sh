@@ -21,29 +21,6 @@ peers_only
 start_s3 registry other
 S3TOOL=$DRYDOCK_TOOLS/s3tool
 
-# s3cfg FILE ROOTDIR [BUCKET]: a registry config naming the bucket
-s3cfg() {
-	cat >"$1" <<EOF
-version: 0.1
-storage:
-  s3:
-    region: $S3_REGION
-    regionendpoint: $S3_ENDPOINT
-    bucket: ${3:-registry}
-    accesskey: $S3_ACCESS_KEY
-    secretkey: $S3_SECRET_KEY
-    secure: false
-    rootdirectory: $2
-  redirect: {disable: true}
-http: {addr: 127.0.0.1:5000}
-EOF
-}
-
-# serve_s3 ROOTDIR [BUCKET]: docker-registry's s3 driver on that prefix
-serve_s3() {
-	REG_S3_BUCKET=${2:-registry} REG_S3_ROOTDIR=$1 start_registry "$T/unused"
-}
-
 REFS="app:1 app:2 multi:1 dock:1 team/tool:x"
 # digests_of: "REF DIGEST" of every image as the running registry serves it
 digests_of() {

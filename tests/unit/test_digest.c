@@ -142,6 +142,33 @@ test_digest__uppercase_refused(void **state)
 	assert_parse_fails("SHA256:" EMPTY256, DRYDOCK_ECORRUPT);
 }
 
+/* The message names the first character that is not lowercase hex. */
+static void
+test_digest__bad_hex_offset(void **state)
+{
+	/* a hex digit, but not in a digest; then no hex digit at all */
+	static const struct {
+		char c;
+		size_t at;
+	} bad[] = {{'F', 10}, {'g', 20}};
+	char hex[] = EMPTY256, msg[64];
+	struct drydock_digest d;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++)
+		hex[bad[i].at] = bad[i].c;
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(
+		    drydock_digest_from_hex(&d, DRYDOCK_DIGEST_SHA256, hex, 64),
+		    DRYDOCK_ECORRUPT);
+		snprintf(msg, sizeof(msg),
+		    "invalid character in digest hex at offset %zu", bad[i].at);
+		assert_string_equal(drydock_error_message(), msg);
+		hex[bad[i].at] = EMPTY256[bad[i].at];
+	}
+}
+
 static void
 test_digest__wrong_length(void **state)
 {
@@ -442,6 +469,7 @@ main(void)
 	    cmocka_unit_test(test_digest__parse_sha512),
 	    cmocka_unit_test(test_digest__parse_uses_len_only),
 	    cmocka_unit_test(test_digest__uppercase_refused),
+	    cmocka_unit_test(test_digest__bad_hex_offset),
 	    cmocka_unit_test(test_digest__wrong_length),
 	    cmocka_unit_test(test_digest__bad_syntax),
 	    cmocka_unit_test(test_digest__unknown_algorithm),
