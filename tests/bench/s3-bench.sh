@@ -18,8 +18,9 @@
 # Environment: BENCH_DIR (default /tmp/drydock-bench), DRYDOCK_BIN (default
 # build/plain/bin), JOBS (drydock-gc -j, default 16), ROUND_TRIP (ms, default
 # 20), GARBAGE (planted garbage blobs for the sweep, default 20000),
-# SWEEP_ONLY=1 (only the real sweep, no dry runs), OUT.  The sweep's
-# requests are traced (DRYDOCK_S3_TRACE) and counted by kind.
+# SWEEP_ONLY=1 (only the real sweep, no dry runs), CEILING (keys of the
+# server's own delete rate, measured after the sweep: default 10240), OUT.
+# The sweep's requests are traced (DRYDOCK_S3_TRACE) and counted by kind.
 set -eu
 cd "$(dirname "$0")/../.."
 top=$PWD
@@ -154,6 +155,25 @@ kinds=$(awk '{ k = $2; sub(/\?.*/, "", k); sub(/^.*\/v2\//, "", k)
 	n[$1 " " what q]++ } END { for (x in n) print n[x], x }' "$dir/s3.sweep.trace" | sort -rn)
 removed=$(python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["summary"]["removed"]; print(sum(s.values()))' "$dir/s3.sweep.json")
 rate=$(awk -v n="$removed" -v a="$dw" -v b="$ds" 'BEGIN { d = a - b; if (d > 0) printf "%.0f", n / d; else print "-" }')
+# radosgw's own delete rate at that moment, as the peer of the sweep's: the
+# server, not the client, bounds a sweep here, and how fast it deletes
+# depends on what it served before and on the bucket's size.  CEILING
+# keys (10,240) planted in the same bucket, then removed with nothing but
+# DeleteObjects, in the sweep's shape: calls of 1,024 keys, each -j
+# requests of 1,024/-j keys in flight (radosgw deletes faster so than in
+# requests of 625 keys: 1,470 against 1,060-1,310 keys/s on a new one).
+ceil_n=${CEILING:-10240}
+"$tools/s3tool" -c "$dir/s3.load.bench.yml" -j 16 fill ceiling/k "$ceil_n" \
+    >/dev/null || die "cannot plant the ceiling's keys"
+c0=$(date +%s.%N)
+for ((k = 0; k < ceil_n; k += 1024)); do
+	seq -f 'ceiling/k%05g' "$k" $((k + 1023 < ceil_n ? k + 1023 : ceil_n - 1)) |
+		S3TOOL_QUIET=1 "$tools/s3tool" -c "$dir/s3.load.bench.yml" \
+		    -j "$jobs" rm - >/dev/null || die "cannot remove the ceiling's keys"
+done
+c1=$(date +%s.%N)
+ceil=$(awk -v n="$ceil_n" -v a="$c0" -v b="$c1" 'BEGIN { printf "%.0f", n / (b - a) }')
+share=$(awk -v a="$rate" -v b="$ceil" 'BEGIN { if (b > 0 && a != "-") printf "%.0f%%", 100 * a / b; else print "-" }')
 
 table=$out/s3-bench.md
 {
@@ -166,6 +186,8 @@ table=$out/s3-bench.md
 		echo
 	fi
 	echo "Real sweep (-m, loopback): $removed objects removed in $dw s, of which the plan took $ds s: **$rate objects/s** deleted."
+	echo
+	echo "radosgw's own DeleteObjects rate right after, in the same bucket ($ceil_n keys, 1,024 a call, $jobs requests in flight, nothing else): $ceil keys/s; the sweep ran at $share of it."
 	echo
 	echo "Its requests ($(wc -l <"$dir/s3.sweep.trace") in all), by method and what they name:"
 	echo
