@@ -215,7 +215,9 @@ written(const struct mig_run *run)
 /*
  * What a run that stopped leaves, and what to do: the same command
  * resumes it, except after an authentication failure, which it would
- * only repeat.
+ * only repeat.  One that copied nothing says so instead: a store it
+ * could not open (an untrusted certificate, an endpoint that does not
+ * answer) is no run to resume, and its first line said why.
  */
 static void
 stopped(const struct mig_run *run)
@@ -232,10 +234,16 @@ stopped(const struct mig_run *run)
 		return;
 	if (run->stop_error != DRYDOCK_EAUTH ||
 	    (run->exit_code & DRYDOCK_EXIT_INTERRUPTED)) {
-		fprintf(stderr,
-		    "%s: the run stopped before it finished; the same "
-		    "command resumes it\n",
-		    MIG_NAME);
+		if (!(run->exit_code & DRYDOCK_EXIT_INTERRUPTED) &&
+		    written(run) == 0)
+			fprintf(stderr,
+			    "%s: the run stopped before it copied anything\n",
+			    MIG_NAME);
+		else
+			fprintf(stderr,
+			    "%s: the run stopped before it finished; the "
+			    "same command resumes it\n",
+			    MIG_NAME);
 		return;
 	}
 	if ((n = written(run)) == 0)

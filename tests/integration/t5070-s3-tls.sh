@@ -134,6 +134,9 @@ refused() {
 			# the reason, then that the run stopped (as t5020)
 			n=$(grep -c . "$T/r.err")
 			assert_eq 2 "$n" "$label: drydock-migrate: the reason and that it stopped"
+			assert_eq "drydock-migrate: the run stopped before it copied anything" \
+			    "$(sed -n 2p "$T/r.err")" \
+			    "$label: drydock-migrate: ... before it copied anything, not 'resumes it'"
 		else
 			assert_eq 1 "$(wc -l <"$T/r.err")" \
 			    "$label: drydock-$tool: one line"
