@@ -267,7 +267,9 @@ trace_request(const struct drydock_s3__req *r, long status, int error,
 
 /*
  * A certificate lib/http could not verify: its message, and what an
- * operator of the registry's s3 driver can do about it.
+ * operator of the registry's s3 driver can do about it.  SSL_CERT_FILE
+ * first: the registry reads it too, and AWS_CA_BUNDLE in the
+ * environment they share stops the registry's s3 driver at start.
  */
 static int
 verify_advice(void)
@@ -276,8 +278,9 @@ verify_advice(void)
 
 	snprintf(why, sizeof(why), "%s", drydock_error_message());
 	drydock_error_set(DRYDOCK_ERRCLASS_SSL,
-	    "%s; trust its CA with AWS_CA_BUNDLE=FILE (PEM), or set "
-	    "skipverify: true in storage.s3 (no verification)",
+	    "%s; trust its CA with SSL_CERT_FILE=FILE or "
+	    "AWS_CA_BUNDLE=FILE (PEM), or set skipverify: true in "
+	    "storage.s3 (no verification)",
 	    why);
 	return DRYDOCK_ERROR;
 }

@@ -26,7 +26,7 @@
  * against the system's CAs, or those of opts.ca_file; one that cannot be
  * verified fails the request with DRYDOCK_ERROR, class
  * DRYDOCK_ERRCLASS_SSL, and a message naming the endpoint and the ways to
- * trust it (AWS_CA_BUNDLE, skipverify).
+ * trust it (SSL_CERT_FILE, AWS_CA_BUNDLE, skipverify).
  */
 #ifndef DRYDOCK_S3_H
 #define DRYDOCK_S3_H

@@ -151,7 +151,7 @@ refused() {
 		assert_true "$label: drydock-$tool: ... $want" \
 		    grep -qF -- "$want" <<<"$first"
 		assert_true "$label: drydock-$tool: ... and what to do" \
-		    grep -qF "; trust its CA with AWS_CA_BUNDLE=FILE (PEM), or set skipverify: true in storage.s3" \
+		    grep -qF "; trust its CA with SSL_CERT_FILE=FILE or AWS_CA_BUNDLE=FILE (PEM), or set skipverify: true in storage.s3" \
 		    <<<"$first"
 	done
 	keys >"$T/keys.now"
